@@ -1,0 +1,3 @@
+//! Analyses over (network, data, θ): curvature and dynamics. Pure functions.
+
+pub mod novikoff;

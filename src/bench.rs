@@ -1,0 +1,152 @@
+//! The three reference training runs of the speed goals, measured in steps per second.
+//! Shared by `nnlab bench` and the criterion benchmark; `benches/pytorch_reference.py` runs the
+//! same three in PyTorch.
+
+use std::time::Instant;
+
+use serde_json::json;
+
+use crate::data::spec::{DataSource, DataSpec};
+use crate::data::{generate, split};
+use crate::net::Activation;
+use crate::net::spec::{Init, LayerSpec, Loss, NetworkSpec, WeightConstraint};
+use crate::optim::spec::{OptimizerKind, OptimizerSpec, Regularization};
+use crate::train::{Trainer, TrainerConfig};
+
+pub struct Reference {
+    pub name: &'static str,
+    pub description: &'static str,
+    hidden: &'static [(usize, Activation)],
+    points: usize,
+    kind: OptimizerKind,
+    lr: f64,
+    batch: usize,
+}
+
+const A_HIDDEN: [(usize, Activation); 2] = [(8, Activation::Tanh), (8, Activation::Tanh)];
+const B_HIDDEN: [(usize, Activation); 10] = [(32, Activation::Sigmoid); 10];
+const C_HIDDEN: [(usize, Activation); 2] = [(256, Activation::Relu), (256, Activation::Relu)];
+
+pub const REFERENCES: [Reference; 3] = [
+    Reference {
+        name: "a",
+        description: "2-8-8-1 tanh, 500 points, batch 10, SGD",
+        hidden: &A_HIDDEN,
+        points: 500,
+        kind: OptimizerKind::Sgd,
+        lr: 0.1,
+        batch: 10,
+    },
+    Reference {
+        name: "b",
+        description: "2-(32x10)-1 sigmoid, 1000 points, batch 64, Adam",
+        hidden: &B_HIDDEN,
+        points: 1000,
+        kind: OptimizerKind::Adam,
+        lr: 1e-3,
+        batch: 64,
+    },
+    Reference {
+        name: "c",
+        description: "2-256-256-1 ReLU, 1000 points, full batch, Adam",
+        hidden: &C_HIDDEN,
+        points: 1000,
+        kind: OptimizerKind::Adam,
+        lr: 1e-3,
+        batch: 1000,
+    },
+];
+
+impl Reference {
+    /// A fresh trainer for this run (BCE on XOR-like data on [−1, 1]², every row training).
+    pub fn trainer(&self) -> Trainer {
+        let mut layers: Vec<LayerSpec> = self
+            .hidden
+            .iter()
+            .map(|&(u, a)| LayerSpec::new(u, a))
+            .collect();
+        layers.push(LayerSpec::new(1, Activation::Sigmoid));
+        let network = NetworkSpec {
+            inputs: 2,
+            layers,
+            init: Init::XavierNormal,
+            init_scale: 0.1,
+            features: None,
+            residual: false,
+            weight_constraint: WeightConstraint::None,
+        };
+        let config = TrainerConfig {
+            seed: 1,
+            network,
+            loss: Loss::Bce,
+            optimizer: OptimizerSpec::new(self.kind, self.lr, self.batch),
+            regularization: Regularization::default(),
+        };
+        let mut spec = DataSpec::generator(DataSource::Xor, self.points, 0.0);
+        spec.test_fraction = 0.0;
+        let data = generate(&spec, 1).expect("reference data spec is valid");
+        let (train, test) = split(&data, 0.0, 1);
+        Trainer::new(&config, train, test, None).expect("reference run is valid")
+    }
+}
+
+/// Steps per second of `trainer` over about `seconds` (after a short warm-up).
+pub fn steps_per_second(trainer: &mut Trainer, seconds: f64) -> f64 {
+    for _ in 0..5 {
+        trainer.step();
+    }
+    let start = Instant::now();
+    let mut steps = 0u64;
+    let mut batch = 1u64;
+    loop {
+        for _ in 0..batch {
+            trainer.step();
+        }
+        steps += batch;
+        let t = start.elapsed().as_secs_f64();
+        if t >= seconds {
+            return steps as f64 / t;
+        }
+        batch = (batch * 2).min(1 << 16);
+    }
+}
+
+/// Measure all three, with and without the per-layer statistics the GUI shows.
+pub fn print(as_json: bool, seconds: f64) {
+    let mut rows = Vec::new();
+    for r in &REFERENCES {
+        let mut t = r.trainer();
+        t.collect_stats = false;
+        let bare = steps_per_second(&mut t, seconds);
+        let mut t = r.trainer();
+        t.collect_stats = true;
+        let with_stats = steps_per_second(&mut t, seconds);
+        rows.push((r, bare, with_stats));
+    }
+    if as_json {
+        let runs: Vec<_> = rows
+            .iter()
+            .map(|(r, bare, stats)| {
+                json!({
+                    "name": r.name,
+                    "description": r.description,
+                    "steps_per_sec": bare,
+                    "steps_per_sec_with_layer_stats": stats,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "runs": runs })).unwrap_or_default()
+        );
+    } else {
+        println!("| run | description | steps/s | steps/s with layer stats |");
+        println!("|---|---|---:|---:|");
+        for (r, bare, stats) in rows {
+            println!(
+                "| {} | {} | {:.0} | {:.0} |",
+                r.name, r.description, bare, stats
+            );
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! The headless command line: JSON on stdout, progress on stderr, exit code 2 with one line
+//! naming the problem on bad input.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use crate::bench;
+use crate::error::{Error, Result};
+use crate::session::{self, Loaded};
+use crate::train::{Evaluation, StepReport, Trainer};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "nnlab",
+    version,
+    about = "A laboratory for the theory of neural networks",
+    long_about = "A laboratory for the theory of neural networks.\n\nWith no command (or a session file) it opens the desktop app; the commands below run the same experiments headless and print JSON."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// A session file to open in the app.
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Open the desktop app, optionally with a session file.
+    Open { file: Option<PathBuf> },
+    /// Train a session without a window; print a JSON summary.
+    Run {
+        session: PathBuf,
+        /// Training steps (mini-batches) to take.
+        #[arg(long, default_value_t = 1000)]
+        steps: u64,
+        /// Write the trained session (θ included) here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Write the metric history (one row per evaluated step) as CSV here.
+        #[arg(long)]
+        metrics: Option<PathBuf>,
+        /// Evaluate train/test loss and accuracy every K steps (and at the last step).
+        #[arg(long, default_value_t = 1)]
+        eval_every: u64,
+    },
+    /// Print the training objective and its gradient over the whole training set.
+    Grad { session: PathBuf },
+    /// Measure training steps per second on the reference runs.
+    Bench {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Seconds to spend on each run.
+        #[arg(long, default_value_t = 2.0)]
+        seconds: f64,
+    },
+}
+
+/// Run a headless command; Ok(exit code) or an error for the one-line message.
+pub fn run(command: Command) -> Result<i32> {
+    match command {
+        Command::Open { .. } => Ok(0),
+        Command::Run {
+            session,
+            steps,
+            out,
+            metrics,
+            eval_every,
+        } => run_session(
+            &session,
+            steps,
+            out.as_deref(),
+            metrics.as_deref(),
+            eval_every,
+        ),
+        Command::Grad { session } => grad(&session),
+        Command::Bench { json, seconds } => {
+            if !(seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0) {
+                return Err(Error::field("--seconds", "must be in (0, 3600]"));
+            }
+            bench::print(json, seconds);
+            Ok(0)
+        }
+    }
+}
+
+fn print_json(v: &serde_json::Value) {
+    let text = serde_json::to_string_pretty(v).unwrap_or_default();
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+}
+
+/// JSON has no NaN: non-finite numbers become null.
+fn num(x: f64) -> serde_json::Value {
+    if x.is_finite() {
+        json!(x)
+    } else {
+        serde_json::Value::Null
+    }
+}
+
+fn grad(path: &Path) -> Result<i32> {
+    let loaded = session::load(path)?;
+    let mut t = session::trainer(&loaded).map_err(|e| e.context(session::display_name(path)))?;
+    let (loss, g) = t.objective_and_gradient();
+    print_json(&json!({
+        "loss": num(loss),
+        "params": t.theta,
+        "grad": g,
+    }));
+    Ok(0)
+}
+
+/// One CSV row of the metric history.
+fn csv_header(t: &Trainer) -> String {
+    let mut h = String::from(
+        "step,epoch,lr,batch_loss,grad_norm,train_loss,train_accuracy,test_loss,test_accuracy,mistakes",
+    );
+    for l in 1..=t.net.layers.len() {
+        for k in [
+            "grad_norm",
+            "update_norm",
+            "weight_norm",
+            "act_mean",
+            "act_std",
+            "saturated",
+            "dead",
+        ] {
+            h.push_str(&format!(",layer{l}_{k}"));
+        }
+    }
+    h
+}
+
+fn csv_row(r: &StepReport, e: &Evaluation) -> String {
+    let f = |x: f64| {
+        if x.is_finite() {
+            format!("{x}")
+        } else {
+            String::new()
+        }
+    };
+    let mut s = format!(
+        "{},{},{},{},{},{},{},{},{},{}",
+        r.step,
+        r.epoch,
+        f(r.lr),
+        f(r.batch_loss),
+        f(r.grad_norm),
+        f(e.train_loss),
+        f(e.train_accuracy),
+        f(e.test_loss),
+        f(e.test_accuracy),
+        r.mistakes
+    );
+    for l in &r.layers {
+        for v in [
+            l.grad_norm,
+            l.update_norm,
+            l.weight_norm,
+            l.act_mean,
+            l.act_std,
+            l.saturated,
+            l.dead,
+        ] {
+            s.push(',');
+            s.push_str(&f(v));
+        }
+    }
+    s
+}
+
+fn run_session(
+    path: &Path,
+    steps: u64,
+    out: Option<&Path>,
+    metrics: Option<&Path>,
+    eval_every: u64,
+) -> Result<i32> {
+    if eval_every == 0 {
+        return Err(Error::field("--eval-every", "must be at least 1"));
+    }
+    let name = session::display_name(path);
+    let loaded: Loaded = session::load(path)?;
+    let mut t = session::trainer(&loaded).map_err(|e| e.context(&name))?;
+    let mut csv = String::new();
+    if metrics.is_some() {
+        csv.push_str(&csv_header(&t));
+        csv.push('\n');
+    }
+    let start = Instant::now();
+    let mut last_print = Instant::now();
+    let mut diverged_at = None;
+    let mut last_eval = Evaluation::default();
+    for i in 0..steps {
+        let report = t.step();
+        let last = i + 1 == steps;
+        if report.diverged {
+            diverged_at = Some(report.step);
+        }
+        if metrics.is_some() && (report.step % eval_every == 0 || last || report.diverged) {
+            last_eval = t.evaluate();
+            csv.push_str(&csv_row(&report, &last_eval));
+            csv.push('\n');
+        }
+        if last_print.elapsed().as_secs_f64() > 1.0 {
+            eprintln!(
+                "{name}: step {} / {steps}, epoch {}, batch loss {:.6}",
+                report.step, report.epoch, report.batch_loss
+            );
+            last_print = Instant::now();
+        }
+        if diverged_at.is_some() {
+            break;
+        }
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let eval = if metrics.is_some() && diverged_at.is_none() {
+        last_eval
+    } else {
+        t.evaluate()
+    };
+    if let Some(m) = metrics {
+        session::write_atomic(m, csv.as_bytes())?;
+    }
+    if let Some(o) = out {
+        let mut s = loaded.session.clone();
+        s.params = Some(t.theta.clone());
+        session::save(o, &s)?;
+    }
+    let summary = json!({
+        "name": loaded.session.name,
+        "network": t.net.describe(),
+        "params": t.net.n_params,
+        "steps": t.step,
+        "epochs": t.epoch,
+        "iterations_per_epoch": t.iterations_per_epoch(),
+        "train_loss": num(eval.train_loss),
+        "train_accuracy": num(eval.train_accuracy),
+        "test_loss": num(eval.test_loss),
+        "test_accuracy": num(eval.test_accuracy),
+        "mistakes": t.mistakes,
+        "novikoff_bound": t.novikoff.map(|b| b.bound),
+        "diverged": diverged_at.is_some(),
+        "seconds": seconds,
+        "steps_per_sec": t.step as f64 / seconds.max(1e-12),
+    });
+    print_json(&summary);
+    if let Some(s) = diverged_at {
+        eprintln!(
+            "{name}: training diverged at step {s} (the loss or a parameter is no longer finite); lower optimizer.lr"
+        );
+        return Ok(3);
+    }
+    Ok(0)
+}

@@ -1,0 +1,19 @@
+//! nnlab: a laboratory for the theory of neural networks.
+//!
+//! Dependencies point one way: `ui, cli → lessons → session → train → analysis → optim →
+//! {net, data}`. The numeric core (`net`, `data`, `optim`, `analysis`) never touches threads,
+//! files or the GUI.
+
+pub mod analysis;
+pub mod bench;
+pub mod cli;
+pub mod data;
+pub mod error;
+pub mod net;
+pub mod optim;
+pub mod rng;
+pub mod session;
+pub mod train;
+pub mod ui;
+
+pub use error::{Error, Result};

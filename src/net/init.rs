@@ -1,0 +1,44 @@
+//! Seeded initialisers. Only weights are drawn; biases start at 0, BatchNorm γ at 1 and β at 0,
+//! PReLU α at the layer's `alpha`.
+
+use super::network::Network;
+use super::spec::{Init, WeightConstraint};
+use crate::rng::Rng;
+
+/// Fill θ for `net` from the `init` stream of `seed`.
+pub fn initialise(net: &Network, init: Init, scale: f64, seed: u64) -> Vec<f64> {
+    let mut rng = Rng::stream(seed, "init");
+    let mut theta = vec![0.0; net.n_params];
+    for layer in &net.layers {
+        let (fan_in, fan_out) = (layer.fan_in as f64, layer.units as f64);
+        let w = &mut theta[layer.w..layer.w + layer.units * layer.fan_in];
+        for v in w.iter_mut() {
+            *v = match init {
+                Init::Zeros => 0.0,
+                Init::Constant => scale,
+                Init::Uniform => rng.range(-scale, scale),
+                Init::Normal => scale * rng.normal(),
+                Init::XavierUniform => {
+                    let a = (6.0 / (fan_in + fan_out)).sqrt();
+                    rng.range(-a, a)
+                }
+                Init::XavierNormal => (2.0 / (fan_in + fan_out)).sqrt() * rng.normal(),
+                Init::HeUniform => {
+                    let a = (6.0 / fan_in).sqrt();
+                    rng.range(-a, a)
+                }
+                Init::HeNormal => (2.0 / fan_in).sqrt() * rng.normal(),
+            };
+            if net.constraint == WeightConstraint::Nonnegative {
+                *v = v.abs();
+            }
+        }
+        if let Some(g) = layer.gamma {
+            theta[g..g + layer.units].fill(1.0);
+        }
+        if let Some(a) = layer.prelu {
+            theta[a..a + layer.units].fill(layer.param);
+        }
+    }
+    theta
+}

@@ -1,0 +1,144 @@
+//! What the designer edits (`"network": {...}`), and the loss.
+
+use serde::{Deserialize, Serialize};
+
+use super::activation::Activation;
+
+/// `"network": {...}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetworkSpec {
+    /// Number of raw input columns of the data.
+    pub inputs: usize,
+    pub layers: Vec<LayerSpec>,
+    #[serde(default)]
+    pub init: Init,
+    /// Scale for `constant` (the value), `uniform` (half-width) and `normal` (std).
+    #[serde(default = "default_init_scale")]
+    pub init_scale: f64,
+    /// Fixed features computed from the raw columns before the first layer
+    /// (`x1`, `x1^2`, `x1*x2`, `sin(x1)`, `cos(x1)`); absent means the raw columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
+    /// Identity skip connection on every hidden layer whose input and output widths match.
+    #[serde(default)]
+    pub residual: bool,
+    #[serde(default)]
+    pub weight_constraint: WeightConstraint,
+}
+
+fn default_init_scale() -> f64 {
+    0.1
+}
+
+/// `"layers": [{...}]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerSpec {
+    pub units: usize,
+    pub activation: Activation,
+    /// α of `leaky_relu` (default 0.01), `elu` (default 1), initial α of `prelu` (default 0.25).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f64>,
+    /// β of `swish` (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beta: Option<f64>,
+    /// Normalise the pre-activation over the batch, then scale by γ and shift by β.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub batch_norm: bool,
+    /// Probability of zeroing each unit's output while training (hidden layers only).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropout: f64,
+    #[serde(default, skip_serializing_if = "DropoutScaling::is_default")]
+    pub dropout_scaling: DropoutScaling,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+impl LayerSpec {
+    pub fn new(units: usize, activation: Activation) -> Self {
+        LayerSpec {
+            units,
+            activation,
+            alpha: None,
+            beta: None,
+            batch_norm: false,
+            dropout: 0.0,
+            dropout_scaling: DropoutScaling::Inverted,
+        }
+    }
+}
+
+/// Inverted dropout scales kept units by 1/(1−p) while training so test-time outputs match;
+/// `none` does not, which shows the train/test mismatch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DropoutScaling {
+    #[default]
+    Inverted,
+    None,
+}
+
+impl DropoutScaling {
+    fn is_default(&self) -> bool {
+        *self == DropoutScaling::Inverted
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightConstraint {
+    #[default]
+    None,
+    /// Weights (not biases) are projected to ≥ 0 after every update: monotone networks.
+    Nonnegative,
+}
+
+/// Weight initialiser. Biases start at zero (BatchNorm γ at 1, β at 0, PReLU α at `alpha`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Init {
+    Zeros,
+    /// Every weight equal to `init_scale`.
+    Constant,
+    /// U(−init_scale, init_scale).
+    Uniform,
+    /// N(0, init_scale²).
+    Normal,
+    /// U(−a, a), a = √(6/(fan_in+fan_out)).
+    XavierUniform,
+    /// N(0, 2/(fan_in+fan_out)).
+    #[default]
+    XavierNormal,
+    /// U(−a, a), a = √(6/fan_in).
+    HeUniform,
+    /// N(0, 2/fan_in).
+    HeNormal,
+}
+
+/// Per-sample loss; the objective is its mean over the rows plus the regulariser.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Loss {
+    /// ½‖ŷ − y‖².
+    Mse,
+    /// Binary cross-entropy of a sigmoid output, computed from the logit.
+    Bce,
+    /// Cross-entropy of a softmax output, computed from the logits.
+    CrossEntropy,
+    /// max(0, 1 − t·ŷ) per output, targets t ∈ {−1, +1}.
+    Hinge,
+}
+
+impl Loss {
+    pub const ALL: [Loss; 4] = [Loss::Mse, Loss::Bce, Loss::CrossEntropy, Loss::Hinge];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Loss::Mse => "mse",
+            Loss::Bce => "bce",
+            Loss::CrossEntropy => "cross_entropy",
+            Loss::Hinge => "hinge",
+        }
+    }
+}

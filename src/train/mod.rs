@@ -1,0 +1,5 @@
+//! Training: the deterministic loop (`trainer`) and the worker thread that runs it for the GUI.
+
+pub mod trainer;
+
+pub use trainer::{Evaluation, LayerStats, StepReport, Trainer, TrainerConfig};

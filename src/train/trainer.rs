@@ -1,0 +1,607 @@
+//! The training loop of one experiment, single-threaded and deterministic. The worker thread
+//! (`worker.rs`) and the headless CLI both drive this.
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::novikoff::{NovikoffBound, novikoff_bound};
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::net::Activation;
+use crate::net::init::initialise;
+use crate::net::linalg::{axpy, dot, norm};
+use crate::net::loss::TargetCoding;
+use crate::net::network::{BnMode, BnStats, Network, Workspace};
+use crate::net::objective::{Rows, objective};
+use crate::net::spec::{Loss, NetworkSpec};
+use crate::optim::spec::{OptimizerKind, OptimizerSpec, Regularization, TrainingRule};
+use crate::optim::{Optimizer, validate, validate_regularization};
+use crate::rng::Rng;
+
+/// Everything about an experiment except the data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainerConfig {
+    pub seed: u64,
+    pub network: NetworkSpec,
+    pub loss: Loss,
+    pub optimizer: OptimizerSpec,
+    pub regularization: Regularization,
+}
+
+/// Statistics of one layer at one step.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LayerStats {
+    /// ‖∂L/∂W‖_F on the step's batch.
+    pub grad_norm: f64,
+    /// ‖ΔW‖_F of the step.
+    pub update_norm: f64,
+    /// ‖W‖_F after the step.
+    pub weight_norm: f64,
+    /// Mean and std of the layer's activation f(u) over the batch.
+    pub act_mean: f64,
+    pub act_std: f64,
+    /// Fraction of outputs in the flat tails (sigmoid < 0.02 or > 0.98, |tanh| > 0.96).
+    pub saturated: f64,
+    /// Fraction of ReLU units that output 0 for every row of the batch.
+    pub dead: f64,
+}
+
+/// What one training step did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepReport {
+    /// Steps taken so far, this one included.
+    pub step: u64,
+    /// Completed epochs after this step.
+    pub epoch: u64,
+    /// Learning rate used.
+    pub lr: f64,
+    /// Objective on the batch (mean loss + regulariser) before the update.
+    pub batch_loss: f64,
+    /// Global ‖∇‖₂ of the batch objective.
+    pub grad_norm: f64,
+    pub layers: Vec<LayerStats>,
+    /// Perceptron rule: mistakes so far.
+    pub mistakes: u64,
+    /// The loss or θ is no longer finite.
+    pub diverged: bool,
+}
+
+/// Loss and accuracy over the whole training and test sets (evaluation mode).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub train_loss: f64,
+    pub train_accuracy: f64,
+    pub test_loss: f64,
+    pub test_accuracy: f64,
+}
+
+pub struct Trainer {
+    pub net: Network,
+    pub theta: Vec<f64>,
+    pub train: Dataset,
+    pub test: Dataset,
+    pub optimizer: Optimizer,
+    pub regularization: Regularization,
+    pub seed: u64,
+    /// Steps taken.
+    pub step: u64,
+    /// Completed epochs.
+    pub epoch: u64,
+    /// Iteration within the current epoch.
+    pub iteration: usize,
+    /// Perceptron rule: mistakes so far.
+    pub mistakes: u64,
+    /// Perceptron rule on separable data: Novikoff's bound.
+    pub novikoff: Option<NovikoffBound>,
+    /// Gather layer statistics every step (cheap, but the benchmark can switch it off).
+    pub collect_stats: bool,
+    coding: TargetCoding,
+    batch_rng: Rng,
+    dropout_rng: Rng,
+    perm: Vec<usize>,
+    feedback: Option<Vec<f64>>,
+    ws: Workspace,
+    eval_ws: Workspace,
+    grad: Vec<f64>,
+    prev_theta: Vec<f64>,
+    batch_x: Vec<f64>,
+    batch_y: Vec<f64>,
+    last_layers: Vec<LayerStats>,
+}
+
+/// Rows evaluated at once outside training (bounds workspace memory).
+const EVAL_CHUNK: usize = 4096;
+
+impl Trainer {
+    /// Build the experiment. `params` replaces the initialiser when given.
+    pub fn new(
+        config: &TrainerConfig,
+        train: Dataset,
+        test: Dataset,
+        params: Option<Vec<f64>>,
+    ) -> Result<Trainer> {
+        validate(&config.optimizer)?;
+        validate_regularization(&config.regularization)?;
+        let net = Network::build(&config.network, config.loss)?;
+        net.check_data(train.inputs, train.classes)?;
+        if train.rows() == 0 {
+            return Err(Error::field("data", "has no training rows"));
+        }
+        let rule = config.optimizer.effective_rule();
+        if rule == TrainingRule::Perceptron
+            && (net.layers.len() != 1 || net.layers[0].activation != Activation::Step)
+        {
+            return Err(Error::field(
+                "optimizer.rule",
+                "perceptron needs a single layer with the step activation",
+            ));
+        }
+        if rule == TrainingRule::Perceptron && train.classes == 0 {
+            return Err(Error::field(
+                "optimizer.rule",
+                "perceptron needs class labels, not regression data",
+            ));
+        }
+        let theta = match params {
+            Some(p) => {
+                if p.len() != net.n_params {
+                    return Err(Error::field(
+                        "params",
+                        format!(
+                            "has {} values but the network has {} parameters",
+                            p.len(),
+                            net.n_params
+                        ),
+                    ));
+                }
+                if let Some(i) = p.iter().position(|v| !v.is_finite()) {
+                    return Err(Error::field(
+                        &format!("params[{i}]"),
+                        "is not a finite number",
+                    ));
+                }
+                p
+            }
+            None => initialise(
+                &net,
+                config.network.init,
+                config.network.init_scale,
+                config.seed,
+            ),
+        };
+        let feedback = (rule == TrainingRule::FeedbackAlignment).then(|| {
+            // Fixed random backward matrices, drawn like Xavier-normal weights.
+            let mut rng = Rng::stream(config.seed, "feedback");
+            let mut b = vec![0.0; net.n_params];
+            for l in &net.layers {
+                let s = (2.0 / (l.fan_in + l.units) as f64).sqrt();
+                for v in &mut b[l.w..l.w + l.n_weights()] {
+                    *v = s * rng.normal();
+                }
+            }
+            b
+        });
+        let coding = net.target_coding(train.classes);
+        let novikoff = if rule == TrainingRule::Perceptron {
+            let mut feats = Vec::with_capacity(train.rows() * net.features.len());
+            for r in 0..train.rows() {
+                feats.extend(net.features.iter().map(|f| f.eval(train.row(r))));
+            }
+            let t: Vec<f64> = train
+                .y
+                .iter()
+                .map(|&y| if y >= 0.5 { 1.0 } else { -1.0 })
+                .collect();
+            novikoff_bound(&feats, net.features.len(), &t)
+        } else {
+            None
+        };
+        let n_params = net.n_params;
+        let layers = net.layers.len();
+        Ok(Trainer {
+            optimizer: Optimizer::new(&config.optimizer, n_params),
+            regularization: config.regularization,
+            seed: config.seed,
+            step: 0,
+            epoch: 0,
+            iteration: 0,
+            mistakes: 0,
+            novikoff,
+            collect_stats: true,
+            coding,
+            batch_rng: Rng::stream(config.seed, "batches"),
+            dropout_rng: Rng::stream(config.seed, "dropout"),
+            perm: (0..train.rows()).collect(),
+            feedback,
+            ws: Workspace::default(),
+            eval_ws: Workspace::default(),
+            grad: vec![0.0; n_params],
+            prev_theta: vec![0.0; n_params],
+            batch_x: Vec::new(),
+            batch_y: Vec::new(),
+            last_layers: vec![LayerStats::default(); layers],
+            net,
+            theta,
+            train,
+            test,
+        })
+    }
+
+    /// ⌈N/B⌉ (1 for full-batch gradient descent).
+    pub fn iterations_per_epoch(&self) -> usize {
+        let n = self.train.rows();
+        let b = self.batch_size();
+        n.div_ceil(b)
+    }
+
+    /// Rows per step.
+    pub fn batch_size(&self) -> usize {
+        let n = self.train.rows();
+        match self.optimizer.spec().kind {
+            OptimizerKind::Gd => n,
+            _ => self.optimizer.spec().batch_size.clamp(1, n),
+        }
+    }
+
+    pub fn rule(&self) -> TrainingRule {
+        self.optimizer.spec().effective_rule()
+    }
+
+    /// Live edit of the optimiser (between steps).
+    pub fn set_optimizer(&mut self, spec: &OptimizerSpec) -> Result<()> {
+        validate(spec)?;
+        if spec.effective_rule() != self.rule() {
+            return Err(Error::field(
+                "optimizer.rule",
+                "cannot change the training rule of a running experiment; rebuild it",
+            ));
+        }
+        let old_b = self.batch_size();
+        self.optimizer.set_spec(spec);
+        if self.batch_size() != old_b {
+            // A new batch size starts a fresh epoch so ⌈N/B⌉ stays meaningful.
+            self.iteration = 0;
+        }
+        Ok(())
+    }
+
+    pub fn set_regularization(&mut self, r: Regularization) -> Result<()> {
+        validate_regularization(&r)?;
+        self.regularization = r;
+        Ok(())
+    }
+
+    /// Pick the rows of the next batch into batch_x / batch_y; returns the row count.
+    fn next_batch(&mut self) -> usize {
+        let n = self.train.rows();
+        let b = self.batch_size();
+        if b >= n {
+            return n;
+        }
+        if self.iteration == 0 {
+            self.batch_rng.shuffle(&mut self.perm);
+        }
+        let start = self.iteration * b;
+        let end = (start + b).min(n);
+        let d = self.train.inputs;
+        self.batch_x.clear();
+        self.batch_y.clear();
+        for &r in &self.perm[start..end] {
+            self.batch_x
+                .extend_from_slice(&self.train.x[r * d..(r + 1) * d]);
+            self.batch_y.push(self.train.y[r]);
+        }
+        end - start
+    }
+
+    fn advance_counters(&mut self) {
+        self.step += 1;
+        self.iteration += 1;
+        if self.iteration >= self.iterations_per_epoch() {
+            self.iteration = 0;
+            self.epoch += 1;
+        }
+    }
+
+    /// One training step (one mini-batch).
+    pub fn step(&mut self) -> StepReport {
+        let rows = self.next_batch();
+        let full = rows == self.train.rows() && self.batch_size() >= self.train.rows();
+        let (x, y): (&[f64], &[f64]) = if full {
+            (&self.train.x, &self.train.y)
+        } else {
+            (&self.batch_x, &self.batch_y)
+        };
+        let net = &self.net;
+        let has_dropout = net.layers.iter().any(|l| l.dropout > 0.0);
+        let rule = self.optimizer.spec().effective_rule();
+        let dropout = has_dropout.then_some(&mut self.dropout_rng);
+        net.forward(&self.theta, x, rows, &mut self.ws, BnMode::Batch, dropout);
+        net.set_targets(&mut self.ws, y, self.coding);
+        let scale = 1.0 / rows as f64;
+        let Regularization { l1, l2 } = self.regularization;
+        let mut batch_loss = net.loss_and_output_delta(&self.theta, &mut self.ws, scale) * scale;
+        batch_loss += net.regularise(&self.theta, l1, l2, None);
+        self.prev_theta.copy_from_slice(&self.theta);
+        let lr;
+        let grad_norm;
+        if rule == TrainingRule::Perceptron {
+            lr = self.optimizer.learning_rate();
+            grad_norm = 0.0;
+            self.mistakes += perceptron_pass(net, &mut self.theta, &self.ws, y, rows, lr);
+        } else {
+            self.grad.fill(0.0);
+            net.backward(
+                &self.theta,
+                &mut self.ws,
+                BnMode::Batch,
+                &mut self.grad,
+                self.feedback.as_deref(),
+            );
+            net.regularise(&self.theta, l1, l2, Some(&mut self.grad));
+            grad_norm = norm(&self.grad);
+            if self.collect_stats {
+                for (s, l) in self.last_layers.iter_mut().zip(&net.layers) {
+                    s.grad_norm = norm(&self.grad[l.w..l.w + l.n_weights()]);
+                }
+            }
+            lr = self.optimizer.step(&mut self.theta, &mut self.grad);
+        }
+        self.net.constrain(&mut self.theta);
+        let diverged = !batch_loss.is_finite() || self.theta.iter().any(|v| !v.is_finite());
+        if self.collect_stats {
+            self.layer_statistics(rows);
+        }
+        self.advance_counters();
+        StepReport {
+            step: self.step,
+            epoch: self.epoch,
+            lr,
+            batch_loss,
+            grad_norm,
+            layers: if self.collect_stats {
+                self.last_layers.clone()
+            } else {
+                Vec::new()
+            },
+            mistakes: self.mistakes,
+            diverged,
+        }
+    }
+
+    fn layer_statistics(&mut self, rows: usize) {
+        for (i, (s, l)) in self
+            .last_layers
+            .iter_mut()
+            .zip(&self.net.layers)
+            .enumerate()
+        {
+            let w = l.w..l.w + l.n_weights();
+            let mut du = 0.0;
+            for (a, b) in self.theta[w.clone()]
+                .iter()
+                .zip(&self.prev_theta[w.clone()])
+            {
+                du += (a - b) * (a - b);
+            }
+            s.update_norm = du.sqrt();
+            s.weight_norm = norm(&self.theta[w]);
+            let c = &self.ws.layers[i];
+            let f = &c.f[..rows * l.units];
+            let n = f.len() as f64;
+            let mean = f.iter().sum::<f64>() / n;
+            let var = f.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+            s.act_mean = mean;
+            s.act_std = var.sqrt();
+            s.saturated = match l.activation {
+                Activation::Sigmoid => {
+                    f.iter().filter(|&&v| !(0.02..=0.98).contains(&v)).count() as f64 / n
+                }
+                Activation::Tanh => f.iter().filter(|&&v| v.abs() > 0.96).count() as f64 / n,
+                _ => 0.0,
+            };
+            s.dead = if l.activation.can_die() {
+                let dead = (0..l.units)
+                    .filter(|&j| (0..rows).all(|r| c.u[r * l.units + j] <= 0.0))
+                    .count();
+                dead as f64 / l.units as f64
+            } else {
+                0.0
+            };
+        }
+        if self.rule() == TrainingRule::Perceptron {
+            for s in &mut self.last_layers {
+                s.grad_norm = 0.0;
+            }
+        }
+    }
+
+    /// The latest per-layer statistics.
+    pub fn layer_stats(&self) -> &[LayerStats] {
+        &self.last_layers
+    }
+
+    /// BatchNorm statistics of the whole training set at the current θ (None without BN).
+    pub fn train_bn_stats(&mut self) -> Option<BnStats> {
+        if !self.net.has_batch_norm() {
+            return None;
+        }
+        let n = self.train.rows();
+        self.net.forward(
+            &self.theta,
+            &self.train.x,
+            n,
+            &mut self.eval_ws,
+            BnMode::Batch,
+            None,
+        );
+        Some(self.net.bn_stats(&self.eval_ws))
+    }
+
+    /// Network outputs for `rows` raw input rows, evaluation mode.
+    pub fn predict(&mut self, x: &[f64], rows: usize) -> Vec<f64> {
+        let bn = self.train_bn_stats();
+        self.predict_with(x, rows, bn.as_ref())
+    }
+
+    /// As `predict` with BatchNorm statistics computed beforehand.
+    pub fn predict_with(&mut self, x: &[f64], rows: usize, bn: Option<&BnStats>) -> Vec<f64> {
+        let k = self.net.output_units();
+        let d = self.net.inputs;
+        let mut out = Vec::with_capacity(rows * k);
+        let mode = match bn {
+            Some(s) => BnMode::Fixed(s),
+            None => BnMode::Batch,
+        };
+        for start in (0..rows).step_by(EVAL_CHUNK) {
+            let m = EVAL_CHUNK.min(rows - start);
+            self.net.forward(
+                &self.theta,
+                &x[start * d..(start + m) * d],
+                m,
+                &mut self.eval_ws,
+                mode,
+                None,
+            );
+            out.extend_from_slice(&self.net.outputs(&self.eval_ws)[..m * k]);
+        }
+        out
+    }
+
+    /// Loss and accuracy over the training and test sets.
+    pub fn evaluate(&mut self) -> Evaluation {
+        let bn = self.train_bn_stats();
+        let (net, theta, coding) = (&self.net, &self.theta, self.coding);
+        let (train_loss, train_accuracy) = loss_and_accuracy(
+            net,
+            theta,
+            &self.train,
+            coding,
+            &mut self.eval_ws,
+            bn.as_ref(),
+        );
+        let (test_loss, test_accuracy) = loss_and_accuracy(
+            net,
+            theta,
+            &self.test,
+            coding,
+            &mut self.eval_ws,
+            bn.as_ref(),
+        );
+        Evaluation {
+            train_loss,
+            train_accuracy,
+            test_loss,
+            test_accuracy,
+        }
+    }
+
+    /// The training objective and its gradient over the whole training set (evaluation mode).
+    pub fn objective_and_gradient(&mut self) -> (f64, Vec<f64>) {
+        let mut g = vec![0.0; self.net.n_params];
+        let rows = Rows {
+            x: &self.train.x,
+            y: &self.train.y,
+            classes: self.train.classes,
+        };
+        let Regularization { l1, l2 } = self.regularization;
+        let j = objective(
+            &self.net,
+            &self.theta,
+            rows,
+            l1,
+            l2,
+            &mut self.eval_ws,
+            Some(&mut g),
+        );
+        (j, g)
+    }
+
+    /// The fixed backward matrices of feedback alignment.
+    pub fn feedback_matrices(&self) -> Option<&[f64]> {
+        self.feedback.as_deref()
+    }
+}
+
+/// Mean loss (without the regulariser) and accuracy of a set, evaluation mode.
+fn loss_and_accuracy(
+    net: &Network,
+    theta: &[f64],
+    set: &Dataset,
+    coding: TargetCoding,
+    ws: &mut Workspace,
+    bn: Option<&BnStats>,
+) -> (f64, f64) {
+    let rows = set.rows();
+    if rows == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let k = net.output_units();
+    let mode = match bn {
+        Some(s) => BnMode::Fixed(s),
+        None => BnMode::Batch,
+    };
+    let d = net.inputs;
+    let mut total = 0.0;
+    let mut correct = 0usize;
+    for start in (0..rows).step_by(EVAL_CHUNK) {
+        let m = EVAL_CHUNK.min(rows - start);
+        net.forward(theta, &set.x[start * d..(start + m) * d], m, ws, mode, None);
+        net.set_targets(ws, &set.y[start..start + m], coding);
+        total += net.loss_and_output_delta(theta, ws, 1.0);
+        if set.classes > 0 {
+            let out = net.outputs(ws);
+            for r in 0..m {
+                if coding.predict(&out[r * k..(r + 1) * k]) == set.y[start + r] as usize {
+                    correct += 1;
+                }
+            }
+        }
+    }
+    let acc = if set.classes > 0 {
+        correct as f64 / rows as f64
+    } else {
+        f64::NAN
+    };
+    (total / rows as f64, acc)
+}
+
+/// Rosenblatt's rule over the batch rows in order: on a mistake, w += η·t·φ(x), b += η·t.
+/// Returns the number of rows with a mistake.
+fn perceptron_pass(
+    net: &Network,
+    theta: &mut [f64],
+    ws: &Workspace,
+    y: &[f64],
+    rows: usize,
+    lr: f64,
+) -> u64 {
+    let layer = &net.layers[0];
+    let nf = net.features.len();
+    let units = layer.units;
+    let coding = if units == 1 {
+        TargetCoding::BinaryPm1
+    } else {
+        TargetCoding::OneHotPm1
+    };
+    let mut t = vec![0.0; units];
+    let mut mistakes = 0;
+    for r in 0..rows {
+        let phi = &ws.input[r * nf..(r + 1) * nf];
+        coding.fill(y[r], &mut t);
+        let mut wrong = false;
+        for (j, &tj) in t.iter().enumerate() {
+            let w = layer.w + j * nf..layer.w + (j + 1) * nf;
+            let z = dot(&theta[w.clone()], phi) + theta[layer.b + j];
+            let out = if z >= 0.0 { 1.0 } else { -1.0 };
+            if out != tj {
+                wrong = true;
+                axpy(lr * tj, phi, &mut theta[w]);
+                theta[layer.b + j] += lr * tj;
+            }
+        }
+        if wrong {
+            mistakes += 1;
+        }
+    }
+    mistakes
+}
