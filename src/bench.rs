@@ -112,9 +112,24 @@ pub fn steps_per_second(trainer: &mut Trainer, seconds: f64) -> f64 {
 }
 
 /// Measure all three, with and without the per-layer statistics the GUI shows.
-pub fn print(as_json: bool, seconds: f64) {
+pub fn print(as_json: bool, seconds: f64, only: Option<&str>) -> crate::Result<()> {
+    let wanted: Vec<&str> = only
+        .map(|s| s.split(',').map(str::trim).collect())
+        .unwrap_or_default();
+    if let Some(bad) = wanted
+        .iter()
+        .find(|w| !REFERENCES.iter().any(|r| r.name == **w))
+    {
+        return Err(crate::Error::field(
+            "--only",
+            format!("names an unknown run \"{bad}\" (the runs are a, b, c)"),
+        ));
+    }
     let mut rows = Vec::new();
-    for r in &REFERENCES {
+    for r in REFERENCES
+        .iter()
+        .filter(|r| wanted.is_empty() || wanted.contains(&r.name))
+    {
         let mut t = r.trainer();
         t.collect_stats = false;
         let bare = steps_per_second(&mut t, seconds);
@@ -149,4 +164,5 @@ pub fn print(as_json: bool, seconds: f64) {
             );
         }
     }
+    Ok(())
 }

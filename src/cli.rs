@@ -57,6 +57,9 @@ pub enum Command {
         /// Seconds to spend on each run.
         #[arg(long, default_value_t = 2.0)]
         seconds: f64,
+        /// Only these runs (comma-separated names, e.g. `a,c`).
+        #[arg(long)]
+        only: Option<String>,
     },
 }
 
@@ -78,11 +81,15 @@ pub fn run(command: Command) -> Result<i32> {
             eval_every,
         ),
         Command::Grad { session } => grad(&session),
-        Command::Bench { json, seconds } => {
+        Command::Bench {
+            json,
+            seconds,
+            only,
+        } => {
             if !(seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0) {
                 return Err(Error::field("--seconds", "must be in (0, 3600]"));
             }
-            bench::print(json, seconds);
+            bench::print(json, seconds, only.as_deref())?;
             Ok(0)
         }
     }

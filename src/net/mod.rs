@@ -3,6 +3,7 @@
 pub mod activation;
 pub mod features;
 pub mod init;
+pub mod kernels;
 pub mod linalg;
 pub mod loss;
 pub mod network;

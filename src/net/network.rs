@@ -11,6 +11,7 @@
 
 use super::activation::Activation;
 use super::features::{Feature, parse_features};
+use super::kernels::{sigmoid_slice, tanh_slice};
 use super::linalg::{matmul_nn, matmul_nt, matmul_tn_acc, norm};
 use super::loss::{TargetCoding, row_loss_and_grad};
 use super::spec::{DropoutScaling, Loss, NetworkSpec, WeightConstraint};
@@ -527,11 +528,8 @@ impl Network {
                             *f = u.max(0.0);
                         }
                     }
-                    Activation::Tanh => {
-                        for (f, &u) in cache.f.iter_mut().zip(&cache.u) {
-                            *f = u.tanh();
-                        }
-                    }
+                    Activation::Tanh => tanh_slice(&cache.u, &mut cache.f),
+                    Activation::Sigmoid => sigmoid_slice(&cache.u, &mut cache.f),
                     _ => {
                         for (f, &u) in cache.f.iter_mut().zip(&cache.u) {
                             *f = act.value(u, p);

@@ -106,6 +106,8 @@ pub struct Trainer {
     batch_x: Vec<f64>,
     batch_y: Vec<f64>,
     last_layers: Vec<LayerStats>,
+    /// Scratch: which ReLU units fired in the batch.
+    alive: Vec<bool>,
 }
 
 /// Rows evaluated at once outside training (bounds workspace memory).
@@ -219,6 +221,7 @@ impl Trainer {
             batch_x: Vec::new(),
             batch_y: Vec::new(),
             last_layers: vec![LayerStats::default(); layers],
+            alive: Vec::new(),
             net,
             theta,
             train,
@@ -388,22 +391,33 @@ impl Trainer {
             let c = &self.ws.layers[i];
             let f = &c.f[..rows * l.units];
             let n = f.len() as f64;
-            let mean = f.iter().sum::<f64>() / n;
-            let var = f.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-            s.act_mean = mean;
-            s.act_std = var.sqrt();
-            s.saturated = match l.activation {
-                Activation::Sigmoid => {
-                    f.iter().filter(|&&v| !(0.02..=0.98).contains(&v)).count() as f64 / n
-                }
-                Activation::Tanh => f.iter().filter(|&&v| v.abs() > 0.96).count() as f64 / n,
-                _ => 0.0,
+            // One pass: mean, variance (shifted by the first value for stability), tails.
+            let shift = f.first().copied().unwrap_or(0.0);
+            let (mut sum, mut sumsq, mut tails) = (0.0, 0.0, 0usize);
+            let (lo, hi) = match l.activation {
+                Activation::Sigmoid => (0.02, 0.98),
+                Activation::Tanh => (-0.96, 0.96),
+                _ => (f64::NEG_INFINITY, f64::INFINITY),
             };
+            for &v in f {
+                let d = v - shift;
+                sum += d;
+                sumsq += d * d;
+                tails += usize::from(v < lo || v > hi);
+            }
+            let mean = sum / n;
+            s.act_mean = shift + mean;
+            s.act_std = (sumsq / n - mean * mean).max(0.0).sqrt();
+            s.saturated = tails as f64 / n;
             s.dead = if l.activation.can_die() {
-                let dead = (0..l.units)
-                    .filter(|&j| (0..rows).all(|r| c.u[r * l.units + j] <= 0.0))
-                    .count();
-                dead as f64 / l.units as f64
+                self.alive.clear();
+                self.alive.resize(l.units, false);
+                for ur in c.u[..rows * l.units].chunks_exact(l.units) {
+                    for (a, &u) in self.alive.iter_mut().zip(ur) {
+                        *a |= u > 0.0;
+                    }
+                }
+                self.alive.iter().filter(|a| !**a).count() as f64 / l.units as f64
             } else {
                 0.0
             };
