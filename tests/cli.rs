@@ -1,0 +1,276 @@
+//! The headless CLI on good and bad input: exit code 2 and one line naming the problem.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn nnlab() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_nnlab"))
+}
+
+/// A fresh folder for one test's files.
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("nnlab-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+const GOOD: &str = r#"{
+  "nnlab": 1, "name": "xor", "seed": 42,
+  "data": {"source": "xor", "n": 200, "noise": 0.1, "test_fraction": 0.2},
+  "network": {"inputs": 2,
+    "layers": [{"units": 4, "activation": "tanh"}, {"units": 1, "activation": "sigmoid"}],
+    "init": "xavier_normal"},
+  "loss": "bce",
+  "optimizer": {"kind": "adam", "lr": 0.01, "batch_size": 32},
+  "regularization": {"l1": 0.0, "l2": 0.0},
+  "params": null
+}"#;
+
+/// Run `nnlab <cmd> FILE` on `content`; expect exit 2, one stderr line containing `needle`.
+fn refused(cmd: &str, file: &str, content: &[u8], needle: &str) {
+    let dir = scratch(&format!("{cmd}-{}", needle.len()));
+    let path = dir.join(file);
+    std::fs::write(&path, content).unwrap();
+    let out = nnlab().arg(cmd).arg(&path).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{file}: stderr {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(
+        err.contains(needle),
+        "{file}: expected «{needle}» in «{err}»"
+    );
+    assert!(!err.contains("panicked"));
+    assert!(out.stdout.is_empty(), "nothing on stdout");
+}
+
+#[test]
+fn grad_prints_loss_params_and_gradient() {
+    let dir = scratch("grad");
+    let path = dir.join("xor.json");
+    std::fs::write(&path, GOOD).unwrap();
+    let out = nnlab().arg("grad").arg(&path).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = v["params"].as_array().unwrap();
+    let g = v["grad"].as_array().unwrap();
+    // 2-4-1: 4·2 + 4 + 1·4 + 1 = 17 parameters.
+    assert_eq!(p.len(), 17);
+    assert_eq!(g.len(), 17);
+    let loss = v["loss"].as_f64().unwrap();
+    // BCE of an untrained net on balanced classes is near ln 2.
+    assert!((loss - std::f64::consts::LN_2).abs() < 0.2, "loss {loss}");
+}
+
+#[test]
+fn run_trains_and_writes_session_and_metrics() {
+    let dir = scratch("run");
+    let path = dir.join("xor.json");
+    std::fs::write(&path, GOOD).unwrap();
+    let out_session = dir.join("trained.json");
+    let metrics = dir.join("metrics.csv");
+    let out = nnlab()
+        .args(["run"])
+        .arg(&path)
+        .args(["--steps", "1500", "--eval-every", "100", "--out"])
+        .arg(&out_session)
+        .arg("--metrics")
+        .arg(&metrics)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["steps"], 1500);
+    // 160 training rows, batch 32: 5 iterations per epoch.
+    assert_eq!(v["iterations_per_epoch"], 5);
+    assert_eq!(v["epochs"], 300);
+    assert!(v["train_accuracy"].as_f64().unwrap() > 0.9, "{v}");
+    let csv = std::fs::read_to_string(&metrics).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 1 + 15, "header + one row per 100 steps");
+    assert!(lines[0].starts_with("step,epoch,lr,batch_loss"));
+    assert!(lines[0].contains("layer2_dead"));
+    // The trained session loads and carries θ: grad on it has a lower loss than at init.
+    let trained: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out_session).unwrap()).unwrap();
+    assert_eq!(trained["params"].as_array().unwrap().len(), 17);
+    let g = nnlab().arg("grad").arg(&out_session).output().unwrap();
+    let gv: serde_json::Value = serde_json::from_slice(&g.stdout).unwrap();
+    assert!(gv["loss"].as_f64().unwrap() < 0.3);
+}
+
+#[test]
+fn bad_sessions_are_refused_with_one_line_naming_the_problem() {
+    let replace = |from: &str, to: &str| {
+        assert!(GOOD.contains(from), "{from}");
+        GOOD.replace(from, to).into_bytes()
+    };
+    refused("run", "empty.json", b"", "empty");
+    refused(
+        "run",
+        "truncated.json",
+        &GOOD.as_bytes()[..120],
+        "truncated",
+    );
+    refused(
+        "run",
+        "binary.json",
+        &[0xff, 0xfe, 0x00, 0x9c, 0x80],
+        "not a text",
+    );
+    refused(
+        "grad",
+        "garbage.json",
+        b"{\"nnlab\": 1, oops}",
+        "invalid JSON",
+    );
+    refused(
+        "run",
+        "unknown-activation.json",
+        &replace("\"tanh\"", "\"tanhh\""),
+        "network.layers[0].activation",
+    );
+    refused(
+        "run",
+        "width0.json",
+        &replace("\"units\": 1,", "\"units\": 0,"),
+        "width0.json: network.layers[1].units must be at least 1",
+    );
+    refused(
+        "run",
+        "nan-lr.json",
+        &replace("\"lr\": 0.01", "\"lr\": \"NaN\""),
+        "optimizer.lr",
+    );
+    refused(
+        "grad",
+        "negative-lr.json",
+        &replace("\"lr\": 0.01", "\"lr\": -0.5"),
+        "optimizer.lr must be a finite number > 0",
+    );
+    refused(
+        "run",
+        "params.json",
+        &replace("\"params\": null", "\"params\": [1, 2, 3]"),
+        "params has 3 values but the network has 17 parameters",
+    );
+    refused(
+        "run",
+        "ragged.json",
+        &replace(
+            "\"source\": \"xor\", \"n\": 200",
+            "\"source\": \"inline\", \"x\": [[0, 0], [1], [1, 1]], \"y\": [0, 1, 0]",
+        ),
+        "data.x[1]",
+    );
+    refused(
+        "run",
+        "huge-n.json",
+        &replace("\"n\": 200", "\"n\": 1000000000000"),
+        "data.n",
+    );
+    refused(
+        "run",
+        "huge-width.json",
+        &replace("\"units\": 4,", "\"units\": 1000000000,"),
+        "network.layers[0].units",
+    );
+    refused(
+        "run",
+        "version.json",
+        &replace("\"nnlab\": 1", "\"nnlab\": 99"),
+        "version 99 is not supported",
+    );
+    refused(
+        "run",
+        "no-loss.json",
+        &replace("\"loss\": \"bce\",", ""),
+        "missing field `loss`",
+    );
+    refused(
+        "run",
+        "bce-softmax.json",
+        &replace("\"sigmoid\"", "\"softmax\""),
+        "network.layers[1].activation must be sigmoid for loss bce",
+    );
+    let deep = format!(
+        "{{\"nnlab\": 1, \"x\": {}{}}}",
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
+    refused("run", "deep.json", deep.as_bytes(), "invalid JSON");
+}
+
+#[test]
+fn csv_errors_name_the_line_and_column() {
+    let dir = scratch("csv");
+    std::fs::write(
+        dir.join("points.csv"),
+        "x1,x2,label\n0.1,0.2,1\n0.3,abc,0\n",
+    )
+    .unwrap();
+    let session = GOOD.replace(
+        "\"source\": \"xor\", \"n\": 200",
+        "\"source\": \"csv\", \"path\": \"points.csv\"",
+    );
+    let path = dir.join("s.json");
+    std::fs::write(&path, session).unwrap();
+    let out = nnlab().arg("run").arg(&path).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        err.contains("points.csv") && err.contains("line 3") && err.contains("x2"),
+        "{err}"
+    );
+    // A missing CSV names the field.
+    std::fs::remove_file(dir.join("points.csv")).unwrap();
+    let out = nnlab().arg("run").arg(&path).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(err.contains("data.path"), "{err}");
+}
+
+#[test]
+fn missing_file_and_bad_flags_exit_2() {
+    let out = nnlab()
+        .args(["run", "/nonexistent/nope.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope.json"));
+    let out = nnlab().args(["bench", "--seconds", "-1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn bundled_sessions_all_load_and_train() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sessions");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let out = nnlab()
+                .arg("run")
+                .arg(&path)
+                .args(["--steps", "50"])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            n += 1;
+        }
+    }
+    assert!(n >= 5);
+}
