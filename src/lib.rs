@@ -4,6 +4,9 @@
 //! {net, data}`. The numeric core (`net`, `data`, `optim`, `analysis`) never touches threads,
 //! files or the GUI.
 
+// Numeric kernels index several arrays with one counter; iterator chains would hide the maths.
+#![allow(clippy::needless_range_loop)]
+
 pub mod analysis;
 pub mod bench;
 pub mod cli;

@@ -6,7 +6,7 @@
 const LOG2E: f64 = std::f64::consts::LOG2_E;
 /// ln 2 split so that n·LN2_HI is exact for |n| < 2¹¹.
 const LN2_HI: f64 = 6.931_457_519_531_25e-1;
-const LN2_LO: f64 = 1.428_606_820_309_417_232_12e-6;
+const LN2_LO: f64 = 1.428_606_820_309_417_3e-6;
 /// 1.5·2⁵²: adding it rounds to an integer held in the low mantissa bits.
 const ROUND_MAGIC: f64 = 6_755_399_441_055_744.0;
 
