@@ -1,0 +1,154 @@
+//! Hessian-vector products against central differences of the exact gradient, symmetry, and
+//! the Gauss–Newton product, over the same activation × loss × layer grid as the gradients.
+
+mod common_net;
+
+use common_net::*;
+use nnlab::net::hvp::{HvpWorkspace, hessian_vector_product};
+use nnlab::net::{Rows, Workspace, objective};
+use nnlab::rng::Rng;
+
+fn random_vec(n: usize, seed: u64) -> Vec<f64> {
+    let mut r = Rng::new(seed);
+    (0..n).map(|_| r.normal()).collect()
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn norm(a: &[f64]) -> f64 {
+    dot(a, a).sqrt()
+}
+
+#[test]
+fn hvp_matches_central_differences_of_the_gradient_and_is_symmetric() {
+    let mut worst: f64 = 0.0;
+    let mut worst_sym: f64 = 0.0;
+    let mut checked = 0;
+    for (ai, act) in hidden_activations().into_iter().enumerate() {
+        for (ci, case) in LOSS_CASES.into_iter().enumerate() {
+            for (oi, opt) in OPTIONS.into_iter().enumerate() {
+                let seed = (100 * ai + 10 * ci + oi) as u64;
+                let (net, theta) = network_and_theta(act, case, opt, seed);
+                let (x, y) = data(case, 12, seed + 1);
+                let rows = Rows {
+                    x: &x,
+                    y: &y,
+                    classes: case.classes,
+                };
+                let p = net.n_params;
+                let v = random_vec(p, seed + 2);
+                let u = random_vec(p, seed + 3);
+                let mut hw = HvpWorkspace::default();
+                let mut hv = vec![0.0; p];
+                hessian_vector_product(&net, &theta, rows, opt.l2, &v, false, &mut hw, &mut hv);
+                // Central difference of the exact gradient along v.
+                let mut ws = Workspace::default();
+                let h = 1e-5;
+                let shifted = |s: f64, ws: &mut Workspace| {
+                    let t: Vec<f64> = theta.iter().zip(&v).map(|(a, b)| a + s * b).collect();
+                    let mut g = vec![0.0; p];
+                    objective(&net, &t, rows, opt.l1, opt.l2, ws, Some(&mut g));
+                    g
+                };
+                let gp = shifted(h, &mut ws);
+                let gm = shifted(-h, &mut ws);
+                let fd: Vec<f64> = gp
+                    .iter()
+                    .zip(&gm)
+                    .map(|(a, b)| (a - b) / (2.0 * h))
+                    .collect();
+                let diff: Vec<f64> = hv.iter().zip(&fd).map(|(a, b)| a - b).collect();
+                let rel = norm(&diff) / norm(&hv).max(1e-8);
+                assert!(
+                    rel <= 1e-6,
+                    "{act:?} / {:?}+{:?} / {opt:?}: relative error {rel:e}\n Hv {hv:?}\n fd {fd:?}",
+                    case.loss,
+                    case.output
+                );
+                let mut hu = vec![0.0; p];
+                hessian_vector_product(&net, &theta, rows, opt.l2, &u, false, &mut hw, &mut hu);
+                let (a, b) = (dot(&u, &hv), dot(&v, &hu));
+                let sym = (a - b).abs() / a.abs().max(b.abs()).max(1e-12);
+                assert!(
+                    sym <= 1e-10,
+                    "{act:?}/{:?}/{opt:?}: uᵀHv {a} vs vᵀHu {b}",
+                    case.loss
+                );
+                worst = worst.max(rel);
+                worst_sym = worst_sym.max(sym);
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 10 * 6 * 5);
+    eprintln!(
+        "Hv vs finite differences: worst relative error {worst:e}; worst asymmetry {worst_sym:e}"
+    );
+}
+
+#[test]
+fn gauss_newton_is_symmetric_psd_and_equals_h_for_a_linear_model() {
+    for (ci, case) in LOSS_CASES.into_iter().enumerate() {
+        for act in [nnlab::net::Activation::Tanh, nnlab::net::Activation::Relu] {
+            let opt = OPTIONS[1];
+            let (net, theta) = network_and_theta(act, case, opt, 7 + ci as u64);
+            let (x, y) = data(case, 10, 3);
+            let rows = Rows {
+                x: &x,
+                y: &y,
+                classes: case.classes,
+            };
+            let p = net.n_params;
+            let mut hw = HvpWorkspace::default();
+            for s in 0..5 {
+                let v = random_vec(p, 100 + s);
+                let u = random_vec(p, 200 + s);
+                let (mut gv, mut gu) = (vec![0.0; p], vec![0.0; p]);
+                hessian_vector_product(&net, &theta, rows, 0.0, &v, true, &mut hw, &mut gv);
+                hessian_vector_product(&net, &theta, rows, 0.0, &u, true, &mut hw, &mut gu);
+                assert!(dot(&v, &gv) >= -1e-12 * dot(&v, &v), "{case:?}: vᵀGv < 0");
+                let (a, b) = (dot(&u, &gv), dot(&v, &gu));
+                assert!((a - b).abs() <= 1e-10 * a.abs().max(b.abs()).max(1e-12));
+            }
+        }
+    }
+    // A single linear layer under MSE has no network curvature: G = H exactly.
+    use nnlab::net::spec::{Init, LayerSpec, Loss, NetworkSpec, WeightConstraint};
+    let spec = NetworkSpec {
+        inputs: 2,
+        layers: vec![LayerSpec::new(1, nnlab::net::Activation::Identity)],
+        init: Init::Normal,
+        init_scale: 0.5,
+        features: None,
+        residual: false,
+        weight_constraint: WeightConstraint::None,
+    };
+    let net = nnlab::net::Network::build(&spec, Loss::Mse).unwrap();
+    let theta = random_vec(net.n_params, 4);
+    let (x, y) = data(LOSS_CASES[0], 10, 4);
+    let rows = Rows {
+        x: &x,
+        y: &y,
+        classes: 0,
+    };
+    let v = random_vec(net.n_params, 9);
+    let mut hw = HvpWorkspace::default();
+    let (mut hv, mut gv) = (vec![0.0; net.n_params], vec![0.0; net.n_params]);
+    hessian_vector_product(&net, &theta, rows, 0.0, &v, false, &mut hw, &mut hv);
+    hessian_vector_product(&net, &theta, rows, 0.0, &v, true, &mut hw, &mut gv);
+    for (a, b) in hv.iter().zip(&gv) {
+        assert!(
+            (a - b).abs() <= 1e-14 * a.abs().max(1.0),
+            "H v {a} vs G v {b}"
+        );
+    }
+    // And H = (1/N) XᵀX there: check one entry against the definition.
+    let e0: Vec<f64> = (0..net.n_params)
+        .map(|i| if i == 0 { 1.0 } else { 0.0 })
+        .collect();
+    hessian_vector_product(&net, &theta, rows, 0.0, &e0, false, &mut hw, &mut hv);
+    let h00: f64 = (0..10).map(|r| x[2 * r] * x[2 * r]).sum::<f64>() / 10.0;
+    assert!((hv[0] - h00).abs() < 1e-14);
+}
