@@ -1,5 +1,6 @@
 //! Training: the deterministic loop (`trainer`) and the worker thread that runs it for the GUI.
 
 pub mod trainer;
+pub mod worker;
 
 pub use trainer::{Evaluation, LayerStats, StepReport, Trainer, TrainerConfig};

@@ -1,9 +1,36 @@
-//! The desktop app.
+//! The desktop app: draws state and sends Commands to the training thread, never computes
+//! heavily itself.
 
-/// Open the app. Until the GUI lands, this prints the command-line help.
+pub mod app;
+pub mod fonts;
+pub mod history;
+pub mod i18n;
+pub mod model;
+pub mod panels;
+pub mod theme;
+
+pub use app::NnlabApp;
+
+/// Open the app (optionally with a session file). Returns the process exit code.
 pub fn run_app(file: Option<std::path::PathBuf>) -> i32 {
-    use clap::CommandFactory;
-    let _ = file;
-    let _ = crate::cli::Cli::command().print_help();
-    0
+    let options = eframe::NativeOptions {
+        viewport: eframe::egui::ViewportBuilder::default()
+            .with_title("nnlab")
+            .with_inner_size([1600.0, 1000.0])
+            .with_min_inner_size([1024.0, 700.0]),
+        renderer: eframe::Renderer::Glow,
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "nnlab",
+        options,
+        Box::new(move |cc| Ok(Box::new(NnlabApp::new(cc, file)))),
+    );
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("nnlab: could not open the window: {e}");
+            1
+        }
+    }
 }

@@ -1,0 +1,809 @@
+//! The training thread of the desktop app. It owns the live [`Trainer`]; the UI talks to it only
+//! through channels: [`Command`]s in, [`Event`]s out, and a repaint callback so this module
+//! does not depend on the GUI toolkit.
+//!
+//! Heavy work for the views (decision-map grid, per-neuron outputs, weight histograms) happens
+//! here, throttled to about 20 snapshots a second, so the UI thread only draws.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::spec::DataSpec;
+use crate::data::{self, Dataset};
+use crate::error::{Error, Result};
+use crate::net::loss::TargetCoding;
+use crate::net::network::{BnMode, Workspace};
+use crate::optim::spec::{OptimizerSpec, Regularization};
+
+use super::trainer::{Evaluation, LayerStats, Trainer, TrainerConfig};
+
+/// Side of the square grid over the input plane (decision map and neuron maps).
+pub const GRID: usize = 64;
+/// Points of the 1-D curve.
+pub const CURVE: usize = 200;
+/// Units per layer whose individual outputs are sent (wider layers are drawn as a box).
+pub const MAX_NEURON_MAPS: usize = 16;
+/// Metric rows kept before the recording stride doubles.
+pub const MAX_ROWS: usize = 2000;
+/// Bins of the weight histograms.
+pub const HIST_BINS: usize = 30;
+
+const FLUSH_EVERY: Duration = Duration::from_millis(16);
+const SNAPSHOT_EVERY: Duration = Duration::from_millis(50);
+
+/// Everything needed to build an experiment: the trainer config and where its data comes from.
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    pub config: TrainerConfig,
+    pub data: DataSpec,
+    /// Rows already read (CSV, or a session's data): used instead of generating `data`.
+    pub dataset: Option<Arc<(Dataset, Dataset)>>,
+    /// Starting parameters instead of the initialiser.
+    pub params: Option<Vec<f64>>,
+}
+
+impl Experiment {
+    /// The train and test sets (generated deterministically from the spec unless given).
+    pub fn build_data(&self) -> Result<(Dataset, Dataset)> {
+        if let Some(d) = &self.dataset {
+            return Ok((d.0.clone(), d.1.clone()));
+        }
+        let ds = data::generate(&self.data, self.config.seed)?;
+        let seed = self.data.seed.unwrap_or(self.config.seed);
+        Ok(data::split(&ds, self.data.test_fraction, seed))
+    }
+
+    pub fn trainer(&self) -> Result<Trainer> {
+        let (train, test) = self.build_data()?;
+        Trainer::new(&self.config, train, test, self.params.clone())
+    }
+}
+
+/// How fast the worker trains.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Speed {
+    /// As fast as possible.
+    Max,
+    /// At most this many steps per second.
+    PerSecond(f64),
+}
+
+/// A change made while the experiment runs, with the step it took effect at.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiveEdit {
+    /// Steps taken before the edit applied.
+    pub step: u64,
+    pub edit: Edit,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Edit {
+    Optimizer { spec: OptimizerSpec },
+    Regularization { regularization: Regularization },
+    Weight { index: usize, value: f64 },
+}
+
+pub enum Command {
+    Start,
+    Pause,
+    /// Take n steps, then stop.
+    Step(u64),
+    /// Back to the initial parameters of the current experiment.
+    Reset,
+    SetOptimizer(OptimizerSpec),
+    SetRegularization(Regularization),
+    /// Replace the experiment (architecture, data or rule changed).
+    Rebuild(Box<Experiment>),
+    SetSpeed(Speed),
+    /// Set θ[index] (an edge weight clicked in the designer).
+    SetWeight {
+        index: usize,
+        value: f64,
+    },
+    /// Send a fresh snapshot now.
+    Snapshot,
+    /// Panic on purpose (tests the crash report).
+    InjectPanic,
+    Shutdown,
+}
+
+/// One recorded training step.
+#[derive(Clone, Debug, Default)]
+pub struct StepRow {
+    pub step: u64,
+    pub epoch: u64,
+    pub lr: f64,
+    pub batch_loss: f64,
+    pub grad_norm: f64,
+    pub layers: Vec<LayerStats>,
+}
+
+/// A histogram of one layer's weights.
+#[derive(Clone, Debug, Default)]
+pub struct Histogram {
+    pub lo: f64,
+    pub hi: f64,
+    pub counts: Vec<u32>,
+}
+
+/// What the output view shows.
+#[derive(Clone, Debug, Default)]
+pub enum OutputMap {
+    #[default]
+    None,
+    /// 2-D inputs: `values[row * GRID + col]`, row 0 at the top (largest x2).
+    Grid {
+        x_range: (f64, f64),
+        y_range: (f64, f64),
+        /// Per cell: score in [−1, 1] (two classes), the class index (k classes) or the output.
+        values: Vec<f32>,
+        /// Per cell: the confidence of the class (k classes), else 1.
+        confidence: Vec<f32>,
+    },
+    /// 1-D inputs: the fitted curve.
+    Curve { xs: Vec<f64>, ys: Vec<f64> },
+}
+
+/// A throttled picture of the live network.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    pub step: u64,
+    pub theta: Vec<f64>,
+    pub output: OutputMap,
+    /// Per input feature, its value on the grid / curve.
+    pub features: Vec<Vec<f32>>,
+    /// Per layer, per drawn unit (at most MAX_NEURON_MAPS), its output on the grid / curve.
+    pub neurons: Vec<Vec<Vec<f32>>>,
+    pub histograms: Vec<Histogram>,
+}
+
+/// Counters and speed.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Status {
+    pub running: bool,
+    pub step: u64,
+    pub epoch: u64,
+    pub iteration: usize,
+    pub iterations_per_epoch: usize,
+    pub steps_per_sec: f64,
+    pub mistakes: u64,
+}
+
+pub enum Event {
+    /// A new experiment is live (history restarts).
+    Rebuilt {
+        n_params: usize,
+        train: Arc<Dataset>,
+        test: Arc<Dataset>,
+    },
+    /// The requested rebuild was refused; the previous experiment keeps running.
+    RebuildFailed(String),
+    /// Parameters went back to the start.
+    WasReset,
+    Steps(Vec<StepRow>),
+    /// The recording stride doubled: keep only rows whose step is a multiple of it.
+    Stride(u64),
+    Status(Status),
+    Snapshot(Box<Snapshot>),
+    Evaluation {
+        step: u64,
+        eval: Evaluation,
+    },
+    Diverged {
+        step: u64,
+        loss: f64,
+    },
+    Edits(Vec<LiveEdit>),
+    Error(String),
+    WorkerPanicked(String),
+}
+
+/// The handle the UI keeps.
+pub struct Worker {
+    tx: Sender<Command>,
+    rx: Receiver<Event>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    pub fn spawn(experiment: Experiment, repaint: Arc<dyn Fn() + Send + Sync>) -> Worker {
+        let (tx, cmd_rx) = mpsc::channel();
+        let (ev_tx, rx) = mpsc::channel();
+        let handle = std::thread::Builder::new()
+            .name("nnlab-train".into())
+            .spawn(move || thread_main(experiment, cmd_rx, ev_tx, repaint))
+            .expect("spawn the training thread");
+        Worker {
+            tx,
+            rx,
+            handle: Some(handle),
+        }
+    }
+
+    pub fn send(&self, command: Command) {
+        let _ = self.tx.send(command);
+    }
+
+    pub fn try_recv(&self) -> Option<Event> {
+        self.rx.try_recv().ok()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Command::Shutdown);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+fn thread_main(
+    experiment: Experiment,
+    rx: Receiver<Command>,
+    tx: Sender<Event>,
+    repaint: Arc<dyn Fn() + Send + Sync>,
+) {
+    let mut state = State::new(experiment, tx.clone(), repaint.clone());
+    loop {
+        match catch_unwind(AssertUnwindSafe(|| state.run(&rx))) {
+            Ok(()) => return,
+            Err(p) => {
+                let _ = tx.send(Event::WorkerPanicked(panic_message(p.as_ref())));
+                // The trainer may be half-updated: drop it; Reset or Rebuild makes a new one.
+                state.trainer = None;
+                state.running = false;
+                state.pending = 0;
+                repaint();
+            }
+        }
+    }
+}
+
+struct State {
+    experiment: Experiment,
+    trainer: Option<Trainer>,
+    tx: Sender<Event>,
+    repaint: Arc<dyn Fn() + Send + Sync>,
+    running: bool,
+    pending: u64,
+    speed: Speed,
+    stride: u64,
+    recorded: usize,
+    rows: Vec<StepRow>,
+    edits: Vec<LiveEdit>,
+    ws: Workspace,
+    grid_x: Vec<f64>,
+    bounds: Option<((f64, f64), (f64, f64))>,
+    last_flush: Instant,
+    last_snapshot: Instant,
+    rate_start: Instant,
+    rate_steps: u64,
+    steps_per_sec: f64,
+    speed_window: (Instant, u64),
+    dirty: bool,
+}
+
+impl State {
+    fn new(
+        experiment: Experiment,
+        tx: Sender<Event>,
+        repaint: Arc<dyn Fn() + Send + Sync>,
+    ) -> State {
+        let now = Instant::now();
+        let mut s = State {
+            experiment: experiment.clone(),
+            trainer: None,
+            tx,
+            repaint,
+            running: false,
+            pending: 0,
+            speed: Speed::Max,
+            stride: 1,
+            recorded: 0,
+            rows: Vec::new(),
+            edits: Vec::new(),
+            ws: Workspace::default(),
+            grid_x: Vec::new(),
+            bounds: None,
+            last_flush: now,
+            last_snapshot: now,
+            rate_start: now,
+            rate_steps: 0,
+            steps_per_sec: 0.0,
+            speed_window: (now, 0),
+            dirty: true,
+        };
+        s.rebuild(experiment);
+        s
+    }
+
+    fn send(&self, e: Event) {
+        let _ = self.tx.send(e);
+    }
+
+    /// Returns when told to shut down or the UI is gone.
+    fn run(&mut self, rx: &Receiver<Command>) {
+        loop {
+            // Apply commands between steps.
+            loop {
+                match rx.try_recv() {
+                    Ok(Command::Shutdown) | Err(TryRecvError::Disconnected) => return,
+                    Ok(c) => self.apply(c),
+                    Err(TryRecvError::Empty) => break,
+                }
+            }
+            let active = self.trainer.is_some() && (self.running || self.pending > 0);
+            if active {
+                self.train_chunk();
+            } else {
+                self.flush(true);
+                if self.dirty {
+                    self.snapshot();
+                }
+                match rx.recv_timeout(Duration::from_millis(200)) {
+                    Ok(Command::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
+                    Ok(c) => self.apply(c),
+                    Err(RecvTimeoutError::Timeout) => {}
+                }
+                continue;
+            }
+            let now = Instant::now();
+            if now - self.last_flush >= FLUSH_EVERY {
+                self.flush(false);
+            }
+            if now - self.last_snapshot >= SNAPSHOT_EVERY {
+                self.snapshot();
+            }
+        }
+    }
+
+    fn status(&self) -> Status {
+        let mut s = Status {
+            running: self.running || self.pending > 0,
+            steps_per_sec: self.steps_per_sec,
+            ..Status::default()
+        };
+        if let Some(t) = &self.trainer {
+            s.step = t.step;
+            s.epoch = t.epoch;
+            s.iteration = t.iteration;
+            s.iterations_per_epoch = t.iterations_per_epoch();
+            s.mistakes = t.mistakes;
+        }
+        s
+    }
+
+    fn flush(&mut self, idle: bool) {
+        if !self.rows.is_empty() {
+            let rows = std::mem::take(&mut self.rows);
+            self.send(Event::Steps(rows));
+        }
+        if !idle || self.dirty {
+            let now = Instant::now();
+            let (t0, s0) = self.speed_window;
+            let dt = (now - t0).as_secs_f64();
+            let step = self.trainer.as_ref().map_or(0, |t| t.step);
+            if dt >= 0.5 {
+                self.steps_per_sec = step.saturating_sub(s0) as f64 / dt;
+                self.speed_window = (now, step);
+            }
+            if idle {
+                self.steps_per_sec = 0.0;
+            }
+            self.send(Event::Status(self.status()));
+            (self.repaint)();
+        }
+        self.last_flush = Instant::now();
+    }
+
+    fn start_rate(&mut self) {
+        self.rate_start = Instant::now();
+        self.rate_steps = 0;
+        let step = self.trainer.as_ref().map_or(0, |t| t.step);
+        self.speed_window = (Instant::now(), step);
+    }
+
+    fn apply(&mut self, c: Command) {
+        self.dirty = true;
+        match c {
+            Command::Start => {
+                if self.trainer.is_none() {
+                    self.send(Event::Error(
+                        "there is no network to train: reset or rebuild it".into(),
+                    ));
+                    return;
+                }
+                self.running = true;
+                self.start_rate();
+            }
+            Command::Pause => {
+                self.running = false;
+                self.pending = 0;
+            }
+            Command::Step(n) => {
+                self.pending = self.pending.saturating_add(n);
+                self.start_rate();
+            }
+            Command::Reset => {
+                self.running = false;
+                self.pending = 0;
+                let e = self.experiment.clone();
+                self.rebuild(e);
+                self.send(Event::WasReset);
+            }
+            Command::SetOptimizer(spec) => {
+                if let Some(t) = &mut self.trainer {
+                    match t.set_optimizer(&spec) {
+                        Ok(()) => {
+                            self.experiment.config.optimizer = spec.clone();
+                            let step = t.step;
+                            self.record(step, Edit::Optimizer { spec });
+                        }
+                        Err(e) => self.send(Event::Error(e.to_string())),
+                    }
+                } else {
+                    self.experiment.config.optimizer = spec;
+                }
+            }
+            Command::SetRegularization(r) => {
+                if let Some(t) = &mut self.trainer {
+                    match t.set_regularization(r) {
+                        Ok(()) => {
+                            self.experiment.config.regularization = r;
+                            let step = t.step;
+                            self.record(step, Edit::Regularization { regularization: r });
+                        }
+                        Err(e) => self.send(Event::Error(e.to_string())),
+                    }
+                } else {
+                    self.experiment.config.regularization = r;
+                }
+            }
+            Command::SetWeight { index, value } => {
+                if !value.is_finite() {
+                    self.send(Event::Error("a weight must be a finite number".to_string()));
+                    return;
+                }
+                if let Some(t) = &mut self.trainer
+                    && index < t.theta.len()
+                {
+                    t.theta[index] = value;
+                    let step = t.step;
+                    self.record(step, Edit::Weight { index, value });
+                }
+            }
+            Command::Rebuild(e) => {
+                self.running = false;
+                self.pending = 0;
+                self.rebuild(*e);
+            }
+            Command::SetSpeed(s) => {
+                self.speed = s;
+                self.start_rate();
+            }
+            Command::Snapshot => {}
+            Command::InjectPanic => panic!("injected panic (test of the crash report)"),
+            Command::Shutdown => {}
+        }
+    }
+
+    fn record(&mut self, step: u64, edit: Edit) {
+        self.edits.push(LiveEdit { step, edit });
+        self.send(Event::Edits(self.edits.clone()));
+    }
+
+    fn rebuild(&mut self, e: Experiment) {
+        match e.trainer() {
+            Ok(t) => {
+                self.send(Event::Rebuilt {
+                    n_params: t.net.n_params,
+                    train: Arc::new(t.train.clone()),
+                    test: Arc::new(t.test.clone()),
+                });
+                self.bounds = plane_bounds(&t.train, &t.test);
+                self.grid_x = grid_inputs(&t, self.bounds);
+                self.trainer = Some(t);
+                self.experiment = e;
+                self.stride = 1;
+                self.recorded = 0;
+                self.rows.clear();
+                self.edits.clear();
+                self.send(Event::Edits(Vec::new()));
+                self.dirty = true;
+            }
+            Err(err) => self.send(Event::RebuildFailed(err.to_string())),
+        }
+        (self.repaint)();
+    }
+
+    fn train_chunk(&mut self) {
+        let deadline = Instant::now() + Duration::from_millis(8);
+        let Some(t) = self.trainer.as_mut() else {
+            return;
+        };
+        // Steps allowed now under a speed limit.
+        let mut budget = match self.speed {
+            Speed::Max => u64::MAX,
+            Speed::PerSecond(r) => {
+                let due = (self.rate_start.elapsed().as_secs_f64() * r) as u64 + 1;
+                due.saturating_sub(self.rate_steps)
+            }
+        };
+        if self.pending > 0 {
+            budget = budget.min(self.pending);
+        }
+        if budget == 0 {
+            std::thread::sleep(Duration::from_millis(2));
+            return;
+        }
+        let mut diverged = None;
+        let mut taken = 0u64;
+        while taken < budget {
+            let r = t.step();
+            taken += 1;
+            if r.step % self.stride == 0 || r.diverged {
+                self.rows.push(StepRow {
+                    step: r.step,
+                    epoch: r.epoch,
+                    lr: r.lr,
+                    batch_loss: r.batch_loss,
+                    grad_norm: r.grad_norm,
+                    layers: r.layers,
+                });
+                self.recorded += 1;
+            }
+            if r.diverged {
+                diverged = Some((r.step, r.batch_loss));
+                break;
+            }
+            if taken.is_multiple_of(16) && Instant::now() >= deadline {
+                break;
+            }
+        }
+        self.rate_steps += taken;
+        if self.pending > 0 {
+            self.pending = self.pending.saturating_sub(taken);
+            if self.pending == 0 {
+                self.dirty = true;
+            }
+        }
+        if self.recorded > MAX_ROWS {
+            self.stride *= 2;
+            self.recorded /= 2;
+            let s = self.stride;
+            self.rows.retain(|r| r.step % s == 0);
+            self.flush(false);
+            self.send(Event::Stride(s));
+        }
+        if let Some((step, loss)) = diverged {
+            self.running = false;
+            self.pending = 0;
+            self.flush(false);
+            self.send(Event::Diverged { step, loss });
+            self.snapshot();
+        }
+    }
+
+    fn snapshot(&mut self) {
+        self.dirty = false;
+        self.last_snapshot = Instant::now();
+        let Some(t) = self.trainer.as_mut() else {
+            return;
+        };
+        let eval = t.evaluate();
+        let step = t.step;
+        let _ = self.tx.send(Event::Evaluation { step, eval });
+        let snap = build_snapshot(t, &self.grid_x, self.bounds, &mut self.ws);
+        let _ = self.tx.send(Event::Snapshot(Box::new(snap)));
+        let _ = self.tx.send(Event::Status(self.status()));
+        (self.repaint)();
+    }
+}
+
+/// The box over the input plane that holds the data (2-D), or the x range (1-D).
+fn plane_bounds(train: &Dataset, test: &Dataset) -> Option<((f64, f64), (f64, f64))> {
+    let d = train.inputs;
+    if d == 0 || d > 2 {
+        return None;
+    }
+    let mut lo = [f64::INFINITY; 2];
+    let mut hi = [f64::NEG_INFINITY; 2];
+    for set in [train, test] {
+        for r in 0..set.rows() {
+            for (k, &v) in set.row(r).iter().enumerate() {
+                if v.is_finite() {
+                    lo[k] = lo[k].min(v);
+                    hi[k] = hi[k].max(v);
+                }
+            }
+        }
+    }
+    let pad = |a: f64, b: f64| {
+        if !a.is_finite() || !b.is_finite() {
+            return (-1.0, 1.0);
+        }
+        let w = (b - a).max(1e-6);
+        (a - 0.08 * w, b + 0.08 * w)
+    };
+    let x = pad(lo[0], hi[0]);
+    let y = if d == 2 {
+        pad(lo[1], hi[1])
+    } else {
+        (0.0, 0.0)
+    };
+    Some((x, y))
+}
+
+/// Raw input rows of the grid (2-D, row 0 at the top) or the curve (1-D).
+fn grid_inputs(t: &Trainer, bounds: Option<((f64, f64), (f64, f64))>) -> Vec<f64> {
+    let Some(((x0, x1), (y0, y1))) = bounds else {
+        return Vec::new();
+    };
+    if t.net.inputs == 1 {
+        (0..CURVE)
+            .map(|i| x0 + (x1 - x0) * i as f64 / (CURVE - 1) as f64)
+            .collect()
+    } else {
+        let mut g = Vec::with_capacity(GRID * GRID * 2);
+        for row in 0..GRID {
+            let y = y1 - (y1 - y0) * (row as f64 + 0.5) / GRID as f64;
+            for col in 0..GRID {
+                let x = x0 + (x1 - x0) * (col as f64 + 0.5) / GRID as f64;
+                g.push(x);
+                g.push(y);
+            }
+        }
+        g
+    }
+}
+
+fn build_snapshot(
+    t: &mut Trainer,
+    grid_x: &[f64],
+    bounds: Option<((f64, f64), (f64, f64))>,
+    ws: &mut Workspace,
+) -> Snapshot {
+    let histograms = t
+        .net
+        .layers
+        .iter()
+        .map(|l| histogram(&t.theta[l.w..l.w + l.n_weights()]))
+        .collect();
+    let mut snap = Snapshot {
+        step: t.step,
+        theta: t.theta.clone(),
+        histograms,
+        ..Snapshot::default()
+    };
+    let Some(((x0, x1), (y0, y1))) = bounds else {
+        return snap;
+    };
+    let d = t.net.inputs;
+    let rows = grid_x.len() / d;
+    if rows == 0 {
+        return snap;
+    }
+    let bn = t.train_bn_stats();
+    let mode = match &bn {
+        Some(s) => BnMode::Fixed(s),
+        None => BnMode::Batch,
+    };
+    t.net.forward(&t.theta, grid_x, rows, ws, mode, None);
+    let nf = t.net.features.len();
+    snap.features = (0..nf)
+        .map(|k| (0..rows).map(|r| ws.input[r * nf + k] as f32).collect())
+        .collect();
+    snap.neurons = t
+        .net
+        .layers
+        .iter()
+        .zip(&ws.layers)
+        .map(|(l, c)| {
+            let f = c.out();
+            (0..l.units.min(MAX_NEURON_MAPS))
+                .map(|j| (0..rows).map(|r| f[r * l.units + j] as f32).collect())
+                .collect()
+        })
+        .collect();
+    let out = t.net.outputs(ws);
+    let k = t.net.output_units();
+    let coding = t.net.target_coding(t.train.classes);
+    if d == 1 {
+        snap.output = OutputMap::Curve {
+            xs: grid_x.to_vec(),
+            ys: (0..rows).map(|r| out[r * k]).collect(),
+        };
+    } else {
+        let mut values = Vec::with_capacity(rows);
+        let mut confidence = Vec::with_capacity(rows);
+        for r in 0..rows {
+            let o = &out[r * k..(r + 1) * k];
+            match coding {
+                TargetCoding::Real => {
+                    values.push(o[0] as f32);
+                    confidence.push(1.0);
+                }
+                TargetCoding::Binary01 => {
+                    values.push((2.0 * o[0] - 1.0).clamp(-1.0, 1.0) as f32);
+                    confidence.push(1.0);
+                }
+                TargetCoding::BinaryPm1 => {
+                    values.push(o[0].clamp(-1.0, 1.0) as f32);
+                    confidence.push(1.0);
+                }
+                TargetCoding::OneHot | TargetCoding::OneHotPm1 => {
+                    let c = coding.predict(o);
+                    let (mut best, mut second) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+                    for &v in o {
+                        if v > best {
+                            second = best;
+                            best = v;
+                        } else if v > second {
+                            second = v;
+                        }
+                    }
+                    let margin = if k > 1 { best - second } else { 1.0 };
+                    values.push(c as f32);
+                    confidence.push((margin.clamp(0.0, 1.0)) as f32);
+                }
+            }
+        }
+        snap.output = OutputMap::Grid {
+            x_range: (x0, x1),
+            y_range: (y0, y1),
+            values,
+            confidence,
+        };
+    }
+    snap
+}
+
+fn histogram(w: &[f64]) -> Histogram {
+    let finite = w.iter().copied().filter(|v| v.is_finite());
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in finite.clone() {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if !lo.is_finite() {
+        return Histogram {
+            lo: -1.0,
+            hi: 1.0,
+            counts: vec![0; HIST_BINS],
+        };
+    }
+    if hi - lo < 1e-9 {
+        lo -= 0.5;
+        hi += 0.5;
+    }
+    let mut counts = vec![0u32; HIST_BINS];
+    for v in finite {
+        let b = (((v - lo) / (hi - lo)) * HIST_BINS as f64) as usize;
+        counts[b.min(HIST_BINS - 1)] += 1;
+    }
+    Histogram { lo, hi, counts }
+}
+
+/// Check an experiment without starting it (the UI refuses settings that fail here).
+pub fn check(e: &Experiment) -> Result<()> {
+    e.trainer()
+        .map(|_| ())
+        .map_err(|err| Error::new(err.to_string()))
+}

@@ -1,0 +1,606 @@
+//! The app struct: state fed by the worker's events (`logic`), panels laid out in `ui`, and the
+//! actions the panels collect during a frame applied after it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+
+use crate::data::Dataset;
+use crate::net::network::Network;
+use crate::optim::spec::TrainingRule;
+use crate::session::{self, Session};
+use crate::train::worker::{Command, Event, LiveEdit, Snapshot, Speed, Status, Worker};
+
+use super::history::History;
+use super::i18n::{Lang, S};
+use super::model;
+use super::panels;
+use super::panels::output::Textures;
+use super::panels::plots::Tile;
+use super::{fonts, theme};
+
+/// Something a panel asked for during the frame; applied after drawing.
+#[derive(Debug)]
+pub enum Action {
+    Play,
+    Pause,
+    Step(u64),
+    Reset,
+    /// The session's architecture, data or rule changed: check it and rebuild.
+    Rebuild,
+    /// Data changed: drop loaded rows unless the source is CSV/inline, then rebuild.
+    DataChanged,
+    /// Optimiser settings changed live.
+    LiveOptimizer,
+    LiveRegularization,
+    SetWeight {
+        index: usize,
+        value: f64,
+    },
+    SetSpeed(Speed),
+    LowerLr,
+    New,
+    OpenPath(PathBuf),
+    SaveTo(PathBuf),
+    Save,
+    BrowseOpen,
+    BrowseSave,
+    BrowseCsv,
+    LoadCsv(PathBuf),
+}
+
+/// Results of work done on helper threads (file dialogs, reading, writing).
+pub enum Job {
+    Opened(PathBuf, Box<session::Loaded>),
+    OpenFailed(String),
+    Saved(PathBuf),
+    SaveFailed(String),
+    PickedOpen(Option<PathBuf>),
+    PickedSave(Option<PathBuf>),
+    PickedCsv(Option<PathBuf>),
+    Csv(PathBuf, Box<(Dataset, Dataset)>),
+    CsvFailed(String),
+}
+
+pub struct Dialogs {
+    pub open: bool,
+    pub save: bool,
+    pub path: String,
+    pub error: Option<String>,
+    pub examples: Vec<PathBuf>,
+}
+
+pub struct NnlabApp {
+    pub lang: Lang,
+    pub dark: bool,
+    /// The experiment as edited.
+    pub session: Session,
+    /// The last experiment the worker accepted.
+    pub applied: Session,
+    /// Rows read from a file (CSV or a session), used instead of generating.
+    pub dataset: Option<Arc<(Dataset, Dataset)>>,
+    pub net: Option<Network>,
+    pub worker: Worker,
+    pub status: Status,
+    pub history: History,
+    pub snapshot: Option<Box<Snapshot>>,
+    pub train: Arc<Dataset>,
+    pub test: Arc<Dataset>,
+    pub n_params: usize,
+    pub edits: Vec<LiveEdit>,
+    pub diverged: Option<(u64, f64)>,
+    pub panicked: Option<String>,
+    pub error: Option<String>,
+    pub notice: Option<(String, Instant)>,
+    pub actions: Vec<Action>,
+    pub speed: Speed,
+    pub textures: Textures,
+    pub tiles: Vec<Tile>,
+    pub enlarged: Option<Tile>,
+    pub log_loss: bool,
+    pub log_grad: bool,
+    pub discretize: bool,
+    pub hyperplanes: bool,
+    pub show_test: bool,
+    pub hovered_neuron: Option<(usize, usize)>,
+    pub selected_edge: Option<panels::designer::EdgeSel>,
+    pub edge_text: String,
+    pub lr_text: String,
+    pub lr_error: Option<String>,
+    pub csv_path: String,
+    pub csv_error: Option<String>,
+    pub data_error: Option<String>,
+    pub thumbnails: panels::data::Thumbnails,
+    pub dialogs: Dialogs,
+    pub recent: Vec<PathBuf>,
+    pub path: Option<PathBuf>,
+    pub jobs_tx: Sender<Job>,
+    pub jobs_rx: Receiver<Job>,
+    pub busy: bool,
+    pub frame_times: std::collections::VecDeque<Instant>,
+    pub fps: f64,
+    pub rebuilt_at: Option<Instant>,
+}
+
+impl NnlabApp {
+    pub fn new(cc: &eframe::CreationContext<'_>, file: Option<PathBuf>) -> Self {
+        Self::with_context(&cc.egui_ctx, file)
+    }
+
+    /// Build the app on a context (the tests use this too).
+    pub fn with_context(ctx: &egui::Context, file: Option<PathBuf>) -> Self {
+        fonts::install(ctx);
+        theme::apply(ctx, true);
+        let session = model::default_session();
+        let ctx2 = ctx.clone();
+        let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx2.request_repaint());
+        let worker = Worker::spawn(model::experiment(&session, None), repaint);
+        let (jobs_tx, jobs_rx) = channel();
+        let net = Network::build(&session.network, session.loss).ok();
+        let empty = Arc::new(Dataset {
+            inputs: 2,
+            x: Vec::new(),
+            y: Vec::new(),
+            task: crate::data::spec::Task::Classification,
+            classes: 2,
+        });
+        let mut app = NnlabApp {
+            lang: Lang::En,
+            dark: true,
+            lr_text: format!("{}", session.optimizer.lr),
+            applied: session.clone(),
+            session,
+            dataset: None,
+            net,
+            worker,
+            status: Status::default(),
+            history: History::default(),
+            snapshot: None,
+            train: empty.clone(),
+            test: empty,
+            n_params: 0,
+            edits: Vec::new(),
+            diverged: None,
+            panicked: None,
+            error: None,
+            notice: None,
+            actions: Vec::new(),
+            speed: Speed::Max,
+            textures: Textures::default(),
+            tiles: Tile::ALL.to_vec(),
+            enlarged: None,
+            log_loss: true,
+            log_grad: true,
+            discretize: false,
+            hyperplanes: false,
+            show_test: true,
+            hovered_neuron: None,
+            selected_edge: None,
+            edge_text: String::new(),
+            lr_error: None,
+            csv_path: String::new(),
+            csv_error: None,
+            data_error: None,
+            thumbnails: panels::data::Thumbnails::default(),
+            dialogs: Dialogs {
+                open: false,
+                save: false,
+                path: String::new(),
+                error: None,
+                examples: list_examples(),
+            },
+            recent: Vec::new(),
+            path: None,
+            jobs_tx,
+            jobs_rx,
+            busy: false,
+            frame_times: Default::default(),
+            fps: 0.0,
+            rebuilt_at: None,
+        };
+        if let Some(f) = file {
+            app.open_path(f);
+        }
+        app
+    }
+
+    pub fn t(&self, s: S) -> &'static str {
+        self.lang.t(s)
+    }
+
+    pub fn notify(&mut self, text: impl Into<String>) {
+        self.notice = Some((text.into(), Instant::now()));
+    }
+
+    /// Drain the worker's events and helper jobs (small time budget, never blocks).
+    pub fn drain(&mut self, ctx: &egui::Context) {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_millis(4) {
+            let Some(ev) = self.worker.try_recv() else {
+                break;
+            };
+            self.on_event(ctx, ev);
+        }
+        while let Ok(job) = self.jobs_rx.try_recv() {
+            self.on_job(job);
+        }
+    }
+
+    fn on_event(&mut self, ctx: &egui::Context, ev: Event) {
+        match ev {
+            Event::Rebuilt {
+                n_params,
+                train,
+                test,
+            } => {
+                self.n_params = n_params;
+                self.train = train;
+                self.test = test;
+                self.history.clear();
+                self.snapshot = None;
+                self.diverged = None;
+                self.panicked = None;
+                self.applied = self.session.clone();
+                self.applied.params = None;
+                self.session.params = None;
+                self.net = Network::build(&self.applied.network, self.applied.loss).ok();
+                self.selected_edge = None;
+                self.rebuilt_at = Some(Instant::now());
+            }
+            Event::RebuildFailed(msg) => {
+                self.session = self.applied.clone();
+                self.error = Some(msg);
+            }
+            Event::WasReset => {
+                self.history.clear();
+                self.diverged = None;
+                self.panicked = None;
+                self.snapshot = None;
+            }
+            Event::Steps(rows) => self.history.add_steps(&rows),
+            Event::Stride(s) => self.history.decimate(s),
+            Event::Status(s) => self.status = s,
+            Event::Snapshot(s) => {
+                self.textures.update(ctx, &s, self.dark, self.discretize);
+                self.snapshot = Some(s);
+            }
+            Event::Evaluation { step, eval } => self.history.add_eval(step, eval),
+            Event::Diverged { step, loss } => self.diverged = Some((step, loss)),
+            Event::Edits(e) => self.edits = e,
+            Event::Error(e) => self.error = Some(e),
+            Event::WorkerPanicked(m) => self.panicked = Some(m),
+        }
+    }
+
+    fn on_job(&mut self, job: Job) {
+        self.busy = false;
+        match job {
+            Job::Opened(path, loaded) => {
+                let loaded = *loaded;
+                self.session = loaded.session;
+                self.dataset = Some(Arc::new((loaded.train, loaded.test)));
+                self.lr_text = format!("{}", self.session.optimizer.lr);
+                self.add_recent(&path);
+                self.notify(format!("{}: {}", self.t(S::Opened), path.display()));
+                self.path = Some(path);
+                self.dialogs.open = false;
+                self.dialogs.error = None;
+                self.worker
+                    .send(Command::Rebuild(Box::new(model::experiment(
+                        &self.session,
+                        self.dataset.clone(),
+                    ))));
+            }
+            Job::OpenFailed(e) => {
+                self.dialogs.error = Some(e.clone());
+                self.error = Some(e);
+            }
+            Job::Saved(path) => {
+                self.add_recent(&path);
+                self.notify(format!("{}: {}", self.t(S::Saved), path.display()));
+                self.path = Some(path);
+                self.dialogs.save = false;
+                self.dialogs.error = None;
+            }
+            Job::SaveFailed(e) => {
+                self.dialogs.error = Some(e.clone());
+                self.error = Some(e);
+            }
+            Job::PickedOpen(Some(p)) => self.open_path(p),
+            Job::PickedSave(Some(p)) => self.save_to(p),
+            Job::PickedCsv(Some(p)) => {
+                self.csv_path = p.display().to_string();
+                self.load_csv(p);
+            }
+            Job::PickedOpen(None) | Job::PickedSave(None) | Job::PickedCsv(None) => {}
+            Job::Csv(path, data) => {
+                let (inputs, classes) = (data.0.inputs, data.0.classes);
+                let mut s = self.session.clone();
+                s.data.source = crate::data::spec::DataSource::Csv;
+                s.data.path = Some(path.display().to_string());
+                model::harmonise(&mut s, inputs, classes);
+                match model::check(&s, inputs, classes) {
+                    Ok(_) => {
+                        self.csv_error = None;
+                        self.session = s;
+                        self.dataset = Some(Arc::new(*data));
+                        self.send_rebuild();
+                    }
+                    Err(e) => self.csv_error = Some(e.to_string()),
+                }
+            }
+            Job::CsvFailed(e) => self.csv_error = Some(e),
+        }
+    }
+
+    fn add_recent(&mut self, p: &Path) {
+        self.recent.retain(|r| r != p);
+        self.recent.insert(0, p.to_path_buf());
+        self.recent.truncate(8);
+    }
+
+    fn spawn_job(&mut self, f: impl FnOnce() -> Job + Send + 'static, ctx: Option<egui::Context>) {
+        let tx = self.jobs_tx.clone();
+        self.busy = true;
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+            if let Some(c) = ctx {
+                c.request_repaint();
+            }
+        });
+    }
+
+    pub fn open_path(&mut self, p: PathBuf) {
+        self.spawn_job(
+            move || match session::load(&p) {
+                Ok(l) => Job::Opened(p, Box::new(l)),
+                Err(e) => Job::OpenFailed(e.to_string()),
+            },
+            None,
+        );
+    }
+
+    fn save_to(&mut self, p: PathBuf) {
+        let mut s = self.applied.clone();
+        s.params = self.snapshot.as_ref().map(|s| s.theta.clone());
+        self.spawn_job(
+            move || match session::save(&p, &s) {
+                Ok(()) => Job::Saved(p),
+                Err(e) => Job::SaveFailed(e.to_string()),
+            },
+            None,
+        );
+    }
+
+    fn load_csv(&mut self, p: PathBuf) {
+        let frac = self.session.data.test_fraction;
+        let seed = self.session.data.seed.unwrap_or(self.session.seed);
+        self.spawn_job(
+            move || {
+                let name = session::display_name(&p);
+                let text = match std::fs::read(&p) {
+                    Ok(b) => match String::from_utf8(b) {
+                        Ok(t) => t,
+                        Err(_) => return Job::CsvFailed(format!("{name}: is not a text file")),
+                    },
+                    Err(e) => return Job::CsvFailed(format!("{name}: {e}")),
+                };
+                match crate::data::from_csv(&text, &name, None) {
+                    Ok(ds) => Job::Csv(p, Box::new(crate::data::split(&ds, frac, seed))),
+                    Err(e) => Job::CsvFailed(e.to_string()),
+                }
+            },
+            None,
+        );
+    }
+
+    fn pick(&mut self, kind: u8) {
+        let tx = self.jobs_tx.clone();
+        std::thread::spawn(move || {
+            let d = rfd::FileDialog::new();
+            let job = match kind {
+                0 => Job::PickedOpen(d.add_filter("nnlab session", &["json"]).pick_file()),
+                1 => Job::PickedSave(d.add_filter("nnlab session", &["json"]).save_file()),
+                _ => Job::PickedCsv(d.add_filter("CSV", &["csv", "txt"]).pick_file()),
+            };
+            let _ = tx.send(job);
+        });
+    }
+
+    /// Check the edited session and hand it to the worker, or refuse it and explain.
+    pub fn send_rebuild(&mut self) {
+        let (inputs, classes) =
+            model::data_shape(&self.session.data, self.dataset.as_ref().map(|d| &d.0));
+        model::harmonise(&mut self.session, inputs, classes);
+        self.session.params = None;
+        match model::check(&self.session, inputs, classes) {
+            Ok(_) => {
+                self.error = None;
+                self.worker
+                    .send(Command::Rebuild(Box::new(model::experiment(
+                        &self.session,
+                        self.dataset.clone(),
+                    ))));
+            }
+            Err(e) => {
+                self.error = Some(format!("{}: {e}", self.t(S::Refused)));
+                self.session = self.applied.clone();
+            }
+        }
+    }
+
+    pub fn apply_actions(&mut self) {
+        let actions = std::mem::take(&mut self.actions);
+        for a in actions {
+            match a {
+                Action::Play => {
+                    if self.panicked.is_some() || self.diverged.is_some() {
+                        self.worker.send(Command::Reset);
+                    }
+                    self.worker.send(Command::Start);
+                }
+                Action::Pause => self.worker.send(Command::Pause),
+                Action::Step(n) => self.worker.send(Command::Step(n)),
+                Action::Reset => {
+                    self.diverged = None;
+                    self.panicked = None;
+                    self.worker.send(Command::Reset);
+                }
+                Action::Rebuild => self.send_rebuild(),
+                Action::DataChanged => {
+                    use crate::data::spec::DataSource;
+                    if !matches!(self.session.data.source, DataSource::Csv) {
+                        self.dataset = None;
+                    }
+                    self.send_rebuild();
+                }
+                Action::LiveOptimizer => {
+                    let rule_changed = self.session.optimizer.effective_rule()
+                        != self.applied.optimizer.effective_rule();
+                    if rule_changed {
+                        self.send_rebuild();
+                    } else {
+                        match crate::optim::validate(&self.session.optimizer) {
+                            Ok(()) => {
+                                self.applied.optimizer = self.session.optimizer.clone();
+                                self.worker
+                                    .send(Command::SetOptimizer(self.session.optimizer.clone()));
+                            }
+                            Err(e) => {
+                                self.error = Some(format!("{}: {e}", self.t(S::Refused)));
+                                self.session.optimizer = self.applied.optimizer.clone();
+                            }
+                        }
+                    }
+                }
+                Action::LiveRegularization => {
+                    match crate::optim::validate_regularization(&self.session.regularization) {
+                        Ok(()) => {
+                            self.applied.regularization = self.session.regularization;
+                            self.worker
+                                .send(Command::SetRegularization(self.session.regularization));
+                        }
+                        Err(e) => {
+                            self.error = Some(format!("{}: {e}", self.t(S::Refused)));
+                            self.session.regularization = self.applied.regularization;
+                        }
+                    }
+                }
+                Action::SetWeight { index, value } => {
+                    self.worker.send(Command::SetWeight { index, value })
+                }
+                Action::SetSpeed(s) => {
+                    self.speed = s;
+                    self.worker.send(Command::SetSpeed(s));
+                }
+                Action::LowerLr => {
+                    self.session.optimizer.lr /= 10.0;
+                    self.applied.optimizer.lr = self.session.optimizer.lr;
+                    self.lr_text = format!("{}", self.session.optimizer.lr);
+                    self.worker
+                        .send(Command::SetOptimizer(self.session.optimizer.clone()));
+                    self.diverged = None;
+                    self.worker.send(Command::Reset);
+                }
+                Action::New => {
+                    self.session = model::default_session();
+                    self.dataset = None;
+                    self.path = None;
+                    self.lr_text = format!("{}", self.session.optimizer.lr);
+                    self.send_rebuild();
+                }
+                Action::OpenPath(p) => self.open_path(p),
+                Action::SaveTo(p) => self.save_to(p),
+                Action::Save => match self.path.clone() {
+                    Some(p) => self.save_to(p),
+                    None => {
+                        self.dialogs.save = true;
+                        self.dialogs.path = "session.json".into();
+                    }
+                },
+                Action::BrowseOpen => self.pick(0),
+                Action::BrowseSave => self.pick(1),
+                Action::BrowseCsv => self.pick(2),
+                Action::LoadCsv(p) => self.load_csv(p),
+            }
+        }
+    }
+
+    pub fn is_perceptron(&self) -> bool {
+        self.applied.optimizer.effective_rule() == TrainingRule::Perceptron
+    }
+
+    fn measure_fps(&mut self) {
+        let now = Instant::now();
+        self.frame_times.push_back(now);
+        while self
+            .frame_times
+            .front()
+            .is_some_and(|t| now - *t > Duration::from_secs(1))
+        {
+            self.frame_times.pop_front();
+        }
+        self.fps = self.frame_times.len() as f64;
+    }
+
+    /// The whole frame (also used by the tests through eframe).
+    pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.drain(&ctx);
+        self.measure_fps();
+        if ctx.input(|i| i.key_pressed(egui::Key::Space)) && !ctx.egui_wants_keyboard_input() {
+            self.actions.push(if self.status.running {
+                Action::Pause
+            } else {
+                Action::Play
+            });
+        }
+        panels::top_bar::ui(self, ui);
+        egui::Panel::left("controls")
+            .resizable(true)
+            .default_size(340.0)
+            .size_range(300.0..=520.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    panels::data::ui(self, ui);
+                    panels::network::ui(self, ui);
+                    panels::training::ui(self, ui);
+                });
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            panels::banners::ui(self, ui);
+            panels::plots::central_ui(self, ui);
+        });
+        panels::dialogs::ui(self, &ctx);
+        self.apply_actions();
+        if self.status.running || self.busy {
+            ctx.request_repaint_after(Duration::from_millis(100));
+        }
+    }
+}
+
+impl eframe::App for NnlabApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.drain(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.frame_ui(ui);
+    }
+}
+
+/// `sessions/*.json` next to the working directory, for the Open dialog.
+fn list_examples() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir("sessions")
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}

@@ -1,0 +1,192 @@
+//! Every string of the UI in English and 简体中文, switched at run time.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Zh,
+}
+
+impl Lang {
+    pub fn t(self, s: S) -> &'static str {
+        let (en, zh) = s.text();
+        match self {
+            Lang::En => en,
+            Lang::Zh => zh,
+        }
+    }
+}
+
+macro_rules! strings {
+    ($($key:ident => $en:literal, $zh:literal;)*) => {
+        /// A UI string.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum S { $($key),* }
+        impl S {
+            pub const ALL: &'static [S] = &[$(S::$key),*];
+            pub fn text(self) -> (&'static str, &'static str) {
+                match self { $(S::$key => ($en, $zh)),* }
+            }
+        }
+    };
+}
+
+strings! {
+    Play => "▶ Play", "▶ 训练";
+    Pause => "‖ Pause", "‖ 暂停";
+    Step => "Step", "单步";
+    Reset => "Reset", "重置";
+    Speed => "Speed", "速度";
+    SpeedMax => "max", "最快";
+    Epoch => "Epoch", "轮次";
+    Iteration => "Iteration", "迭代";
+    StepCount => "Step", "步数";
+    StepsPerSec => "steps/s", "步/秒";
+    Fps => "fps", "帧/秒";
+    SessionMenu => "Session", "会话";
+    New => "New", "新建";
+    Open => "Open…", "打开…";
+    Save => "Save", "保存";
+    SaveAs => "Save as…", "另存为…";
+    Recent => "Recent", "最近文件";
+    NoRecent => "(none yet)", "（暂无）";
+    Examples => "Examples", "示例";
+    Theme => "Theme", "主题";
+    Dark => "Dark", "深色";
+    Light => "Light", "浅色";
+    Language => "Language", "语言";
+    Data => "Data", "数据";
+    Network => "Network", "网络";
+    Training => "Training", "训练设置";
+    Noise => "Noise", "噪声";
+    Samples => "Samples (n)", "样本数 (n)";
+    TestFraction => "Test fraction", "测试比例";
+    Seed => "Seed", "随机种子";
+    Regenerate => "Regenerate", "重新生成";
+    LoadCsv => "Load CSV", "载入 CSV";
+    Browse => "Browse…", "浏览…";
+    PathHint => "path/to/file", "文件路径";
+    Classes => "Classes", "类别数";
+    Teeth => "Teeth", "锯齿数";
+    Bits => "Bits", "位数";
+    CsvLoaded => "CSV data", "CSV 数据";
+    Rows => "rows", "行";
+    Inputs => "inputs", "输入";
+    Regression => "regression", "回归";
+    Classification => "classification", "分类";
+    Features => "Input features", "输入特征";
+    Layers => "Hidden layers", "隐藏层";
+    AddLayer => "+ layer", "+ 层";
+    RemoveLayer => "− layer", "− 层";
+    Units => "units", "个神经元";
+    Activation => "Activation", "激活函数";
+    OutputLayer => "Output", "输出层";
+    Layer => "Layer", "层";
+    BatchNorm => "BN", "批归一化";
+    Dropout => "Dropout", "丢弃率";
+    Init => "Initialiser", "初始化";
+    InitScale => "scale", "尺度";
+    Residual => "Residual connections", "残差连接";
+    Constraint => "Weight constraint", "权重约束";
+    ConstraintNone => "none", "无";
+    ConstraintNonneg => "non-negative", "非负";
+    Params => "Parameters", "参数数量";
+    Rebuilt => "Network rebuilt", "网络已重建";
+    Refused => "Refused", "已拒绝";
+    Loss => "Loss", "损失函数";
+    Optimizer => "Optimiser", "优化器";
+    LearningRate => "Learning rate", "学习率";
+    BatchSize => "Batch size", "批大小";
+    Momentum => "Momentum μ", "动量 μ";
+    Beta1 => "β₁", "β₁";
+    Beta2 => "β₂", "β₂";
+    Rho => "ρ", "ρ";
+    Epsilon => "ε", "ε";
+    Schedule => "Schedule", "学习率调度";
+    SchedConstant => "constant", "常数";
+    SchedStep => "step decay", "阶梯衰减";
+    SchedExp => "exponential", "指数衰减";
+    SchedCosine => "cosine", "余弦";
+    Every => "every", "每";
+    Gamma => "γ", "γ";
+    Period => "period", "周期";
+    MinLr => "min lr", "最小学习率";
+    L1 => "L1", "L1";
+    L2 => "L2", "L2";
+    Rule => "Training rule", "训练规则";
+    Backprop => "backprop", "反向传播";
+    Perceptron => "perceptron", "感知机";
+    FeedbackAlignment => "feedback alignment", "反馈对齐";
+    LiveEdits => "Live edits recorded", "已记录的实时修改";
+    BadNumber => "must be a positive finite number", "必须是有限的正数";
+    Output => "Output", "输出";
+    Discretize => "Discretise", "离散化";
+    Hyperplanes => "Hyperplanes", "超平面";
+    TestPoints => "Test points", "测试点";
+    TrainLoss => "train loss", "训练损失";
+    TestLoss => "test loss", "测试损失";
+    BatchLoss => "batch loss", "批损失";
+    TrainAcc => "train accuracy", "训练准确率";
+    TestAcc => "test accuracy", "测试准确率";
+    LossPlot => "Loss", "损失";
+    AccuracyPlot => "Accuracy", "准确率";
+    GradPlot => "Gradient norm per layer", "各层梯度范数";
+    UpdatePlot => "Update ratio ‖ΔW‖/‖W‖", "更新比 ‖ΔW‖/‖W‖";
+    SatPlot => "Saturated / dead fraction", "饱和 / 死亡比例";
+    HistPlot => "Weight histogram", "权重直方图";
+    LogScale => "log", "对数";
+    Enlarge => "Enlarge", "放大";
+    Back => "Back", "返回";
+    MoveLeft => "Move left", "左移";
+    MoveRight => "Move right", "右移";
+    Saturated => "saturated", "饱和";
+    Dead => "dead", "死亡";
+    Diverged => "Training diverged", "训练发散";
+    DivergedBody => "the loss became NaN or infinite, so training was paused.", "损失变为 NaN 或无穷大，训练已暂停。";
+    LowerLr => "Lower learning rate ÷10 and reset", "学习率 ÷10 并重置";
+    Crashed => "The training thread crashed", "训练线程崩溃";
+    CrashedBody => "The window is fine; press Reset to start again.", "窗口仍可使用；请按重置重新开始。";
+    Error => "Error", "错误";
+    Dismiss => "Dismiss", "关闭";
+    NoMap => "The output view needs 1-D or 2-D inputs.", "输出视图需要一维或二维输入。";
+    Neuron => "neuron", "神经元";
+    HoverHint => "Hover a neuron to enlarge it; click an edge to edit its weight.", "悬停神经元可放大；点击连线可编辑权重。";
+    Weight => "Weight", "权重";
+    Apply => "Apply", "应用";
+    Close => "Close", "关闭";
+    OpenTitle => "Open session", "打开会话";
+    SaveTitle => "Save session as", "会话另存为";
+    Path => "Path", "路径";
+    SessionsFolder => "Sessions in sessions/", "sessions/ 中的会话";
+    Saved => "Saved", "已保存";
+    Opened => "Opened", "已打开";
+    Working => "Working…", "处理中…";
+    NotSaved => "not saved yet", "尚未保存";
+    Target => "target", "目标";
+    Fitted => "network", "网络输出";
+    TrainPoints => "train", "训练集";
+    Wide => "wide layer", "宽层";
+    Mistakes => "mistakes", "错误次数";
+    Steps10 => "+10", "+10";
+    Eval => "Evaluation", "评估";
+    Accuracy => "accuracy", "准确率";
+    RuleNeedsRebuild => "changing the rule rebuilds the network", "修改训练规则会重建网络";
+    PerceptronNote => "perceptron: one step layer, no hidden layers", "感知机：单个阶跃层，无隐藏层";
+    ClassifierOnly => "needs class labels", "需要类别标签";
+    Untitled => "untitled", "未命名";
+    MustBeFinite => "must be a finite number", "必须是有限数";
+    Tiles => "Views", "视图";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_string_has_both_languages() {
+        for s in S::ALL {
+            let (en, zh) = s.text();
+            assert!(!en.is_empty() && !zh.is_empty(), "{s:?}");
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! The data panel: every generator with a thumbnail, noise, n, test fraction, seed,
+//! Regenerate, and CSV loading (native dialog on a thread, typed path as fallback).
+
+use eframe::egui;
+
+use crate::data::Dataset;
+use crate::data::spec::{DataSource, DataSpec};
+use crate::ui::app::{Action, NnlabApp};
+use crate::ui::i18n::S;
+use crate::ui::model::{GENERATORS, source_name};
+use crate::ui::theme;
+
+/// Small datasets of each generator, made once for the thumbnails.
+#[derive(Default)]
+pub struct Thumbnails {
+    sets: Vec<(DataSource, Option<Dataset>)>,
+}
+
+impl Thumbnails {
+    fn ensure(&mut self) {
+        if !self.sets.is_empty() {
+            return;
+        }
+        for &s in GENERATORS.iter().filter(|s| **s != DataSource::Inline) {
+            let spec = DataSpec::generator(s, 120, 0.03);
+            self.sets.push((s, crate::data::generate(&spec, 7).ok()));
+        }
+    }
+}
+
+fn draw_thumb(
+    ui: &mut egui::Ui,
+    ds: Option<&Dataset>,
+    selected: bool,
+    dark: bool,
+) -> egui::Response {
+    let size = egui::vec2(56.0, 56.0);
+    let (rect, resp) = ui.allocate_exact_size(size, egui::Sense::click());
+    let p = ui.painter_at(rect);
+    let bg = if dark {
+        egui::Color32::from_gray(30)
+    } else {
+        egui::Color32::from_gray(250)
+    };
+    p.rect_filled(rect, 3.0, bg);
+    let stroke = if selected {
+        egui::Stroke::new(2.5, ui.visuals().selection.stroke.color)
+    } else if resp.hovered() {
+        egui::Stroke::new(1.5, ui.visuals().widgets.hovered.fg_stroke.color)
+    } else {
+        egui::Stroke::new(1.0, ui.visuals().widgets.noninteractive.bg_stroke.color)
+    };
+    let Some(ds) = ds else {
+        p.rect_stroke(rect, 3.0, stroke, egui::StrokeKind::Inside);
+        return resp;
+    };
+    let r = rect.shrink(5.0);
+    let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+    let twod = ds.inputs >= 2;
+    for i in 0..ds.rows() {
+        let row = ds.row(i);
+        let (x, y) = if twod {
+            (row[0], row[1])
+        } else {
+            (row[0], ds.y[i])
+        };
+        lo = [lo[0].min(x), lo[1].min(y)];
+        hi = [hi[0].max(x), hi[1].max(y)];
+    }
+    let w = [(hi[0] - lo[0]).max(1e-9), (hi[1] - lo[1]).max(1e-9)];
+    for i in 0..ds.rows() {
+        let row = ds.row(i);
+        let (x, y) = if twod {
+            (row[0], row[1])
+        } else {
+            (row[0], ds.y[i])
+        };
+        let pos = egui::pos2(
+            r.left() + ((x - lo[0]) / w[0]) as f32 * r.width(),
+            r.bottom() - ((y - lo[1]) / w[1]) as f32 * r.height(),
+        );
+        let c = if ds.classes > 0 {
+            theme::class_color(ds.y[i] as usize)
+        } else {
+            theme::POS
+        };
+        p.circle_filled(pos, 1.6, c);
+    }
+    p.rect_stroke(rect, 3.0, stroke, egui::StrokeKind::Inside);
+    resp
+}
+
+pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
+    egui::CollapsingHeader::new(egui::RichText::new(app.t(S::Data)).heading())
+        .id_salt("data_section")
+        .default_open(true)
+        .show(ui, |ui| body(app, ui));
+}
+
+fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
+    app.thumbnails.ensure();
+    let current = app.session.data.source;
+    let mut picked = None;
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing = egui::vec2(4.0, 4.0);
+        for (s, ds) in &app.thumbnails.sets {
+            let r =
+                draw_thumb(ui, ds.as_ref(), *s == current, app.dark).on_hover_text(source_name(*s));
+            if r.clicked() {
+                picked = Some(*s);
+            }
+        }
+    });
+    ui.label(
+        egui::RichText::new(format!(
+            "{}: {}",
+            app.t(S::Data),
+            if current == DataSource::Csv {
+                app.session.data.path.clone().unwrap_or_default()
+            } else {
+                source_name(current).to_string()
+            }
+        ))
+        .strong(),
+    );
+    let mut changed = false;
+    if let Some(s) = picked
+        && s != current
+    {
+        let d = &mut app.session.data;
+        d.source = s;
+        d.path = None;
+        if d.n == 0 {
+            d.n = 200;
+        }
+        changed = true;
+    }
+    let d = &mut app.session.data;
+    let generator = !matches!(d.source, DataSource::Csv | DataSource::Inline);
+    egui::Grid::new("data_grid")
+        .num_columns(2)
+        .spacing([8.0, 4.0])
+        .show(ui, |ui| {
+            if generator && d.source != DataSource::Boolean {
+                ui.label(app.lang.t(S::Noise));
+                changed |= ui
+                    .add(egui::Slider::new(&mut d.noise, 0.0..=0.5).step_by(0.01))
+                    .drag_stopped();
+                ui.end_row();
+                ui.label(app.lang.t(S::Samples));
+                let mut n = d.n;
+                let r = ui.add(egui::DragValue::new(&mut n).range(10..=100_000).speed(5));
+                d.n = n;
+                changed |= r.drag_stopped() || r.lost_focus();
+                ui.end_row();
+            }
+            ui.label(app.lang.t(S::TestFraction));
+            changed |= ui
+                .add(egui::Slider::new(&mut d.test_fraction, 0.0..=0.9).step_by(0.05))
+                .drag_stopped();
+            ui.end_row();
+            ui.label(app.lang.t(S::Seed));
+            let mut seed = d.seed.unwrap_or(app.session.seed);
+            let r = ui.add(egui::DragValue::new(&mut seed).range(0..=u32::MAX as u64));
+            if r.changed() {
+                d.seed = Some(seed);
+            }
+            changed |= r.drag_stopped() || r.lost_focus();
+            ui.end_row();
+            match d.source {
+                DataSource::Blobs => {
+                    ui.label(app.lang.t(S::Classes));
+                    let mut k = d.classes.unwrap_or(3);
+                    if ui.add(egui::DragValue::new(&mut k).range(2..=8)).changed() {
+                        d.classes = Some(k);
+                        changed = true;
+                    }
+                    ui.end_row();
+                }
+                DataSource::Sawtooth => {
+                    ui.label(app.lang.t(S::Teeth));
+                    let mut k = d.teeth.unwrap_or(4);
+                    if ui.add(egui::DragValue::new(&mut k).range(1..=64)).changed() {
+                        d.teeth = Some(k);
+                        changed = true;
+                    }
+                    ui.end_row();
+                }
+                DataSource::Boolean => {
+                    ui.label(app.lang.t(S::Bits));
+                    let mut k = d.bits.unwrap_or(2);
+                    if ui.add(egui::DragValue::new(&mut k).range(1..=12)).changed() {
+                        d.bits = Some(k);
+                        changed = true;
+                    }
+                    ui.end_row();
+                }
+                _ => {}
+            }
+        });
+    ui.horizontal(|ui| {
+        if ui.button(app.t(S::Regenerate)).clicked() {
+            let d = &mut app.session.data;
+            d.seed = Some(d.seed.unwrap_or(app.session.seed).wrapping_add(1));
+            changed = true;
+        }
+        let train = app.train.rows();
+        let test = app.test.rows();
+        let kind = if app.train.classes > 0 {
+            format!("{} {}", app.train.classes, app.t(S::Classes))
+        } else {
+            app.t(S::Regression).to_string()
+        };
+        ui.label(
+            egui::RichText::new(format!("{train} + {test} {} · {kind}", app.t(S::Rows))).weak(),
+        );
+    });
+    ui.separator();
+    ui.label(app.t(S::LoadCsv));
+    ui.horizontal(|ui| {
+        if ui.button(app.t(S::Browse)).clicked() {
+            app.actions.push(Action::BrowseCsv);
+        }
+        let w = (ui.available_width() - 70.0).max(60.0);
+        let r = ui.add(
+            egui::TextEdit::singleline(&mut app.csv_path)
+                .hint_text(app.lang.t(S::PathHint))
+                .desired_width(w),
+        );
+        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if (ui.button(app.t(S::LoadCsv)).clicked() || enter) && !app.csv_path.trim().is_empty() {
+            app.actions
+                .push(Action::LoadCsv(app.csv_path.trim().into()));
+        }
+    });
+    if let Some(e) = &app.csv_error {
+        ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
+    }
+    if changed {
+        app.actions.push(Action::DataChanged);
+    }
+}

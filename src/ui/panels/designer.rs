@@ -1,0 +1,477 @@
+//! The network designer, drawn with the painter: input features (click to toggle) → hidden
+//! layers (+/− units, + layer / − layer) → output. Every neuron shows its output over the input
+//! plane; edges are coloured by sign and sized by magnitude; hover a neuron to enlarge it in the
+//! output view; click an edge to see and edit its weight. Wide layers collapse to a box.
+
+use eframe::egui::{self, Color32, Pos2, Rect, Stroke, pos2, vec2};
+
+use crate::train::worker::{MAX_NEURON_MAPS, OutputMap};
+use crate::ui::app::{Action, NnlabApp};
+use crate::ui::i18n::S;
+use crate::ui::model::feature_choices;
+use crate::ui::panels::network::{
+    MAX_HIDDEN, add_layer, change_units, feature_label, remove_layer, toggle_feature,
+};
+use crate::ui::theme;
+
+/// A clicked edge: layer index into the network, from-unit, to-unit, index into θ.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EdgeSel {
+    pub layer: usize,
+    pub from: usize,
+    pub to: usize,
+    pub index: usize,
+}
+
+/// Layers wider than this are drawn as a box.
+const MAX_DOTS: usize = MAX_NEURON_MAPS;
+
+enum Column {
+    /// Input features: (name, index among the active features or None when off).
+    Features(Vec<(String, Option<usize>)>),
+    /// A layer (index into the network's layers).
+    Layer(usize),
+}
+
+fn dist_to_segment(p: Pos2, a: Pos2, b: Pos2) -> f32 {
+    let ab = b - a;
+    let t = ((p - a).dot(ab) / ab.length_sq().max(1e-6)).clamp(0.0, 1.0);
+    (a + ab * t - p).length()
+}
+
+fn edge_style(w: f64, max: f64) -> Stroke {
+    if !w.is_finite() {
+        return Stroke::new(1.0, Color32::GRAY);
+    }
+    let m = (w.abs() / max.max(1e-9)) as f32;
+    let c = if w >= 0.0 { theme::POS } else { theme::NEG };
+    Stroke::new(0.4 + 3.6 * m, c.gamma_multiply(0.25 + 0.75 * m))
+}
+
+pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
+    let lang = app.lang;
+    ui.horizontal_wrapped(|ui| {
+        ui.label(egui::RichText::new(format!("{}: {}", lang.t(S::Params), app.n_params)).strong());
+        let hidden = app.session.network.layers.len() - 1;
+        let perceptron = app.is_perceptron();
+        if ui
+            .add_enabled(
+                !perceptron && hidden < MAX_HIDDEN,
+                egui::Button::new(lang.t(S::AddLayer)).small(),
+            )
+            .clicked()
+        {
+            add_layer(app);
+        }
+        if ui
+            .add_enabled(
+                hidden > 0,
+                egui::Button::new(lang.t(S::RemoveLayer)).small(),
+            )
+            .clicked()
+        {
+            remove_layer(app);
+        }
+        ui.label(egui::RichText::new(lang.t(S::HoverHint)).weak().small());
+    });
+    edge_editor(app, ui);
+    let Some(net) = app.net.clone() else {
+        return;
+    };
+    // Columns.
+    let inputs = app.applied.network.inputs;
+    let choices = feature_choices(inputs);
+    let active: Vec<String> = net.features.iter().map(|f| f.label()).collect();
+    let feats: Vec<(String, Option<usize>)> = if choices.is_empty() {
+        active
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), Some(i)))
+            .collect()
+    } else {
+        choices
+            .iter()
+            .map(|c| (c.to_string(), active.iter().position(|a| a == c)))
+            .collect()
+    };
+    let mut cols = vec![Column::Features(feats)];
+    cols.extend((0..net.layers.len()).map(Column::Layer));
+
+    let avail = ui.available_size();
+    let (resp, painter) = ui.allocate_painter(avail, egui::Sense::click());
+    let rect = resp.rect;
+    let dark = app.dark;
+    let text_color = ui.visuals().text_color();
+    let header_h = 40.0;
+    let footer_h = 18.0;
+    let body = Rect::from_min_max(
+        pos2(rect.left() + 64.0, rect.top() + header_h),
+        pos2(rect.right() - 10.0, rect.bottom() - footer_h),
+    );
+    let ncols = cols.len();
+    let max_nodes = cols
+        .iter()
+        .map(|c| match c {
+            Column::Features(f) => f.len(),
+            Column::Layer(l) => net.layers[*l].units.min(MAX_DOTS),
+        })
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let gap = 6.0;
+    let node =
+        ((body.height() - gap * (max_nodes as f32 - 1.0)) / max_nodes as f32).clamp(8.0, 34.0);
+    let col_x = |c: usize| -> f32 {
+        if ncols == 1 {
+            body.center().x
+        } else {
+            body.left() + node / 2.0 + (body.width() - node) * c as f32 / (ncols - 1) as f32
+        }
+    };
+    // Node rects per column (None = collapsed box).
+    let mut rects: Vec<Vec<Rect>> = Vec::new();
+    let mut boxed: Vec<Option<Rect>> = Vec::new();
+    for (c, col) in cols.iter().enumerate() {
+        let n = match col {
+            Column::Features(f) => f.len(),
+            Column::Layer(l) => net.layers[*l].units,
+        };
+        let x = col_x(c);
+        if n > MAX_DOTS {
+            let h = body.height() * 0.8;
+            let r = Rect::from_center_size(pos2(x, body.center().y), vec2(node.max(24.0), h));
+            rects.push(Vec::new());
+            boxed.push(Some(r));
+            continue;
+        }
+        let total = n as f32 * node + (n as f32 - 1.0) * gap;
+        let top = body.center().y - total / 2.0;
+        rects.push(
+            (0..n)
+                .map(|j| {
+                    Rect::from_min_size(
+                        pos2(x - node / 2.0, top + j as f32 * (node + gap)),
+                        vec2(node, node),
+                    )
+                })
+                .collect(),
+        );
+        boxed.push(None);
+    }
+    // Edges.
+    let theta: Option<&[f64]> = app
+        .snapshot
+        .as_ref()
+        .map(|s| s.theta.as_slice())
+        .filter(|t| t.len() == net.n_params);
+    let pointer = resp.hover_pos();
+    let mut best_edge: Option<(f32, EdgeSel)> = None;
+    let selected = app.selected_edge;
+    for (li, layer) in net.layers.iter().enumerate() {
+        let (src_c, dst_c) = (li, li + 1);
+        let wmax = theta
+            .map(|t| {
+                t[layer.w..layer.w + layer.n_weights()]
+                    .iter()
+                    .fold(0.0f64, |a, b| a.max(b.abs()))
+            })
+            .unwrap_or(1.0);
+        // Source anchors: for features, only active ones, indexed by active position.
+        let src: Vec<(usize, Pos2)> = match &cols[src_c] {
+            Column::Features(f) => {
+                if let Some(b) = boxed[src_c] {
+                    vec![(usize::MAX, b.right_center())]
+                } else {
+                    f.iter()
+                        .zip(&rects[src_c])
+                        .filter_map(|((_, a), r)| a.map(|i| (i, r.right_center())))
+                        .collect()
+                }
+            }
+            Column::Layer(_) => match boxed[src_c] {
+                Some(b) => vec![(usize::MAX, b.right_center())],
+                None => rects[src_c]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (i, r.right_center()))
+                    .collect(),
+            },
+        };
+        let dst: Vec<(usize, Pos2)> = match boxed[dst_c] {
+            Some(b) => vec![(usize::MAX, b.left_center())],
+            None => rects[dst_c]
+                .iter()
+                .enumerate()
+                .map(|(j, r)| (j, r.left_center()))
+                .collect(),
+        };
+        for &(i, a) in &src {
+            for &(j, b) in &dst {
+                if i == usize::MAX || j == usize::MAX {
+                    painter
+                        .line_segment([a, b], Stroke::new(1.0, Color32::GRAY.gamma_multiply(0.5)));
+                    continue;
+                }
+                let index = layer.w + j * layer.fan_in + i;
+                let w = theta.map_or(0.0, |t| t[index]);
+                let sel = EdgeSel {
+                    layer: li,
+                    from: i,
+                    to: j,
+                    index,
+                };
+                let mut stroke = edge_style(w, wmax);
+                if selected == Some(sel) {
+                    stroke = Stroke::new(stroke.width + 2.0, text_color);
+                }
+                painter.line_segment([a, b], stroke);
+                if let Some(p) = pointer {
+                    let d = dist_to_segment(p, a, b);
+                    if d < 5.0 && best_edge.is_none_or(|(bd, _)| d < bd) {
+                        best_edge = Some((d, sel));
+                    }
+                }
+            }
+        }
+    }
+    // Nodes.
+    let mut hovered = None;
+    let mut toggle = None;
+    let mut units_delta = None;
+    let snap = app.snapshot.as_deref();
+    let curve_xs = match snap.map(|s| &s.output) {
+        Some(OutputMap::Curve { xs, .. }) => Some(xs.as_slice()),
+        _ => None,
+    };
+    for (c, col) in cols.iter().enumerate() {
+        let x = col_x(c);
+        // Column header.
+        let (title, sub) = match col {
+            Column::Features(_) => (lang.t(S::Features).to_string(), String::new()),
+            Column::Layer(l) => {
+                let layer = &net.layers[*l];
+                let t = if *l + 1 == net.layers.len() {
+                    lang.t(S::OutputLayer).to_string()
+                } else {
+                    format!("{} {}", lang.t(S::Layer), l + 1)
+                };
+                let mut sub = format!("{} · {}", layer.units, layer.activation.name());
+                if layer.batch_norm {
+                    sub.push_str(" · BN");
+                }
+                (t, sub)
+            }
+        };
+        painter.text(
+            pos2(x, rect.top() + 2.0),
+            egui::Align2::CENTER_TOP,
+            title,
+            egui::FontId::proportional(13.0),
+            text_color,
+        );
+        painter.text(
+            pos2(x, rect.top() + 18.0),
+            egui::Align2::CENTER_TOP,
+            sub,
+            egui::FontId::proportional(11.0),
+            text_color.gamma_multiply(0.7),
+        );
+        if let Column::Layer(l) = col
+            && *l + 1 < net.layers.len()
+        {
+            let y = rect.bottom() - footer_h + 1.0;
+            let minus = Rect::from_min_size(pos2(x - 24.0, y), vec2(20.0, 16.0));
+            let plus = Rect::from_min_size(pos2(x + 4.0, y), vec2(20.0, 16.0));
+            if ui.put(minus, egui::Button::new("−").small()).clicked() {
+                units_delta = Some((*l, -1));
+            }
+            if ui.put(plus, egui::Button::new("+").small()).clicked() {
+                units_delta = Some((*l, 1));
+            }
+        }
+        if let Some(b) = boxed[c] {
+            painter.rect_filled(b, 4.0, ui.visuals().faint_bg_color);
+            painter.rect_stroke(
+                b,
+                4.0,
+                Stroke::new(1.0, text_color),
+                egui::StrokeKind::Inside,
+            );
+            let n = match col {
+                Column::Features(f) => f.len(),
+                Column::Layer(l) => net.layers[*l].units,
+            };
+            painter.text(
+                b.center(),
+                egui::Align2::CENTER_CENTER,
+                format!("{n}\n{}", lang.t(S::Units)),
+                egui::FontId::proportional(11.0),
+                text_color,
+            );
+            continue;
+        }
+        for (j, r) in rects[c].iter().enumerate() {
+            let (key, enabled, label) = match col {
+                Column::Features(f) => {
+                    let (name, a) = &f[j];
+                    (a.map(|i| (0, i)), a.is_some(), Some(name.clone()))
+                }
+                Column::Layer(l) => (Some((l + 1, j)), true, None),
+            };
+            let bg = if dark {
+                Color32::from_gray(45)
+            } else {
+                Color32::from_gray(230)
+            };
+            painter.rect_filled(*r, 3.0, bg);
+            // The neuron's output map.
+            if let Some((lc, idx)) = key {
+                let tex = if lc == 0 {
+                    app.textures.features.get(idx)
+                } else {
+                    app.textures.neurons.get(lc - 1).and_then(|v| v.get(idx))
+                };
+                if let (Some(t), None) = (tex, curve_xs) {
+                    painter.image(
+                        t.id(),
+                        *r,
+                        Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
+                        Color32::WHITE,
+                    );
+                } else if let (Some(xs), Some(s)) = (curve_xs, snap) {
+                    let vals = if lc == 0 {
+                        s.features.get(idx)
+                    } else {
+                        s.neurons.get(lc - 1).and_then(|v| v.get(idx))
+                    };
+                    if let Some(v) = vals {
+                        draw_curve(&painter, *r, xs, v);
+                    }
+                }
+            }
+            if !enabled {
+                painter.rect_filled(*r, 3.0, bg.gamma_multiply(0.85));
+            }
+            let hovered_here = pointer.is_some_and(|p| r.contains(p));
+            let stroke = if hovered_here {
+                Stroke::new(2.0, text_color)
+            } else if enabled {
+                Stroke::new(1.0, text_color.gamma_multiply(0.5))
+            } else {
+                Stroke::new(1.0, text_color.gamma_multiply(0.2))
+            };
+            painter.rect_stroke(*r, 3.0, stroke, egui::StrokeKind::Inside);
+            if let Some(name) = label {
+                painter.text(
+                    pos2(r.left() - 6.0, r.center().y),
+                    egui::Align2::RIGHT_CENTER,
+                    feature_label(&name),
+                    egui::FontId::proportional(12.0),
+                    if enabled {
+                        text_color
+                    } else {
+                        text_color.gamma_multiply(0.4)
+                    },
+                );
+                if hovered_here && resp.clicked() {
+                    toggle = Some(name.clone());
+                }
+            }
+            if hovered_here {
+                hovered = key;
+            }
+        }
+    }
+    app.hovered_neuron = hovered;
+    if let Some(f) = toggle {
+        toggle_feature(app, &f);
+    } else if resp.clicked() && hovered.is_none() {
+        app.selected_edge = best_edge.map(|(_, e)| e);
+        if let (Some(e), Some(t)) = (app.selected_edge, theta) {
+            app.edge_text = format!("{:.6}", t[e.index]);
+        }
+    }
+    if let Some((l, d)) = units_delta {
+        change_units(app, l, d);
+    }
+    if best_edge.is_some() && hovered.is_none() {
+        ui.ctx().set_cursor_icon(egui::CursorIcon::PointingHand);
+    }
+}
+
+fn draw_curve(painter: &egui::Painter, r: Rect, xs: &[f64], v: &[f32]) {
+    let (lo, hi) = v
+        .iter()
+        .filter(|x| x.is_finite())
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    if !lo.is_finite() || xs.len() < 2 {
+        return;
+    }
+    let span = (hi - lo).max(1e-6);
+    let x0 = xs[0];
+    let xw = (xs[xs.len() - 1] - x0).max(1e-12);
+    let pts: Vec<Pos2> = xs
+        .iter()
+        .zip(v)
+        .map(|(x, y)| {
+            pos2(
+                r.left() + 2.0 + ((x - x0) / xw) as f32 * (r.width() - 4.0),
+                r.bottom() - 2.0 - (y - lo) / span * (r.height() - 4.0),
+            )
+        })
+        .collect();
+    painter.add(egui::Shape::line(pts, Stroke::new(1.2, theme::POS)));
+}
+
+fn edge_editor(app: &mut NnlabApp, ui: &mut egui::Ui) {
+    let Some(e) = app.selected_edge else {
+        return;
+    };
+    let lang = app.lang;
+    let from = if e.layer == 0 {
+        app.net
+            .as_ref()
+            .and_then(|n| n.features.get(e.from))
+            .map(|f| feature_label(&f.label()))
+            .unwrap_or_default()
+    } else {
+        format!("{}{}·{}", lang.t(S::Layer), e.layer, e.from + 1)
+    };
+    let to = format!("{}{}·{}", lang.t(S::Layer), e.layer + 1, e.to + 1);
+    let current = app
+        .snapshot
+        .as_ref()
+        .and_then(|s| s.theta.get(e.index))
+        .copied()
+        .unwrap_or(f64::NAN);
+    ui.horizontal(|ui| {
+        ui.label(format!(
+            "{} {from} → {to} = {current:.5}",
+            lang.t(S::Weight)
+        ));
+        ui.add(egui::TextEdit::singleline(&mut app.edge_text).desired_width(80.0));
+        if ui.button(lang.t(S::Apply)).clicked() {
+            match app.edge_text.trim().parse::<f64>() {
+                Ok(v) if v.is_finite() => {
+                    app.actions.push(Action::SetWeight {
+                        index: e.index,
+                        value: v,
+                    });
+                }
+                _ => {
+                    app.error = Some(format!(
+                        "{} “{}”: {}",
+                        lang.t(S::Weight),
+                        app.edge_text.trim(),
+                        lang.t(S::MustBeFinite)
+                    ))
+                }
+            }
+        }
+        if ui.button(lang.t(S::Close)).clicked() {
+            app.selected_edge = None;
+        }
+    });
+}

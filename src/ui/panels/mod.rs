@@ -1,0 +1,11 @@
+//! One file per panel. Each draws from the app state and pushes `Action`s.
+
+pub mod banners;
+pub mod data;
+pub mod designer;
+pub mod dialogs;
+pub mod network;
+pub mod output;
+pub mod plots;
+pub mod top_bar;
+pub mod training;

@@ -1,0 +1,277 @@
+//! The network section of the left panel: features, layers (units, activation, BatchNorm,
+//! dropout), initialiser, residual connections, weight constraint, parameter count.
+
+use eframe::egui;
+
+use crate::net::Activation;
+use crate::net::spec::{Init, LayerSpec, WeightConstraint};
+use crate::ui::app::{Action, NnlabApp};
+use crate::ui::i18n::S;
+use crate::ui::model::feature_choices;
+
+pub const MAX_HIDDEN: usize = 8;
+pub const MAX_UNITS_UI: usize = 1024;
+
+const INITS: [(Init, &str); 8] = [
+    (Init::Zeros, "zeros"),
+    (Init::Constant, "constant"),
+    (Init::Uniform, "uniform"),
+    (Init::Normal, "normal"),
+    (Init::XavierUniform, "xavier_uniform"),
+    (Init::XavierNormal, "xavier_normal"),
+    (Init::HeUniform, "he_uniform"),
+    (Init::HeNormal, "he_normal"),
+];
+
+pub fn init_name(i: Init) -> &'static str {
+    INITS.iter().find(|(x, _)| *x == i).map_or("?", |(_, n)| n)
+}
+
+/// Pretty feature names (x1^2 → x₁²).
+pub fn feature_label(f: &str) -> String {
+    f.replace("x1*x2", "x₁x₂")
+        .replace("x1", "x₁")
+        .replace("x2", "x₂")
+        .replace("^2", "²")
+        .replace("(", " ")
+        .replace(")", "")
+}
+
+/// Toggle a feature on or off (never the last one).
+pub fn toggle_feature(app: &mut NnlabApp, f: &str) {
+    let list = app.session.network.features.get_or_insert_with(Vec::new);
+    if let Some(i) = list.iter().position(|x| x == f) {
+        if list.len() > 1 {
+            list.remove(i);
+        } else {
+            return;
+        }
+    } else {
+        // Keep the designer's order.
+        let order = feature_choices(app.session.network.inputs);
+        list.push(f.to_string());
+        list.sort_by_key(|x| order.iter().position(|o| o == x).unwrap_or(99));
+    }
+    app.actions.push(Action::Rebuild);
+}
+
+pub fn add_layer(app: &mut NnlabApp) {
+    let layers = &mut app.session.network.layers;
+    let hidden = layers.len() - 1;
+    if hidden < MAX_HIDDEN {
+        let template = layers
+            .get(hidden.saturating_sub(1))
+            .filter(|_| hidden > 0)
+            .cloned()
+            .unwrap_or_else(|| LayerSpec::new(4, Activation::Tanh));
+        layers.insert(hidden, template);
+        app.actions.push(Action::Rebuild);
+    }
+}
+
+pub fn remove_layer(app: &mut NnlabApp) {
+    let layers = &mut app.session.network.layers;
+    if layers.len() > 1 {
+        layers.remove(layers.len() - 2);
+        app.actions.push(Action::Rebuild);
+    }
+}
+
+pub fn change_units(app: &mut NnlabApp, layer: usize, delta: i64) {
+    let l = &mut app.session.network.layers[layer];
+    let n = (l.units as i64 + delta).clamp(1, MAX_UNITS_UI as i64) as usize;
+    if n != l.units {
+        l.units = n;
+        app.actions.push(Action::Rebuild);
+    }
+}
+
+fn activation_combo(
+    ui: &mut egui::Ui,
+    id: (&str, usize),
+    act: &mut Activation,
+    output: bool,
+) -> bool {
+    let mut changed = false;
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(act.name())
+        .width(104.0)
+        .show_ui(ui, |ui| {
+            for a in Activation::ALL {
+                if a == Activation::Softmax && !output {
+                    continue;
+                }
+                if a == Activation::Step && !output {
+                    continue;
+                }
+                changed |= ui.selectable_value(act, a, a.name()).changed();
+            }
+        });
+    changed
+}
+
+pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
+    egui::CollapsingHeader::new(egui::RichText::new(app.t(S::Network)).heading())
+        .id_salt("network_section")
+        .default_open(true)
+        .show(ui, |ui| body(app, ui));
+}
+
+fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
+    let lang = app.lang;
+    let perceptron = app.is_perceptron();
+    // Features.
+    let choices = feature_choices(app.session.network.inputs);
+    if !choices.is_empty() {
+        ui.label(lang.t(S::Features));
+        let active = app.session.network.features.clone().unwrap_or_default();
+        let mut toggled = None;
+        ui.horizontal_wrapped(|ui| {
+            for f in &choices {
+                let on = active.iter().any(|a| a == f);
+                if ui.selectable_label(on, feature_label(f)).clicked() {
+                    toggled = Some(f.to_string());
+                }
+            }
+        });
+        if let Some(f) = toggled {
+            toggle_feature(app, &f);
+        }
+    }
+    // Layers.
+    ui.horizontal(|ui| {
+        ui.label(lang.t(S::Layers));
+        let hidden = app.session.network.layers.len() - 1;
+        ui.label(egui::RichText::new(format!("{hidden}")).strong());
+        if ui
+            .add_enabled(
+                !perceptron && hidden < MAX_HIDDEN,
+                egui::Button::new(lang.t(S::AddLayer)),
+            )
+            .clicked()
+        {
+            add_layer(app);
+        }
+        if ui
+            .add_enabled(hidden > 0, egui::Button::new(lang.t(S::RemoveLayer)))
+            .clicked()
+        {
+            remove_layer(app);
+        }
+    });
+    let n = app.session.network.layers.len();
+    let mut rebuild = false;
+    let mut units_delta = None;
+    egui::Grid::new("layers_grid")
+        .num_columns(5)
+        .spacing([6.0, 3.0])
+        .striped(true)
+        .show(ui, |ui| {
+            ui.label("");
+            ui.label(lang.t(S::Units));
+            ui.label(lang.t(S::Activation));
+            ui.label(lang.t(S::BatchNorm));
+            ui.label(lang.t(S::Dropout));
+            ui.end_row();
+            for i in 0..n {
+                let output = i + 1 == n;
+                let name = if output {
+                    lang.t(S::OutputLayer).to_string()
+                } else {
+                    format!("{} {}", lang.t(S::Layer), i + 1)
+                };
+                ui.label(name);
+                let l = &mut app.session.network.layers[i];
+                ui.horizontal(|ui| {
+                    ui.spacing_mut().item_spacing.x = 2.0;
+                    if output {
+                        ui.label(format!("{}", l.units));
+                    } else {
+                        if ui.small_button("−").clicked() {
+                            units_delta = Some((i, -1));
+                        }
+                        ui.label(format!("{}", l.units));
+                        if ui.small_button("+").clicked() {
+                            units_delta = Some((i, 1));
+                        }
+                    }
+                });
+                rebuild |= activation_combo(ui, ("act", i), &mut l.activation, output);
+                rebuild |= ui.checkbox(&mut l.batch_norm, "").changed();
+                if output {
+                    ui.label("—");
+                } else {
+                    let r = ui.add(
+                        egui::DragValue::new(&mut l.dropout)
+                            .range(0.0..=0.9)
+                            .speed(0.01)
+                            .max_decimals(2),
+                    );
+                    rebuild |= r.drag_stopped() || (r.changed() && !r.dragged());
+                }
+                ui.end_row();
+            }
+        });
+    if let Some((i, d)) = units_delta {
+        change_units(app, i, d);
+    }
+    let net = &mut app.session.network;
+    egui::Grid::new("net_opts")
+        .num_columns(2)
+        .spacing([8.0, 4.0])
+        .show(ui, |ui| {
+            ui.label(lang.t(S::Init));
+            ui.horizontal(|ui| {
+                egui::ComboBox::from_id_salt("init")
+                    .selected_text(init_name(net.init))
+                    .width(120.0)
+                    .show_ui(ui, |ui| {
+                        for (i, name) in INITS {
+                            rebuild |= ui.selectable_value(&mut net.init, i, name).changed();
+                        }
+                    });
+                if matches!(net.init, Init::Constant | Init::Uniform | Init::Normal) {
+                    ui.label(lang.t(S::InitScale));
+                    let r = ui.add(
+                        egui::DragValue::new(&mut net.init_scale)
+                            .range(0.0..=10.0)
+                            .speed(0.01),
+                    );
+                    rebuild |= r.drag_stopped() || (r.changed() && !r.dragged());
+                }
+            });
+            ui.end_row();
+            ui.label(lang.t(S::Constraint));
+            egui::ComboBox::from_id_salt("constraint")
+                .selected_text(match net.weight_constraint {
+                    WeightConstraint::None => lang.t(S::ConstraintNone),
+                    WeightConstraint::Nonnegative => lang.t(S::ConstraintNonneg),
+                })
+                .width(120.0)
+                .show_ui(ui, |ui| {
+                    rebuild |= ui
+                        .selectable_value(
+                            &mut net.weight_constraint,
+                            WeightConstraint::None,
+                            lang.t(S::ConstraintNone),
+                        )
+                        .changed();
+                    rebuild |= ui
+                        .selectable_value(
+                            &mut net.weight_constraint,
+                            WeightConstraint::Nonnegative,
+                            lang.t(S::ConstraintNonneg),
+                        )
+                        .changed();
+                });
+            ui.end_row();
+        });
+    rebuild |= ui
+        .checkbox(&mut net.residual, lang.t(S::Residual))
+        .changed();
+    ui.label(egui::RichText::new(format!("{}: {}", lang.t(S::Params), app.n_params)).strong())
+        .on_hover_text("Σ n_l (n_(l-1) + 1) (+ BatchNorm γ, β and PReLU α)");
+    if rebuild {
+        app.actions.push(Action::Rebuild);
+    }
+}

@@ -1,0 +1,353 @@
+//! The central area: tiles (network designer, output view and the metric plots) that can be
+//! moved (◀ ▶) and enlarged (⛶). Plots borrow the history (`PlotPoints::Borrowed`); log axes
+//! plot log10(y) and label the ticks as powers of ten.
+
+use eframe::egui;
+use egui_plot::{GridMark, Legend, Line, Plot, PlotPoints};
+
+use crate::ui::app::NnlabApp;
+use crate::ui::i18n::S;
+use crate::ui::theme;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tile {
+    Network,
+    Output,
+    Loss,
+    Accuracy,
+    Gradient,
+    Update,
+    Saturation,
+    Histogram,
+}
+
+impl Tile {
+    pub const ALL: [Tile; 8] = [
+        Tile::Network,
+        Tile::Output,
+        Tile::Loss,
+        Tile::Accuracy,
+        Tile::Gradient,
+        Tile::Update,
+        Tile::Saturation,
+        Tile::Histogram,
+    ];
+
+    fn title(self) -> S {
+        match self {
+            Tile::Network => S::Network,
+            Tile::Output => S::Output,
+            Tile::Loss => S::LossPlot,
+            Tile::Accuracy => S::AccuracyPlot,
+            Tile::Gradient => S::GradPlot,
+            Tile::Update => S::UpdatePlot,
+            Tile::Saturation => S::SatPlot,
+            Tile::Histogram => S::HistPlot,
+        }
+    }
+}
+
+enum TileAct {
+    Left,
+    Right,
+    Enlarge,
+    Back,
+}
+
+fn log_ticks(mark: GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
+    let v = mark.value;
+    if (v - v.round()).abs() < 1e-9 {
+        format!("1e{}", v.round() as i64)
+    } else {
+        format!("{:.2e}", 10f64.powf(v))
+    }
+}
+
+fn log_label(hp: &egui_plot::HoverPosition<'_>) -> Option<String> {
+    match hp {
+        egui_plot::HoverPosition::NearDataPoint {
+            plot_name,
+            position,
+            ..
+        } => Some(format!(
+            "{plot_name}\nstep {:.0}: {:.4e}",
+            position.x,
+            10f64.powf(position.y)
+        )),
+        egui_plot::HoverPosition::Elsewhere { position } => Some(format!(
+            "step {:.0}: {:.4e}",
+            position.x,
+            10f64.powf(position.y)
+        )),
+    }
+}
+
+fn layer_name(app: &NnlabApp, i: usize, n: usize) -> String {
+    if i + 1 == n {
+        app.t(S::OutputLayer).to_string()
+    } else {
+        format!("{} {}", app.t(S::Layer), i + 1)
+    }
+}
+
+pub fn central_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
+    let mut act: Option<(Tile, TileAct)> = None;
+    if let Some(t) = app.enlarged {
+        let rect = ui.available_rect_before_wrap();
+        tile_ui(app, ui, t, rect, true, &mut act);
+    } else {
+        let area = ui.available_rect_before_wrap();
+        let gap = 6.0;
+        let top_h = (area.height() * 0.56).max(260.0);
+        let top = egui::Rect::from_min_size(area.min, egui::vec2(area.width(), top_h));
+        let w0 = (area.width() - gap) * 0.56;
+        let r0 = egui::Rect::from_min_size(top.min, egui::vec2(w0, top_h));
+        let r1 = egui::Rect::from_min_max(egui::pos2(r0.right() + gap, top.top()), top.max);
+        let tiles = app.tiles.clone();
+        tile_ui(app, ui, tiles[0], r0, false, &mut act);
+        tile_ui(app, ui, tiles[1], r1, false, &mut act);
+        let rest = &tiles[2..];
+        let cols = 3;
+        let rows = rest.len().div_ceil(cols);
+        let bottom =
+            egui::Rect::from_min_max(egui::pos2(area.left(), top.bottom() + gap), area.max);
+        let cw = (bottom.width() - gap * (cols - 1) as f32) / cols as f32;
+        let rh = (bottom.height() - gap * (rows - 1) as f32) / rows as f32;
+        for (k, t) in rest.iter().enumerate() {
+            let (c, r) = (k % cols, k / cols);
+            let rect = egui::Rect::from_min_size(
+                egui::pos2(
+                    bottom.left() + c as f32 * (cw + gap),
+                    bottom.top() + r as f32 * (rh + gap),
+                ),
+                egui::vec2(cw, rh),
+            );
+            tile_ui(app, ui, *t, rect, false, &mut act);
+        }
+    }
+    ui.allocate_rect(ui.available_rect_before_wrap(), egui::Sense::hover());
+    if let Some((t, a)) = act {
+        let i = app.tiles.iter().position(|x| *x == t).unwrap_or(0);
+        let n = app.tiles.len();
+        match a {
+            TileAct::Left => app.tiles.swap(i, (i + n - 1) % n),
+            TileAct::Right => app.tiles.swap(i, (i + 1) % n),
+            TileAct::Enlarge => app.enlarged = Some(t),
+            TileAct::Back => app.enlarged = None,
+        }
+    }
+}
+
+fn tile_ui(
+    app: &mut NnlabApp,
+    ui: &mut egui::Ui,
+    tile: Tile,
+    rect: egui::Rect,
+    enlarged: bool,
+    act: &mut Option<(Tile, TileAct)>,
+) {
+    let mut child = ui.new_child(
+        egui::UiBuilder::new()
+            .max_rect(rect)
+            .id_salt(("tile", tile as u8))
+            .layout(egui::Layout::top_down(egui::Align::Min)),
+    );
+    let ui = &mut child;
+    egui::Frame::group(ui.style())
+        .inner_margin(6.0)
+        .show(ui, |ui| {
+            ui.set_min_size(rect.size() - egui::vec2(14.0, 14.0));
+            ui.set_max_size(rect.size() - egui::vec2(14.0, 14.0));
+            ui.horizontal(|ui| {
+                ui.label(egui::RichText::new(app.t(tile.title())).strong());
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if enlarged {
+                        if ui.small_button(app.t(S::Back)).clicked() {
+                            *act = Some((tile, TileAct::Back));
+                        }
+                    } else {
+                        if ui
+                            .small_button("[ ]")
+                            .on_hover_text(app.t(S::Enlarge))
+                            .clicked()
+                        {
+                            *act = Some((tile, TileAct::Enlarge));
+                        }
+                        if ui
+                            .small_button(">")
+                            .on_hover_text(app.t(S::MoveRight))
+                            .clicked()
+                        {
+                            *act = Some((tile, TileAct::Right));
+                        }
+                        if ui
+                            .small_button("<")
+                            .on_hover_text(app.t(S::MoveLeft))
+                            .clicked()
+                        {
+                            *act = Some((tile, TileAct::Left));
+                        }
+                    }
+                    match tile {
+                        Tile::Loss => {
+                            let t = app.t(S::LogScale);
+                            ui.checkbox(&mut app.log_loss, t);
+                        }
+                        Tile::Gradient | Tile::Update => {
+                            let t = app.t(S::LogScale);
+                            ui.checkbox(&mut app.log_grad, t);
+                        }
+                        _ => {}
+                    }
+                });
+            });
+            match tile {
+                Tile::Network => super::designer::ui(app, ui),
+                Tile::Output => super::output::ui(app, ui),
+                _ => plot_ui(app, ui, tile),
+            }
+        });
+}
+
+fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
+    let h = &app.history;
+    let id = format!("plot_{tile:?}");
+    let base = Plot::new(id)
+        .legend(Legend::default())
+        .allow_scroll(false)
+        .x_axis_label(app.t(S::StepCount));
+    match tile {
+        Tile::Loss => {
+            let log = app.log_loss;
+            let (bl, tr, te) = if log {
+                (&h.log_batch_loss, &h.log_train_loss, &h.log_test_loss)
+            } else {
+                (&h.batch_loss, &h.train_loss, &h.test_loss)
+            };
+            let names = (app.t(S::BatchLoss), app.t(S::TrainLoss), app.t(S::TestLoss));
+            let mut p = base;
+            if log {
+                p = p.y_axis_formatter(log_ticks).label_formatter(log_label);
+            }
+            p.show(ui, |p| {
+                p.line(
+                    Line::new(names.0, PlotPoints::Borrowed(bl))
+                        .color(egui::Color32::GRAY.gamma_multiply(0.6)),
+                );
+                p.line(
+                    Line::new(names.1, PlotPoints::Borrowed(tr))
+                        .color(theme::POS)
+                        .width(2.0),
+                );
+                p.line(
+                    Line::new(names.2, PlotPoints::Borrowed(te))
+                        .color(theme::NEG)
+                        .width(2.0),
+                );
+            });
+        }
+        Tile::Accuracy => {
+            let names = (app.t(S::TrainAcc), app.t(S::TestAcc));
+            base.include_y(0.0).include_y(1.0).show(ui, |p| {
+                p.line(
+                    Line::new(names.0, PlotPoints::Borrowed(&h.train_acc))
+                        .color(theme::POS)
+                        .width(2.0),
+                );
+                p.line(
+                    Line::new(names.1, PlotPoints::Borrowed(&h.test_acc))
+                        .color(theme::NEG)
+                        .width(2.0),
+                );
+            });
+        }
+        Tile::Gradient | Tile::Update => {
+            let log = app.log_grad;
+            let series = match (tile, log) {
+                (Tile::Gradient, true) => &h.log_grad,
+                (Tile::Gradient, false) => &h.grad,
+                (_, true) => &h.log_update,
+                (_, false) => &h.update,
+            };
+            let n = series.len();
+            let names: Vec<String> = (0..n).map(|i| layer_name(app, i, n)).collect();
+            let mut p = base;
+            if log {
+                p = p.y_axis_formatter(log_ticks).label_formatter(log_label);
+            }
+            p.show(ui, |p| {
+                for (i, s) in series.iter().enumerate() {
+                    p.line(
+                        Line::new(names[i].clone(), PlotPoints::Borrowed(s))
+                            .color(theme::series_color(i)),
+                    );
+                }
+            });
+        }
+        Tile::Saturation => {
+            let n = h.saturated.len();
+            let names: Vec<(String, String)> = (0..n)
+                .map(|i| {
+                    let l = layer_name(app, i, n);
+                    (
+                        format!("{l} {}", app.t(S::Saturated)),
+                        format!("{l} {}", app.t(S::Dead)),
+                    )
+                })
+                .collect();
+            base.include_y(0.0).include_y(1.0).show(ui, |p| {
+                for i in 0..n {
+                    let c = theme::series_color(i);
+                    p.line(
+                        Line::new(names[i].0.clone(), PlotPoints::Borrowed(&h.saturated[i]))
+                            .color(c),
+                    );
+                    p.line(
+                        Line::new(names[i].1.clone(), PlotPoints::Borrowed(&h.dead[i]))
+                            .color(c)
+                            .style(egui_plot::LineStyle::dashed_loose()),
+                    );
+                }
+            });
+        }
+        Tile::Histogram => {
+            let Some(s) = &app.snapshot else {
+                return;
+            };
+            let n = s.histograms.len();
+            let lines: Vec<(String, Vec<[f64; 2]>)> = s
+                .histograms
+                .iter()
+                .enumerate()
+                .map(|(i, hg)| {
+                    let total: u32 = hg.counts.iter().sum::<u32>().max(1);
+                    let bw = (hg.hi - hg.lo) / hg.counts.len() as f64;
+                    let mut pts = Vec::with_capacity(hg.counts.len() * 2 + 2);
+                    pts.push([hg.lo, 0.0]);
+                    for (k, &c) in hg.counts.iter().enumerate() {
+                        let d = c as f64 / total as f64 / bw;
+                        pts.push([hg.lo + k as f64 * bw, d]);
+                        pts.push([hg.lo + (k + 1) as f64 * bw, d]);
+                    }
+                    pts.push([hg.hi, 0.0]);
+                    (layer_name(app, i, n), pts)
+                })
+                .collect();
+            Plot::new("plot_hist")
+                .legend(Legend::default())
+                .allow_scroll(false)
+                .x_axis_label(app.t(S::Weight))
+                .show(ui, |p| {
+                    for (i, (name, pts)) in lines.into_iter().enumerate() {
+                        p.line(
+                            Line::new(name, PlotPoints::from(pts))
+                                .color(theme::series_color(i))
+                                .fill(0.0)
+                                .fill_alpha(0.15),
+                        );
+                    }
+                });
+        }
+        Tile::Network | Tile::Output => {}
+    }
+}

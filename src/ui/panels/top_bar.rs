@@ -1,0 +1,151 @@
+//! The top bar: Play/Pause, Step, Reset, speed, counters, session menu, theme, language.
+
+use eframe::egui;
+
+use crate::train::worker::Speed;
+use crate::ui::app::{Action, NnlabApp};
+use crate::ui::i18n::{Lang, S};
+use crate::ui::theme;
+
+const SPEEDS: [(Option<f64>, &str); 5] = [
+    (Some(1.0), "1"),
+    (Some(10.0), "10"),
+    (Some(100.0), "100"),
+    (Some(1000.0), "1000"),
+    (None, ""),
+];
+
+fn speed_label(app: &NnlabApp, s: Speed) -> String {
+    match s {
+        Speed::Max => app.t(S::SpeedMax).to_string(),
+        Speed::PerSecond(r) => format!("{r} {}", app.t(S::StepsPerSec)),
+    }
+}
+
+pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
+    egui::Panel::top("top_bar").show(ui, |ui| {
+        ui.add_space(4.0);
+        ui.horizontal_wrapped(|ui| {
+            let running = app.status.running;
+            let play = if running { S::Pause } else { S::Play };
+            let b = egui::Button::new(egui::RichText::new(app.t(play)).strong())
+                .min_size(egui::vec2(92.0, 26.0));
+            if ui.add(b).on_hover_text("Space").clicked() {
+                app.actions
+                    .push(if running { Action::Pause } else { Action::Play });
+            }
+            if ui
+                .add_enabled(!running, egui::Button::new(app.t(S::Step)))
+                .clicked()
+            {
+                app.actions.push(Action::Step(1));
+            }
+            if ui
+                .add_enabled(!running, egui::Button::new(app.t(S::Steps10)))
+                .clicked()
+            {
+                app.actions.push(Action::Step(10));
+            }
+            if ui.button(app.t(S::Reset)).clicked() {
+                app.actions.push(Action::Reset);
+            }
+            ui.separator();
+            ui.label(app.t(S::Speed));
+            let current = speed_label(app, app.speed);
+            egui::ComboBox::from_id_salt("speed")
+                .selected_text(current)
+                .width(110.0)
+                .show_ui(ui, |ui| {
+                    for (r, _) in SPEEDS {
+                        let s = r.map_or(Speed::Max, Speed::PerSecond);
+                        let label = speed_label(app, s);
+                        if ui.selectable_label(app.speed == s, label).clicked() {
+                            app.actions.push(Action::SetSpeed(s));
+                        }
+                    }
+                });
+            ui.separator();
+            let st = app.status;
+            ui.label(format!("{} {}", app.t(S::Epoch), st.epoch));
+            ui.label(format!(
+                "{} {}/{}",
+                app.t(S::Iteration),
+                st.iteration,
+                st.iterations_per_epoch
+            ));
+            ui.label(
+                egui::RichText::new(format!("{} {}", app.t(S::StepCount), st.step)).monospace(),
+            )
+            .on_hover_text("step counter");
+            ui.label(format!("{:.0} {}", st.steps_per_sec, app.t(S::StepsPerSec)));
+            ui.label(format!("{:.0} {}", app.fps, app.t(S::Fps)));
+            if app.is_perceptron() {
+                ui.label(format!("{} {}", app.t(S::Mistakes), st.mistakes));
+            }
+            ui.separator();
+            ui.menu_button(app.t(S::SessionMenu), |ui| {
+                if ui.button(app.t(S::New)).clicked() {
+                    app.actions.push(Action::New);
+                }
+                if ui.button(app.t(S::Open)).clicked() {
+                    app.dialogs.open = true;
+                    app.dialogs.error = None;
+                }
+                if ui.button(app.t(S::Save)).clicked() {
+                    app.actions.push(Action::Save);
+                }
+                if ui.button(app.t(S::SaveAs)).clicked() {
+                    app.dialogs.save = true;
+                    app.dialogs.error = None;
+                    if app.dialogs.path.is_empty() {
+                        app.dialogs.path = "session.json".into();
+                    }
+                }
+                ui.menu_button(app.t(S::Recent), |ui| {
+                    if app.recent.is_empty() {
+                        ui.label(app.t(S::NoRecent));
+                    }
+                    for p in app.recent.clone() {
+                        if ui.button(p.display().to_string()).clicked() {
+                            app.actions.push(Action::OpenPath(p));
+                        }
+                    }
+                });
+            });
+            let name = app
+                .path
+                .as_ref()
+                .map(|p| crate::session::display_name(p))
+                .unwrap_or_else(|| app.t(S::Untitled).to_string());
+            ui.label(egui::RichText::new(name).weak());
+            ui.separator();
+            let theme_label = if app.dark { S::Light } else { S::Dark };
+            if ui
+                .button(app.t(theme_label))
+                .on_hover_text(app.t(S::Theme))
+                .clicked()
+            {
+                app.dark = !app.dark;
+                theme::apply(ui.ctx(), app.dark);
+                if let Some(s) = &app.snapshot {
+                    app.textures.update(ui.ctx(), s, app.dark, app.discretize);
+                }
+            }
+            ui.label(app.t(S::Language));
+            for (lang, label) in [(Lang::En, "English"), (Lang::Zh, "中文")] {
+                if ui.selectable_label(app.lang == lang, label).clicked() {
+                    app.lang = lang;
+                }
+            }
+            if app.busy {
+                ui.spinner();
+            }
+            if let Some((text, at)) = &app.notice
+                && at.elapsed().as_secs() < 4
+            {
+                ui.label(egui::RichText::new(text).italics());
+            }
+        });
+        ui.add_space(2.0);
+    });
+}

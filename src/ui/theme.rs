@@ -1,0 +1,79 @@
+//! Colours and the two themes.
+
+use eframe::egui::{self, Color32};
+
+/// Playground's colours: orange for negative / class 0, blue for positive / class 1.
+pub const NEG: Color32 = Color32::from_rgb(245, 147, 34);
+pub const POS: Color32 = Color32::from_rgb(8, 119, 189);
+
+/// Colours for k classes (class 0 and 1 match NEG and POS).
+pub const CLASS: [Color32; 8] = [
+    NEG,
+    POS,
+    Color32::from_rgb(60, 170, 90),
+    Color32::from_rgb(200, 60, 90),
+    Color32::from_rgb(140, 90, 200),
+    Color32::from_rgb(120, 120, 120),
+    Color32::from_rgb(200, 180, 40),
+    Color32::from_rgb(40, 180, 180),
+];
+
+pub fn class_color(c: usize) -> Color32 {
+    CLASS[c % CLASS.len()]
+}
+
+/// Line colours of per-layer series.
+pub fn series_color(i: usize) -> Color32 {
+    const C: [Color32; 8] = [
+        Color32::from_rgb(31, 119, 180),
+        Color32::from_rgb(255, 127, 14),
+        Color32::from_rgb(44, 160, 44),
+        Color32::from_rgb(214, 39, 40),
+        Color32::from_rgb(148, 103, 189),
+        Color32::from_rgb(140, 86, 75),
+        Color32::from_rgb(227, 119, 194),
+        Color32::from_rgb(23, 190, 207),
+    ];
+    C[i % C.len()]
+}
+
+fn lerp(a: Color32, b: Color32, t: f32) -> Color32 {
+    let t = t.clamp(0.0, 1.0);
+    let m = |x: u8, y: u8| (x as f32 + (y as f32 - x as f32) * t).round() as u8;
+    Color32::from_rgb(m(a.r(), b.r()), m(a.g(), b.g()), m(a.b(), b.b()))
+}
+
+/// A value in [−1, 1] → orange … background … blue.
+pub fn diverging(v: f32, dark: bool) -> Color32 {
+    let mid = if dark {
+        Color32::from_rgb(40, 40, 44)
+    } else {
+        Color32::from_rgb(245, 245, 245)
+    };
+    if !v.is_finite() {
+        return Color32::from_rgb(128, 128, 128);
+    }
+    if v < 0.0 {
+        lerp(mid, NEG, -v)
+    } else {
+        lerp(mid, POS, v)
+    }
+}
+
+/// A class colour faded towards the background by (1 − confidence).
+pub fn faded_class(c: usize, confidence: f32, dark: bool) -> Color32 {
+    let mid = if dark {
+        Color32::from_rgb(40, 40, 44)
+    } else {
+        Color32::from_rgb(245, 245, 245)
+    };
+    lerp(mid, class_color(c), 0.25 + 0.6 * confidence)
+}
+
+pub fn apply(ctx: &egui::Context, dark: bool) {
+    ctx.set_theme(if dark {
+        egui::Theme::Dark
+    } else {
+        egui::Theme::Light
+    });
+}

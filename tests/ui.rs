@@ -1,0 +1,168 @@
+//! The desktop app driven through egui_kittest (headless): the real `NnlabApp`, its worker
+//! thread, clicks and typed text. `run_steps` (not `run`) because the worker keeps asking for
+//! repaints while it trains.
+
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use nnlab::net::Activation;
+use nnlab::ui::NnlabApp;
+
+fn harness(file: Option<std::path::PathBuf>) -> Harness<'static, NnlabApp> {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        // Combo boxes and the painted diagram have no accessible names yet.
+        .with_accessibility_check(false)
+        .with_context_setup(nnlab::ui::fonts::install)
+        .build_eframe(move |cc| NnlabApp::new(cc, file.clone()));
+    settle(&mut h, |app| app.n_params > 0);
+    h
+}
+
+/// Run frames until `done` holds (the worker answers asynchronously), at most ~10 s.
+fn settle(h: &mut Harness<'static, NnlabApp>, done: impl Fn(&NnlabApp) -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        h.run_steps(2);
+        if done(h.state()) {
+            h.run_steps(2);
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn play_moves_the_step_counter() {
+    let mut h = harness(None);
+    assert_eq!(h.state().status.step, 0);
+    h.get_by_label("▶ Play").click();
+    assert!(
+        settle(&mut h, |a| a.status.step > 50),
+        "training did not start"
+    );
+    let step = h.state().status.step;
+    assert!(h.query_by_label_contains("Step ").is_some());
+    h.get_by_label("‖ Pause").click();
+    assert!(settle(&mut h, |a| !a.status.running));
+    assert!(h.state().status.step >= step);
+    // The counter label shows the worker's step.
+    let shown = format!("Step {}", h.state().status.step);
+    assert!(h.query_by_label(&shown).is_some(), "no label {shown}");
+}
+
+#[test]
+fn changing_an_activation_rebuilds_the_network() {
+    let mut h = harness(None);
+    let before = h.state().rebuilt_at;
+    h.get_all_by_value("tanh")
+        .next()
+        .expect("a tanh combo")
+        .click();
+    h.run_steps(2);
+    h.get_by_label("relu").click();
+    assert!(
+        settle(&mut h, |a| a.applied.network.layers[0].activation
+            == Activation::Relu
+            && a.rebuilt_at != before),
+        "no rebuild after changing the activation"
+    );
+    assert!(h.query_by_label_contains("Network rebuilt").is_some());
+}
+
+#[test]
+fn adding_a_layer_changes_the_parameter_count() {
+    let mut h = harness(None);
+    assert_eq!(h.state().n_params, 105);
+    assert!(h.query_all_by_label("Parameters: 105").count() > 0);
+    h.get_all_by_label("+ layer").next().unwrap().click();
+    assert!(settle(&mut h, |a| a.n_params != 105));
+    // 2-8-8-8-1: 3·8 + 9·8 + 9·8 + 9·1.
+    assert_eq!(h.state().n_params, 177);
+    assert!(h.query_all_by_label("Parameters: 177").count() > 0);
+}
+
+#[test]
+fn switching_to_chinese_changes_the_labels() {
+    let mut h = harness(None);
+    assert!(h.query_by_label("▶ Play").is_some());
+    h.get_by_label("中文").click();
+    h.run_steps(3);
+    assert!(h.query_by_label("▶ Play").is_none());
+    assert!(h.query_by_label("▶ 训练").is_some());
+    assert!(h.query_by_label("重置").is_some());
+    h.get_by_label("English").click();
+    h.run_steps(3);
+    assert!(h.query_by_label("▶ Play").is_some());
+}
+
+#[test]
+fn a_nan_learning_rate_is_refused_where_typed() {
+    let mut h = harness(None);
+    // The typed field next to the log slider.
+    let is_field = |n: &egui_kittest::kittest::AccessKitNode<'_>| {
+        n.role() == egui::accesskit::Role::TextInput && n.value().as_deref() == Some("0.01")
+    };
+    h.get_by(is_field).focus();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.get_by(is_field).type_text("NaN");
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+    assert!(
+        h.query_by_label_contains("must be a positive finite number")
+            .is_some()
+    );
+    assert_eq!(h.state().session.optimizer.lr, 0.01);
+}
+
+#[test]
+fn a_diverging_run_pauses_and_says_so() {
+    // Regression with ReLU and plain SGD at η = 1e6: the loss overflows within a few steps.
+    let dir = std::env::temp_dir().join(format!("nnlab-ui-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("diverge.json");
+    std::fs::write(
+        &path,
+        r#"{"nnlab": 1, "name": "diverge", "seed": 3,
+            "data": {"source": "sin", "n": 100, "test_fraction": 0.2},
+            "network": {"inputs": 1, "layers": [
+                {"units": 16, "activation": "relu"}, {"units": 16, "activation": "relu"},
+                {"units": 1, "activation": "identity"}]},
+            "loss": "mse",
+            "optimizer": {"kind": "sgd", "lr": 1000000.0, "batch_size": 100}}"#,
+    )
+    .unwrap();
+    let mut h = harness(Some(path));
+    assert!(settle(&mut h, |a| a.applied.name == "diverge"));
+    h.get_by_label("▶ Play").click();
+    assert!(settle(&mut h, |a| a.diverged.is_some()), "did not diverge");
+    assert!(!h.state().status.running);
+    assert!(h.query_by_label("⚠ Training diverged").is_some());
+    assert!(
+        h.query_by_label("Lower learning rate ÷10 and reset")
+            .is_some()
+    );
+    h.get_by_label("Lower learning rate ÷10 and reset").click();
+    assert!(settle(&mut h, |a| a.diverged.is_none()));
+    assert_eq!(h.state().session.optimizer.lr, 100000.0);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_worker_panic_is_caught_and_shown() {
+    let mut h = harness(None);
+    h.state()
+        .worker
+        .send(nnlab::train::worker::Command::InjectPanic);
+    assert!(settle(&mut h, |a| a.panicked.is_some()));
+    assert!(h.query_by_label("⚠ The training thread crashed").is_some());
+    // The banner's Reset (the top bar has one too).
+    h.get_all_by_label("Reset").last().unwrap().click();
+    assert!(settle(&mut h, |a| a.panicked.is_none() && a.snapshot.is_some()));
+}
