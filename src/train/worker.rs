@@ -29,7 +29,7 @@ pub const CURVE: usize = 200;
 /// Units per layer whose individual outputs are sent (wider layers are drawn as a box).
 pub const MAX_NEURON_MAPS: usize = 16;
 /// Metric rows kept before the recording stride doubles.
-pub const MAX_ROWS: usize = 2000;
+pub const MAX_ROWS: usize = 1000;
 /// Bins of the weight histograms.
 pub const HIST_BINS: usize = 30;
 

@@ -159,7 +159,7 @@ fn tile_ui(
             ui.set_min_size(rect.size() - egui::vec2(14.0, 14.0));
             ui.set_max_size(rect.size() - egui::vec2(14.0, 14.0));
             ui.horizontal(|ui| {
-                ui.label(egui::RichText::new(app.t(tile.title())).strong());
+                let title = app.t(tile.title());
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if enlarged {
                         if ui.small_button(app.t(S::Back)).clicked() {
@@ -199,6 +199,11 @@ fn tile_ui(
                         }
                         _ => {}
                     }
+                    // The title takes what is left and is cut with … when the tile is narrow.
+                    ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                        ui.add(egui::Label::new(egui::RichText::new(title).strong()).truncate())
+                            .on_hover_text(title);
+                    });
                 });
             });
             match tile {
