@@ -29,15 +29,20 @@ pub struct HessianProblem<'a> {
 /// The problem as an operator v ↦ Hv, with its own workspace; counts its products.
 pub struct HessianOperator<'a> {
     pub problem: HessianProblem<'a>,
-    ws: HvpWorkspace,
+    ws: [HvpWorkspace; 2],
+    half: Vec<f64>,
     pub products: usize,
 }
+
+/// Below this many rows a product runs on one thread.
+const SPLIT_ROWS: usize = 256;
 
 impl<'a> HessianOperator<'a> {
     pub fn new(problem: HessianProblem<'a>) -> Self {
         HessianOperator {
             problem,
-            ws: HvpWorkspace::default(),
+            ws: [HvpWorkspace::default(), HvpWorkspace::default()],
+            half: Vec::new(),
             products: 0,
         }
     }
@@ -47,19 +52,50 @@ impl SymmetricOperator for HessianOperator<'_> {
     fn dim(&self) -> usize {
         self.problem.net.n_params
     }
+    /// Without BatchNorm the objective is a sum over rows, so large products split the rows
+    /// into two halves on two threads: H = (m₁H₁ + m₂H₂)/m. The split is fixed (not the
+    /// number of cores), so the result is the same on every machine.
     fn apply(&mut self, v: &[f64], out: &mut [f64]) {
-        let p = &self.problem;
-        hessian_vector_product(
-            p.net,
-            p.theta,
-            p.rows,
-            p.l2,
-            v,
-            p.gauss_newton,
-            &mut self.ws,
-            out,
-        );
+        let p = self.problem;
+        let m = p.rows.len();
         self.products += 1;
+        if m < SPLIT_ROWS || p.net.has_batch_norm() {
+            let ws = &mut self.ws[0];
+            hessian_vector_product(p.net, p.theta, p.rows, p.l2, v, p.gauss_newton, ws, out);
+            return;
+        }
+        let m1 = m / 2;
+        let d = p.net.inputs;
+        let first = Rows {
+            x: &p.rows.x[..m1 * d],
+            y: &p.rows.y[..m1],
+            classes: p.rows.classes,
+        };
+        let second = Rows {
+            x: &p.rows.x[m1 * d..],
+            y: &p.rows.y[m1..],
+            classes: p.rows.classes,
+        };
+        self.half.resize(out.len(), 0.0);
+        let [w0, w1] = &mut self.ws;
+        let half = &mut self.half;
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                hessian_vector_product(p.net, p.theta, second, 0.0, v, p.gauss_newton, w1, half)
+            });
+            hessian_vector_product(p.net, p.theta, first, 0.0, v, p.gauss_newton, w0, out);
+        });
+        let (a, b) = (m1 as f64 / m as f64, (m - m1) as f64 / m as f64);
+        for (o, h) in out.iter_mut().zip(half.iter()) {
+            *o = a * *o + b * h;
+        }
+        if p.l2 != 0.0 {
+            for l in &p.net.layers {
+                for j in l.w..l.w + l.n_weights() {
+                    out[j] += p.l2 * v[j];
+                }
+            }
+        }
     }
 }
 
@@ -258,12 +294,21 @@ pub fn analyse(problem: HessianProblem, opts: Options) -> Result<HessianReport, 
             let lambda_max = top.first().or(bottom.last()).map_or(f64::NAN, |r| r.value);
             let lambda_min = bottom.first().map_or(f64::NAN, |r| r.value);
             let max_abs = lambda_max.abs().max(lambda_min.abs());
-            // κ over |λ| > tol·max|λ|: the smallest such |λ| among the Ritz values found.
-            let min_abs = eigenvalues
-                .iter()
-                .map(|v| v.abs())
-                .filter(|&a| a > ZERO_TOL * max_abs)
-                .fold(f64::INFINITY, f64::min);
+            // κ over |λ| > tol·max|λ|. When the spectrum is positive the smallest such |λ| is
+            // λ_min itself; otherwise it lies inside the spectrum, which only the density's
+            // nodes see (without a density κ is unknown: NaN, printed as null).
+            let cut = ZERO_TOL * max_abs;
+            let min_abs = if lambda_min > cut {
+                lambda_min
+            } else {
+                density.as_ref().map_or(f64::NAN, |d| {
+                    d.nodes
+                        .iter()
+                        .map(|v| v.abs())
+                        .filter(|&a| a > cut)
+                        .fold(f64::INFINITY, f64::min)
+                })
+            };
             let neg_weight = density.as_ref().map(|d| {
                 d.nodes
                     .iter()

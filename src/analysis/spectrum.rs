@@ -67,43 +67,75 @@ pub struct Lanczos {
     pub beta: Vec<f64>,
     /// Orthonormal Krylov basis, one vector per step.
     pub basis: Vec<Vec<f64>>,
+    /// The last unnormalised residual (the next basis vector times β_m).
+    residual: Vec<f64>,
 }
 
 /// Lanczos with full reorthogonalisation (twice, Gram–Schmidt), stopping early on an invariant
 /// subspace.
 pub fn lanczos(op: &mut dyn SymmetricOperator, start: &[f64], steps: usize) -> Lanczos {
-    let n = op.dim();
-    let steps = steps.min(n).max(1);
-    let mut q = start.to_vec();
-    let qn = norm(&q);
-    q.iter_mut().for_each(|x| *x /= qn);
-    let mut basis: Vec<Vec<f64>> = Vec::with_capacity(steps);
-    let (mut alpha, mut beta) = (Vec::with_capacity(steps), Vec::with_capacity(steps));
-    let mut w = vec![0.0; n];
-    for j in 0..steps {
-        op.apply(&q, &mut w);
-        let a = dot(&w, &q);
-        alpha.push(a);
-        axpy(-a, &q, &mut w);
-        if j > 0 {
-            let b: f64 = beta[j - 1];
-            axpy(-b, &basis[j - 1], &mut w);
+    let mut lz = Lanczos::start(start);
+    lz.extend(op, steps);
+    lz
+}
+
+impl Lanczos {
+    /// A Lanczos run from `start` with no steps taken yet.
+    pub fn start(start: &[f64]) -> Lanczos {
+        let qn = norm(start);
+        let q: Vec<f64> = start.iter().map(|x| x / qn).collect();
+        Lanczos {
+            alpha: Vec::new(),
+            beta: Vec::new(),
+            basis: vec![q],
+            residual: Vec::new(),
         }
-        basis.push(q.clone());
-        for _ in 0..2 {
-            for b in &basis {
-                let c = dot(&w, b);
-                axpy(-c, b, &mut w);
-            }
-        }
-        let b = norm(&w);
-        beta.push(b);
-        if b <= 1e-12 * alpha.iter().fold(1e-300f64, |m, x| m.max(x.abs())) || j + 1 == steps {
-            break;
-        }
-        q.iter_mut().zip(&w).for_each(|(qi, wi)| *qi = wi / b);
     }
-    Lanczos { alpha, beta, basis }
+
+    /// Steps taken.
+    pub fn steps(&self) -> usize {
+        self.alpha.len()
+    }
+
+    /// Has the Krylov space become invariant (or filled ℝⁿ)?
+    pub fn exhausted(&self, n: usize) -> bool {
+        let scale = self.alpha.iter().fold(1e-300f64, |m, x| m.max(x.abs()));
+        self.steps() >= n || self.beta.last().is_some_and(|&b| b <= 1e-12 * scale)
+    }
+
+    /// Take up to `more` further steps.
+    pub fn extend(&mut self, op: &mut dyn SymmetricOperator, more: usize) {
+        let n = op.dim();
+        let mut w = vec![0.0; n];
+        for _ in 0..more {
+            if self.exhausted(n) {
+                break;
+            }
+            let j = self.alpha.len();
+            if j > 0 {
+                // The next basis vector from the last residual (kept in `w_last`).
+                let b = self.beta[j - 1];
+                let q: Vec<f64> = self.residual.iter().map(|x| x / b).collect();
+                self.basis.push(q);
+            }
+            let q = &self.basis[j];
+            op.apply(q, &mut w);
+            let a = dot(&w, q);
+            self.alpha.push(a);
+            axpy(-a, q, &mut w);
+            if j > 0 {
+                axpy(-self.beta[j - 1], &self.basis[j - 1], &mut w);
+            }
+            for _ in 0..2 {
+                for b in &self.basis {
+                    let c = dot(&w, b);
+                    axpy(-c, b, &mut w);
+                }
+            }
+            self.beta.push(norm(&w));
+            self.residual.clone_from(&w);
+        }
+    }
 }
 
 /// Eigen-decomposition of the tridiagonal T: Ritz values (ascending) and the eigenvectors of T
@@ -144,34 +176,37 @@ pub fn extreme_eigenpairs(
     let k = k.min(n).max(1);
     let mut rng = Rng::stream(seed, "lanczos");
     let start: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
-    let mut steps = (3 * k + 20).min(n);
+    let max_steps = max_steps.min(n).max(1);
+    let mut lz = Lanczos::start(&start);
+    let mut next = (2 * k + 10).min(max_steps);
     loop {
-        let lz = lanczos(op, &start, steps);
-        let m = lz.alpha.len();
-        let (vals, vecs) = tridiagonal_eigen(&lz.alpha, &lz.beta);
+        lz.extend(op, next - lz.steps());
+        let m = lz.steps();
+        let (vals, vecs) = tridiagonal_eigen(&lz.alpha, &lz.beta[..m]);
         let b_last = *lz.beta.last().unwrap_or(&0.0);
         let scale = vals.iter().fold(1e-300f64, |a, v| a.max(v.abs()));
-        let pair = |i: usize| {
-            let s = &vecs[i];
-            let mut x = vec![0.0; n];
-            for (c, q) in s.iter().zip(&lz.basis) {
-                axpy(*c, q, &mut x);
-            }
-            RitzPair {
-                value: vals[i],
-                residual: (b_last * s[m - 1]).abs(),
-                vector: x,
-            }
-        };
-        // Disjoint ends: when 2k exceeds the Ritz values found, the top takes what is left.
+        let residual = |i: usize| (b_last * vecs[i][m - 1]).abs();
         let kb = k.min(m);
-        let bottom: Vec<RitzPair> = (0..kb).map(pair).collect();
-        let top: Vec<RitzPair> = (kb.max(m.saturating_sub(k))..m).rev().map(pair).collect();
-        let converged = bottom.iter().chain(&top).all(|p| p.residual <= tol * scale);
-        if converged || m < steps || steps >= max_steps.min(n) {
+        let ends: Vec<usize> = (0..kb).chain(kb.max(m.saturating_sub(k))..m).collect();
+        let converged = ends.iter().all(|&i| residual(i) <= tol * scale);
+        if converged || lz.exhausted(n) || m >= max_steps {
+            let pair = |i: usize| {
+                let mut x = vec![0.0; n];
+                for (c, q) in vecs[i].iter().zip(&lz.basis) {
+                    axpy(*c, q, &mut x);
+                }
+                RitzPair {
+                    value: vals[i],
+                    residual: residual(i),
+                    vector: x,
+                }
+            };
+            // Disjoint ends: when 2k exceeds the Ritz values found, the top takes what is left.
+            let bottom: Vec<RitzPair> = (0..kb).map(pair).collect();
+            let top: Vec<RitzPair> = (kb.max(m.saturating_sub(k))..m).rev().map(pair).collect();
             return (bottom, top);
         }
-        steps = (steps * 2).min(max_steps).min(n);
+        next = (m + 10).min(max_steps);
     }
 }
 
