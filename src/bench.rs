@@ -166,3 +166,163 @@ pub fn print(as_json: bool, seconds: f64, only: Option<&str>) -> crate::Result<(
     }
     Ok(())
 }
+
+/// The curvature timings of issue #4's speed goals (same networks as
+/// benches/pytorch_hessian.py: tanh MLPs, BCE, XOR-like data, at the initial θ).
+pub struct CurvatureRun {
+    pub name: &'static str,
+    pub description: &'static str,
+    width: usize,
+    points: usize,
+}
+
+pub const CURVATURE_RUNS: [CurvatureRun; 4] = [
+    CurvatureRun {
+        name: "hessian_1k",
+        description: "dense Hessian + all eigenvalues, 2-30-30-1 tanh (P=1051), N=500",
+        width: 30,
+        points: 500,
+    },
+    CurvatureRun {
+        name: "hessian_2k",
+        description: "dense Hessian + all eigenvalues, 2-42-42-1 tanh (P=1975), N=500",
+        width: 42,
+        points: 500,
+    },
+    CurvatureRun {
+        name: "topk_92k",
+        description: "Lanczos top-10 + λ_min, 2-301-301-1 tanh (P=92107), N=1000",
+        width: 301,
+        points: 1000,
+    },
+    CurvatureRun {
+        name: "density_92k",
+        description: "SLQ density, 80 Lanczos steps, 1 probe, 2-301-301-1 tanh, N=1000",
+        width: 301,
+        points: 1000,
+    },
+];
+
+impl CurvatureRun {
+    /// The trainer at its initial θ (every row training data).
+    pub fn trainer(&self) -> Trainer {
+        let hidden = vec![
+            LayerSpec::new(self.width, Activation::Tanh),
+            LayerSpec::new(self.width, Activation::Tanh),
+            LayerSpec::new(1, Activation::Sigmoid),
+        ];
+        let network = NetworkSpec {
+            inputs: 2,
+            layers: hidden,
+            init: Init::XavierNormal,
+            init_scale: 0.1,
+            features: None,
+            residual: false,
+            weight_constraint: WeightConstraint::None,
+        };
+        let config = TrainerConfig {
+            seed: 1,
+            network,
+            loss: Loss::Bce,
+            optimizer: OptimizerSpec::new(OptimizerKind::Adam, 1e-3, 32),
+            regularization: Regularization::default(),
+        };
+        let mut spec = DataSpec::generator(DataSource::Xor, self.points, 0.0);
+        spec.test_fraction = 0.0;
+        let data = generate(&spec, 1).expect("reference data spec is valid");
+        let (train, test) = split(&data, 0.0, 1);
+        Trainer::new(&config, train, test, None).expect("reference run is valid")
+    }
+
+    /// Run the analysis once; returns (seconds, Hessian-vector products, λ_max).
+    pub fn run(&self, trainer: &Trainer) -> (f64, usize, f64) {
+        use crate::analysis::hessian::{HessianProblem, Method, Options, analyse};
+        use crate::analysis::spectrum::slq_density;
+        let problem = HessianProblem {
+            net: &trainer.net,
+            theta: &trainer.theta,
+            rows: crate::net::Rows {
+                x: &trainer.train.x,
+                y: &trainer.train.y,
+                classes: trainer.train.classes,
+            },
+            l2: 0.0,
+            gauss_newton: false,
+        };
+        let start = Instant::now();
+        let (products, lmax) = match self.name {
+            "hessian_1k" | "hessian_2k" => {
+                let r = analyse(
+                    problem,
+                    Options {
+                        method: Method::Dense,
+                        ..Options::default()
+                    },
+                )
+                .expect("dense analysis");
+                (r.hessian_vector_products, r.lambda_max)
+            }
+            "topk_92k" => {
+                let mut op = crate::analysis::hessian::HessianOperator::new(problem);
+                let (bottom, top) =
+                    crate::analysis::spectrum::extreme_eigenpairs(&mut op, 10, 400, 1e-6, 1);
+                let _ = bottom;
+                (op.products, top[0].value)
+            }
+            _ => {
+                let mut op = crate::analysis::hessian::HessianOperator::new(problem);
+                let d = slq_density(&mut op, 80, 1, 200, 1);
+                (
+                    op.products,
+                    d.nodes.iter().cloned().fold(f64::MIN, f64::max),
+                )
+            }
+        };
+        (start.elapsed().as_secs_f64(), products, lmax)
+    }
+}
+
+/// Time the curvature runs (best of three).
+pub fn print_curvature(as_json: bool, only: Option<&str>) -> crate::Result<()> {
+    let wanted: Vec<&str> = only
+        .map(|s| s.split(',').map(str::trim).collect())
+        .unwrap_or_default();
+    let mut rows = Vec::new();
+    for r in CURVATURE_RUNS
+        .iter()
+        .filter(|r| wanted.is_empty() || wanted.contains(&r.name))
+    {
+        let t = r.trainer();
+        let mut best = f64::INFINITY;
+        let mut info = (0, 0.0);
+        for _ in 0..3 {
+            let (s, products, lmax) = r.run(&t);
+            best = best.min(s);
+            info = (products, lmax);
+        }
+        rows.push((r, best, info));
+    }
+    if as_json {
+        let runs: Vec<_> = rows
+            .iter()
+            .map(|(r, s, (products, lmax))| {
+                json!({"name": r.name, "description": r.description, "seconds": s,
+                       "hessian_vector_products": products, "lambda_max": lmax})
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "runs": runs })).unwrap_or_default()
+        );
+    } else {
+        println!("| run | description | seconds | Hessian-vector products | λ_max |");
+        println!("|---|---|---:|---:|---:|");
+        for (r, s, (products, lmax)) in rows {
+            println!(
+                "| {} | {} | {:.3} | {} | {:.6} |",
+                r.name, r.description, s, products, lmax
+            );
+        }
+    }
+    Ok(())
+}

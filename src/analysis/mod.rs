@@ -1,3 +1,5 @@
 //! Analyses over (network, data, θ): curvature and dynamics. Pure functions.
 
+pub mod hessian;
 pub mod novikoff;
+pub mod spectrum;

@@ -8,6 +8,9 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
+mod hessian;
+
+use crate::analysis::hessian::Method;
 use crate::bench;
 use crate::error::{Error, Result};
 use crate::session::{self, Loaded};
@@ -25,6 +28,12 @@ pub struct Cli {
     pub command: Option<Command>,
     /// A session file to open in the app.
     pub file: Option<PathBuf>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum MethodArg {
+    Dense,
+    Lanczos,
 }
 
 #[derive(Subcommand, Debug)]
@@ -49,6 +58,23 @@ pub enum Command {
     },
     /// Print the training objective and its gradient over the whole training set.
     Grad { session: PathBuf },
+    /// Print the Hessian spectrum of the training objective (the one `grad` reports).
+    Hessian {
+        session: PathBuf,
+        /// dense: every eigenvalue (P ≤ 3000); lanczos: the k extreme pairs at each end.
+        /// Default: dense when P ≤ 3000.
+        #[arg(long, value_enum)]
+        method: Option<MethodArg>,
+        /// Eigenpairs at each end of the spectrum (lanczos).
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        /// Add the spectral density (stochastic Lanczos quadrature, 80 steps).
+        #[arg(long)]
+        density: bool,
+        /// Use the Gauss–Newton matrix (positive semi-definite; shows no negative curvature).
+        #[arg(long)]
+        gauss_newton: bool,
+    },
     /// Measure training steps per second on the reference runs.
     Bench {
         /// Print JSON instead of a table.
@@ -57,6 +83,9 @@ pub enum Command {
         /// Seconds to spend on each run.
         #[arg(long, default_value_t = 2.0)]
         seconds: f64,
+        /// Time the curvature analyses instead (dense spectrum, Lanczos, SLQ).
+        #[arg(long)]
+        curvature: bool,
         /// Only these runs (comma-separated names, e.g. `a,c`).
         #[arg(long)]
         only: Option<String>,
@@ -81,15 +110,43 @@ pub fn run(command: Command) -> Result<i32> {
             eval_every,
         ),
         Command::Grad { session } => grad(&session),
+        Command::Hessian {
+            session,
+            method,
+            k,
+            density,
+            gauss_newton,
+        } => {
+            let method = method.map(|m| match m {
+                MethodArg::Dense => Method::Dense,
+                MethodArg::Lanczos => Method::Lanczos,
+            });
+            let v = hessian::hessian(
+                &session,
+                hessian::HessianArgs {
+                    method,
+                    k,
+                    density,
+                    gauss_newton,
+                },
+            )?;
+            print_json(&v);
+            Ok(0)
+        }
         Command::Bench {
             json,
             seconds,
+            curvature,
             only,
         } => {
             if !(seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0) {
                 return Err(Error::field("--seconds", "must be in (0, 3600]"));
             }
-            bench::print(json, seconds, only.as_deref())?;
+            if curvature {
+                bench::print_curvature(json, only.as_deref())?;
+            } else {
+                bench::print(json, seconds, only.as_deref())?;
+            }
             Ok(0)
         }
     }

@@ -1,0 +1,345 @@
+//! The Hessian of the training objective: as an operator (exact products by the R-operator),
+//! as a dense matrix (P products, symmetrised), and its spectrum summarised.
+//!
+//! The dense matrix is built column-block by column-block on two scoped threads; each column is
+//! computed independently, so the result does not depend on the thread count.
+
+use serde::Serialize;
+
+use super::spectrum::{
+    Density, SymmetricOperator, dense_eigen, extreme_eigenpairs, hutchinson_trace, slq_density,
+};
+use crate::net::hvp::{HvpWorkspace, hessian_vector_product};
+use crate::net::{Network, Rows};
+
+/// Largest P for the dense Hessian.
+pub const MAX_DENSE_PARAMS: usize = 3000;
+
+/// What to differentiate twice: J(θ) over `rows` with the L2 term (L1 has no curvature a.e.).
+#[derive(Clone, Copy)]
+pub struct HessianProblem<'a> {
+    pub net: &'a Network,
+    pub theta: &'a [f64],
+    pub rows: Rows<'a>,
+    pub l2: f64,
+    /// Use the Gauss–Newton matrix instead (positive semi-definite: no negative curvature).
+    pub gauss_newton: bool,
+}
+
+/// The problem as an operator v ↦ Hv, with its own workspace; counts its products.
+pub struct HessianOperator<'a> {
+    pub problem: HessianProblem<'a>,
+    ws: [HvpWorkspace; 2],
+    half: Vec<f64>,
+    pub products: usize,
+}
+
+/// Below this many rows a product runs on one thread.
+const SPLIT_ROWS: usize = 256;
+
+impl<'a> HessianOperator<'a> {
+    pub fn new(problem: HessianProblem<'a>) -> Self {
+        HessianOperator {
+            problem,
+            ws: [HvpWorkspace::default(), HvpWorkspace::default()],
+            half: Vec::new(),
+            products: 0,
+        }
+    }
+}
+
+impl SymmetricOperator for HessianOperator<'_> {
+    fn dim(&self) -> usize {
+        self.problem.net.n_params
+    }
+    /// Without BatchNorm the objective is a sum over rows, so large products split the rows
+    /// into two halves on two threads: H = (m₁H₁ + m₂H₂)/m. The split is fixed (not the
+    /// number of cores), so the result is the same on every machine.
+    fn apply(&mut self, v: &[f64], out: &mut [f64]) {
+        let p = self.problem;
+        let m = p.rows.len();
+        self.products += 1;
+        if m < SPLIT_ROWS || p.net.has_batch_norm() {
+            let ws = &mut self.ws[0];
+            hessian_vector_product(p.net, p.theta, p.rows, p.l2, v, p.gauss_newton, ws, out);
+            return;
+        }
+        let m1 = m / 2;
+        let d = p.net.inputs;
+        let first = Rows {
+            x: &p.rows.x[..m1 * d],
+            y: &p.rows.y[..m1],
+            classes: p.rows.classes,
+        };
+        let second = Rows {
+            x: &p.rows.x[m1 * d..],
+            y: &p.rows.y[m1..],
+            classes: p.rows.classes,
+        };
+        self.half.resize(out.len(), 0.0);
+        let [w0, w1] = &mut self.ws;
+        let half = &mut self.half;
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                hessian_vector_product(p.net, p.theta, second, 0.0, v, p.gauss_newton, w1, half)
+            });
+            hessian_vector_product(p.net, p.theta, first, 0.0, v, p.gauss_newton, w0, out);
+        });
+        let (a, b) = (m1 as f64 / m as f64, (m - m1) as f64 / m as f64);
+        for (o, h) in out.iter_mut().zip(half.iter()) {
+            *o = a * *o + b * h;
+        }
+        if p.l2 != 0.0 {
+            for l in &p.net.layers {
+                for j in l.w..l.w + l.n_weights() {
+                    out[j] += p.l2 * v[j];
+                }
+            }
+        }
+    }
+}
+
+/// The dense Hessian (row-major P×P), symmetrised as (H + Hᵀ)/2.
+pub fn dense_hessian(problem: HessianProblem) -> Vec<f64> {
+    let p = problem.net.n_params;
+    let mut h = vec![0.0; p * p];
+    // Column j of H is H·e_j; as H is symmetric, write it as row j (contiguous).
+    let threads = 2usize.min(p.max(1));
+    let chunk = p.div_ceil(threads);
+    std::thread::scope(|s| {
+        for (t, rows) in h.chunks_mut(chunk * p).enumerate() {
+            s.spawn(move || {
+                let mut op = HessianOperator::new(problem);
+                let mut e = vec![0.0; p];
+                for (r, out) in rows.chunks_mut(p).enumerate() {
+                    let j = t * chunk + r;
+                    e[j] = 1.0;
+                    op.apply(&e, out);
+                    e[j] = 0.0;
+                }
+            });
+        }
+    });
+    for i in 0..p {
+        for j in i + 1..p {
+            let a = 0.5 * (h[i * p + j] + h[j * p + i]);
+            h[i * p + j] = a;
+            h[j * p + i] = a;
+        }
+    }
+    h
+}
+
+/// The numbers a person reads off a spectrum.
+#[derive(Clone, Debug, Serialize)]
+pub struct SpectrumSummary {
+    pub lambda_max: f64,
+    pub lambda_min: f64,
+    pub negative_count: usize,
+    pub negative_fraction: f64,
+    /// max|λ| / min|λ| over the eigenvalues with |λ| > tol·max|λ|.
+    pub condition_number: f64,
+    pub trace: f64,
+}
+
+/// Relative threshold below which an eigenvalue counts as zero (for κ and the negative count).
+pub const ZERO_TOL: f64 = 1e-8;
+
+/// Summary of a complete (dense) spectrum.
+pub fn summarize(eigs: &[f64]) -> SpectrumSummary {
+    let max_abs = eigs.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let cut = ZERO_TOL * max_abs;
+    let negative_count = eigs.iter().filter(|&&v| v < -cut).count();
+    let min_abs = eigs
+        .iter()
+        .map(|v| v.abs())
+        .filter(|&a| a > cut)
+        .fold(f64::INFINITY, f64::min);
+    SpectrumSummary {
+        lambda_max: eigs.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+        lambda_min: eigs.iter().cloned().fold(f64::INFINITY, f64::min),
+        negative_count,
+        negative_fraction: negative_count as f64 / eigs.len().max(1) as f64,
+        condition_number: if min_abs.is_finite() {
+            max_abs / min_abs
+        } else {
+            f64::INFINITY
+        },
+        trace: eigs.iter().sum(),
+    }
+}
+
+/// How to compute the spectrum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    Dense,
+    Lanczos,
+}
+
+/// The result `nnlab hessian` prints.
+#[derive(Clone, Debug, Serialize)]
+pub struct HessianReport {
+    pub params: usize,
+    pub method: Method,
+    pub gauss_newton: bool,
+    /// Ascending; all of them for dense, the bottom-k then top-k Ritz values for Lanczos.
+    pub eigenvalues: Vec<f64>,
+    pub lambda_max: f64,
+    pub lambda_min: f64,
+    /// Dense: exact count. Lanczos: the density's estimate P·(weight below 0).
+    pub negative_count: f64,
+    pub negative_fraction: f64,
+    pub condition_number: f64,
+    /// Dense: exact. Lanczos: Hutchinson's estimate.
+    pub trace: f64,
+    /// Lanczos: standard error of the trace estimate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_stderr: Option<f64>,
+    /// Lanczos: residual bounds ‖Hx − λx‖ of the reported Ritz pairs (same order).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub residuals: Option<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub density: Option<Density>,
+    pub hessian_vector_products: usize,
+    /// Top eigenvectors (descending λ), when asked for.
+    #[serde(skip)]
+    pub top_vectors: Vec<Vec<f64>>,
+}
+
+/// Options of [`analyse`].
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    pub method: Method,
+    /// Lanczos: how many eigenpairs at each end.
+    pub k: usize,
+    pub density: bool,
+    /// SLQ steps and probes.
+    pub slq_steps: usize,
+    pub slq_probes: usize,
+    pub trace_samples: usize,
+    pub seed: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            method: Method::Lanczos,
+            k: 10,
+            density: false,
+            slq_steps: 80,
+            slq_probes: 1,
+            trace_samples: 20,
+            seed: 0,
+        }
+    }
+}
+
+/// Compute the spectrum summary of the problem's Hessian.
+pub fn analyse(problem: HessianProblem, opts: Options) -> Result<HessianReport, String> {
+    let p = problem.net.n_params;
+    match opts.method {
+        Method::Dense => {
+            if p > MAX_DENSE_PARAMS {
+                return Err(format!(
+                    "the dense Hessian is limited to {MAX_DENSE_PARAMS} parameters (this network has {p}); use --method lanczos"
+                ));
+            }
+            let h = dense_hessian(problem);
+            let (eigs, vecs) = dense_eigen(p, &h, true)?;
+            let s = summarize(&eigs);
+            let density = opts.density.then(|| {
+                let mut op = super::spectrum::DenseOperator { n: p, a: h.clone() };
+                slq_density(&mut op, opts.slq_steps, opts.slq_probes, 200, opts.seed)
+            });
+            Ok(HessianReport {
+                params: p,
+                method: Method::Dense,
+                gauss_newton: problem.gauss_newton,
+                lambda_max: s.lambda_max,
+                lambda_min: s.lambda_min,
+                negative_count: s.negative_count as f64,
+                negative_fraction: s.negative_fraction,
+                condition_number: s.condition_number,
+                trace: s.trace,
+                trace_stderr: None,
+                residuals: None,
+                density,
+                hessian_vector_products: p,
+                top_vectors: vecs.into_iter().rev().take(opts.k.max(2)).collect(),
+                eigenvalues: eigs,
+            })
+        }
+        Method::Lanczos => {
+            let mut op = HessianOperator::new(problem);
+            let (bottom, top) = extreme_eigenpairs(&mut op, opts.k, 400.min(p), 1e-6, opts.seed);
+            let density = if opts.density {
+                Some(slq_density(
+                    &mut op,
+                    opts.slq_steps,
+                    opts.slq_probes,
+                    200,
+                    opts.seed,
+                ))
+            } else {
+                None
+            };
+            let (trace, stderr) = hutchinson_trace(&mut op, opts.trace_samples, opts.seed);
+            let mut eigenvalues: Vec<f64> = bottom.iter().map(|r| r.value).collect();
+            let mut residuals: Vec<f64> = bottom.iter().map(|r| r.residual).collect();
+            for r in top.iter().rev() {
+                eigenvalues.push(r.value);
+                residuals.push(r.residual);
+            }
+            let lambda_max = top.first().or(bottom.last()).map_or(f64::NAN, |r| r.value);
+            let lambda_min = bottom.first().map_or(f64::NAN, |r| r.value);
+            let max_abs = lambda_max.abs().max(lambda_min.abs());
+            // κ over |λ| > tol·max|λ|. When the spectrum is positive the smallest such |λ| is
+            // λ_min itself; otherwise it lies inside the spectrum, which only the density's
+            // nodes see (without a density κ is unknown: NaN, printed as null).
+            let cut = ZERO_TOL * max_abs;
+            let min_abs = if lambda_min > cut {
+                lambda_min
+            } else {
+                density.as_ref().map_or(f64::NAN, |d| {
+                    d.nodes
+                        .iter()
+                        .map(|v| v.abs())
+                        .filter(|&a| a > cut)
+                        .fold(f64::INFINITY, f64::min)
+                })
+            };
+            let neg_weight = density.as_ref().map(|d| {
+                d.nodes
+                    .iter()
+                    .zip(&d.weights)
+                    .filter(|(l, _)| **l < -ZERO_TOL * max_abs)
+                    .map(|(_, w)| w)
+                    .sum::<f64>()
+            });
+            // Without a density, the count among the Ritz values found (a lower bound).
+            let found = eigenvalues
+                .iter()
+                .filter(|&&v| v < -ZERO_TOL * max_abs)
+                .count() as f64;
+            let negative_fraction = neg_weight.unwrap_or(found / p as f64);
+            Ok(HessianReport {
+                params: p,
+                method: Method::Lanczos,
+                gauss_newton: problem.gauss_newton,
+                lambda_max,
+                lambda_min,
+                negative_count: negative_fraction * p as f64,
+                negative_fraction,
+                condition_number: max_abs / min_abs,
+                trace,
+                trace_stderr: Some(stderr),
+                residuals: Some(residuals),
+                density,
+                hessian_vector_products: op.products,
+                top_vectors: top.into_iter().map(|r| r.vector).collect(),
+                eigenvalues,
+            })
+        }
+    }
+}
