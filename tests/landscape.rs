@@ -192,6 +192,42 @@ fn slice_of_the_fast_path_matches_a_wide_mlp() {
     let (net, theta, x, y) = mlp(&[40, 30], 200, 5);
     let obj = objective(&net, &x, &y, 0, OPTIONS[3]);
     check_slice_against_objective(&obj, &theta, 4, "40-30 tanh mlp");
+    // Five input features: the first layer from the three precomputed products.
+    let mut spec = NetworkSpec {
+        inputs: 2,
+        layers: vec![
+            LayerSpec::new(9, Activation::Sigmoid),
+            LayerSpec::new(7, Activation::Elu),
+            LayerSpec::new(3, Activation::Softmax),
+        ],
+        init: Init::XavierNormal,
+        init_scale: 0.1,
+        features: Some(
+            ["x1", "x2", "x1*x2", "x1^2", "sin(x2)"]
+                .map(String::from)
+                .to_vec(),
+        ),
+        residual: false,
+        weight_constraint: WeightConstraint::None,
+    };
+    let net = Network::build(&spec, Loss::CrossEntropy).unwrap();
+    let theta = initialise(&net, Init::XavierNormal, 0.1, 3);
+    let (x, y) = data(LOSS_CASES[3], 50, 3);
+    check_slice_against_objective(
+        &objective(&net, &x, &y, 3, OPTIONS[4]),
+        &theta,
+        5,
+        "5 features",
+    );
+    spec.layers[0].batch_norm = true;
+    let net = Network::build(&spec, Loss::CrossEntropy).unwrap();
+    let theta = initialise(&net, Init::XavierNormal, 0.1, 3);
+    check_slice_against_objective(
+        &objective(&net, &x, &y, 3, OPTIONS[4]),
+        &theta,
+        5,
+        "5 features, BN",
+    );
 }
 
 #[test]

@@ -37,6 +37,9 @@ struct Split {
     z_origin: Vec<f64>,
     z_d1: Vec<f64>,
     z_d2: Vec<f64>,
+    /// The three products are used (fan-in > 3); with fewer inputs z₀ is computed directly,
+    /// which reads less memory than three precomputed rows × units arrays.
+    precomputed: bool,
     /// Plain MLP after the first layer: use the lean evaluation-only pass.
     lean: bool,
 }
@@ -44,6 +47,8 @@ struct Split {
 /// Per-thread buffers.
 pub(crate) struct Scratch {
     theta: Vec<f64>,
+    /// W₀ᵀ (fan_in × units).
+    wt: Vec<f64>,
     z: Vec<f64>,
     u: Vec<f64>,
     a: Vec<f64>,
@@ -80,7 +85,14 @@ impl<'a> PlaneEval<'a> {
                     *d = f.eval(xr);
                 }
             }
-            let z = |v: &[f64]| linear(&phi, rows, k, n, first.weights(v), first.bias(v));
+            let precomputed = k > 3;
+            let z = |v: &[f64]| {
+                if precomputed {
+                    linear(&phi, rows, k, n, first.weights(v), first.bias(v))
+                } else {
+                    Vec::new()
+                }
+            };
             let (z_origin, z_d1, z_d2) = (z(&plane.origin), z(&plane.d1), z(&plane.d2));
             let offset = first.end;
             let layers = net.layers[1..]
@@ -105,6 +117,7 @@ impl<'a> PlaneEval<'a> {
                 n_params: net.n_params - offset,
             };
             Split {
+                precomputed,
                 lean: fast::supports(net),
                 rest,
                 offset,
@@ -122,6 +135,7 @@ impl<'a> PlaneEval<'a> {
         let units = self.obj.net.layers[0].units;
         Scratch {
             theta: vec![0.0; self.obj.net.n_params],
+            wt: vec![0.0; self.obj.net.layers[0].n_weights()],
             z: vec![0.0; cells],
             u: vec![0.0; cells],
             a: vec![0.0; cells],
@@ -145,9 +159,45 @@ impl<'a> PlaneEval<'a> {
         let n = layer.units;
         let m = obj.rows.len();
         let theta = &s.theta;
-        // z₀ = (Φ·W₀ᵀ + b₀) + α·(…d1) + β·(…d2).
-        for (((z, &o), &p), &q) in s.z.iter_mut().zip(&sp.z_origin).zip(&sp.z_d1).zip(&sp.z_d2) {
-            *z = o + alpha * p + beta * q;
+        let k = layer.fan_in;
+        if sp.precomputed {
+            // z₀ = (Φ·W₀ᵀ + b₀) + α·(…d1) + β·(…d2).
+            for (((z, &o), &p), &q) in s.z.iter_mut().zip(&sp.z_origin).zip(&sp.z_d1).zip(&sp.z_d2)
+            {
+                *z = o + alpha * p + beta * q;
+            }
+        } else if sp.lean {
+            // Few inputs: z₀ = b₀ + Σ_l Φ[:, l]·W₀[:, l]ᵀ directly, vectorised along the units.
+            let w = layer.weights(theta);
+            for l in 0..k {
+                for j in 0..n {
+                    s.wt[l * n + j] = w[j * k + l];
+                }
+            }
+            let b = layer.bias(theta);
+            for (zr, pr) in s.z.chunks_exact_mut(n).zip(sp.phi.chunks_exact(k)) {
+                zr.copy_from_slice(b);
+                for (l, &x) in pr.iter().enumerate() {
+                    for (zj, &wj) in zr.iter_mut().zip(&s.wt[l * n..(l + 1) * n]) {
+                        *zj += x * wj;
+                    }
+                }
+            }
+        } else {
+            // Exactly as Network::forward: bit-identical at the origin.
+            matmul_nt(m, n, k, &sp.phi, layer.weights(theta), &mut s.z);
+            let b = layer.bias(theta);
+            for zr in s.z.chunks_exact_mut(n) {
+                for (zj, bj) in zr.iter_mut().zip(b) {
+                    *zj += bj;
+                }
+            }
+        }
+        if sp.lean && !layer.batch_norm && layer.prelu.is_none() {
+            // Activate in place, no copy.
+            std::mem::swap(&mut s.z, &mut s.a);
+            fast::activate_in_place(layer.activation, layer.param, n, &mut s.a);
+            return self.finish(sp, s);
         }
         // BatchNorm on the batch statistics, as Network::forward does.
         let u: &[f64] = if layer.batch_norm {
@@ -210,11 +260,21 @@ impl<'a> PlaneEval<'a> {
                 }
             }
         }
+        self.finish(sp, s)
+    }
+
+    /// Residual of the first layer, then the rest of the network and the regulariser.
+    fn finish(&self, sp: &Split, s: &mut Scratch) -> f64 {
+        let obj = self.obj;
+        let net = obj.net;
+        let layer = &net.layers[0];
+        let m = obj.rows.len();
         if layer.residual {
             for (a, &x) in s.a.iter_mut().zip(&sp.phi) {
                 *a += x;
             }
         }
+        let theta = &s.theta;
         let reg = net.regularise(theta, obj.l1, obj.l2, None);
         if sp.lean {
             let y = obj.rows.y;
