@@ -609,3 +609,92 @@ fn bad_input_is_an_error_not_a_panic() {
     assert_eq!(axis(5, 2.0), vec![-2.0, -1.0, 0.0, 1.0, 2.0]);
     assert_eq!(axis(51, 0.3)[25], 0.0);
 }
+
+mod cli {
+    use std::path::Path;
+
+    use nnlab::cli::landscape::{Dirs, LandscapeArgs, landscape};
+
+    fn args(grid: usize, dirs: Dirs) -> LandscapeArgs {
+        LandscapeArgs {
+            grid,
+            dirs,
+            radius: None,
+            steps: 40,
+        }
+    }
+
+    fn session() -> &'static Path {
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/sessions/xor.json"))
+    }
+
+    fn check_shape(v: &serde_json::Value, grid: usize) -> usize {
+        let p = v["params"].as_u64().unwrap() as usize;
+        assert_eq!(v["grid"], grid);
+        assert_eq!(v["alpha"].as_array().unwrap().len(), grid);
+        assert_eq!(v["beta"].as_array().unwrap().len(), grid);
+        let loss = v["loss"].as_array().unwrap();
+        assert_eq!(loss.len(), grid);
+        assert!(loss.iter().all(|r| r.as_array().unwrap().len() == grid));
+        let dirs = v["directions"].as_array().unwrap();
+        assert_eq!(dirs.len(), 2);
+        assert!(dirs.iter().all(|d| d.as_array().unwrap().len() == p));
+        let (min, max) = (v["min"].as_f64().unwrap(), v["max"].as_f64().unwrap());
+        assert!(min <= max);
+        p
+    }
+
+    #[test]
+    fn random_slice_json_has_every_field_and_its_centre_is_the_objective() {
+        let v = landscape(session(), &args(5, Dirs::Random)).unwrap();
+        check_shape(&v, 5);
+        assert_eq!(v["dirs"], "random");
+        let centre = v["loss"][2][2].as_f64().unwrap();
+        let j = v["center_loss"].as_f64().unwrap();
+        assert!((centre - j).abs() <= 1e-13 * j.abs());
+        assert_eq!(landscape(session(), &args(5, Dirs::Random)).unwrap(), v);
+    }
+
+    #[test]
+    fn hessian_and_pca_slices() {
+        let v = landscape(session(), &args(3, Dirs::Hessian)).unwrap();
+        check_shape(&v, 3);
+        let ev = v["eigenvalues"].as_array().unwrap();
+        assert!(ev[0].as_f64().unwrap() >= ev[1].as_f64().unwrap());
+        let v = landscape(session(), &args(5, Dirs::Pca)).unwrap();
+        check_shape(&v, 5);
+        let path = v["path"].as_array().unwrap();
+        assert_eq!(path.len(), 41);
+        assert!(path[40][0].as_f64().unwrap().abs() < 1e-9);
+        let r = v["radius"].as_f64().unwrap();
+        let reach = path
+            .iter()
+            .flat_map(|c| [c[0].as_f64().unwrap().abs(), c[1].as_f64().unwrap().abs()])
+            .fold(0.0f64, f64::max);
+        assert!(r >= reach, "the grid must cover the path");
+    }
+
+    #[test]
+    fn bad_arguments_name_the_flag() {
+        let e = landscape(session(), &args(1, Dirs::Random)).unwrap_err();
+        assert!(e.message.contains("--grid"), "{e}");
+        let mut a = args(5, Dirs::Random);
+        a.radius = Some(-1.0);
+        assert!(
+            landscape(session(), &a)
+                .unwrap_err()
+                .message
+                .contains("--radius")
+        );
+        let mut a = args(5, Dirs::Pca);
+        a.steps = 1;
+        assert!(
+            landscape(session(), &a)
+                .unwrap_err()
+                .message
+                .contains("--steps")
+        );
+        let e = landscape(Path::new("/nonexistent/x.json"), &args(5, Dirs::Random)).unwrap_err();
+        assert!(e.message.contains("x.json"), "{e}");
+    }
+}

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 
 mod hessian;
+pub mod landscape;
 
 use crate::analysis::hessian::Method;
 use crate::bench;
