@@ -76,6 +76,23 @@ pub enum Command {
         #[arg(long)]
         gauss_newton: bool,
     },
+    /// A 2-D slice of the training objective around the session's θ.
+    Landscape {
+        session: PathBuf,
+        /// Points per side of the grid.
+        #[arg(long, default_value_t = 51)]
+        grid: usize,
+        /// random: filter-normalised random directions; hessian: the top two eigenvectors;
+        /// pca: the principal plane of a training trajectory.
+        #[arg(long, value_enum, default_value = "random")]
+        dirs: landscape::Dirs,
+        /// Half-width of the grid in units of the directions.
+        #[arg(long)]
+        radius: Option<f64>,
+        /// Training steps recorded for --dirs pca.
+        #[arg(long, default_value_t = 100)]
+        steps: u64,
+    },
     /// Measure training steps per second on the reference runs.
     Bench {
         /// Print JSON instead of a table.
@@ -111,6 +128,25 @@ pub fn run(command: Command) -> Result<i32> {
             eval_every,
         ),
         Command::Grad { session } => grad(&session),
+        Command::Landscape {
+            session,
+            grid,
+            dirs,
+            radius,
+            steps,
+        } => {
+            let v = landscape::landscape(
+                &session,
+                &landscape::LandscapeArgs {
+                    grid,
+                    dirs,
+                    radius,
+                    steps,
+                },
+            )?;
+            print_json(&v);
+            Ok(0)
+        }
         Command::Hessian {
             session,
             method,
