@@ -264,9 +264,14 @@ impl CurvatureRun {
             }
             "topk_92k" => {
                 let mut op = crate::analysis::hessian::HessianOperator::new(problem);
-                let (bottom, top) =
-                    crate::analysis::spectrum::extreme_eigenpairs(&mut op, 10, 400, 1e-6, 1);
-                let _ = bottom;
+                let (_bottom, top) = crate::analysis::spectrum::extreme_eigenpairs_split(
+                    &mut op,
+                    10,
+                    1,
+                    400,
+                    crate::analysis::hessian::LANCZOS_TOL,
+                    1,
+                );
                 (op.products, top[0].value)
             }
             _ => {

@@ -142,6 +142,10 @@ pub struct SpectrumSummary {
     pub trace: f64,
 }
 
+/// Lanczos stops when every requested Ritz pair has ‖Hx − λx‖ ≤ this · max|λ|; the
+/// eigenvalue error is then about the square of it over the spectral gap.
+pub const LANCZOS_TOL: f64 = 1e-4;
+
 /// Relative threshold below which an eigenvalue counts as zero (for κ and the negative count).
 pub const ZERO_TOL: f64 = 1e-8;
 
@@ -272,7 +276,8 @@ pub fn analyse(problem: HessianProblem, opts: Options) -> Result<HessianReport, 
         }
         Method::Lanczos => {
             let mut op = HessianOperator::new(problem);
-            let (bottom, top) = extreme_eigenpairs(&mut op, opts.k, 400.min(p), 1e-6, opts.seed);
+            let (bottom, top) =
+                extreme_eigenpairs(&mut op, opts.k, 400.min(p), LANCZOS_TOL, opts.seed);
             let density = if opts.density {
                 Some(slq_density(
                     &mut op,

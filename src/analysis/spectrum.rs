@@ -172,8 +172,23 @@ pub fn extreme_eigenpairs(
     tol: f64,
     seed: u64,
 ) -> (Vec<RitzPair>, Vec<RitzPair>) {
+    extreme_eigenpairs_split(op, k, k, max_steps, tol, seed)
+}
+
+/// As [`extreme_eigenpairs`] with different counts at the two ends (e.g. the top 10 and λ_min):
+/// only the pairs asked for must converge, which saves products.
+pub fn extreme_eigenpairs_split(
+    op: &mut dyn SymmetricOperator,
+    k_top: usize,
+    k_bottom: usize,
+    max_steps: usize,
+    tol: f64,
+    seed: u64,
+) -> (Vec<RitzPair>, Vec<RitzPair>) {
     let n = op.dim();
-    let k = k.min(n).max(1);
+    let k_top = k_top.min(n).max(1);
+    let k_bottom = k_bottom.min(n);
+    let k = k_top.max(k_bottom);
     let mut rng = Rng::stream(seed, "lanczos");
     let start: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
     let max_steps = max_steps.min(n).max(1);
@@ -186,8 +201,8 @@ pub fn extreme_eigenpairs(
         let b_last = *lz.beta.last().unwrap_or(&0.0);
         let scale = vals.iter().fold(1e-300f64, |a, v| a.max(v.abs()));
         let residual = |i: usize| (b_last * vecs[i][m - 1]).abs();
-        let kb = k.min(m);
-        let ends: Vec<usize> = (0..kb).chain(kb.max(m.saturating_sub(k))..m).collect();
+        let kb = k_bottom.min(m);
+        let ends: Vec<usize> = (0..kb).chain(kb.max(m.saturating_sub(k_top))..m).collect();
         let converged = ends.iter().all(|&i| residual(i) <= tol * scale);
         if converged || lz.exhausted(n) || m >= max_steps {
             let pair = |i: usize| {
@@ -203,7 +218,10 @@ pub fn extreme_eigenpairs(
             };
             // Disjoint ends: when 2k exceeds the Ritz values found, the top takes what is left.
             let bottom: Vec<RitzPair> = (0..kb).map(pair).collect();
-            let top: Vec<RitzPair> = (kb.max(m.saturating_sub(k))..m).rev().map(pair).collect();
+            let top: Vec<RitzPair> = (kb.max(m.saturating_sub(k_top))..m)
+                .rev()
+                .map(pair)
+                .collect();
             return (bottom, top);
         }
         next = (m + 10).min(max_steps);
