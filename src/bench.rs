@@ -60,34 +60,45 @@ pub const REFERENCES: [Reference; 3] = [
 impl Reference {
     /// A fresh trainer for this run (BCE on XOR-like data on [−1, 1]², every row training).
     pub fn trainer(&self) -> Trainer {
-        let mut layers: Vec<LayerSpec> = self
+        let hidden = self
             .hidden
             .iter()
             .map(|&(u, a)| LayerSpec::new(u, a))
             .collect();
-        layers.push(LayerSpec::new(1, Activation::Sigmoid));
-        let network = NetworkSpec {
-            inputs: 2,
-            layers,
-            init: Init::XavierNormal,
-            init_scale: 0.1,
-            features: None,
-            residual: false,
-            weight_constraint: WeightConstraint::None,
-        };
-        let config = TrainerConfig {
-            seed: 1,
-            network,
-            loss: Loss::Bce,
-            optimizer: OptimizerSpec::new(self.kind, self.lr, self.batch),
-            regularization: Regularization::default(),
-        };
-        let mut spec = DataSpec::generator(DataSource::Xor, self.points, 0.0);
-        spec.test_fraction = 0.0;
-        let data = generate(&spec, 1).expect("reference data spec is valid");
-        let (train, test) = split(&data, 0.0, 1);
-        Trainer::new(&config, train, test, None).expect("reference run is valid")
+        xor_trainer(
+            hidden,
+            self.points,
+            OptimizerSpec::new(self.kind, self.lr, self.batch),
+        )
     }
+}
+
+/// BCE on XOR-like data on [−1, 1]² (every row training data), seed 1: hidden layers plus one
+/// sigmoid output, Xavier-normal initialisation.
+fn xor_trainer(hidden: Vec<LayerSpec>, points: usize, optimizer: OptimizerSpec) -> Trainer {
+    let mut layers = hidden;
+    layers.push(LayerSpec::new(1, Activation::Sigmoid));
+    let network = NetworkSpec {
+        inputs: 2,
+        layers,
+        init: Init::XavierNormal,
+        init_scale: 0.1,
+        features: None,
+        residual: false,
+        weight_constraint: WeightConstraint::None,
+    };
+    let config = TrainerConfig {
+        seed: 1,
+        network,
+        loss: Loss::Bce,
+        optimizer,
+        regularization: Regularization::default(),
+    };
+    let mut spec = DataSpec::generator(DataSource::Xor, points, 0.0);
+    spec.test_fraction = 0.0;
+    let data = generate(&spec, 1).expect("reference data spec is valid");
+    let (train, test) = split(&data, 0.0, 1);
+    Trainer::new(&config, train, test, None).expect("reference run is valid")
 }
 
 /// Steps per second of `trainer` over about `seconds` (after a short warm-up).
@@ -209,29 +220,12 @@ impl CurvatureRun {
         let hidden = vec![
             LayerSpec::new(self.width, Activation::Tanh),
             LayerSpec::new(self.width, Activation::Tanh),
-            LayerSpec::new(1, Activation::Sigmoid),
         ];
-        let network = NetworkSpec {
-            inputs: 2,
-            layers: hidden,
-            init: Init::XavierNormal,
-            init_scale: 0.1,
-            features: None,
-            residual: false,
-            weight_constraint: WeightConstraint::None,
-        };
-        let config = TrainerConfig {
-            seed: 1,
-            network,
-            loss: Loss::Bce,
-            optimizer: OptimizerSpec::new(OptimizerKind::Adam, 1e-3, 32),
-            regularization: Regularization::default(),
-        };
-        let mut spec = DataSpec::generator(DataSource::Xor, self.points, 0.0);
-        spec.test_fraction = 0.0;
-        let data = generate(&spec, 1).expect("reference data spec is valid");
-        let (train, test) = split(&data, 0.0, 1);
-        Trainer::new(&config, train, test, None).expect("reference run is valid")
+        xor_trainer(
+            hidden,
+            self.points,
+            OptimizerSpec::new(OptimizerKind::Adam, 1e-3, 32),
+        )
     }
 
     /// Run the analysis once; returns (seconds, Hessian-vector products, λ_max).
