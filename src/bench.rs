@@ -230,19 +230,9 @@ impl CurvatureRun {
 
     /// Run the analysis once; returns (seconds, Hessian-vector products, λ_max).
     pub fn run(&self, trainer: &Trainer) -> (f64, usize, f64) {
-        use crate::analysis::hessian::{HessianProblem, Method, Options, analyse};
+        use crate::analysis::hessian::{Method, Options, analyse};
         use crate::analysis::spectrum::slq_density;
-        let problem = HessianProblem {
-            net: &trainer.net,
-            theta: &trainer.theta,
-            rows: crate::net::Rows {
-                x: &trainer.train.x,
-                y: &trainer.train.y,
-                classes: trainer.train.classes,
-            },
-            l2: 0.0,
-            gauss_newton: false,
-        };
+        let problem = trainer.hessian_problem(false);
         let start = Instant::now();
         let (products, lmax) = match self.name {
             "hessian_1k" | "hessian_2k" => {

@@ -153,3 +153,66 @@ pub fn network_and_theta(
     }
     (net, theta)
 }
+
+/// One point of the activation × loss × options grid, with its network, θ and rows.
+pub struct GridCase<'a> {
+    pub act: Activation,
+    pub case: LossCase,
+    pub opt: Options,
+    /// A seed unique to this case, for further random draws.
+    pub seed: u64,
+    pub net: &'a Network,
+    pub theta: &'a [f64],
+    pub rows: nnlab::net::Rows<'a>,
+}
+
+impl GridCase<'_> {
+    /// A short label for failure messages.
+    pub fn label(&self) -> String {
+        format!(
+            "{:?} / {:?}+{:?} / {:?}",
+            self.act, self.case.loss, self.case.output, self.opt
+        )
+    }
+}
+
+/// Call `f` on every case of the grid (`rows` rows each); returns the number of cases.
+pub fn for_each_grid_case(n_rows: usize, mut f: impl FnMut(&GridCase)) -> usize {
+    let mut count = 0;
+    for (ai, act) in hidden_activations().into_iter().enumerate() {
+        for (ci, case) in LOSS_CASES.into_iter().enumerate() {
+            for (oi, opt) in OPTIONS.into_iter().enumerate() {
+                let seed = (100 * ai + 10 * ci + oi) as u64;
+                let (net, theta) = network_and_theta(act, case, opt, seed);
+                let (x, y) = data(case, n_rows, seed + 1);
+                let rows = nnlab::net::Rows {
+                    x: &x,
+                    y: &y,
+                    classes: case.classes,
+                };
+                f(&GridCase {
+                    act,
+                    case,
+                    opt,
+                    seed,
+                    net: &net,
+                    theta: &theta,
+                    rows,
+                });
+                count += 1;
+            }
+        }
+    }
+    count
+}
+
+/// ‖a − b‖ / max(‖a‖, 1e-8).
+pub fn relative_error(a: &[f64], b: &[f64]) -> f64 {
+    let diff = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum::<f64>()
+        .sqrt();
+    diff / a.iter().map(|x| x * x).sum::<f64>().sqrt().max(1e-8)
+}

@@ -17,71 +17,46 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-fn norm(a: &[f64]) -> f64 {
-    dot(a, a).sqrt()
-}
-
 #[test]
 fn hvp_matches_central_differences_of_the_gradient_and_is_symmetric() {
     let mut worst: f64 = 0.0;
     let mut worst_sym: f64 = 0.0;
-    let mut checked = 0;
-    for (ai, act) in hidden_activations().into_iter().enumerate() {
-        for (ci, case) in LOSS_CASES.into_iter().enumerate() {
-            for (oi, opt) in OPTIONS.into_iter().enumerate() {
-                let seed = (100 * ai + 10 * ci + oi) as u64;
-                let (net, theta) = network_and_theta(act, case, opt, seed);
-                let (x, y) = data(case, 12, seed + 1);
-                let rows = Rows {
-                    x: &x,
-                    y: &y,
-                    classes: case.classes,
-                };
-                let p = net.n_params;
-                let v = random_vec(p, seed + 2);
-                let u = random_vec(p, seed + 3);
-                let mut hw = HvpWorkspace::default();
-                let mut hv = vec![0.0; p];
-                hessian_vector_product(&net, &theta, rows, opt.l2, &v, false, &mut hw, &mut hv);
-                // Central difference of the exact gradient along v.
-                let mut ws = Workspace::default();
-                let h = 1e-5;
-                let shifted = |s: f64, ws: &mut Workspace| {
-                    let t: Vec<f64> = theta.iter().zip(&v).map(|(a, b)| a + s * b).collect();
-                    let mut g = vec![0.0; p];
-                    objective(&net, &t, rows, opt.l1, opt.l2, ws, Some(&mut g));
-                    g
-                };
-                let gp = shifted(h, &mut ws);
-                let gm = shifted(-h, &mut ws);
-                let fd: Vec<f64> = gp
-                    .iter()
-                    .zip(&gm)
-                    .map(|(a, b)| (a - b) / (2.0 * h))
-                    .collect();
-                let diff: Vec<f64> = hv.iter().zip(&fd).map(|(a, b)| a - b).collect();
-                let rel = norm(&diff) / norm(&hv).max(1e-8);
-                assert!(
-                    rel <= 1e-6,
-                    "{act:?} / {:?}+{:?} / {opt:?}: relative error {rel:e}\n Hv {hv:?}\n fd {fd:?}",
-                    case.loss,
-                    case.output
-                );
-                let mut hu = vec![0.0; p];
-                hessian_vector_product(&net, &theta, rows, opt.l2, &u, false, &mut hw, &mut hu);
-                let (a, b) = (dot(&u, &hv), dot(&v, &hu));
-                let sym = (a - b).abs() / a.abs().max(b.abs()).max(1e-12);
-                assert!(
-                    sym <= 1e-10,
-                    "{act:?}/{:?}/{opt:?}: uᵀHv {a} vs vᵀHu {b}",
-                    case.loss
-                );
-                worst = worst.max(rel);
-                worst_sym = worst_sym.max(sym);
-                checked += 1;
-            }
-        }
-    }
+    let checked = for_each_grid_case(12, |c| {
+        let (p, opt) = (c.net.n_params, c.opt);
+        let v = random_vec(p, c.seed + 2);
+        let u = random_vec(p, c.seed + 3);
+        let mut hw = HvpWorkspace::default();
+        let mut hv = vec![0.0; p];
+        hessian_vector_product(c.net, c.theta, c.rows, opt.l2, &v, false, &mut hw, &mut hv);
+        // Central difference of the exact gradient along v.
+        let mut ws = Workspace::default();
+        let h = 1e-5;
+        let mut shifted = |s: f64| {
+            let t: Vec<f64> = c.theta.iter().zip(&v).map(|(a, b)| a + s * b).collect();
+            let mut g = vec![0.0; p];
+            objective(c.net, &t, c.rows, opt.l1, opt.l2, &mut ws, Some(&mut g));
+            g
+        };
+        let (gp, gm) = (shifted(h), shifted(-h));
+        let fd: Vec<f64> = gp
+            .iter()
+            .zip(&gm)
+            .map(|(a, b)| (a - b) / (2.0 * h))
+            .collect();
+        let rel = relative_error(&hv, &fd);
+        assert!(
+            rel <= 1e-6,
+            "{}: relative error {rel:e}\n Hv {hv:?}\n fd {fd:?}",
+            c.label()
+        );
+        let mut hu = vec![0.0; p];
+        hessian_vector_product(c.net, c.theta, c.rows, opt.l2, &u, false, &mut hw, &mut hu);
+        let (a, b) = (dot(&u, &hv), dot(&v, &hu));
+        let sym = (a - b).abs() / a.abs().max(b.abs()).max(1e-12);
+        assert!(sym <= 1e-10, "{}: uᵀHv {a} vs vᵀHu {b}", c.label());
+        worst = worst.max(rel);
+        worst_sym = worst_sym.max(sym);
+    });
     assert_eq!(checked, 10 * 6 * 5);
     eprintln!(
         "Hv vs finite differences: worst relative error {worst:e}; worst asymmetry {worst_sym:e}"

@@ -143,21 +143,11 @@ fn check_slice_against_objective(obj: &Objective, theta: &[f64], seed: u64, what
 
 #[test]
 fn slice_equals_the_objective_for_every_activation_loss_and_layer_option() {
-    let mut n = 0;
-    for (ai, act) in hidden_activations().into_iter().enumerate() {
-        for (ci, case) in LOSS_CASES.iter().enumerate() {
-            for (oi, opt) in OPTIONS.iter().enumerate() {
-                let seed = (100 * ai + 10 * ci + oi) as u64;
-                let (net, theta) = network_and_theta(act, *case, *opt, seed);
-                let (x, y) = data(*case, 23, seed);
-                let obj = objective(&net, &x, &y, case.classes, *opt);
-                let what = format!("{act:?} {:?} {:?}", case.loss, opt);
-                check_slice_against_objective(&obj, &theta, seed, &what);
-                n += 1;
-            }
-        }
-    }
-    assert!(n > 100);
+    let n = for_each_grid_case(23, |c| {
+        let obj = objective(c.net, c.rows.x, c.rows.y, c.case.classes, c.opt);
+        check_slice_against_objective(&obj, c.theta, c.seed, &c.label());
+    });
+    assert_eq!(n, 10 * 6 * 5);
 }
 
 #[test]

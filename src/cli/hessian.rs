@@ -2,9 +2,8 @@
 
 use std::path::Path;
 
-use crate::analysis::hessian::{HessianProblem, MAX_DENSE_PARAMS, Method, Options, analyse};
+use crate::analysis::hessian::{MAX_DENSE_PARAMS, Method, Options, analyse};
 use crate::error::{Error, Result};
-use crate::net::Rows;
 use crate::session;
 
 /// Options from the command line.
@@ -28,17 +27,7 @@ pub fn hessian(path: &Path, args: HessianArgs) -> Result<serde_json::Value> {
     } else {
         Method::Lanczos
     });
-    let problem = HessianProblem {
-        net: &t.net,
-        theta: &t.theta,
-        rows: Rows {
-            x: &t.train.x,
-            y: &t.train.y,
-            classes: t.train.classes,
-        },
-        l2: t.regularization.l2,
-        gauss_newton: args.gauss_newton,
-    };
+    let problem = t.hessian_problem(args.gauss_newton);
     let opts = Options {
         method,
         k: args.k,

@@ -5,11 +5,9 @@ use std::sync::atomic::AtomicBool;
 
 use serde_json::{Value, json};
 
-use crate::analysis::hessian::HessianProblem;
 use crate::analysis::landscape::{MAX_GRID, Objective, Plane, SliceSpec, pca_plane, slice};
 use crate::analysis::spectrum::extreme_eigenpairs;
 use crate::error::{Error, Result};
-use crate::net::Rows;
 use crate::session;
 
 /// Directions of the slice.
@@ -90,17 +88,7 @@ pub fn landscape(path: &Path, args: &LandscapeArgs) -> Result<Value> {
     let (plane, default_radius) = match args.dirs {
         Dirs::Random => (Plane::random(&t.net, &t.theta, seed), 1.0),
         Dirs::Hessian => {
-            let problem = HessianProblem {
-                net: &t.net,
-                theta: &t.theta,
-                rows: Rows {
-                    x: &t.train.x,
-                    y: &t.train.y,
-                    classes: t.train.classes,
-                },
-                l2: t.regularization.l2,
-                gauss_newton: false,
-            };
+            let problem = t.hessian_problem(false);
             let p = t.net.n_params;
             let mut op = crate::analysis::hessian::HessianOperator::new(problem);
             let (_, top) = extreme_eigenpairs(&mut op, 2, 400.min(p), 1e-6, seed);
@@ -150,11 +138,7 @@ pub fn landscape(path: &Path, args: &LandscapeArgs) -> Result<Value> {
     };
     let obj = Objective {
         net: &t.net,
-        rows: Rows {
-            x: &t.train.x,
-            y: &t.train.y,
-            classes: t.train.classes,
-        },
+        rows: t.training_rows(),
         l1: t.regularization.l1,
         l2: t.regularization.l2,
     };

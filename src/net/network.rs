@@ -463,24 +463,7 @@ impl Network {
                 let gamma = &theta[layer.gamma.unwrap_or(0)..][..n];
                 let beta = &theta[layer.beta.unwrap_or(0)..][..n];
                 match bn {
-                    BnMode::Batch => {
-                        cache.mean.fill(0.0);
-                        cache.var.fill(0.0);
-                        for zr in cache.z.chunks_exact(n) {
-                            for (mj, zj) in cache.mean.iter_mut().zip(zr) {
-                                *mj += zj;
-                            }
-                        }
-                        let inv_m = 1.0 / m as f64;
-                        cache.mean.iter_mut().for_each(|v| *v *= inv_m);
-                        for zr in cache.z.chunks_exact(n) {
-                            for j in 0..n {
-                                let d = zr[j] - cache.mean[j];
-                                cache.var[j] += d * d;
-                            }
-                        }
-                        cache.var.iter_mut().for_each(|v| *v *= inv_m);
-                    }
+                    BnMode::Batch => batch_mean_var(&cache.z, n, &mut cache.mean, &mut cache.var),
                     BnMode::Fixed(stats) => {
                         cache.mean.copy_from_slice(&stats.mean[i]);
                         cache.var.copy_from_slice(&stats.var[i]);
@@ -835,6 +818,28 @@ impl Network {
         }
         s
     }
+}
+
+/// Per-column mean and biased variance of the rows of `z` (rows × n): BatchNorm's batch
+/// statistics.
+pub fn batch_mean_var(z: &[f64], n: usize, mean: &mut [f64], var: &mut [f64]) {
+    let m = z.len() / n.max(1);
+    mean.fill(0.0);
+    var.fill(0.0);
+    for zr in z.chunks_exact(n) {
+        for (mj, zj) in mean.iter_mut().zip(zr) {
+            *mj += zj;
+        }
+    }
+    let inv_m = 1.0 / m as f64;
+    mean.iter_mut().for_each(|v| *v *= inv_m);
+    for zr in z.chunks_exact(n) {
+        for j in 0..n {
+            let d = zr[j] - mean[j];
+            var[j] += d * d;
+        }
+    }
+    var.iter_mut().for_each(|v| *v *= inv_m);
 }
 
 #[inline]

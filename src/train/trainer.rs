@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::hessian::HessianProblem;
 use crate::analysis::novikoff::{NovikoffBound, novikoff_bound};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
@@ -506,6 +507,27 @@ impl Trainer {
             train_accuracy,
             test_loss,
             test_accuracy,
+        }
+    }
+
+    /// The training set as the rows of the objective.
+    pub fn training_rows(&self) -> Rows<'_> {
+        Rows {
+            x: &self.train.x,
+            y: &self.train.y,
+            classes: self.train.classes,
+        }
+    }
+
+    /// The Hessian (or Gauss–Newton matrix) of the training objective at the current θ: the
+    /// objective `nnlab grad` reports.
+    pub fn hessian_problem(&self, gauss_newton: bool) -> HessianProblem<'_> {
+        HessianProblem {
+            net: &self.net,
+            theta: &self.theta,
+            rows: self.training_rows(),
+            l2: self.regularization.l2,
+            gauss_newton,
         }
     }
 

@@ -12,7 +12,7 @@
 use crate::net::features::Feature;
 use crate::net::kernels::{sigmoid_slice, tanh_slice};
 use crate::net::linalg::matmul_nt;
-use crate::net::network::{BN_EPS, BnMode, Network, Workspace};
+use crate::net::network::{BN_EPS, BnMode, Network, Workspace, batch_mean_var};
 use crate::net::{Activation, objective};
 
 use super::fast::{self, Lean};
@@ -203,22 +203,7 @@ impl<'a> PlaneEval<'a> {
         let u: &[f64] = if layer.batch_norm {
             let gamma = &theta[layer.gamma.unwrap_or(0)..][..n];
             let beta_bn = &theta[layer.beta.unwrap_or(0)..][..n];
-            s.mean.fill(0.0);
-            s.var.fill(0.0);
-            for zr in s.z.chunks_exact(n) {
-                for (mj, zj) in s.mean.iter_mut().zip(zr) {
-                    *mj += zj;
-                }
-            }
-            let inv_m = 1.0 / m as f64;
-            s.mean.iter_mut().for_each(|v| *v *= inv_m);
-            for zr in s.z.chunks_exact(n) {
-                for j in 0..n {
-                    let d = zr[j] - s.mean[j];
-                    s.var[j] += d * d;
-                }
-            }
-            s.var.iter_mut().for_each(|v| *v *= inv_m);
+            batch_mean_var(&s.z[..m * n], n, &mut s.mean[..n], &mut s.var[..n]);
             for j in 0..n {
                 s.invstd[j] = 1.0 / (s.var[j] + BN_EPS).sqrt();
             }
