@@ -26,6 +26,16 @@ pub struct NetworkSpec {
     pub weight_constraint: WeightConstraint,
 }
 
+impl NetworkSpec {
+    /// The feature names in force: `features`, or the raw columns `x1 … xn` when absent.
+    pub fn feature_names(&self) -> Vec<String> {
+        match &self.features {
+            Some(f) => f.clone(),
+            None => (1..=self.inputs).map(|i| format!("x{i}")).collect(),
+        }
+    }
+}
+
 fn default_init_scale() -> f64 {
     0.1
 }

@@ -5,34 +5,77 @@ use egui_plot::PlotPoint;
 use crate::train::Evaluation;
 use crate::train::worker::StepRow;
 
+/// One plotted quantity: its points, and the same points as log10(y) for log axes (only the
+/// positive ones), kept together so the two never disagree.
+#[derive(Default)]
+pub struct Series {
+    lin: Vec<PlotPoint>,
+    log: Vec<PlotPoint>,
+}
+
+impl Series {
+    /// Add (x, y); non-finite values are skipped (and non-positive ones on the log side).
+    pub fn push(&mut self, x: f64, y: f64) {
+        if y.is_finite() {
+            self.lin.push(PlotPoint::new(x, y));
+            if y > 0.0 {
+                self.log.push(PlotPoint::new(x, y.log10()));
+            }
+        }
+    }
+
+    pub fn points(&self, log: bool) -> &[PlotPoint] {
+        if log { &self.log } else { &self.lin }
+    }
+
+    /// Drop the points at x or later.
+    fn truncate_from(&mut self, x: f64) {
+        for v in [&mut self.lin, &mut self.log] {
+            while v.last().is_some_and(|p| p.x >= x) {
+                v.pop();
+            }
+        }
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&PlotPoint) -> bool) {
+        self.lin.retain(&mut keep);
+        self.log.retain(keep);
+    }
+
+    fn len(&self) -> usize {
+        self.lin.len()
+    }
+
+    /// Keep every other point (the log side keeps the same x values).
+    fn thin_half(&mut self) {
+        let mut i = 0;
+        self.lin.retain(|_| {
+            i += 1;
+            i % 2 == 1
+        });
+        let kept: std::collections::HashSet<u64> = self.lin.iter().map(|p| p.x.to_bits()).collect();
+        self.log.retain(|p| kept.contains(&p.x.to_bits()));
+    }
+}
+
 #[derive(Default)]
 pub struct History {
-    pub batch_loss: Vec<PlotPoint>,
-    pub train_loss: Vec<PlotPoint>,
-    pub test_loss: Vec<PlotPoint>,
-    pub train_acc: Vec<PlotPoint>,
-    pub test_acc: Vec<PlotPoint>,
+    pub batch_loss: Series,
+    pub train_loss: Series,
+    pub test_loss: Series,
+    pub train_acc: Series,
+    pub test_acc: Series,
     /// Per layer.
-    pub grad: Vec<Vec<PlotPoint>>,
-    pub update: Vec<Vec<PlotPoint>>,
-    pub saturated: Vec<Vec<PlotPoint>>,
-    pub dead: Vec<Vec<PlotPoint>>,
-    /// Same series with log10(y) (NaN-free), for log axes.
-    pub log_batch_loss: Vec<PlotPoint>,
-    pub log_train_loss: Vec<PlotPoint>,
-    pub log_test_loss: Vec<PlotPoint>,
-    pub log_grad: Vec<Vec<PlotPoint>>,
-    pub log_update: Vec<Vec<PlotPoint>>,
+    pub grad: Vec<Series>,
+    pub update: Vec<Series>,
+    pub saturated: Vec<Series>,
+    pub dead: Vec<Series>,
     pub last_eval: Option<Evaluation>,
 }
 
-fn log_point(x: f64, y: f64) -> Option<PlotPoint> {
-    (y.is_finite() && y > 0.0).then(|| PlotPoint::new(x, y.log10()))
-}
-
-fn push_layers(v: &mut Vec<Vec<PlotPoint>>, n: usize) {
+fn push_layers(v: &mut Vec<Series>, n: usize) {
     if v.len() < n {
-        v.resize_with(n, Vec::new);
+        v.resize_with(n, Series::default);
     }
 }
 
@@ -44,20 +87,13 @@ impl History {
     pub fn add_steps(&mut self, rows: &[StepRow]) {
         for r in rows {
             let x = r.step as f64;
-            if r.batch_loss.is_finite() {
-                self.batch_loss.push(PlotPoint::new(x, r.batch_loss));
-            }
-            if let Some(p) = log_point(x, r.batch_loss) {
-                self.log_batch_loss.push(p);
-            }
+            self.batch_loss.push(x, r.batch_loss);
             let n = r.layers.len();
             for v in [
                 &mut self.grad,
                 &mut self.update,
                 &mut self.saturated,
                 &mut self.dead,
-                &mut self.log_grad,
-                &mut self.log_update,
             ] {
                 push_layers(v, n);
             }
@@ -67,55 +103,27 @@ impl History {
                 } else {
                     f64::NAN
                 };
-                if l.grad_norm.is_finite() {
-                    self.grad[i].push(PlotPoint::new(x, l.grad_norm));
-                }
-                if ratio.is_finite() {
-                    self.update[i].push(PlotPoint::new(x, ratio));
-                }
-                self.saturated[i].push(PlotPoint::new(x, l.saturated));
-                self.dead[i].push(PlotPoint::new(x, l.dead));
-                if let Some(p) = log_point(x, l.grad_norm) {
-                    self.log_grad[i].push(p);
-                }
-                if let Some(p) = log_point(x, ratio) {
-                    self.log_update[i].push(p);
-                }
+                self.grad[i].push(x, l.grad_norm);
+                self.update[i].push(x, ratio);
+                self.saturated[i].push(x, l.saturated);
+                self.dead[i].push(x, l.dead);
             }
         }
     }
 
     pub fn add_eval(&mut self, step: u64, e: Evaluation) {
         let x = step as f64;
-        if self.train_loss.last().is_some_and(|p| p.x >= x) {
+        let evals = [
+            &mut self.train_loss,
+            &mut self.test_loss,
+            &mut self.train_acc,
+            &mut self.test_acc,
+        ];
+        let values = [e.train_loss, e.test_loss, e.train_accuracy, e.test_accuracy];
+        for (series, y) in evals.into_iter().zip(values) {
             // Same step evaluated again (pause, snapshot): replace.
-            for v in [
-                &mut self.train_loss,
-                &mut self.test_loss,
-                &mut self.train_acc,
-                &mut self.test_acc,
-                &mut self.log_train_loss,
-                &mut self.log_test_loss,
-            ] {
-                while v.last().is_some_and(|p| p.x >= x) {
-                    v.pop();
-                }
-            }
-        }
-        let put = |v: &mut Vec<PlotPoint>, y: f64| {
-            if y.is_finite() {
-                v.push(PlotPoint::new(x, y));
-            }
-        };
-        put(&mut self.train_loss, e.train_loss);
-        put(&mut self.test_loss, e.test_loss);
-        put(&mut self.train_acc, e.train_accuracy);
-        put(&mut self.test_acc, e.test_accuracy);
-        if let Some(p) = log_point(x, e.train_loss) {
-            self.log_train_loss.push(p);
-        }
-        if let Some(p) = log_point(x, e.test_loss) {
-            self.log_test_loss.push(p);
+            series.truncate_from(x);
+            series.push(x, y);
         }
         self.last_eval = Some(e);
     }
@@ -124,14 +132,11 @@ impl History {
     pub fn decimate(&mut self, stride: u64) {
         let keep = |p: &PlotPoint| (p.x as u64).is_multiple_of(stride);
         self.batch_loss.retain(keep);
-        self.log_batch_loss.retain(keep);
         for v in [
             &mut self.grad,
             &mut self.update,
             &mut self.saturated,
             &mut self.dead,
-            &mut self.log_grad,
-            &mut self.log_update,
         ] {
             for s in v.iter_mut() {
                 s.retain(keep);
@@ -144,14 +149,8 @@ impl History {
                 &mut self.test_loss,
                 &mut self.train_acc,
                 &mut self.test_acc,
-                &mut self.log_train_loss,
-                &mut self.log_test_loss,
             ] {
-                let mut i = 0;
-                v.retain(|_| {
-                    i += 1;
-                    i % 2 == 1
-                });
+                v.thin_half();
             }
         }
     }

@@ -140,6 +140,7 @@ strings! {
     MoveLeft => "Move left", "左移";
     MoveRight => "Move right", "右移";
     Saturated => "saturated", "饱和";
+    NoSatLayers => "No sigmoid, tanh or ReLU layer: nothing saturates or dies", "没有 sigmoid、tanh 或 ReLU 层：不会饱和或死亡";
     Dead => "dead", "死亡";
     Diverged => "Training diverged", "训练发散";
     DivergedBody => "the loss became NaN or infinite, so training was paused.", "损失变为 NaN 或无穷大，训练已暂停。";

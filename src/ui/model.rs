@@ -140,9 +140,7 @@ pub fn harmonise(s: &mut Session, inputs: usize, classes: usize) {
         net.features = None;
     } else {
         let mut f: Vec<String> = net
-            .features
-            .clone()
-            .unwrap_or_default()
+            .feature_names()
             .into_iter()
             .filter(|n| choices.contains(&n.as_str()))
             .collect();

@@ -167,36 +167,12 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
             }
             changed |= r.drag_stopped() || r.lost_focus();
             ui.end_row();
-            match d.source {
-                DataSource::Blobs => {
-                    ui.label(app.lang.t(S::Classes));
-                    let mut k = d.classes.unwrap_or(3);
-                    if ui.add(egui::DragValue::new(&mut k).range(2..=8)).changed() {
-                        d.classes = Some(k);
-                        changed = true;
-                    }
-                    ui.end_row();
-                }
-                DataSource::Sawtooth => {
-                    ui.label(app.lang.t(S::Teeth));
-                    let mut k = d.teeth.unwrap_or(4);
-                    if ui.add(egui::DragValue::new(&mut k).range(1..=64)).changed() {
-                        d.teeth = Some(k);
-                        changed = true;
-                    }
-                    ui.end_row();
-                }
-                DataSource::Boolean => {
-                    ui.label(app.lang.t(S::Bits));
-                    let mut k = d.bits.unwrap_or(2);
-                    if ui.add(egui::DragValue::new(&mut k).range(1..=12)).changed() {
-                        d.bits = Some(k);
-                        changed = true;
-                    }
-                    ui.end_row();
-                }
-                _ => {}
-            }
+            changed |= match d.source {
+                DataSource::Blobs => count_ui(ui, app.lang.t(S::Classes), &mut d.classes, 3, 2..=8),
+                DataSource::Sawtooth => count_ui(ui, app.lang.t(S::Teeth), &mut d.teeth, 4, 1..=64),
+                DataSource::Boolean => count_ui(ui, app.lang.t(S::Bits), &mut d.bits, 2, 1..=12),
+                _ => false,
+            };
         });
     ui.horizontal(|ui| {
         if ui.button(app.t(S::Regenerate)).clicked() {
@@ -239,4 +215,22 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
     if changed {
         app.actions.push(Action::DataChanged);
     }
+}
+
+/// A labelled count of a generator (classes, teeth, bits) in the grid; true when it changed.
+fn count_ui(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut Option<usize>,
+    default: usize,
+    range: std::ops::RangeInclusive<usize>,
+) -> bool {
+    ui.label(label);
+    let mut k = value.unwrap_or(default);
+    let changed = ui.add(egui::DragValue::new(&mut k).range(range)).changed();
+    if changed {
+        *value = Some(k);
+    }
+    ui.end_row();
+    changed
 }

@@ -2,6 +2,8 @@
 //! bundled `sessions/*.json`, because the native dialog may be missing (it then returns nothing,
 //! exactly like Cancel).
 
+use std::path::PathBuf;
+
 use eframe::egui;
 
 use crate::ui::app::{Action, NnlabApp};
@@ -17,24 +19,7 @@ pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
             .collapsible(false)
             .default_width(460.0)
             .show(ctx, |ui| {
-                ui.horizontal(|ui| {
-                    if ui.button(lang.t(S::Browse)).clicked() {
-                        app.actions.push(Action::BrowseOpen);
-                    }
-                    ui.label(lang.t(S::Path));
-                    let r = ui.add(
-                        egui::TextEdit::singleline(&mut app.dialogs.path)
-                            .hint_text(lang.t(S::PathHint))
-                            .desired_width(240.0),
-                    );
-                    let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                    if (ui.button(lang.t(S::Open)).clicked() || enter)
-                        && !app.dialogs.path.trim().is_empty()
-                    {
-                        app.actions
-                            .push(Action::OpenPath(app.dialogs.path.trim().into()));
-                    }
-                });
+                path_row(ui, app, Action::BrowseOpen, S::Open, Action::OpenPath);
                 if !app.dialogs.examples.is_empty() {
                     ui.separator();
                     ui.label(lang.t(S::SessionsFolder));
@@ -66,25 +51,38 @@ pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
             .collapsible(false)
             .default_width(460.0)
             .show(ctx, |ui| {
-                ui.horizontal(|ui| {
-                    if ui.button(lang.t(S::Browse)).clicked() {
-                        app.actions.push(Action::BrowseSave);
-                    }
-                    ui.label(lang.t(S::Path));
-                    ui.add(
-                        egui::TextEdit::singleline(&mut app.dialogs.path)
-                            .hint_text(lang.t(S::PathHint))
-                            .desired_width(240.0),
-                    );
-                    if ui.button(lang.t(S::Save)).clicked() && !app.dialogs.path.trim().is_empty() {
-                        app.actions
-                            .push(Action::SaveTo(app.dialogs.path.trim().into()));
-                    }
-                });
+                path_row(ui, app, Action::BrowseSave, S::Save, Action::SaveTo);
                 if let Some(e) = &app.dialogs.error {
                     ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
                 }
             });
         app.dialogs.save &= open;
     }
+}
+
+/// Browse…, a typed path, and the confirm button (Enter confirms too).
+fn path_row(
+    ui: &mut egui::Ui,
+    app: &mut NnlabApp,
+    browse: Action,
+    confirm: S,
+    done: fn(PathBuf) -> Action,
+) {
+    let lang = app.lang;
+    ui.horizontal(|ui| {
+        if ui.button(lang.t(S::Browse)).clicked() {
+            app.actions.push(browse);
+        }
+        ui.label(lang.t(S::Path));
+        let r = ui.add(
+            egui::TextEdit::singleline(&mut app.dialogs.path)
+                .hint_text(lang.t(S::PathHint))
+                .desired_width(240.0),
+        );
+        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let path = app.dialogs.path.trim();
+        if (ui.button(lang.t(confirm)).clicked() || enter) && !path.is_empty() {
+            app.actions.push(done(path.into()));
+        }
+    });
 }

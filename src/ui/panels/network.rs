@@ -39,7 +39,10 @@ pub fn feature_label(f: &str) -> String {
 
 /// Toggle a feature on or off (never the last one).
 pub fn toggle_feature(app: &mut NnlabApp, f: &str) {
-    let list = app.session.network.features.get_or_insert_with(Vec::new);
+    let net = &mut app.session.network;
+    let order = feature_choices(net.inputs);
+    let raw = net.feature_names();
+    let list = net.features.get_or_insert(raw);
     if let Some(i) = list.iter().position(|x| x == f) {
         if list.len() > 1 {
             list.remove(i);
@@ -48,7 +51,6 @@ pub fn toggle_feature(app: &mut NnlabApp, f: &str) {
         }
     } else {
         // Keep the designer's order.
-        let order = feature_choices(app.session.network.inputs);
         list.push(f.to_string());
         list.sort_by_key(|x| order.iter().position(|o| o == x).unwrap_or(99));
     }
@@ -124,7 +126,7 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
     let choices = feature_choices(app.session.network.inputs);
     if !choices.is_empty() {
         ui.label(lang.t(S::Features));
-        let active = app.session.network.features.clone().unwrap_or_default();
+        let active = app.session.network.feature_names();
         let mut toggled = None;
         ui.horizontal_wrapped(|ui| {
             for f in &choices {

@@ -224,11 +224,11 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
     match tile {
         Tile::Loss => {
             let log = app.log_loss;
-            let (bl, tr, te) = if log {
-                (&h.log_batch_loss, &h.log_train_loss, &h.log_test_loss)
-            } else {
-                (&h.batch_loss, &h.train_loss, &h.test_loss)
-            };
+            let (bl, tr, te) = (
+                h.batch_loss.points(log),
+                h.train_loss.points(log),
+                h.test_loss.points(log),
+            );
             let names = (app.t(S::BatchLoss), app.t(S::TrainLoss), app.t(S::TestLoss));
             let mut p = base;
             if log {
@@ -255,12 +255,12 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
             let names = (app.t(S::TrainAcc), app.t(S::TestAcc));
             base.include_y(0.0).include_y(1.0).show(ui, |p| {
                 p.line(
-                    Line::new(names.0, PlotPoints::Borrowed(&h.train_acc))
+                    Line::new(names.0, PlotPoints::Borrowed(h.train_acc.points(false)))
                         .color(theme::POS)
                         .width(2.0),
                 );
                 p.line(
-                    Line::new(names.1, PlotPoints::Borrowed(&h.test_acc))
+                    Line::new(names.1, PlotPoints::Borrowed(h.test_acc.points(false)))
                         .color(theme::NEG)
                         .width(2.0),
                 );
@@ -268,11 +268,10 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
         }
         Tile::Gradient | Tile::Update => {
             let log = app.log_grad;
-            let series = match (tile, log) {
-                (Tile::Gradient, true) => &h.log_grad,
-                (Tile::Gradient, false) => &h.grad,
-                (_, true) => &h.log_update,
-                (_, false) => &h.update,
+            let series = if tile == Tile::Gradient {
+                &h.grad
+            } else {
+                &h.update
             };
             let n = series.len();
             let names: Vec<String> = (0..n).map(|i| layer_name(app, i, n)).collect();
@@ -283,35 +282,46 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
             p.show(ui, |p| {
                 for (i, s) in series.iter().enumerate() {
                     p.line(
-                        Line::new(names[i].clone(), PlotPoints::Borrowed(s))
+                        Line::new(names[i].clone(), PlotPoints::Borrowed(s.points(log)))
                             .color(theme::series_color(i)),
                     );
                 }
             });
         }
         Tile::Saturation => {
+            // Only the lines that can be non-zero: saturation for sigmoid/tanh layers, dead
+            // units for ReLU layers (of the network the worker runs).
             let n = h.saturated.len();
-            let names: Vec<(String, String)> = (0..n)
-                .map(|i| {
-                    let l = layer_name(app, i, n);
-                    (
-                        format!("{l} {}", app.t(S::Saturated)),
-                        format!("{l} {}", app.t(S::Dead)),
-                    )
-                })
-                .collect();
+            let layers = app
+                .net
+                .as_ref()
+                .map(|net| net.layers.as_slice())
+                .unwrap_or(&[]);
+            let mut lines: Vec<(String, &[egui_plot::PlotPoint], usize, bool)> = Vec::new();
+            for i in 0..n {
+                let l = layer_name(app, i, n);
+                let act = layers.get(i).map(|l| l.activation);
+                if act.is_none_or(|a| a.saturates()) {
+                    let name = format!("{l} {}", app.t(S::Saturated));
+                    lines.push((name, h.saturated[i].points(false), i, false));
+                }
+                if act.is_none_or(|a| a.can_die()) {
+                    let name = format!("{l} {}", app.t(S::Dead));
+                    lines.push((name, h.dead[i].points(false), i, true));
+                }
+            }
+            if lines.is_empty() && n > 0 {
+                ui.weak(app.t(S::NoSatLayers));
+                return;
+            }
             base.include_y(0.0).include_y(1.0).show(ui, |p| {
-                for i in 0..n {
-                    let c = theme::series_color(i);
-                    p.line(
-                        Line::new(names[i].0.clone(), PlotPoints::Borrowed(&h.saturated[i]))
-                            .color(c),
-                    );
-                    p.line(
-                        Line::new(names[i].1.clone(), PlotPoints::Borrowed(&h.dead[i]))
-                            .color(c)
-                            .style(egui_plot::LineStyle::dashed_loose()),
-                    );
+                for (name, points, i, dashed) in lines {
+                    let mut line =
+                        Line::new(name, PlotPoints::Borrowed(points)).color(theme::series_color(i));
+                    if dashed {
+                        line = line.style(egui_plot::LineStyle::dashed_loose());
+                    }
+                    p.line(line);
                 }
             });
         }
