@@ -4,6 +4,7 @@
 mod common_net;
 
 use common_net::*;
+use nnlab::net::hmp::{HmpWorkspace, hessian_matrix_product};
 use nnlab::net::hvp::{HvpWorkspace, hessian_vector_product};
 use nnlab::net::{Rows, Workspace, objective};
 use nnlab::rng::Rng;
@@ -126,4 +127,66 @@ fn gauss_newton_is_symmetric_psd_and_equals_h_for_a_linear_model() {
     hessian_vector_product(&net, &theta, rows, 0.0, &e0, false, &mut hw, &mut hv);
     let h00: f64 = (0..10).map(|r| x[2 * r] * x[2 * r]).sum::<f64>() / 10.0;
     assert!((hv[0] - h00).abs() < 1e-14);
+}
+
+#[test]
+fn batched_products_equal_single_products_over_the_grid() {
+    let mut worst: f64 = 0.0;
+    let checked = for_each_grid_case(12, |c| {
+        let p = c.net.n_params;
+        for (gauss_newton, sparse) in [(false, false), (true, false), (false, true), (true, true)] {
+            let kd = 5;
+            let mut v = random_vec(kd * p, c.seed + 7);
+            if sparse {
+                // Two non-zeros per direction: the one-by-one path for sparse directions.
+                let mut r = Rng::new(c.seed + 8);
+                for (j, vj) in v.chunks_exact_mut(p).enumerate() {
+                    let keep = [r.below(p), (j * 7) % p];
+                    for (i, x) in vj.iter_mut().enumerate() {
+                        if !keep.contains(&i) {
+                            *x = 0.0;
+                        }
+                    }
+                }
+            }
+            let mut hm = HmpWorkspace::default();
+            let mut batch = vec![0.0; kd * p];
+            hessian_matrix_product(
+                c.net,
+                c.theta,
+                c.rows,
+                c.opt.l2,
+                &v,
+                gauss_newton,
+                &mut hm,
+                &mut batch,
+            );
+            let mut hw = HvpWorkspace::default();
+            let mut single = vec![0.0; p];
+            for j in 0..kd {
+                let vj = &v[j * p..(j + 1) * p];
+                hessian_vector_product(
+                    c.net,
+                    c.theta,
+                    c.rows,
+                    c.opt.l2,
+                    vj,
+                    gauss_newton,
+                    &mut hw,
+                    &mut single,
+                );
+                // Same mathematics, different summation order: rounding only (BatchNorm
+                // cancellations make it reach ~1e-10 relative).
+                let rel = relative_error(&single, &batch[j * p..(j + 1) * p]);
+                assert!(
+                    rel <= 1e-9,
+                    "{} (gn {gauss_newton}, sparse {sparse}), direction {j}: {rel:e}",
+                    c.label()
+                );
+                worst = worst.max(rel);
+            }
+        }
+    });
+    assert_eq!(checked, 10 * 6 * 5);
+    eprintln!("batched vs single products: worst relative difference {worst:e}");
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::spectrum::{
     Density, SymmetricOperator, dense_eigen, extreme_eigenpairs, hutchinson_trace, slq_density,
 };
+use crate::net::hmp::{HmpWorkspace, hessian_matrix_product};
 use crate::net::hvp::{HvpWorkspace, hessian_vector_product};
 use crate::net::{Network, Rows};
 
@@ -103,19 +104,44 @@ impl SymmetricOperator for HessianOperator<'_> {
 pub fn dense_hessian(problem: HessianProblem) -> Vec<f64> {
     let p = problem.net.n_params;
     let mut h = vec![0.0; p * p];
-    // Column j of H is H·e_j; as H is symmetric, write it as row j (contiguous).
-    let threads = 2usize.min(p.max(1));
-    let chunk = p.div_ceil(threads);
+    // Column j of H is H·e_j; as H is symmetric, write it as row j (contiguous). Columns go
+    // in blocks of K through one batched R-pass; the blocks are split over two threads.
+    let widest = problem
+        .net
+        .layers
+        .iter()
+        .map(|l| l.units.max(l.fan_in))
+        .max()
+        .unwrap_or(1);
+    let m = problem.rows.len().max(1);
+    // Keep one R-buffer (rows × K × width) near 1/2 M values: large GEMMs, cache-friendly.
+    let kd = (500_000 / (m * widest)).clamp(1, 64).min(p.max(1));
+    let threads = 2usize.min(p.div_ceil(kd));
+    let blocks_per_thread = p.div_ceil(kd).div_ceil(threads);
     std::thread::scope(|s| {
-        for (t, rows) in h.chunks_mut(chunk * p).enumerate() {
+        for (t, rows) in h.chunks_mut(blocks_per_thread * kd * p).enumerate() {
             s.spawn(move || {
-                let mut op = HessianOperator::new(problem);
-                let mut e = vec![0.0; p];
-                for (r, out) in rows.chunks_mut(p).enumerate() {
-                    let j = t * chunk + r;
-                    e[j] = 1.0;
-                    op.apply(&e, out);
-                    e[j] = 0.0;
+                let mut ws = HmpWorkspace::default();
+                let mut e = vec![0.0; kd * p];
+                for (b, out) in rows.chunks_mut(kd * p).enumerate() {
+                    let first = (t * blocks_per_thread + b) * kd;
+                    let cols = out.len() / p;
+                    let e = &mut e[..cols * p];
+                    e.fill(0.0);
+                    for c in 0..cols {
+                        e[c * p + first + c] = 1.0;
+                    }
+                    let pr = &problem;
+                    hessian_matrix_product(
+                        pr.net,
+                        pr.theta,
+                        pr.rows,
+                        pr.l2,
+                        e,
+                        pr.gauss_newton,
+                        &mut ws,
+                        out,
+                    );
                 }
             });
         }

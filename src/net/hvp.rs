@@ -66,7 +66,7 @@ fn resize(v: &mut Vec<f64>, n: usize) {
 }
 
 /// A cheap fingerprint of θ and the rows, so repeated products at one point skip the base pass.
-fn fingerprint(theta: &[f64], rows: &Rows) -> (usize, usize, u64) {
+pub(crate) fn fingerprint(theta: &[f64], rows: &Rows) -> (usize, usize, u64) {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for v in theta.iter().chain(rows.x).chain(rows.y) {
         h ^= v.to_bits();

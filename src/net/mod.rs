@@ -2,6 +2,7 @@
 
 pub mod activation;
 pub mod features;
+pub mod hmp;
 pub mod hvp;
 pub mod init;
 pub mod kernels;

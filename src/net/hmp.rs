@@ -1,0 +1,545 @@
+//! Hessian–matrix products: H·[v₁ … v_K] for K directions in one R-operator pass.
+//!
+//! The same mathematics as [`hvp`](super::hvp) (read that first), with every R-quantity
+//! carrying a direction index: R-buffers are laid out `[row][direction][unit]`, so each
+//! product of a layer becomes ONE matrix–matrix multiplication with K times as many rows or
+//! columns instead of K small ones. That is what makes the dense Hessian fast: P columns cost
+//! P/K passes of large GEMMs.
+
+use super::activation::{Activation, sigmoid};
+use super::hvp::fingerprint;
+use super::linalg::{matmul_nn, matmul_nt, matmul_tn_acc};
+use super::network::{BnMode, Network, Workspace};
+use super::objective::Rows;
+use super::spec::Loss;
+
+/// Buffers for [`hessian_matrix_product`], reused between calls.
+#[derive(Clone, Debug, Default)]
+pub struct HmpWorkspace {
+    base: Workspace,
+    base_key: Option<(usize, usize, u64)>,
+    layers: Vec<RLayer>,
+    /// Base error signals (rows × width) and their R-derivatives (rows × K × width).
+    d: Vec<f64>,
+    dprev: Vec<f64>,
+    skip: Vec<f64>,
+    rd: Vec<f64>,
+    rdprev: Vec<f64>,
+    rskip: Vec<f64>,
+    tmp: Vec<f64>,
+    /// The directions' weights of one layer, stacked or side by side.
+    vcat: Vec<f64>,
+    sums: [Vec<f64>; 4],
+    /// f′(u) and f″(u) of the current layer's base pass (rows × n), computed once for all K.
+    fp: Vec<f64>,
+    fpp: Vec<f64>,
+    /// Non-zero entries (direction, row, column, value) of the directions' W block.
+    sparse: Vec<(usize, usize, usize, f64)>,
+}
+
+/// Collect the non-zeros of the K directions' W block (n × k at offset `w`) into `out`;
+/// true when there are few enough (under one per column of a direction's block on average)
+/// that applying them one by one beats a GEMM.
+fn sparse_entries(
+    v: &[f64],
+    p: usize,
+    kd: usize,
+    w: usize,
+    n: usize,
+    k: usize,
+    out: &mut Vec<(usize, usize, usize, f64)>,
+) -> bool {
+    out.clear();
+    let limit = kd * k;
+    for j in 0..kd {
+        for (idx, &x) in v[j * p + w..j * p + w + n * k].iter().enumerate() {
+            if x != 0.0 {
+                if out.len() >= limit {
+                    return false;
+                }
+                out.push((j, idx / k, idx % k, x));
+            }
+        }
+    }
+    true
+}
+
+/// f′(u) and f″(u) over a layer's base rows (PReLU with its per-unit α).
+fn derivatives(
+    layer: &super::network::Layer,
+    theta: &[f64],
+    u: &[f64],
+    f: &[f64],
+    fp: &mut Vec<f64>,
+    fpp: &mut Vec<f64>,
+) {
+    let n = layer.units;
+    resize(fp, u.len());
+    resize(fpp, u.len());
+    let act = layer.activation;
+    for (idx, (&ui, &fi)) in u.iter().zip(f).enumerate() {
+        let p = match layer.prelu {
+            Some(pa) => theta[pa + idx % n],
+            None => layer.param,
+        };
+        fp[idx] = act.deriv(ui, fi, p);
+        fpp[idx] = act.second(ui, fi, p);
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct RLayer {
+    rz: Vec<f64>,
+    ru: Vec<f64>,
+    rf: Vec<f64>,
+    ra: Vec<f64>,
+    rxhat: Vec<f64>,
+    /// Per direction and unit (K × n).
+    rinvstd: Vec<f64>,
+}
+
+impl RLayer {
+    fn out(&self) -> &[f64] {
+        if self.ra.is_empty() {
+            &self.rf
+        } else {
+            &self.ra
+        }
+    }
+}
+
+/// Scratch buffers only grow (their users slice them), so no call re-zeroes them.
+fn grow(v: &mut Vec<f64>, n: usize) {
+    if v.len() < n {
+        v.resize(n, 0.0);
+    }
+}
+
+fn resize(v: &mut Vec<f64>, n: usize) {
+    if v.len() != n {
+        v.resize(n, 0.0);
+    }
+}
+
+/// `out` (K × P, row-major) = H·vⱼ for the K directions in `v` (K × P, row-major), or the
+/// Gauss–Newton products with `gauss_newton`. Same objective as the single product.
+#[allow(clippy::too_many_arguments)]
+pub fn hessian_matrix_product(
+    net: &Network,
+    theta: &[f64],
+    rows: Rows,
+    l2: f64,
+    v: &[f64],
+    gauss_newton: bool,
+    hw: &mut HmpWorkspace,
+    out: &mut [f64],
+) {
+    let p = net.n_params;
+    let kdir = v.len() / p.max(1);
+    out.fill(0.0);
+    let m = rows.len();
+    if m > 0 && kdir > 0 {
+        let key = fingerprint(theta, &rows);
+        if hw.base_key != Some(key) {
+            net.forward(theta, rows.x, m, &mut hw.base, BnMode::Batch, None);
+            net.set_targets(&mut hw.base, rows.y, net.target_coding(rows.classes));
+            hw.base_key = Some(key);
+        }
+        r_forward(net, theta, v, kdir, hw);
+        r_backward(net, theta, v, kdir, m, gauss_newton, hw, out);
+    }
+    if l2 != 0.0 {
+        for (oj, vj) in out.chunks_exact_mut(p).zip(v.chunks_exact(p)) {
+            for l in &net.layers {
+                for i in l.w..l.w + l.n_weights() {
+                    oj[i] += l2 * vj[i];
+                }
+            }
+        }
+    }
+}
+
+fn r_forward(net: &Network, theta: &[f64], v: &[f64], kd: usize, hw: &mut HmpWorkspace) {
+    let m = hw.base.rows;
+    let p = net.n_params;
+    hw.layers.resize_with(net.layers.len(), RLayer::default);
+    for (li, layer) in net.layers.iter().enumerate() {
+        let (n, k) = (layer.units, layer.fan_in);
+        let base = &hw.base.layers[li];
+        let prev: &[f64] = if li == 0 {
+            &hw.base.input
+        } else {
+            hw.base.layers[li - 1].out()
+        };
+        let (before, rest) = hw.layers.split_at_mut(li);
+        let rc = &mut rest[0];
+        let rprev: Option<&[f64]> = (li > 0).then(|| before[li - 1].out());
+        let size = m * kd * n;
+        resize(&mut rc.ru, size);
+        resize(&mut rc.rf, size);
+        if layer.residual {
+            resize(&mut rc.ra, size);
+        } else {
+            rc.ra.clear();
+        }
+        let rz = if layer.batch_norm {
+            resize(&mut rc.rz, size);
+            &mut rc.rz
+        } else {
+            &mut rc.ru
+        };
+        // R{z} = a_prev·Vⱼᵀ + R{a_prev}·Wᵀ + v_b,j   (rows of R{z}: [r][j][i])
+        if sparse_entries(v, p, kd, layer.w, n, k, &mut hw.sparse) {
+            // Few non-zeros (unit vectors of the dense Hessian): apply them one by one.
+            rz.fill(0.0);
+            for &(j, a, b, val) in &hw.sparse {
+                for r in 0..m {
+                    rz[(r * kd + j) * n + a] += val * prev[r * k + b];
+                }
+            }
+        } else {
+            // The directions' W blocks stacked: (K·n × k).
+            grow(&mut hw.vcat, kd * n * k);
+            for (j, dst) in hw.vcat[..kd * n * k].chunks_exact_mut(n * k).enumerate() {
+                dst.copy_from_slice(&v[j * p + layer.w..j * p + layer.w + n * k]);
+            }
+            matmul_nt(m, kd * n, k, prev, &hw.vcat, rz);
+        }
+        if let Some(rp) = rprev {
+            grow(&mut hw.tmp, size);
+            matmul_nt(m * kd, n, k, rp, layer.weights(theta), &mut hw.tmp);
+            for (a, b) in rz.iter_mut().zip(&hw.tmp[..size]) {
+                *a += b;
+            }
+        }
+        for row in rz.chunks_exact_mut(kd * n) {
+            for (j, seg) in row.chunks_exact_mut(n).enumerate() {
+                let vb = &v[j * p + layer.b..j * p + layer.b + n];
+                for (a, b) in seg.iter_mut().zip(vb) {
+                    *a += b;
+                }
+            }
+        }
+        if layer.batch_norm {
+            let (g0, b0) = (layer.gamma.unwrap_or(0), layer.beta.unwrap_or(0));
+            let gamma = &theta[g0..g0 + n];
+            resize(&mut rc.rxhat, size);
+            resize(&mut rc.rinvstd, kd * n);
+            let inv_m = 1.0 / m as f64;
+            let [rmu, rvar, _, _] = &mut hw.sums;
+            resize(rmu, kd * n);
+            resize(rvar, kd * n);
+            rmu.fill(0.0);
+            rvar.fill(0.0);
+            for row in rc.rz.chunks_exact(kd * n) {
+                for (a, b) in rmu.iter_mut().zip(row) {
+                    *a += b;
+                }
+            }
+            rmu.iter_mut().for_each(|x| *x *= inv_m);
+            for r in 0..m {
+                for j in 0..kd {
+                    for i in 0..n {
+                        let (bi, ri, ji) = (r * n + i, (r * kd + j) * n + i, j * n + i);
+                        rvar[ji] += (base.z[bi] - base.mean[i]) * (rc.rz[ri] - rmu[ji]);
+                    }
+                }
+            }
+            for j in 0..kd {
+                for i in 0..n {
+                    let ji = j * n + i;
+                    rvar[ji] *= 2.0 * inv_m;
+                    let s = base.invstd[i];
+                    rc.rinvstd[ji] = -0.5 * s * s * s * rvar[ji];
+                }
+            }
+            for r in 0..m {
+                for j in 0..kd {
+                    let (vg, vbeta) = (
+                        &v[j * p + g0..j * p + g0 + n],
+                        &v[j * p + b0..j * p + b0 + n],
+                    );
+                    for i in 0..n {
+                        let (bi, ri, ji) = (r * n + i, (r * kd + j) * n + i, j * n + i);
+                        let rx = (rc.rz[ri] - rmu[ji]) * base.invstd[i]
+                            + (base.z[bi] - base.mean[i]) * rc.rinvstd[ji];
+                        rc.rxhat[ri] = rx;
+                        rc.ru[ri] = vg[i] * base.xhat[bi] + gamma[i] * rx + vbeta[i];
+                    }
+                }
+            }
+        }
+        let act = layer.activation;
+        if act != Activation::Softmax {
+            derivatives(layer, theta, &base.u, &base.f, &mut hw.fp, &mut hw.fpp);
+        }
+        for r in 0..m {
+            for j in 0..kd {
+                let (b0, r0) = (r * n, (r * kd + j) * n);
+                let (ur, fr) = (&base.u[b0..b0 + n], &base.f[b0..b0 + n]);
+                let (rur, rfr) = (&rc.ru[r0..r0 + n], &mut rc.rf[r0..r0 + n]);
+                if act == Activation::Softmax {
+                    let s: f64 = fr.iter().zip(rur).map(|(a, b)| a * b).sum();
+                    for i in 0..n {
+                        rfr[i] = fr[i] * (rur[i] - s);
+                    }
+                } else {
+                    let fpr = &hw.fp[b0..b0 + n];
+                    for i in 0..n {
+                        rfr[i] = fpr[i] * rur[i];
+                    }
+                    if let Some(pa) = layer.prelu {
+                        let va = &v[j * p + pa..j * p + pa + n];
+                        for i in 0..n {
+                            rfr[i] += act.dparam(ur[i]) * va[i];
+                        }
+                    }
+                }
+            }
+        }
+        if layer.residual {
+            rc.ra.copy_from_slice(&rc.rf);
+            if let Some(rp) = rprev {
+                for (a, b) in rc.ra.iter_mut().zip(rp) {
+                    *a += b;
+                }
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn r_backward(
+    net: &Network,
+    theta: &[f64],
+    v: &[f64],
+    kd: usize,
+    m: usize,
+    gauss_newton: bool,
+    hw: &mut HmpWorkspace,
+    out: &mut [f64],
+) {
+    let keep = if gauss_newton { 0.0 } else { 1.0 };
+    let p = net.n_params;
+    let last = net.layers.len() - 1;
+    let scale = 1.0 / m as f64;
+    let widest = net
+        .layers
+        .iter()
+        .map(|l| l.units.max(l.fan_in))
+        .max()
+        .unwrap_or(1);
+    for b in [&mut hw.d, &mut hw.dprev, &mut hw.skip] {
+        resize(b, m * widest);
+    }
+    for b in [&mut hw.rd, &mut hw.rdprev, &mut hw.rskip] {
+        resize(b, m * kd * widest);
+    }
+    // Scratch for per-layer weight blocks (K·n·k) as well as batch-sized R-signals.
+    grow(&mut hw.tmp, kd * widest * m.max(widest));
+    let u_space = matches!(net.loss, Loss::Bce | Loss::CrossEntropy);
+    {
+        let n = net.layers[last].units;
+        let base = &hw.base.layers[last];
+        let rc = &hw.layers[last];
+        let t = &hw.base.targets;
+        for r in 0..m {
+            for i in 0..n {
+                let bi = r * n + i;
+                let (u, f, ti) = (base.u[bi], base.f[bi], t[bi]);
+                hw.d[bi] = match net.loss {
+                    Loss::Bce => scale * (sigmoid(u) - ti),
+                    Loss::CrossEntropy | Loss::Mse => scale * (f - ti),
+                    Loss::Hinge if 1.0 - ti * f > 0.0 => -scale * ti,
+                    Loss::Hinge => 0.0,
+                };
+                for j in 0..kd {
+                    let ri = (r * kd + j) * n + i;
+                    hw.rd[ri] = match net.loss {
+                        Loss::Bce => {
+                            let s = sigmoid(u);
+                            scale * s * (1.0 - s) * rc.ru[ri]
+                        }
+                        Loss::CrossEntropy | Loss::Mse => scale * rc.rf[ri],
+                        Loss::Hinge => 0.0,
+                    };
+                }
+            }
+        }
+    }
+    for li in (0..=last).rev() {
+        let layer = &net.layers[li];
+        let (n, k) = (layer.units, layer.fan_in);
+        let base = &hw.base.layers[li];
+        let rc = &hw.layers[li];
+        let prev: &[f64] = if li == 0 {
+            &hw.base.input
+        } else {
+            hw.base.layers[li - 1].out()
+        };
+        let rprev: Option<&[f64]> = (li > 0).then(|| hw.layers[li - 1].out());
+        let d = &mut hw.d[..m * n];
+        let rd = &mut hw.rd[..m * kd * n];
+        if layer.residual {
+            hw.skip[..m * n].copy_from_slice(d);
+            hw.rskip[..m * kd * n].copy_from_slice(rd);
+        }
+        if !(li == last && u_space) {
+            let act = layer.activation;
+            derivatives(layer, theta, &base.u, &base.f, &mut hw.fp, &mut hw.fpp);
+            let (fp, fpp) = (&hw.fp, &hw.fpp);
+            if let Some(pa) = layer.prelu {
+                // ∂J/∂α and the α-direction term (f″ = 0 for PReLU).
+                for r in 0..m {
+                    for j in 0..kd {
+                        for i in 0..n {
+                            let (bi, ri) = (r * n + i, (r * kd + j) * n + i);
+                            let u = base.u[bi];
+                            let neg = if u > 0.0 { 0.0 } else { 1.0 };
+                            let lt = if u < 0.0 { 1.0 } else { 0.0 };
+                            out[j * p + pa + i] +=
+                                rd[ri] * act.dparam(u) + keep * d[bi] * lt * rc.ru[ri];
+                            rd[ri] = rd[ri] * fp[bi] + keep * d[bi] * neg * v[j * p + pa + i];
+                        }
+                    }
+                }
+            } else {
+                for r in 0..m {
+                    let b0 = r * n;
+                    let (fpr, fppr, dr) = (&fp[b0..b0 + n], &fpp[b0..b0 + n], &d[b0..b0 + n]);
+                    for j in 0..kd {
+                        let r0 = (r * kd + j) * n;
+                        let (rdr, rur) = (&mut rd[r0..r0 + n], &rc.ru[r0..r0 + n]);
+                        for i in 0..n {
+                            rdr[i] = rdr[i] * fpr[i] + keep * dr[i] * fppr[i] * rur[i];
+                        }
+                    }
+                }
+            }
+            for (dv, f) in d.iter_mut().zip(fp.iter()) {
+                *dv *= f;
+            }
+        }
+        if layer.batch_norm {
+            let (g0, b0) = (layer.gamma.unwrap_or(0), layer.beta.unwrap_or(0));
+            let gamma = &theta[g0..g0 + n];
+            let [s1, s2, rs1, rs2] = &mut hw.sums;
+            resize(s1, n);
+            resize(s2, n);
+            resize(rs1, kd * n);
+            resize(rs2, kd * n);
+            for s in [&mut *s1, &mut *s2, &mut *rs1, &mut *rs2] {
+                s.fill(0.0);
+            }
+            for r in 0..m {
+                for i in 0..n {
+                    let bi = r * n + i;
+                    s1[i] += d[bi];
+                    s2[i] += d[bi] * base.xhat[bi];
+                    for j in 0..kd {
+                        let (ri, ji) = ((r * kd + j) * n + i, j * n + i);
+                        rs1[ji] += rd[ri];
+                        rs2[ji] += rd[ri] * base.xhat[bi] + keep * d[bi] * rc.rxhat[ri];
+                    }
+                }
+            }
+            for j in 0..kd {
+                for i in 0..n {
+                    out[j * p + g0 + i] += rs2[j * n + i];
+                    out[j * p + b0 + i] += rs1[j * n + i];
+                }
+            }
+            let mf = m as f64;
+            for r in 0..m {
+                for i in 0..n {
+                    let bi = r * n + i;
+                    let x = base.xhat[bi];
+                    let c = gamma[i] * base.invstd[i] / mf;
+                    let inner = mf * d[bi] - s1[i] - x * s2[i];
+                    for j in 0..kd {
+                        let (ri, ji) = ((r * kd + j) * n + i, j * n + i);
+                        let vg = v[j * p + g0 + i];
+                        let rcoef = (vg * base.invstd[i] + gamma[i] * rc.rinvstd[ji]) / mf;
+                        let rinner =
+                            mf * rd[ri] - rs1[ji] - keep * rc.rxhat[ri] * s2[i] - x * rs2[ji];
+                        rd[ri] = keep * rcoef * inner + c * rinner;
+                    }
+                    d[bi] = c * inner;
+                }
+            }
+        }
+        // Weights: out_Wⱼ += R{δⱼ}ᵀ·a_prev (+ δᵀ·R{a_prev}ⱼ).
+        let wr = layer.w..layer.w + n * k;
+        let tmp = &mut hw.tmp[..kd * n * k.max(1)];
+        tmp.fill(0.0);
+        matmul_tn_acc(m, kd * n, k, rd, prev, tmp);
+        for j in 0..kd {
+            let dst = &mut out[j * p + wr.start..j * p + wr.end];
+            for (a, b) in dst.iter_mut().zip(&tmp[j * n * k..(j + 1) * n * k]) {
+                *a += b;
+            }
+        }
+        if let (Some(rp), true) = (rprev, keep != 0.0) {
+            // δᵀ·R{a_prev}: (n × K·k), laid out [i][j][kk].
+            let tmp = &mut hw.tmp[..n * kd * k];
+            tmp.fill(0.0);
+            matmul_tn_acc(m, n, kd * k, d, rp, tmp);
+            for i in 0..n {
+                for j in 0..kd {
+                    let src = &tmp[(i * kd + j) * k..(i * kd + j + 1) * k];
+                    let dst = &mut out[j * p + layer.w + i * k..j * p + layer.w + (i + 1) * k];
+                    for (a, b) in dst.iter_mut().zip(src) {
+                        *a += b;
+                    }
+                }
+            }
+        }
+        for r in 0..m {
+            for j in 0..kd {
+                let r0 = (r * kd + j) * n;
+                for i in 0..n {
+                    out[j * p + layer.b + i] += rd[r0 + i];
+                }
+            }
+        }
+        if li > 0 {
+            let w = &theta[wr.clone()];
+            matmul_nn(m, n, k, d, w, &mut hw.dprev[..m * k]);
+            matmul_nn(m * kd, n, k, rd, w, &mut hw.rdprev[..m * kd * k]);
+            if keep != 0.0 && sparse_entries(v, p, kd, layer.w, n, k, &mut hw.sparse) {
+                for &(j, a, b, val) in &hw.sparse {
+                    for r in 0..m {
+                        hw.rdprev[(r * kd + j) * k + b] += val * d[r * n + a];
+                    }
+                }
+            } else if keep != 0.0 {
+                // δ·Vⱼ for all j at once: V side by side (n × K·k), rows [i][j][kk].
+                grow(&mut hw.vcat, n * kd * k);
+                for i in 0..n {
+                    for j in 0..kd {
+                        let src = &v[j * p + layer.w + i * k..j * p + layer.w + (i + 1) * k];
+                        hw.vcat[(i * kd + j) * k..(i * kd + j + 1) * k].copy_from_slice(src);
+                    }
+                }
+                let tmp = &mut hw.tmp[..m * kd * k];
+                matmul_nn(m, n, kd * k, d, &hw.vcat, tmp);
+                for (a, b) in hw.rdprev[..m * kd * k].iter_mut().zip(tmp.iter()) {
+                    *a += b;
+                }
+            }
+            if layer.residual {
+                for (a, b) in hw.dprev[..m * k].iter_mut().zip(&hw.skip[..m * k]) {
+                    *a += b;
+                }
+                for (a, b) in hw.rdprev[..m * kd * k]
+                    .iter_mut()
+                    .zip(&hw.rskip[..m * kd * k])
+                {
+                    *a += b;
+                }
+            }
+            std::mem::swap(&mut hw.d, &mut hw.dprev);
+            std::mem::swap(&mut hw.rd, &mut hw.rdprev);
+        }
+    }
+}
