@@ -1,0 +1,284 @@
+//! `nnlab dynamics`: training as a dynamical system on the session's training objective (the
+//! one `nnlab grad` reports, full batch, so every trajectory is deterministic).
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::analysis::dynamics::{
+    Direction, IndefiniteRule, NetObjective, NewtonOptions, Objective, activation_std_by_init,
+    flow_error_sweep, gd_vs_flow, lyapunov, lyapunov_sweep, momentum_energy, newton,
+    signal_propagation,
+};
+use crate::error::{Error, Result};
+use crate::net::Rows;
+use crate::optim::{OptimizerKind, OptimizerSpec};
+use crate::session;
+
+/// Which analysis.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Finite-time Lyapunov exponent of twin GD runs, and its sweep over η.
+    Lyapunov,
+    /// GD against an RK4 gradient-flow reference; error at fixed time against η.
+    Flow,
+    /// Heavy-ball momentum's kinetic, potential and total energy.
+    Energy,
+    /// Backward σ_w²χ per layer against the measured ratio at initialisation.
+    Signal,
+    /// Newton / damped-Newton steps against GD (dense Hessian, small networks).
+    Newton,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Lyapunov => "lyapunov",
+            Kind::Flow => "flow",
+            Kind::Energy => "energy",
+            Kind::Signal => "signal",
+            Kind::Newton => "newton",
+        }
+    }
+}
+
+/// How Newton treats an indefinite Hessian.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleArg {
+    /// Use |λ_k| (saddle-free Newton).
+    SaddleFree,
+    /// Raise the damping above −λ_min.
+    Shift,
+}
+
+/// Options from the command line.
+#[derive(Clone, Debug)]
+pub struct DynamicsArgs {
+    pub kind: Kind,
+    pub steps: usize,
+    /// Learning rate; default the session's optimizer.lr.
+    pub eta: Option<f64>,
+    /// GD steps taken before the analysis starts (to approach a minimum).
+    pub warmup: usize,
+    /// Lyapunov: initial separation.
+    pub epsilon: f64,
+    /// Lyapunov / flow: learning rates of the sweep.
+    pub etas: Option<Vec<f64>>,
+    /// Flow: RK4 sub-steps per GD step.
+    pub substeps: usize,
+    /// Flow: the fixed time of the sweep (default steps·η).
+    pub time: Option<f64>,
+    /// Energy: μ (default the session's optimizer.momentum).
+    pub momentum: Option<f64>,
+    /// Signal: seeds and rows averaged over, and the naive init's std.
+    pub seeds: usize,
+    pub rows: usize,
+    pub naive_std: f64,
+    /// Newton.
+    pub damping: f64,
+    pub alpha: f64,
+    pub rule: RuleArg,
+    pub line_search: bool,
+}
+
+impl DynamicsArgs {
+    pub fn new(kind: Kind) -> Self {
+        DynamicsArgs {
+            kind,
+            steps: 100,
+            eta: None,
+            warmup: 0,
+            epsilon: 1e-6,
+            etas: None,
+            substeps: 64,
+            time: None,
+            momentum: None,
+            seeds: 4,
+            rows: 256,
+            naive_std: 0.01,
+            damping: 0.0,
+            alpha: 1.0,
+            rule: RuleArg::SaddleFree,
+            line_search: false,
+        }
+    }
+}
+
+fn positive(flag: &str, x: f64) -> Result<f64> {
+    if x.is_finite() && x > 0.0 {
+        Ok(x)
+    } else {
+        Err(Error::field(
+            flag,
+            format!("must be finite and positive (got {x})"),
+        ))
+    }
+}
+
+fn encode<T: Serialize>(v: &T) -> Result<Value> {
+    serde_json::to_value(v).map_err(|e| Error::new(format!("could not encode the result: {e}")))
+}
+
+pub fn dynamics(path: &Path, args: &DynamicsArgs) -> Result<Value> {
+    if args.steps == 0 || args.steps > 1_000_000 {
+        return Err(Error::field("--steps", "must be in 1 … 1000000"));
+    }
+    positive("--epsilon", args.epsilon)?;
+    if args.substeps == 0 || args.substeps > 10_000 {
+        return Err(Error::field("--substeps", "must be in 1 … 10000"));
+    }
+    if let Some(etas) = &args.etas {
+        if etas.is_empty() {
+            return Err(Error::field(
+                "--etas",
+                "must list at least one learning rate",
+            ));
+        }
+        for &e in etas {
+            positive("--etas", e)?;
+        }
+    }
+    if let Some(m) = args.momentum
+        && !(0.0..1.0).contains(&m)
+    {
+        return Err(Error::field(
+            "--momentum",
+            format!("must be in [0, 1) (got {m})"),
+        ));
+    }
+    if args.seeds == 0 || args.seeds > 1000 {
+        return Err(Error::field("--seeds", "must be in 1 … 1000"));
+    }
+    if args.rows == 0 {
+        return Err(Error::field("--rows", "must be at least 1"));
+    }
+    positive("--naive-std", args.naive_std)?;
+    if !(args.damping.is_finite() && args.damping >= 0.0) {
+        return Err(Error::field("--damping", "must be finite and ≥ 0"));
+    }
+    positive("--alpha", args.alpha)?;
+    if let Some(t) = args.time {
+        positive("--time", t)?;
+    }
+
+    let name = session::display_name(path);
+    let loaded = session::load(path)?;
+    let t = session::trainer(&loaded).map_err(|e| e.context(&name))?;
+    let eta = positive("--eta", args.eta.unwrap_or(t.optimizer.spec().lr))?;
+    let seed = loaded.session.seed;
+    let p = t.net.n_params;
+    let ctx = |e: String| Error::new(format!("{name}: {e}"));
+    let reg = t.regularization;
+    let mut obj = NetObjective::new(&t.net, t.training_rows(), reg.l1, reg.l2);
+
+    // θ₀: the session's θ, optionally after some plain GD steps.
+    let mut theta0 = t.theta.clone();
+    let mut g = vec![0.0; p];
+    for _ in 0..args.warmup {
+        obj.value(&theta0, Some(&mut g));
+        for (th, gi) in theta0.iter_mut().zip(&g) {
+            *th -= eta * gi;
+        }
+    }
+    if theta0.iter().any(|v| !v.is_finite()) {
+        return Err(Error::field(
+            "--warmup",
+            "diverged (θ is no longer finite); lower --eta",
+        ));
+    }
+    let start_loss = obj.value(&theta0, None);
+
+    let result = match args.kind {
+        Kind::Lyapunov => {
+            let spec = OptimizerSpec::new(OptimizerKind::Gd, eta, 1);
+            let dir = Direction::Random(seed);
+            let r =
+                lyapunov(&mut obj, &theta0, &spec, args.steps, args.epsilon, &dir).map_err(ctx)?;
+            let etas = args
+                .etas
+                .clone()
+                .unwrap_or_else(|| [0.25, 0.5, 1.0, 2.0, 4.0, 8.0].map(|f| f * eta).to_vec());
+            let sweep = lyapunov_sweep(
+                &mut obj,
+                &theta0,
+                &spec,
+                &etas,
+                args.steps,
+                args.epsilon,
+                &dir,
+            )
+            .map_err(ctx)?;
+            json!({ "run": encode(&r)?, "sweep": encode(&sweep)? })
+        }
+        Kind::Flow => {
+            let c = gd_vs_flow(&mut obj, &theta0, eta, args.steps, args.substeps).map_err(ctx)?;
+            let time = args.time.unwrap_or(args.steps as f64 * eta);
+            let etas = args.etas.clone().unwrap_or_else(|| {
+                [1.0, 0.5, 0.25, 0.125]
+                    .map(|f| f * eta)
+                    .into_iter()
+                    .filter(|e| *e <= time)
+                    .collect()
+            });
+            let sweep =
+                flow_error_sweep(&mut obj, &theta0, &etas, time, args.substeps).map_err(ctx)?;
+            json!({ "run": encode(&c)?, "sweep": encode(&sweep)? })
+        }
+        Kind::Energy => {
+            let spec = t.optimizer.spec();
+            let mu = args.momentum.unwrap_or(match spec.kind {
+                OptimizerKind::Momentum | OptimizerKind::Nesterov => spec.momentum,
+                _ => 0.9,
+            });
+            let r = momentum_energy(&mut obj, &theta0, eta, mu, args.steps).map_err(ctx)?;
+            encode(&r)?
+        }
+        Kind::Signal => {
+            let rows = args.rows.min(t.train.rows());
+            let d = t.train.inputs;
+            let all = t.training_rows();
+            let sub = Rows {
+                x: &all.x[..rows * d],
+                y: &all.y[..rows],
+                classes: all.classes,
+            };
+            let net_spec = &loaded.session.network;
+            let seeds: Vec<u64> = (0..args.seeds as u64)
+                .map(|i| seed.wrapping_add(i))
+                .collect();
+            let r = signal_propagation(&t.net, net_spec.init, net_spec.init_scale, sub, &seeds)
+                .map_err(ctx)?;
+            let by_init =
+                activation_std_by_init(&t.net, sub.x, rows, &seeds, args.naive_std).map_err(ctx)?;
+            json!({ "backward": encode(&r)?, "forward_std_by_init": encode(&by_init)? })
+        }
+        Kind::Newton => {
+            let opts = NewtonOptions {
+                alpha: args.alpha,
+                damping: args.damping,
+                steps: args.steps,
+                rule: match args.rule {
+                    RuleArg::SaddleFree => IndefiniteRule::SaddleFree,
+                    RuleArg::Shift => IndefiniteRule::Shift,
+                },
+                gd_eta: args.eta,
+                line_search: args.line_search,
+            };
+            let r = newton(&mut obj, &theta0, opts).map_err(ctx)?;
+            encode(&r)?
+        }
+    };
+    let mut out = json!({
+        "kind": args.kind.name(),
+        "session": loaded.session.name,
+        "params": p,
+        "eta": eta,
+        "warmup": args.warmup,
+        "start_loss": start_loss,
+    });
+    if let (Value::Object(o), Value::Object(r)) = (&mut out, result) {
+        o.extend(r);
+    }
+    Ok(out)
+}
