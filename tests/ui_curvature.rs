@@ -39,7 +39,10 @@ fn the_panel_is_off_until_turned_on() {
     h.run_steps(4);
     assert!(!h.state().curvature.on);
     assert!(h.state().curvature.last.is_none());
-    assert!(h.query_by_label_contains("Off: nothing is computed").is_some());
+    assert!(
+        h.query_by_label_contains("Off: nothing is computed")
+            .is_some()
+    );
 }
 
 #[test]
@@ -69,7 +72,10 @@ fn turning_it_on_while_training_shows_lambda_max() {
     for p in app.curvature.lambda_max.points(false) {
         assert_eq!(p.x % every, 0.0, "step {}", p.x);
     }
-    let shown = format!("λ_max = {}", nnlab::ui::panels::curvature::num(last.lambda_max));
+    let shown = format!(
+        "λ_max = {}",
+        nnlab::ui::panels::curvature::num(last.lambda_max)
+    );
     h.run_steps(2);
     let pause = h.get_by_label("‖ Pause");
     pause.click();
@@ -88,7 +94,10 @@ fn gauss_newton_has_no_negative_curvature_and_says_so() {
     let mut h = harness();
     h.get_by_label("Analyse now").click();
     assert!(settle(&mut h, |a| a.curvature.last.is_some()));
-    assert!(!h.state().curvature.on, "analyse now does not turn the panel on");
+    assert!(
+        !h.state().curvature.on,
+        "analyse now does not turn the panel on"
+    );
     h.get_by_label("Gauss–Newton").click();
     assert!(settle(&mut h, |a| a
         .curvature
@@ -98,7 +107,10 @@ fn gauss_newton_has_no_negative_curvature_and_says_so() {
     let last = h.state().curvature.last.as_ref().unwrap();
     assert_eq!(last.negative_count, 0.0);
     assert!(last.lambda_min >= -1e-9 * last.lambda_max.abs());
-    assert!(h.query_by_label_contains("cannot show negative curvature").is_some());
+    assert!(
+        h.query_by_label_contains("cannot show negative curvature")
+            .is_some()
+    );
 }
 
 #[test]

@@ -59,16 +59,20 @@ pub struct LayerShare {
     pub other: f64,
 }
 
-/// The spectrum as polylines ready to plot: a histogram outline (dense) or the SLQ density.
+/// The spectrum ready to plot: histogram bins of the exact eigenvalues (dense) or the SLQ
+/// density as a curve. Points are [x, height]: bin centres (bars of the given widths) or curve
+/// points (widths 0).
 #[derive(Clone, Debug, Default)]
 pub struct SpectrumPlot {
     /// True for the exact histogram, false for the SLQ density estimate.
     pub exact: bool,
     /// Over λ.
     pub linear: Vec<[f64; 2]>,
+    pub linear_width: f64,
     /// Over log10|λ|, positive and negative eigenvalues apart (|λ| ≤ tol·max|λ| left out).
     pub log_positive: Vec<[f64; 2]>,
     pub log_negative: Vec<[f64; 2]>,
+    pub log_width: f64,
     /// Eigenvalues left out of the log plot as zero (dense only).
     pub zeros: usize,
 }
@@ -324,32 +328,34 @@ pub fn layer_shares(net: &Network, v: &[f64]) -> Vec<LayerShare> {
         .collect()
 }
 
-/// The outline of a histogram with `BINS` bins over [lo, hi], as density (area 1 · fraction).
-fn outline(values: &[f64], lo: f64, hi: f64, scale: f64) -> Vec<[f64; 2]> {
+/// [lo, hi] widened when empty; the bin width.
+fn bin_range(lo: f64, hi: f64) -> (f64, f64) {
+    let (lo, hi) = if hi > lo {
+        (lo, hi)
+    } else if lo.is_finite() {
+        let pad = lo.abs().max(1.0) * 1e-3;
+        (lo - pad, lo + pad)
+    } else {
+        (0.0, 1.0)
+    };
+    (lo, (hi - lo) / BINS as f64)
+}
+
+/// `BINS` bins from `lo` of width `w`: [centre, count · scale / w] (a density when scale = 1/n).
+fn bins(values: &[f64], lo: f64, w: f64, scale: f64) -> Vec<[f64; 2]> {
     if values.is_empty() {
         return Vec::new();
     }
-    let (lo, hi) = if hi > lo {
-        (lo, hi)
-    } else {
-        let pad = lo.abs().max(1.0) * 1e-3;
-        (lo - pad, hi + pad)
-    };
-    let w = (hi - lo) / BINS as f64;
     let mut counts = [0usize; BINS];
     for &v in values {
-        let k = (((v - lo) / w) as usize).min(BINS - 1);
+        let k = (((v - lo) / w).max(0.0) as usize).min(BINS - 1);
         counts[k] += 1;
     }
-    let mut pts = Vec::with_capacity(2 * BINS + 2);
-    pts.push([lo, 0.0]);
-    for (k, &c) in counts.iter().enumerate() {
-        let d = c as f64 * scale / w;
-        pts.push([lo + k as f64 * w, d]);
-        pts.push([lo + (k + 1) as f64 * w, d]);
-    }
-    pts.push([hi, 0.0]);
-    pts
+    counts
+        .iter()
+        .enumerate()
+        .map(|(k, &c)| [lo + (k as f64 + 0.5) * w, c as f64 * scale / w])
+        .collect()
 }
 
 /// Histograms of the exact eigenvalues: over λ, and over log10|λ| by sign. Heights are
@@ -377,11 +383,15 @@ pub fn histogram_plot(eigs: &[f64]) -> SpectrumPlot {
         .chain(&neg)
         .copied()
         .fold(f64::NEG_INFINITY, f64::max);
+    let (lo, w) = bin_range(lo, hi);
+    let (llo, lw) = bin_range(llo, lhi);
     SpectrumPlot {
         exact: true,
-        linear: outline(eigs, lo, hi, 1.0 / n),
-        log_positive: outline(&pos, llo, lhi, 1.0 / n),
-        log_negative: outline(&neg, llo, lhi, 1.0 / n),
+        linear: bins(eigs, lo, w, 1.0 / n),
+        linear_width: w,
+        log_positive: bins(&pos, llo, lw, 1.0 / n),
+        log_negative: bins(&neg, llo, lw, 1.0 / n),
+        log_width: lw,
         zeros: eigs.len() - pos.len() - neg.len(),
     }
 }
@@ -404,8 +414,10 @@ pub fn density_plot(grid: &[f64], density: &[f64]) -> SpectrumPlot {
     SpectrumPlot {
         exact: false,
         linear: grid.iter().zip(density).map(|(l, d)| [*l, *d]).collect(),
+        linear_width: 0.0,
         log_positive: side(1.0),
         log_negative: side(-1.0),
+        log_width: 0.0,
         zeros: 0,
     }
 }
@@ -418,21 +430,13 @@ mod tests {
     fn histogram_counts_every_eigenvalue_once() {
         let eigs = [-2.0, -1e-12, 0.0, 0.5, 1.0, 3.0];
         let h = histogram_plot(&eigs);
-        // Area under the linear outline is 1 (all eigenvalues).
-        let area: f64 = h
-            .linear
-            .windows(2)
-            .map(|w| (w[1][0] - w[0][0]) * w[0][1].min(w[1][1]))
-            .sum();
-        assert!((area - 1.0).abs() < 1e-9, "{area}");
+        // The bars' area is 1 (all eigenvalues).
+        let area = |pts: &[[f64; 2]], w: f64| -> f64 { pts.iter().map(|p| p[1] * w).sum() };
+        let all = area(&h.linear, h.linear_width);
+        assert!((all - 1.0).abs() < 1e-9, "{all}");
         assert_eq!(h.zeros, 2);
-        let area_log = |pts: &[[f64; 2]]| -> f64 {
-            pts.windows(2)
-                .map(|w| (w[1][0] - w[0][0]) * w[0][1].min(w[1][1]))
-                .sum()
-        };
-        let pos = area_log(&h.log_positive);
-        let neg = area_log(&h.log_negative);
+        let pos = area(&h.log_positive, h.log_width);
+        let neg = area(&h.log_negative, h.log_width);
         assert!((pos - 3.0 / 6.0).abs() < 1e-9, "{pos}");
         assert!((neg - 1.0 / 6.0).abs() < 1e-9, "{neg}");
     }

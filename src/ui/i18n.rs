@@ -186,7 +186,7 @@ strings! {
     GnNote => "Gauss–Newton is positive semi-definite: it cannot show negative curvature.", "高斯-牛顿矩阵半正定：无法显示负曲率。";
     CurvOff => "Off: nothing is computed. Turn it on to follow the spectrum of the Hessian while the network trains, or analyse the current parameters once.", "已关闭：不进行任何计算。开启后可在训练时跟踪海森矩阵的谱，也可只分析一次当前参数。";
     Computing => "computing step", "正在计算，步数";
-    Analysed => "step", "步数";
+    Analysed => "last: step", "上次：步数";
     Dense => "dense", "稠密";
     LanczosSlq => "Lanczos + SLQ", "Lanczos + SLQ";
     Spectrum => "Spectrum", "谱";

@@ -44,32 +44,40 @@ pub fn num(v: f64) -> String {
 }
 
 pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui, enlarged: bool) {
-    controls_ui(app, ui);
-    status_ui(app, ui);
+    let area = ui.available_rect_before_wrap();
+    let grid = enlarged || (area.width() >= 760.0 && area.height() >= 420.0);
+    controls_ui(app, ui, !grid);
+    status_ui(app, ui, !grid);
     let c = &app.curvature;
     if !c.on && c.last.is_none() && c.computing.is_none() {
         ui.add_space(8.0);
         ui.add(egui::Label::new(egui::RichText::new(app.t(S::CurvOff)).weak()).wrap());
         return;
     }
-    let area = ui.available_rect_before_wrap();
-    if enlarged || (area.width() >= 760.0 && area.height() >= 420.0) {
+    if grid {
+        let area = ui.available_rect_before_wrap();
         grid_ui(app, ui, area);
     } else {
-        let mut view = app.curvature.view;
-        egui::ComboBox::from_id_salt("curvature_view")
-            .selected_text(app.t(title(view)))
-            .show_ui(ui, |ui| {
-                for v in View::ALL {
-                    ui.selectable_value(&mut view, v, app.t(title(v)));
-                }
-            });
-        app.curvature.view = view;
-        plot_ui(app, ui, view);
+        plot_ui(app, ui, app.curvature.view);
     }
 }
 
-fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
+/// The small tile's choice of plot.
+fn view_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
+    let mut view = app.curvature.view;
+    egui::ComboBox::from_id_salt("curvature_view")
+        .selected_text(app.t(title(view)))
+        .width(150.0)
+        .truncate()
+        .show_ui(ui, |ui| {
+            for v in View::ALL {
+                ui.selectable_value(&mut view, v, app.t(title(v)));
+            }
+        });
+    app.curvature.view = view;
+}
+
+fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui, compact: bool) {
     ui.horizontal_wrapped(|ui| {
         let mut on = app.curvature.on;
         if ui.checkbox(&mut on, app.t(S::CurvOn)).changed() {
@@ -104,39 +112,46 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
         ui.separator();
         let t = app.t(S::LogAbs);
         ui.checkbox(&mut app.curvature.log, t);
+        if compact && (app.curvature.on || app.curvature.last.is_some()) {
+            view_ui(app, ui);
+        }
     });
     if app.curvature.gauss_newton {
         ui.add(egui::Label::new(egui::RichText::new(app.t(S::GnNote)).weak().small()).wrap());
     }
 }
 
-fn status_ui(app: &NnlabApp, ui: &mut egui::Ui) {
+/// What is being computed, what was, and its numbers (a small tile shows the first line only
+/// while computing and fewer numbers, with the rest on hover).
+fn status_ui(app: &NnlabApp, ui: &mut egui::Ui, compact: bool) {
     let c = &app.curvature;
+    let details = c.last.as_ref().map(|a| {
+        let method = match a.method {
+            Method::Dense => app.t(S::Dense),
+            Method::Lanczos => app.t(S::LanczosSlq),
+        };
+        let matrix = if a.gauss_newton {
+            app.t(S::GaussNewton)
+        } else {
+            app.t(S::Hessian)
+        };
+        format!(
+            "{} {} · {:.2} s · {method}, P = {} · {matrix}",
+            app.t(S::Analysed),
+            a.step,
+            a.seconds,
+            a.params
+        )
+    });
     ui.horizontal_wrapped(|ui| {
         if let Some(step) = c.computing {
             ui.spinner();
             ui.label(format!("{} {step}…", app.t(S::Computing)));
         }
-        if let Some(a) = &c.last {
-            let method = match a.method {
-                Method::Dense => app.t(S::Dense),
-                Method::Lanczos => app.t(S::LanczosSlq),
-            };
-            let matrix = if a.gauss_newton {
-                app.t(S::GaussNewton)
-            } else {
-                app.t(S::Hessian)
-            };
-            ui.label(
-                egui::RichText::new(format!(
-                    "{} {} · {:.2} s · {method}, P = {} · {matrix}",
-                    app.t(S::Analysed),
-                    a.step,
-                    a.seconds,
-                    a.params
-                ))
-                .weak(),
-            );
+        if let Some(d) = &details
+            && !compact
+        {
+            ui.label(egui::RichText::new(d).weak());
         }
     });
     if let Some(a) = &c.last {
@@ -144,9 +159,12 @@ fn status_ui(app: &NnlabApp, ui: &mut egui::Ui) {
             Method::Dense => format!("{:.0}", a.negative_count),
             Method::Lanczos => format!("≈{:.0}", a.negative_count),
         };
-        ui.horizontal_wrapped(|ui| {
+        let r = ui.horizontal_wrapped(|ui| {
             ui.label(egui::RichText::new(format!("λ_max = {}", num(a.lambda_max))).strong());
             ui.label(format!("λ_min = {}", num(a.lambda_min)));
+            if compact {
+                return;
+            }
             ui.label(format!("κ = {}", num(a.condition_number)));
             ui.label(format!(
                 "{} = {neg} ({:.1}%)",
@@ -159,6 +177,14 @@ fn status_ui(app: &NnlabApp, ui: &mut egui::Ui) {
                     .on_hover_text(app.t(S::EdgeNote));
             }
         });
+        if compact && let Some(d) = details {
+            r.response.on_hover_text(format!(
+                "{d}\nκ = {} · {} = {neg} · 2/η = {}",
+                num(a.condition_number),
+                app.t(S::Negative),
+                num(2.0 / a.lr)
+            ));
+        }
     }
     if let Some(e) = &c.error {
         ui.colored_label(
@@ -250,54 +276,54 @@ fn spectrum_ui(app: &NnlabApp, ui: &mut egui::Ui) {
         return;
     };
     let s = &a.spectrum;
-    if app.curvature.log {
-        if s.zeros > 0 {
-            ui.weak(format!("{}: {}", app.t(S::Zeros), s.zeros));
-        }
-        Plot::new("curvature_spectrum_log")
-            .legend(Legend::default())
-            .allow_scroll(false)
-            .include_y(0.0)
-            .x_axis_label("log10 |λ|")
-            .show(ui, |p| {
-                p.line(
-                    Line::new(app.t(S::Positive), as_points(&s.log_positive))
-                        .color(theme::POS)
-                        .fill(0.0)
-                        .fill_alpha(0.2),
-                );
-                p.line(
-                    Line::new(app.t(S::Negative), as_points(&s.log_negative))
-                        .color(theme::NEG)
-                        .fill(0.0)
-                        .fill_alpha(0.2),
-                );
-            });
-    } else {
-        let name = if s.exact {
-            format!("{} ({})", app.t(S::Eigenvalues), a.params)
-        } else {
-            app.t(S::Density).to_string()
-        };
-        Plot::new("curvature_spectrum")
-            .legend(Legend::default())
-            .allow_scroll(false)
-            .include_y(0.0)
-            .x_axis_label("λ")
-            .show(ui, |p| {
-                p.line(
-                    Line::new(name, as_points(&s.linear))
-                        .color(theme::POS)
-                        .fill(0.0)
-                        .fill_alpha(0.2),
-                );
-            });
+    let log = app.curvature.log;
+    if log && s.zeros > 0 {
+        ui.weak(format!("{}: {}", app.t(S::Zeros), s.zeros));
     }
-}
-
-/// The spectrum has at most a few hundred points: copied per frame.
-fn as_points(v: &[[f64; 2]]) -> PlotPoints<'static> {
-    PlotPoints::from(v.to_vec())
+    let (x_label, width) = if log {
+        ("log10 |λ|", s.log_width)
+    } else {
+        ("λ", s.linear_width)
+    };
+    let series: Vec<(String, &[[f64; 2]], egui::Color32)> = if log {
+        vec![
+            (app.t(S::Positive).into(), &s.log_positive, theme::POS),
+            (app.t(S::Negative).into(), &s.log_negative, theme::NEG),
+        ]
+    } else if s.exact {
+        let name = format!("{} ({})", app.t(S::Eigenvalues), a.params);
+        vec![(name, &s.linear, theme::POS)]
+    } else {
+        vec![(app.t(S::Density).into(), &s.linear, theme::POS)]
+    };
+    Plot::new(if log {
+        "curvature_spectrum_log"
+    } else {
+        "curvature_spectrum"
+    })
+    .legend(Legend::default())
+    .allow_scroll(false)
+    .include_y(0.0)
+    .x_axis_label(x_label)
+    .show(ui, |p| {
+        for (name, pts, color) in series {
+            if s.exact {
+                let bars = pts
+                    .iter()
+                    .filter(|q| q[1] > 0.0)
+                    .map(|q| Bar::new(q[0], q[1]).width(width))
+                    .collect();
+                p.bar_chart(BarChart::new(name, bars).color(color));
+            } else {
+                p.line(
+                    Line::new(name, PlotPoints::from(pts.to_vec()))
+                        .color(color)
+                        .fill(0.0)
+                        .fill_alpha(0.2),
+                );
+            }
+        }
+    });
 }
 
 fn step_plot(id: &str, app: &NnlabApp, log: bool) -> Plot<'static> {
