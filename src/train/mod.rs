@@ -1,5 +1,6 @@
 //! Training: the deterministic loop (`trainer`) and the worker thread that runs it for the GUI.
 
+pub mod curvature;
 pub mod trainer;
 pub mod worker;
 

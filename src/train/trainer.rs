@@ -522,13 +522,13 @@ impl Trainer {
     /// The Hessian (or Gauss–Newton matrix) of the training objective at the current θ: the
     /// objective `nnlab grad` reports.
     pub fn hessian_problem(&self, gauss_newton: bool) -> HessianProblem<'_> {
-        HessianProblem {
-            net: &self.net,
-            theta: &self.theta,
-            rows: self.training_rows(),
-            l2: self.regularization.l2,
+        hessian_problem(
+            &self.net,
+            &self.theta,
+            &self.train,
+            self.regularization.l2,
             gauss_newton,
-        }
+        )
     }
 
     /// The training objective and its gradient over the whole training set (evaluation mode).
@@ -640,4 +640,26 @@ fn perceptron_pass(
         }
     }
     mistakes
+}
+
+/// The Hessian problem of the training objective over `train` (what
+/// [`Trainer::hessian_problem`] gives, for a copy of the network, θ and rows held elsewhere).
+pub fn hessian_problem<'a>(
+    net: &'a Network,
+    theta: &'a [f64],
+    train: &'a Dataset,
+    l2: f64,
+    gauss_newton: bool,
+) -> HessianProblem<'a> {
+    HessianProblem {
+        net,
+        theta,
+        rows: Rows {
+            x: &train.x,
+            y: &train.y,
+            classes: train.classes,
+        },
+        l2,
+        gauss_newton,
+    }
 }

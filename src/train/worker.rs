@@ -20,6 +20,7 @@ use crate::net::loss::TargetCoding;
 use crate::net::network::{BnMode, Workspace};
 use crate::optim::spec::{OptimizerSpec, Regularization};
 
+use super::curvature::{Objective, Sample};
 use super::trainer::{Evaluation, LayerStats, Trainer, TrainerConfig};
 
 /// Side of the square grid over the input plane (decision map and neuron maps).
@@ -108,6 +109,10 @@ pub enum Command {
     },
     /// Send a fresh snapshot now.
     Snapshot,
+    /// Hand out θ for the curvature analysis every k steps (None: never; costs nothing).
+    CurvatureEvery(Option<u64>),
+    /// Hand out the current θ for the curvature analysis now.
+    CurvatureNow,
     /// Panic on purpose (tests the crash report).
     InjectPanic,
     Shutdown,
@@ -200,6 +205,8 @@ pub enum Event {
         loss: f64,
     },
     Edits(Vec<LiveEdit>),
+    /// θ for the curvature analysis (at most one per flush: the newest k-th step).
+    Curvature(Box<Sample>),
     Error(String),
     WorkerPanicked(String),
 }
@@ -298,6 +305,19 @@ struct State {
     steps_per_sec: f64,
     speed_window: (Instant, u64),
     dirty: bool,
+    curvature: CurvatureFeed,
+}
+
+/// θ handed out for the curvature analysis: copied at every k-th step into one buffer, sent
+/// at the next flush (so a fast run sends the newest, not thousands a second).
+#[derive(Default)]
+struct CurvatureFeed {
+    every: Option<u64>,
+    /// Built on first use per experiment.
+    objective: Option<Arc<Objective>>,
+    theta: Vec<f64>,
+    /// (step, lr) of the θ in the buffer, when one waits to be sent.
+    due: Option<(u64, f64)>,
 }
 
 impl State {
@@ -329,6 +349,7 @@ impl State {
             steps_per_sec: 0.0,
             speed_window: (now, 0),
             dirty: true,
+            curvature: CurvatureFeed::default(),
         };
         s.rebuild(experiment);
         s
@@ -391,6 +412,7 @@ impl State {
     }
 
     fn flush(&mut self, idle: bool) {
+        self.send_curvature();
         if !self.rows.is_empty() {
             let rows = std::mem::take(&mut self.rows);
             self.send(Event::Steps(rows));
@@ -499,6 +521,19 @@ impl State {
                 self.start_rate();
             }
             Command::Snapshot => {}
+            Command::CurvatureEvery(k) => {
+                self.curvature.every = k.map(|k| k.max(1));
+                if k.is_none() {
+                    self.curvature.due = None;
+                    self.curvature.theta = Vec::new();
+                }
+            }
+            Command::CurvatureNow => {
+                if let Some(t) = &self.trainer {
+                    self.curvature.theta.clone_from(&t.theta);
+                    self.curvature.due = Some((t.step, t.optimizer.learning_rate()));
+                }
+            }
             Command::InjectPanic => panic!("injected panic (test of the crash report)"),
             Command::Shutdown => {}
         }
@@ -521,6 +556,8 @@ impl State {
                 self.grid_x = grid_inputs(&t, self.bounds);
                 self.trainer = Some(t);
                 self.experiment = e;
+                self.curvature.objective = None;
+                self.curvature.due = None;
                 self.stride = 1;
                 self.recorded = 0;
                 self.rows.clear();
@@ -558,6 +595,13 @@ impl State {
         while taken < budget {
             let r = t.step();
             taken += 1;
+            if let Some(k) = self.curvature.every
+                && r.step.is_multiple_of(k)
+                && !r.diverged
+            {
+                self.curvature.theta.clone_from(&t.theta);
+                self.curvature.due = Some((r.step, r.lr));
+            }
             if r.step % self.stride == 0 || r.diverged {
                 self.rows.push(StepRow {
                     step: r.step,
@@ -599,6 +643,32 @@ impl State {
             self.send(Event::Diverged { step, loss });
             self.snapshot();
         }
+    }
+
+    /// Send the waiting curvature sample, if any.
+    fn send_curvature(&mut self) {
+        let Some(t) = &self.trainer else { return };
+        let Some((step, lr)) = self.curvature.due.take() else {
+            return;
+        };
+        let objective = self
+            .curvature
+            .objective
+            .get_or_insert_with(|| {
+                Arc::new(Objective {
+                    net: t.net.clone(),
+                    train: t.train.clone(),
+                })
+            })
+            .clone();
+        self.send(Event::Curvature(Box::new(Sample {
+            objective,
+            theta: self.curvature.theta.clone(),
+            step,
+            lr,
+            l2: t.regularization.l2,
+        })));
+        (self.repaint)();
     }
 
     fn snapshot(&mut self) {

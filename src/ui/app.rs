@@ -14,6 +14,7 @@ use crate::optim::spec::TrainingRule;
 use crate::session::{self, Session};
 use crate::train::worker::{Command, Event, LiveEdit, Snapshot, Speed, Status, Worker};
 
+use super::curvature::Curvature;
 use super::history::History;
 use super::i18n::{Lang, S};
 use super::model;
@@ -50,6 +51,13 @@ pub enum Action {
     BrowseSave,
     BrowseCsv,
     LoadCsv(PathBuf),
+    /// The Curvature panel turned on or off.
+    CurvatureOn(bool),
+    /// Its interval changed.
+    CurvatureEvery,
+    /// Hessian (false) or Gauss–Newton (true).
+    CurvatureMatrix(bool),
+    AnalyseNow,
 }
 
 /// Results of work done on helper threads (file dialogs, reading, writing).
@@ -123,6 +131,7 @@ pub struct NnlabApp {
     pub frame_times: std::collections::VecDeque<Instant>,
     pub fps: f64,
     pub rebuilt_at: Option<Instant>,
+    pub curvature: Curvature,
 }
 
 impl NnlabApp {
@@ -137,7 +146,7 @@ impl NnlabApp {
         let session = model::default_session();
         let ctx2 = ctx.clone();
         let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx2.request_repaint());
-        let worker = Worker::spawn(model::experiment(&session, None), repaint);
+        let worker = Worker::spawn(model::experiment(&session, None), repaint.clone());
         let (jobs_tx, jobs_rx) = channel();
         let net = Network::build(&session.network, session.loss).ok();
         let empty = Arc::new(Dataset {
@@ -200,6 +209,7 @@ impl NnlabApp {
             frame_times: Default::default(),
             fps: 0.0,
             rebuilt_at: None,
+            curvature: Curvature::new(repaint),
         };
         if let Some(f) = file {
             app.open_path(f);
@@ -227,6 +237,7 @@ impl NnlabApp {
         while let Ok(job) = self.jobs_rx.try_recv() {
             self.on_job(job);
         }
+        self.curvature.drain();
     }
 
     fn on_event(&mut self, ctx: &egui::Context, ev: Event) {
@@ -249,6 +260,7 @@ impl NnlabApp {
                 self.net = Network::build(&self.applied.network, self.applied.loss).ok();
                 self.selected_edge = None;
                 self.rebuilt_at = Some(Instant::now());
+                self.curvature.restart();
             }
             Event::RebuildFailed(msg) => {
                 self.session = self.applied.clone();
@@ -256,6 +268,7 @@ impl NnlabApp {
             }
             Event::WasReset => {
                 self.history.clear();
+                self.curvature.restart();
                 self.diverged = None;
                 self.panicked = None;
                 self.snapshot = None;
@@ -270,6 +283,7 @@ impl NnlabApp {
             Event::Evaluation { step, eval } => self.history.add_eval(step, eval),
             Event::Diverged { step, loss } => self.diverged = Some((step, loss)),
             Event::Edits(e) => self.edits = e,
+            Event::Curvature(s) => self.curvature.on_sample(*s),
             Event::Error(e) => self.error = Some(e),
             Event::WorkerPanicked(m) => self.panicked = Some(m),
         }
@@ -525,6 +539,26 @@ impl NnlabApp {
                 Action::BrowseSave => self.pick(1),
                 Action::BrowseCsv => self.pick(2),
                 Action::LoadCsv(p) => self.load_csv(p),
+                Action::CurvatureOn(on) => {
+                    self.curvature.on = on;
+                    let every = on.then_some(self.curvature.every);
+                    self.worker.send(Command::CurvatureEvery(every));
+                    if on {
+                        self.worker.send(Command::CurvatureNow);
+                    }
+                }
+                Action::CurvatureEvery => {
+                    if self.curvature.on {
+                        let every = Some(self.curvature.every);
+                        self.worker.send(Command::CurvatureEvery(every));
+                    }
+                }
+                Action::CurvatureMatrix(gauss_newton) => {
+                    self.curvature.gauss_newton = gauss_newton;
+                    self.curvature.restart();
+                    self.worker.send(Command::CurvatureNow);
+                }
+                Action::AnalyseNow => self.worker.send(Command::CurvatureNow),
             }
         }
     }

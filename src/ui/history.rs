@@ -42,12 +42,16 @@ impl Series {
         self.log.retain(keep);
     }
 
-    fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.lin.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.lin.is_empty()
+    }
+
     /// Keep every other point (the log side keeps the same x values).
-    fn thin_half(&mut self) {
+    pub fn thin_half(&mut self) {
         let mut i = 0;
         self.lin.retain(|_| {
             i += 1;

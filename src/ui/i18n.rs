@@ -177,6 +177,38 @@ strings! {
     Untitled => "untitled", "未命名";
     MustBeFinite => "must be a finite number", "必须是有限数";
     Tiles => "Views", "视图";
+    CurvaturePlot => "Curvature (Hessian spectrum)", "曲率（海森矩阵谱）";
+    CurvOn => "On", "开启";
+    StepsUnit => "steps", "步";
+    AnalyseNow => "Analyse now", "立即分析";
+    Hessian => "Hessian", "海森矩阵";
+    GaussNewton => "Gauss–Newton", "高斯-牛顿";
+    GnNote => "Gauss–Newton is positive semi-definite: it cannot show negative curvature.", "高斯-牛顿矩阵半正定：无法显示负曲率。";
+    CurvOff => "Off: nothing is computed. Turn it on to follow the spectrum of the Hessian while the network trains, or analyse the current parameters once.", "已关闭：不进行任何计算。开启后可在训练时跟踪海森矩阵的谱，也可只分析一次当前参数。";
+    Computing => "computing step", "正在计算，步数";
+    Analysed => "last: step", "上次：步数";
+    Dense => "dense", "稠密";
+    LanczosSlq => "Lanczos + SLQ", "Lanczos + SLQ";
+    Spectrum => "Spectrum", "谱";
+    LambdaPlot => "λ_max, λ_min", "λ_max、λ_min";
+    KappaPlot => "Condition number κ", "条件数 κ";
+    NegPlot => "Negative eigenvalues", "负特征值个数";
+    VecPlot => "Top eigenvectors per layer", "主特征向量的各层分布";
+    Edge => "2/η (edge of stability)", "2/η（稳定性边缘）";
+    EdgeNote => "Gradient descent with step η is unstable along directions with λ > 2/η (with momentum or Adam the threshold differs).", "步长为 η 的梯度下降在 λ > 2/η 的方向上不稳定（动量或 Adam 的阈值不同）。";
+    LogAbs => "log |λ|", "对数 |λ|";
+    Positive => "λ > 0", "λ > 0";
+    Negative => "λ < 0", "λ < 0";
+    Density => "density (SLQ estimate)", "密度（SLQ 估计）";
+    Eigenvalues => "eigenvalues", "特征值";
+    Share => "share of ‖v‖²", "‖v‖² 占比";
+    WbNote => "solid: weights W; light: b, γ, β, α", "实色：权重 W；浅色：b、γ、β、α";
+    Zeros => "|λ| ≈ 0 not shown", "|λ| ≈ 0 未显示";
+    NegEstimate => "estimated from the SLQ density", "由 SLQ 密度估计";
+    CurvFailed => "Curvature analysis failed", "曲率分析失败";
+    Trace => "trace", "迹";
+    NoAnalysis => "No analysis yet.", "尚无分析结果。";
+    Top => "top", "前";
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! heavily itself.
 
 pub mod app;
+pub mod curvature;
 pub mod fonts;
 pub mod history;
 pub mod i18n;

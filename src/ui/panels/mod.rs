@@ -1,6 +1,7 @@
 //! One file per panel. Each draws from the app state and pushes `Action`s.
 
 pub mod banners;
+pub mod curvature;
 pub mod data;
 pub mod designer;
 pub mod dialogs;

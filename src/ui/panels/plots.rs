@@ -19,10 +19,11 @@ pub enum Tile {
     Update,
     Saturation,
     Histogram,
+    Curvature,
 }
 
 impl Tile {
-    pub const ALL: [Tile; 8] = [
+    pub const ALL: [Tile; 9] = [
         Tile::Network,
         Tile::Output,
         Tile::Loss,
@@ -31,6 +32,7 @@ impl Tile {
         Tile::Update,
         Tile::Saturation,
         Tile::Histogram,
+        Tile::Curvature,
     ];
 
     fn title(self) -> S {
@@ -43,6 +45,7 @@ impl Tile {
             Tile::Update => S::UpdatePlot,
             Tile::Saturation => S::SatPlot,
             Tile::Histogram => S::HistPlot,
+            Tile::Curvature => S::CurvaturePlot,
         }
     }
 }
@@ -54,7 +57,7 @@ enum TileAct {
     Back,
 }
 
-fn log_ticks(mark: GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
+pub fn log_ticks(mark: GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
     let v = mark.value;
     if (v - v.round()).abs() < 1e-9 {
         format!("1e{}", v.round() as i64)
@@ -63,7 +66,7 @@ fn log_ticks(mark: GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
     }
 }
 
-fn log_label(hp: &egui_plot::HoverPosition<'_>) -> Option<String> {
+pub fn log_label(hp: &egui_plot::HoverPosition<'_>) -> Option<String> {
     match hp {
         egui_plot::HoverPosition::NearDataPoint {
             plot_name,
@@ -107,7 +110,8 @@ pub fn central_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
         tile_ui(app, ui, tiles[0], r0, false, &mut act);
         tile_ui(app, ui, tiles[1], r1, false, &mut act);
         let rest = &tiles[2..];
-        let cols = 3;
+        // Two rows: three tiles each, or four when there are more than six.
+        let cols = rest.len().div_ceil(2).max(3);
         let rows = rest.len().div_ceil(cols);
         let bottom =
             egui::Rect::from_min_max(egui::pos2(area.left(), top.bottom() + gap), area.max);
@@ -209,6 +213,7 @@ fn tile_ui(
             match tile {
                 Tile::Network => super::designer::ui(app, ui),
                 Tile::Output => super::output::ui(app, ui),
+                Tile::Curvature => super::curvature::ui(app, ui, enlarged),
                 _ => plot_ui(app, ui, tile),
             }
         });
@@ -363,6 +368,6 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
                     }
                 });
         }
-        Tile::Network | Tile::Output => {}
+        Tile::Network | Tile::Output | Tile::Curvature => {}
     }
 }

@@ -1,0 +1,130 @@
+//! The Curvature tile through egui_kittest: turn it on, train, and see λ_max appear; the
+//! Gauss–Newton switch and its note; the enlarged tile in 中文. The training and curvature
+//! threads are real, so every wait is a bounded loop of `run_steps`.
+
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use nnlab::ui::NnlabApp;
+
+fn harness() -> Harness<'static, NnlabApp> {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .with_accessibility_check(false)
+        .with_context_setup(nnlab::ui::fonts::install)
+        .build_eframe(|cc| NnlabApp::new(cc, None));
+    assert!(settle(&mut h, |app| app.n_params > 0));
+    h
+}
+
+/// Run frames until `done` holds, at most ~20 s.
+fn settle(h: &mut Harness<'static, NnlabApp>, done: impl Fn(&NnlabApp) -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        h.run_steps(2);
+        if done(h.state()) {
+            h.run_steps(2);
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn the_panel_is_off_until_turned_on() {
+    let mut h = harness();
+    h.run_steps(4);
+    assert!(!h.state().curvature.on);
+    assert!(h.state().curvature.last.is_none());
+    assert!(
+        h.query_by_label_contains("Off: nothing is computed")
+            .is_some()
+    );
+}
+
+#[test]
+fn turning_it_on_while_training_shows_lambda_max() {
+    let mut h = harness();
+    h.get_by_label("On").click();
+    h.run_steps(2);
+    assert!(h.state().curvature.on);
+    // Turning on analyses the current θ (step 0) at once.
+    assert!(
+        settle(&mut h, |a| a.curvature.last.is_some()),
+        "no analysis after turning the panel on"
+    );
+    assert!(h.query_by_label_contains("λ_max = ").is_some());
+    h.get_by_label("▶ Play").click();
+    assert!(
+        settle(&mut h, |a| a.curvature.analysed >= 3
+            && a.curvature.last.as_ref().is_some_and(|l| l.step > 0)),
+        "no analyses while training"
+    );
+    let app = h.state();
+    let last = app.curvature.last.as_ref().unwrap();
+    assert!(last.lambda_max.is_finite() && last.lambda_max >= last.lambda_min);
+    assert_eq!(last.params, app.n_params);
+    // Analysed steps are multiples of the interval (step 0 from turning on).
+    let every = app.curvature.every as f64;
+    for p in app.curvature.lambda_max.points(false) {
+        assert_eq!(p.x % every, 0.0, "step {}", p.x);
+    }
+    let shown = format!(
+        "λ_max = {}",
+        nnlab::ui::panels::curvature::num(last.lambda_max)
+    );
+    h.run_steps(2);
+    let pause = h.get_by_label("‖ Pause");
+    pause.click();
+    assert!(settle(&mut h, |a| !a.status.running));
+    // The value shown is the latest answer's (it may have changed since `shown`).
+    let latest = h.state().curvature.last.as_ref().unwrap().lambda_max;
+    let latest = format!("λ_max = {}", nnlab::ui::panels::curvature::num(latest));
+    assert!(
+        h.query_by_label(&latest).is_some() || h.query_by_label(&shown).is_some(),
+        "no label {latest}"
+    );
+}
+
+#[test]
+fn gauss_newton_has_no_negative_curvature_and_says_so() {
+    let mut h = harness();
+    h.get_by_label("Analyse now").click();
+    assert!(settle(&mut h, |a| a.curvature.last.is_some()));
+    assert!(
+        !h.state().curvature.on,
+        "analyse now does not turn the panel on"
+    );
+    h.get_by_label("Gauss–Newton").click();
+    assert!(settle(&mut h, |a| a
+        .curvature
+        .last
+        .as_ref()
+        .is_some_and(|l| l.gauss_newton)));
+    let last = h.state().curvature.last.as_ref().unwrap();
+    assert_eq!(last.negative_count, 0.0);
+    assert!(last.lambda_min >= -1e-9 * last.lambda_max.abs());
+    assert!(
+        h.query_by_label_contains("cannot show negative curvature")
+            .is_some()
+    );
+}
+
+#[test]
+fn the_enlarged_tile_in_chinese() {
+    let mut h = harness();
+    h.get_by_label("Analyse now").click();
+    assert!(settle(&mut h, |a| a.curvature.last.is_some()));
+    h.state_mut().enlarged = Some(nnlab::ui::panels::plots::Tile::Curvature);
+    h.get_by_label("中文").click();
+    h.run_steps(4);
+    for t in ["条件数 κ", "负特征值个数", "主特征向量的各层分布"] {
+        assert!(h.query_all_by_label(t).count() > 0, "no {t}");
+    }
+    h.get_by_label("高斯-牛顿").click();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("无法显示负曲率").is_some());
+}
