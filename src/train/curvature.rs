@@ -205,7 +205,10 @@ fn thread_main(
         repaint();
         let result = match catch_unwind(AssertUnwindSafe(|| analyse(&job))) {
             Ok(r) => r.map(Box::new),
-            Err(p) => Err(panic_text(p.as_ref())),
+            Err(p) => Err(format!(
+                "the curvature analysis failed: {}",
+                super::worker::panic_message(p.as_ref())
+            )),
         };
         let done = CurvatureEvent::Done {
             generation,
@@ -219,22 +222,15 @@ fn thread_main(
     }
 }
 
-fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
-    let msg = p
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into());
-    format!("the curvature analysis failed: {msg}")
-}
-
-/// Nice 19 for this thread (and the helper threads it starts, which inherit it) on Linux, where
-/// the nice value is per thread.
+/// Nice 10 for this thread (and the helper threads it starts, which inherit it) on Linux, where
+/// the nice value is per thread: training keeps most of a busy CPU (nice 19 left an analysis
+/// of a few milliseconds waiting seconds behind full-speed training), yet analyses still finish
+/// between frames.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     // SAFETY: setpriority only changes the calling thread's nice value.
     unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, 0, 19);
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
     }
 }
 
