@@ -249,6 +249,9 @@ pub struct Options {
     pub slq_probes: usize,
     pub trace_samples: usize,
     pub seed: u64,
+    /// Dense: also compute the top eigenvectors (a full eigendecomposition with vectors costs
+    /// several times one without). Lanczos always has them.
+    pub vectors: bool,
 }
 
 impl Default for Options {
@@ -261,6 +264,7 @@ impl Default for Options {
             slq_probes: 1,
             trace_samples: 20,
             seed: 0,
+            vectors: false,
         }
     }
 }
@@ -276,7 +280,7 @@ pub fn analyse(problem: HessianProblem, opts: Options) -> Result<HessianReport, 
                 ));
             }
             let h = dense_hessian(problem);
-            let (eigs, vecs) = dense_eigen(p, &h, true)?;
+            let (eigs, vecs) = dense_eigen(p, &h, opts.vectors)?;
             let s = summarize(&eigs);
             let density = opts.density.then(|| {
                 let mut op = super::spectrum::DenseOperator { n: p, a: h.clone() };

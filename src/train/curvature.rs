@@ -249,6 +249,7 @@ pub fn options_for(params: usize, seed: u64) -> Options {
         slq_probes: 1,
         trace_samples: 10,
         seed,
+        vectors: true,
     }
 }
 
