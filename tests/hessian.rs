@@ -129,6 +129,8 @@ fn gauss_newton_is_symmetric_psd_and_equals_h_for_a_linear_model() {
     assert!((hv[0] - h00).abs() < 1e-14);
 }
 
+/// K directions in one pass equal K passes of one direction: the direction index never mixes
+/// (dense directions go through GEMMs, sparse ones entry by entry).
 #[test]
 fn batched_products_equal_single_products_over_the_grid() {
     let mut worst: f64 = 0.0;

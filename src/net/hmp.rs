@@ -1,6 +1,6 @@
 //! Hessian–matrix products: H·[v₁ … v_K] for K directions in one R-operator pass.
 //!
-//! The same mathematics as [`hvp`](super::hvp) (read that first), with every R-quantity
+//! The R-operator of [`hvp`](super::hvp) (read its notes first), with every R-quantity
 //! carrying a direction index: R-buffers are laid out `[row][direction][unit]`, so each
 //! product of a layer becomes ONE matrix–matrix multiplication with K times as many rows or
 //! columns instead of K small ones. That is what makes the dense Hessian fast: P columns cost
@@ -31,8 +31,9 @@ pub struct HmpWorkspace {
     vcat: Vec<f64>,
     sums: [Vec<f64>; 4],
     /// f′(u) and f″(u) of the current layer's base pass (rows × n), computed once for all K.
-    fp: Vec<f64>,
-    fpp: Vec<f64>,
+    /// Per layer: f′(u) and f″(u) of the base pass (rows × n), computed with it and reused by
+    /// every product at the same θ.
+    derivs: Vec<(Vec<f64>, Vec<f64>)>,
     /// Non-zero entries (direction, row, column, value) of the directions' W block.
     sparse: Vec<(usize, usize, usize, f64)>,
 }
@@ -143,6 +144,14 @@ pub fn hessian_matrix_product(
         if hw.base_key != Some(key) {
             net.forward(theta, rows.x, m, &mut hw.base, BnMode::Batch, None);
             net.set_targets(&mut hw.base, rows.y, net.target_coding(rows.classes));
+            hw.derivs.resize_with(net.layers.len(), Default::default);
+            for ((layer, c), (fp, fpp)) in
+                net.layers.iter().zip(&hw.base.layers).zip(&mut hw.derivs)
+            {
+                if layer.activation != Activation::Softmax {
+                    derivatives(layer, theta, &c.u, &c.f, fp, fpp);
+                }
+            }
             hw.base_key = Some(key);
         }
         r_forward(net, theta, v, kdir, hw);
@@ -270,9 +279,6 @@ fn r_forward(net: &Network, theta: &[f64], v: &[f64], kd: usize, hw: &mut HmpWor
             }
         }
         let act = layer.activation;
-        if act != Activation::Softmax {
-            derivatives(layer, theta, &base.u, &base.f, &mut hw.fp, &mut hw.fpp);
-        }
         for r in 0..m {
             for j in 0..kd {
                 let (b0, r0) = (r * n, (r * kd + j) * n);
@@ -284,7 +290,7 @@ fn r_forward(net: &Network, theta: &[f64], v: &[f64], kd: usize, hw: &mut HmpWor
                         rfr[i] = fr[i] * (rur[i] - s);
                     }
                 } else {
-                    let fpr = &hw.fp[b0..b0 + n];
+                    let fpr = &hw.derivs[li].0[b0..b0 + n];
                     for i in 0..n {
                         rfr[i] = fpr[i] * rur[i];
                     }
@@ -386,8 +392,7 @@ fn r_backward(
         }
         if !(li == last && u_space) {
             let act = layer.activation;
-            derivatives(layer, theta, &base.u, &base.f, &mut hw.fp, &mut hw.fpp);
-            let (fp, fpp) = (&hw.fp, &hw.fpp);
+            let (fp, fpp) = (&hw.derivs[li].0, &hw.derivs[li].1);
             if let Some(pa) = layer.prelu {
                 // ∂J/∂α and the α-direction term (f″ = 0 for PReLU).
                 for r in 0..m {
