@@ -2,38 +2,12 @@
 //! thread, clicks and typed text. `run_steps` (not `run`) because the worker keeps asking for
 //! repaints while it trains.
 
-use std::time::{Duration, Instant};
+mod common_ui;
 
+use common_ui::{harness, settle};
 use eframe::egui;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use nnlab::net::Activation;
-use nnlab::ui::NnlabApp;
-
-fn harness(file: Option<std::path::PathBuf>) -> Harness<'static, NnlabApp> {
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1600.0, 1000.0))
-        // Combo boxes and the painted diagram have no accessible names yet.
-        .with_accessibility_check(false)
-        .with_context_setup(nnlab::ui::fonts::install)
-        .build_eframe(move |cc| NnlabApp::new(cc, file.clone()));
-    settle(&mut h, |app| app.n_params > 0);
-    h
-}
-
-/// Run frames until `done` holds (the worker answers asynchronously), at most ~10 s.
-fn settle(h: &mut Harness<'static, NnlabApp>, done: impl Fn(&NnlabApp) -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(10) {
-        h.run_steps(2);
-        if done(h.state()) {
-            h.run_steps(2);
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
 
 #[test]
 fn play_moves_the_step_counter() {

@@ -2,40 +2,14 @@
 //! Gauss–Newton switch and its note; the enlarged tile in 中文. The training and curvature
 //! threads are real, so every wait is a bounded loop of `run_steps`.
 
-use std::time::{Duration, Instant};
+mod common_ui;
 
-use eframe::egui;
-use egui_kittest::Harness;
+use common_ui::{harness, settle};
 use egui_kittest::kittest::Queryable;
-use nnlab::ui::NnlabApp;
-
-fn harness() -> Harness<'static, NnlabApp> {
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1600.0, 1000.0))
-        .with_accessibility_check(false)
-        .with_context_setup(nnlab::ui::fonts::install)
-        .build_eframe(|cc| NnlabApp::new(cc, None));
-    assert!(settle(&mut h, |app| app.n_params > 0));
-    h
-}
-
-/// Run frames until `done` holds, at most ~20 s.
-fn settle(h: &mut Harness<'static, NnlabApp>, done: impl Fn(&NnlabApp) -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(20) {
-        h.run_steps(2);
-        if done(h.state()) {
-            h.run_steps(2);
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
 
 #[test]
 fn the_panel_is_off_until_turned_on() {
-    let mut h = harness();
+    let mut h = harness(None);
     h.run_steps(4);
     assert!(!h.state().curvature.on);
     assert!(h.state().curvature.last.is_none());
@@ -47,7 +21,7 @@ fn the_panel_is_off_until_turned_on() {
 
 #[test]
 fn turning_it_on_while_training_shows_lambda_max() {
-    let mut h = harness();
+    let mut h = harness(None);
     h.get_by_label("On").click();
     h.run_steps(2);
     assert!(h.state().curvature.on);
@@ -91,7 +65,7 @@ fn turning_it_on_while_training_shows_lambda_max() {
 
 #[test]
 fn gauss_newton_has_no_negative_curvature_and_says_so() {
-    let mut h = harness();
+    let mut h = harness(None);
     h.get_by_label("Analyse now").click();
     assert!(settle(&mut h, |a| a.curvature.last.is_some()));
     assert!(
@@ -130,7 +104,7 @@ fn gauss_newton_has_no_negative_curvature_and_says_so() {
 
 #[test]
 fn the_enlarged_tile_in_chinese() {
-    let mut h = harness();
+    let mut h = harness(None);
     h.get_by_label("Analyse now").click();
     assert!(settle(&mut h, |a| a.curvature.last.is_some()));
     h.state_mut().enlarged = Some(nnlab::ui::panels::plots::Tile::Curvature);

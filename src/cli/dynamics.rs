@@ -53,56 +53,55 @@ pub enum RuleArg {
 }
 
 /// Options from the command line.
-#[derive(Clone, Debug)]
+#[derive(clap::Args, Clone, Debug)]
 pub struct DynamicsArgs {
+    #[arg(long, value_enum)]
     pub kind: Kind,
+    /// Steps of the trajectory (Newton: Newton iterations).
+    #[arg(long, default_value_t = 100)]
     pub steps: usize,
-    /// Learning rate; default the session's optimizer.lr.
+    /// Learning rate (default: the session's optimizer.lr).
+    #[arg(long)]
     pub eta: Option<f64>,
-    /// GD steps taken before the analysis starts (to approach a minimum).
+    /// Plain GD steps at --eta before the analysis starts (to approach a minimum).
+    #[arg(long, default_value_t = 0)]
     pub warmup: usize,
-    /// Lyapunov: initial separation.
+    /// Lyapunov: initial separation ε.
+    #[arg(long, default_value_t = 1e-6)]
     pub epsilon: f64,
-    /// Lyapunov / flow: learning rates of the sweep.
+    /// Lyapunov / flow: learning rates of the sweep (comma-separated).
+    #[arg(long, value_delimiter = ',')]
     pub etas: Option<Vec<f64>>,
-    /// Flow: RK4 sub-steps per GD step.
+    /// Flow: RK4 sub-steps per GD step of the reference.
+    #[arg(long, default_value_t = 64)]
     pub substeps: usize,
-    /// Flow: the fixed time of the sweep (default steps·η).
+    /// Flow: the fixed time of the error sweep (default steps·eta).
+    #[arg(long)]
     pub time: Option<f64>,
-    /// Energy: μ (default the session's optimizer.momentum).
+    /// Energy: heavy-ball μ in [0, 1) (default the session's optimizer.momentum, else 0.9).
+    #[arg(long)]
     pub momentum: Option<f64>,
-    /// Signal: seeds and rows averaged over, and the naive init's std.
+    /// Signal: initialisation seeds averaged over.
+    #[arg(long, default_value_t = 4)]
     pub seeds: usize,
+    /// Signal: training rows propagated.
+    #[arg(long, default_value_t = 256)]
     pub rows: usize,
+    /// Signal: std of the naive N(0, s²) initialiser in the forward comparison.
+    #[arg(long, default_value_t = 0.01)]
     pub naive_std: f64,
-    /// Newton.
+    /// Newton: damping λ ≥ 0 added to the curvature.
+    #[arg(long, default_value_t = 0.0)]
     pub damping: f64,
+    /// Newton: step scale α.
+    #[arg(long, default_value_t = 1.0)]
     pub alpha: f64,
+    /// Newton: treatment of an indefinite Hessian.
+    #[arg(long, value_enum, default_value = "saddle-free")]
     pub rule: RuleArg,
+    /// Newton: halve α until the step lowers the loss.
+    #[arg(long)]
     pub line_search: bool,
-}
-
-impl DynamicsArgs {
-    pub fn new(kind: Kind) -> Self {
-        DynamicsArgs {
-            kind,
-            steps: 100,
-            eta: None,
-            warmup: 0,
-            epsilon: 1e-6,
-            etas: None,
-            substeps: 64,
-            time: None,
-            momentum: None,
-            seeds: 4,
-            rows: 256,
-            naive_std: 0.01,
-            damping: 0.0,
-            alpha: 1.0,
-            rule: RuleArg::SaddleFree,
-            line_search: false,
-        }
-    }
 }
 
 fn positive(flag: &str, x: f64) -> Result<f64> {

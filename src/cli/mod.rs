@@ -98,53 +98,8 @@ pub enum Command {
     /// energy, signal propagation at initialisation, Newton steps.
     Dynamics {
         session: PathBuf,
-        #[arg(long, value_enum)]
-        kind: dynamics::Kind,
-        /// Steps of the trajectory (Newton: Newton iterations).
-        #[arg(long, default_value_t = 100)]
-        steps: usize,
-        /// Learning rate (default: the session's optimizer.lr).
-        #[arg(long)]
-        eta: Option<f64>,
-        /// Plain GD steps at --eta before the analysis starts (to approach a minimum).
-        #[arg(long, default_value_t = 0)]
-        warmup: usize,
-        /// Lyapunov: initial separation ε.
-        #[arg(long, default_value_t = 1e-6)]
-        epsilon: f64,
-        /// Lyapunov / flow: learning rates of the sweep (comma-separated).
-        #[arg(long, value_delimiter = ',')]
-        etas: Option<Vec<f64>>,
-        /// Flow: RK4 sub-steps per GD step of the reference.
-        #[arg(long, default_value_t = 64)]
-        substeps: usize,
-        /// Flow: the fixed time of the error sweep (default steps·eta).
-        #[arg(long)]
-        time: Option<f64>,
-        /// Energy: heavy-ball μ in [0, 1) (default the session's optimizer.momentum, else 0.9).
-        #[arg(long)]
-        momentum: Option<f64>,
-        /// Signal: initialisation seeds averaged over.
-        #[arg(long, default_value_t = 4)]
-        seeds: usize,
-        /// Signal: training rows propagated.
-        #[arg(long, default_value_t = 256)]
-        rows: usize,
-        /// Signal: std of the naive N(0, s²) initialiser in the forward comparison.
-        #[arg(long, default_value_t = 0.01)]
-        naive_std: f64,
-        /// Newton: damping λ ≥ 0 added to the curvature.
-        #[arg(long, default_value_t = 0.0)]
-        damping: f64,
-        /// Newton: step scale α.
-        #[arg(long, default_value_t = 1.0)]
-        alpha: f64,
-        /// Newton: treatment of an indefinite Hessian.
-        #[arg(long, value_enum, default_value = "saddle-free")]
-        rule: dynamics::RuleArg,
-        /// Newton: halve α until the step lowers the loss.
-        #[arg(long)]
-        line_search: bool,
+        #[command(flatten)]
+        args: dynamics::DynamicsArgs,
     },
     /// Measure training steps per second on the reference runs.
     Bench {
@@ -223,43 +178,7 @@ pub fn run(command: Command) -> Result<i32> {
             print_json(&v);
             Ok(0)
         }
-        Command::Dynamics {
-            session,
-            kind,
-            steps,
-            eta,
-            warmup,
-            epsilon,
-            etas,
-            substeps,
-            time,
-            momentum,
-            seeds,
-            rows,
-            naive_std,
-            damping,
-            alpha,
-            rule,
-            line_search,
-        } => {
-            let args = dynamics::DynamicsArgs {
-                kind,
-                steps,
-                eta,
-                warmup,
-                epsilon,
-                etas,
-                substeps,
-                time,
-                momentum,
-                seeds,
-                rows,
-                naive_std,
-                damping,
-                alpha,
-                rule,
-                line_search,
-            };
+        Command::Dynamics { session, args } => {
             print_json(&dynamics::dynamics(&session, &args)?);
             Ok(0)
         }

@@ -1,0 +1,38 @@
+//! Shared egui_kittest set-up for the UI tests: the real app at 1600×1000 with the CJK font,
+//! and a bounded wait for the worker threads' answers.
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+use egui_kittest::Harness;
+use nnlab::ui::NnlabApp;
+
+/// The app (optionally opening `file`), run until its network is built.
+pub fn harness(file: Option<std::path::PathBuf>) -> Harness<'static, NnlabApp> {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        // Combo boxes and the painted diagram have no accessible names yet.
+        .with_accessibility_check(false)
+        .with_context_setup(nnlab::ui::fonts::install)
+        .build_eframe(move |cc| NnlabApp::new(cc, file.clone()));
+    assert!(
+        settle(&mut h, |app| app.n_params > 0),
+        "the app never built its network"
+    );
+    h
+}
+
+/// Run frames until `done` holds (the workers answer asynchronously), at most ~20 s.
+pub fn settle(h: &mut Harness<'static, NnlabApp>, done: impl Fn(&NnlabApp) -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        h.run_steps(2);
+        if done(h.state()) {
+            h.run_steps(2);
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
