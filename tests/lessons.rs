@@ -42,12 +42,26 @@ fn every_lesson_file_parses_and_is_bilingual() {
     let mut rows = BTreeSet::new();
     for f in &files {
         let l = f.lesson();
-        assert!(ROWS.contains(&l.row), "{}: row {} is not in the list", f.name, l.row);
-        assert!(rows.insert(l.row), "{}: row {} has two lessons", f.name, l.row);
+        assert!(
+            ROWS.contains(&l.row),
+            "{}: row {} is not in the list",
+            f.name,
+            l.row
+        );
+        assert!(
+            rows.insert(l.row),
+            "{}: row {} has two lessons",
+            f.name,
+            l.row
+        );
         for (what, t) in [("title", &l.title), ("text", &l.text)] {
             assert!(!t.en.trim().is_empty(), "{}: empty English {what}", f.name);
             assert!(has_cjk(&t.zh), "{}: the 中文 {what} has no Chinese", f.name);
-            assert!(!has_cjk(&t.en), "{}: the English {what} has Chinese", f.name);
+            assert!(
+                !has_cjk(&t.en),
+                "{}: the English {what} has Chinese",
+                f.name
+            );
         }
         let sentences = l.text.en.matches(". ").count() + 1;
         assert!(
@@ -143,7 +157,10 @@ fn listing_and_only() {
     let out = nnlab(&["lessons", "--verify", "--only", "r16_bce_vs_mse"]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("bce.output_grad") && !text.contains("r01"), "{text}");
+    assert!(
+        text.contains("bce.output_grad") && !text.contains("r01"),
+        "{text}"
+    );
     let out = nnlab(&["lessons", "--only", "no_such_lesson"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -194,7 +211,10 @@ fn bad_checks_are_refused_with_a_message() {
     let mut v = base_lesson();
     v["lesson"]["check"]["variants"][1]["set"] = serde_json::json!({"network.layers.7.units": 3});
     let e = error_of(&v);
-    assert!(e.contains("variant mse") && e.contains("past the end"), "{e}");
+    assert!(
+        e.contains("variant mse") && e.contains("past the end"),
+        "{e}"
+    );
 
     let mut v = base_lesson();
     v["lesson"]["check"]["variants"][1]["set"] = serde_json::json!({"loss": "poisson"});
@@ -222,7 +242,12 @@ fn a_variant_changes_only_what_it_sets() {
     assert!(s.network.layers.iter().all(|l| !l.batch_norm));
     let mut back = s.clone();
     back.optimizer.lr = file.session.optimizer.lr;
-    for (l, orig) in back.network.layers.iter_mut().zip(&file.session.network.layers) {
+    for (l, orig) in back
+        .network
+        .layers
+        .iter_mut()
+        .zip(&file.session.network.layers)
+    {
         l.batch_norm = orig.batch_norm;
     }
     assert_eq!(back, file.session);

@@ -115,8 +115,16 @@ fn print_table(out: &mut impl Write, results: &[LessonResult]) -> bool {
         }
         for (k, x) in r.results.iter().enumerate() {
             lines.push([
-                if k == 0 { r.name.clone() } else { String::new() },
-                if k == 0 { r.row.to_string() } else { String::new() },
+                if k == 0 {
+                    r.name.clone()
+                } else {
+                    String::new()
+                },
+                if k == 0 {
+                    r.row.to_string()
+                } else {
+                    String::new()
+                },
                 format!(
                     "{}.{} = {}",
                     x.variant,

@@ -265,7 +265,12 @@ pub fn at_init(
             0.5 * y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n
         }
         LearningRate => tr.optimizer.spec().lr,
-        _ => return Err(Error::new(format!("{} is not an initial metric", metric.name()))),
+        _ => {
+            return Err(Error::new(format!(
+                "{} is not an initial metric",
+                metric.name()
+            )));
+        }
     })
 }
 
@@ -365,7 +370,12 @@ pub fn after(metric: Metric, tr: &mut Trainer, rec: &RunRecord) -> Result<f64> {
                 _ => kappa,
             }
         }
-        _ => return Err(Error::new(format!("{} is not a final metric", metric.name()))),
+        _ => {
+            return Err(Error::new(format!(
+                "{} is not a final metric",
+                metric.name()
+            )));
+        }
     })
 }
 

@@ -120,6 +120,27 @@ pub enum Op {
     Eq,
 }
 
+impl Expect {
+    /// `sigmoid.grad_ratio_first_last < 0.001`, or `… < 0.6 × gd.across_valley_path`;
+    /// `first` is the run an expectation without a variant refers to.
+    pub fn describe(&self, first: &str) -> String {
+        let v = self.variant.as_deref().unwrap_or(first);
+        let rhs = match (&self.value, &self.than) {
+            (Some(x), _) => fmt_num(*x),
+            (None, Some(r)) => {
+                let rv = r.variant.as_deref().unwrap_or(v);
+                if r.times == 1.0 {
+                    format!("{rv}.{}", r.metric.name())
+                } else {
+                    format!("{} × {rv}.{}", fmt_num(r.times), r.metric.name())
+                }
+            }
+            (None, None) => "?".into(),
+        };
+        format!("{v}.{} {} {rhs}", self.metric.name(), self.op.symbol())
+    }
+}
+
 impl Op {
     pub fn symbol(self) -> &'static str {
         match self {
@@ -249,8 +270,8 @@ pub fn default_dir() -> PathBuf {
 /// Every `*.json` session with a lesson in `dir`, ordered by THEORY row then name. A file that
 /// does not parse, or a session without a lesson, is an error naming the file.
 pub fn load_dir(dir: &Path) -> Result<Vec<LessonFile>> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| Error::new(format!("{}: {e}", dir.display())))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| Error::new(format!("{}: {e}", dir.display())))?;
     let mut out = Vec::new();
     for entry in entries {
         let path = entry
@@ -261,9 +282,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<LessonFile>> {
         }
         out.push(load_file(&path)?);
     }
-    out.sort_by(|a, b| {
-        (a.lesson().row, &a.name).cmp(&(b.lesson().row, &b.name))
-    });
+    out.sort_by(|a, b| (a.lesson().row, &a.name).cmp(&(b.lesson().row, &b.name)));
     Ok(out)
 }
 

@@ -211,7 +211,9 @@ fn set_path(target: &mut Value, parts: &[&str], new: &Value) -> std::result::Res
                 .ok_or_else(|| format!("index {i} is past the end ({len} items)"))?;
             set_path(item, rest, new)
         }
-        _ => Err(format!("\"{head}\" is inside a value that is not an object")),
+        _ => Err(format!(
+            "\"{head}\" is inside a value that is not an object"
+        )),
     }
 }
 
