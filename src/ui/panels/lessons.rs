@@ -78,7 +78,7 @@ impl LessonsPanel {
 pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
     let lang = app.lang;
     app.lessons.poll();
-    let header = egui::CollapsingHeader::new(lang.t(S::Lessons))
+    egui::CollapsingHeader::new(egui::RichText::new(lang.t(S::Lessons)).heading())
         .id_salt("lessons_section")
         .default_open(false)
         .show(ui, |ui| {
@@ -89,8 +89,6 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(100));
     }
-    drop(header);
-    ui.separator();
 }
 
 fn body_ui(app: &mut NnlabApp, ui: &mut egui::Ui, lang: Lang) {
@@ -116,7 +114,8 @@ fn body_ui(app: &mut NnlabApp, ui: &mut egui::Ui, lang: Lang) {
         let l = f.lesson();
         let label = format!("#{} {}", l.row, l.title.get(zh));
         let on = app.lessons.selected == Some(i);
-        if ui.selectable_label(on, label).clicked() {
+        // Wrapped, so a long title does not widen the controls panel.
+        if ui.add(egui::Button::selectable(on, label).wrap()).clicked() {
             clicked = Some(i);
         }
     }
