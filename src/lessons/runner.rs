@@ -296,3 +296,67 @@ fn run_variant(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn set(v: &mut Value, path: &str, new: Value) -> std::result::Result<(), String> {
+        let parts: Vec<&str> = path.split('.').collect();
+        set_path(v, &parts, &new)
+    }
+
+    #[test]
+    fn paths_set_fields_elements_and_every_element() {
+        let mut v = json!({"a": {"b": [{"c": 1}, {"c": 2}]}});
+        set(&mut v, "a.b.1.c", json!(5)).unwrap();
+        assert_eq!(v, json!({"a": {"b": [{"c": 1}, {"c": 5}]}}));
+        set(&mut v, "a.b.*.c", json!("x")).unwrap();
+        assert_eq!(v, json!({"a": {"b": [{"c": "x"}, {"c": "x"}]}}));
+        // Missing objects on the way are created (e.g. network.features).
+        set(&mut v, "d.e", json!(true)).unwrap();
+        assert_eq!(v["d"], json!({"e": true}));
+    }
+
+    #[test]
+    fn bad_paths_say_what_is_wrong() {
+        let mut v = json!({"a": [1, 2], "n": 3});
+        assert!(
+            set(&mut v, "a.7", json!(0))
+                .unwrap_err()
+                .contains("past the end")
+        );
+        assert!(
+            set(&mut v, "a.x", json!(0))
+                .unwrap_err()
+                .contains("not an index")
+        );
+        assert!(
+            set(&mut v, "n.m", json!(0))
+                .unwrap_err()
+                .contains("not an object")
+        );
+    }
+
+    #[test]
+    fn numbers_print_with_four_significant_digits() {
+        assert_eq!(fmt_num(0.0), "0");
+        assert_eq!(fmt_num(1.0), "1");
+        assert_eq!(fmt_num(0.5), "0.5000");
+        assert_eq!(fmt_num(61.234), "61.23");
+        assert_eq!(fmt_num(1e-9), "1.000e-9");
+        assert_eq!(fmt_num(4.2e6), "4.200e6");
+        assert_eq!(fmt_num(f64::NAN), "NaN");
+    }
+
+    #[test]
+    fn comparisons_never_pass_on_nan() {
+        use super::super::Op;
+        for op in [Op::Lt, Op::Le, Op::Gt, Op::Ge, Op::Eq] {
+            assert!(!op.holds(f64::NAN, 1.0), "{op:?}");
+            assert!(!op.holds(1.0, f64::NAN), "{op:?}");
+        }
+        assert!(Op::Le.holds(1.0, 1.0) && !Op::Lt.holds(1.0, 1.0));
+    }
+}
