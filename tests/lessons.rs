@@ -235,10 +235,10 @@ fn a_variant_changes_only_what_it_sets() {
     let v = check
         .variants
         .iter()
-        .find(|v| v.name == "no_bn_lr_8")
+        .find(|v| v.name == "no_bn_lr_4")
         .unwrap();
     let s = lessons::apply_variant(&file.session, v).unwrap();
-    assert_eq!(s.optimizer.lr, 8.0);
+    assert_eq!(s.optimizer.lr, 4.0);
     assert!(s.network.layers.iter().all(|l| !l.batch_norm));
     let mut back = s.clone();
     back.optimizer.lr = file.session.optimizer.lr;
