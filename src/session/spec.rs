@@ -28,6 +28,9 @@ pub struct Session {
     /// The flat parameter vector θ; replaces the initialiser when present.
     #[serde(default)]
     pub params: Option<Vec<f64>>,
+    /// A lesson: the THEORY.md claim this session demonstrates and the check that verifies it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lesson: Option<crate::lessons::Lesson>,
 }
 
 impl Session {

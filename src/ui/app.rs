@@ -132,6 +132,7 @@ pub struct NnlabApp {
     pub fps: f64,
     pub rebuilt_at: Option<Instant>,
     pub curvature: Curvature,
+    pub lessons: panels::lessons::LessonsPanel,
 }
 
 impl NnlabApp {
@@ -210,6 +211,7 @@ impl NnlabApp {
             fps: 0.0,
             rebuilt_at: None,
             curvature: Curvature::new(repaint),
+            lessons: Default::default(),
         };
         if let Some(f) = file {
             app.open_path(f);
@@ -599,6 +601,7 @@ impl NnlabApp {
             .size_range(300.0..=520.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
+                    panels::lessons::ui(self, ui);
                     panels::data::ui(self, ui);
                     panels::network::ui(self, ui);
                     panels::training::ui(self, ui);

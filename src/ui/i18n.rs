@@ -209,6 +209,20 @@ strings! {
     Trace => "trace", "迹";
     NoAnalysis => "No analysis yet.", "尚无分析结果。";
     Top => "top", "前";
+    // lessons panel
+    Lessons => "Lessons", "课程";
+    LessonsHint => "Each lesson is a session that shows one claim of the theory: open it, press Play, watch.", "每一课都是展示一条理论结论的会话：打开它，按“训练”，观察。";
+    TheoryRow => "THEORY.md row", "THEORY.md 行号";
+    ExpectedOutcome => "Expected outcome (checked headless):", "预期结果（可无界面验证）：";
+    OpenLesson => "Open", "打开";
+    CheckLesson => "Check", "验证";
+    CheckLessonHint => "Run the lesson's measurement on a helper thread and compare with the expected numbers.", "在后台线程运行本课的测量，并与预期数值比较。";
+    Measured => "measured", "实测";
+    Expected => "expected", "预期";
+    Pass => "pass", "通过";
+    Fail => "FAIL", "未通过";
+    LessonPassed => "Every expectation holds.", "所有预期均成立。";
+    LessonFailed => "Some expectation does not hold.", "有预期不成立。";
 }
 
 #[cfg(test)]

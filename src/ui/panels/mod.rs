@@ -5,6 +5,7 @@ pub mod curvature;
 pub mod data;
 pub mod designer;
 pub mod dialogs;
+pub mod lessons;
 pub mod network;
 pub mod output;
 pub mod plots;
