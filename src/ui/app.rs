@@ -284,6 +284,7 @@ impl NnlabApp {
             Event::Diverged { step, loss } => self.diverged = Some((step, loss)),
             Event::Edits(e) => self.edits = e,
             Event::Curvature(s) => self.curvature.on_sample(*s),
+            Event::Path(_) => {}
             Event::Error(e) => self.error = Some(e),
             Event::WorkerPanicked(m) => self.panicked = Some(m),
         }
