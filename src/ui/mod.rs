@@ -6,6 +6,7 @@ pub mod curvature;
 pub mod fonts;
 pub mod history;
 pub mod i18n;
+pub mod landscape;
 pub mod model;
 pub mod panels;
 pub mod theme;
