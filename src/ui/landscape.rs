@@ -259,6 +259,8 @@ pub struct SliceView {
     /// The 1-1-1 surface: where the 2×2 Hessian is indefinite.
     pub indefinite: Option<Vec<bool>>,
     pub indefinite_fraction: f64,
+    /// Where det ∇²J = 0: the edge of the indefinite region.
+    pub indefinite_boundary: Vec<[[f64; 2]; 2]>,
     pub races: Vec<RacePath>,
     /// Top Hessian eigenvalues (Hessian mode), PCA explained variance (PCA mode).
     pub notes: Vec<(String, f64)>,
@@ -275,7 +277,7 @@ pub struct LineView {
 
 #[derive(Clone, Debug)]
 pub enum Output {
-    Slice(SliceView),
+    Slice(Box<SliceView>),
     Line(LineView),
 }
 
@@ -298,12 +300,25 @@ pub struct Request {
 }
 
 pub enum LandscapeEvent {
-    Started { id: u64 },
+    Started {
+        id: u64,
+    },
     /// Fraction of the refined grid done.
-    Progress { id: u64, done: f64 },
-    Answer { id: u64, answer: Box<Answer> },
-    Failed { id: u64, error: String },
-    Cancelled { id: u64 },
+    Progress {
+        id: u64,
+        done: f64,
+    },
+    Answer {
+        id: u64,
+        answer: Box<Answer>,
+    },
+    Failed {
+        id: u64,
+        error: String,
+    },
+    Cancelled {
+        id: u64,
+    },
 }
 
 pub struct Landscape {
@@ -326,6 +341,12 @@ pub struct Landscape {
     /// (id, coarse) of every answer received, in order (the tests check the order).
     pub received: Vec<(u64, bool)>,
     pub requested_at: Option<Instant>,
+    /// The heatmap and indefinite-region textures of the answer shown, and their key.
+    pub texture: Option<(
+        u64,
+        eframe::egui::TextureHandle,
+        Option<eframe::egui::TextureHandle>,
+    )>,
     thread: JobThread<Request, LandscapeEvent>,
 }
 
@@ -344,6 +365,7 @@ impl Landscape {
             path: None,
             received: Vec::new(),
             requested_at: None,
+            texture: None,
             thread: JobThread::spawn(
                 "nnlab-landscape",
                 repaint,
@@ -695,7 +717,7 @@ fn compute(
     let mut v = slice_view(&s, &path_proj, current);
     v.notes = notes;
     v.races = races;
-    Ok(Some(answer(false, s.grid, Output::Slice(v))))
+    Ok(Some(answer(false, s.grid, Output::Slice(Box::new(v)))))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -719,7 +741,7 @@ fn emit_coarse(
             grid: v.x.len(),
             coarse: true,
             seconds: start.elapsed().as_secs_f64(),
-            output: Output::Slice(v),
+            output: Output::Slice(Box::new(v)),
         }),
     });
 }
@@ -737,7 +759,9 @@ fn tiny(
     let make = |g: usize| -> Result<SliceView, String> {
         let s = one_one_one::surface(st.tiny_loss, &x, &y, (-r, r), (-r, r), g)
             .map_err(|e| e.to_string())?;
+        let boundary = crate::analysis::landscape::contour::contour(&s.det, &s.w1, &s.w2, 0.0);
         let mut v = view(s.w1, s.w2, s.value, s.min, s.max, None, None);
+        v.indefinite_boundary = boundary;
         v.indefinite = Some(s.indefinite);
         v.indefinite_fraction = s.indefinite_fraction;
         Ok(v)
@@ -749,7 +773,7 @@ fn tiny(
         grid: v.x.len(),
         coarse,
         seconds: start.elapsed().as_secs_f64(),
-        output: Output::Slice(v),
+        output: Output::Slice(Box::new(v)),
     };
     if st.coarse >= 2 && st.coarse < grid {
         let v = make(st.coarse)?;
@@ -821,7 +845,9 @@ mod tests {
         let trajectory: Vec<Vec<f64>> = (0..10)
             .map(|k| {
                 let s = k as f64 / 9.0;
-                (0..p).map(|i| theta0[i] + s * a[i] + s * s * b[i]).collect()
+                (0..p)
+                    .map(|i| theta0[i] + s * a[i] + s * s * b[i])
+                    .collect()
             })
             .collect();
         ThetaPath {
@@ -903,7 +929,10 @@ mod tests {
         let g = v.x.len();
         let centre = v.values[(g / 2) * g + g / 2];
         let j = objective(&p).value(&p.theta);
-        assert!((centre - j).abs() <= 1e-12 * j.abs().max(1.0), "{centre} vs {j}");
+        assert!(
+            (centre - j).abs() <= 1e-12 * j.abs().max(1.0),
+            "{centre} vs {j}"
+        );
         assert_eq!(sample(&v, 0.0, 0.0), Some(centre));
         assert!(!v.contours.is_empty() && v.contours.iter().any(|c| !c.segments.is_empty()));
     }

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod curvature;
+pub mod dynamics;
 pub mod fonts;
 pub mod history;
 pub mod i18n;

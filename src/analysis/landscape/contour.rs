@@ -50,7 +50,12 @@ pub fn contour(values: &[f64], x: &[f64], y: &[f64], level: f64) -> Vec<[[f64; 2
             if v.iter().any(|a| !a.is_finite()) {
                 continue;
             }
-            let p = [[x[j], y[i]], [x[j + 1], y[i]], [x[j + 1], y[i + 1]], [x[j], y[i + 1]]];
+            let p = [
+                [x[j], y[i]],
+                [x[j + 1], y[i]],
+                [x[j + 1], y[i + 1]],
+                [x[j], y[i + 1]],
+            ];
             let above = v.map(|a| a >= level);
             // Crossing on edge e (corner e to corner e+1).
             let mut cross: [Option<[f64; 2]>; 4] = [None; 4];
