@@ -145,7 +145,7 @@ fn status_ui(app: &NnlabApp, ui: &mut egui::Ui, enlarged: bool) {
                 egui::RichText::new(format!("{what}{grid}{step} · {:.2} s", a.seconds)).weak(),
             );
             if let Output::Slice(v) = &a.output {
-                ui.label(format!("J ∈ [{}, {}]", num(v.min), num(v.max)));
+                ui.label(format!("J: {} … {}", num(v.min), num(v.max)));
                 if enlarged {
                     for (name, val) in &v.notes {
                         ui.label(format!("{name} = {}", num(*val)));
@@ -312,7 +312,7 @@ fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, a: &Answer, v: &SliceView) 
     let below = 2.0 * text_h + 14.0;
     let (left, right) = (44.0, 78.0);
     let side = (area.width() - left - right)
-        .min(area.height() - below - text_h)
+        .min(area.height() - below - text_h - 12.0)
         .max(40.0);
     let rect = Rect::from_min_size(pos2(area.left() + left, area.top() + 4.0), vec2(side, side));
     let response = ui.allocate_rect(
