@@ -231,7 +231,7 @@ strings! {
     TrainPath => "training path", "训练轨迹";
     CurrentTheta => "current θ", "当前 θ";
     StartTheta => "θ₀ (start)", "θ₀（起点）";
-    IndefNote => "hatched: the 2×2 Hessian is indefinite (saddle-shaped), so the surface is not convex there", "斜线区域：2×2 海森矩阵不定（鞍形），曲面在此处非凸";
+    IndefNote => "lighter, edged in orange: the 2×2 Hessian is indefinite (saddle-shaped), so the surface is not convex there", "浅色、橙色边界的区域：2×2 海森矩阵不定（鞍形），曲面在此处非凸";
     Indefinite => "indefinite", "不定";
     LossMse => "MSE", "均方误差";
     LossCe => "cross-entropy", "交叉熵";

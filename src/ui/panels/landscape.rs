@@ -223,26 +223,52 @@ fn textures(app: &mut NnlabApp, ctx: &egui::Context, a: &Answer, v: &SliceView) 
             px.push(colormap(scale(v.values[i * nx + j], v.min, v.max, log)));
         }
     }
-    let opts = egui::TextureOptions::LINEAR;
-    let tex = ctx.load_texture("landscape", egui::ColorImage::new([nx, ny], px), opts);
-    let overlay = v.indefinite.as_ref().map(|mask| {
-        let mut px = Vec::with_capacity(nx * ny);
-        for i in (0..ny).rev() {
-            for j in 0..nx {
-                px.push(if mask[i * nx + j] {
-                    Color32::from_rgba_unmultiplied(255, 255, 255, 90)
-                } else {
-                    Color32::TRANSPARENT
-                });
-            }
+    let image = egui::ColorImage::new([nx, ny], px);
+    // The mask of the indefinite region (fully transparent when there is none).
+    let mask = egui::ColorImage::new(
+        [nx, ny],
+        (0..ny)
+            .rev()
+            .flat_map(|i| (0..nx).map(move |j| i * nx + j))
+            .map(|k| match &v.indefinite {
+                Some(m) if m[k] => Color32::from_rgba_unmultiplied(255, 255, 255, 55),
+                _ => Color32::TRANSPARENT,
+            })
+            .collect(),
+    );
+    let (lin, near) = (egui::TextureOptions::LINEAR, egui::TextureOptions::NEAREST);
+    // Update the two textures in place: a fresh texture per answer let a freed id come back
+    // with the previous picture for a frame.
+    match &mut app.landscape.texture {
+        Some((k, tex, Some(overlay))) => {
+            tex.set(image, lin);
+            overlay.set(mask, near);
+            *k = key;
         }
-        ctx.load_texture(
-            "landscape_indefinite",
-            egui::ColorImage::new([nx, ny], px),
-            egui::TextureOptions::NEAREST,
-        )
-    });
-    app.landscape.texture = Some((key, tex, overlay));
+        slot => {
+            let tex = ctx.load_texture("landscape", image, lin);
+            let overlay = ctx.load_texture("landscape_indefinite", mask, near);
+            *slot = Some((key, tex, Some(overlay)));
+        }
+    }
+}
+
+/// A tick label: few digits, the sign kept.
+fn tick(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if a >= 1e4 || a < 1e-3 {
+        format!("{v:.1e}")
+    } else if a >= 100.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else if a >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
 }
 
 /// Maps grid coordinates to the screen: pixel centres sit on the grid points.
@@ -306,25 +332,33 @@ fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, a: &Answer, v: &SliceView) 
     let log = app.landscape.log;
     let tiny = a.mode == Mode::Tiny;
     let (xn, yn) = if tiny { ("w₁", "w₂") } else { ("α", "β") };
-    let area = ui.available_rect_before_wrap();
+    // The tile's frame clips before the end of the available rect: stay inside what shows.
+    let area = ui.available_rect_before_wrap().intersect(ui.clip_rect());
+    let area = Rect::from_min_max(area.min, area.max - vec2(0.0, 6.0));
     let text_h = ui.text_style_height(&egui::TextStyle::Body);
     // Room for the legend and read-out below, the colour bar on the right, ticks on the left.
-    let below = 2.0 * text_h + 14.0;
-    let (left, right) = (44.0, 78.0);
+    let below = 2.0 * text_h + 26.0;
+    let (left, right) = (58.0, 78.0);
     let side = (area.width() - left - right)
-        .min(area.height() - below - text_h - 12.0)
+        .min(area.height() - below - 2.0 * text_h - 12.0)
         .max(40.0);
-    let rect = Rect::from_min_size(pos2(area.left() + left, area.top() + 4.0), vec2(side, side));
+    // Room above for the colour bar's title.
+    let rect = Rect::from_min_size(
+        pos2(area.left() + left, area.top() + text_h + 2.0),
+        vec2(side, side),
+    );
     let response = ui.allocate_rect(
         Rect::from_min_max(area.min, pos2(area.right(), rect.bottom() + below)),
         egui::Sense::hover(),
     );
     let painter = ui.painter_at(response.rect);
+    // Paths can leave the slice: everything on the map is clipped to it.
+    let map = ui.painter_at(rect);
     let frame = Frame::new(rect, v);
     let uv = Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0));
-    painter.image(tex.id(), rect, uv, Color32::WHITE);
-    if let Some(o) = &overlay {
-        painter.image(o.id(), rect, uv, Color32::WHITE);
+    map.image(tex.id(), rect, uv, Color32::WHITE);
+    if let Some(o) = overlay.as_ref().filter(|_| v.indefinite.is_some()) {
+        map.image(o.id(), rect, uv, Color32::WHITE);
     }
     // Contours: a dark halo under a light line stays visible on every colour of the map.
     let lines = if log && v.min > 0.0 {
@@ -337,26 +371,29 @@ fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, a: &Answer, v: &SliceView) 
     for c in lines {
         for s in &c.segments {
             let (p, q) = (frame.to_screen(s[0]), frame.to_screen(s[1]));
-            painter.line_segment([p, q], halo);
-            painter.line_segment([p, q], stroke);
+            map.line_segment([p, q], halo);
+            map.line_segment([p, q], stroke);
         }
     }
     for s in &v.indefinite_boundary {
-        painter.line_segment(
+        map.line_segment(
             [frame.to_screen(s[0]), frame.to_screen(s[1])],
             Stroke::new(2.0, theme::NEG),
         );
     }
     let mut legend: Vec<(Color32, String)> = Vec::new();
+    if v.indefinite.is_some() {
+        legend.push((theme::NEG, app.t(S::Indefinite).into()));
+    }
     if let Some(path) = &v.path {
         let pts: Vec<Pos2> = path.iter().map(|p| frame.to_screen(*p)).collect();
-        painter.add(egui::Shape::line(
+        map.add(egui::Shape::line(
             pts.clone(),
             Stroke::new(3.5, Color32::from_black_alpha(120)),
         ));
-        painter.add(egui::Shape::line(pts.clone(), Stroke::new(2.0, theme::NEG)));
+        map.add(egui::Shape::line(pts.clone(), Stroke::new(2.0, theme::NEG)));
         if let Some(first) = pts.first() {
-            marker(&painter, *first, Color32::WHITE, 4.0);
+            marker(&map, *first, Color32::WHITE, 4.0);
         }
         legend.push((theme::NEG, app.t(S::TrainPath).into()));
         legend.push((Color32::WHITE, app.t(S::StartTheta).into()));
@@ -364,13 +401,13 @@ fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, a: &Answer, v: &SliceView) 
     for (k, r) in v.races.iter().enumerate() {
         let color = theme::series_color(k);
         let pts: Vec<Pos2> = r.path.iter().map(|p| frame.to_screen(*p)).collect();
-        painter.add(egui::Shape::line(
+        map.add(egui::Shape::line(
             pts.clone(),
             Stroke::new(3.5, Color32::from_black_alpha(120)),
         ));
-        painter.add(egui::Shape::line(pts.clone(), Stroke::new(2.0, color)));
+        map.add(egui::Shape::line(pts.clone(), Stroke::new(2.0, color)));
         if let Some(end) = pts.last() {
-            marker(&painter, *end, color, 3.5);
+            marker(&map, *end, color, 3.5);
         }
         let tail = if r.diverged {
             format!(" ({})", app.t(S::DivergedShort))
@@ -381,7 +418,7 @@ fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, a: &Answer, v: &SliceView) 
     }
     if let Some(c) = v.current {
         let p = frame.to_screen(c);
-        painter.circle(
+        map.circle(
             p,
             5.5,
             Color32::from_rgb(230, 30, 60),
@@ -415,7 +452,7 @@ fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, a: &Answer, v: &SliceView) 
         painter.text(
             pos2(pos.x, rect.bottom() + 2.0),
             egui::Align2::CENTER_TOP,
-            num(val),
+            tick(val),
             font.clone(),
             tc,
         );
@@ -425,7 +462,7 @@ fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, a: &Answer, v: &SliceView) 
         painter.text(
             pos2(rect.left() - 4.0, pos.y),
             egui::Align2::RIGHT_CENTER,
-            num(val),
+            tick(val),
             font.clone(),
             tc,
         );
@@ -534,8 +571,8 @@ fn colour_bar(painter: &egui::Painter, rect: Rect, v: &SliceView, log: bool, tc:
         );
     }
     painter.text(
-        pos2(bar.center().x, bar.top() - 2.0),
-        egui::Align2::CENTER_BOTTOM,
+        pos2(bar.left(), bar.top() - 8.0),
+        egui::Align2::LEFT_BOTTOM,
         if log { "J (log)" } else { "J" },
         font,
         tc,
