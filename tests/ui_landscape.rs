@@ -258,3 +258,22 @@ fn the_lyapunov_exponent_changes_sign_across_two_over_lambda_max() {
         assert!(h.query_all_by_label_contains("2/λ_max = ").count() > 0);
     }
 }
+
+#[test]
+fn the_enlarged_tiles_in_chinese() {
+    let mut h = harness(None);
+    h.state_mut().enlarged = Some(nnlab::ui::panels::plots::Tile::Landscape);
+    h.get_by_label("中文").click();
+    h.run_steps(3);
+    for t in ["损失曲面", "网格", "半径", "计算", "对数着色", "跟随训练"] {
+        assert!(h.query_all_by_label(t).count() > 0, "no {t}");
+    }
+    h.get_by_label("计算").click();
+    assert!(settle(&mut h, |a| a.landscape.last.is_some()));
+    assert!(h.query_by_label_contains("随机方向 · 51×51").is_some());
+    h.state_mut().enlarged = Some(nnlab::ui::panels::plots::Tile::Dynamics);
+    h.run_steps(3);
+    for t in ["训练动力学", "运行", "沿最大特征向量偏移"] {
+        assert!(h.query_all_by_label(t).count() > 0, "no {t}");
+    }
+}

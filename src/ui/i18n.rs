@@ -264,7 +264,7 @@ strings! {
     EnergyIncreases => "steps where E rose", "E 上升的步数";
     SignalPlot => "backward ratio per layer at initialisation", "初始化时各层的反向比值";
     SignalPredicted => "predicted σ_w²χ", "预测 σ_w²χ";
-    SignalMeasured => "measured ‖δ⁽ˡ⁻¹⁾‖² / ‖δ⁽ˡ⁾‖²", "实测 ‖δ⁽ˡ⁻¹⁾‖² / ‖δ⁽ˡ⁾‖²";
+    SignalMeasured => "measured ‖δ(l−1)‖² / ‖δ(l)‖²", "实测 ‖δ(l−1)‖² / ‖δ(l)‖²";
     NewtonPlot => "loss against iteration", "损失随迭代变化";
     NewtonName => "Newton (saddle-free)", "牛顿法（无鞍点）";
     GdName => "GD, η = 1/λ_max", "梯度下降，η = 1/λ_max";

@@ -38,13 +38,15 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui, enlarged: bool) {
         return;
     };
     let area = ui.available_rect_before_wrap();
+    // A small tile shows the numbers only; enlarge it for the plots.
+    let room = enlarged || area.height() >= 150.0;
     let two = enlarged || area.width() >= 640.0;
     match &a.output {
-        Output::Lyapunov(r) => lyapunov_ui(app, ui, r, two),
-        Output::Flow(b) => flow_ui(app, ui, &b.0, &b.1, two),
-        Output::Energy(r) => energy_ui(app, ui, r),
-        Output::Signal(r) => signal_ui(app, ui, r),
-        Output::Newton(r) => newton_ui(app, ui, r, &a),
+        Output::Lyapunov(r) => lyapunov_ui(app, ui, r, two, room),
+        Output::Flow(b) => flow_ui(app, ui, &b.0, &b.1, two, room),
+        Output::Energy(r) => energy_ui(app, ui, r, room),
+        Output::Signal(r) => signal_ui(app, ui, r, room),
+        Output::Newton(r) => newton_ui(app, ui, r, &a, room),
     }
 }
 
@@ -68,7 +70,7 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 ui.label(lang.t(S::EtaFraction));
                 let mut f = match st.lyap_eta {
                     Eta::EdgeFraction(f) => f,
-                    Eta::Value(_) => 0.5,
+                    Eta::Value(_) => 0.8,
                 };
                 if ui
                     .add(egui::DragValue::new(&mut f).range(0.01..=5.0).speed(0.01))
@@ -221,7 +223,7 @@ fn title(ui: &mut egui::Ui, text: &str) {
     ui.add(egui::Label::new(egui::RichText::new(text).strong()).truncate());
 }
 
-fn lyapunov_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &LyapunovResult, two: bool) {
+fn lyapunov_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &LyapunovResult, two: bool, room: bool) {
     let edge = 2.0 / r.lambda_max;
     ui.horizontal_wrapped(|ui| {
         ui.label(format!("λ_max = {}", num(r.lambda_max)));
@@ -246,6 +248,9 @@ fn lyapunov_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &LyapunovResult, two: bool)
     })
     .response
     .on_hover_text(app.t(S::LyapNote));
+    if !room {
+        return;
+    }
     let curve: Vec<[f64; 2]> = r
         .run
         .curve
@@ -341,12 +346,16 @@ fn flow_ui(
     c: &crate::analysis::dynamics::FlowComparison,
     s: &crate::analysis::dynamics::FlowSweep,
     two: bool,
+    room: bool,
 ) {
     ui.horizontal_wrapped(|ui| {
         ui.label(format!("η = {}", num(c.eta)));
         ui.label(format!("{} = {}", app.t(S::Slope), num(s.slope)));
         ui.label(format!("RK4 ≈ {}", num(c.reference_error)));
     });
+    if !room {
+        return;
+    }
     let err = log_pts(c.time.iter().zip(&c.error).map(|(t, e)| [*t, *e]), false);
     let sweep = log_pts(s.points.iter().map(|p| [p.eta, p.error]), true);
     let gd: Vec<[f64; 2]> = c
@@ -424,7 +433,12 @@ fn flow_ui(
     );
 }
 
-fn energy_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &crate::analysis::dynamics::EnergyReport) {
+fn energy_ui(
+    app: &NnlabApp,
+    ui: &mut egui::Ui,
+    r: &crate::analysis::dynamics::EnergyReport,
+    room: bool,
+) {
     ui.horizontal_wrapped(|ui| {
         ui.label(format!("η = {}, μ = {}", num(r.eta), num(r.momentum)));
         ui.label(format!(
@@ -437,6 +451,9 @@ fn energy_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &crate::analysis::dynamics::E
             ui.colored_label(theme::NEG, app.t(S::DivergedShort));
         }
     });
+    if !room {
+        return;
+    }
     let pick = |f: fn(&crate::analysis::dynamics::EnergyStep) -> f64| -> Vec<[f64; 2]> {
         r.steps.iter().map(|s| [s.step as f64, f(s)]).collect()
     };
@@ -463,8 +480,16 @@ fn energy_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &crate::analysis::dynamics::E
         });
 }
 
-fn signal_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &crate::analysis::dynamics::SignalReport) {
+fn signal_ui(
+    app: &NnlabApp,
+    ui: &mut egui::Ui,
+    r: &crate::analysis::dynamics::SignalReport,
+    room: bool,
+) {
     ui.weak(app.t(S::SignalPlot));
+    if !room {
+        return;
+    }
     let n = r.layers.len();
     let pred: Vec<Bar> = r
         .layers
@@ -509,6 +534,7 @@ fn newton_ui(
     ui: &mut egui::Ui,
     r: &crate::analysis::dynamics::NewtonReport,
     _a: &Answer,
+    room: bool,
 ) {
     let before = r.loss_newton.first().copied().unwrap_or(f64::NAN);
     let after_n = r.loss_newton.last().copied().unwrap_or(f64::NAN);
@@ -527,6 +553,9 @@ fn newton_ui(
         ui.label(format!("GD {}: {}", app.t(S::After), num(after_g)));
         ui.label(format!("{} = {}", app.t(S::NegativeEigs), r.negative_count));
     });
+    if !room {
+        return;
+    }
     let n: Vec<[f64; 2]> = log_pts(
         r.loss_newton
             .iter()

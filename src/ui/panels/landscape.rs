@@ -493,7 +493,13 @@ fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, a: &Answer, v: &SliceView) 
         if x + 16.0 + w > response.rect.right() && x > rect.left() {
             break;
         }
-        painter.circle_filled(pos2(x + 5.0, y + 6.0), 4.5, *color);
+        // Outlined: the white θ₀ swatch shows on a light background too.
+        painter.circle(
+            pos2(x + 5.0, y + 6.0),
+            4.5,
+            *color,
+            Stroke::new(1.0, Color32::from_gray(90)),
+        );
         painter.text(
             pos2(x + 13.0, y),
             egui::Align2::LEFT_TOP,
