@@ -58,7 +58,8 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
     ui.horizontal_wrapped(|ui| {
         egui::ComboBox::from_id_salt("dynamics_kind")
             .selected_text(lang.t(kind_name(st.kind)))
-            .width(170.0)
+            // Narrow tiles get a narrower box instead of spilling over the next tile.
+            .width((ui.available_width() - 24.0).clamp(60.0, 170.0))
             .truncate()
             .show_ui(ui, |ui| {
                 for k in Kind::ALL {

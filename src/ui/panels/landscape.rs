@@ -50,7 +50,8 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
     ui.horizontal_wrapped(|ui| {
         egui::ComboBox::from_id_salt("landscape_mode")
             .selected_text(lang.t(mode_name(st.mode)))
-            .width(190.0)
+            // Narrow tiles get a narrower box instead of spilling over the next tile.
+            .width((ui.available_width() - 24.0).clamp(60.0, 190.0))
             .truncate()
             .show_ui(ui, |ui| {
                 for m in Mode::ALL {
