@@ -15,8 +15,10 @@ use crate::session::{self, Session};
 use crate::train::worker::{Command, Event, LiveEdit, Snapshot, Speed, Status, Worker};
 
 use super::curvature::Curvature;
+use super::dynamics::Dynamics;
 use super::history::History;
 use super::i18n::{Lang, S};
+use super::landscape::Landscape;
 use super::model;
 use super::panels;
 use super::panels::output::Textures;
@@ -58,6 +60,10 @@ pub enum Action {
     /// Hessian (false) or Gauss–Newton (true).
     CurvatureMatrix(bool),
     AnalyseNow,
+    /// The Landscape panel asks for a new picture.
+    LandscapeCompute,
+    /// The Dynamics panel runs its analysis.
+    DynamicsRun,
 }
 
 /// Results of work done on helper threads (file dialogs, reading, writing).
@@ -133,6 +139,8 @@ pub struct NnlabApp {
     pub rebuilt_at: Option<Instant>,
     pub curvature: Curvature,
     pub lessons: panels::lessons::LessonsPanel,
+    pub landscape: Landscape,
+    pub dynamics: Dynamics,
 }
 
 impl NnlabApp {
@@ -210,8 +218,10 @@ impl NnlabApp {
             frame_times: Default::default(),
             fps: 0.0,
             rebuilt_at: None,
-            curvature: Curvature::new(repaint),
             lessons: Default::default(),
+            curvature: Curvature::new(repaint.clone()),
+            landscape: Landscape::new(repaint.clone()),
+            dynamics: Dynamics::new(repaint),
         };
         if let Some(f) = file {
             app.open_path(f);
@@ -240,6 +250,26 @@ impl NnlabApp {
             self.on_job(job);
         }
         self.curvature.drain();
+        self.landscape.drain();
+        self.dynamics.drain();
+        self.follow_landscape();
+    }
+
+    /// "Follow training": a new landscape once the last is drawn and training has moved on
+    /// (at most once a second).
+    fn follow_landscape(&mut self) {
+        let l = &self.landscape;
+        if !l.live || l.busy() || !self.status.running || !l.settings.mode.needs_theta() {
+            return;
+        }
+        let moved = l.last.as_ref().is_none_or(|a| a.step != self.status.step);
+        let rested = l
+            .requested_at
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+        if moved && rested {
+            self.actions.push(Action::LandscapeCompute);
+            self.apply_actions();
+        }
     }
 
     fn on_event(&mut self, ctx: &egui::Context, ev: Event) {
@@ -263,6 +293,8 @@ impl NnlabApp {
                 self.selected_edge = None;
                 self.rebuilt_at = Some(Instant::now());
                 self.curvature.restart();
+                self.landscape.restart();
+                self.dynamics.restart();
             }
             Event::RebuildFailed(msg) => {
                 self.session = self.applied.clone();
@@ -271,6 +303,8 @@ impl NnlabApp {
             Event::WasReset => {
                 self.history.clear();
                 self.curvature.restart();
+                self.landscape.restart();
+                self.dynamics.restart();
                 self.diverged = None;
                 self.panicked = None;
                 self.snapshot = None;
@@ -286,6 +320,10 @@ impl NnlabApp {
             Event::Diverged { step, loss } => self.diverged = Some((step, loss)),
             Event::Edits(e) => self.edits = e,
             Event::Curvature(s) => self.curvature.on_sample(*s),
+            Event::Path(p) => {
+                self.landscape.on_path(p.clone());
+                self.dynamics.on_path(p);
+            }
             Event::Error(e) => self.error = Some(e),
             Event::WorkerPanicked(m) => self.panicked = Some(m),
         }
@@ -561,6 +599,17 @@ impl NnlabApp {
                     self.worker.send(Command::CurvatureNow);
                 }
                 Action::AnalyseNow => self.worker.send(Command::CurvatureNow),
+                Action::LandscapeCompute => {
+                    if self.landscape.request() {
+                        self.worker.send(Command::PathNow);
+                    }
+                }
+                Action::DynamicsRun => {
+                    let n = &self.applied.network;
+                    self.dynamics.init = (n.init, n.init_scale);
+                    self.dynamics.request();
+                    self.worker.send(Command::PathNow);
+                }
             }
         }
     }

@@ -5,6 +5,8 @@ pub mod curvature;
 pub mod data;
 pub mod designer;
 pub mod dialogs;
+pub mod dynamics;
+pub mod landscape;
 pub mod lessons;
 pub mod network;
 pub mod output;
