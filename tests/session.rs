@@ -119,7 +119,7 @@ fn a_saved_session_reads_back_identical_in_every_section() {
         }
         let r = t.step();
         rec.record_step(&r, &t);
-        if r.step % 10 == 0 {
+        if r.step.is_multiple_of(10) {
             let e = t.evaluate();
             rec.record_evaluation(r.step, &e);
         }
@@ -211,7 +211,8 @@ fn restore_refuses_a_state_of_the_wrong_shape_and_leaves_the_trainer_as_it_was()
     steps(&mut t, 5);
     let good = t.export_state();
     let before = t.export_state();
-    let cases: Vec<(Box<dyn Fn(&mut TrainerState)>, &str)> = vec![
+    type Mutation = Box<dyn Fn(&mut TrainerState)>;
+    let cases: Vec<(Mutation, &str)> = vec![
         (
             Box::new(|s| s.theta.pop().map(|_| ()).unwrap()),
             "state.theta",
@@ -325,7 +326,7 @@ fn recorded_with_edits() -> Session {
         }
         let r = t.step();
         rec.record_step(&r, &t);
-        if r.step % 25 == 0 {
+        if r.step.is_multiple_of(25) {
             let e = t.evaluate();
             rec.record_evaluation(r.step, &e);
         }
