@@ -2,6 +2,7 @@
 //! is built, written atomically.
 
 pub mod analysis;
+mod bounded;
 mod format;
 pub mod history;
 pub mod recorder;
@@ -75,6 +76,11 @@ pub fn parse(text: &str) -> Result<Session> {
     }
     // The version is read first (skipping everything else without building it) so an unknown
     // version gets the right message.
+    if !text.trim_start().starts_with('{') {
+        return Err(Error::new(
+            "this is not an nnlab session (the top level is not a JSON object)",
+        ));
+    }
     #[derive(serde::Deserialize)]
     struct Probe {
         nnlab: Option<serde_json::Value>,
@@ -107,7 +113,12 @@ pub fn parse(text: &str) -> Result<Session> {
     }
     let de = &mut serde_json::Deserializer::from_str(text);
     let mut session: Session = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
+        let mut path = e.path().to_string();
+        // A deeply nested value has a path as long as its depth: keep the message one short line.
+        if let Some((i, _)) = path.char_indices().nth(80) {
+            path.truncate(i);
+            path.push('…');
+        }
         let inner = e.into_inner();
         if inner.classify() == serde_json::error::Category::Eof {
             return json_error(inner);
