@@ -566,3 +566,32 @@ fn every_file_of_the_broken_session_corpus_is_refused_with_one_line() {
     std::fs::write(&many, serde_json::to_string(&v).unwrap()).unwrap();
     refused(&["run"], &many, "checkpoints: has more than 10000 entries");
 }
+
+#[test]
+fn a_long_history_is_thinned_by_doubling_the_stride_and_still_verifies() {
+    let l = loaded(BUSY);
+    let mut t = session::trainer(&l).unwrap();
+    let mut rec = Recorder::new(&t, session::DEFAULT_CHECKPOINT_BUDGET);
+    rec.history_limit = 64;
+    for _ in 0..300 {
+        let r = t.step();
+        rec.record_step(&r, &t);
+        let e = t.evaluate();
+        rec.record_evaluation(r.step, &e);
+        assert!(rec.history.len() <= 64);
+    }
+    // 300 steps in at most 64 rows: every 8th step (300 / 8 = 37 rows).
+    assert_eq!(rec.stride, 8);
+    assert_eq!(rec.history.len(), 37);
+    assert!(rec.history.step.iter().all(|s| s % 8 == 0));
+    assert_eq!(rec.history.evaluations.step, rec.history.step);
+    let mut s = l.session.clone();
+    rec.write_into(&mut s, &t);
+    let back = loaded(&session::to_json(&s).unwrap());
+    let r = session::verify(&back).unwrap();
+    assert_eq!(r.mismatch, None);
+    assert_eq!((r.steps, r.step_reports, r.evaluations), (300, 37, 37));
+    // Resuming keeps the stride.
+    let t = session::trainer(&back).unwrap();
+    assert_eq!(Recorder::resume(&back.session, &t).stride, 8);
+}

@@ -407,7 +407,16 @@ pub fn to_json(session: &Session) -> Result<String> {
     format::to_string(session).map_err(|e| Error::new(format!("could not encode the session: {e}")))
 }
 
-/// Save a session as JSON ([`to_json`]), atomically.
+/// Save a session as JSON ([`to_json`]), atomically. A session too large to read back is
+/// refused rather than written.
 pub fn save(path: &Path, session: &Session) -> Result<()> {
-    write_atomic(path, to_json(session)?.as_bytes())
+    let text = to_json(session)?;
+    if text.len() as u64 > MAX_SESSION_BYTES {
+        return Err(Error::new(format!(
+            "{}: the session would be {} bytes, more than the {MAX_SESSION_BYTES} a session may have; lower checkpoint_budget",
+            display_name(path),
+            text.len()
+        )));
+    }
+    write_atomic(path, text.as_bytes())
 }
