@@ -13,6 +13,7 @@ pub mod cli;
 pub mod data;
 pub mod error;
 pub mod lessons;
+pub mod json_float;
 pub mod net;
 pub mod optim;
 pub mod rng;

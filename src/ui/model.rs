@@ -89,6 +89,13 @@ pub fn default_session() -> Session {
         regularization: Regularization::default(),
         params: None,
         lesson: None,
+        state: None,
+        initial_params: None,
+        history: Default::default(),
+        edits: Vec::new(),
+        checkpoints: Vec::new(),
+        checkpoint_budget: None,
+        analyses: Vec::new(),
     }
 }
 
