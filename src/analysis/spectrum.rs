@@ -43,13 +43,15 @@ impl SymmetricOperator for DenseOperator {
 }
 
 /// Eigenvalues (ascending) and optionally eigenvectors (column j = vectors[j]) of a dense
-/// symmetric matrix.
+/// symmetric matrix (row-major; only its upper triangle is read).
 pub fn dense_eigen(
     n: usize,
     a: &[f64],
     vectors: bool,
 ) -> Result<(Vec<f64>, Vec<Vec<f64>>), String> {
-    let m = Mat::<f64>::from_fn(n, n, |i, j| a[i * n + j]);
+    // Read as column-major (contiguous): the transpose, which for a symmetric matrix is the
+    // matrix itself; faer reads its lower triangle, i.e. the upper triangle of `a`.
+    let m = Mat::<f64>::from_fn(n, n, |i, j| a[j * n + i]);
     if vectors {
         let evd = m
             .self_adjoint_eigen(Side::Lower)
