@@ -271,45 +271,103 @@ impl CurvatureRun {
     }
 }
 
-/// Time the curvature runs (best of three).
+/// CPU seconds used by this process so far (all threads), where the OS reports it: on a
+/// shared machine the wall time of a two-thread run depends on the neighbours, this much less.
+fn process_cpu_seconds() -> Option<f64> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: getrusage only writes the struct it is given.
+        let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } == 0 {
+            let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 * 1e-6;
+            return Some(t(u.ru_utime) + t(u.ru_stime));
+        }
+    }
+    None
+}
+
+/// The 1-minute load average (Linux), to tell whether the machine was busy during a run.
+fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Time the curvature runs (best of three by wall time; the CPU seconds of that run).
 pub fn print_curvature(as_json: bool, only: Option<&str>) -> crate::Result<()> {
     let wanted: Vec<&str> = only
         .map(|s| s.split(',').map(str::trim).collect())
         .unwrap_or_default();
+    if let Some(bad) = wanted
+        .iter()
+        .find(|w| !CURVATURE_RUNS.iter().any(|r| r.name == **w))
+    {
+        let names: Vec<&str> = CURVATURE_RUNS.iter().map(|r| r.name).collect();
+        return Err(crate::Error::field(
+            "--only",
+            format!(
+                "names an unknown run \"{bad}\" (the curvature runs are {})",
+                names.join(", ")
+            ),
+        ));
+    }
+    let load_before = load_average();
     let mut rows = Vec::new();
     for r in CURVATURE_RUNS
         .iter()
         .filter(|r| wanted.is_empty() || wanted.contains(&r.name))
     {
         let t = r.trainer();
-        let mut best = f64::INFINITY;
+        let mut best = (f64::INFINITY, f64::NAN);
         let mut info = (0, 0.0);
         for _ in 0..3 {
+            let cpu0 = process_cpu_seconds();
             let (s, products, lmax) = r.run(&t);
-            best = best.min(s);
+            let cpu = match (cpu0, process_cpu_seconds()) {
+                (Some(a), Some(b)) => b - a,
+                _ => f64::NAN,
+            };
+            if s < best.0 {
+                best = (s, cpu);
+            }
             info = (products, lmax);
         }
         rows.push((r, best, info));
     }
+    let load_after = load_average();
     if as_json {
         let runs: Vec<_> = rows
             .iter()
-            .map(|(r, s, (products, lmax))| {
+            .map(|(r, (s, cpu), (products, lmax))| {
                 json!({"name": r.name, "description": r.description, "seconds": s,
+                       "cpu_seconds": if cpu.is_finite() { Some(*cpu) } else { None },
                        "hessian_vector_products": products, "lambda_max": lmax})
             })
             .collect();
         println!(
             "{}",
-            serde_json::to_string_pretty(&json!({ "runs": runs })).unwrap_or_default()
+            serde_json::to_string_pretty(&json!({
+                "runs": runs,
+                "load_average_before": load_before,
+                "load_average_after": load_after,
+            }))
+            .unwrap_or_default()
         );
     } else {
-        println!("| run | description | seconds | Hessian-vector products | λ_max |");
-        println!("|---|---|---:|---:|---:|");
-        for (r, s, (products, lmax)) in rows {
+        println!("| run | description | seconds | CPU seconds | Hessian-vector products | λ_max |");
+        println!("|---|---|---:|---:|---:|---:|");
+        for (r, (s, cpu), (products, lmax)) in rows {
             println!(
-                "| {} | {} | {:.3} | {} | {:.6} |",
-                r.name, r.description, s, products, lmax
+                "| {} | {} | {:.3} | {:.2} | {} | {:.6} |",
+                r.name, r.description, s, cpu, products, lmax
+            );
+        }
+        if let (Some(a), Some(b)) = (load_before, load_after) {
+            println!(
+                "\n1-minute load average before/after: {a:.2} / {b:.2} (2 means both cores busy)"
             );
         }
     }

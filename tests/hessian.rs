@@ -192,3 +192,85 @@ fn batched_products_equal_single_products_over_the_grid() {
     assert_eq!(checked, 10 * 6 * 5);
     eprintln!("batched vs single products: worst relative difference {worst:e}");
 }
+
+/// The base error signals are cached after the first product at a θ: a later product with the
+/// same workspace gives the same bits as a fresh workspace, and a new θ is not served stale
+/// signals.
+#[test]
+fn cached_base_signals_give_the_same_products() {
+    let mut changed = 0;
+    let checked = for_each_grid_case(12, |c| {
+        let p = c.net.n_params;
+        for gauss_newton in [false, true] {
+            let v = random_vec(2 * p, c.seed + 11);
+            let u = random_vec(2 * p, c.seed + 12);
+            let mut fresh = vec![0.0; 2 * p];
+            hessian_matrix_product(
+                c.net,
+                c.theta,
+                c.rows,
+                c.opt.l2,
+                &v,
+                gauss_newton,
+                &mut HmpWorkspace::default(),
+                &mut fresh,
+            );
+            let mut hm = HmpWorkspace::default();
+            let mut out = vec![0.0; 2 * p];
+            // First product at θ (fills the cache), then the one compared.
+            hessian_matrix_product(
+                c.net,
+                c.theta,
+                c.rows,
+                c.opt.l2,
+                &u,
+                gauss_newton,
+                &mut hm,
+                &mut out,
+            );
+            hessian_matrix_product(
+                c.net,
+                c.theta,
+                c.rows,
+                c.opt.l2,
+                &v,
+                gauss_newton,
+                &mut hm,
+                &mut out,
+            );
+            assert_eq!(out, fresh, "{} (gn {gauss_newton})", c.label());
+            // A moved θ with the same workspace matches a fresh workspace at the moved θ.
+            let moved: Vec<f64> = c.theta.iter().map(|t| t * 0.9 + 0.01).collect();
+            hessian_matrix_product(
+                c.net,
+                &moved,
+                c.rows,
+                c.opt.l2,
+                &v,
+                gauss_newton,
+                &mut hm,
+                &mut out,
+            );
+            let mut want = vec![0.0; 2 * p];
+            hessian_matrix_product(
+                c.net,
+                &moved,
+                c.rows,
+                c.opt.l2,
+                &v,
+                gauss_newton,
+                &mut HmpWorkspace::default(),
+                &mut want,
+            );
+            assert_eq!(out, want, "{} moved θ (gn {gauss_newton})", c.label());
+            // (Not every case: identity layers with the hinge loss have a constant H.)
+            changed += usize::from(want != fresh);
+        }
+    });
+    assert_eq!(checked, 10 * 6 * 5);
+    // Moving θ changes the products almost everywhere, so a stale cache would have shown.
+    assert!(
+        changed >= 500,
+        "moving θ changed only {changed} of 600 products"
+    );
+}

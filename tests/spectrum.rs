@@ -4,11 +4,13 @@
 mod common_net;
 
 use common_net::*;
+use nnlab::analysis::hessian::HessianOperator;
 use nnlab::analysis::hessian::{
     HessianProblem, Method, Options, analyse, dense_hessian, summarize,
 };
 use nnlab::analysis::spectrum::{
-    DenseOperator, dense_eigen, extreme_eigenpairs, hutchinson_trace, slq_density,
+    BlockLanczos, DenseOperator, RitzPair, SymmetricOperator, dense_eigen, extreme_eigenpairs,
+    extreme_eigenpairs_block, hutchinson_trace, slq_density,
 };
 use nnlab::net::Rows;
 use nnlab::net::hvp::{HvpWorkspace, hessian_vector_product};
@@ -87,7 +89,6 @@ fn lanczos_finds_the_extreme_eigenpairs_of_a_quadratic() {
     // The Ritz vector is an eigenvector: ‖Ax − λx‖ small.
     let x = &top[0].vector;
     let mut ax = vec![0.0; n];
-    use nnlab::analysis::spectrum::SymmetricOperator;
     op.apply(x, &mut ax);
     let res: f64 = ax
         .iter()
@@ -282,4 +283,278 @@ fn gauss_newton_has_no_negative_eigenvalues() {
     );
     assert_eq!(rg.negative_count, 0.0);
     assert!(rg.lambda_min > -1e-10 * rg.lambda_max);
+}
+
+/// ‖Ax − λx‖ computed directly, and |‖x‖ − 1|.
+fn true_residual(op: &mut dyn SymmetricOperator, r: &RitzPair) -> (f64, f64) {
+    let mut ax = vec![0.0; op.dim()];
+    op.apply(&r.vector, &mut ax);
+    let res = ax
+        .iter()
+        .zip(&r.vector)
+        .map(|(a, x)| (a - r.value * x).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    let nx = r.vector.iter().map(|x| x * x).sum::<f64>().sqrt();
+    (res, (nx - 1.0).abs())
+}
+
+/// Block Lanczos at several sizes and block sizes against the known spectrum: values, the
+/// true residuals of the Ritz vectors, and the reported residual bounds.
+#[test]
+fn block_lanczos_matches_dense_eigenpairs_at_several_sizes() {
+    for (n, seed) in [(30usize, 31u64), (120, 32), (400, 33)] {
+        let mut rng = Rng::new(seed);
+        // A spread-out bulk with separated ends.
+        let mut lambda: Vec<f64> = (0..n).map(|_| rng.uniform() * 2.0 - 1.0).collect();
+        lambda[0] = -4.0;
+        lambda[1] = -3.0;
+        lambda[2] = 6.0;
+        lambda[3] = 5.0;
+        lambda[4] = 4.0;
+        lambda.sort_by(f64::total_cmp);
+        let mut op = DenseOperator {
+            n,
+            a: matrix_with_spectrum(&lambda, seed + 1),
+        };
+        for b in [1usize, 3, 4, 8] {
+            let (bottom, top) = extreme_eigenpairs_block(&mut op, 3, 2, b, n, 1e-10, 7);
+            assert_eq!((bottom.len(), top.len()), (2, 3), "n {n} b {b}");
+            for (r, want) in top.iter().zip(lambda.iter().rev()) {
+                assert!(
+                    (r.value - want).abs() < 1e-8,
+                    "n {n} b {b}: top {} vs {want}",
+                    r.value
+                );
+            }
+            for (r, want) in bottom.iter().zip(&lambda) {
+                assert!(
+                    (r.value - want).abs() < 1e-8,
+                    "n {n} b {b}: bottom {} vs {want}",
+                    r.value
+                );
+            }
+            for r in top.iter().chain(&bottom) {
+                let (res, unit) = true_residual(&mut op, r);
+                assert!(
+                    res < 1e-6,
+                    "n {n} b {b}: ‖Ax − λx‖ = {res} at λ = {}",
+                    r.value
+                );
+                assert!(unit < 1e-10, "n {n} b {b}: ‖x‖ off by {unit}");
+                // The bound Lanczos reports is the true residual (up to rounding).
+                assert!(
+                    (res - r.residual).abs() < 1e-8,
+                    "n {n} b {b}: reported {} vs true {res}",
+                    r.residual
+                );
+            }
+        }
+    }
+}
+
+/// A triple top eigenvalue: one starting vector sees a single copy, a block of four sees
+/// all three, with orthonormal Ritz vectors spanning the eigenspace.
+#[test]
+fn block_lanczos_resolves_a_degenerate_top_eigenvalue() {
+    let n = 200;
+    let mut lambda: Vec<f64> = (0..n - 4).map(|i| i as f64 / n as f64).collect();
+    lambda.extend([5.0, 5.0, 5.0, 4.5]);
+    lambda.sort_by(f64::total_cmp);
+    let mut op = DenseOperator {
+        n,
+        a: matrix_with_spectrum(&lambda, 41),
+    };
+    let (_, top) = extreme_eigenpairs_block(&mut op, 4, 0, 4, n, 1e-10, 3);
+    for (r, want) in top.iter().zip([5.0, 5.0, 5.0, 4.5]) {
+        assert!((r.value - want).abs() < 1e-9, "{} vs {want}", r.value);
+        let (res, _) = true_residual(&mut op, r);
+        assert!(res < 1e-7, "residual {res}");
+    }
+    for i in 0..3 {
+        for j in 0..i {
+            let c: f64 = top[i]
+                .vector
+                .iter()
+                .zip(&top[j].vector)
+                .map(|(a, b)| a * b)
+                .sum();
+            assert!(c.abs() < 1e-8, "Ritz vectors {i}, {j} overlap by {c}");
+        }
+    }
+    // Single-vector Lanczos: its Krylov space holds one direction of the eigenspace, so the
+    // second Ritz value is 4.5 (no copy of 5 within rounding).
+    let (_, top1) = extreme_eigenpairs_block(&mut op, 2, 0, 1, n, 1e-10, 3);
+    assert!((top1[0].value - 5.0).abs() < 1e-9);
+    assert!((top1[1].value - 4.5).abs() < 1e-6, "{}", top1[1].value);
+}
+
+/// Rank-deficient blocks: a starting block with repeated and zero rows, and an operator of
+/// rank 2 whose products collapse every block. The deficient directions are replaced, so
+/// the run still reaches the whole spectrum exactly, without NaN.
+#[test]
+fn block_lanczos_survives_rank_deficient_blocks() {
+    let n = 24;
+    let mut rng = Rng::new(51);
+    let lambda: Vec<f64> = (0..n).map(|i| (i as f64 - 8.0) * 0.25).collect();
+    let mut op = DenseOperator {
+        n,
+        a: matrix_with_spectrum(&lambda, 52),
+    };
+    // Rows: v, v, 0, 2v, w.
+    let v: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
+    let w: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
+    let mut start = v.clone();
+    start.extend(&v);
+    start.extend(vec![0.0; n]);
+    start.extend(v.iter().map(|x| 2.0 * x));
+    start.extend(&w);
+    let mut lz = BlockLanczos::new(n, 5, &start, 9, n + 5);
+    lz.extend(&mut op, 100);
+    assert!(lz.exhausted());
+    assert_eq!(lz.dim(), n, "the basis fills ℝⁿ");
+    let (vals, _, res) = lz.ritz();
+    for (x, y) in vals.iter().zip(&lambda) {
+        assert!((x - y).abs() < 1e-10, "{x} vs {y}");
+    }
+    assert!(res.iter().all(|r| r.is_finite()));
+
+    // Rank 2: A = 3uuᵀ − 2wwᵀ. Every product block has rank ≤ 2.
+    let u: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
+    let nu = u.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let u: Vec<f64> = u.iter().map(|x| x / nu).collect();
+    let dot_uw: f64 = u.iter().zip(&w).map(|(a, b)| a * b).sum();
+    let w2: Vec<f64> = w.iter().zip(&u).map(|(a, b)| a - dot_uw * b).collect();
+    let nw = w2.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let w2: Vec<f64> = w2.iter().map(|x| x / nw).collect();
+    let mut a = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..n {
+            a[i * n + j] = 3.0 * u[i] * u[j] - 2.0 * w2[i] * w2[j];
+        }
+    }
+    let mut op = DenseOperator { n, a };
+    for b in [1usize, 4, 7] {
+        let (bottom, top) = extreme_eigenpairs_block(&mut op, 2, 1, b, n, 1e-12, 4);
+        assert!(
+            (top[0].value - 3.0).abs() < 1e-12,
+            "b {b}: {}",
+            top[0].value
+        );
+        assert!(top[1].value.abs() < 1e-12, "b {b}: {}", top[1].value);
+        assert!(
+            (bottom[0].value + 2.0).abs() < 1e-12,
+            "b {b}: {}",
+            bottom[0].value
+        );
+        for r in top.iter().chain(&bottom) {
+            let (res, unit) = true_residual(&mut op, r);
+            assert!(
+                res < 1e-10 && unit < 1e-10,
+                "b {b}: residual {res}, norm off {unit}"
+            );
+        }
+    }
+    // More rows than dimensions: the block shrinks to n.
+    let (_, top) = extreme_eigenpairs_block(&mut op, 1, 0, 64, n, 1e-12, 4);
+    assert!((top[0].value - 3.0).abs() < 1e-12);
+}
+
+/// The Hessian's batched product (K directions in one R-pass, rows split over two threads)
+/// drives block Lanczos to the dense answer.
+#[test]
+fn block_lanczos_on_the_network_hessian_matches_the_dense_solve() {
+    let (act, case, opt) = (nnlab::net::Activation::Tanh, LOSS_CASES[2], OPTIONS[0]);
+    let (net, theta) = network_and_theta(act, case, opt, 61);
+    // Over 256 rows: the split product.
+    let (x, y) = data(case, 300, 62);
+    let rows = Rows {
+        x: &x,
+        y: &y,
+        classes: case.classes,
+    };
+    let problem = HessianProblem {
+        net: &net,
+        theta: &theta,
+        rows,
+        l2: opt.l2,
+        gauss_newton: false,
+    };
+    let p = net.n_params;
+    let (dense, _) = dense_eigen(p, &dense_hessian(problem), false).unwrap();
+    let scale = dense[0].abs().max(dense[p - 1].abs());
+    for b in [1usize, 4] {
+        let mut op = HessianOperator::new(problem);
+        let (bottom, top) = extreme_eigenpairs_block(&mut op, 3, 1, b, p, 1e-8, 5);
+        for (i, r) in top.iter().enumerate() {
+            let want = dense[p - 1 - i];
+            assert!(
+                (r.value - want).abs() < 1e-9 * scale,
+                "b {b} top {i}: {} vs {want}",
+                r.value
+            );
+        }
+        assert!((bottom[0].value - dense[0]).abs() < 1e-9 * scale);
+        for r in top.iter().chain(&bottom) {
+            let (res, _) = true_residual(&mut op, r);
+            assert!(res < 1e-6 * scale, "b {b}: residual {res}");
+        }
+    }
+}
+
+/// A diagonal operator (any size, no n² matrix).
+struct Diagonal(Vec<f64>);
+
+impl SymmetricOperator for Diagonal {
+    fn dim(&self) -> usize {
+        self.0.len()
+    }
+    fn apply(&mut self, v: &[f64], out: &mut [f64]) {
+        for ((o, d), x) in out.iter_mut().zip(&self.0).zip(v) {
+            *o = d * x;
+        }
+    }
+}
+
+/// Past 16k dimensions the Gram–Schmidt projections split over two threads: same answers,
+/// and the same bits on a second run.
+#[test]
+fn large_dimension_lanczos_and_slq_are_exact_and_repeatable() {
+    let n = 40_000;
+    let mut rng = Rng::new(71);
+    let mut d: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
+    d[10] = 3.0;
+    d[20] = 2.5;
+    d[30] = -1.0;
+    let mut op = Diagonal(d.clone());
+    for b in [1usize, 4] {
+        let (bottom, top) = extreme_eigenpairs_block(&mut op, 2, 1, b, 300, 1e-8, 2);
+        assert!(
+            (top[0].value - 3.0).abs() < 1e-10,
+            "b {b}: {}",
+            top[0].value
+        );
+        assert!(
+            (top[1].value - 2.5).abs() < 1e-10,
+            "b {b}: {}",
+            top[1].value
+        );
+        assert!(
+            (bottom[0].value + 1.0).abs() < 1e-10,
+            "b {b}: {}",
+            bottom[0].value
+        );
+        assert!(top[0].vector[10].abs() > 1.0 - 1e-8);
+        let (_, again) = extreme_eigenpairs_block(&mut op, 2, 1, b, 300, 1e-8, 2);
+        assert_eq!(top[0].vector, again[0].vector, "b {b}: not repeatable");
+    }
+    let s1 = slq_density(&mut op, 60, 1, 50, 3);
+    let s2 = slq_density(&mut op, 60, 1, 50, 3);
+    assert_eq!(s1.nodes, s2.nodes);
+    let exact: f64 = d.iter().sum();
+    assert!(
+        (s1.trace - exact).abs() < 0.05 * exact,
+        "{} vs {exact}",
+        s1.trace
+    );
 }

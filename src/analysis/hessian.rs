@@ -10,7 +10,6 @@ use super::spectrum::{
     Density, SymmetricOperator, dense_eigen, extreme_eigenpairs, hutchinson_trace, slq_density,
 };
 use crate::net::hmp::{HmpWorkspace, hessian_matrix_product};
-use crate::net::hvp::{HvpWorkspace, hessian_vector_product};
 use crate::net::{Network, Rows};
 
 /// Largest P for the dense Hessian.
@@ -30,7 +29,7 @@ pub struct HessianProblem<'a> {
 /// The problem as an operator v ↦ Hv, with its own workspace; counts its products.
 pub struct HessianOperator<'a> {
     pub problem: HessianProblem<'a>,
-    ws: [HvpWorkspace; 2],
+    ws: [HmpWorkspace; 2],
     half: Vec<f64>,
     pub products: usize,
 }
@@ -42,7 +41,7 @@ impl<'a> HessianOperator<'a> {
     pub fn new(problem: HessianProblem<'a>) -> Self {
         HessianOperator {
             problem,
-            ws: [HvpWorkspace::default(), HvpWorkspace::default()],
+            ws: [HmpWorkspace::default(), HmpWorkspace::default()],
             half: Vec::new(),
             products: 0,
         }
@@ -53,16 +52,21 @@ impl SymmetricOperator for HessianOperator<'_> {
     fn dim(&self) -> usize {
         self.problem.net.n_params
     }
-    /// Without BatchNorm the objective is a sum over rows, so large products split the rows
-    /// into two halves on two threads: H = (m₁H₁ + m₂H₂)/m. The split is fixed (not the
-    /// number of cores), so the result is the same on every machine.
     fn apply(&mut self, v: &[f64], out: &mut [f64]) {
+        self.apply_block(v, out);
+    }
+    /// K products in one R-pass (K = v.len() / P). Without BatchNorm the objective is a sum
+    /// over rows, so large products split the rows into two halves on two threads:
+    /// H = (m₁H₁ + m₂H₂)/m. The split is fixed (not the number of cores), so the result is
+    /// the same on every machine.
+    fn apply_block(&mut self, v: &[f64], out: &mut [f64]) {
         let p = self.problem;
+        let n = p.net.n_params;
         let m = p.rows.len();
-        self.products += 1;
+        self.products += v.len() / n.max(1);
         if m < SPLIT_ROWS || p.net.has_batch_norm() {
             let ws = &mut self.ws[0];
-            hessian_vector_product(p.net, p.theta, p.rows, p.l2, v, p.gauss_newton, ws, out);
+            hessian_matrix_product(p.net, p.theta, p.rows, p.l2, v, p.gauss_newton, ws, out);
             return;
         }
         let m1 = m / 2;
@@ -82,18 +86,20 @@ impl SymmetricOperator for HessianOperator<'_> {
         let half = &mut self.half;
         std::thread::scope(|s| {
             s.spawn(|| {
-                hessian_vector_product(p.net, p.theta, second, 0.0, v, p.gauss_newton, w1, half)
+                hessian_matrix_product(p.net, p.theta, second, 0.0, v, p.gauss_newton, w1, half)
             });
-            hessian_vector_product(p.net, p.theta, first, 0.0, v, p.gauss_newton, w0, out);
+            hessian_matrix_product(p.net, p.theta, first, 0.0, v, p.gauss_newton, w0, out);
         });
         let (a, b) = (m1 as f64 / m as f64, (m - m1) as f64 / m as f64);
         for (o, h) in out.iter_mut().zip(half.iter()) {
             *o = a * *o + b * h;
         }
         if p.l2 != 0.0 {
-            for l in &p.net.layers {
-                for j in l.w..l.w + l.n_weights() {
-                    out[j] += p.l2 * v[j];
+            for (oj, vj) in out.chunks_exact_mut(n).zip(v.chunks_exact(n)) {
+                for l in &p.net.layers {
+                    for j in l.w..l.w + l.n_weights() {
+                        oj[j] += p.l2 * vj[j];
+                    }
                 }
             }
         }
@@ -146,11 +152,17 @@ pub fn dense_hessian(problem: HessianProblem) -> Vec<f64> {
             });
         }
     });
-    for i in 0..p {
-        for j in i + 1..p {
-            let a = 0.5 * (h[i * p + j] + h[j * p + i]);
-            h[i * p + j] = a;
-            h[j * p + i] = a;
+    // (H + Hᵀ)/2 in 64×64 tiles, so the transposed reads stay in cache.
+    const TILE: usize = 64;
+    for bi in (0..p).step_by(TILE) {
+        for bj in (bi..p).step_by(TILE) {
+            for i in bi..(bi + TILE).min(p) {
+                for j in bj.max(i + 1)..(bj + TILE).min(p) {
+                    let a = 0.5 * (h[i * p + j] + h[j * p + i]);
+                    h[i * p + j] = a;
+                    h[j * p + i] = a;
+                }
+            }
         }
     }
     h

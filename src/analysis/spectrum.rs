@@ -3,7 +3,8 @@
 //! spectral density, and Hutchinson's trace estimator. Generic over the operator, so the same
 //! code serves the Hessian, the Gauss–Newton matrix and the test matrices.
 
-use faer::{Mat, Side};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
 use serde::Serialize;
 
 use crate::net::linalg::{axpy, dot, norm};
@@ -14,6 +15,14 @@ pub trait SymmetricOperator {
     fn dim(&self) -> usize;
     /// out = A·v
     fn apply(&mut self, v: &[f64], out: &mut [f64]);
+    /// out = A·[v₁ … v_K] for K vectors stored row after row (K × n); by default one product
+    /// each (operators with a cheaper batched product override it).
+    fn apply_block(&mut self, v: &[f64], out: &mut [f64]) {
+        let n = self.dim().max(1);
+        for (vi, oi) in v.chunks_exact(n).zip(out.chunks_exact_mut(n)) {
+            self.apply(vi, oi);
+        }
+    }
 }
 
 /// A dense symmetric matrix (row-major) as an operator; used by tests and small problems.
@@ -34,13 +43,15 @@ impl SymmetricOperator for DenseOperator {
 }
 
 /// Eigenvalues (ascending) and optionally eigenvectors (column j = vectors[j]) of a dense
-/// symmetric matrix.
+/// symmetric matrix (row-major; only its upper triangle is read).
 pub fn dense_eigen(
     n: usize,
     a: &[f64],
     vectors: bool,
 ) -> Result<(Vec<f64>, Vec<Vec<f64>>), String> {
-    let m = Mat::<f64>::from_fn(n, n, |i, j| a[i * n + j]);
+    // Read as column-major (contiguous): the transpose, which for a symmetric matrix is the
+    // matrix itself; faer reads its lower triangle, i.e. the upper triangle of `a`.
+    let m = Mat::<f64>::from_fn(n, n, |i, j| a[j * n + i]);
     if vectors {
         let evd = m
             .self_adjoint_eigen(Side::Lower)
@@ -60,97 +71,369 @@ pub fn dense_eigen(
     }
 }
 
+/// Below this dimension the Gram–Schmidt projections run on one thread.
+const SPLIT_DIM: usize = 16_384;
+
+/// One classical Gram–Schmidt pass of the `b` rows of `w` (each of length n) against the
+/// `rows` orthonormal rows of `q`, as two GEMMs: c = Q·Wᵀ (rows × b, row-major), W −= cᵀ·Q.
+/// Returns c. The basis is read twice per pass whatever b is (vector loops read it twice per
+/// vector), and large n is split into two fixed column halves on two threads whose partial
+/// products are summed in a fixed order, so the bits do not depend on the machine.
+fn project_out(q: &[f64], rows: usize, n: usize, w: &mut [f64], b: usize) -> Vec<f64> {
+    let q = &q[..rows * n];
+    let mut c = vec![0.0; rows * b];
+    if rows == 0 || b == 0 {
+        return c;
+    }
+    let halves: Vec<(usize, usize)> = if n >= SPLIT_DIM {
+        vec![(0, n / 2), (n / 2, n - n / 2)]
+    } else {
+        vec![(0, n)]
+    };
+    let coeffs = |(lo, len): (usize, usize), w: &[f64]| {
+        let mut ch = vec![0.0; rows * b];
+        matmul(
+            MatMut::from_row_major_slice_mut(&mut ch, rows, b),
+            Accum::Replace,
+            MatRef::from_row_major_slice(q, rows, n).subcols(lo, len),
+            MatRef::from_row_major_slice(w, b, n)
+                .subcols(lo, len)
+                .transpose(),
+            1.0,
+            Par::Seq,
+        );
+        ch
+    };
+    let update = |(lo, len): (usize, usize), c: &[f64], w: MatMut<f64>| {
+        matmul(
+            w,
+            Accum::Add,
+            MatRef::from_row_major_slice(c, rows, b).transpose(),
+            MatRef::from_row_major_slice(q, rows, n).subcols(lo, len),
+            -1.0,
+            Par::Seq,
+        );
+    };
+    let parts: Vec<Vec<f64>> = if halves.len() == 2 {
+        let wr = &*w;
+        std::thread::scope(|s| {
+            let other = s.spawn(|| coeffs(halves[1], wr));
+            let first = coeffs(halves[0], wr);
+            vec![first, other.join().expect("projection thread")]
+        })
+    } else {
+        vec![coeffs(halves[0], w)]
+    };
+    for part in &parts {
+        for (a, x) in c.iter_mut().zip(part) {
+            *a += x;
+        }
+    }
+    let wm = MatMut::from_row_major_slice_mut(w, b, n);
+    if halves.len() == 2 {
+        let (w0, w1) = wm.split_at_col_mut(halves[1].0);
+        let cr = &c;
+        std::thread::scope(|s| {
+            s.spawn(|| update(halves[1], cr, w1));
+            update(halves[0], cr, w0);
+        });
+    } else {
+        update(halves[0], &c, wm);
+    }
+    c
+}
+
+/// Block Lanczos with full reorthogonalisation: an orthonormal basis Q = [Q₀ Q₁ …] of the block
+/// Krylov space of A from a starting block of `b` vectors, and the block-tridiagonal
+/// T = QᵀAQ (diagonal blocks Aⱼ, sub-diagonal blocks Rⱼ). One step costs one block product
+/// A·Qⱼ (the Hessian's K-direction R-pass) and Gram–Schmidt as GEMMs against the basis.
+/// With b = 1 it is the ordinary Lanczos tridiagonalisation.
+pub struct BlockLanczos {
+    n: usize,
+    b: usize,
+    /// Orthonormal rows of length n, block by block; holds the next block after each step.
+    basis: Vec<f64>,
+    /// Aⱼ = QⱼᵀAQⱼ (symmetrised) per step, b × b row-major.
+    diag: Vec<f64>,
+    /// Rⱼ with AQⱼ − QⱼAⱼ − Qⱼ₋₁Rⱼ₋₁ᵀ = Qⱼ₊₁Rⱼ (upper triangular; column i holds the
+    /// coefficients of the i-th new vector), b × b row-major, per step.
+    sub: Vec<f64>,
+    rng: Rng,
+    /// Largest ‖Aq‖ seen: the scale against which a new direction counts as zero.
+    scale: f64,
+    /// Per basis row: false for a row left zero because ℝⁿ was already full.
+    valid: Vec<bool>,
+    /// The space is invariant (b = 1): no further steps.
+    done: bool,
+}
+
+impl BlockLanczos {
+    /// A run from the rows of `start` (b × n, row-major); `seed` draws the replacement
+    /// vectors of a rank-deficient block. `capacity` (basis vectors) only reserves memory.
+    pub fn new(n: usize, b: usize, start: &[f64], seed: u64, capacity: usize) -> BlockLanczos {
+        let b = b.clamp(1, n.max(1));
+        let mut lz = BlockLanczos {
+            n,
+            b,
+            basis: Vec::with_capacity(capacity.max(2 * b).min(n + b) * n),
+            diag: Vec::new(),
+            sub: Vec::new(),
+            rng: Rng::stream(seed, "block lanczos"),
+            scale: 0.0,
+            valid: Vec::new(),
+            done: n == 0,
+        };
+        let mut block = start[..b * n].to_vec();
+        let reference: Vec<f64> = block.chunks_exact(n.max(1)).map(norm).collect();
+        lz.orthonormalise(&mut block, &reference, true);
+        lz.basis.extend_from_slice(&block);
+        lz
+    }
+
+    /// Block size.
+    pub fn block(&self) -> usize {
+        self.b
+    }
+
+    /// Steps (block products) taken.
+    pub fn steps(&self) -> usize {
+        self.diag.len() / (self.b * self.b)
+    }
+
+    /// Basis rows whose Rayleigh quotients are in T (zero rows included).
+    fn rows(&self) -> usize {
+        self.steps() * self.b
+    }
+
+    /// Dimension of the Krylov space built so far (the basis vectors in T).
+    pub fn dim(&self) -> usize {
+        self.valid[..self.rows()].iter().filter(|v| **v).count()
+    }
+
+    /// Has the Krylov space become invariant (b = 1) or filled ℝⁿ?
+    pub fn exhausted(&self) -> bool {
+        let next = self.rows()..self.rows() + self.b;
+        self.done || self.dim() >= self.n || !self.valid[next].iter().any(|v| *v)
+    }
+
+    /// Orthonormalise the rows of `w` against the basis' previous blocks' span (already
+    /// done by the caller) and each other (modified Gram–Schmidt, twice), returning R
+    /// (b × b, row-major, upper triangular) with w_before = Rᵀ·w_after. A row whose
+    /// remainder is negligible against `reference` (per row) is a deflation: its R diagonal
+    /// is 0 and, for b > 1, it is replaced by a random unit vector orthogonal to everything so
+    /// the block keeps its size (for b = 1 the space is invariant: the run is done).
+    fn orthonormalise(&mut self, w: &mut [f64], reference: &[f64], first: bool) -> Vec<f64> {
+        let (n, b) = (self.n, self.b);
+        let mut r = vec![0.0; b * b];
+        for i in 0..b {
+            let (before, rest) = w.split_at_mut(i * n);
+            let wi = &mut rest[..n];
+            for _ in 0..2 {
+                for (l, ql) in before.chunks_exact(n).enumerate() {
+                    let c = dot(ql, wi);
+                    axpy(-c, ql, wi);
+                    r[l * b + i] += c;
+                }
+            }
+            let nu = norm(wi);
+            let tiny = if first { 1e-10 } else { 1e-12 };
+            if nu > tiny * reference[i] && nu > 0.0 {
+                wi.iter_mut().for_each(|x| *x /= nu);
+                r[i * b + i] = nu;
+                self.valid.push(true);
+                continue;
+            }
+            if b == 1 && !first {
+                self.done = true;
+                wi.fill(0.0);
+                self.valid.push(false);
+                continue;
+            }
+            // Deflation: a fresh random direction, orthogonal to the basis and this block.
+            wi.iter_mut().for_each(|x| *x = self.rng.normal());
+            let rows = self.basis.len() / n;
+            for _ in 0..2 {
+                project_out(&self.basis, rows, n, wi, 1);
+                for ql in before.chunks_exact(n) {
+                    let c = dot(ql, wi);
+                    axpy(-c, ql, wi);
+                }
+            }
+            let nu = norm(wi);
+            let fresh = nu > 1e-8 * (n as f64).sqrt();
+            if fresh {
+                wi.iter_mut().for_each(|x| *x /= nu);
+            } else {
+                // ℝⁿ is full: nothing orthogonal is left; the row stays zero and out of T.
+                wi.fill(0.0);
+            }
+            self.valid.push(fresh);
+        }
+        r
+    }
+
+    /// Take up to `more` further block steps.
+    pub fn extend(&mut self, op: &mut dyn SymmetricOperator, more: usize) {
+        let (n, b) = (self.n, self.b);
+        let mut w = vec![0.0; b * n];
+        for _ in 0..more {
+            if self.exhausted() {
+                break;
+            }
+            let j = self.steps();
+            let qj = &self.basis[j * b * n..(j + 1) * b * n];
+            op.apply_block(qj, &mut w);
+            let col_norms: Vec<f64> = w.chunks_exact(n).map(norm).collect();
+            self.scale = col_norms.iter().fold(self.scale, |a, &x| a.max(x));
+            // The three-term recurrence: project out Qⱼ₋₁ and Qⱼ (coefficients: Rⱼ₋₁ᵀ, Aⱼ).
+            let first = j.saturating_sub(1) * b;
+            let recent = j * b + b - first;
+            let c = project_out(&self.basis[first * n..], recent, n, &mut w, b);
+            let mut a = c[(recent - b) * b..].to_vec();
+            // Full reorthogonalisation against the whole basis; a second pass only when the
+            // first removed a large part (Daniel–Gragg–Kaufman–Stewart), since one pass
+            // leaves errors of order ε·‖before‖/‖after‖.
+            let rows = (j + 1) * b;
+            for pass in 0..2 {
+                let before: Vec<f64> = w.chunks_exact(n).map(norm).collect();
+                let c = project_out(&self.basis, rows, n, &mut w, b);
+                for (x, y) in a.iter_mut().zip(&c[j * b * b..]) {
+                    *x += y;
+                }
+                let after: Vec<f64> = w.chunks_exact(n).map(norm).collect();
+                let dropped = before
+                    .iter()
+                    .zip(&after)
+                    .any(|(x, y)| *y < std::f64::consts::FRAC_1_SQRT_2 * x);
+                if pass == 1 || !dropped {
+                    break;
+                }
+            }
+            // c is (rows × b): entry (row l, column i) = q_lᵀ w_i; Aⱼ row-major is (l, i).
+            for l in 0..b {
+                for i in l + 1..b {
+                    let m = 0.5 * (a[l * b + i] + a[i * b + l]);
+                    a[l * b + i] = m;
+                    a[i * b + l] = m;
+                }
+            }
+            let reference = vec![self.scale; b];
+            let r = self.orthonormalise(&mut w, &reference, false);
+            self.diag.extend_from_slice(&a);
+            self.sub.extend_from_slice(&r);
+            self.basis.extend_from_slice(&w);
+        }
+    }
+
+    /// The block-tridiagonal T (dim × dim, row-major).
+    fn t_matrix(&self) -> Vec<f64> {
+        let (b, s) = (self.b, self.steps());
+        let m = s * b;
+        let mut t = vec![0.0; m * m];
+        for j in 0..s {
+            let a = &self.diag[j * b * b..(j + 1) * b * b];
+            for l in 0..b {
+                for i in 0..b {
+                    t[(j * b + l) * m + j * b + i] = a[l * b + i];
+                }
+            }
+            if j + 1 < s {
+                let r = &self.sub[j * b * b..(j + 1) * b * b];
+                for l in 0..b {
+                    for i in 0..b {
+                        // Row (j+1, l), column (j, i): coefficient of q_{j+1,l} in A q_{j,i}.
+                        t[((j + 1) * b + l) * m + j * b + i] = r[l * b + i];
+                        t[(j * b + i) * m + (j + 1) * b + l] = r[l * b + i];
+                    }
+                }
+            }
+        }
+        t
+    }
+
+    /// Ritz values (ascending), the eigenvectors of T (one per Ritz value) and the residual
+    /// norms ‖Ax − λx‖ = ‖R_last·y_last‖ of the Ritz pairs.
+    pub fn ritz(&self) -> (Vec<f64>, Vec<Vec<f64>>, Vec<f64>) {
+        let (b, m) = (self.b, self.rows());
+        // T over the valid rows only (a zero row would add a spurious eigenvalue 0).
+        let keep: Vec<usize> = (0..m).filter(|&i| self.valid[i]).collect();
+        let mk = keep.len();
+        if mk == 0 {
+            return (Vec::new(), Vec::new(), Vec::new());
+        }
+        let t = self.t_matrix();
+        let tk: Vec<f64> = keep
+            .iter()
+            .flat_map(|&i| keep.iter().map(move |&j| (i, j)))
+            .map(|(i, j)| t[i * m + j])
+            .collect();
+        let (vals, vecs) = match dense_eigen(mk, &tk, true) {
+            Ok(x) => x,
+            Err(_) => {
+                let diag: Vec<f64> = (0..mk).map(|i| tk[i * mk + i]).collect();
+                return (diag, Vec::new(), vec![f64::INFINITY; mk]);
+            }
+        };
+        // Eigenvectors of T over all m rows (zeros at the dropped ones).
+        let vecs: Vec<Vec<f64>> = vecs
+            .into_iter()
+            .map(|yk| {
+                let mut y = vec![0.0; m];
+                for (&i, v) in keep.iter().zip(yk) {
+                    y[i] = v;
+                }
+                y
+            })
+            .collect();
+        let r = &self.sub[(self.steps() - 1) * b * b..];
+        let residuals = vecs
+            .iter()
+            .map(|y| {
+                let last = &y[m - b..];
+                (0..b)
+                    .map(|l| (0..b).map(|i| r[l * b + i] * last[i]).sum::<f64>().powi(2))
+                    .sum::<f64>()
+                    .sqrt()
+            })
+            .collect();
+        (vals, vecs, residuals)
+    }
+
+    /// x = Q·y for eigenvectors y of T, as one GEMM over the basis (k × n, row-major).
+    fn ritz_vectors(&self, ys: &[&Vec<f64>]) -> Vec<f64> {
+        let (n, m, k) = (self.n, self.rows(), ys.len());
+        let y: Vec<f64> = ys.iter().flat_map(|y| y.iter().copied()).collect();
+        let mut x = vec![0.0; k * n];
+        if k > 0 && m > 0 {
+            matmul(
+                MatMut::from_row_major_slice_mut(&mut x, k, n),
+                Accum::Replace,
+                MatRef::from_row_major_slice(&y, k, m),
+                MatRef::from_row_major_slice(&self.basis[..m * n], m, n),
+                1.0,
+                Par::Seq,
+            );
+        }
+        x
+    }
+}
+
 /// The Lanczos tridiagonalisation T = QᵀAQ of `steps` steps from `start`.
 pub struct Lanczos {
     pub alpha: Vec<f64>,
     /// β_1 … β_{m−1} (off-diagonal), plus the residual norm β_m last.
     pub beta: Vec<f64>,
-    /// Orthonormal Krylov basis, one vector per step.
-    pub basis: Vec<Vec<f64>>,
-    /// The last unnormalised residual (the next basis vector times β_m).
-    residual: Vec<f64>,
 }
 
-/// Lanczos with full reorthogonalisation (twice, Gram–Schmidt), stopping early on an invariant
-/// subspace.
+/// Lanczos with full reorthogonalisation, stopping early on an invariant subspace.
 pub fn lanczos(op: &mut dyn SymmetricOperator, start: &[f64], steps: usize) -> Lanczos {
-    let mut lz = Lanczos::start(start);
+    let n = op.dim();
+    let mut lz = BlockLanczos::new(n, 1, start, 0, steps + 1);
     lz.extend(op, steps);
-    lz
-}
-
-impl Lanczos {
-    /// A Lanczos run from `start` with no steps taken yet.
-    pub fn start(start: &[f64]) -> Lanczos {
-        let qn = norm(start);
-        let q: Vec<f64> = start.iter().map(|x| x / qn).collect();
-        Lanczos {
-            alpha: Vec::new(),
-            beta: Vec::new(),
-            basis: vec![q],
-            residual: Vec::new(),
-        }
+    Lanczos {
+        alpha: lz.diag,
+        beta: lz.sub,
     }
-
-    /// Steps taken.
-    pub fn steps(&self) -> usize {
-        self.alpha.len()
-    }
-
-    /// Has the Krylov space become invariant (or filled ℝⁿ)?
-    pub fn exhausted(&self, n: usize) -> bool {
-        let scale = self.alpha.iter().fold(1e-300f64, |m, x| m.max(x.abs()));
-        self.steps() >= n || self.beta.last().is_some_and(|&b| b <= 1e-12 * scale)
-    }
-
-    /// Take up to `more` further steps.
-    pub fn extend(&mut self, op: &mut dyn SymmetricOperator, more: usize) {
-        let n = op.dim();
-        let mut w = vec![0.0; n];
-        for _ in 0..more {
-            if self.exhausted(n) {
-                break;
-            }
-            let j = self.alpha.len();
-            if j > 0 {
-                // The next basis vector from the last residual (kept in `w_last`).
-                let b = self.beta[j - 1];
-                let q: Vec<f64> = self.residual.iter().map(|x| x / b).collect();
-                self.basis.push(q);
-            }
-            let q = &self.basis[j];
-            op.apply(q, &mut w);
-            let a = dot(&w, q);
-            self.alpha.push(a);
-            axpy(-a, q, &mut w);
-            if j > 0 {
-                axpy(-self.beta[j - 1], &self.basis[j - 1], &mut w);
-            }
-            for _ in 0..2 {
-                for b in &self.basis {
-                    let c = dot(&w, b);
-                    axpy(-c, b, &mut w);
-                }
-            }
-            self.beta.push(norm(&w));
-            self.residual.clone_from(&w);
-        }
-    }
-}
-
-/// Eigen-decomposition of the tridiagonal T: Ritz values (ascending) and the eigenvectors of T
-/// (column-major per Ritz value).
-fn tridiagonal_eigen(alpha: &[f64], beta: &[f64]) -> (Vec<f64>, Vec<Vec<f64>>) {
-    let m = alpha.len();
-    let mut t = vec![0.0; m * m];
-    for i in 0..m {
-        t[i * m + i] = alpha[i];
-        if i + 1 < m {
-            t[i * m + i + 1] = beta[i];
-            t[(i + 1) * m + i] = beta[i];
-        }
-    }
-    dense_eigen(m, &t, true).unwrap_or_else(|_| (alpha.to_vec(), Vec::new()))
 }
 
 /// An eigenpair estimate with its residual bound ‖Ax − λx‖.
@@ -185,46 +468,63 @@ pub fn extreme_eigenpairs_split(
     tol: f64,
     seed: u64,
 ) -> (Vec<RitzPair>, Vec<RitzPair>) {
+    extreme_eigenpairs_block(op, k_top, k_bottom, 1, max_steps, tol, seed)
+}
+
+/// As [`extreme_eigenpairs_split`] by block Lanczos with block size `block` (1 = ordinary
+/// Lanczos); `max_products` bounds the products (the Krylov dimension).
+pub fn extreme_eigenpairs_block(
+    op: &mut dyn SymmetricOperator,
+    k_top: usize,
+    k_bottom: usize,
+    block: usize,
+    max_products: usize,
+    tol: f64,
+    seed: u64,
+) -> (Vec<RitzPair>, Vec<RitzPair>) {
     let n = op.dim();
+    if n == 0 {
+        return (Vec::new(), Vec::new());
+    }
     let k_top = k_top.min(n).max(1);
     let k_bottom = k_bottom.min(n);
     let k = k_top.max(k_bottom);
+    let b = block.clamp(1, n);
     let mut rng = Rng::stream(seed, "lanczos");
-    let start: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
-    let max_steps = max_steps.min(n).max(1);
-    let mut lz = Lanczos::start(&start);
-    let mut next = (2 * k + 10).min(max_steps);
+    let start: Vec<f64> = (0..b * n).map(|_| rng.normal()).collect();
+    let max_products = max_products.min(n).max(1);
+    let max_steps = max_products.div_ceil(b);
+    let mut lz = BlockLanczos::new(n, b, &start, seed, max_steps * b + b);
+    // First look once the space can hold both ends with room to spare, then every few
+    // products (a look is a small dense eigen-solve; a product is far dearer).
+    let mut next = (2 * k + 10).div_ceil(b).min(max_steps);
+    let every = 4usize.div_ceil(b);
     loop {
         lz.extend(op, next - lz.steps());
-        let m = lz.steps();
-        let (vals, vecs) = tridiagonal_eigen(&lz.alpha, &lz.beta[..m]);
-        let b_last = *lz.beta.last().unwrap_or(&0.0);
+        let (vals, vecs, res) = lz.ritz();
+        let m = vals.len();
         let scale = vals.iter().fold(1e-300f64, |a, v| a.max(v.abs()));
-        let residual = |i: usize| (b_last * vecs[i][m - 1]).abs();
         let kb = k_bottom.min(m);
-        let ends: Vec<usize> = (0..kb).chain(kb.max(m.saturating_sub(k_top))..m).collect();
-        let converged = ends.iter().all(|&i| residual(i) <= tol * scale);
-        if converged || lz.exhausted(n) || m >= max_steps {
-            let pair = |i: usize| {
-                let mut x = vec![0.0; n];
-                for (c, q) in vecs[i].iter().zip(&lz.basis) {
-                    axpy(*c, q, &mut x);
-                }
-                RitzPair {
-                    value: vals[i],
-                    residual: residual(i),
-                    vector: x,
-                }
-            };
+        let top_from = kb.max(m.saturating_sub(k_top));
+        let converged = (0..kb).chain(top_from..m).all(|i| res[i] <= tol * scale);
+        if converged || lz.exhausted() || lz.steps() >= max_steps || vecs.is_empty() {
             // Disjoint ends: when 2k exceeds the Ritz values found, the top takes what is left.
-            let bottom: Vec<RitzPair> = (0..kb).map(pair).collect();
-            let top: Vec<RitzPair> = (kb.max(m.saturating_sub(k_top))..m)
-                .rev()
-                .map(pair)
+            let order: Vec<usize> = (0..kb).chain((top_from..m).rev()).collect();
+            let ys: Vec<&Vec<f64>> = order.iter().filter_map(|&i| vecs.get(i)).collect();
+            let xs = lz.ritz_vectors(&ys);
+            let mut pairs: Vec<RitzPair> = order
+                .iter()
+                .enumerate()
+                .map(|(c, &i)| RitzPair {
+                    value: vals[i],
+                    residual: res[i],
+                    vector: xs.get(c * n..(c + 1) * n).unwrap_or(&[]).to_vec(),
+                })
                 .collect();
-            return (bottom, top);
+            let top = pairs.split_off(kb);
+            return (pairs, top);
         }
-        next = (m + 10).min(max_steps);
+        next = (lz.steps() + every).min(max_steps);
     }
 }
 
@@ -257,8 +557,9 @@ pub fn slq_density(
         let v: Vec<f64> = (0..n)
             .map(|_| if rng.uniform() < 0.5 { -1.0 } else { 1.0 })
             .collect();
-        let lz = lanczos(op, &v, steps);
-        let (vals, vecs) = tridiagonal_eigen(&lz.alpha, &lz.beta);
+        let mut lz = BlockLanczos::new(n, 1, &v, seed, steps + 1);
+        lz.extend(op, steps);
+        let (vals, vecs, _) = lz.ritz();
         for (i, &l) in vals.iter().enumerate() {
             let tau = vecs.get(i).map_or(1.0 / vals.len() as f64, |s| s[0] * s[0]);
             nodes.push(l);

@@ -36,6 +36,10 @@ pub struct HmpWorkspace {
     derivs: Vec<(Vec<f64>, Vec<f64>)>,
     /// Non-zero entries (direction, row, column, value) of the directions' W block.
     sparse: Vec<(usize, usize, usize, f64)>,
+    /// Per layer: the base error signal δ arriving from above (rows × n). It depends only on
+    /// θ and the rows, so the first product at a θ stores it and later ones skip its GEMM.
+    d_in: Vec<Vec<f64>>,
+    d_in_ready: bool,
 }
 
 /// Collect the non-zeros of the K directions' W block (n × k at offset `w`) into `out`;
@@ -153,6 +157,7 @@ pub fn hessian_matrix_product(
                 }
             }
             hw.base_key = Some(key);
+            hw.d_in_ready = false;
         }
         r_forward(net, theta, v, kdir, hw);
         r_backward(net, theta, v, kdir, m, gauss_newton, hw, out);
@@ -384,6 +389,14 @@ fn r_backward(
             hw.base.layers[li - 1].out()
         };
         let rprev: Option<&[f64]> = (li > 0).then(|| hw.layers[li - 1].out());
+        let cached = hw.d_in_ready;
+        if cached {
+            hw.d[..m * n].copy_from_slice(&hw.d_in[li]);
+        } else {
+            hw.d_in.resize_with(net.layers.len(), Vec::new);
+            hw.d_in[li].clear();
+            hw.d_in[li].extend_from_slice(&hw.d[..m * n]);
+        }
         let d = &mut hw.d[..m * n];
         let rd = &mut hw.rd[..m * kd * n];
         if layer.residual {
@@ -509,7 +522,9 @@ fn r_backward(
         }
         if li > 0 {
             let w = &theta[wr.clone()];
-            matmul_nn(m, n, k, d, w, &mut hw.dprev[..m * k]);
+            if !cached {
+                matmul_nn(m, n, k, d, w, &mut hw.dprev[..m * k]);
+            }
             matmul_nn(m * kd, n, k, rd, w, &mut hw.rdprev[..m * kd * k]);
             if keep != 0.0 && sparse_entries(v, p, kd, layer.w, n, k, &mut hw.sparse) {
                 for &(j, a, b, val) in &hw.sparse {
@@ -533,8 +548,10 @@ fn r_backward(
                 }
             }
             if layer.residual {
-                for (a, b) in hw.dprev[..m * k].iter_mut().zip(&hw.skip[..m * k]) {
-                    *a += b;
+                if !cached {
+                    for (a, b) in hw.dprev[..m * k].iter_mut().zip(&hw.skip[..m * k]) {
+                        *a += b;
+                    }
                 }
                 for (a, b) in hw.rdprev[..m * kd * k]
                     .iter_mut()
@@ -547,4 +564,5 @@ fn r_backward(
             std::mem::swap(&mut hw.rd, &mut hw.rdprev);
         }
     }
+    hw.d_in_ready = true;
 }
