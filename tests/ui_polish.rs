@@ -363,6 +363,13 @@ fn every_interactive_widget_has_a_name() {
     h.run_steps(3);
     let unnamed = h.unnamed_widgets();
     assert!(unnamed.is_empty(), "中文:\n{}", unnamed.join("\n"));
+    // The weight editor of a clicked edge, and the Save as dialog.
+    let edge = h.state().diagram.edges[0].0;
+    h.state_mut().selected_edge = Some(edge);
+    h.state_mut().dialogs.save = true;
+    h.run_steps(3);
+    let unnamed = h.unnamed_widgets();
+    assert!(unnamed.is_empty(), "edge editor, dialog:\n{}", unnamed.join("\n"));
     // A 1-D regression session with BatchNorm and dropout shows other controls.
     let mut h = harness(Some("sessions/sawtooth_regression.json".into()));
     assert!(settle(&mut h, |a| a.applied.network.inputs == 1));

@@ -564,7 +564,8 @@ fn edge_editor(app: &mut NnlabApp, ui: &mut egui::Ui) {
             "{} {from} → {to} = {current:.5}",
             lang.t(S::Weight)
         ));
-        ui.add(egui::TextEdit::singleline(&mut app.edge_text).desired_width(80.0));
+        ui.add(egui::TextEdit::singleline(&mut app.edge_text).desired_width(80.0))
+            .accessible_name(lang.t(S::Weight));
         if ui.button(lang.t(S::Apply)).clicked() {
             match app.edge_text.trim().parse::<f64>() {
                 Ok(v) if v.is_finite() => {
