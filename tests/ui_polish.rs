@@ -369,7 +369,11 @@ fn every_interactive_widget_has_a_name() {
     h.state_mut().dialogs.save = true;
     h.run_steps(3);
     let unnamed = h.unnamed_widgets();
-    assert!(unnamed.is_empty(), "edge editor, dialog:\n{}", unnamed.join("\n"));
+    assert!(
+        unnamed.is_empty(),
+        "edge editor, dialog:\n{}",
+        unnamed.join("\n")
+    );
     // A 1-D regression session with BatchNorm and dropout shows other controls.
     let mut h = harness(Some("sessions/sawtooth_regression.json".into()));
     assert!(settle(&mut h, |a| a.applied.network.inputs == 1));

@@ -90,7 +90,7 @@ impl Textures {
                     theme::faded_class(v as usize, c, dark)
                 } else {
                     let v = if discretize { v.signum() } else { v };
-                    theme::diverging(v, dark)
+                    theme::region(v, dark)
                 }
             })
             .collect();
@@ -261,8 +261,8 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                             if !is_test {
                                 p.points(
                                     Points::new(name, PlotPoints::from(pts.clone()))
-                                        .radius(3.2)
-                                        .color(outline.gamma_multiply(0.35)),
+                                        .radius(3.6)
+                                        .color(theme::point_halo(dark)),
                                 );
                             }
                             p.points(

@@ -305,10 +305,7 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
                 p = p.y_axis_formatter(log_ticks).label_formatter(log_label);
             }
             p.show(ui, |p| {
-                p.line(
-                    Line::new(names.0, line_points(p, bl))
-                        .color(egui::Color32::GRAY.gamma_multiply(0.6)),
-                );
+                p.line(Line::new(names.0, line_points(p, bl)).color(theme::quiet_line(app.dark)));
                 p.line(
                     Line::new(names.1, line_points(p, tr))
                         .color(theme::POS)
