@@ -591,9 +591,7 @@ impl NnlabApp {
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         self.drain();
-        if self.textures_stale {
-            panels::output::refresh(self, &ctx);
-        }
+        panels::output::refresh(self, &ctx);
         self.measure_fps();
         // Space toggles Play/Pause unless a text field is being typed into. The key is consumed
         // first, so a focused button or checkbox does not also act on it (Enter still does).

@@ -89,32 +89,54 @@ pub fn zero_set(
         .collect()
 }
 
-/// A zero of `f` on the segment a–b, where f(a) and f(b) differ in sign (≥ 0 vs < 0).
+/// A zero of `f` on the segment a–b, where f(a) and f(b) differ in sign (≥ 0 vs < 0):
+/// regula falsi with the Illinois fix (a handful of evaluations on a smooth f, never worse than
+/// bisection's bracket), returning the evaluated point closest to zero.
 fn bisect(f: &impl Fn(f64, f64) -> f64, a: [f64; 2], b: [f64; 2]) -> [f64; 2] {
-    let eval = |t: f64| f(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t);
-    let (mut lo, mut hi) = (0.0f64, 1.0f64);
-    let lo_sign = eval(0.0) >= 0.0;
-    for _ in 0..60 {
-        let mid = 0.5 * (lo + hi);
-        let v = eval(mid);
-        if v == 0.0 {
-            lo = mid;
-            hi = mid;
+    let at = |t: f64| [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t];
+    let eval = |t: f64| {
+        let p = at(t);
+        f(p[0], p[1])
+    };
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    let (mut f0, mut f1) = (eval(t0), eval(t1));
+    let (mut best_t, mut best_f) = if f0.abs() <= f1.abs() {
+        (t0, f0.abs())
+    } else {
+        (t1, f1.abs())
+    };
+    // Done when |f| is at rounding level of the values at the ends, or the bracket is.
+    let tol = 1e-14 * f0.abs().max(f1.abs());
+    let mut last_side = 0i8;
+    for _ in 0..100 {
+        if best_f <= tol || t1 - t0 < 1e-15 {
             break;
         }
-        if (v >= 0.0) == lo_sign {
-            lo = mid;
+        let secant = (t0 * f1 - t1 * f0) / (f1 - f0);
+        let t = if secant.is_finite() && secant > t0 && secant < t1 {
+            secant
         } else {
-            hi = mid;
+            0.5 * (t0 + t1)
+        };
+        let ft = eval(t);
+        if ft.abs() < best_f {
+            (best_t, best_f) = (t, ft.abs());
+        }
+        if (ft >= 0.0) == (f0 >= 0.0) {
+            (t0, f0) = (t, ft);
+            if last_side == -1 {
+                f1 *= 0.5;
+            }
+            last_side = -1;
+        } else {
+            (t1, f1) = (t, ft);
+            if last_side == 1 {
+                f0 *= 0.5;
+            }
+            last_side = 1;
         }
     }
-    // Of the two ends of the last bracket, the one closer to zero.
-    let t = if eval(lo).abs() <= eval(hi).abs() {
-        lo
-    } else {
-        hi
-    };
-    [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t]
+    at(best_t)
 }
 
 /// Join segments that share an edge id into chains (closed chains repeat their first id).

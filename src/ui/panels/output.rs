@@ -2,6 +2,8 @@
 //! optional discretisation and first-layer hyperplanes; for 1-D data the target and the fitted
 //! curve. Hovering a neuron in the designer shows that neuron's output here instead.
 
+use std::time::{Duration, Instant};
+
 use eframe::egui::{self, Color32, ColorImage, TextureHandle, TextureOptions};
 use egui_plot::{Legend, Line, MarkerShape, Plot, PlotImage, PlotPoint, PlotPoints, Points};
 
@@ -19,16 +21,41 @@ pub struct Textures {
     pub features: Vec<TextureHandle>,
     /// Per first-layer unit, the zero set of its activation's argument (when the overlay is on).
     pub planes: Vec<Vec<Polyline>>,
+    /// The planes are older than the newest snapshot.
+    planes_stale: bool,
+    planes_at: Option<Instant>,
 }
 
-/// Upload the newest snapshot's maps and, with the overlay on, recompute the first layer's zero
-/// sets (once per new snapshot, not per frame).
+/// The zero sets are a few milliseconds of work: at most this often while training.
+const PLANES_EVERY: Duration = Duration::from_millis(200);
+
+/// Called every frame: upload the newest snapshot's maps once, and with the overlay on recompute
+/// the first layer's zero sets for it (at most every [`PLANES_EVERY`]; the last one always).
 pub fn refresh(app: &mut NnlabApp, ctx: &egui::Context) {
-    app.textures_stale = false;
     let Some(s) = &app.snapshot else {
         return;
     };
-    app.textures.update(ctx, s, app.dark, app.discretize);
+    if app.textures_stale {
+        app.textures_stale = false;
+        app.textures.update(ctx, s, app.dark, app.discretize);
+        app.textures.planes_stale = true;
+    }
+    if !app.textures.planes_stale {
+        return;
+    }
+    if !app.hyperplanes {
+        app.textures.planes.clear();
+        app.textures.planes_stale = false;
+        return;
+    }
+    if let Some(t) = app.textures.planes_at
+        && t.elapsed() < PLANES_EVERY
+    {
+        ctx.request_repaint_after(PLANES_EVERY - t.elapsed());
+        return;
+    }
+    app.textures.planes_stale = false;
+    app.textures.planes_at = Some(Instant::now());
     app.textures.planes = match (&app.net, &s.output) {
         (
             Some(net),
@@ -167,7 +194,8 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
             .on_hover_text(app.t(S::HyperplaneHint))
             .changed()
         {
-            app.textures_stale = true;
+            app.textures.planes_stale = true;
+            app.textures.planes_at = None;
         }
         ui.checkbox(&mut app.show_test, tt);
     });
