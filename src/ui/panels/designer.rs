@@ -170,7 +170,8 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 i.pointer.hover_pos(),
             )
         });
-        let factor = pinch * (scroll / 200.0).exp();
+        // One wheel notch (40 points in egui on native) zooms by about 14 %.
+        let factor = pinch * (scroll / 300.0).exp();
         if let Some(at) = at
             && factor != 1.0
         {
