@@ -12,8 +12,9 @@ use nnlab::ui::NnlabApp;
 pub fn harness(file: Option<std::path::PathBuf>) -> Harness<'static, NnlabApp> {
     let mut h = Harness::builder()
         .with_size(egui::vec2(1600.0, 1000.0))
-        // Combo boxes and the painted diagram have no accessible names yet.
-        .with_accessibility_check(false)
+        // Every input widget must have an accessible name. The check runs when `run()` settles;
+        // the training worker keeps frames coming, so tests also call `unnamed_widgets()`.
+        .with_accessibility_check(true)
         .with_context_setup(nnlab::ui::fonts::install)
         .build_eframe(move |cc| NnlabApp::new(cc, file.clone()));
     assert!(

@@ -141,6 +141,10 @@ pub struct NnlabApp {
     pub lessons: panels::lessons::LessonsPanel,
     pub landscape: Landscape,
     pub dynamics: Dynamics,
+    /// A snapshot arrived since the textures were last uploaded.
+    pub textures_stale: bool,
+    /// Pan and zoom of the network diagram.
+    pub diagram: panels::designer::View,
 }
 
 impl NnlabApp {
@@ -222,6 +226,8 @@ impl NnlabApp {
             curvature: Curvature::new(repaint.clone()),
             landscape: Landscape::new(repaint.clone()),
             dynamics: Dynamics::new(repaint),
+            textures_stale: false,
+            diagram: Default::default(),
         };
         if let Some(f) = file {
             app.open_path(f);
@@ -238,13 +244,13 @@ impl NnlabApp {
     }
 
     /// Drain the worker's events and helper jobs (small time budget, never blocks).
-    pub fn drain(&mut self, ctx: &egui::Context) {
+    pub fn drain(&mut self) {
         let start = Instant::now();
         while start.elapsed() < Duration::from_millis(4) {
             let Some(ev) = self.worker.try_recv() else {
                 break;
             };
-            self.on_event(ctx, ev);
+            self.on_event(ev);
         }
         while let Ok(job) = self.jobs_rx.try_recv() {
             self.on_job(job);
@@ -272,7 +278,7 @@ impl NnlabApp {
         }
     }
 
-    fn on_event(&mut self, ctx: &egui::Context, ev: Event) {
+    fn on_event(&mut self, ev: Event) {
         match ev {
             Event::Rebuilt {
                 n_params,
@@ -313,7 +319,8 @@ impl NnlabApp {
             Event::Stride(s) => self.history.decimate(s),
             Event::Status(s) => self.status = s,
             Event::Snapshot(s) => {
-                self.textures.update(ctx, &s, self.dark, self.discretize);
+                // Uploaded once in the next frame, however many snapshots arrive before it.
+                self.textures_stale = true;
                 self.snapshot = Some(s);
             }
             Event::Evaluation { step, eval } => self.history.add_eval(step, eval),
@@ -634,9 +641,14 @@ impl NnlabApp {
     /// The whole frame (also used by the tests through eframe).
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
-        self.drain(&ctx);
+        self.drain();
+        panels::output::refresh(self, &ctx);
         self.measure_fps();
-        if ctx.input(|i| i.key_pressed(egui::Key::Space)) && !ctx.egui_wants_keyboard_input() {
+        // Space toggles Play/Pause unless a text field is being typed into. The key is consumed
+        // first, so a focused button or checkbox does not also act on it (Enter still does).
+        if !ctx.text_edit_focused()
+            && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Space))
+        {
             self.actions.push(if self.status.running {
                 Action::Pause
             } else {
@@ -669,8 +681,8 @@ impl NnlabApp {
 }
 
 impl eframe::App for NnlabApp {
-    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        self.drain(ctx);
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.drain();
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {

@@ -289,6 +289,11 @@ strings! {
     Before => "before", "之前";
     After => "after", "之后";
     NegativeEigs => "negative eigenvalues", "负特征值";
+    // ui polish
+    Fit => "Fit", "适应窗口";
+    FitHint => "Wheel or pinch to zoom, drag the background to pan; Fit shows the whole network.", "滚轮或双指缩放，拖动背景平移；“适应窗口”显示整个网络。";
+    Diagram => "Network diagram", "网络结构图";
+    HyperplaneHint => "Where each first-layer unit's activation argument is zero (w·φ(x) + b, after BatchNorm if on): straight lines for raw x₁, x₂, curves for other features.", "第一层每个单元激活函数自变量为零的位置（w·φ(x) + b，若启用则为 BatchNorm 之后）：原始 x₁、x₂ 时为直线，其他特征时为曲线。";
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! heavily itself.
 
 pub mod app;
+pub mod contour;
 pub mod curvature;
 pub mod dynamics;
 pub mod fonts;

@@ -60,6 +60,15 @@ pub fn diverging(v: f32, dark: bool) -> Color32 {
     }
 }
 
+/// How far the decision regions go towards the class colour: the points drawn on top are in
+/// the full class colour, so the regions stay lighter (as in Playground) or the points vanish.
+const REGION: f32 = 0.6;
+
+/// The decision map's colour for a score in [−1, 1].
+pub fn region(v: f32, dark: bool) -> Color32 {
+    diverging(v * REGION, dark)
+}
+
 /// A class colour faded towards the background by (1 − confidence).
 pub fn faded_class(c: usize, confidence: f32, dark: bool) -> Color32 {
     let mid = if dark {
@@ -67,7 +76,25 @@ pub fn faded_class(c: usize, confidence: f32, dark: bool) -> Color32 {
     } else {
         Color32::from_rgb(245, 245, 245)
     };
-    lerp(mid, class_color(c), 0.25 + 0.6 * confidence)
+    lerp(mid, class_color(c), (0.25 + 0.75 * confidence) * REGION)
+}
+
+/// The ring around a data point: it separates the point from a region of its own colour.
+pub fn point_halo(dark: bool) -> Color32 {
+    if dark {
+        Color32::from_gray(15)
+    } else {
+        Color32::WHITE
+    }
+}
+
+/// A quiet line colour (e.g. the noisy batch loss) that still reads on either background.
+pub fn quiet_line(dark: bool) -> Color32 {
+    if dark {
+        Color32::from_gray(115)
+    } else {
+        Color32::from_gray(165)
+    }
 }
 
 pub fn apply(ctx: &egui::Context, dark: bool) {

@@ -84,11 +84,13 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui, compact: bool) {
             app.actions.push(Action::CurvatureOn(on));
         }
         ui.label(app.t(S::Every));
-        let r = ui.add(
-            egui::DragValue::new(&mut app.curvature.every)
-                .range(1..=1_000_000)
-                .speed(1.0),
-        );
+        let r = ui
+            .add(
+                egui::DragValue::new(&mut app.curvature.every)
+                    .range(1..=1_000_000)
+                    .speed(1.0),
+            )
+            .accessible_name(app.t(S::Every));
         if r.changed() {
             app.actions.push(Action::CurvatureEvery);
         }

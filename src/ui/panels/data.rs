@@ -142,26 +142,30 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
         .spacing([8.0, 4.0])
         .show(ui, |ui| {
             if generator && d.source != DataSource::Boolean {
-                ui.label(app.lang.t(S::Noise));
-                changed |= ui
-                    .add(egui::Slider::new(&mut d.noise, 0.0..=0.5).step_by(0.01))
-                    .drag_stopped();
+                let name = app.lang.t(S::Noise);
+                ui.label(name);
+                changed |= slider_ui(ui, name, &mut d.noise, 0.5, 0.01);
                 ui.end_row();
-                ui.label(app.lang.t(S::Samples));
+                let name = app.lang.t(S::Samples);
+                ui.label(name);
                 let mut n = d.n;
-                let r = ui.add(egui::DragValue::new(&mut n).range(10..=100_000).speed(5));
+                let r = ui
+                    .add(egui::DragValue::new(&mut n).range(10..=100_000).speed(5))
+                    .accessible_name(name);
                 d.n = n;
                 changed |= r.drag_stopped() || r.lost_focus();
                 ui.end_row();
             }
-            ui.label(app.lang.t(S::TestFraction));
-            changed |= ui
-                .add(egui::Slider::new(&mut d.test_fraction, 0.0..=0.9).step_by(0.05))
-                .drag_stopped();
+            let name = app.lang.t(S::TestFraction);
+            ui.label(name);
+            changed |= slider_ui(ui, name, &mut d.test_fraction, 0.9, 0.05);
             ui.end_row();
-            ui.label(app.lang.t(S::Seed));
+            let name = app.lang.t(S::Seed);
+            ui.label(name);
             let mut seed = d.seed.unwrap_or(app.session.seed);
-            let r = ui.add(egui::DragValue::new(&mut seed).range(0..=u32::MAX as u64));
+            let r = ui
+                .add(egui::DragValue::new(&mut seed).range(0..=u32::MAX as u64))
+                .accessible_name(name);
             if r.changed() {
                 d.seed = Some(seed);
             }
@@ -217,6 +221,31 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
     }
 }
 
+/// A slider over [0, max] in steps of `step` with its typed value beside it, both named `name`
+/// for screen readers (a slider's own value field would have no name); true when a change is
+/// finished (drag released, or the value typed or nudged).
+fn slider_ui(ui: &mut egui::Ui, name: &str, v: &mut f64, max: f64, step: f64) -> bool {
+    ui.horizontal(|ui| {
+        let s = ui
+            .add(
+                egui::Slider::new(v, 0.0..=max)
+                    .step_by(step)
+                    .show_value(false),
+            )
+            .accessible_name(name);
+        let t = ui
+            .add(
+                egui::DragValue::new(v)
+                    .range(0.0..=max)
+                    .speed(step / 2.0)
+                    .max_decimals(3),
+            )
+            .accessible_name(name);
+        s.drag_stopped() || t.drag_stopped() || (t.changed() && !t.dragged())
+    })
+    .inner
+}
+
 /// A labelled count of a generator (classes, teeth, bits) in the grid; true when it changed.
 fn count_ui(
     ui: &mut egui::Ui,
@@ -227,7 +256,10 @@ fn count_ui(
 ) -> bool {
     ui.label(label);
     let mut k = value.unwrap_or(default);
-    let changed = ui.add(egui::DragValue::new(&mut k).range(range)).changed();
+    let changed = ui
+        .add(egui::DragValue::new(&mut k).range(range))
+        .accessible_name(label)
+        .changed();
     if changed {
         *value = Some(k);
     }

@@ -3,7 +3,7 @@
 //! plane; edges are coloured by sign and sized by magnitude; hover a neuron to enlarge it in the
 //! output view; click an edge to see and edit its weight. Wide layers collapse to a box.
 
-use eframe::egui::{self, Color32, Pos2, Rect, Stroke, pos2, vec2};
+use eframe::egui::{self, Color32, Pos2, Rect, Stroke, Vec2, pos2, vec2};
 
 use crate::train::worker::{MAX_NEURON_MAPS, OutputMap};
 use crate::ui::app::{Action, NnlabApp};
@@ -21,6 +21,59 @@ pub struct EdgeSel {
     pub from: usize,
     pub to: usize,
     pub index: usize,
+}
+
+/// Pan and zoom of the diagram, and where its parts were drawn last frame (screen points).
+/// A layout point p is drawn at centre + (p − centre)·zoom + pan.
+#[derive(Clone, Debug)]
+pub struct View {
+    pub zoom: f32,
+    pub pan: Vec2,
+    /// Neuron squares: ((column, unit), rect); column 0 holds the input features.
+    pub nodes: Vec<((usize, usize), Rect)>,
+    /// Edges with their two end points.
+    pub edges: Vec<(EdgeSel, [Pos2; 2])>,
+}
+
+impl Default for View {
+    fn default() -> Self {
+        View {
+            zoom: 1.0,
+            pan: Vec2::ZERO,
+            nodes: Vec::new(),
+            edges: Vec::new(),
+        }
+    }
+}
+
+pub const MIN_ZOOM: f32 = 0.25;
+pub const MAX_ZOOM: f32 = 8.0;
+
+impl View {
+    pub fn to_screen(&self, centre: Pos2, p: Pos2) -> Pos2 {
+        centre + (p - centre) * self.zoom + self.pan
+    }
+
+    fn rect(&self, centre: Pos2, r: Rect) -> Rect {
+        Rect::from_min_max(self.to_screen(centre, r.min), self.to_screen(centre, r.max))
+    }
+
+    /// Zoom by `factor` about the screen point `at`, which stays where it is.
+    pub fn zoom_about(&mut self, centre: Pos2, at: Pos2, factor: f32) {
+        if !factor.is_finite() || factor <= 0.0 {
+            return;
+        }
+        let zoom = (self.zoom * factor).clamp(MIN_ZOOM, MAX_ZOOM);
+        let f = zoom / self.zoom;
+        self.pan = (at - centre) - (at - centre - self.pan) * f;
+        self.zoom = zoom;
+    }
+
+    /// Back to the whole network in the tile.
+    pub fn fit(&mut self) {
+        self.zoom = 1.0;
+        self.pan = Vec2::ZERO;
+    }
 }
 
 /// Layers wider than this are drawn as a box.
@@ -72,6 +125,13 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
         {
             remove_layer(app);
         }
+        if ui
+            .add(egui::Button::new(lang.t(S::Fit)).small())
+            .on_hover_text(lang.t(S::FitHint))
+            .clicked()
+        {
+            app.diagram.fit();
+        }
         ui.label(egui::RichText::new(lang.t(S::HoverHint)).weak().small());
     });
     edge_editor(app, ui);
@@ -98,8 +158,33 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
     cols.extend((0..net.layers.len()).map(Column::Layer));
 
     let avail = ui.available_size();
-    let (resp, painter) = ui.allocate_painter(avail, egui::Sense::click());
+    let (resp, painter) = ui.allocate_painter(avail, egui::Sense::click_and_drag());
+    resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Canvas, true, lang.t(S::Diagram)));
     let rect = resp.rect;
+    // Wheel or pinch zooms about the pointer; dragging pans.
+    if resp.hovered() {
+        let (scroll, pinch, at) = ui.input(|i| {
+            (
+                i.smooth_scroll_delta().y,
+                i.zoom_delta(),
+                i.pointer.hover_pos(),
+            )
+        });
+        // One wheel notch (40 points in egui on native) zooms by about 14 %.
+        let factor = pinch * (scroll / 300.0).exp();
+        if let Some(at) = at
+            && factor != 1.0
+        {
+            app.diagram.zoom_about(rect.center(), at, factor);
+        }
+    }
+    if resp.dragged() {
+        app.diagram.pan += resp.drag_delta();
+    }
+    let view = app.diagram.clone();
+    let centre = rect.center();
+    let zoom = view.zoom;
+    let tf = |p: Pos2| view.to_screen(centre, p);
     let dark = app.dark;
     let text_color = ui.visuals().text_color();
     let header_h = 40.0;
@@ -158,6 +243,17 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
         );
         boxed.push(None);
     }
+    // Laid out to fit the tile; now panned and zoomed.
+    for col in &mut rects {
+        for r in col.iter_mut() {
+            *r = view.rect(centre, *r);
+        }
+    }
+    for b in boxed.iter_mut().flatten() {
+        *b = view.rect(centre, *b);
+    }
+    let mut drawn_edges = Vec::new();
+    let mut drawn_nodes = Vec::new();
     // Edges.
     let theta: Option<&[f64]> = app
         .snapshot
@@ -221,10 +317,12 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     index,
                 };
                 let mut stroke = edge_style(w, wmax);
+                stroke.width *= zoom.sqrt();
                 if selected == Some(sel) {
                     stroke = Stroke::new(stroke.width + 2.0, text_color);
                 }
                 painter.line_segment([a, b], stroke);
+                drawn_edges.push((sel, [a, b]));
                 if let Some(p) = pointer {
                     let d = dist_to_segment(p, a, b);
                     if d < 5.0 && best_edge.is_none_or(|(bd, _)| d < bd) {
@@ -243,8 +341,9 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
         Some(OutputMap::Curve { xs, .. }) => Some(xs.as_slice()),
         _ => None,
     };
+    let text_scale = zoom.clamp(0.5, 3.0);
     for (c, col) in cols.iter().enumerate() {
-        let x = col_x(c);
+        let x = tf(pos2(col_x(c), 0.0)).x;
         // Column header.
         let (title, sub) = match col {
             Column::Features(_) => (lang.t(S::Features).to_string(), String::new()),
@@ -263,30 +362,42 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
             }
         };
         painter.text(
-            pos2(x, rect.top() + 2.0),
+            tf(pos2(col_x(c), rect.top() + 2.0)),
             egui::Align2::CENTER_TOP,
             title,
-            egui::FontId::proportional(13.0),
+            egui::FontId::proportional(13.0 * text_scale),
             text_color,
         );
         painter.text(
-            pos2(x, rect.top() + 18.0),
+            tf(pos2(col_x(c), rect.top() + 18.0)),
             egui::Align2::CENTER_TOP,
             sub,
-            egui::FontId::proportional(11.0),
+            egui::FontId::proportional(11.0 * text_scale),
             text_color.gamma_multiply(0.7),
         );
         if let Column::Layer(l) = col
             && *l + 1 < net.layers.len()
         {
-            let y = rect.bottom() - footer_h + 1.0;
+            // The buttons keep their size and follow the column; hidden when panned away.
+            let y = tf(pos2(col_x(c), rect.bottom() - footer_h + 1.0)).y;
             let minus = Rect::from_min_size(pos2(x - 24.0, y), vec2(20.0, 16.0));
             let plus = Rect::from_min_size(pos2(x + 4.0, y), vec2(20.0, 16.0));
-            if ui.put(minus, egui::Button::new("−").small()).clicked() {
-                units_delta = Some((*l, -1));
-            }
-            if ui.put(plus, egui::Button::new("+").small()).clicked() {
-                units_delta = Some((*l, 1));
+            if rect.contains_rect(minus.union(plus)) {
+                let name = format!("{} {}", lang.t(S::Layer), l + 1);
+                let r = ui.put(minus, egui::Button::new("−").small());
+                r.widget_info(|| {
+                    egui::WidgetInfo::labeled(egui::Role::Button, true, format!("{name} −"))
+                });
+                if r.clicked() {
+                    units_delta = Some((*l, -1));
+                }
+                let r = ui.put(plus, egui::Button::new("+").small());
+                r.widget_info(|| {
+                    egui::WidgetInfo::labeled(egui::Role::Button, true, format!("{name} +"))
+                });
+                if r.clicked() {
+                    units_delta = Some((*l, 1));
+                }
             }
         }
         if let Some(b) = boxed[c] {
@@ -305,12 +416,13 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 b.center(),
                 egui::Align2::CENTER_CENTER,
                 format!("{n}\n{}", lang.t(S::Units)),
-                egui::FontId::proportional(11.0),
+                egui::FontId::proportional(11.0 * text_scale),
                 text_color,
             );
             continue;
         }
         for (j, r) in rects[c].iter().enumerate() {
+            drawn_nodes.push(((c, j), *r));
             let (key, enabled, label) = match col {
                 Column::Features(f) => {
                     let (name, a) = &f[j];
@@ -366,7 +478,7 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     pos2(r.left() - 6.0, r.center().y),
                     egui::Align2::RIGHT_CENTER,
                     feature_label(&name),
-                    egui::FontId::proportional(12.0),
+                    egui::FontId::proportional(12.0 * text_scale),
                     if enabled {
                         text_color
                     } else {
@@ -383,6 +495,8 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
         }
     }
     app.hovered_neuron = hovered;
+    app.diagram.nodes = drawn_nodes;
+    app.diagram.edges = drawn_edges;
     if let Some(f) = toggle {
         toggle_feature(app, &f);
     } else if resp.clicked() && hovered.is_none() {
@@ -451,7 +565,8 @@ fn edge_editor(app: &mut NnlabApp, ui: &mut egui::Ui) {
             "{} {from} → {to} = {current:.5}",
             lang.t(S::Weight)
         ));
-        ui.add(egui::TextEdit::singleline(&mut app.edge_text).desired_width(80.0));
+        ui.add(egui::TextEdit::singleline(&mut app.edge_text).desired_width(80.0))
+            .accessible_name(lang.t(S::Weight));
         if ui.button(lang.t(S::Apply)).clicked() {
             match app.edge_text.trim().parse::<f64>() {
                 Ok(v) if v.is_finite() => {

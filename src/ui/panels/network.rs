@@ -91,6 +91,7 @@ pub fn change_units(app: &mut NnlabApp, layer: usize, delta: i64) {
 fn activation_combo(
     ui: &mut egui::Ui,
     id: (&str, usize),
+    name: &str,
     act: &mut Activation,
     output: bool,
 ) -> bool {
@@ -108,7 +109,9 @@ fn activation_combo(
                 }
                 changed |= ui.selectable_value(act, a, a.name()).changed();
             }
-        });
+        })
+        .response
+        .accessible_name(name);
     changed
 }
 
@@ -182,7 +185,7 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 } else {
                     format!("{} {}", lang.t(S::Layer), i + 1)
                 };
-                ui.label(name);
+                ui.label(&name);
                 let l = &mut app.session.network.layers[i];
                 ui.horizontal(|ui| {
                     ui.spacing_mut().item_spacing.x = 2.0;
@@ -198,17 +201,23 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                         }
                     }
                 });
-                rebuild |= activation_combo(ui, ("act", i), &mut l.activation, output);
-                rebuild |= ui.checkbox(&mut l.batch_norm, "").changed();
+                let act_name = format!("{name} {}", lang.t(S::Activation));
+                rebuild |= activation_combo(ui, ("act", i), &act_name, &mut l.activation, output);
+                rebuild |= ui
+                    .checkbox(&mut l.batch_norm, "")
+                    .accessible_name(format!("{name} {}", lang.t(S::BatchNorm)))
+                    .changed();
                 if output {
                     ui.label("—");
                 } else {
-                    let r = ui.add(
-                        egui::DragValue::new(&mut l.dropout)
-                            .range(0.0..=0.9)
-                            .speed(0.01)
-                            .max_decimals(2),
-                    );
+                    let r = ui
+                        .add(
+                            egui::DragValue::new(&mut l.dropout)
+                                .range(0.0..=0.9)
+                                .speed(0.01)
+                                .max_decimals(2),
+                        )
+                        .accessible_name(format!("{name} {}", lang.t(S::Dropout)));
                     rebuild |= r.drag_stopped() || (r.changed() && !r.dragged());
                 }
                 ui.end_row();
@@ -231,14 +240,18 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                         for (i, name) in INITS {
                             rebuild |= ui.selectable_value(&mut net.init, i, name).changed();
                         }
-                    });
+                    })
+                    .response
+                    .accessible_name(lang.t(S::Init));
                 if matches!(net.init, Init::Constant | Init::Uniform | Init::Normal) {
                     ui.label(lang.t(S::InitScale));
-                    let r = ui.add(
-                        egui::DragValue::new(&mut net.init_scale)
-                            .range(0.0..=10.0)
-                            .speed(0.01),
-                    );
+                    let r = ui
+                        .add(
+                            egui::DragValue::new(&mut net.init_scale)
+                                .range(0.0..=10.0)
+                                .speed(0.01),
+                        )
+                        .accessible_name(lang.t(S::InitScale));
                     rebuild |= r.drag_stopped() || (r.changed() && !r.dragged());
                 }
             });
@@ -265,7 +278,9 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                             lang.t(S::ConstraintNonneg),
                         )
                         .changed();
-                });
+                })
+                .response
+                .accessible_name(lang.t(S::Constraint));
             ui.end_row();
         });
     rebuild |= ui

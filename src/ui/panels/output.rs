@@ -2,12 +2,14 @@
 //! optional discretisation and first-layer hyperplanes; for 1-D data the target and the fitted
 //! curve. Hovering a neuron in the designer shows that neuron's output here instead.
 
+use std::time::{Duration, Instant};
+
 use eframe::egui::{self, Color32, ColorImage, TextureHandle, TextureOptions};
 use egui_plot::{Legend, Line, MarkerShape, Plot, PlotImage, PlotPoint, PlotPoints, Points};
 
-use crate::net::features::Feature;
 use crate::train::worker::{GRID, OutputMap, Snapshot};
 use crate::ui::app::NnlabApp;
+use crate::ui::contour::{self, Polyline};
 use crate::ui::i18n::S;
 use crate::ui::theme;
 
@@ -17,6 +19,55 @@ pub struct Textures {
     /// [layer][unit]
     pub neurons: Vec<Vec<TextureHandle>>,
     pub features: Vec<TextureHandle>,
+    /// Per first-layer unit, the zero set of its activation's argument (when the overlay is on).
+    pub planes: Vec<Vec<Polyline>>,
+    /// The planes are older than the newest snapshot.
+    planes_stale: bool,
+    planes_at: Option<Instant>,
+}
+
+/// The zero sets are a few milliseconds of work: at most this often while training.
+const PLANES_EVERY: Duration = Duration::from_millis(200);
+
+/// Called every frame: upload the newest snapshot's maps once, and with the overlay on recompute
+/// the first layer's zero sets for it (at most every [`PLANES_EVERY`]; the last one always).
+pub fn refresh(app: &mut NnlabApp, ctx: &egui::Context) {
+    let Some(s) = &app.snapshot else {
+        return;
+    };
+    if app.textures_stale {
+        app.textures_stale = false;
+        app.textures.update(ctx, s, app.dark, app.discretize);
+        app.textures.planes_stale = true;
+    }
+    if !app.textures.planes_stale {
+        return;
+    }
+    if !app.hyperplanes {
+        app.textures.planes.clear();
+        app.textures.planes_stale = false;
+        return;
+    }
+    if let Some(t) = app.textures.planes_at
+        && t.elapsed() < PLANES_EVERY
+    {
+        ctx.request_repaint_after(PLANES_EVERY - t.elapsed());
+        return;
+    }
+    app.textures.planes_stale = false;
+    app.textures.planes_at = Some(Instant::now());
+    app.textures.planes = match (&app.net, &s.output) {
+        (
+            Some(net),
+            OutputMap::Grid {
+                x_range, y_range, ..
+            },
+        ) if app.hyperplanes => {
+            let bn = contour::first_layer_bn(net, &s.theta, &app.train.x);
+            contour::first_layer_zero_sets(net, &s.theta, bn.as_ref(), *x_range, *y_range, GRID)
+        }
+        _ => Vec::new(),
+    };
 }
 
 fn map_image(values: &[f32], dark: bool) -> ColorImage {
@@ -66,7 +117,7 @@ impl Textures {
                     theme::faded_class(v as usize, c, dark)
                 } else {
                     let v = if discretize { v.signum() } else { v };
-                    theme::diverging(v, dark)
+                    theme::region(v, dark)
                 }
             })
             .collect();
@@ -136,11 +187,16 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 app.textures.update(ui.ctx(), s, app.dark, d);
             }
         }
-        let linear = app.net.as_ref().is_some_and(|n| {
-            n.inputs == 2 && n.features.iter().all(|f| matches!(f, Feature::Raw(_)))
-        });
+        let plane = app.net.as_ref().is_some_and(|n| n.inputs == 2);
         let (th, tt) = (app.t(S::Hyperplanes), app.t(S::TestPoints));
-        ui.add_enabled(linear, egui::Checkbox::new(&mut app.hyperplanes, th));
+        if ui
+            .add_enabled(plane, egui::Checkbox::new(&mut app.hyperplanes, th))
+            .on_hover_text(app.t(S::HyperplaneHint))
+            .changed()
+        {
+            app.textures.planes_stale = true;
+            app.textures.planes_at = None;
+        }
         ui.checkbox(&mut app.show_test, tt);
     });
     ui.label(egui::RichText::new(eval_line(app)).small());
@@ -181,10 +237,10 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
             let (y0, y1) = *y_range;
             let train = app.train.clone();
             let test = app.test.clone();
-            let lines = if app.hyperplanes {
-                hyperplanes(app, &snap.theta, (x0, x1), (y0, y1))
+            let lines: &[Vec<Polyline>] = if app.hyperplanes {
+                &app.textures.planes
             } else {
-                Vec::new()
+                &[]
             };
             let show_test = app.show_test;
             Plot::new("output_plot")
@@ -233,8 +289,8 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                             if !is_test {
                                 p.points(
                                     Points::new(name, PlotPoints::from(pts.clone()))
-                                        .radius(3.2)
-                                        .color(outline.gamma_multiply(0.35)),
+                                        .radius(3.6)
+                                        .color(theme::point_halo(dark)),
                                 );
                             }
                             p.points(
@@ -244,12 +300,14 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                             );
                         }
                     }
-                    for (k, pts) in lines.into_iter().enumerate() {
-                        p.line(
-                            Line::new(format!("h{}", k + 1), PlotPoints::from(pts))
-                                .color(outline.gamma_multiply(0.7))
-                                .width(1.2),
-                        );
+                    for (k, unit) in lines.iter().enumerate() {
+                        for pts in unit {
+                            p.line(
+                                Line::new(format!("h{}", k + 1), PlotPoints::from(pts.clone()))
+                                    .color(outline.gamma_multiply(0.7))
+                                    .width(1.2),
+                            );
+                        }
                     }
                 });
         }
@@ -301,55 +359,4 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 });
         }
     }
-}
-
-/// First-layer lines w·x + b = 0 clipped to the box (raw x1, x2 features only).
-fn hyperplanes(
-    app: &NnlabApp,
-    theta: &[f64],
-    (x0, x1): (f64, f64),
-    (y0, y1): (f64, f64),
-) -> Vec<Vec<[f64; 2]>> {
-    let Some(net) = &app.net else {
-        return Vec::new();
-    };
-    let l = &net.layers[0];
-    if theta.len() < net.n_params || l.fan_in != 2 {
-        return Vec::new();
-    }
-    let col = |f: &Feature| match f {
-        Feature::Raw(i) => *i,
-        _ => 0,
-    };
-    let (ca, cb) = (col(&net.features[0]), col(&net.features[1]));
-    let mut out = Vec::new();
-    for j in 0..l.units {
-        let w = &theta[l.w + j * 2..l.w + j * 2 + 2];
-        let (mut wx, mut wy) = (0.0, 0.0);
-        if ca == 0 {
-            wx += w[0]
-        } else {
-            wy += w[0]
-        }
-        if cb == 0 {
-            wx += w[1]
-        } else {
-            wy += w[1]
-        }
-        let b = theta[l.b + j];
-        let mut pts = Vec::new();
-        if wy.abs() > wx.abs() {
-            for x in [x0, x1] {
-                pts.push([x, -(b + wx * x) / wy]);
-            }
-        } else if wx != 0.0 {
-            for y in [y0, y1] {
-                pts.push([-(b + wy * y) / wx, y]);
-            }
-        }
-        if pts.len() == 2 {
-            out.push(pts);
-        }
-    }
-    out
 }

@@ -3,7 +3,7 @@
 //! plot log10(y) and label the ticks as powers of ten.
 
 use eframe::egui;
-use egui_plot::{GridMark, Legend, Line, Plot, PlotPoints};
+use egui_plot::{GridMark, Legend, Line, Plot, PlotPoint, PlotPoints};
 
 use crate::ui::app::NnlabApp;
 use crate::ui::i18n::S;
@@ -88,6 +88,71 @@ pub fn log_label(hp: &egui_plot::HoverPosition<'_>) -> Option<String> {
             position.x,
             10f64.powf(position.y)
         )),
+    }
+}
+
+/// Plot units per screen pixel along x, from the plot's last frame (None before it is drawn).
+fn x_per_pixel(p: &egui_plot::PlotUi<'_>) -> Option<f64> {
+    let t = p.transform();
+    let px = t.bounds().width() / t.frame().width() as f64;
+    (px.is_finite() && px > 0.0).then_some(px)
+}
+
+/// Per pixel column (width `px` in plot units, counted from `x0`), keep only the lowest and
+/// the highest point, in their x order, plus the first and last point of the series. A line
+/// through them covers the same pixels as the line through every point, but a noisy series
+/// of thousands of points becomes at most two per column — far fewer long, thin triangles for
+/// the rasteriser. Points must be sorted by x.
+pub fn decimate(points: &[PlotPoint], x0: f64, px: f64) -> Vec<PlotPoint> {
+    if points.len() < 4 || !(px.is_finite() && px > 0.0) {
+        return points.to_vec();
+    }
+    let column = |p: &PlotPoint| ((p.x - x0) / px).floor();
+    let mut out = Vec::with_capacity(points.len().min(4096));
+    out.push(points[0]);
+    let mut start = 0;
+    while start < points.len() {
+        let c = column(&points[start]);
+        let mut end = start + 1;
+        while end < points.len() && column(&points[end]) == c {
+            end += 1;
+        }
+        let (mut lo, mut hi) = (start, start);
+        for i in start..end {
+            if points[i].y < points[lo].y {
+                lo = i;
+            }
+            if points[i].y > points[hi].y {
+                hi = i;
+            }
+        }
+        let (a, b) = (lo.min(hi), lo.max(hi));
+        for i in [a, b] {
+            if i != 0
+                && out
+                    .last()
+                    .is_none_or(|l: &PlotPoint| l.x != points[i].x || l.y != points[i].y)
+            {
+                out.push(points[i]);
+            }
+        }
+        start = end;
+    }
+    let last = points[points.len() - 1];
+    if out.last().is_none_or(|l| l.x != last.x || l.y != last.y) {
+        out.push(last);
+    }
+    out
+}
+
+/// A history line, decimated to the plot's pixel columns when it has more points than columns.
+fn line_points<'a>(p: &egui_plot::PlotUi<'a>, points: &'a [PlotPoint]) -> PlotPoints<'a> {
+    let columns = p.transform().frame().width() as usize;
+    match x_per_pixel(p) {
+        Some(px) if points.len() > 2 * columns.max(1) => {
+            PlotPoints::Owned(decimate(points, p.transform().bounds().min()[0], px))
+        }
+        _ => PlotPoints::Borrowed(points),
     }
 }
 
@@ -248,17 +313,14 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
                 p = p.y_axis_formatter(log_ticks).label_formatter(log_label);
             }
             p.show(ui, |p| {
+                p.line(Line::new(names.0, line_points(p, bl)).color(theme::quiet_line(app.dark)));
                 p.line(
-                    Line::new(names.0, PlotPoints::Borrowed(bl))
-                        .color(egui::Color32::GRAY.gamma_multiply(0.6)),
-                );
-                p.line(
-                    Line::new(names.1, PlotPoints::Borrowed(tr))
+                    Line::new(names.1, line_points(p, tr))
                         .color(theme::POS)
                         .width(2.0),
                 );
                 p.line(
-                    Line::new(names.2, PlotPoints::Borrowed(te))
+                    Line::new(names.2, line_points(p, te))
                         .color(theme::NEG)
                         .width(2.0),
                 );
@@ -268,12 +330,12 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
             let names = (app.t(S::TrainAcc), app.t(S::TestAcc));
             base.include_y(0.0).include_y(1.0).show(ui, |p| {
                 p.line(
-                    Line::new(names.0, PlotPoints::Borrowed(h.train_acc.points(false)))
+                    Line::new(names.0, line_points(p, h.train_acc.points(false)))
                         .color(theme::POS)
                         .width(2.0),
                 );
                 p.line(
-                    Line::new(names.1, PlotPoints::Borrowed(h.test_acc.points(false)))
+                    Line::new(names.1, line_points(p, h.test_acc.points(false)))
                         .color(theme::NEG)
                         .width(2.0),
                 );
@@ -295,7 +357,7 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
             p.show(ui, |p| {
                 for (i, s) in series.iter().enumerate() {
                     p.line(
-                        Line::new(names[i].clone(), PlotPoints::Borrowed(s.points(log)))
+                        Line::new(names[i].clone(), line_points(p, s.points(log)))
                             .color(theme::series_color(i)),
                     );
                 }
@@ -330,7 +392,7 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
             base.include_y(0.0).include_y(1.0).show(ui, |p| {
                 for (name, points, i, dashed) in lines {
                     let mut line =
-                        Line::new(name, PlotPoints::Borrowed(points)).color(theme::series_color(i));
+                        Line::new(name, line_points(p, points)).color(theme::series_color(i));
                     if dashed {
                         line = line.style(egui_plot::LineStyle::dashed_loose());
                     }

@@ -63,7 +63,9 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                             app.actions.push(Action::SetSpeed(s));
                         }
                     }
-                });
+                })
+                .response
+                .accessible_name(app.t(S::Speed));
             ui.separator();
             let st = app.status;
             ui.label(format!("{} {}", app.t(S::Epoch), st.epoch));

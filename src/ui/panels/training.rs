@@ -35,13 +35,22 @@ pub fn parse_lr(text: &str) -> Option<f64> {
         .filter(|v| v.is_finite() && *v > 0.0)
 }
 
-fn drag(ui: &mut egui::Ui, v: &mut f64, range: std::ops::RangeInclusive<f64>, speed: f64) -> bool {
-    let r = ui.add(
-        egui::DragValue::new(v)
-            .range(range)
-            .speed(speed)
-            .max_decimals(6),
-    );
+/// A typed/dragged number named `name` (for screen readers); true when a change is finished.
+fn drag(
+    ui: &mut egui::Ui,
+    name: &str,
+    v: &mut f64,
+    range: std::ops::RangeInclusive<f64>,
+    speed: f64,
+) -> bool {
+    let r = ui
+        .add(
+            egui::DragValue::new(v)
+                .range(range)
+                .speed(speed)
+                .max_decimals(6),
+        )
+        .accessible_name(name);
     r.drag_stopped() || (r.changed() && !r.dragged())
 }
 
@@ -84,7 +93,9 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                             rebuild = true;
                         }
                     }
-                });
+                })
+                .response
+                .accessible_name(lang.t(S::Loss));
             ui.end_row();
             // Rule.
             ui.label(lang.t(S::Rule));
@@ -145,7 +156,9 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                             rebuild = true;
                         }
                     }
-                });
+                })
+                .response
+                .accessible_name(lang.t(S::Rule));
             ui.end_row();
             if rule == TrainingRule::Perceptron {
                 ui.label("");
@@ -165,34 +178,40 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                                 live = true;
                             }
                         }
-                    });
+                    })
+                    .response
+                    .accessible_name(lang.t(S::Optimizer));
                 ui.end_row();
             }
             // Learning rate: log slider plus a typed value.
             ui.label(lang.t(S::LearningRate));
             ui.horizontal(|ui| {
                 let mut lr = o.lr.clamp(1e-6, 10.0);
-                let r = ui.add(
-                    egui::Slider::new(&mut lr, 1e-6..=10.0)
-                        .logarithmic(true)
-                        .show_value(false),
-                );
+                let r = ui
+                    .add(
+                        egui::Slider::new(&mut lr, 1e-6..=10.0)
+                            .logarithmic(true)
+                            .show_value(false),
+                    )
+                    .accessible_name(lang.t(S::LearningRate));
                 if r.changed() {
                     o.lr = lr;
                     app.lr_text = format!("{:.3e}", lr);
                     app.lr_error = None;
                 }
                 live |= r.drag_stopped() || (r.changed() && !r.dragged());
-                let t = ui.add(
-                    egui::TextEdit::singleline(&mut app.lr_text)
-                        .desired_width(72.0)
-                        .text_color_opt(
-                            app.lr_error
-                                .is_some()
-                                .then_some(egui::Color32::from_rgb(230, 80, 60)),
-                        )
-                        .id_salt("lr_text"),
-                );
+                let t = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut app.lr_text)
+                            .desired_width(72.0)
+                            .text_color_opt(
+                                app.lr_error
+                                    .is_some()
+                                    .then_some(egui::Color32::from_rgb(230, 80, 60)),
+                            )
+                            .id_salt("lr_text"),
+                    )
+                    .accessible_name(lang.t(S::LearningRate));
                 if t.lost_focus() {
                     match parse_lr(&app.lr_text) {
                         Some(v) => {
@@ -219,31 +238,33 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
             }
             if !matches!(o.kind, OptimizerKind::Gd) {
                 ui.label(lang.t(S::BatchSize));
-                let r = ui.add(
-                    egui::DragValue::new(&mut o.batch_size)
-                        .range(1..=1_000_000)
-                        .speed(1),
-                );
+                let r = ui
+                    .add(
+                        egui::DragValue::new(&mut o.batch_size)
+                            .range(1..=1_000_000)
+                            .speed(1),
+                    )
+                    .accessible_name(lang.t(S::BatchSize));
                 live |= r.drag_stopped() || (r.changed() && !r.dragged());
                 ui.end_row();
             }
             match o.kind {
                 OptimizerKind::Momentum | OptimizerKind::Nesterov => {
                     ui.label(lang.t(S::Momentum));
-                    live |= drag(ui, &mut o.momentum, 0.0..=0.999, 0.005);
+                    live |= drag(ui, lang.t(S::Momentum), &mut o.momentum, 0.0..=0.999, 0.005);
                     ui.end_row();
                 }
                 OptimizerKind::Adam => {
                     ui.label(lang.t(S::Beta1));
-                    live |= drag(ui, &mut o.beta1, 0.0..=0.9999, 0.001);
+                    live |= drag(ui, lang.t(S::Beta1), &mut o.beta1, 0.0..=0.9999, 0.001);
                     ui.end_row();
                     ui.label(lang.t(S::Beta2));
-                    live |= drag(ui, &mut o.beta2, 0.0..=0.99999, 0.0005);
+                    live |= drag(ui, lang.t(S::Beta2), &mut o.beta2, 0.0..=0.99999, 0.0005);
                     ui.end_row();
                 }
                 OptimizerKind::Rmsprop => {
                     ui.label(lang.t(S::Rho));
-                    live |= drag(ui, &mut o.rho, 0.0..=0.9999, 0.001);
+                    live |= drag(ui, lang.t(S::Rho), &mut o.rho, 0.0..=0.9999, 0.001);
                     ui.end_row();
                 }
                 _ => {}
@@ -253,12 +274,14 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 OptimizerKind::Adam | OptimizerKind::Rmsprop | OptimizerKind::Adagrad
             ) {
                 ui.label(lang.t(S::Epsilon));
-                let r = ui.add(
-                    egui::DragValue::new(&mut o.eps)
-                        .range(1e-12..=1.0)
-                        .speed(1e-9)
-                        .custom_formatter(|v, _| format!("{v:.0e}")),
-                );
+                let r = ui
+                    .add(
+                        egui::DragValue::new(&mut o.eps)
+                            .range(1e-12..=1.0)
+                            .speed(1e-9)
+                            .custom_formatter(|v, _| format!("{v:.0e}")),
+                    )
+                    .accessible_name(lang.t(S::Epsilon));
                 live |= r.drag_stopped() || (r.changed() && !r.dragged());
                 ui.end_row();
             }
@@ -300,7 +323,9 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                             live = true;
                         }
                     }
-                });
+                })
+                .response
+                .accessible_name(lang.t(S::Schedule));
             ui.end_row();
             match &mut o.schedule {
                 Schedule::Constant => {}
@@ -308,26 +333,30 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     ui.label("");
                     ui.horizontal(|ui| {
                         ui.label(lang.t(S::Every));
-                        let r = ui.add(egui::DragValue::new(every).range(1..=1_000_000));
+                        let r = ui
+                            .add(egui::DragValue::new(every).range(1..=1_000_000))
+                            .accessible_name(lang.t(S::Every));
                         live |= r.drag_stopped() || (r.changed() && !r.dragged());
                         ui.label(lang.t(S::Gamma));
-                        live |= drag(ui, gamma, 0.01..=1.0, 0.005);
+                        live |= drag(ui, lang.t(S::Gamma), gamma, 0.01..=1.0, 0.005);
                     });
                     ui.end_row();
                 }
                 Schedule::Exponential { gamma } => {
                     ui.label(lang.t(S::Gamma));
-                    live |= drag(ui, gamma, 0.9..=1.0, 0.0001);
+                    live |= drag(ui, lang.t(S::Gamma), gamma, 0.9..=1.0, 0.0001);
                     ui.end_row();
                 }
                 Schedule::Cosine { period, min_lr } => {
                     ui.label("");
                     ui.horizontal(|ui| {
                         ui.label(lang.t(S::Period));
-                        let r = ui.add(egui::DragValue::new(period).range(1..=10_000_000));
+                        let r = ui
+                            .add(egui::DragValue::new(period).range(1..=10_000_000))
+                            .accessible_name(lang.t(S::Period));
                         live |= r.drag_stopped() || (r.changed() && !r.dragged());
                         ui.label(lang.t(S::MinLr));
-                        live |= drag(ui, min_lr, 0.0..=1.0, 1e-4);
+                        live |= drag(ui, lang.t(S::MinLr), min_lr, 0.0..=1.0, 1e-4);
                     });
                     ui.end_row();
                 }
@@ -335,10 +364,10 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
             // Regularisation.
             let r = &mut app.session.regularization;
             ui.label(lang.t(S::L1));
-            reg |= drag(ui, &mut r.l1, 0.0..=1.0, 1e-4);
+            reg |= drag(ui, lang.t(S::L1), &mut r.l1, 0.0..=1.0, 1e-4);
             ui.end_row();
             ui.label(lang.t(S::L2));
-            reg |= drag(ui, &mut r.l2, 0.0..=1.0, 1e-4);
+            reg |= drag(ui, lang.t(S::L2), &mut r.l2, 0.0..=1.0, 1e-4);
             ui.end_row();
         });
     if !app.edits.is_empty() {
