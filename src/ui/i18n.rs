@@ -226,6 +226,8 @@ strings! {
     // landscape and dynamics panels
     LandscapePlot => "Loss landscape", "损失曲面";
     DynamicsPlot => "Training dynamics", "训练动力学";
+    LandscapeView => "landscape view", "曲面视图";
+    DynamicsAnalysis => "dynamics analysis", "动力学分析";
     ModeRandom => "random directions", "随机方向";
     ModeHessian => "top-2 Hessian eigenvectors", "海森矩阵前两个特征向量";
     ModePca => "PCA plane of the trajectory", "轨迹的主成分平面";

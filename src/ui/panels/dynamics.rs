@@ -65,7 +65,9 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 for k in Kind::ALL {
                     ui.selectable_value(&mut st.kind, k, lang.t(kind_name(k)));
                 }
-            });
+            })
+            .response
+            .accessible_name(lang.t(S::DynamicsAnalysis));
         match st.kind {
             Kind::Lyapunov => {
                 ui.label(lang.t(S::EtaFraction));
@@ -75,6 +77,7 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 };
                 if ui
                     .add(egui::DragValue::new(&mut f).range(0.01..=5.0).speed(0.01))
+                    .accessible_name(lang.t(S::EtaFraction))
                     .changed()
                     || !matches!(st.lyap_eta, Eta::EdgeFraction(_))
                 {
@@ -84,7 +87,8 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     egui::DragValue::new(&mut st.steps)
                         .range(2..=5000)
                         .speed(1.0),
-                );
+                )
+                .accessible_name(lang.t(S::StepsUnit));
                 ui.label(lang.t(S::StepsUnit));
                 ui.checkbox(&mut st.top_direction, lang.t(S::TopDirection));
             }
@@ -94,12 +98,14 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     egui::DragValue::new(&mut st.eta)
                         .range(1e-6..=10.0)
                         .speed(0.005),
-                );
+                )
+                .accessible_name(lang.t(S::LearningRate));
                 ui.add(
                     egui::DragValue::new(&mut st.steps)
                         .range(2..=5000)
                         .speed(1.0),
-                );
+                )
+                .accessible_name(lang.t(S::StepsUnit));
                 ui.label(lang.t(S::StepsUnit));
                 if st.kind == Kind::Energy {
                     ui.label("μ");
@@ -107,7 +113,8 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                         egui::DragValue::new(&mut st.momentum)
                             .range(0.0..=0.999)
                             .speed(0.005),
-                    );
+                    )
+                    .accessible_name(lang.t(S::Momentum));
                 }
             }
             Kind::Signal => {}
@@ -117,12 +124,14 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     egui::DragValue::new(&mut st.damping)
                         .range(0.0..=1e6)
                         .speed(0.01),
-                );
+                )
+                .accessible_name(lang.t(S::Damping));
                 ui.add(
                     egui::DragValue::new(&mut st.newton_steps)
                         .range(1..=100)
                         .speed(0.2),
-                );
+                )
+                .accessible_name(lang.t(S::Iteration));
                 ui.label(lang.t(S::Iteration));
                 ui.checkbox(&mut st.line_search, lang.t(S::LineSearch));
             }

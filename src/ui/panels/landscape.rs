@@ -57,14 +57,17 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 for m in Mode::ALL {
                     ui.selectable_value(&mut st.mode, m, lang.t(mode_name(m)));
                 }
-            });
+            })
+            .response
+            .accessible_name(lang.t(S::LandscapeView));
         if st.mode != Mode::Line {
             ui.label(lang.t(S::GridSize));
             ui.add(
                 egui::DragValue::new(&mut st.grid)
                     .range(5..=MAX_GRID)
                     .speed(1.0),
-            );
+            )
+            .accessible_name(lang.t(S::GridSize));
         }
         match st.mode {
             Mode::Random | Mode::Hessian => {
@@ -73,7 +76,8 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     egui::DragValue::new(&mut st.radius)
                         .range(1e-4..=1e3)
                         .speed(0.02),
-                );
+                )
+                .accessible_name(lang.t(S::Radius));
             }
             Mode::Tiny => {
                 ui.radio_value(&mut st.tiny_loss, TinyLoss::Mse, lang.t(S::LossMse));
@@ -83,7 +87,8 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     egui::DragValue::new(&mut st.tiny_radius)
                         .range(0.5..=50.0)
                         .speed(0.1),
-                );
+                )
+                .accessible_name(lang.t(S::Radius));
             }
             Mode::Race => {
                 ui.label("η");
@@ -91,12 +96,14 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     egui::DragValue::new(&mut st.race_lr)
                         .range(1e-6..=10.0)
                         .speed(0.005),
-                );
+                )
+                .accessible_name(lang.t(S::LearningRate));
                 ui.add(
                     egui::DragValue::new(&mut st.race_steps)
                         .range(1..=5000)
                         .speed(1.0),
-                );
+                )
+                .accessible_name(lang.t(S::StepsUnit));
                 ui.label(lang.t(S::StepsUnit));
             }
             Mode::Pca | Mode::Line => {}
