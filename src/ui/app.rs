@@ -21,7 +21,7 @@ use super::model;
 use super::panels;
 use super::panels::output::Textures;
 use super::panels::plots::Tile;
-use super::{fonts, theme};
+use super::{fonts, recovery, theme};
 
 /// Something a panel asked for during the frame; applied after drawing.
 #[derive(Debug)]
@@ -58,6 +58,18 @@ pub enum Action {
     /// Hessian (false) or Gauss–Newton (true).
     CurvatureMatrix(bool),
     AnalyseNow,
+    // sessions (timeline, compare, export, recovery)
+    /// Open the Export window of a tile.
+    Export(Tile),
+    CompareBrowse,
+    CompareFile(PathBuf),
+    CompareVariant,
+    /// Restore the recovery file found at start (true) or delete it (false).
+    Recover(bool),
+    /// The close confirmation: save first, discard and close, or stay.
+    CloseSave,
+    CloseDiscard,
+    CloseCancel,
 }
 
 /// Results of work done on helper threads (file dialogs, reading, writing).
@@ -71,6 +83,17 @@ pub enum Job {
     PickedCsv(Option<PathBuf>),
     Csv(PathBuf, Box<(Dataset, Dataset)>),
     CsvFailed(String),
+    // sessions (timeline, compare, export, recovery)
+    Exported(PathBuf),
+    ExportFailed(String),
+    PickedExport(Option<PathBuf>),
+    PickedCompare(Option<PathBuf>),
+    CompareLoaded(PathBuf, Box<session::Loaded>),
+    /// The recent-files list read at start.
+    Recent(Vec<PathBuf>),
+    /// A recovery file from an earlier run that did not exit cleanly.
+    RecoveryFound(Box<session::Loaded>),
+    AutosaveFailed(String),
 }
 
 pub struct Dialogs {
@@ -132,6 +155,24 @@ pub struct NnlabApp {
     pub fps: f64,
     pub rebuilt_at: Option<Instant>,
     pub curvature: Curvature,
+    // sessions (timeline, compare, export, recovery)
+    pub export: panels::export::Export,
+    pub compare: panels::compare::Compare,
+    pub state_dir: Option<PathBuf>,
+    pub autosaver: recovery::Autosaver,
+    pub last_autosave: Instant,
+    /// A recovery file found at start, waiting for Restore or Discard.
+    pub recovery: Option<Box<session::Loaded>>,
+    /// (step, spec, edits) when last opened or saved; None until the opened run reports.
+    pub clean: Option<(u64, Session, usize)>,
+    /// 1: the opened run is being built; 2: its next status is the clean point.
+    clean_pending: u8,
+    /// The close confirmation is showing.
+    pub close_asked: bool,
+    allow_close: bool,
+    close_after_save: bool,
+    /// A viewport command decided outside a frame (close after the save finished).
+    close_ctx_cmd: Option<egui::ViewportCommand>,
 }
 
 impl NnlabApp {
@@ -148,6 +189,8 @@ impl NnlabApp {
         let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx2.request_repaint());
         let worker = Worker::spawn(model::experiment(&session, None), repaint.clone());
         let (jobs_tx, jobs_rx) = channel();
+        let state_dir = recovery::state_dir();
+        let autosaver = recovery::Autosaver::spawn(state_dir.clone(), jobs_tx.clone());
         let net = Network::build(&session.network, session.loss).ok();
         let empty = Arc::new(Dataset {
             inputs: 2,
@@ -209,8 +252,22 @@ impl NnlabApp {
             frame_times: Default::default(),
             fps: 0.0,
             rebuilt_at: None,
-            curvature: Curvature::new(repaint),
+            curvature: Curvature::new(repaint.clone()),
+            export: Default::default(),
+            compare: panels::compare::Compare::new(repaint),
+            autosaver,
+            state_dir,
+            last_autosave: Instant::now(),
+            recovery: None,
+            clean: None,
+            clean_pending: 0,
+            close_asked: false,
+            allow_close: false,
+            close_after_save: false,
+            close_ctx_cmd: None,
         };
+        app.clean = Some((0, app.applied.clone(), 0));
+        app.start_session_jobs(file.is_none());
         if let Some(f) = file {
             app.open_path(f);
         }
@@ -238,6 +295,7 @@ impl NnlabApp {
             self.on_job(job);
         }
         self.curvature.drain();
+        self.compare.drain();
     }
 
     fn on_event(&mut self, ctx: &egui::Context, ev: Event) {
@@ -261,6 +319,9 @@ impl NnlabApp {
                 self.selected_edge = None;
                 self.rebuilt_at = Some(Instant::now());
                 self.curvature.restart();
+                if self.clean_pending == 1 {
+                    self.clean_pending = 2;
+                }
             }
             Event::RebuildFailed(msg) => {
                 self.session = self.applied.clone();
@@ -275,7 +336,13 @@ impl NnlabApp {
             }
             Event::Steps(rows) => self.history.add_steps(&rows),
             Event::Stride(s) => self.history.decimate(s),
-            Event::Status(s) => self.status = s,
+            Event::Status(s) => {
+                self.status = s;
+                if self.clean_pending == 2 {
+                    self.clean_pending = 0;
+                    self.clean = Some((s.step, self.applied.clone(), self.edits.len()));
+                }
+            }
             Event::Snapshot(s) => {
                 self.textures.update(ctx, &s, self.dark, self.discretize);
                 self.snapshot = Some(s);
@@ -300,6 +367,7 @@ impl NnlabApp {
                 self.add_recent(&path);
                 self.notify(format!("{}: {}", self.t(S::Opened), path.display()));
                 self.path = Some(path);
+                self.mark_clean_after_build();
                 self.dialogs.open = false;
                 self.dialogs.error = None;
                 self.worker
@@ -313,6 +381,12 @@ impl NnlabApp {
                 self.error = Some(e);
             }
             Job::Saved(path) => {
+                self.clean = Some((self.status.step, self.applied.clone(), self.edits.len()));
+                self.autosaver.remove();
+                if self.close_after_save {
+                    self.allow_close = true;
+                    self.close_ctx_cmd = Some(egui::ViewportCommand::Close);
+                }
                 self.add_recent(&path);
                 self.notify(format!("{}: {}", self.t(S::Saved), path.display()));
                 self.path = Some(path);
@@ -320,6 +394,7 @@ impl NnlabApp {
                 self.dialogs.error = None;
             }
             Job::SaveFailed(e) => {
+                self.close_after_save = false;
                 self.dialogs.error = Some(e.clone());
                 self.error = Some(e);
             }
@@ -347,13 +422,194 @@ impl NnlabApp {
                 }
             }
             Job::CsvFailed(e) => self.csv_error = Some(e),
+            // sessions (timeline, compare, export, recovery)
+            Job::Exported(p) => {
+                self.notify(format!("{}: {}", self.t(S::ExportedTo), p.display()));
+                self.export.error = None;
+            }
+            Job::ExportFailed(e) => {
+                self.export.error = Some(e.clone());
+                self.error = Some(e);
+            }
+            Job::PickedExport(Some(p)) => self.export.path = p.display().to_string(),
+            Job::PickedCompare(Some(p)) => {
+                self.compare.path = p.display().to_string();
+                self.compare_file(p);
+            }
+            Job::PickedExport(None) | Job::PickedCompare(None) => {}
+            Job::CompareLoaded(p, l) => panels::compare::add_loaded(self, p, *l),
+            Job::Recent(r) => {
+                for p in r.into_iter().rev() {
+                    if !self.recent.contains(&p) {
+                        self.recent.insert(0, p);
+                    }
+                }
+                self.recent.truncate(recovery::MAX_RECENT);
+            }
+            Job::RecoveryFound(l) => self.recovery = Some(l),
+            Job::AutosaveFailed(e) => self.error = Some(e),
         }
     }
 
     fn add_recent(&mut self, p: &Path) {
-        self.recent.retain(|r| r != p);
-        self.recent.insert(0, p.to_path_buf());
-        self.recent.truncate(8);
+        let p = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        self.recent.retain(|r| *r != p);
+        self.recent.insert(0, p);
+        self.recent.truncate(recovery::MAX_RECENT);
+        // Persisted off the UI thread; a failure only loses the list.
+        if let Some(dir) = self.state_dir.clone() {
+            let list = self.recent.clone();
+            std::thread::spawn(move || recovery::save_recent(&dir, &list));
+        }
+    }
+
+    // sessions (timeline, compare, export, recovery)
+
+    /// Read the recent list and look for a recovery file, on a helper thread.
+    fn start_session_jobs(&mut self, look_for_recovery: bool) {
+        let Some(dir) = self.state_dir.clone() else {
+            return;
+        };
+        let tx = self.jobs_tx.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(Job::Recent(recovery::load_recent(&dir)));
+            let path = recovery::recovery_path(&dir);
+            if look_for_recovery
+                && path.exists()
+                && let Ok(l) = session::load(&path)
+            {
+                let _ = tx.send(Job::RecoveryFound(Box::new(l)));
+            }
+        });
+    }
+
+    /// The next run the worker reports is the saved state (after Open or New).
+    fn mark_clean_after_build(&mut self) {
+        self.clean = None;
+        self.clean_pending = 1;
+    }
+
+    /// Work that would be lost on close: steps, edits or settings since the last open/save.
+    pub fn unsaved(&self) -> bool {
+        let Some((step, spec, edits)) = &self.clean else {
+            return false;
+        };
+        let a = &self.applied;
+        self.status.step != *step
+            || self.edits.len() != *edits
+            || a.seed != spec.seed
+            || a.data != spec.data
+            || a.network != spec.network
+            || a.loss != spec.loss
+            || a.optimizer != spec.optimizer
+            || a.regularization != spec.regularization
+    }
+
+    /// The whole experiment as a session (what Save and the autosave write).
+    pub fn whole_session(&self) -> Session {
+        let mut s = self.applied.clone();
+        s.params = self.snapshot.as_ref().map(|s| s.theta.clone());
+        s
+    }
+
+    /// Every few seconds of unsaved training, hand the experiment to the autosave thread.
+    fn autosave_tick(&mut self) {
+        if self.last_autosave.elapsed() < recovery::AUTOSAVE_EVERY
+            || !self.unsaved()
+            || self.status.step == 0
+        {
+            return;
+        }
+        self.last_autosave = Instant::now();
+        self.autosaver.save(self.whole_session());
+    }
+
+    fn compare_file(&mut self, p: PathBuf) {
+        self.spawn_job(
+            move || match session::load(&p) {
+                Ok(l) => Job::CompareLoaded(p, Box::new(l)),
+                Err(e) => Job::OpenFailed(e.to_string()),
+            },
+            None,
+        );
+    }
+
+    fn apply_session_action(&mut self, a: Action, ctx: &egui::Context) {
+        match a {
+            Action::Export(tile) => {
+                self.export.tile = Some(tile);
+                self.export.error = None;
+                let ext = if matches!(tile, Tile::Network | Tile::Output) {
+                    "png"
+                } else {
+                    "csv"
+                };
+                self.export.path = panels::export::default_name(tile, ext);
+            }
+            Action::CompareBrowse => {
+                let tx = self.jobs_tx.clone();
+                std::thread::spawn(move || {
+                    let p = rfd::FileDialog::new()
+                        .add_filter("nnlab session", &["json"])
+                        .pick_file();
+                    let _ = tx.send(Job::PickedCompare(p));
+                });
+            }
+            Action::CompareFile(p) => self.compare_file(p),
+            Action::CompareVariant => panels::compare::start_variant(self),
+            Action::Recover(restore) => {
+                if let Some(l) = self.recovery.take() {
+                    if restore {
+                        self.session = l.session;
+                        self.dataset = Some(Arc::new((l.train, l.test)));
+                        self.lr_text = format!("{}", self.session.optimizer.lr);
+                        self.path = None;
+                        // Restored work is unsaved until saved again.
+                        self.clean = Some((u64::MAX, self.session.clone(), 0));
+                        self.worker.send(Command::Rebuild(Box::new(model::experiment(
+                            &self.session,
+                            self.dataset.clone(),
+                        ))));
+                        self.notify(self.t(S::Restored));
+                    } else {
+                        self.autosaver.remove();
+                    }
+                }
+            }
+            Action::CloseSave => {
+                self.close_asked = false;
+                self.close_after_save = true;
+                match self.path.clone() {
+                    Some(p) => self.save_to(p),
+                    None => {
+                        self.dialogs.save = true;
+                        self.dialogs.path = "session.json".into();
+                    }
+                }
+            }
+            Action::CloseDiscard => {
+                self.close_asked = false;
+                self.allow_close = true;
+                self.autosaver.remove();
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            Action::CloseCancel => {
+                self.close_asked = false;
+                self.close_after_save = false;
+            }
+            _ => {}
+        }
+    }
+
+    /// Closing the window with unsaved work asks first.
+    fn check_close(&mut self, ctx: &egui::Context) {
+        if let Some(c) = self.close_ctx_cmd.take() {
+            ctx.send_viewport_cmd(c);
+        }
+        if ctx.input(|i| i.viewport().close_requested()) && !self.allow_close && self.unsaved() {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.close_asked = true;
+        }
     }
 
     fn spawn_job(&mut self, f: impl FnOnce() -> Job + Send + 'static, ctx: Option<egui::Context>) {
@@ -378,8 +634,7 @@ impl NnlabApp {
     }
 
     fn save_to(&mut self, p: PathBuf) {
-        let mut s = self.applied.clone();
-        s.params = self.snapshot.as_ref().map(|s| s.theta.clone());
+        let s = self.whole_session();
         self.spawn_job(
             move || match session::save(&p, &s) {
                 Ok(()) => Job::Saved(p),
@@ -446,7 +701,7 @@ impl NnlabApp {
         }
     }
 
-    pub fn apply_actions(&mut self) {
+    pub fn apply_actions(&mut self, ctx: &egui::Context) {
         let actions = std::mem::take(&mut self.actions);
         for a in actions {
             match a {
@@ -525,6 +780,7 @@ impl NnlabApp {
                     self.path = None;
                     self.lr_text = format!("{}", self.session.optimizer.lr);
                     self.send_rebuild();
+                    self.mark_clean_after_build();
                 }
                 Action::OpenPath(p) => self.open_path(p),
                 Action::SaveTo(p) => self.save_to(p),
@@ -559,6 +815,7 @@ impl NnlabApp {
                     self.worker.send(Command::CurvatureNow);
                 }
                 Action::AnalyseNow => self.worker.send(Command::CurvatureNow),
+                other => self.apply_session_action(other, ctx),
             }
         }
     }
@@ -609,8 +866,14 @@ impl NnlabApp {
             panels::plots::central_ui(self, ui);
         });
         panels::dialogs::ui(self, &ctx);
-        self.apply_actions();
-        if self.status.running || self.busy {
+        // sessions (timeline, compare, export, recovery)
+        panels::export::ui(self, &ctx);
+        panels::compare::ui(self, &ctx);
+        panels::dialogs::session_ui(self, &ctx);
+        self.check_close(&ctx);
+        self.autosave_tick();
+        self.apply_actions(&ctx);
+        if self.status.running || self.busy || self.compare.busy() {
             ctx.request_repaint_after(Duration::from_millis(100));
         }
     }
@@ -623,6 +886,11 @@ impl eframe::App for NnlabApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.frame_ui(ui);
+    }
+
+    /// A clean exit: nothing to recover next time.
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.autosaver.remove();
     }
 }
 

@@ -8,6 +8,7 @@ pub mod history;
 pub mod i18n;
 pub mod model;
 pub mod panels;
+pub mod recovery;
 pub mod theme;
 
 pub use app::NnlabApp;

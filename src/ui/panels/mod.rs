@@ -1,10 +1,12 @@
 //! One file per panel. Each draws from the app state and pushes `Action`s.
 
 pub mod banners;
+pub mod compare;
 pub mod curvature;
 pub mod data;
 pub mod designer;
 pub mod dialogs;
+pub mod export;
 pub mod network;
 pub mod output;
 pub mod plots;

@@ -35,7 +35,7 @@ impl Tile {
         Tile::Curvature,
     ];
 
-    fn title(self) -> S {
+    pub fn title(self) -> S {
         match self {
             Tile::Network => S::Network,
             Tile::Output => S::Output,
@@ -95,6 +95,7 @@ fn layer_name(app: &NnlabApp, i: usize, n: usize) -> String {
 
 pub fn central_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
     let mut act: Option<(Tile, TileAct)> = None;
+    app.export.rects.clear();
     if let Some(t) = app.enlarged {
         let rect = ui.available_rect_before_wrap();
         tile_ui(app, ui, t, rect, true, &mut act);
@@ -157,6 +158,8 @@ fn tile_ui(
             .layout(egui::Layout::top_down(egui::Align::Min)),
     );
     let ui = &mut child;
+    let mut export = false;
+    app.export.rects.push((tile, rect));
     egui::Frame::group(ui.style())
         .inner_margin(6.0)
         .show(ui, |ui| {
@@ -165,6 +168,13 @@ fn tile_ui(
             ui.horizontal(|ui| {
                 let title = app.t(tile.title());
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if ui
+                        .small_button("⤓")
+                        .on_hover_text(app.t(S::ExportHover))
+                        .clicked()
+                    {
+                        export = true;
+                    }
                     if enlarged {
                         if ui.small_button(app.t(S::Back)).clicked() {
                             *act = Some((tile, TileAct::Back));
@@ -217,6 +227,9 @@ fn tile_ui(
                 _ => plot_ui(app, ui, tile),
             }
         });
+    if export {
+        app.actions.push(crate::ui::app::Action::Export(tile));
+    }
 }
 
 fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
