@@ -182,6 +182,15 @@ impl NnlabApp {
 
     /// Build the app on a context (the tests use this too).
     pub fn with_context(ctx: &egui::Context, file: Option<PathBuf>) -> Self {
+        Self::with_state_dir(ctx, file, recovery::state_dir())
+    }
+
+    /// Build the app with its recovery file and recent list in `state_dir` (None: nowhere).
+    pub fn with_state_dir(
+        ctx: &egui::Context,
+        file: Option<PathBuf>,
+        state_dir: Option<PathBuf>,
+    ) -> Self {
         fonts::install(ctx);
         theme::apply(ctx, true);
         let session = model::default_session();
@@ -189,7 +198,6 @@ impl NnlabApp {
         let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx2.request_repaint());
         let worker = Worker::spawn(model::experiment(&session, None), repaint.clone());
         let (jobs_tx, jobs_rx) = channel();
-        let state_dir = recovery::state_dir();
         let autosaver = recovery::Autosaver::spawn(state_dir.clone(), jobs_tx.clone());
         let net = Network::build(&session.network, session.loss).ok();
         let empty = Arc::new(Dataset {
@@ -266,7 +274,8 @@ impl NnlabApp {
             close_after_save: false,
             close_ctx_cmd: None,
         };
-        app.clean = Some((0, app.applied.clone(), 0));
+        // The first build's report is the clean point (widgets may round the spec on frame 1).
+        app.mark_clean_after_build();
         app.start_session_jobs(file.is_none());
         if let Some(f) = file {
             app.open_path(f);
@@ -566,10 +575,11 @@ impl NnlabApp {
                         self.path = None;
                         // Restored work is unsaved until saved again.
                         self.clean = Some((u64::MAX, self.session.clone(), 0));
-                        self.worker.send(Command::Rebuild(Box::new(model::experiment(
-                            &self.session,
-                            self.dataset.clone(),
-                        ))));
+                        self.worker
+                            .send(Command::Rebuild(Box::new(model::experiment(
+                                &self.session,
+                                self.dataset.clone(),
+                            ))));
                         self.notify(self.t(S::Restored));
                     } else {
                         self.autosaver.remove();

@@ -20,7 +20,11 @@ pub const MAX_RECENT: usize = 10;
 
 /// The folder for the recovery file and the recent-files list (None: no home folder known).
 pub fn state_dir() -> Option<PathBuf> {
-    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if let Some(d) = var("NNLAB_STATE_DIR") {
         return Some(d);
     }

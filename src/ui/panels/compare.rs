@@ -182,12 +182,17 @@ impl Compare {
     }
 
     pub fn has_current(&self) -> bool {
-        self.runs.iter().any(|r| matches!(r.source, Source::Current))
+        self.runs
+            .iter()
+            .any(|r| matches!(r.source, Source::Current))
     }
 
     pub fn add_current(&mut self) {
         if !self.has_current() {
-            self.runs.insert(0, Run::recorded(String::new(), History::default(), Series::default()));
+            self.runs.insert(
+                0,
+                Run::recorded(String::new(), History::default(), Series::default()),
+            );
             self.runs[0].source = Source::Current;
         }
     }
@@ -235,7 +240,10 @@ pub fn variant(app: &NnlabApp) -> Result<(Session, String), String> {
         }
         Setting::Optimizer => {
             s.optimizer.kind = c.optimizer;
-            let n = KINDS.iter().find(|(k, _)| *k == c.optimizer).map_or("?", |k| k.1);
+            let n = KINDS
+                .iter()
+                .find(|(k, _)| *k == c.optimizer)
+                .map_or("?", |k| k.1);
             format!("optimizer = {n}")
         }
         Setting::Init => {
@@ -243,9 +251,8 @@ pub fn variant(app: &NnlabApp) -> Result<(Session, String), String> {
             format!("init = {}", super::network::init_name(c.init))
         }
         Setting::Lr => {
-            let lr = super::training::parse_lr(&c.value).ok_or_else(|| {
-                format!("{}: {}", app.t(S::LearningRate), app.t(S::NeedPositive))
-            })?;
+            let lr = super::training::parse_lr(&c.value)
+                .ok_or_else(|| format!("{}: {}", app.t(S::LearningRate), app.t(S::NeedPositive)))?;
             s.optimizer.lr = lr;
             format!("lr = {lr}")
         }
@@ -311,7 +318,10 @@ fn setting_value_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 });
         }
         Setting::Optimizer => {
-            let n = KINDS.iter().find(|(k, _)| *k == c.optimizer).map_or("?", |k| k.1);
+            let n = KINDS
+                .iter()
+                .find(|(k, _)| *k == c.optimizer)
+                .map_or("?", |k| k.1);
             egui::ComboBox::from_id_salt("cmp_opt")
                 .selected_text(n)
                 .show_ui(ui, |ui| {
@@ -356,7 +366,7 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
     let mut remove = None;
     for (i, r) in app.compare.runs.iter().enumerate() {
         ui.horizontal(|ui| {
-            ui.colored_label(theme::series_color(i), "■");
+            ui.colored_label(theme::series_color(i), egui::RichText::new("•").size(22.0));
             ui.label(run_name(r, lang));
             match r.source {
                 Source::Current => {
@@ -379,7 +389,7 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
             }
             if ui
-                .small_button("✖")
+                .small_button("×")
                 .on_hover_text(lang.t(S::Remove))
                 .clicked()
             {
@@ -456,7 +466,7 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
 }
 
 /// The runs' lines: (name, colour, history, λ_max).
-fn lines<'a>(app: &'a NnlabApp) -> Vec<(String, egui::Color32, &'a History, &'a Series)> {
+fn lines(app: &NnlabApp) -> Vec<(String, egui::Color32, &History, &Series)> {
     app.compare
         .runs
         .iter()
@@ -491,9 +501,12 @@ fn plots_ui(app: &NnlabApp, ui: &mut egui::Ui) {
     plot("cmp_loss", S::BatchLoss).show(ui, |p| {
         for (name, color, hist, _) in &runs {
             p.line(
-                Line::new(name.clone(), PlotPoints::Borrowed(hist.batch_loss.points(true)))
-                    .color(*color)
-                    .width(1.5),
+                Line::new(
+                    name.clone(),
+                    PlotPoints::Borrowed(hist.batch_loss.points(true)),
+                )
+                .color(*color)
+                .width(1.5),
             );
         }
     });
@@ -514,9 +527,12 @@ fn plots_ui(app: &NnlabApp, ui: &mut egui::Ui) {
                     format!("{} {}", lang.t(S::Layer), k + 1)
                 };
                 p.line(
-                    Line::new(format!("{name}: {layer}"), PlotPoints::Borrowed(s.points(true)))
-                        .color(*color)
-                        .style(style),
+                    Line::new(
+                        format!("{name}: {layer}"),
+                        PlotPoints::Borrowed(s.points(true)),
+                    )
+                    .color(*color)
+                    .style(style),
                 );
             }
         }

@@ -104,7 +104,11 @@ fn session_list(ui: &mut egui::Ui, app: &mut NnlabApp) {
         .show(ui, |ui| {
             for p in recent {
                 let name = crate::session::display_name(&p);
-                if ui.link(name).on_hover_text(p.display().to_string()).clicked() {
+                if ui
+                    .link(name)
+                    .on_hover_text(p.display().to_string())
+                    .clicked()
+                {
                     app.actions.push(Action::OpenPath(p));
                 }
             }
@@ -126,7 +130,11 @@ pub fn session_ui(app: &mut NnlabApp, ctx: &egui::Context) {
     let lang = app.lang;
     if let Some(l) = &app.recovery {
         let s = &l.session;
-        let name = if s.name.is_empty() { lang.t(S::Untitled) } else { &s.name };
+        let name = if s.name.is_empty() {
+            lang.t(S::Untitled)
+        } else {
+            &s.name
+        };
         let what = format!(
             "{name} — {} · {} {}",
             arch_summary(s),

@@ -10,11 +10,11 @@ use std::sync::mpsc::Sender;
 
 use eframe::egui;
 
+use crate::train::worker::OutputMap;
 use crate::ui::app::{Job, NnlabApp};
 use crate::ui::history::Series;
 use crate::ui::i18n::S;
 use crate::ui::panels::plots::Tile;
-use crate::train::worker::OutputMap;
 
 /// The Export window's state, and a PNG waiting for a frame without the window on it.
 #[derive(Default)]
@@ -260,42 +260,46 @@ pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
     let has_csv = tile_csv(app, tile).is_some();
     let mut act: Option<(&str, PathBuf)> = None;
     let mut browse = false;
-    egui::Window::new(format!("{} — {}", lang.t(S::ExportTitle), lang.t(tile.title())))
-        .id(egui::Id::unique("export_dialog"))
-        .open(&mut open)
-        .collapsible(false)
-        .default_width(460.0)
-        .show(ctx, |ui| {
-            ui.horizontal(|ui| {
-                if ui.button(lang.t(S::Browse)).clicked() {
-                    browse = true;
-                }
-                ui.label(lang.t(S::Path));
-                ui.add(
-                    egui::TextEdit::singleline(&mut app.export.path)
-                        .hint_text(lang.t(S::PathHint))
-                        .desired_width(240.0),
-                );
-            });
-            ui.horizontal(|ui| {
-                let ok = !app.export.path.trim().is_empty();
-                if ui
-                    .add_enabled(ok, egui::Button::new(lang.t(S::SavePng)))
-                    .clicked()
-                {
-                    act = Some(("png", with_ext(&app.export.path, "png")));
-                }
-                if ui
-                    .add_enabled(ok && has_csv, egui::Button::new(lang.t(S::SaveCsv)))
-                    .clicked()
-                {
-                    act = Some(("csv", with_ext(&app.export.path, "csv")));
-                }
-            });
-            if let Some(e) = &app.export.error {
-                ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
+    egui::Window::new(format!(
+        "{} — {}",
+        lang.t(S::ExportTitle),
+        lang.t(tile.title())
+    ))
+    .id(egui::Id::unique("export_dialog"))
+    .open(&mut open)
+    .collapsible(false)
+    .default_width(460.0)
+    .show(ctx, |ui| {
+        ui.horizontal(|ui| {
+            if ui.button(lang.t(S::Browse)).clicked() {
+                browse = true;
+            }
+            ui.label(lang.t(S::Path));
+            ui.add(
+                egui::TextEdit::singleline(&mut app.export.path)
+                    .hint_text(lang.t(S::PathHint))
+                    .desired_width(240.0),
+            );
+        });
+        ui.horizontal(|ui| {
+            let ok = !app.export.path.trim().is_empty();
+            if ui
+                .add_enabled(ok, egui::Button::new(lang.t(S::SavePng)))
+                .clicked()
+            {
+                act = Some(("png", with_ext(&app.export.path, "png")));
+            }
+            if ui
+                .add_enabled(ok && has_csv, egui::Button::new(lang.t(S::SaveCsv)))
+                .clicked()
+            {
+                act = Some(("csv", with_ext(&app.export.path, "csv")));
             }
         });
+        if let Some(e) = &app.export.error {
+            ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
+        }
+    });
     if browse {
         let tx = app.jobs_tx.clone();
         let name = app.export.path.clone();

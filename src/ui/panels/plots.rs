@@ -169,7 +169,7 @@ fn tile_ui(
                 let title = app.t(tile.title());
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if ui
-                        .small_button("⤓")
+                        .small_button("…")
                         .on_hover_text(app.t(S::ExportHover))
                         .clicked()
                     {
