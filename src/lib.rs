@@ -12,6 +12,7 @@ pub mod bench;
 pub mod cli;
 pub mod data;
 pub mod error;
+pub mod json_float;
 pub mod net;
 pub mod optim;
 pub mod rng;

@@ -47,6 +47,22 @@ impl Rng {
         Rng::new(seed ^ fnv1a(name).rotate_left(17))
     }
 
+    /// The four state words (what a session saves to resume the stream exactly).
+    pub fn state(&self) -> [u64; 4] {
+        self.s
+    }
+
+    /// The generator with exactly this state. All-zero is refused: xoshiro would output zeros
+    /// for ever.
+    pub fn from_state(s: [u64; 4]) -> Option<Rng> {
+        (s != [0; 4]).then_some(Rng { s })
+    }
+
+    /// Whether the state is one xoshiro can run from (not all zero; a deserialised state may be).
+    pub fn is_valid(&self) -> bool {
+        self.s != [0; 4]
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         let result = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
         let t = self.s[1] << 17;
@@ -143,5 +159,16 @@ mod tests {
         w.sort();
         assert_eq!(w, (0..100).collect::<Vec<_>>());
         assert_ne!(v, (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_stream_resumes_from_its_state() {
+        let mut a = Rng::stream(9, "batches");
+        a.next_u64();
+        let mut b = Rng::from_state(a.state()).unwrap();
+        let xs: Vec<u64> = (0..4).map(|_| a.next_u64()).collect();
+        let ys: Vec<u64> = (0..4).map(|_| b.next_u64()).collect();
+        assert_eq!(xs, ys);
+        assert!(Rng::from_state([0; 4]).is_none());
     }
 }

@@ -28,10 +28,10 @@ pub struct Optimizer {
     /// Length of θ the state vectors are sized for.
     n_params: usize,
     /// Momentum/Nesterov velocity v, Adam first moment m.
-    #[serde(default)]
+    #[serde(default, with = "crate::json_float::vec")]
     velocity: Vec<f64>,
     /// AdaGrad / RMSprop accumulator s, Adam second moment v.
-    #[serde(default)]
+    #[serde(default, with = "crate::json_float::vec")]
     second_moment: Vec<f64>,
 }
 
@@ -125,6 +125,55 @@ impl Optimizer {
             }
             _ => None,
         }
+    }
+
+    /// Steps accumulated into the current state vectors (Adam's bias correction uses it).
+    pub fn state_steps(&self) -> u64 {
+        self.state_steps
+    }
+
+    /// Length of θ the state is sized for.
+    pub fn n_params(&self) -> usize {
+        self.n_params
+    }
+
+    /// The raw state vectors (velocity / first moment, second moment); empty when unused.
+    pub fn state_vectors(&self) -> (&[f64], &[f64]) {
+        (&self.velocity, &self.second_moment)
+    }
+
+    /// Check a deserialised optimiser against a network of `n_params` parameters: a valid spec,
+    /// the right size, and the state vectors its kind uses of exactly that length (unused ones
+    /// empty). `what` names the field in the message (e.g. `state.optimizer`).
+    pub fn check(&self, n_params: usize, what: &str) -> crate::error::Result<()> {
+        super::validate(&self.spec).map_err(|e| e.context(format!("{what}.spec")))?;
+        if self.n_params != n_params {
+            return Err(crate::Error::new(format!(
+                "{what}.n_params is {} but the network has {n_params} parameters",
+                self.n_params
+            )));
+        }
+        let (first, second) = state_shape(self.spec.kind);
+        for (name, v, used) in [
+            ("velocity", &self.velocity, first),
+            ("second_moment", &self.second_moment, second),
+        ] {
+            let want = if used { n_params } else { 0 };
+            if v.len() != want {
+                return Err(crate::Error::new(format!(
+                    "{what}.{name} has {} values but {:?} needs {want}",
+                    v.len(),
+                    self.spec.kind
+                )));
+            }
+        }
+        if self.state_steps > self.t {
+            return Err(crate::Error::new(format!(
+                "{what}.state_steps ({}) exceeds the step count t ({})",
+                self.state_steps, self.t
+            )));
+        }
+        Ok(())
     }
 
     /// One optimisation step. Returns the learning rate η used.

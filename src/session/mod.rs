@@ -1,6 +1,11 @@
 //! Sessions: the only module that touches files. Versioned JSON, validated before anything
 //! is built, written atomically.
 
+pub mod analysis;
+mod format;
+pub mod history;
+pub mod recorder;
+pub mod replay;
 pub mod spec;
 
 use std::io::Write;
@@ -10,11 +15,27 @@ use crate::data::spec::DataSource;
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
 use crate::net::network::Network;
-use crate::train::Trainer;
+use crate::optim::spec::TrainingRule;
+use crate::train::trainer::check_state_shape;
+pub use crate::train::{Edit, LiveEdit, TrainerState as State};
+use crate::train::{Trainer, TrainerState};
+pub use analysis::{Analysis, LandscapeResult, SpectrumResult};
+pub use history::{EvalColumns, History, LayerColumns};
+pub use recorder::{DEFAULT_CHECKPOINT_BUDGET, Recorder};
+pub use replay::{Mismatch, Report, fork, state_at, verify};
 pub use spec::{FORMAT_VERSION, Session};
 
-/// Largest session or CSV file read (bytes).
+/// Largest CSV file read (bytes).
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
+/// Largest session file read (bytes): with every JSON value at least two bytes, no array read
+/// from it can exceed 2^27 values (1 GiB of f64).
+pub const MAX_SESSION_BYTES: u64 = 1 << 28;
+/// Most checkpoints a session may hold.
+pub const MAX_CHECKPOINTS: usize = 10_000;
+/// Most live edits a session may hold.
+pub const MAX_EDITS: usize = 1_000_000;
+/// Most stored analyses.
+pub const MAX_ANALYSES: usize = 10_000;
 /// Largest batch × layer width held in memory at once (f64 elements).
 pub const MAX_BATCH_ELEMENTS: usize = 200_000_000;
 
@@ -26,14 +47,18 @@ pub fn display_name(path: &Path) -> String {
 }
 
 fn read_text(path: &Path) -> Result<String> {
+    read_text_limited(path, MAX_FILE_BYTES)
+}
+
+fn read_text_limited(path: &Path, max: u64) -> Result<String> {
     let name = display_name(path);
     let meta = std::fs::metadata(path).map_err(|e| Error::new(format!("{name}: {e}")))?;
     if meta.is_dir() {
         return Err(Error::new(format!("{name}: is a folder, not a file")));
     }
-    if meta.len() > MAX_FILE_BYTES {
+    if meta.len() > max {
         return Err(Error::new(format!(
-            "{name}: {} bytes is too large (at most {MAX_FILE_BYTES})",
+            "{name}: {} bytes is too large (at most {max})",
             meta.len()
         )));
     }
@@ -41,15 +66,28 @@ fn read_text(path: &Path) -> Result<String> {
     String::from_utf8(bytes).map_err(|_| Error::new(format!("{name}: is not a text (UTF-8) file")))
 }
 
-/// Parse session JSON; errors name the field path (`network.layers[1].units: …`).
+/// Parse session JSON (any version this build reads, migrated to the current one); errors
+/// name the field path (`network.layers[1].units: …`). Only the structure is checked here;
+/// [`validate`] checks the recorded sections against the network.
 pub fn parse(text: &str) -> Result<Session> {
     if text.trim().is_empty() {
         return Err(Error::new("the file is empty"));
     }
-    // The version is checked first so an unknown version gets the right message.
-    let value: serde_json::Value = serde_json::from_str(text).map_err(json_error)?;
-    match value.get("nnlab") {
-        None => {
+    // The version is read first (skipping everything else without building it) so an unknown
+    // version gets the right message.
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        nnlab: Option<serde_json::Value>,
+    }
+    let probe: Probe = serde_json::from_str(text).map_err(|e| {
+        if e.classify() == serde_json::error::Category::Data {
+            Error::new("this is not an nnlab session (the top level is not a JSON object)")
+        } else {
+            json_error(e)
+        }
+    })?;
+    match probe.nnlab {
+        None | Some(serde_json::Value::Null) => {
             return Err(Error::new(
                 "this is not an nnlab session (no \"nnlab\" version field)",
             ));
@@ -67,16 +105,143 @@ pub fn parse(text: &str) -> Result<Session> {
             None => return Err(Error::field("nnlab", "must be the format version number")),
         },
     }
-    let de = value;
-    serde_path_to_error::deserialize::<_, Session>(de).map_err(|e| {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let mut session: Session = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
+        let inner = e.into_inner();
+        if inner.classify() == serde_json::error::Category::Eof {
+            return json_error(inner);
+        }
+        let inner = inner.to_string();
         if path == "." || path.is_empty() {
             Error::new(inner)
         } else {
             Error::new(format!("{path}: {inner}"))
         }
-    })
+    })?;
+    // Version 1 is version 2 without the recorded sections: nothing else to migrate.
+    session.nnlab = FORMAT_VERSION;
+    check_structure(&session)?;
+    Ok(session)
+}
+
+/// Checks that need no network: counts, column lengths, steps in order.
+fn check_structure(s: &Session) -> Result<()> {
+    for (name, len, max) in [
+        ("checkpoints", s.checkpoints.len(), MAX_CHECKPOINTS),
+        ("edits", s.edits.len(), MAX_EDITS),
+        ("analyses", s.analyses.len(), MAX_ANALYSES),
+    ] {
+        if len > max {
+            return Err(Error::field(
+                name,
+                format!("has {len} entries (at most {max})"),
+            ));
+        }
+    }
+    if let Some(i) =
+        (1..s.checkpoints.len()).find(|&i| s.checkpoints[i].step <= s.checkpoints[i - 1].step)
+    {
+        return Err(Error::field(
+            &format!("checkpoints[{i}].step"),
+            "must be larger than the step of the checkpoint before it",
+        ));
+    }
+    if let Some(i) = (1..s.edits.len()).find(|&i| s.edits[i].step < s.edits[i - 1].step) {
+        return Err(Error::field(
+            &format!("edits[{i}].step"),
+            "is smaller than the step of the edit before it: edits must be in order",
+        ));
+    }
+    if let Some(state) = &s.state {
+        let last = s.last_step();
+        if state.step < last {
+            return Err(Error::field(
+                "state.step",
+                format!("is {} but the session records step {last}", state.step),
+            ));
+        }
+        if let Some(e) = s.edits.last()
+            && e.step > state.step
+        {
+            return Err(Error::field(
+                "edits",
+                format!(
+                    "has an edit at step {} after the state's step {}",
+                    e.step, state.step
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Check the recorded sections against the network (`n_params` parameters, `layers` layers)
+/// and the `rows` training rows: every θ, moment vector and permutation the right length.
+pub fn validate(s: &Session, n_params: usize, layers: usize, rows: usize) -> Result<()> {
+    check_structure(s)?;
+    let rule: TrainingRule = s.optimizer.effective_rule();
+    if let Some(p) = &s.initial_params {
+        if p.len() != n_params {
+            return Err(Error::field(
+                "initial_params",
+                format!(
+                    "has {} values but the network has {n_params} parameters",
+                    p.len()
+                ),
+            ));
+        }
+        if let Some(i) = p.iter().position(|v| !v.is_finite()) {
+            return Err(Error::field(
+                &format!("initial_params[{i}]"),
+                "is not a finite number",
+            ));
+        }
+    }
+    if let Some(p) = &s.params
+        && p.len() != n_params
+    {
+        return Err(Error::field(
+            "params",
+            format!(
+                "has {} values but the network has {n_params} parameters",
+                p.len()
+            ),
+        ));
+    }
+    if let Some(st) = &s.state {
+        check_state_shape(st, n_params, rows, rule, "state")?;
+    }
+    for (i, c) in s.checkpoints.iter().enumerate() {
+        check_state_shape(c, n_params, rows, rule, &format!("checkpoints[{i}]"))?;
+    }
+    s.history.check(layers)?;
+    for (i, e) in s.edits.iter().enumerate() {
+        let what = format!("edits[{i}]");
+        match &e.edit {
+            crate::train::Edit::Optimizer { spec } => {
+                crate::optim::validate(spec).map_err(|err| err.context(&what))?;
+                if spec.effective_rule() != rule {
+                    return Err(Error::field(&what, "changes the training rule"));
+                }
+            }
+            crate::train::Edit::Regularization { regularization } => {
+                crate::optim::validate_regularization(regularization)
+                    .map_err(|err| err.context(&what))?;
+            }
+            crate::train::Edit::Weight { index, value } => {
+                if *index >= n_params || !value.is_finite() {
+                    return Err(Error::field(
+                        &what,
+                        format!(
+                            "sets θ[{index}] = {value}: needs an index below {n_params} and a finite value"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn json_error(e: serde_json::Error) -> Error {
@@ -102,11 +267,14 @@ pub struct Loaded {
 /// Read, parse and validate a session file and build its data.
 pub fn load(path: &Path) -> Result<Loaded> {
     let name = display_name(path);
-    let text = read_text(path)?;
+    let text = read_text_limited(path, MAX_SESSION_BYTES)?;
     let session = parse(&text).map_err(|e| e.context(&name))?;
     let dir = path.parent().map(Path::to_path_buf);
     let (train, test) = build_data(&session, dir.as_deref()).map_err(|e| e.context(&name))?;
     validate_sizes(&session, &train).map_err(|e| e.context(&name))?;
+    let net = Network::build(&session.network, session.loss).map_err(|e| e.context(&name))?;
+    validate(&session, net.n_params, net.layers.len(), train.rows())
+        .map_err(|e| e.context(&name))?;
     Ok(Loaded {
         session,
         train,
@@ -161,14 +329,40 @@ pub fn validate_sizes(session: &Session, train: &Dataset) -> Result<()> {
     Ok(())
 }
 
-/// Build the trainer of a loaded session.
+/// Build the trainer of a loaded session where it stands: at its `state` when it has one
+/// (resumed exactly), otherwise at step 0 from `params` or the initialiser.
 pub fn trainer(loaded: &Loaded) -> Result<Trainer> {
+    match &loaded.session.state {
+        Some(state) => trainer_with_state(loaded, state),
+        None => Trainer::new(
+            &loaded.session.trainer_config(),
+            loaded.train.clone(),
+            loaded.test.clone(),
+            loaded.session.params.clone(),
+        ),
+    }
+}
+
+/// The session's trainer at step 0, where a replay starts (θ from [`Session::start_params`]).
+pub fn initial_trainer(loaded: &Loaded) -> Result<Trainer> {
     Trainer::new(
         &loaded.session.trainer_config(),
         loaded.train.clone(),
         loaded.test.clone(),
-        loaded.session.params.clone(),
+        loaded.session.start_params().cloned(),
     )
+}
+
+/// The session's trainer restored to `state` (a checkpoint, or the session's state).
+pub fn trainer_with_state(loaded: &Loaded, state: &TrainerState) -> Result<Trainer> {
+    let mut t = Trainer::new(
+        &loaded.session.trainer_config(),
+        loaded.train.clone(),
+        loaded.test.clone(),
+        None,
+    )?;
+    t.restore_state(state)?;
+    Ok(t)
 }
 
 /// Write `bytes` to `path` atomically: a temp file in the same folder, fsync, rename.
@@ -196,9 +390,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
-/// Save a session as pretty JSON, atomically.
+/// The session as JSON text: objects indented one field a line, arrays on one line (a θ of
+/// thousands of numbers stays one line, not thousands).
+pub fn to_json(session: &Session) -> Result<String> {
+    format::to_string(session).map_err(|e| Error::new(format!("could not encode the session: {e}")))
+}
+
+/// Save a session as JSON ([`to_json`]), atomically.
 pub fn save(path: &Path, session: &Session) -> Result<()> {
-    let text = serde_json::to_string_pretty(session)
-        .map_err(|e| Error::new(format!("could not encode the session: {e}")))?;
-    write_atomic(path, text.as_bytes())
+    write_atomic(path, to_json(session)?.as_bytes())
 }

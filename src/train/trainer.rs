@@ -75,6 +75,46 @@ pub struct Evaluation {
     pub test_accuracy: f64,
 }
 
+/// The random streams a running trainer draws from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RngStates {
+    /// Shuffles the permutation at the start of every mini-batch epoch.
+    pub batches: Rng,
+    /// Draws the dropout masks.
+    pub dropout: Rng,
+}
+
+/// Everything that makes a trainer resumable: restoring it and stepping on is bit-identical to
+/// never having stopped. The data, network and loss are not here (they come from the session's
+/// spec); the step's scratch buffers are not either (every step overwrites them before use).
+/// BatchNorm keeps no running statistics in nnlab (evaluation normalises with the statistics of
+/// the whole training set at the current θ), so there are none to save.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainerState {
+    /// Steps taken.
+    pub step: u64,
+    /// Completed epochs.
+    pub epoch: u64,
+    /// Iteration within the current epoch.
+    pub iteration: usize,
+    /// Perceptron rule: mistakes so far.
+    #[serde(default)]
+    pub mistakes: u64,
+    /// θ now.
+    #[serde(with = "crate::json_float::vec")]
+    pub theta: Vec<f64>,
+    /// The optimiser: its spec in force (live edits included), step count and moments.
+    pub optimizer: Optimizer,
+    /// The regulariser in force (live edits included).
+    pub regularization: Regularization,
+    pub rng: RngStates,
+    /// The row permutation of the current epoch (mini-batches are slices of it).
+    pub perm: Vec<usize>,
+    /// Feedback alignment's fixed backward matrices (θ-shaped; only the weight blocks used).
+    #[serde(default, with = "crate::json_float::opt_vec")]
+    pub feedback: Option<Vec<f64>>,
+}
+
 pub struct Trainer {
     pub net: Network,
     pub theta: Vec<f64>,
@@ -556,6 +596,147 @@ impl Trainer {
     pub fn feedback_matrices(&self) -> Option<&[f64]> {
         self.feedback.as_deref()
     }
+
+    /// The row permutation of the current epoch.
+    pub fn permutation(&self) -> &[usize] {
+        &self.perm
+    }
+
+    /// The random streams' states now.
+    pub fn rng_states(&self) -> RngStates {
+        RngStates {
+            batches: self.batch_rng.clone(),
+            dropout: self.dropout_rng.clone(),
+        }
+    }
+
+    /// Everything needed to resume exactly here (see [`TrainerState`]).
+    pub fn export_state(&self) -> TrainerState {
+        TrainerState {
+            step: self.step,
+            epoch: self.epoch,
+            iteration: self.iteration,
+            mistakes: self.mistakes,
+            theta: self.theta.clone(),
+            optimizer: self.optimizer.clone(),
+            regularization: self.regularization,
+            rng: self.rng_states(),
+            perm: self.perm.clone(),
+            feedback: self.feedback.clone(),
+        }
+    }
+
+    /// Resume from a saved state. Everything is checked against this trainer's network and
+    /// data before anything changes, so on an error the trainer is as it was. Non-finite θ is
+    /// accepted (a diverged run resumes diverged, as it was saved).
+    pub fn restore_state(&mut self, s: &TrainerState) -> Result<()> {
+        check_state_shape(
+            s,
+            self.net.n_params,
+            self.train.rows(),
+            self.rule(),
+            "state",
+        )?;
+        self.step = s.step;
+        self.epoch = s.epoch;
+        self.iteration = s.iteration;
+        self.mistakes = s.mistakes;
+        self.theta.clone_from(&s.theta);
+        self.optimizer = s.optimizer.clone();
+        self.regularization = s.regularization;
+        self.batch_rng = s.rng.batches.clone();
+        self.dropout_rng = s.rng.dropout.clone();
+        self.perm.clone_from(&s.perm);
+        if s.feedback.is_some() {
+            self.feedback.clone_from(&s.feedback);
+        }
+        Ok(())
+    }
+}
+
+/// Check a saved state against a network of `n_params` parameters, `rows` training rows and the
+/// experiment's training `rule`; `what` names the field path in the message.
+pub fn check_state_shape(
+    s: &TrainerState,
+    n: usize,
+    rows: usize,
+    rule: TrainingRule,
+    what: &str,
+) -> Result<()> {
+    if s.theta.len() != n {
+        return Err(Error::field(
+            &format!("{what}.theta"),
+            format!(
+                "has {} values but the network has {n} parameters",
+                s.theta.len()
+            ),
+        ));
+    }
+    s.optimizer.check(n, &format!("{what}.optimizer"))?;
+    if s.optimizer.spec().effective_rule() != rule {
+        return Err(Error::field(
+            &format!("{what}.optimizer.spec"),
+            "uses a different training rule than the session's optimizer",
+        ));
+    }
+    validate_regularization(&s.regularization)
+        .map_err(|e| e.context(format!("{what}.regularization")))?;
+    if !s.rng.batches.is_valid() || !s.rng.dropout.is_valid() {
+        return Err(Error::field(
+            &format!("{what}.rng"),
+            "has an all-zero generator state",
+        ));
+    }
+    if s.perm.len() != rows {
+        return Err(Error::field(
+            &format!("{what}.perm"),
+            format!(
+                "has {} entries but there are {rows} training rows",
+                s.perm.len()
+            ),
+        ));
+    }
+    let mut seen = vec![false; rows];
+    for &r in &s.perm {
+        if r >= rows || std::mem::replace(&mut seen[r], true) {
+            return Err(Error::field(
+                &format!("{what}.perm"),
+                format!("is not a permutation of the {rows} training rows (bad entry {r})"),
+            ));
+        }
+    }
+    let fa = rule == TrainingRule::FeedbackAlignment;
+    match (&s.feedback, fa) {
+        (Some(f), true) if f.len() != n => {
+            return Err(Error::field(
+                &format!("{what}.feedback"),
+                format!("has {} values but the network has {n} parameters", f.len()),
+            ));
+        }
+        (Some(_), false) => {
+            return Err(Error::field(
+                &format!("{what}.feedback"),
+                "is only meaningful with the feedback_alignment rule",
+            ));
+        }
+        _ => {}
+    }
+    // The iteration indexes the permutation in batches of the state's batch size.
+    let b = match s.optimizer.spec().kind {
+        OptimizerKind::Gd => rows,
+        _ => s.optimizer.spec().batch_size.clamp(1, rows),
+    };
+    if s.iteration >= rows.div_ceil(b).max(1) {
+        return Err(Error::field(
+            &format!("{what}.iteration"),
+            format!(
+                "is {} but an epoch has {} iterations",
+                s.iteration,
+                rows.div_ceil(b)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Mean loss (without the regulariser) and accuracy of a set, evaluation mode.

@@ -11,8 +11,6 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
 use crate::data::spec::DataSpec;
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
@@ -21,6 +19,7 @@ use crate::net::network::{BnMode, Workspace};
 use crate::optim::spec::{OptimizerSpec, Regularization};
 
 use super::curvature::{Objective, Sample};
+pub use super::edit::{Edit, LiveEdit};
 use super::trainer::{Evaluation, LayerStats, Trainer, TrainerConfig};
 
 /// Side of the square grid over the input plane (decision map and neuron maps).
@@ -72,22 +71,6 @@ pub enum Speed {
     Max,
     /// At most this many steps per second.
     PerSecond(f64),
-}
-
-/// A change made while the experiment runs, with the step it took effect at.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LiveEdit {
-    /// Steps taken before the edit applied.
-    pub step: u64,
-    pub edit: Edit,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Edit {
-    Optimizer { spec: OptimizerSpec },
-    Regularization { regularization: Regularization },
-    Weight { index: usize, value: f64 },
 }
 
 pub enum Command {

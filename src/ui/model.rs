@@ -88,6 +88,13 @@ pub fn default_session() -> Session {
         optimizer: OptimizerSpec::new(OptimizerKind::Adam, 0.01, 16),
         regularization: Regularization::default(),
         params: None,
+        state: None,
+        initial_params: None,
+        history: Default::default(),
+        edits: Vec::new(),
+        checkpoints: Vec::new(),
+        checkpoint_budget: None,
+        analyses: Vec::new(),
     }
 }
 
