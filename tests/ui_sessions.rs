@@ -183,3 +183,171 @@ fn compare_with_two_runs_shows_two_legend_entries() {
         ["current run"]
     );
 }
+
+/// The default session's trainer, stepped headless to `step` with the learning rate changed to
+/// `lr` after `edit_at` steps (what the app's run below does through its panels).
+fn straight_run(step: u64, edit_at: u64, lr: f64) -> nnlab::train::Trainer {
+    let s = nnlab::ui::model::default_session();
+    let e = nnlab::ui::model::experiment(&s, None);
+    let mut t = e.trainer().unwrap();
+    while t.step < step {
+        if t.step == edit_at {
+            let mut o = s.optimizer.clone();
+            o.lr = lr;
+            t.set_optimizer(&o).unwrap();
+        }
+        t.step();
+    }
+    if t.step == edit_at {
+        let mut o = s.optimizer.clone();
+        o.lr = lr;
+        t.set_optimizer(&o).unwrap();
+    }
+    t
+}
+
+/// 100 steps, the learning rate lowered live to 0.003, 200 more.
+fn train_with_edit(h: &mut Harness<'static, NnlabApp>) {
+    train(h, 100);
+    {
+        let app = h.state_mut();
+        app.session.optimizer.lr = 0.003;
+        app.actions.push(nnlab::ui::app::Action::LiveOptimizer);
+    }
+    assert!(
+        settle(h, |a| a.edits.len() == 1),
+        "the edit was not recorded"
+    );
+    train(h, 200);
+}
+
+fn theta(h: &Harness<'static, NnlabApp>) -> Vec<f64> {
+    h.state().snapshot.as_ref().unwrap().theta.clone()
+}
+
+#[test]
+fn save_writes_a_v2_file_with_the_whole_run() {
+    let state = temp_dir("save");
+    let mut h = app_in(&state, None);
+    train_with_edit(&mut h);
+    let file = state.join("run.json");
+    h.state_mut()
+        .actions
+        .push(nnlab::ui::app::Action::SaveTo(file.clone()));
+    assert!(settle(&mut h, |a| a.path.as_deref() == Some(file.as_path())));
+    assert!(!h.state().unsaved(), "still unsaved after Save");
+    let loaded = nnlab::session::load(&file).unwrap();
+    let s = &loaded.session;
+    assert_eq!(s.nnlab, 2);
+    // Every step recorded, as many as the app plotted.
+    assert_eq!(s.history.len(), 300);
+    assert_eq!(h.state().history.batch_loss.len(), 300);
+    let st = s.state.as_ref().expect("a state");
+    assert_eq!(st.step, 300);
+    assert_eq!(st.theta, theta(&h));
+    assert_eq!(s.edits.len(), 1);
+    assert_eq!(s.edits[0].step, 100);
+    // The spec is the one at step 0; the edit carries the new rate.
+    assert_eq!(s.optimizer.lr, 0.01);
+    assert!(s.checkpoints.len() > 10 && s.checkpoints[0].step == 0);
+    // θ equals a headless run with the same edit, bit for bit.
+    assert_eq!(straight_run(300, 100, 0.003).theta, st.theta);
+    // And the recording verifies.
+    let report = nnlab::session::replay::verify(&loaded).unwrap();
+    assert!(report.mismatch.is_none(), "{:?}", report.mismatch);
+}
+
+#[test]
+fn a_killed_run_is_offered_for_restore() {
+    let state = temp_dir("recovery");
+    let recovery = state.join("recovery.json");
+    let (step, th) = {
+        let mut h = app_in(&state, None);
+        h.get_by_label("▶ Play").click();
+        assert!(
+            settle(&mut h, |_| recovery.exists()),
+            "no recovery file while training"
+        );
+        h.get_by_label("‖ Pause").click();
+        assert!(settle(&mut h, |a| !a.status.running));
+        let step = h.state().status.step;
+        assert!(settle(&mut h, |a| a
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| s.step == step)));
+        // Wait for an autosave of the paused state.
+        assert!(
+            settle(&mut h, |_| nnlab::session::load(&recovery)
+                .is_ok_and(|l| l.session.state.is_some_and(|s| s.step == step))),
+            "the recovery file never reached step {step}"
+        );
+        (step, theta(&h))
+        // Dropped without a clean exit: the file stays, as after a kill.
+    };
+    assert!(recovery.exists());
+    let mut h = app_in(&state, None);
+    assert!(
+        settle(&mut h, |a| a.recovery.is_some()),
+        "no restore offered"
+    );
+    assert!(h.query_by_label("Restore unsaved work?").is_some());
+    h.get_by_label("Restore").click();
+    assert!(
+        settle(&mut h, |a| a.status.step == step
+            && a.snapshot.as_ref().is_some_and(|s| s.step == step)),
+        "the restored run is not at step {step}"
+    );
+    assert_eq!(theta(&h), th);
+    assert!(h.state().unsaved(), "restored work counts as unsaved");
+    assert!(h.state().recovery.is_none());
+}
+
+#[test]
+fn the_timeline_shows_a_past_step_and_forks_from_it() {
+    let state = temp_dir("timeline");
+    let mut h = app_in(&state, None);
+    train_with_edit(&mut h);
+    let live = theta(&h);
+    h.run_steps(2);
+    assert!(h.query_by_label("Timeline").is_some());
+    h.state_mut()
+        .actions
+        .push(nnlab::ui::app::Action::Seek(137));
+    assert!(
+        settle(&mut h, |a| a.timeline.shown == Some(137)),
+        "step 137 was never shown"
+    );
+    let shown = theta(&h);
+    let source = h.state().timeline.source.clone().unwrap();
+    let at = nnlab::session::replay::state_at(&source, 137).unwrap();
+    assert_eq!(shown, at.theta);
+    // Independent of the replay code: a straight headless run with the same edit.
+    assert_eq!(shown, straight_run(137, 100, 0.003).theta);
+    assert_ne!(shown, live);
+    assert!(h.query_by_label("Back to live").is_some());
+
+    // Fork from here: a new unsaved experiment at step 137.
+    h.get_by_label("Fork from here").click();
+    assert!(
+        settle(&mut h, |a| a.status.step == 137
+            && a.timeline.step.is_none()
+            && a.snapshot.as_ref().is_some_and(|s| s.step == 137)),
+        "the fork did not become the experiment"
+    );
+    assert_eq!(theta(&h), at.theta);
+    assert!(h.state().path.is_none() && h.state().unsaved());
+    // Its recording: the state at 137 and the history up to it.
+    let file = state.join("fork.json");
+    h.state_mut()
+        .actions
+        .push(nnlab::ui::app::Action::SaveTo(file.clone()));
+    assert!(settle(&mut h, |a| a.path.as_deref() == Some(file.as_path())));
+    let forked = nnlab::session::load(&file).unwrap().session;
+    assert_eq!(forked.state.as_ref(), Some(&at.export_state()));
+    assert_eq!(forked.history.len(), 137);
+    assert_eq!(forked.edits.len(), 1);
+
+    // Back to live on the original is covered by Play: train on from the fork.
+    train(&mut h, 10);
+    assert_eq!(theta(&h), straight_run(147, 100, 0.003).theta);
+}

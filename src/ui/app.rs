@@ -70,6 +70,11 @@ pub enum Action {
     CloseSave,
     CloseDiscard,
     CloseCancel,
+    /// The timeline moved to a step.
+    Seek(u64),
+    BackToLive,
+    /// Continue from the step the timeline shows, as a new session.
+    Fork,
 }
 
 /// Results of work done on helper threads (file dialogs, reading, writing).
@@ -158,6 +163,7 @@ pub struct NnlabApp {
     // sessions (timeline, compare, export, recovery)
     pub export: panels::export::Export,
     pub compare: panels::compare::Compare,
+    pub timeline: panels::timeline::Timeline,
     pub state_dir: Option<PathBuf>,
     pub autosaver: recovery::Autosaver,
     pub last_autosave: Instant,
@@ -262,7 +268,8 @@ impl NnlabApp {
             rebuilt_at: None,
             curvature: Curvature::new(repaint.clone()),
             export: Default::default(),
-            compare: panels::compare::Compare::new(repaint),
+            compare: panels::compare::Compare::new(repaint.clone()),
+            timeline: panels::timeline::Timeline::new(repaint),
             autosaver,
             state_dir,
             last_autosave: Instant::now(),
@@ -305,6 +312,9 @@ impl NnlabApp {
         }
         self.curvature.drain();
         self.compare.drain();
+        while let Some(a) = self.timeline.try_recv() {
+            panels::timeline::on_answer(self, ctx, a);
+        }
     }
 
     fn on_event(&mut self, ctx: &egui::Context, ev: Event) {
@@ -328,6 +338,7 @@ impl NnlabApp {
                 self.selected_edge = None;
                 self.rebuilt_at = Some(Instant::now());
                 self.curvature.restart();
+                self.timeline.reset();
                 if self.clean_pending == 1 {
                     self.clean_pending = 2;
                 }
@@ -337,6 +348,7 @@ impl NnlabApp {
                 self.error = Some(msg);
             }
             Event::WasReset => {
+                self.timeline.reset();
                 self.history.clear();
                 self.curvature.restart();
                 self.diverged = None;
@@ -352,10 +364,13 @@ impl NnlabApp {
                     self.clean = Some((s.step, self.applied.clone(), self.edits.len()));
                 }
             }
+            // While the timeline shows a past step, the live picture waits aside.
+            Event::Snapshot(s) if self.timeline.step.is_some() => self.timeline.live = Some(s),
             Event::Snapshot(s) => {
                 self.textures.update(ctx, &s, self.dark, self.discretize);
                 self.snapshot = Some(s);
             }
+            Event::Recording { session, purpose } => self.on_recording(session, purpose),
             Event::Evaluation { step, eval } => self.history.add_eval(step, eval),
             Event::Diverged { step, loss } => self.diverged = Some((step, loss)),
             Event::Edits(e) => self.edits = e,
@@ -369,21 +384,13 @@ impl NnlabApp {
         self.busy = false;
         match job {
             Job::Opened(path, loaded) => {
-                let loaded = *loaded;
-                self.session = loaded.session;
-                self.dataset = Some(Arc::new((loaded.train, loaded.test)));
-                self.lr_text = format!("{}", self.session.optimizer.lr);
+                self.adopt(*loaded);
                 self.add_recent(&path);
                 self.notify(format!("{}: {}", self.t(S::Opened), path.display()));
                 self.path = Some(path);
                 self.mark_clean_after_build();
                 self.dialogs.open = false;
                 self.dialogs.error = None;
-                self.worker
-                    .send(Command::Rebuild(Box::new(model::experiment(
-                        &self.session,
-                        self.dataset.clone(),
-                    ))));
             }
             Job::OpenFailed(e) => {
                 self.dialogs.error = Some(e.clone());
@@ -514,11 +521,96 @@ impl NnlabApp {
             || a.regularization != spec.regularization
     }
 
-    /// The whole experiment as a session (what Save and the autosave write).
-    pub fn whole_session(&self) -> Session {
+    /// Make a loaded session the experiment: its spec is edited in the panels, its recording
+    /// (state, history, edits, checkpoints, analyses) goes to the worker, which resumes it.
+    fn adopt(&mut self, loaded: session::Loaded) {
+        let session::Loaded {
+            session: full,
+            train,
+            test,
+            ..
+        } = loaded;
+        let mut spec = full.clone();
+        strip_recording(&mut spec);
+        // The panels show the settings in force now: the step-0 spec with its live edits.
+        for e in &full.edits {
+            match &e.edit {
+                crate::train::Edit::Optimizer { spec: o } => spec.optimizer = o.clone(),
+                crate::train::Edit::Regularization { regularization } => {
+                    spec.regularization = *regularization
+                }
+                _ => {}
+            }
+        }
+        self.session = spec;
+        self.dataset = Some(Arc::new((train, test)));
+        self.lr_text = format!("{}", self.session.optimizer.lr);
+        let mut e = model::experiment(&self.session, self.dataset.clone());
+        e.recorded = full.is_recorded().then(|| Arc::new(full));
+        self.worker.send(Command::Rebuild(Box::new(e)));
+    }
+
+    /// The session fields the worker does not know (name, data); it adds the recording.
+    fn base_session(&self) -> Session {
         let mut s = self.applied.clone();
-        s.params = self.snapshot.as_ref().map(|s| s.theta.clone());
+        strip_recording(&mut s);
         s
+    }
+
+    /// Ask the worker for the whole recording (answered by `Event::Recording`).
+    pub fn request_recording_for(&mut self, purpose: crate::train::worker::Purpose) {
+        self.worker.send(Command::Export {
+            base: Box::new(self.base_session()),
+            purpose,
+        });
+    }
+
+    /// The timeline needs the recording up to now.
+    pub fn request_recording(&mut self) {
+        self.request_recording_for(crate::train::worker::Purpose::Timeline);
+    }
+
+    fn on_recording(&mut self, s: Option<Box<Session>>, purpose: crate::train::worker::Purpose) {
+        use crate::train::worker::Purpose;
+        // No trainer (a failed build): the spec alone is still worth saving.
+        let s = s.map_or_else(|| self.base_session(), |s| *s);
+        match purpose {
+            Purpose::Save(p) => self.spawn_job(
+                move || match session::save(&p, &s) {
+                    Ok(()) => Job::Saved(p),
+                    Err(e) => Job::SaveFailed(e.to_string()),
+                },
+                None,
+            ),
+            Purpose::Autosave => self.autosaver.save(s),
+            Purpose::Timeline => {
+                let loaded = session::Loaded {
+                    session: s,
+                    train: (*self.train).clone(),
+                    test: (*self.test).clone(),
+                    dir: None,
+                };
+                self.timeline.source = Some(Arc::new(loaded));
+                if let Some(step) = self.timeline.wanted.take() {
+                    self.timeline.request(step, false);
+                }
+            }
+        }
+    }
+
+    /// A fork from the timeline becomes the experiment: new, unsaved, continuing from `step`.
+    pub fn adopt_fork(&mut self, ctx: &egui::Context, step: u64, s: Session) {
+        panels::timeline::back_to_live(self, ctx);
+        let (train, test) = ((*self.train).clone(), (*self.test).clone());
+        self.adopt(session::Loaded {
+            session: s,
+            train,
+            test,
+            dir: None,
+        });
+        self.path = None;
+        self.clean = Some((u64::MAX, self.session.clone(), 0));
+        self.notify(format!("{} {step}", self.t(S::Forked)));
     }
 
     /// Every few seconds of unsaved training, hand the experiment to the autosave thread.
@@ -530,7 +622,7 @@ impl NnlabApp {
             return;
         }
         self.last_autosave = Instant::now();
-        self.autosaver.save(self.whole_session());
+        self.request_recording_for(crate::train::worker::Purpose::Autosave);
     }
 
     fn compare_file(&mut self, p: PathBuf) {
@@ -569,17 +661,10 @@ impl NnlabApp {
             Action::Recover(restore) => {
                 if let Some(l) = self.recovery.take() {
                     if restore {
-                        self.session = l.session;
-                        self.dataset = Some(Arc::new((l.train, l.test)));
-                        self.lr_text = format!("{}", self.session.optimizer.lr);
+                        self.adopt(*l);
                         self.path = None;
                         // Restored work is unsaved until saved again.
                         self.clean = Some((u64::MAX, self.session.clone(), 0));
-                        self.worker
-                            .send(Command::Rebuild(Box::new(model::experiment(
-                                &self.session,
-                                self.dataset.clone(),
-                            ))));
                         self.notify(self.t(S::Restored));
                     } else {
                         self.autosaver.remove();
@@ -606,6 +691,13 @@ impl NnlabApp {
             Action::CloseCancel => {
                 self.close_asked = false;
                 self.close_after_save = false;
+            }
+            Action::Seek(step) => panels::timeline::seek(self, step),
+            Action::BackToLive => panels::timeline::back_to_live(self, ctx),
+            Action::Fork => {
+                if let Some(step) = self.timeline.shown {
+                    self.timeline.request(step, true);
+                }
             }
             _ => {}
         }
@@ -643,15 +735,10 @@ impl NnlabApp {
         );
     }
 
+    /// Save the whole experiment: the worker hands over its recording, a helper thread writes.
     fn save_to(&mut self, p: PathBuf) {
-        let s = self.whole_session();
-        self.spawn_job(
-            move || match session::save(&p, &s) {
-                Ok(()) => Job::Saved(p),
-                Err(e) => Job::SaveFailed(e.to_string()),
-            },
-            None,
-        );
+        self.busy = true;
+        self.request_recording_for(crate::train::worker::Purpose::Save(p));
     }
 
     fn load_csv(&mut self, p: PathBuf) {
@@ -691,6 +778,7 @@ impl NnlabApp {
 
     /// Check the edited session and hand it to the worker, or refuse it and explain.
     pub fn send_rebuild(&mut self) {
+        strip_recording(&mut self.session);
         let (inputs, classes) =
             model::data_shape(&self.session.data, self.dataset.as_ref().map(|d| &d.0));
         model::harmonise(&mut self.session, inputs, classes);
@@ -716,6 +804,7 @@ impl NnlabApp {
         for a in actions {
             match a {
                 Action::Play => {
+                    panels::timeline::back_to_live(self, ctx);
                     if self.panicked.is_some() || self.diverged.is_some() {
                         self.worker.send(Command::Reset);
                     }
@@ -873,6 +962,7 @@ impl NnlabApp {
             });
         egui::CentralPanel::default().show(ui, |ui| {
             panels::banners::ui(self, ui);
+            panels::timeline::ui(self, ui);
             panels::plots::central_ui(self, ui);
         });
         panels::dialogs::ui(self, &ctx);
@@ -915,4 +1005,14 @@ fn list_examples() -> Vec<PathBuf> {
         .unwrap_or_default();
     v.sort();
     v
+}
+
+/// Drop the recorded sections: what is left is the spec the panels edit.
+fn strip_recording(s: &mut Session) {
+    s.state = None;
+    s.initial_params = None;
+    s.history = Default::default();
+    s.edits.clear();
+    s.checkpoints.clear();
+    s.analyses.clear();
 }

@@ -237,6 +237,14 @@ strings! {
     UnsavedBody => "This experiment has changes that are not saved. Save them before closing?", "此实验有未保存的更改。关闭前要保存吗？";
     DiscardClose => "Close without saving", "不保存并关闭";
     Cancel => "Cancel", "取消";
+    Timeline => "Timeline", "时间轴";
+    TimelinePaused => "pause to replay any step", "暂停后可回放任意一步";
+    Recomputing => "computing…", "计算中…";
+    Showing => "showing step", "显示第几步：";
+    BackToLive => "Back to live", "回到实时";
+    ForkHere => "Fork from here", "从此处分叉";
+    ForkHover => "A new, unsaved session that continues from this step", "从这一步继续的新会话（未保存）";
+    Forked => "Forked at step", "已分叉，步数";
 }
 
 #[cfg(test)]

@@ -10,5 +10,6 @@ pub mod export;
 pub mod network;
 pub mod output;
 pub mod plots;
+pub mod timeline;
 pub mod top_bar;
 pub mod training;

@@ -232,6 +232,17 @@ fn tile_ui(
     }
 }
 
+/// The timeline's cursor: a vertical line at the replayed step.
+fn cursor(app: &NnlabApp, p: &mut egui_plot::PlotUi<'_>) {
+    if let Some(step) = app.timeline.step {
+        p.vline(
+            egui_plot::VLine::new("", step as f64)
+                .color(egui::Color32::from_rgb(230, 60, 200))
+                .width(1.5),
+        );
+    }
+}
+
 fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
     let h = &app.history;
     let id = format!("plot_{tile:?}");
@@ -253,6 +264,7 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
                 p = p.y_axis_formatter(log_ticks).label_formatter(log_label);
             }
             p.show(ui, |p| {
+                cursor(app, p);
                 p.line(
                     Line::new(names.0, PlotPoints::Borrowed(bl))
                         .color(egui::Color32::GRAY.gamma_multiply(0.6)),
@@ -272,6 +284,7 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
         Tile::Accuracy => {
             let names = (app.t(S::TrainAcc), app.t(S::TestAcc));
             base.include_y(0.0).include_y(1.0).show(ui, |p| {
+                cursor(app, p);
                 p.line(
                     Line::new(names.0, PlotPoints::Borrowed(h.train_acc.points(false)))
                         .color(theme::POS)
@@ -298,6 +311,7 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
                 p = p.y_axis_formatter(log_ticks).label_formatter(log_label);
             }
             p.show(ui, |p| {
+                cursor(app, p);
                 for (i, s) in series.iter().enumerate() {
                     p.line(
                         Line::new(names[i].clone(), PlotPoints::Borrowed(s.points(log)))
@@ -333,6 +347,7 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
                 return;
             }
             base.include_y(0.0).include_y(1.0).show(ui, |p| {
+                cursor(app, p);
                 for (name, points, i, dashed) in lines {
                     let mut line =
                         Line::new(name, PlotPoints::Borrowed(points)).color(theme::series_color(i));
