@@ -240,7 +240,7 @@ strings! {
     Timeline => "Timeline", "时间轴";
     TimelinePaused => "pause to replay any step", "暂停后可回放任意一步";
     Recomputing => "computing…", "计算中…";
-    Showing => "showing step", "显示第几步：";
+    Showing => "showing step", "当前显示步数";
     BackToLive => "Back to live", "回到实时";
     ForkHere => "Fork from here", "从此处分叉";
     ForkHover => "A new, unsaved session that continues from this step", "从这一步继续的新会话（未保存）";

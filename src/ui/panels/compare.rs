@@ -487,7 +487,7 @@ fn plots_ui(app: &NnlabApp, ui: &mut egui::Ui) {
     let has_lambda = runs.iter().any(|r| !r.3.is_empty());
     let n_plots = if has_lambda { 3.0 } else { 2.0 };
     let h = ((ui.available_height() - 30.0 * n_plots) / n_plots).max(120.0);
-    let plot = |id: &str, label: S| {
+    let plot = |id: &str| {
         Plot::new(id.to_string())
             .legend(Legend::default())
             .allow_scroll(false)
@@ -495,10 +495,9 @@ fn plots_ui(app: &NnlabApp, ui: &mut egui::Ui) {
             .x_axis_label(lang.t(S::StepCount))
             .y_axis_formatter(log_ticks)
             .label_formatter(log_label)
-            .y_axis_label(lang.t(label))
     };
     ui.label(egui::RichText::new(lang.t(S::BatchLoss)).strong());
-    plot("cmp_loss", S::BatchLoss).show(ui, |p| {
+    plot("cmp_loss").show(ui, |p| {
         for (name, color, hist, _) in &runs {
             p.line(
                 Line::new(
@@ -511,7 +510,7 @@ fn plots_ui(app: &NnlabApp, ui: &mut egui::Ui) {
         }
     });
     ui.label(egui::RichText::new(lang.t(S::GradPlot)).strong());
-    plot("cmp_grad", S::GradPlot).show(ui, |p| {
+    plot("cmp_grad").show(ui, |p| {
         for (name, color, hist, _) in &runs {
             let n = hist.grad.len();
             for (k, s) in hist.grad.iter().enumerate() {
@@ -539,7 +538,7 @@ fn plots_ui(app: &NnlabApp, ui: &mut egui::Ui) {
     });
     if has_lambda {
         ui.label(egui::RichText::new("λ_max").strong());
-        plot("cmp_lambda", S::LambdaPlot).show(ui, |p| {
+        plot("cmp_lambda").show(ui, |p| {
             for (name, color, _, l) in &runs {
                 p.line(
                     Line::new(name.clone(), PlotPoints::Borrowed(l.points(true)))

@@ -150,36 +150,40 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
             ui.weak(lang.t(S::TimelinePaused));
             return;
         }
-        let mut v = app.timeline.step.unwrap_or(last).min(last);
-        let width = (ui.available_width() - 380.0).max(120.0);
-        ui.spacing_mut().slider_width = width;
-        let r = ui.add(
-            egui::Slider::new(&mut v, 0..=last)
-                .clamping(egui::SliderClamping::Always)
-                .text(lang.t(S::StepCount)),
-        );
-        if r.changed() && Some(v) != app.timeline.step {
-            app.actions.push(Action::Seek(v));
-        }
-        if app.timeline.computing.is_some() || app.timeline.wanted.is_some() {
-            ui.spinner();
-            ui.weak(lang.t(S::Recomputing));
-        } else if let Some(s) = app.timeline.shown {
-            ui.weak(format!("{} {s}", lang.t(S::Showing)));
-        }
-        if app.timeline.step.is_some() {
-            if ui.button(lang.t(S::BackToLive)).clicked() {
-                app.actions.push(Action::BackToLive);
+        // Buttons and state on the right; the slider takes the width that is left.
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if app.timeline.step.is_some() {
+                let can_fork = app.timeline.shown.is_some() && app.timeline.computing.is_none();
+                if ui
+                    .add_enabled(can_fork, egui::Button::new(lang.t(S::ForkHere)))
+                    .on_hover_text(lang.t(S::ForkHover))
+                    .clicked()
+                {
+                    app.actions.push(Action::Fork);
+                }
+                if ui.button(lang.t(S::BackToLive)).clicked() {
+                    app.actions.push(Action::BackToLive);
+                }
             }
-            let can_fork = app.timeline.shown.is_some() && app.timeline.computing.is_none();
-            if ui
-                .add_enabled(can_fork, egui::Button::new(lang.t(S::ForkHere)))
-                .on_hover_text(lang.t(S::ForkHover))
-                .clicked()
-            {
-                app.actions.push(Action::Fork);
+            if app.timeline.computing.is_some() || app.timeline.wanted.is_some() {
+                ui.weak(lang.t(S::Recomputing));
+                ui.spinner();
+            } else if let Some(s) = app.timeline.shown {
+                ui.weak(format!("{} {s}", lang.t(S::Showing)));
             }
-        }
+            ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                let mut v = app.timeline.step.unwrap_or(last).min(last);
+                ui.spacing_mut().slider_width = (ui.available_width() - 130.0).max(60.0);
+                let r = ui.add(
+                    egui::Slider::new(&mut v, 0..=last)
+                        .clamping(egui::SliderClamping::Always)
+                        .text(lang.t(S::StepCount)),
+                );
+                if r.changed() && Some(v) != app.timeline.step {
+                    app.actions.push(Action::Seek(v));
+                }
+            });
+        });
     });
     if let Some(e) = app.timeline.error.clone() {
         ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
