@@ -351,3 +351,58 @@ fn the_timeline_shows_a_past_step_and_forks_from_it() {
     train(&mut h, 10);
     assert_eq!(theta(&h), straight_run(147, 100, 0.003).theta);
 }
+
+#[test]
+fn a_saved_run_with_its_spectra_compares_from_its_recording() {
+    let state = temp_dir("compare-file");
+    let mut h = app_in(&state, None);
+    h.state_mut()
+        .actions
+        .push(nnlab::ui::app::Action::CurvatureOn(true));
+    train(&mut h, 120);
+    assert!(
+        settle(&mut h, |a| a.curvature.last.is_some()),
+        "no curvature analysis"
+    );
+    let lambda = h.state().curvature.last.as_ref().unwrap().lambda_max;
+    let file = state.join("with-spectra.json");
+    h.state_mut()
+        .actions
+        .push(nnlab::ui::app::Action::SaveTo(file.clone()));
+    assert!(settle(&mut h, |a| a.path.as_deref() == Some(file.as_path())));
+    let saved = nnlab::session::load(&file).unwrap().session;
+    let spectra: Vec<_> = saved
+        .analyses
+        .iter()
+        .filter_map(|a| a.as_spectrum())
+        .collect();
+    assert!(!spectra.is_empty(), "no stored spectrum");
+
+    // A second app compares the file: its recorded curves, not a re-run.
+    let mut h2 = app_in(&state, None);
+    h2.state_mut()
+        .actions
+        .push(nnlab::ui::app::Action::CompareFile(file.clone()));
+    assert!(settle(&mut h2, |a| a.compare.runs.len() == 1));
+    let run = &h2.state().compare.runs[0];
+    assert!(matches!(
+        run.source,
+        nnlab::ui::panels::compare::Source::Recorded
+    ));
+    assert_eq!(run.name, "with-spectra.json");
+    assert_eq!(run.history.batch_loss.len(), 120);
+    let recorded: Vec<f64> = (0..120).map(|i| saved.history.batch_loss[i]).collect();
+    let shown: Vec<f64> = run
+        .history
+        .batch_loss
+        .points(false)
+        .iter()
+        .map(|p| p.y)
+        .collect();
+    assert_eq!(shown, recorded);
+    // λ_max of the analysis the app showed is among the compared points.
+    assert!(
+        run.lambda_max.points(false).iter().any(|p| p.y == lambda),
+        "λ_max {lambda} not in the comparison"
+    );
+}

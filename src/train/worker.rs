@@ -124,6 +124,8 @@ pub enum Command {
         base: Box<Session>,
         purpose: Purpose,
     },
+    /// Store an analysis result in the recording.
+    RecordAnalysis(Box<crate::session::analysis::Analysis>),
     /// Panic on purpose (tests the crash report).
     InjectPanic,
     Shutdown,
@@ -572,6 +574,11 @@ impl State {
                 let session = self.export(*base).map(Box::new);
                 self.send(Event::Recording { session, purpose });
                 (self.repaint)();
+            }
+            Command::RecordAnalysis(a) => {
+                if let Some(r) = &mut self.recorder {
+                    r.record_analysis(*a);
+                }
             }
             Command::InjectPanic => panic!("injected panic (test of the crash report)"),
             Command::Shutdown => {}

@@ -177,6 +177,8 @@ pub struct NnlabApp {
     pub close_asked: bool,
     allow_close: bool,
     close_after_save: bool,
+    /// (curvature generation, step) of the last analysis put into the recording.
+    recorded_analysis: Option<(u64, u64)>,
     /// A viewport command decided outside a frame (close after the save finished).
     close_ctx_cmd: Option<egui::ViewportCommand>,
 }
@@ -280,6 +282,7 @@ impl NnlabApp {
             allow_close: false,
             close_after_save: false,
             close_ctx_cmd: None,
+            recorded_analysis: None,
         };
         // The first build's report is the clean point (widgets may round the spec on frame 1).
         app.mark_clean_after_build();
@@ -311,6 +314,7 @@ impl NnlabApp {
             self.on_job(job);
         }
         self.curvature.drain();
+        self.record_analysis();
         self.compare.drain();
         while let Some(a) = self.timeline.try_recv() {
             panels::timeline::on_answer(self, ctx, a);
@@ -700,6 +704,34 @@ impl NnlabApp {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A new curvature result goes into the recording (as a spectrum: its top eigenvalues and
+    /// λ_min, which is what the curvature thread hands back).
+    fn record_analysis(&mut self) {
+        let Some(a) = &self.curvature.last else {
+            return;
+        };
+        let key = (self.curvature.generation, a.step);
+        if self.recorded_analysis == Some(key) {
+            return;
+        }
+        self.recorded_analysis = Some(key);
+        let mut eigenvalues = a.top_values.clone();
+        eigenvalues.push(a.lambda_min);
+        eigenvalues.sort_by(f64::total_cmp);
+        eigenvalues.dedup();
+        let r = session::analysis::SpectrumResult {
+            method: match a.method {
+                crate::analysis::hessian::Method::Dense => "dense".into(),
+                crate::analysis::hessian::Method::Lanczos => "lanczos".into(),
+            },
+            gauss_newton: a.gauss_newton,
+            eigenvalues,
+        };
+        if let Ok(x) = session::analysis::Analysis::spectrum(a.step, &r) {
+            self.worker.send(Command::RecordAnalysis(Box::new(x)));
         }
     }
 

@@ -13,7 +13,7 @@ use crate::net::Activation;
 use crate::net::spec::Init;
 use crate::optim::spec::OptimizerKind;
 use crate::session::Session;
-use crate::train::worker::{Command, Event, Experiment, Status, Worker};
+use crate::train::worker::{Command, Event, Experiment, Status, StepRow, Worker};
 use crate::ui::app::{Action, NnlabApp};
 use crate::ui::history::{History, Series};
 use crate::ui::i18n::{Lang, S};
@@ -292,9 +292,47 @@ pub fn start_variant(app: &mut NnlabApp) {
     }
 }
 
+/// The plotted history of a recorded session, and λ_max of its stored spectra.
+pub fn recorded_history(s: &Session) -> (History, Series) {
+    let mut h = History::default();
+    let rec = &s.history;
+    let rows: Vec<StepRow> = (0..rec.len())
+        .map(|i| {
+            let r = rec.report(i);
+            StepRow {
+                step: r.step,
+                epoch: r.epoch,
+                lr: r.lr,
+                batch_loss: r.batch_loss,
+                grad_norm: r.grad_norm,
+                layers: r.layers,
+            }
+        })
+        .collect();
+    h.add_steps(&rows);
+    for i in 0..rec.evaluations.len() {
+        let (step, e) = rec.evaluations.get(i);
+        h.add_eval(step, e);
+    }
+    let mut lambda = Series::default();
+    for a in &s.analyses {
+        if let Some(sp) = a.as_spectrum()
+            && let Some(max) = sp.eigenvalues.iter().copied().reduce(f64::max)
+        {
+            lambda.push(a.step as f64, max);
+        }
+    }
+    (h, lambda)
+}
+
 /// A session file opened for comparison: its recorded history if it has one, else trained here.
 pub fn add_loaded(app: &mut NnlabApp, path: PathBuf, loaded: crate::session::Loaded) {
     let name = crate::session::display_name(&path);
+    if !loaded.session.history.is_empty() {
+        let (h, lambda) = recorded_history(&loaded.session);
+        app.compare.add_recorded(name, h, lambda);
+        return;
+    }
     let data = Some(Arc::new((loaded.train, loaded.test)));
     let e = model::experiment(&loaded.session, data);
     let target = if app.status.step > 0 {

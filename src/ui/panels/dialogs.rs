@@ -136,8 +136,10 @@ pub fn session_ui(app: &mut NnlabApp, ctx: &egui::Context) {
             &s.name
         };
         let what = format!(
-            "{name} — {} · {} {}",
+            "{name} — {} · {} {} · {} {}",
             arch_summary(s),
+            lang.t(S::StepCount),
+            s.last_step(),
             lang.t(S::Params),
             s.params.as_ref().map_or(0, Vec::len),
         );
