@@ -411,3 +411,187 @@ fn a_fork_continues_like_the_original() {
     o.step();
     assert_eq!(t.export_state(), o.export_state());
 }
+
+// ---- The command line: run writes v2, replay verifies and forks, broken files exit 2. ----
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn nnlab() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_nnlab"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("nnlab-session-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run(args: &[&str], files: &[&Path]) -> Output {
+    let mut c = nnlab();
+    c.args(args);
+    for f in files {
+        c.arg(f);
+    }
+    c.output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+const BAD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/bad_sessions");
+
+#[test]
+fn cli_run_300_then_200_writes_the_same_file_as_run_500_and_it_verifies() {
+    let dir = scratch("run");
+    let spec = dir.join("busy.json");
+    std::fs::write(&spec, BUSY).unwrap();
+    let (a, b, c) = (dir.join("a.json"), dir.join("b.json"), dir.join("c.json"));
+    for (from, steps, to) in [(&spec, "300", &a), (&a, "200", &b), (&spec, "500", &c)] {
+        let o = nnlab()
+            .arg("run")
+            .arg(from)
+            .args(["--steps", steps, "--eval-every", "50", "--out"])
+            .arg(to)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let (b, c) = (std::fs::read(&b).unwrap(), std::fs::read(&c).unwrap());
+    assert!(b == c, "300 + 200 and 500 steps wrote different sessions");
+    let s = session::parse(std::str::from_utf8(&c).unwrap()).unwrap();
+    assert_eq!(s.state.as_ref().unwrap().step, 500);
+    assert_eq!(s.history.len(), 500);
+    assert_eq!(s.history.evaluations.len(), 10);
+    assert_eq!(s.checkpoints[0].step, 0);
+    let o = run(&["replay", "--verify"], &[&dir.join("c.json")]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("bit-identical"), "{}", stdout(&o));
+}
+
+#[test]
+fn cli_replay_exits_1_naming_the_step_and_field_of_a_one_ulp_change_and_forks() {
+    let dir = scratch("replay");
+    let good = dir.join("edits.json");
+    session::save(&good, &recorded_with_edits()).unwrap();
+    let o = run(&["replay", "--verify"], &[&good]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("4 edits applied"), "{}", stdout(&o));
+
+    let mut s = recorded_with_edits();
+    let e = &mut s.history.evaluations.train_loss[2];
+    *e = f64::from_bits(e.to_bits() - 1);
+    let bad = dir.join("ulp.json");
+    session::save(&bad, &s).unwrap();
+    let o = run(&["replay", "--verify"], &[&bad]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("MISMATCH at step 75: history.evaluations.train_loss"),
+        "{text}"
+    );
+
+    let fork = dir.join("fork.json");
+    let o = nnlab()
+        .arg("replay")
+        .arg(&good)
+        .args(["--to", "90", "--out"])
+        .arg(&fork)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let f = session::load(&fork).unwrap();
+    assert_eq!(f.session.state.as_ref().unwrap().step, 90);
+    let o = run(&["replay", "--verify"], &[&fork]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    // Beyond the recording, and without a mode: exit 2, one line.
+    for args in [
+        vec!["replay", "--to", "500", "--out", "/tmp/never.json"],
+        vec!["replay"],
+    ] {
+        let o = run(&args, &[&good]);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
+    }
+}
+
+/// `nnlab <cmd> FILE` exits 2 with one stderr line containing `needle`, no panic, no stdout.
+fn refused(cmd: &[&str], path: &Path, needle: &str) {
+    let o = run(cmd, &[path]);
+    let err = stderr(&o);
+    let name = path.file_name().unwrap().to_string_lossy();
+    assert_eq!(o.status.code(), Some(2), "{cmd:?} {name}: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{name}: one line: {err}");
+    assert!(err.len() < 400, "{name}: a short line: {err}");
+    assert!(
+        err.contains(needle),
+        "{name}: expected «{needle}» in «{err}»"
+    );
+    assert!(!err.contains("panicked"));
+    assert!(o.stdout.is_empty(), "{name}: nothing on stdout");
+}
+
+#[test]
+fn every_file_of_the_broken_session_corpus_is_refused_with_one_line() {
+    // The base of the corpus is valid: every refusal below is the mutation's doing.
+    let base = Path::new(BAD).join("valid_base.json");
+    let o = run(&["replay", "--verify"], &[&base]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let list = std::fs::read_to_string(Path::new(BAD).join("expected.tsv")).unwrap();
+    let mut n = 0;
+    for line in list
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let (file, needle) = line.split_once('\t').unwrap();
+        let path = Path::new(BAD).join(file);
+        refused(&["run"], &path, needle);
+        refused(&["replay", "--verify"], &path, needle);
+        n += 1;
+    }
+    assert!(n >= 40, "{n} cases");
+    // Too large to keep in the repository: more checkpoints than allowed.
+    let text = std::fs::read_to_string(&base).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let one = v["checkpoints"][0].clone();
+    v["checkpoints"] = serde_json::Value::Array(vec![one; session::MAX_CHECKPOINTS + 1]);
+    let dir = scratch("many");
+    let many = dir.join("many-checkpoints.json");
+    std::fs::write(&many, serde_json::to_string(&v).unwrap()).unwrap();
+    refused(&["run"], &many, "checkpoints: has more than 10000 entries");
+}
+
+#[test]
+fn a_long_history_is_thinned_by_doubling_the_stride_and_still_verifies() {
+    let l = loaded(BUSY);
+    let mut t = session::trainer(&l).unwrap();
+    let mut rec = Recorder::new(&t, session::DEFAULT_CHECKPOINT_BUDGET);
+    rec.history_limit = 64;
+    for _ in 0..300 {
+        let r = t.step();
+        rec.record_step(&r, &t);
+        let e = t.evaluate();
+        rec.record_evaluation(r.step, &e);
+        assert!(rec.history.len() <= 64);
+    }
+    // 300 steps in at most 64 rows: every 8th step (300 / 8 = 37 rows).
+    assert_eq!(rec.stride, 8);
+    assert_eq!(rec.history.len(), 37);
+    assert!(rec.history.step.iter().all(|s| s % 8 == 0));
+    assert_eq!(rec.history.evaluations.step, rec.history.step);
+    let mut s = l.session.clone();
+    rec.write_into(&mut s, &t);
+    let back = loaded(&session::to_json(&s).unwrap());
+    let r = session::verify(&back).unwrap();
+    assert_eq!(r.mismatch, None);
+    assert_eq!((r.steps, r.step_reports, r.evaluations), (300, 37, 37));
+    // Resuming keeps the stride.
+    let t = session::trainer(&back).unwrap();
+    assert_eq!(Recorder::resume(&back.session, &t).stride, 8);
+}

@@ -11,6 +11,7 @@ use serde_json::json;
 pub mod dynamics;
 mod hessian;
 pub mod landscape;
+pub mod replay;
 
 use crate::analysis::hessian::Method;
 use crate::bench;
@@ -55,8 +56,20 @@ pub enum Command {
         #[arg(long)]
         metrics: Option<PathBuf>,
         /// Evaluate train/test loss and accuracy every K steps (and at the last step).
-        #[arg(long, default_value_t = 1)]
-        eval_every: u64,
+        /// Default: every step with --metrics, otherwise only the last step.
+        #[arg(long)]
+        eval_every: Option<u64>,
+        /// Bytes the checkpoints in --out may take (default: the session's
+        /// checkpoint_budget, else 8 MiB).
+        #[arg(long)]
+        checkpoint_budget: Option<u64>,
+    },
+    /// Re-run a recorded session: --verify checks it bit for bit (exit 1 on a mismatch);
+    /// --to STEP --out FILE writes the session as it stood at STEP.
+    Replay {
+        session: PathBuf,
+        #[command(flatten)]
+        args: replay::ReplayArgs,
     },
     /// Print the training objective and its gradient over the whole training set.
     Grad { session: PathBuf },
@@ -128,13 +141,16 @@ pub fn run(command: Command) -> Result<i32> {
             out,
             metrics,
             eval_every,
+            checkpoint_budget,
         } => run_session(
             &session,
             steps,
             out.as_deref(),
             metrics.as_deref(),
             eval_every,
+            checkpoint_budget,
         ),
+        Command::Replay { session, args } => replay::replay(&session, &args),
         Command::Grad { session } => grad(&session),
         Command::Landscape {
             session,
@@ -287,19 +303,33 @@ fn csv_row(r: &StepReport, e: &Evaluation) -> String {
     s
 }
 
+/// Train a session headless: from its state when it has one (continuing its recording),
+/// otherwise from step 0. `--out` writes the whole recording (format v2).
 fn run_session(
     path: &Path,
     steps: u64,
     out: Option<&Path>,
     metrics: Option<&Path>,
-    eval_every: u64,
+    eval_every: Option<u64>,
+    checkpoint_budget: Option<u64>,
 ) -> Result<i32> {
-    if eval_every == 0 {
+    if eval_every == Some(0) {
         return Err(Error::field("--eval-every", "must be at least 1"));
     }
+    // Without --metrics, evaluations only go into the session, at the last step by default.
+    let eval_every = match (eval_every, metrics) {
+        (Some(k), _) => Some(k),
+        (None, Some(_)) => Some(1),
+        (None, None) => None,
+    };
     let name = session::display_name(path);
     let loaded: Loaded = session::load(path)?;
     let mut t = session::trainer(&loaded).map_err(|e| e.context(&name))?;
+    let mut rec = session::Recorder::resume(&loaded.session, &t);
+    if let Some(b) = checkpoint_budget {
+        rec.budget = b;
+    }
+    let first_step = t.step;
     let mut csv = String::new();
     if metrics.is_some() {
         csv.push_str(&csv_header(&t));
@@ -309,16 +339,26 @@ fn run_session(
     let mut last_print = Instant::now();
     let mut diverged_at = None;
     let mut last_eval = Evaluation::default();
+    let mut evaluated_last = false;
     for i in 0..steps {
         let report = t.step();
+        if out.is_some() {
+            rec.record_step(&report, &t);
+        }
         let last = i + 1 == steps;
         if report.diverged {
             diverged_at = Some(report.step);
         }
-        if metrics.is_some() && (report.step % eval_every == 0 || last || report.diverged) {
+        let due = eval_every.is_some_and(|k| report.step.is_multiple_of(k));
+        evaluated_last = false;
+        if (metrics.is_some() || out.is_some()) && (due || last || report.diverged) {
             last_eval = t.evaluate();
-            csv.push_str(&csv_row(&report, &last_eval));
-            csv.push('\n');
+            evaluated_last = true;
+            rec.record_evaluation(report.step, &last_eval);
+            if metrics.is_some() {
+                csv.push_str(&csv_row(&report, &last_eval));
+                csv.push('\n');
+            }
         }
         if last_print.elapsed().as_secs_f64() > 1.0 {
             eprintln!(
@@ -332,7 +372,7 @@ fn run_session(
         }
     }
     let seconds = start.elapsed().as_secs_f64();
-    let eval = if metrics.is_some() && diverged_at.is_none() {
+    let eval = if evaluated_last {
         last_eval
     } else {
         t.evaluate()
@@ -341,8 +381,12 @@ fn run_session(
         session::write_atomic(m, csv.as_bytes())?;
     }
     if let Some(o) = out {
+        if t.step == first_step {
+            // No step taken (--steps 0): the evaluation belongs to this step all the same.
+            rec.record_evaluation(t.step, &eval);
+        }
         let mut s = loaded.session.clone();
-        s.params = Some(t.theta.clone());
+        rec.write_into(&mut s, &t);
         session::save(o, &s)?;
     }
     let summary = json!({

@@ -160,10 +160,11 @@ impl Optimizer {
         ] {
             let want = if used { n_params } else { 0 };
             if v.len() != want {
+                let kind = serde_json::to_value(self.spec.kind).unwrap_or_default();
                 return Err(crate::Error::new(format!(
-                    "{what}.{name} has {} values but {:?} needs {want}",
+                    "{what}.{name} has {} values but {} needs {want}",
                     v.len(),
-                    self.spec.kind
+                    kind.as_str().unwrap_or("this optimizer")
                 )));
             }
         }

@@ -224,6 +224,52 @@ impl History {
         }
     }
 
+    /// Keep only the steps (and evaluations) that are multiples of `stride`, and the diverged
+    /// steps. The recorder calls this, doubling its stride, when the history grows too long.
+    pub fn keep_multiples_of(&mut self, stride: u64) {
+        let stride = stride.max(1);
+        let keep: Vec<bool> = self
+            .step
+            .iter()
+            .map(|&s| s.is_multiple_of(stride) || self.diverged.binary_search(&s).is_ok())
+            .collect();
+        fn filter<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
+            if v.len() == keep.len() {
+                let mut i = 0;
+                v.retain(|_| {
+                    i += 1;
+                    keep[i - 1]
+                });
+            }
+        }
+        filter(&mut self.step, &keep);
+        filter(&mut self.epoch, &keep);
+        filter(&mut self.lr, &keep);
+        filter(&mut self.batch_loss, &keep);
+        filter(&mut self.grad_norm, &keep);
+        filter(&mut self.mistakes, &keep);
+        for c in &mut self.layers {
+            for v in [
+                &mut c.grad_norm,
+                &mut c.update_norm,
+                &mut c.weight_norm,
+                &mut c.act_mean,
+                &mut c.act_std,
+                &mut c.saturated,
+                &mut c.dead,
+            ] {
+                filter(v, &keep);
+            }
+        }
+        let e = &mut self.evaluations;
+        let keep: Vec<bool> = e.step.iter().map(|&s| s.is_multiple_of(stride)).collect();
+        filter(&mut e.step, &keep);
+        filter(&mut e.train_loss, &keep);
+        filter(&mut e.train_accuracy, &keep);
+        filter(&mut e.test_loss, &keep);
+        filter(&mut e.test_accuracy, &keep);
+    }
+
     /// Keep only what was recorded up to and including `step`.
     pub fn truncate_after(&mut self, step: u64) {
         let n = self.step.partition_point(|&s| s <= step);

@@ -2,6 +2,7 @@
 //! is built, written atomically.
 
 pub mod analysis;
+mod bounded;
 mod format;
 pub mod history;
 pub mod recorder;
@@ -75,6 +76,11 @@ pub fn parse(text: &str) -> Result<Session> {
     }
     // The version is read first (skipping everything else without building it) so an unknown
     // version gets the right message.
+    if !text.trim_start().starts_with('{') {
+        return Err(Error::new(
+            "this is not an nnlab session (the top level is not a JSON object)",
+        ));
+    }
     #[derive(serde::Deserialize)]
     struct Probe {
         nnlab: Option<serde_json::Value>,
@@ -107,7 +113,12 @@ pub fn parse(text: &str) -> Result<Session> {
     }
     let de = &mut serde_json::Deserializer::from_str(text);
     let mut session: Session = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
+        let mut path = e.path().to_string();
+        // A deeply nested value has a path as long as its depth: keep the message one short line.
+        if let Some((i, _)) = path.char_indices().nth(80) {
+            path.truncate(i);
+            path.push('…');
+        }
         let inner = e.into_inner();
         if inner.classify() == serde_json::error::Category::Eof {
             return json_error(inner);
@@ -396,7 +407,16 @@ pub fn to_json(session: &Session) -> Result<String> {
     format::to_string(session).map_err(|e| Error::new(format!("could not encode the session: {e}")))
 }
 
-/// Save a session as JSON ([`to_json`]), atomically.
+/// Save a session as JSON ([`to_json`]), atomically. A session too large to read back is
+/// refused rather than written.
 pub fn save(path: &Path, session: &Session) -> Result<()> {
-    write_atomic(path, to_json(session)?.as_bytes())
+    let text = to_json(session)?;
+    if text.len() as u64 > MAX_SESSION_BYTES {
+        return Err(Error::new(format!(
+            "{}: the session would be {} bytes, more than the {MAX_SESSION_BYTES} a session may have; lower checkpoint_budget",
+            display_name(path),
+            text.len()
+        )));
+    }
+    write_atomic(path, text.as_bytes())
 }

@@ -14,6 +14,8 @@ pub const DEFAULT_CHECKPOINT_BUDGET: u64 = 8 << 20;
 pub const DENSE_STEPS: u64 = 10;
 /// Later, a checkpoint when the step has grown by a quarter since the last one.
 const GROWTH_DIVISOR: u64 = 4;
+/// Default most history rows (steps) kept; beyond, the recording stride doubles.
+pub const DEFAULT_HISTORY_LIMIT: usize = 100_000;
 
 pub struct Recorder {
     /// θ at step 0.
@@ -25,8 +27,23 @@ pub struct Recorder {
     /// Bytes the checkpoints may take (compact JSON). The first and the last are kept even if
     /// they alone exceed it.
     pub budget: u64,
+    /// Most history rows kept: when the history grows past it, only steps that are multiples
+    /// of a doubled stride are kept (and recorded from then on), like the app's live plots.
+    pub history_limit: usize,
+    /// Record steps (and evaluations) that are multiples of this (diverged steps always).
+    pub stride: u64,
     /// Compact-JSON size of each checkpoint.
     sizes: Vec<u64>,
+}
+
+/// The stride a recorded history was kept at: the largest power of two dividing every
+/// recorded step (1 for a full history).
+fn stride_of(h: &History) -> u64 {
+    let mut stride = 1u64;
+    while stride < (1 << 40) && h.len() > 1 && h.step.iter().all(|s| s.is_multiple_of(stride * 2)) {
+        stride *= 2;
+    }
+    stride
 }
 
 /// Compact JSON bytes of a state (what it adds to a session file).
@@ -44,6 +61,8 @@ impl Recorder {
             checkpoints: Vec::new(),
             analyses: Vec::new(),
             budget,
+            history_limit: DEFAULT_HISTORY_LIMIT,
+            stride: 1,
             sizes: Vec::new(),
         };
         r.checkpoint(trainer);
@@ -75,6 +94,8 @@ impl Recorder {
             budget: session
                 .checkpoint_budget
                 .unwrap_or(DEFAULT_CHECKPOINT_BUDGET),
+            history_limit: DEFAULT_HISTORY_LIMIT,
+            stride: stride_of(&session.history),
             sizes: session.checkpoints.iter().map(state_bytes).collect(),
         }
     }
@@ -82,7 +103,13 @@ impl Recorder {
     /// Record a step the trainer just took (call right after `Trainer::step`); checkpoints
     /// when one is due.
     pub fn record_step(&mut self, report: &StepReport, trainer: &Trainer) {
-        self.history.push(report);
+        if report.step.is_multiple_of(self.stride) || report.diverged {
+            self.history.push(report);
+            if self.history.len() > self.history_limit.max(2) {
+                self.stride = self.stride.saturating_mul(2);
+                self.history.keep_multiples_of(self.stride);
+            }
+        }
         if self.checkpoint_due(trainer.step) {
             self.checkpoint(trainer);
         }
@@ -92,7 +119,8 @@ impl Recorder {
     /// none after a weight edit at that step: a replay recomputes evaluations from the state
     /// before that step's edits.
     pub fn record_evaluation(&mut self, step: u64, e: &Evaluation) {
-        if self.history.evaluations.step.last() == Some(&step) {
+        if self.history.evaluations.step.last() == Some(&step) || !step.is_multiple_of(self.stride)
+        {
             return;
         }
         let edited = self

@@ -48,16 +48,28 @@ pub struct Session {
     #[serde(default, skip_serializing_if = "History::is_empty")]
     pub history: History,
     /// v2: live edits with the step they took effect at, in order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "super::bounded::edits"
+    )]
     pub edits: Vec<LiveEdit>,
     /// v2: full resumable states at increasing steps (dense early, thinner later).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "super::bounded::checkpoints"
+    )]
     pub checkpoints: Vec<TrainerState>,
     /// v2: bytes the checkpoints may take (None: the default, 8 MiB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint_budget: Option<u64>,
     /// v2: stored analysis results.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "super::bounded::analyses"
+    )]
     pub analyses: Vec<Analysis>,
 }
 

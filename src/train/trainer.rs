@@ -672,13 +672,13 @@ pub fn check_state_shape(
             ),
         ));
     }
-    s.optimizer.check(n, &format!("{what}.optimizer"))?;
     if s.optimizer.spec().effective_rule() != rule {
         return Err(Error::field(
             &format!("{what}.optimizer.spec"),
             "uses a different training rule than the session's optimizer",
         ));
     }
+    s.optimizer.check(n, &format!("{what}.optimizer"))?;
     validate_regularization(&s.regularization)
         .map_err(|e| e.context(format!("{what}.regularization")))?;
     if !s.rng.batches.is_valid() || !s.rng.dropout.is_valid() {

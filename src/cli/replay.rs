@@ -1,0 +1,65 @@
+//! `nnlab replay`: check a recorded session bit for bit, or fork it at a step.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::session;
+
+#[derive(clap::Args, Debug)]
+pub struct ReplayArgs {
+    /// Re-run from step 0 (live edits included) and compare every recorded number bit for bit.
+    /// Exit 0 when identical, 1 on the first mismatch.
+    #[arg(long)]
+    pub verify: bool,
+    /// Write the session as it stood at this step (a fork: recording truncated, state at the
+    /// step) to --out.
+    #[arg(long, requires = "out")]
+    pub to: Option<u64>,
+    /// Where --to writes the forked session.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn replay(path: &Path, args: &ReplayArgs) -> Result<i32> {
+    if !args.verify && args.to.is_none() {
+        return Err(Error::new(
+            "replay needs --verify, or --to STEP --out FILE (see nnlab replay --help)",
+        ));
+    }
+    if args.out.is_some() && args.to.is_none() {
+        return Err(Error::field("--out", "needs --to STEP"));
+    }
+    let name = session::display_name(path);
+    let loaded = session::load(path)?;
+    let mut code = 0;
+    if args.verify {
+        let r = session::verify(&loaded).map_err(|e| e.context(&name))?;
+        match &r.mismatch {
+            None => println!(
+                "{name}: bit-identical: {} steps re-run; compared {} step reports, {} evaluations, {} checkpoints{}; {} edits applied",
+                r.steps,
+                r.step_reports,
+                r.evaluations,
+                r.checkpoints,
+                if r.state { " and the final state" } else { "" },
+                r.edits
+            ),
+            Some(m) => {
+                println!(
+                    "{name}: MISMATCH at step {}: {} recorded {} but the re-run gives {}",
+                    m.step, m.field, m.recorded, m.recomputed
+                );
+                code = 1;
+            }
+        }
+    }
+    if let (Some(step), Some(out)) = (args.to, &args.out) {
+        let forked = session::fork(&loaded, step).map_err(|e| e.context(&name))?;
+        session::save(out, &forked)?;
+        println!(
+            "{}: the session at step {step} (fork of {name})",
+            session::display_name(out)
+        );
+    }
+    Ok(code)
+}
