@@ -335,8 +335,6 @@ struct State {
     curvature: CurvatureFeed,
     /// The session recording of the current experiment (None while there is no trainer).
     recorder: Option<Recorder>,
-    /// Its own stride: rows recorded at steps that are multiples of it.
-    record_stride: u64,
     /// Optimiser and regularisation at step 0 of the recording (live edits change the config).
     initial: Option<TrainerConfig>,
 }
@@ -384,7 +382,6 @@ impl State {
             dirty: true,
             curvature: CurvatureFeed::default(),
             recorder: None,
-            record_stride: 1,
             initial: None,
         };
         s.rebuild(experiment);
@@ -621,14 +618,12 @@ impl State {
                 .as_ref()
                 .map_or_else(|| e.config.clone(), |s| s.trainer_config()),
         );
-        let rec = match &e.recorded {
+        let mut rec = match &e.recorded {
             Some(s) => Recorder::resume(s, t),
             None => Recorder::new(t, DEFAULT_CHECKPOINT_BUDGET),
         };
-        self.record_stride = 1;
-        while rec.history.len() as u64 / self.record_stride > MAX_RECORDED_ROWS as u64 {
-            self.record_stride *= 2;
-        }
+        // Small enough to autosave every few seconds (~20 000 rows ≈ 10 MB of JSON).
+        rec.history_limit = MAX_RECORDED_ROWS;
         if !rec.history.is_empty() {
             let h = &rec.history;
             // The plots' stride: at most MAX_ROWS rows.
@@ -717,15 +712,7 @@ impl State {
             let r = t.step();
             taken += 1;
             if let Some(rec) = &mut self.recorder {
-                if r.step.is_multiple_of(self.record_stride) || r.diverged {
-                    rec.record_step(&r, t);
-                    if rec.history.len() > MAX_RECORDED_ROWS {
-                        self.record_stride *= 2;
-                        thin_history(&mut rec.history, self.record_stride);
-                    }
-                } else if rec.checkpoint_due(r.step) {
-                    rec.checkpoint(t);
-                }
+                rec.record_step(&r, t);
             }
             if let Some(k) = self.curvature.every
                 && r.step.is_multiple_of(k)
@@ -1146,42 +1133,4 @@ pub fn replay_snapshot(
     let snap = build_snapshot(&mut t, &grid, bounds, &mut ws);
     let eval = t.evaluate();
     Ok((snap, eval))
-}
-
-/// Keep the recorded rows at multiples of `stride` (and the diverged step): the recording's
-/// size stays bounded however long the app trains.
-fn thin_history(h: &mut crate::session::history::History, stride: u64) {
-    let keep: Vec<bool> = h
-        .step
-        .iter()
-        .map(|s| s.is_multiple_of(stride) || h.diverged.binary_search(s).is_ok())
-        .collect();
-    fn retain<T>(v: &mut Vec<T>, keep: &[bool]) {
-        if v.len() == keep.len() {
-            let mut i = 0;
-            v.retain(|_| {
-                i += 1;
-                keep[i - 1]
-            });
-        }
-    }
-    retain(&mut h.step, &keep);
-    retain(&mut h.epoch, &keep);
-    retain(&mut h.lr, &keep);
-    retain(&mut h.batch_loss, &keep);
-    retain(&mut h.grad_norm, &keep);
-    retain(&mut h.mistakes, &keep);
-    for c in &mut h.layers {
-        for v in [
-            &mut c.grad_norm,
-            &mut c.update_norm,
-            &mut c.weight_norm,
-            &mut c.act_mean,
-            &mut c.act_std,
-            &mut c.saturated,
-            &mut c.dead,
-        ] {
-            retain(v, &keep);
-        }
-    }
 }
