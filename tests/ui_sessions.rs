@@ -161,11 +161,11 @@ fn compare_with_two_runs_shows_two_legend_entries() {
         "the variant did not train to the current run's step"
     );
     let legend = h.state().compare.legend(nnlab::ui::i18n::Lang::En);
-    assert_eq!(legend, ["current run", "activation = sigmoid"]);
+    assert_eq!(legend, ["current run", "Activation = sigmoid"]);
     // Drawn: both names appear in the window.
     h.run_steps(2);
     assert!(h.query_all_by_label("current run").count() > 0);
-    assert!(h.query_all_by_label("activation = sigmoid").count() > 0);
+    assert!(h.query_all_by_label("Activation = sigmoid").count() > 0);
     let app = h.state();
     let variant = &app.compare.runs[1].history;
     assert_eq!(variant.batch_loss.len(), app.history.batch_loss.len());

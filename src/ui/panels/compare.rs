@@ -236,7 +236,7 @@ pub fn variant(app: &NnlabApp) -> Result<(Session, String), String> {
             for l in &mut s.network.layers[..last] {
                 l.activation = c.activation;
             }
-            format!("activation = {}", c.activation.name())
+            format!("{} = {}", app.t(S::Activation), c.activation.name())
         }
         Setting::Optimizer => {
             s.optimizer.kind = c.optimizer;
@@ -244,17 +244,17 @@ pub fn variant(app: &NnlabApp) -> Result<(Session, String), String> {
                 .iter()
                 .find(|(k, _)| *k == c.optimizer)
                 .map_or("?", |k| k.1);
-            format!("optimizer = {n}")
+            format!("{} = {n}", app.t(S::Optimizer))
         }
         Setting::Init => {
             s.network.init = c.init;
-            format!("init = {}", super::network::init_name(c.init))
+            format!("{} = {}", app.t(S::Init), super::network::init_name(c.init))
         }
         Setting::Lr => {
             let lr = super::training::parse_lr(&c.value)
                 .ok_or_else(|| format!("{}: {}", app.t(S::LearningRate), app.t(S::NeedPositive)))?;
             s.optimizer.lr = lr;
-            format!("lr = {lr}")
+            format!("{} = {lr}", app.t(S::LearningRate))
         }
         Setting::BatchSize => {
             let b = c
@@ -265,7 +265,7 @@ pub fn variant(app: &NnlabApp) -> Result<(Session, String), String> {
                 .filter(|b| *b > 0)
                 .ok_or_else(|| format!("{}: {}", app.t(S::BatchSize), app.t(S::NeedPositive)))?;
             s.optimizer.batch_size = b;
-            format!("batch = {b}")
+            format!("{} = {b}", app.t(S::BatchSize))
         }
     };
     let (inputs, classes) = (app.train.inputs, app.train.classes);
