@@ -255,6 +255,18 @@ fn save_writes_a_v2_file_with_the_whole_run() {
     // And the recording verifies.
     let report = nnlab::session::replay::verify(&loaded).unwrap();
     assert!(report.mismatch.is_none(), "{:?}", report.mismatch);
+
+    // The file is a recent file of the next start too, and in the Open dialog's list.
+    let recent = state.join("recent.json");
+    assert!(settle(&mut h, |_| recent.exists()));
+    drop(h);
+    let mut h = app_in(&state, None);
+    let abs = std::path::absolute(&file).unwrap();
+    assert!(settle(&mut h, |a| a.recent.first() == Some(&abs)));
+    h.state_mut().dialogs.open = true;
+    h.run_steps(2);
+    assert!(h.query_by_label("Recent files").is_some());
+    assert!(h.query_all_by_label("run.json").count() > 0);
 }
 
 #[test]
