@@ -595,3 +595,17 @@ fn a_long_history_is_thinned_by_doubling_the_stride_and_still_verifies() {
     let t = session::trainer(&back).unwrap();
     assert_eq!(Recorder::resume(&back.session, &t).stride, 8);
 }
+
+#[test]
+fn brackets_inside_strings_are_not_nesting_but_deep_unknown_fields_are_refused() {
+    let name = format!("\\\"{}\\\\", "[{".repeat(300));
+    let s = session::parse(&BUSY.replace("\"name\": \"busy\"", &format!("\"name\": \"{name}\"")))
+        .unwrap();
+    assert!(s.name.starts_with("\"[{[{"), "{}", s.name);
+    let deep = format!("\"future\": {}1{},", "[".repeat(129), "]".repeat(129));
+    let e =
+        session::parse(&BUSY.replace("\"seed\": 9,", &format!("\"seed\": 9, {deep}"))).unwrap_err();
+    assert!(e.message.contains("nested more than 128 levels"), "{e}");
+    let ok = format!("\"future\": {}1{},", "[".repeat(100), "]".repeat(100));
+    assert!(session::parse(&BUSY.replace("\"seed\": 9,", &format!("\"seed\": 9, {ok}"))).is_ok());
+}

@@ -404,7 +404,10 @@ fn run_session(
         "novikoff_bound": t.novikoff.map(|b| b.bound),
         "diverged": diverged_at.is_some(),
         "seconds": seconds,
-        "steps_per_sec": t.step as f64 / seconds.max(1e-12),
+        "steps_per_sec": (t.step - first_step) as f64 / seconds.max(1e-12),
+        "first_step": first_step,
+        "checkpoints": out.map(|_| rec.checkpoints.len()),
+        "checkpoint_bytes": out.map(|_| rec.checkpoint_bytes()),
     });
     print_json(&summary);
     if let Some(s) = diverged_at {

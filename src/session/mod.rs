@@ -76,6 +76,7 @@ pub fn parse(text: &str) -> Result<Session> {
     }
     // The version is read first (skipping everything else without building it) so an unknown
     // version gets the right message.
+    check_depth(text)?;
     if !text.trim_start().starts_with('{') {
         return Err(Error::new(
             "this is not an nnlab session (the top level is not a JSON object)",
@@ -250,6 +251,42 @@ pub fn validate(s: &Session, n_params: usize, layers: usize, rows: usize) -> Res
                     ));
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// Deepest nesting of arrays and objects a session may have (serde_json's own limit when it
+/// builds values; it skips unknown fields without one, so it is checked here for all).
+pub const MAX_DEPTH: usize = 128;
+
+/// Refuse nesting deeper than [`MAX_DEPTH`] anywhere in the text, unknown fields included.
+fn check_depth(text: &str) -> Result<()> {
+    let (mut depth, mut line) = (0usize, 1usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for b in text.bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(Error::new(format!(
+                        "invalid JSON: nested more than {MAX_DEPTH} levels deep (line {line})"
+                    )));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b'\n' => line += 1,
+            _ => {}
         }
     }
     Ok(())
