@@ -737,6 +737,10 @@ impl NnlabApp {
 
     /// Closing the window with unsaved work asks first.
     fn check_close(&mut self, ctx: &egui::Context) {
+        // The Save-as window of "save, then close" was dismissed: closing is off again.
+        if self.close_after_save && !self.dialogs.save && !self.busy {
+            self.close_after_save = false;
+        }
         if let Some(c) = self.close_ctx_cmd.take() {
             ctx.send_viewport_cmd(c);
         }
