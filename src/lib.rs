@@ -13,6 +13,7 @@ pub mod cli;
 pub mod data;
 pub mod error;
 pub mod json_float;
+pub mod lessons;
 pub mod net;
 pub mod optim;
 pub mod rng;

@@ -18,6 +18,7 @@
 //! J(θ + α[j]·d1 + β[i]·d2). Every grid value is computed from (α, β) alone, so it does not
 //! depend on the number of threads or on which thread computed it.
 
+pub mod contour;
 mod directions;
 mod eval;
 mod fast;

@@ -11,6 +11,7 @@ use serde_json::json;
 pub mod dynamics;
 mod hessian;
 pub mod landscape;
+pub mod lessons;
 pub mod replay;
 
 use crate::analysis::hessian::Method;
@@ -114,6 +115,11 @@ pub enum Command {
         #[command(flatten)]
         args: dynamics::DynamicsArgs,
     },
+    /// List the lessons (THEORY.md claims as sessions), or verify them headless.
+    Lessons {
+        #[command(flatten)]
+        args: lessons::LessonsArgs,
+    },
     /// Measure training steps per second on the reference runs.
     Bench {
         /// Print JSON instead of a table.
@@ -198,6 +204,7 @@ pub fn run(command: Command) -> Result<i32> {
             print_json(&dynamics::dynamics(&session, &args)?);
             Ok(0)
         }
+        Command::Lessons { args } => lessons::lessons(&args),
         Command::Bench {
             json,
             seconds,

@@ -126,6 +126,8 @@ pub enum Command {
     },
     /// Store an analysis result in the recording.
     RecordAnalysis(Box<crate::session::analysis::Analysis>),
+    /// Hand out θ, θ₀ and the recorded trajectory for the landscape / dynamics panels now.
+    PathNow,
     /// Panic on purpose (tests the crash report).
     InjectPanic,
     Shutdown,
@@ -228,6 +230,8 @@ pub enum Event {
     Edits(Vec<LiveEdit>),
     /// θ for the curvature analysis (at most one per flush: the newest k-th step).
     Curvature(Box<Sample>),
+    /// Answer to [`Command::PathNow`].
+    Path(Arc<ThetaPath>),
     Error(String),
     WorkerPanicked(String),
     /// The whole recording, as asked by `Command::Export` (None: there is no trainer).
@@ -337,6 +341,68 @@ struct State {
     recorder: Option<Recorder>,
     /// Optimiser and regularisation at step 0 of the recording (live edits change the config).
     initial: Option<TrainerConfig>,
+    trajectory: Trajectory,
+}
+
+/// Most θ snapshots the trajectory keeps, and the most f64 values it may hold in all.
+const TRAJECTORY_MAX: usize = 200;
+const TRAJECTORY_BUDGET: usize = 8_000_000;
+
+/// θ₀ and θ every `every` steps since it (thinned: when full, every other snapshot is dropped
+/// and `every` doubles), for the PCA plane of the landscape and its projected path. Recording
+/// is a copy of θ every `every` steps: free next to a training step.
+#[derive(Default)]
+struct Trajectory {
+    theta0: Vec<f64>,
+    thetas: Vec<Vec<f64>>,
+    steps: Vec<u64>,
+    every: u64,
+    cap: usize,
+}
+
+impl Trajectory {
+    fn start(&mut self, theta0: &[f64]) {
+        let p = theta0.len().max(1);
+        self.cap = (TRAJECTORY_BUDGET / p).clamp(8, TRAJECTORY_MAX);
+        self.every = 1;
+        self.theta0 = theta0.to_vec();
+        self.thetas = vec![theta0.to_vec()];
+        self.steps = vec![0];
+    }
+
+    fn record(&mut self, step: u64, theta: &[f64]) {
+        if self.every == 0 || !step.is_multiple_of(self.every) {
+            return;
+        }
+        self.thetas.push(theta.to_vec());
+        self.steps.push(step);
+        if self.thetas.len() > self.cap {
+            self.every *= 2;
+            let every = self.every;
+            let (thetas, steps) = std::mem::take(&mut self.thetas)
+                .into_iter()
+                .zip(std::mem::take(&mut self.steps))
+                .filter(|(_, s)| s % every == 0)
+                .unzip();
+            self.thetas = thetas;
+            self.steps = steps;
+        }
+    }
+}
+
+/// What the landscape and dynamics panels analyse: the objective, the current θ, the θ the
+/// experiment started from and the (thinned) trajectory between them, ending at θ.
+pub struct ThetaPath {
+    pub objective: Arc<Objective>,
+    pub theta: Vec<f64>,
+    pub step: u64,
+    pub theta0: Vec<f64>,
+    /// θ snapshots in step order; the last is `theta`.
+    pub trajectory: Vec<Vec<f64>>,
+    pub steps: Vec<u64>,
+    pub regularization: Regularization,
+    pub optimizer: OptimizerSpec,
+    pub seed: u64,
 }
 
 /// θ handed out for the curvature analysis: copied at every k-th step into one buffer, sent
@@ -383,6 +449,7 @@ impl State {
             curvature: CurvatureFeed::default(),
             recorder: None,
             initial: None,
+            trajectory: Trajectory::default(),
         };
         s.rebuild(experiment);
         s
@@ -577,6 +644,7 @@ impl State {
                     r.record_analysis(*a);
                 }
             }
+            Command::PathNow => self.send_path(),
             Command::InjectPanic => panic!("injected panic (test of the crash report)"),
             Command::Shutdown => {}
         }
@@ -672,6 +740,9 @@ impl State {
                 self.experiment = e;
                 self.curvature.objective = None;
                 self.curvature.due = None;
+                if let Some(t) = &self.trainer {
+                    self.trajectory.start(&t.theta);
+                }
                 self.stride = 1;
                 self.recorded = 0;
                 self.rows.clear();
@@ -720,6 +791,9 @@ impl State {
             {
                 self.curvature.theta.clone_from(&t.theta);
                 self.curvature.due = Some((r.step, r.lr));
+            }
+            if !r.diverged {
+                self.trajectory.record(r.step, &t.theta);
             }
             if r.step % self.stride == 0 || r.diverged {
                 self.rows.push(StepRow {
@@ -786,6 +860,41 @@ impl State {
             step,
             lr,
             l2: t.regularization.l2,
+        })));
+        (self.repaint)();
+    }
+
+    fn send_path(&mut self) {
+        let Some(t) = &self.trainer else { return };
+        let objective = self
+            .curvature
+            .objective
+            .get_or_insert_with(|| {
+                Arc::new(Objective {
+                    net: t.net.clone(),
+                    train: t.train.clone(),
+                })
+            })
+            .clone();
+        let tr = &self.trajectory;
+        let (mut trajectory, mut steps) = (tr.thetas.clone(), tr.steps.clone());
+        if steps.last() != Some(&t.step) {
+            trajectory.push(t.theta.clone());
+            steps.push(t.step);
+        } else if let Some(last) = trajectory.last_mut() {
+            // A weight edited since the snapshot: the path ends at the θ analysed.
+            last.clone_from(&t.theta);
+        }
+        self.send(Event::Path(Arc::new(ThetaPath {
+            objective,
+            theta: t.theta.clone(),
+            step: t.step,
+            theta0: tr.theta0.clone(),
+            trajectory,
+            steps,
+            regularization: t.regularization,
+            optimizer: t.optimizer.spec().clone(),
+            seed: t.seed,
         })));
         (self.repaint)();
     }

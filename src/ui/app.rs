@@ -15,8 +15,10 @@ use crate::session::{self, Session};
 use crate::train::worker::{Command, Event, LiveEdit, Snapshot, Speed, Status, Worker};
 
 use super::curvature::Curvature;
+use super::dynamics::Dynamics;
 use super::history::History;
 use super::i18n::{Lang, S};
+use super::landscape::Landscape;
 use super::model;
 use super::panels;
 use super::panels::output::Textures;
@@ -75,6 +77,10 @@ pub enum Action {
     BackToLive,
     /// Continue from the step the timeline shows, as a new session.
     Fork,
+    /// The Landscape panel asks for a new picture.
+    LandscapeCompute,
+    /// The Dynamics panel runs its analysis.
+    DynamicsRun,
 }
 
 /// Results of work done on helper threads (file dialogs, reading, writing).
@@ -181,6 +187,9 @@ pub struct NnlabApp {
     recorded_analysis: Option<(u64, u64)>,
     /// A viewport command decided outside a frame (close after the save finished).
     close_ctx_cmd: Option<egui::ViewportCommand>,
+    pub lessons: panels::lessons::LessonsPanel,
+    pub landscape: Landscape,
+    pub dynamics: Dynamics,
 }
 
 impl NnlabApp {
@@ -268,10 +277,9 @@ impl NnlabApp {
             frame_times: Default::default(),
             fps: 0.0,
             rebuilt_at: None,
-            curvature: Curvature::new(repaint.clone()),
             export: Default::default(),
             compare: panels::compare::Compare::new(repaint.clone()),
-            timeline: panels::timeline::Timeline::new(repaint),
+            timeline: panels::timeline::Timeline::new(repaint.clone()),
             autosaver,
             state_dir,
             last_autosave: Instant::now(),
@@ -283,6 +291,10 @@ impl NnlabApp {
             close_after_save: false,
             close_ctx_cmd: None,
             recorded_analysis: None,
+            lessons: Default::default(),
+            curvature: Curvature::new(repaint.clone()),
+            landscape: Landscape::new(repaint.clone()),
+            dynamics: Dynamics::new(repaint),
         };
         // The first build's report is the clean point (widgets may round the spec on frame 1).
         app.mark_clean_after_build();
@@ -319,6 +331,26 @@ impl NnlabApp {
         while let Some(a) = self.timeline.try_recv() {
             panels::timeline::on_answer(self, ctx, a);
         }
+        self.landscape.drain();
+        self.dynamics.drain();
+        self.follow_landscape(ctx);
+    }
+
+    /// "Follow training": a new landscape once the last is drawn and training has moved on
+    /// (at most once a second).
+    fn follow_landscape(&mut self, ctx: &egui::Context) {
+        let l = &self.landscape;
+        if !l.live || l.busy() || !self.status.running || !l.settings.mode.needs_theta() {
+            return;
+        }
+        let moved = l.last.as_ref().is_none_or(|a| a.step != self.status.step);
+        let rested = l
+            .requested_at
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+        if moved && rested {
+            self.actions.push(Action::LandscapeCompute);
+            self.apply_actions(ctx);
+        }
     }
 
     fn on_event(&mut self, ctx: &egui::Context, ev: Event) {
@@ -346,6 +378,8 @@ impl NnlabApp {
                 if self.clean_pending == 1 {
                     self.clean_pending = 2;
                 }
+                self.landscape.restart();
+                self.dynamics.restart();
             }
             Event::RebuildFailed(msg) => {
                 self.session = self.applied.clone();
@@ -355,6 +389,8 @@ impl NnlabApp {
                 self.timeline.reset();
                 self.history.clear();
                 self.curvature.restart();
+                self.landscape.restart();
+                self.dynamics.restart();
                 self.diverged = None;
                 self.panicked = None;
                 self.snapshot = None;
@@ -379,6 +415,10 @@ impl NnlabApp {
             Event::Diverged { step, loss } => self.diverged = Some((step, loss)),
             Event::Edits(e) => self.edits = e,
             Event::Curvature(s) => self.curvature.on_sample(*s),
+            Event::Path(p) => {
+                self.landscape.on_path(p.clone());
+                self.dynamics.on_path(p);
+            }
             Event::Error(e) => self.error = Some(e),
             Event::WorkerPanicked(m) => self.panicked = Some(m),
         }
@@ -950,6 +990,17 @@ impl NnlabApp {
                     self.worker.send(Command::CurvatureNow);
                 }
                 Action::AnalyseNow => self.worker.send(Command::CurvatureNow),
+                Action::LandscapeCompute => {
+                    if self.landscape.request() {
+                        self.worker.send(Command::PathNow);
+                    }
+                }
+                Action::DynamicsRun => {
+                    let n = &self.applied.network;
+                    self.dynamics.init = (n.init, n.init_scale);
+                    self.dynamics.request();
+                    self.worker.send(Command::PathNow);
+                }
                 other => self.apply_session_action(other, ctx),
             }
         }
@@ -991,6 +1042,7 @@ impl NnlabApp {
             .size_range(300.0..=520.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
+                    panels::lessons::ui(self, ui);
                     panels::data::ui(self, ui);
                     panels::network::ui(self, ui);
                     panels::training::ui(self, ui);

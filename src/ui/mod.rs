@@ -3,9 +3,11 @@
 
 pub mod app;
 pub mod curvature;
+pub mod dynamics;
 pub mod fonts;
 pub mod history;
 pub mod i18n;
+pub mod landscape;
 pub mod model;
 pub mod panels;
 pub mod recovery;

@@ -88,6 +88,7 @@ pub fn default_session() -> Session {
         optimizer: OptimizerSpec::new(OptimizerKind::Adam, 0.01, 16),
         regularization: Regularization::default(),
         params: None,
+        lesson: None,
         state: None,
         initial_params: None,
         history: Default::default(),

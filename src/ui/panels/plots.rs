@@ -20,10 +20,12 @@ pub enum Tile {
     Saturation,
     Histogram,
     Curvature,
+    Landscape,
+    Dynamics,
 }
 
 impl Tile {
-    pub const ALL: [Tile; 9] = [
+    pub const ALL: [Tile; 11] = [
         Tile::Network,
         Tile::Output,
         Tile::Loss,
@@ -33,6 +35,8 @@ impl Tile {
         Tile::Saturation,
         Tile::Histogram,
         Tile::Curvature,
+        Tile::Landscape,
+        Tile::Dynamics,
     ];
 
     pub fn title(self) -> S {
@@ -46,6 +50,8 @@ impl Tile {
             Tile::Saturation => S::SatPlot,
             Tile::Histogram => S::HistPlot,
             Tile::Curvature => S::CurvaturePlot,
+            Tile::Landscape => S::LandscapePlot,
+            Tile::Dynamics => S::DynamicsPlot,
         }
     }
 }
@@ -224,6 +230,8 @@ fn tile_ui(
                 Tile::Network => super::designer::ui(app, ui),
                 Tile::Output => super::output::ui(app, ui),
                 Tile::Curvature => super::curvature::ui(app, ui, enlarged),
+                Tile::Landscape => super::landscape::ui(app, ui, enlarged),
+                Tile::Dynamics => super::dynamics::ui(app, ui, enlarged),
                 _ => plot_ui(app, ui, tile),
             }
         });
@@ -396,6 +404,6 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
                     }
                 });
         }
-        Tile::Network | Tile::Output | Tile::Curvature => {}
+        Tile::Network | Tile::Output | Tile::Curvature | Tile::Landscape | Tile::Dynamics => {}
     }
 }

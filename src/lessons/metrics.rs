@@ -1,0 +1,607 @@
+//! The numbers a lesson's check can measure, each computed with the library's own analyses
+//! on a run of the session (at its initial θ, or after training).
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::dynamics::{Direction, NetObjective, log_log_slope, lyapunov};
+use crate::analysis::hessian::{Method, Options, analyse};
+use crate::analysis::landscape::one_one_one::{TinyLoss, surface};
+use crate::analysis::spectrum::dense_eigen;
+use crate::analysis::{dynamics::signal_propagation, hessian::dense_hessian};
+use crate::error::{Error, Result};
+use crate::net::linalg::{dot, norm};
+use crate::net::network::BnMode;
+use crate::net::{Activation, Rows, Workspace, objective};
+use crate::optim::spec::OptimizerKind;
+use crate::rng::Rng;
+use crate::session::Session;
+use crate::train::Trainer;
+
+use super::Check;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    // At the initial θ.
+    /// Training objective at θ₀.
+    InitLoss,
+    /// ‖∂J/∂W⁽¹⁾‖ / ‖∂J/∂W⁽ᴸ⁾‖ of the full-batch objective at θ₀.
+    GradRatioFirstLast,
+    /// max over the hidden layers with fan-in ≥ 16 of |measured / predicted − 1| of the
+    /// backward ratio σ_w²χ, pooled over 4 seeds.
+    SignalMaxRelError,
+    /// Mean over the hidden layers with fan-in ≥ 16 of the measured ratio
+    /// E‖δ⁽ˡ⁻¹⁾‖²/E‖δ⁽ˡ⁾‖².
+    SignalMeanMeasured,
+    /// Mean over the hidden layers with fan-in ≥ 16 of the predicted ratio σ_w²χ.
+    SignalMeanPredicted,
+    /// Std of the last hidden layer's activations / std of the first's, at θ₀.
+    ActStdLastOverFirst,
+    /// ‖∂J/∂(W, b)‖ of the output layer at θ₀.
+    OutputGrad,
+    /// λ_max of the dense Hessian at θ₀.
+    InitLambdaMax,
+    /// Number of negative Hessian eigenvalues at θ₀.
+    InitNegativeEigenvalues,
+    /// Angle (degrees) between the output layer's feedback matrix B and its W at θ₀.
+    FaAngleInit,
+    /// Slope of log(mini-batch gradient variance) against log B at θ₀.
+    GradVarSlope,
+    /// max over the batch sizes of |iterations in one epoch − ⌈N/B⌉|.
+    ItersPerEpochError,
+    /// Finite-time Lyapunov exponent λ_T of twin full-batch runs from θ₀ (T = the steps).
+    LyapunovExponent,
+    /// Fraction of a 101×101 grid over [−6, 6]² where the 1-1-1 net's 2×2 Hessian is
+    /// indefinite, MSE on the seed's point (x = 1, y = 0).
+    IndefiniteFractionMse,
+    /// The same under cross-entropy (x = 1, y = 1).
+    IndefiniteFractionCe,
+    /// ½ Var(y) of the training targets: the MSE of the best constant.
+    HalfVarY,
+    /// The learning rate in force.
+    LearningRate,
+    // After training.
+    TrainLoss,
+    TrainAccuracy,
+    TestLoss,
+    TestAccuracy,
+    /// Final training objective / initial one.
+    LossRatio,
+    /// 1 when the loss or θ stopped being finite, else 0.
+    Diverged,
+    /// Perceptron mistakes in all steps.
+    Mistakes,
+    /// Novikoff's bound (R/γ)² for the training data (perceptron rule).
+    NovikoffBound,
+    /// Mistakes during the last epoch.
+    LastEpochMistakes,
+    /// max |ŷ − y| over the training rows.
+    SupError,
+    /// Largest difference between two units of one hidden layer (incoming weights, bias,
+    /// outgoing weights); 0 means the units are identical to the last bit.
+    UnitSpread,
+    /// For identity hidden layers: max |u − (A x + c)| / max(1, max|u|), A and c the product
+    /// of the weight matrices and the composed bias, u the output pre-activation.
+    LinearMapError,
+    /// Fraction of weights with |w| < 1e-3.
+    NearZeroFraction,
+    /// Number of weights exactly 0.
+    ExactZeroWeights,
+    /// Test-mode / training-mode size of what the last dropout layer passes to the output
+    /// (Σ over rows of W·a, training mode averaged over 50 dropout draws).
+    DropoutOutputScale,
+    /// Angle (degrees) between the output layer's feedback matrix B and its W after training.
+    FaAngle,
+    /// Σ_t |v_max·(θ_t − θ_{t−1})|: path length across the valley (v_max: top eigenvector of
+    /// the Hessian at θ₀).
+    AcrossValleyPath,
+    /// |v_min·(θ_T − θ₀)|: distance travelled along the valley floor.
+    AlongValleyProgress,
+    /// λ_max of the dense Hessian after training.
+    LambdaMax,
+    /// Number of negative Hessian eigenvalues after training.
+    NegativeEigenvalues,
+    /// κ = max|λ|/min|λ| after training.
+    ConditionNumber,
+}
+
+impl Metric {
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    /// Measured before any training step.
+    pub fn at_init(self) -> bool {
+        use Metric::*;
+        matches!(
+            self,
+            InitLoss
+                | GradRatioFirstLast
+                | SignalMaxRelError
+                | SignalMeanMeasured
+                | SignalMeanPredicted
+                | ActStdLastOverFirst
+                | OutputGrad
+                | InitLambdaMax
+                | InitNegativeEigenvalues
+                | FaAngleInit
+                | GradVarSlope
+                | ItersPerEpochError
+                | LyapunovExponent
+                | IndefiniteFractionMse
+                | IndefiniteFractionCe
+                | HalfVarY
+                | LearningRate
+        )
+    }
+
+    pub fn needs_batch_sizes(self) -> bool {
+        matches!(self, Metric::GradVarSlope | Metric::ItersPerEpochError)
+    }
+
+    /// Needs the Hessian eigenvectors at θ₀ and the per-step trajectory.
+    pub fn needs_valley(self) -> bool {
+        matches!(self, Metric::AcrossValleyPath | Metric::AlongValleyProgress)
+    }
+}
+
+/// Measure a metric at θ₀ (before training). `steps` is the run length (Lyapunov).
+pub fn at_init(
+    metric: Metric,
+    tr: &mut Trainer,
+    session: &Session,
+    check: &Check,
+    steps: u64,
+) -> Result<f64> {
+    use Metric::*;
+    Ok(match metric {
+        InitLoss => tr.objective_and_gradient().0,
+        GradRatioFirstLast => {
+            let (_, g) = tr.objective_and_gradient();
+            let layers = &tr.net.layers;
+            let n = |i: usize| norm(&g[layers[i].w..layers[i].w + layers[i].n_weights()]);
+            n(0) / n(layers.len() - 1)
+        }
+        SignalMaxRelError | SignalMeanMeasured | SignalMeanPredicted => {
+            let seeds: Vec<u64> = (0..4).map(|k| session.seed + k).collect();
+            let r = signal_propagation(
+                &tr.net,
+                session.network.init,
+                session.network.init_scale,
+                tr.training_rows(),
+                &seeds,
+            )
+            .map_err(Error::new)?;
+            // The mean-field argument needs wide layers: a layer fed by the two raw inputs
+            // has W and δ strongly correlated, so only layers with fan-in ≥ 16 count.
+            let wide: Vec<_> = r.layers.iter().filter(|l| l.fan_in >= 16).collect();
+            if wide.is_empty() {
+                return Err(Error::new(
+                    "the signal metrics need hidden layers with fan-in of at least 16",
+                ));
+            }
+            let n = wide.len() as f64;
+            match metric {
+                SignalMaxRelError => wide
+                    .iter()
+                    .map(|l| (l.measured / l.predicted - 1.0).abs())
+                    .fold(0.0, f64::max),
+                SignalMeanMeasured => wide.iter().map(|l| l.measured).sum::<f64>() / n,
+                _ => wide.iter().map(|l| l.predicted).sum::<f64>() / n,
+            }
+        }
+        ActStdLastOverFirst => {
+            let hidden = tr.net.layers.len() - 1;
+            if hidden < 2 {
+                return Err(Error::new(
+                    "act_std_last_over_first needs at least two hidden layers",
+                ));
+            }
+            let mut ws = Workspace::default();
+            let rows = tr.train.rows();
+            tr.net
+                .forward(&tr.theta, &tr.train.x, rows, &mut ws, BnMode::Batch, None);
+            let std = |i: usize| {
+                let f = &ws.layers[i].f[..rows * tr.net.layers[i].units];
+                let n = f.len() as f64;
+                let mean = f.iter().sum::<f64>() / n;
+                (f.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt()
+            };
+            std(hidden - 1) / std(0)
+        }
+        OutputGrad => {
+            let (_, g) = tr.objective_and_gradient();
+            let out = tr.net.output();
+            let w = norm(&g[out.w..out.w + out.n_weights()]);
+            let b = norm(&g[out.b..out.b + out.units]);
+            w.hypot(b)
+        }
+        InitLambdaMax | InitNegativeEigenvalues => {
+            let (lmax, neg, _) = spectrum(tr)?;
+            if metric == InitLambdaMax { lmax } else { neg }
+        }
+        FaAngleInit => feedback_angle(tr)?,
+        GradVarSlope => grad_var_slope(tr, check)?,
+        ItersPerEpochError => iters_per_epoch_error(tr, session, check)?,
+        LyapunovExponent => {
+            let spec = tr.optimizer.spec().clone();
+            let Trainer {
+                net, train, theta, ..
+            } = &*tr;
+            let rows = Rows {
+                x: &train.x,
+                y: &train.y,
+                classes: train.classes,
+            };
+            let r = &tr.regularization;
+            let mut obj = NetObjective::new(net, rows, r.l1, r.l2);
+            let rep = lyapunov(
+                &mut obj,
+                theta,
+                &spec,
+                steps.max(1) as usize,
+                1e-7,
+                &Direction::Random(session.seed),
+            )
+            .map_err(Error::new)?;
+            rep.exponent
+        }
+        IndefiniteFractionMse | IndefiniteFractionCe => {
+            let loss = if metric == IndefiniteFractionMse {
+                TinyLoss::Mse
+            } else {
+                TinyLoss::CrossEntropy
+            };
+            let (x, y) = loss.seed_data();
+            surface(loss, &x, &y, (-6.0, 6.0), (-6.0, 6.0), 101)?.indefinite_fraction
+        }
+        HalfVarY => {
+            let y = &tr.train.y;
+            let n = y.len() as f64;
+            let mean = y.iter().sum::<f64>() / n;
+            0.5 * y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n
+        }
+        LearningRate => tr.optimizer.spec().lr,
+        _ => {
+            return Err(Error::new(format!(
+                "{} is not an initial metric",
+                metric.name()
+            )));
+        }
+    })
+}
+
+/// What a training run recorded for the after-training metrics.
+#[derive(Default)]
+pub struct RunRecord {
+    pub init_objective: f64,
+    pub diverged: bool,
+    /// Mistakes after each step.
+    pub mistakes: Vec<u64>,
+    pub iterations_per_epoch: usize,
+    pub across_path: f64,
+    pub along: f64,
+}
+
+/// Measure a metric after training.
+pub fn after(metric: Metric, tr: &mut Trainer, rec: &RunRecord) -> Result<f64> {
+    use Metric::*;
+    let finite = tr.theta.iter().all(|v| v.is_finite());
+    Ok(match metric {
+        TrainLoss | TrainAccuracy | TestLoss | TestAccuracy | LossRatio => {
+            if !finite {
+                return Ok(f64::INFINITY);
+            }
+            let e = tr.evaluate();
+            match metric {
+                TrainLoss => e.train_loss,
+                TrainAccuracy => e.train_accuracy,
+                TestLoss => e.test_loss,
+                TestAccuracy => e.test_accuracy,
+                _ => {
+                    let j = tr.objective_and_gradient().0;
+                    if j.is_finite() {
+                        j / rec.init_objective
+                    } else {
+                        f64::INFINITY
+                    }
+                }
+            }
+        }
+        Diverged => f64::from(u8::from(rec.diverged || !finite)),
+        Mistakes => rec.mistakes.last().copied().unwrap_or(0) as f64,
+        NovikoffBound => tr.novikoff.map_or(f64::INFINITY, |b| b.bound),
+        LastEpochMistakes => {
+            let m = &rec.mistakes;
+            let k = rec.iterations_per_epoch.max(1);
+            if m.len() < k {
+                return Err(Error::new(
+                    "last_epoch_mistakes needs at least one full epoch of steps",
+                ));
+            }
+            let before = if m.len() > k { m[m.len() - k - 1] } else { 0 };
+            (m[m.len() - 1] - before) as f64
+        }
+        SupError => {
+            let rows = tr.train.rows();
+            let x = tr.train.x.clone();
+            let yhat = tr.predict(&x, rows);
+            let k = tr.net.output_units();
+            if k != 1 {
+                return Err(Error::new("sup_error needs one output unit"));
+            }
+            yhat.iter()
+                .zip(&tr.train.y)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max)
+        }
+        UnitSpread => unit_spread(tr),
+        LinearMapError => linear_map_error(tr)?,
+        NearZeroFraction | ExactZeroWeights => {
+            let (mut near, mut exact, mut total) = (0usize, 0usize, 0usize);
+            for l in &tr.net.layers {
+                for &w in &tr.theta[l.w..l.w + l.n_weights()] {
+                    total += 1;
+                    near += usize::from(w.abs() < 1e-3);
+                    exact += usize::from(w == 0.0);
+                }
+            }
+            if metric == NearZeroFraction {
+                near as f64 / total as f64
+            } else {
+                exact as f64
+            }
+        }
+        DropoutOutputScale => dropout_output_scale(tr)?,
+        FaAngle => feedback_angle(tr)?,
+        AcrossValleyPath => rec.across_path,
+        AlongValleyProgress => rec.along,
+        LambdaMax | NegativeEigenvalues | ConditionNumber => {
+            if !finite {
+                return Ok(f64::NAN);
+            }
+            let (lmax, neg, kappa) = spectrum(tr)?;
+            match metric {
+                LambdaMax => lmax,
+                NegativeEigenvalues => neg,
+                _ => kappa,
+            }
+        }
+        _ => {
+            return Err(Error::new(format!(
+                "{} is not a final metric",
+                metric.name()
+            )));
+        }
+    })
+}
+
+/// λ_max, number of negative eigenvalues and κ of the dense Hessian at the current θ.
+pub fn spectrum(tr: &Trainer) -> Result<(f64, f64, f64)> {
+    let opts = Options {
+        method: Method::Dense,
+        ..Options::default()
+    };
+    let r = analyse(tr.hessian_problem(false), opts).map_err(Error::new)?;
+    Ok((r.lambda_max, r.negative_count, r.condition_number))
+}
+
+/// Unit eigenvectors of the smallest and largest Hessian eigenvalue at the current θ.
+pub fn valley_directions(tr: &Trainer) -> Result<(Vec<f64>, Vec<f64>)> {
+    let p = tr.net.n_params;
+    let h = dense_hessian(tr.hessian_problem(false));
+    let (_, vecs) = dense_eigen(p, &h, true).map_err(Error::new)?;
+    Ok((vecs[0].clone(), vecs[p - 1].clone()))
+}
+
+fn feedback_angle(tr: &Trainer) -> Result<f64> {
+    let b = tr.feedback_matrices().ok_or_else(|| {
+        Error::new("the feedback angle needs the feedback_alignment training rule")
+    })?;
+    let out = tr.net.output();
+    let r = out.w..out.w + out.n_weights();
+    let (w, b) = (&tr.theta[r.clone()], &b[r]);
+    let c = dot(w, b) / (norm(w) * norm(b));
+    Ok(c.clamp(-1.0, 1.0).acos().to_degrees())
+}
+
+/// Slope of the mini-batch gradient variance E‖g_B − g‖² against B on log-log axes, at θ₀.
+/// Batches are drawn without replacement from a fixed seed.
+fn grad_var_slope(tr: &mut Trainer, check: &Check) -> Result<f64> {
+    let (_, full) = tr.objective_and_gradient();
+    let n = tr.train.rows();
+    let d = tr.train.inputs;
+    let samples = check.samples.unwrap_or(200).max(2);
+    let mut rng = Rng::stream(tr.seed, "lesson-batches");
+    let mut perm: Vec<usize> = (0..n).collect();
+    let mut ws = Workspace::default();
+    let mut g = vec![0.0; tr.net.n_params];
+    let (mut bs, mut vars) = (Vec::new(), Vec::new());
+    let r = tr.regularization;
+    for &b in &check.batch_sizes {
+        if b >= n {
+            return Err(Error::field(
+                "lesson.check.batch_sizes",
+                format!("{b} is not below the {n} training rows"),
+            ));
+        }
+        let mut total = 0.0;
+        let (mut x, mut y) = (Vec::with_capacity(b * d), Vec::with_capacity(b));
+        for _ in 0..samples {
+            // A partial Fisher–Yates shuffle: the first b entries are a uniform subset.
+            for i in 0..b {
+                let j = i + rng.below(n - i);
+                perm.swap(i, j);
+            }
+            x.clear();
+            y.clear();
+            for &row in &perm[..b] {
+                x.extend_from_slice(tr.train.row(row));
+                y.push(tr.train.y[row]);
+            }
+            let rows = Rows {
+                x: &x,
+                y: &y,
+                classes: tr.train.classes,
+            };
+            objective(&tr.net, &tr.theta, rows, r.l1, r.l2, &mut ws, Some(&mut g));
+            total += g
+                .iter()
+                .zip(&full)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f64>();
+        }
+        bs.push(b as f64);
+        vars.push(total / samples as f64);
+    }
+    Ok(log_log_slope(&bs, &vars))
+}
+
+/// Run one epoch with each batch size and count the steps it took.
+fn iters_per_epoch_error(tr: &Trainer, session: &Session, check: &Check) -> Result<f64> {
+    let n = tr.train.rows();
+    let mut worst = 0usize;
+    for &b in &check.batch_sizes {
+        let mut spec = tr.optimizer.spec().clone();
+        if spec.kind == OptimizerKind::Gd {
+            spec.kind = OptimizerKind::Sgd;
+        }
+        spec.batch_size = b;
+        let mut config = session.trainer_config();
+        config.optimizer = spec;
+        let mut t = Trainer::new(
+            &config,
+            tr.train.clone(),
+            tr.test.clone(),
+            Some(tr.theta.clone()),
+        )?;
+        t.collect_stats = false;
+        let mut steps = 0usize;
+        while t.epoch == 0 && steps <= n {
+            t.step();
+            steps += 1;
+        }
+        worst = worst.max(steps.abs_diff(n.div_ceil(b.min(n))));
+    }
+    Ok(worst as f64)
+}
+
+fn unit_spread(tr: &Trainer) -> f64 {
+    let layers = &tr.net.layers;
+    let th = &tr.theta;
+    let mut worst = 0.0f64;
+    for i in 0..layers.len() - 1 {
+        let (l, next) = (&layers[i], &layers[i + 1]);
+        let (n, k) = (l.units, l.fan_in);
+        for j in 1..n {
+            for c in 0..k {
+                worst = worst.max((th[l.w + j * k + c] - th[l.w + c]).abs());
+            }
+            worst = worst.max((th[l.b + j] - th[l.b]).abs());
+            for r in 0..next.units {
+                let row = next.w + r * n;
+                worst = worst.max((th[row + j] - th[row]).abs());
+            }
+        }
+    }
+    worst
+}
+
+fn linear_map_error(tr: &Trainer) -> Result<f64> {
+    let layers = &tr.net.layers;
+    let last = layers.len() - 1;
+    if layers[..last]
+        .iter()
+        .any(|l| l.activation != Activation::Identity || l.batch_norm || l.residual)
+        || layers[last].batch_norm
+    {
+        return Err(Error::new(
+            "linear_map_error needs identity hidden layers without BatchNorm or skips",
+        ));
+    }
+    let th = &tr.theta;
+    // A (rows × cols, row-major) and c: the composed affine map up to the current layer.
+    let k0 = layers[0].fan_in;
+    let mut a: Vec<f64> = th[layers[0].w..layers[0].w + layers[0].n_weights()].to_vec();
+    let mut c: Vec<f64> = th[layers[0].b..layers[0].b + layers[0].units].to_vec();
+    for l in &layers[1..] {
+        let (n, k) = (l.units, l.fan_in);
+        let w = &th[l.w..l.w + n * k];
+        let mut a2 = vec![0.0; n * k0];
+        let mut c2 = th[l.b..l.b + n].to_vec();
+        for r in 0..n {
+            for m in 0..k {
+                let wv = w[r * k + m];
+                for q in 0..k0 {
+                    a2[r * k0 + q] += wv * a[m * k0 + q];
+                }
+                c2[r] += wv * c[m];
+            }
+        }
+        a = a2;
+        c = c2;
+    }
+    let rows = tr.train.rows();
+    let mut ws = Workspace::default();
+    tr.net
+        .forward(th, &tr.train.x, rows, &mut ws, BnMode::Batch, None);
+    let out = &layers[last];
+    let u = &ws.layers[last].u;
+    let (mut err, mut scale) = (0.0f64, 1.0f64);
+    for r in 0..rows {
+        let phi = &ws.input[r * k0..(r + 1) * k0];
+        for j in 0..out.units {
+            let lin = dot(&a[j * k0..(j + 1) * k0], phi) + c[j];
+            let v = u[r * out.units + j];
+            err = err.max((v - lin).abs());
+            scale = scale.max(v.abs());
+        }
+    }
+    Ok(err / scale)
+}
+
+fn dropout_output_scale(tr: &Trainer) -> Result<f64> {
+    let layers = &tr.net.layers;
+    let last = layers.len() - 1;
+    let i = layers[..last]
+        .iter()
+        .rposition(|l| l.dropout > 0.0)
+        .ok_or_else(|| Error::new("dropout_output_scale needs a hidden layer with dropout"))?;
+    let next = &layers[i + 1];
+    let rows = tr.train.rows();
+    let mut ws = Workspace::default();
+    // Σ over rows and units of W·a (the next layer's pre-activation without its bias).
+    let contribution = |ws: &Workspace| -> f64 {
+        let a = ws.layers[i].out();
+        let n = layers[i].units;
+        let w = &tr.theta[next.w..next.w + next.units * n];
+        let mut s = 0.0;
+        for r in 0..rows {
+            for j in 0..next.units {
+                s += dot(&w[j * n..(j + 1) * n], &a[r * n..(r + 1) * n]);
+            }
+        }
+        s
+    };
+    tr.net
+        .forward(&tr.theta, &tr.train.x, rows, &mut ws, BnMode::Batch, None);
+    let eval = contribution(&ws);
+    let mut rng = Rng::stream(tr.seed, "lesson-dropout");
+    let draws = 50;
+    let mut train = 0.0;
+    for _ in 0..draws {
+        tr.net.forward(
+            &tr.theta,
+            &tr.train.x,
+            rows,
+            &mut ws,
+            BnMode::Batch,
+            Some(&mut rng),
+        );
+        train += contribution(&ws);
+    }
+    Ok(eval / (train / draws as f64))
+}

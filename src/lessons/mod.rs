@@ -1,0 +1,307 @@
+//! Lessons: THEORY.md claims as sessions that verify themselves. A lesson is an ordinary
+//! session file with a `lesson` section: a title and a short explanation in English and 中文,
+//! the THEORY row, and a check — train the session (or variants of it with one setting
+//! overridden) and compare measured numbers against expected ones.
+
+mod metrics;
+mod runner;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::session::{self, Session};
+
+pub use metrics::Metric;
+pub use runner::{
+    ExpectResult, LessonResult, Mode, apply_variant, fmt_num, run_lesson, run_session_lesson,
+};
+
+/// The `lesson` section of a session file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Lesson {
+    /// The THEORY.md row this lesson demonstrates.
+    pub row: u32,
+    pub title: Text,
+    /// What to watch, 2–5 sentences.
+    pub text: Text,
+    pub check: Check,
+}
+
+/// A string in both UI languages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Text {
+    pub en: String,
+    pub zh: String,
+}
+
+impl Text {
+    /// The text in the UI language (`zh` = 简体中文).
+    pub fn get(&self, zh: bool) -> &str {
+        if zh { &self.zh } else { &self.en }
+    }
+}
+
+/// What the headless check does: run each variant for `steps` training steps (`fast_steps`
+/// with `--fast`), measure the metrics named in `expect`, compare.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    pub steps: u64,
+    /// Steps in fast mode (CI); `steps` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fast_steps: Option<u64>,
+    /// The runs to compare; absent means one run of the session as it is, named `session`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<Variant>,
+    pub expect: Vec<Expect>,
+    /// Batch sizes of the gradient-variance metrics.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub batch_sizes: Vec<usize>,
+    /// Mini-batches drawn per batch size for the gradient variance (default 200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<usize>,
+}
+
+/// The session with some settings overridden.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Variant {
+    pub name: String,
+    /// Dotted paths into the session JSON and their new values; `*` stands for every element
+    /// of an array: `{"network.layers.*.activation": "relu", "network.init": "he_normal"}`.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub set: serde_json::Map<String, serde_json::Value>,
+    /// Set the learning rate to this multiple of the stability edge 2/λ_max of the Hessian at
+    /// the initial θ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lr_over_edge: Option<f64>,
+}
+
+/// One expected number: `variant.metric op value` or `variant.metric op times × other`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Expect {
+    /// The run measured (the only/first variant when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    pub metric: Metric,
+    pub op: Op,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    /// Compare against another measured number instead of a constant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub than: Option<Reference>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reference {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    pub metric: Metric,
+    #[serde(default = "one")]
+    pub times: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Op {
+    #[serde(rename = "<")]
+    Lt,
+    #[serde(rename = "<=")]
+    Le,
+    #[serde(rename = ">")]
+    Gt,
+    #[serde(rename = ">=")]
+    Ge,
+    #[serde(rename = "==")]
+    Eq,
+}
+
+impl Expect {
+    /// `sigmoid.grad_ratio_first_last < 0.001`, or `… < 0.6 × gd.across_valley_path`;
+    /// `first` is the run an expectation without a variant refers to.
+    pub fn describe(&self, first: &str) -> String {
+        let v = self.variant.as_deref().unwrap_or(first);
+        let rhs = match (&self.value, &self.than) {
+            (Some(x), _) => fmt_num(*x),
+            (None, Some(r)) => {
+                let rv = r.variant.as_deref().unwrap_or(v);
+                if r.times == 1.0 {
+                    format!("{rv}.{}", r.metric.name())
+                } else {
+                    format!("{} × {rv}.{}", fmt_num(r.times), r.metric.name())
+                }
+            }
+            (None, None) => "?".into(),
+        };
+        format!("{v}.{} {} {rhs}", self.metric.name(), self.op.symbol())
+    }
+}
+
+impl Op {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Op::Lt => "<",
+            Op::Le => "≤",
+            Op::Gt => ">",
+            Op::Ge => "≥",
+            Op::Eq => "=",
+        }
+    }
+    /// NaN never passes.
+    pub fn holds(self, a: f64, b: f64) -> bool {
+        match self {
+            Op::Lt => a < b,
+            Op::Le => a <= b,
+            Op::Gt => a > b,
+            Op::Ge => a >= b,
+            Op::Eq => a == b,
+        }
+    }
+}
+
+impl Check {
+    /// The variants run: the declared ones, or the session itself.
+    pub fn runs(&self) -> Vec<Variant> {
+        if self.variants.is_empty() {
+            vec![Variant {
+                name: "session".into(),
+                set: serde_json::Map::new(),
+                lr_over_edge: None,
+            }]
+        } else {
+            self.variants.clone()
+        }
+    }
+
+    /// Every expectation names a declared variant and has exactly one right-hand side.
+    pub fn validate(&self) -> Result<()> {
+        let runs = self.runs();
+        let known = |v: &Option<String>, field: &str| -> Result<()> {
+            match v {
+                Some(name) if !runs.iter().any(|r| &r.name == name) => Err(Error::field(
+                    field,
+                    format!("names the variant \"{name}\", which is not declared"),
+                )),
+                _ => Ok(()),
+            }
+        };
+        if self.expect.is_empty() {
+            return Err(Error::field("lesson.check.expect", "must not be empty"));
+        }
+        let mut names = BTreeMap::new();
+        for (i, v) in runs.iter().enumerate() {
+            if names.insert(v.name.clone(), i).is_some() {
+                return Err(Error::field(
+                    &format!("lesson.check.variants[{i}].name"),
+                    format!("\"{}\" is used twice", v.name),
+                ));
+            }
+            if let Some(f) = v.lr_over_edge
+                && !(f.is_finite() && f > 0.0)
+            {
+                return Err(Error::field(
+                    &format!("lesson.check.variants[{i}].lr_over_edge"),
+                    "must be a positive number",
+                ));
+            }
+        }
+        for (i, e) in self.expect.iter().enumerate() {
+            let field = format!("lesson.check.expect[{i}]");
+            known(&e.variant, &format!("{field}.variant"))?;
+            match (&e.value, &e.than) {
+                (Some(v), None) if !v.is_nan() => {}
+                (None, Some(r)) => known(&r.variant, &format!("{field}.than.variant"))?,
+                _ => {
+                    return Err(Error::field(
+                        &field,
+                        "needs exactly one of \"value\" (a number) or \"than\"",
+                    ));
+                }
+            }
+            if e.metric.needs_batch_sizes() && self.batch_sizes.len() < 2 {
+                return Err(Error::field(
+                    "lesson.check.batch_sizes",
+                    format!("needs at least two sizes for {}", e.metric.name()),
+                ));
+            }
+        }
+        if self.batch_sizes.contains(&0) {
+            return Err(Error::field(
+                "lesson.check.batch_sizes",
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A lesson file found on disk.
+#[derive(Clone, Debug)]
+pub struct LessonFile {
+    /// The file stem: the name `--only` matches.
+    pub name: String,
+    pub path: PathBuf,
+    pub session: Session,
+}
+
+impl LessonFile {
+    pub fn lesson(&self) -> &Lesson {
+        self.session
+            .lesson
+            .as_ref()
+            .expect("LessonFile holds only sessions with a lesson")
+    }
+}
+
+/// The bundled lessons folder: `sessions/lessons` under the current folder, else beside the
+/// executable's repository (the source tree this binary was built from).
+pub fn default_dir() -> PathBuf {
+    let here = PathBuf::from("sessions/lessons");
+    if here.is_dir() {
+        return here;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sessions/lessons")
+}
+
+/// Every `*.json` session with a lesson in `dir`, ordered by THEORY row then name. A file that
+/// does not parse, or a session without a lesson, is an error naming the file.
+pub fn load_dir(dir: &Path) -> Result<Vec<LessonFile>> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| Error::new(format!("{}: {e}", dir.display())))?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|e| Error::new(format!("{}: {e}", dir.display())))?
+            .path();
+        if path.extension().and_then(|s| s.to_str()) != Some("json") {
+            continue;
+        }
+        out.push(load_file(&path)?);
+    }
+    out.sort_by(|a, b| (a.lesson().row, &a.name).cmp(&(b.lesson().row, &b.name)));
+    Ok(out)
+}
+
+/// Read one lesson file (its data is built by the check, not here).
+pub fn load_file(path: &Path) -> Result<LessonFile> {
+    let name = session::display_name(path);
+    let text = std::fs::read_to_string(path).map_err(|e| Error::new(format!("{name}: {e}")))?;
+    let session = session::parse(&text).map_err(|e| e.context(&name))?;
+    let lesson = session
+        .lesson
+        .as_ref()
+        .ok_or_else(|| Error::new(format!("{name}: has no \"lesson\" section")))?;
+    lesson.check.validate().map_err(|e| e.context(&name))?;
+    Ok(LessonFile {
+        name: path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or(name),
+        path: path.to_path_buf(),
+        session,
+    })
+}

@@ -1,0 +1,279 @@
+//! The Landscape and Dynamics tiles through egui_kittest: the real app, its training worker and
+//! the two helper threads, so every wait is a bounded loop of frames (`settle`).
+
+mod common_ui;
+
+use common_ui::{harness, settle};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use nnlab::analysis::landscape::pca_plane;
+use nnlab::ui::NnlabApp;
+use nnlab::ui::dynamics::{Eta, Kind, Output as DynOutput};
+use nnlab::ui::landscape::{Mode, Output, SliceView, objective};
+
+/// Train `n` × 10 steps and wait until the worker has stopped.
+fn train(h: &mut Harness<'static, NnlabApp>, n: usize) {
+    let before = h.state().status.step;
+    for _ in 0..n {
+        h.get_by_label("+10").click();
+        h.run_steps(1);
+    }
+    let want = before + 10 * n as u64;
+    assert!(
+        settle(h, |a| a.status.step >= want && !a.status.running),
+        "training did not reach step {want}"
+    );
+}
+
+/// Press Compute and wait for the refined answer.
+fn compute(h: &mut Harness<'static, NnlabApp>) {
+    // Settings changed through state_mut move the button: lay the tile out first.
+    h.run_steps(2);
+    let id = h.state().landscape.id;
+    for _ in 0..10 {
+        h.get_by_label("Compute").click();
+        h.run_steps(2);
+        if h.state().landscape.id > id {
+            break;
+        }
+    }
+    assert!(
+        settle(h, |a| a.landscape.id > id
+            && a.landscape.last.is_some()
+            && !a.landscape.busy()),
+        "no landscape: {:?}",
+        h.state().landscape.error
+    );
+    assert_eq!(h.state().landscape.error, None);
+}
+
+fn slice(app: &NnlabApp) -> &SliceView {
+    match &app.landscape.last.as_ref().expect("an answer").output {
+        Output::Slice(v) => v,
+        Output::Line(_) => panic!("a slice, not a line"),
+    }
+}
+
+#[test]
+fn the_centre_of_the_slice_is_the_training_objective_at_the_current_theta() {
+    let mut h = harness(None);
+    train(&mut h, 3);
+    compute(&mut h);
+    let app = h.state();
+    let l = &app.landscape;
+    let a = l.last.as_ref().unwrap();
+    assert_eq!(a.mode, Mode::Random);
+    assert_eq!(a.step, app.status.step, "the slice is around the θ of now");
+    let v = slice(app);
+    let g = v.x.len();
+    assert_eq!(g, 51);
+    assert_eq!((v.x[g / 2], v.y[g / 2]), (0.0, 0.0));
+    let centre = v.values[(g / 2) * g + g / 2];
+    let path = l.path.as_ref().unwrap();
+    // The worker's θ is the one its last snapshot showed (training is paused).
+    assert_eq!(
+        path.theta,
+        app.snapshot.as_ref().unwrap().theta,
+        "θ of the landscape and of the snapshot"
+    );
+    let j = objective(path).value(&path.theta);
+    assert!(
+        (centre - j).abs() <= 1e-12 * j.abs(),
+        "centre {centre} vs J(θ) {j}"
+    );
+    // With no regulariser, J is the training loss the Loss plot shows at this step.
+    let train_loss = app.history.train_loss.points(false).last().unwrap().y;
+    assert!(
+        (centre - train_loss).abs() <= 1e-9 * j.abs(),
+        "centre {centre} vs train loss {train_loss}"
+    );
+    assert!(v.min <= centre && centre <= v.max);
+    assert!(v.contours.iter().any(|c| !c.segments.is_empty()));
+}
+
+#[test]
+fn the_coarse_preview_arrives_before_the_refined_grid() {
+    let mut h = harness(None);
+    train(&mut h, 1);
+    h.state_mut().landscape.settings.grid = 101;
+    compute(&mut h);
+    let l = &h.state().landscape;
+    let mine: Vec<bool> = l
+        .received
+        .iter()
+        .filter(|(id, _)| *id == l.id)
+        .map(|(_, coarse)| *coarse)
+        .collect();
+    assert_eq!(
+        mine,
+        vec![true, false],
+        "coarse first, then refined, once each"
+    );
+    let a = l.last.as_ref().unwrap();
+    assert!(!a.coarse);
+    assert_eq!(a.grid, 101);
+    assert!(l.coarse.is_none(), "the preview is dropped once refined");
+    assert!(h.query_by_label_contains("101×101").is_some());
+}
+
+#[test]
+fn the_pca_plane_shows_the_path_ending_at_the_current_theta() {
+    let mut h = harness(None);
+    train(&mut h, 6);
+    h.state_mut().landscape.settings.mode = Mode::Pca;
+    compute(&mut h);
+    let app = h.state();
+    let v = slice(app);
+    let path = v.path.as_ref().expect("a projected path");
+    let p = app.landscape.path.as_ref().unwrap();
+    assert!(path.len() >= 3, "{} points", path.len());
+    assert_eq!(path.len(), p.trajectory.len());
+    assert_eq!(
+        p.trajectory.last(),
+        Some(&p.theta),
+        "the trajectory ends at θ"
+    );
+    assert_eq!(*p.steps.last().unwrap(), app.status.step);
+    let last = path[path.len() - 1];
+    assert!(
+        last[0].abs() < 1e-12 && last[1].abs() < 1e-12,
+        "the path ends at θ, the plane's origin: {last:?}"
+    );
+    assert_eq!(v.current, Some(last));
+    // The same points as the PCA of the trajectory the worker handed out.
+    let pca = pca_plane(&p.trajectory).unwrap();
+    for (a, b) in path.iter().zip(&pca.path) {
+        assert!((a[0] - b[0]).abs() < 1e-12 && (a[1] - b[1]).abs() < 1e-12);
+    }
+    // The grid covers the whole path.
+    let r = v.x[v.x.len() - 1];
+    assert!(path.iter().all(|c| c[0].abs() <= r && c[1].abs() <= r));
+}
+
+#[test]
+fn the_one_one_one_surface_has_an_indefinite_region_for_both_losses() {
+    let mut h = harness(None);
+    for loss in [
+        nnlab::analysis::landscape::one_one_one::TinyLoss::Mse,
+        nnlab::analysis::landscape::one_one_one::TinyLoss::CrossEntropy,
+    ] {
+        {
+            let s = &mut h.state_mut().landscape.settings;
+            s.mode = Mode::Tiny;
+            s.tiny_loss = loss;
+        }
+        compute(&mut h);
+        let v = slice(h.state());
+        let mask = v.indefinite.as_ref().expect("a mask");
+        let n = mask.iter().filter(|b| **b).count();
+        assert!(n > 0 && n < mask.len(), "{loss:?}: {n} of {}", mask.len());
+        assert!(v.indefinite_fraction > 0.0);
+        assert!(!v.indefinite_boundary.is_empty());
+        assert!(h.query_by_label_contains("indefinite: ").is_some());
+    }
+}
+
+#[test]
+fn the_line_and_the_race_are_drawn() {
+    let mut h = harness(None);
+    train(&mut h, 3);
+    h.state_mut().landscape.settings.mode = Mode::Line;
+    compute(&mut h);
+    {
+        let app = h.state();
+        let Output::Line(l) = &app.landscape.last.as_ref().unwrap().output else {
+            panic!("a line")
+        };
+        let p = app.landscape.path.as_ref().unwrap();
+        let obj = objective(p);
+        // t = 0 and t = 1 are θ₀ and θ exactly.
+        let k0 = l.t.iter().position(|t| *t == 0.0).unwrap();
+        let k1 = l.t.iter().position(|t| *t == 1.0).unwrap();
+        assert_eq!(l.loss[k0], obj.value(&p.theta0));
+        assert_eq!(l.loss[k1], obj.value(&p.theta));
+    }
+    {
+        let s = &mut h.state_mut().landscape.settings;
+        s.mode = Mode::Race;
+        s.race_steps = 50;
+        s.grid = 21;
+    }
+    compute(&mut h);
+    let v = slice(h.state());
+    assert_eq!(v.races.len(), 5);
+    for r in &v.races {
+        assert_eq!(r.path.len(), 51, "{}", r.name);
+        assert!(r.path[0][0].abs() < 1e-9 && r.path[0][1].abs() < 1e-9);
+    }
+    let names: Vec<&str> = v.races.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["gd", "momentum", "nesterov", "rmsprop", "adam"]);
+}
+
+#[test]
+fn the_lyapunov_exponent_changes_sign_across_two_over_lambda_max() {
+    let mut h = harness(None);
+    train(&mut h, 2);
+    for (fraction, contracting) in [(0.4, true), (1.5, false)] {
+        {
+            let d = &mut h.state_mut().dynamics.settings;
+            d.kind = Kind::Lyapunov;
+            d.lyap_eta = Eta::EdgeFraction(fraction);
+        }
+        h.run_steps(2);
+        let id = h.state().dynamics.id;
+        // The tile's rows can reflow for a frame as the status line changes: click until the
+        // request is made (bounded).
+        for _ in 0..10 {
+            h.get_by_label("Run").click();
+            h.run_steps(2);
+            if h.state().dynamics.id > id {
+                break;
+            }
+        }
+        assert!(
+            settle(&mut h, |a| a.dynamics.id > id
+                && !a.dynamics.busy()
+                && (a.dynamics.last.is_some() || a.dynamics.error.is_some())),
+            "no dynamics answer at {fraction}: id {} → {}, waiting {}, computing {}, {:?}",
+            id,
+            h.state().dynamics.id,
+            h.state().dynamics.awaiting_theta,
+            h.state().dynamics.computing,
+            h.state().dynamics.error
+        );
+        let d = &h.state().dynamics;
+        assert_eq!(d.error, None);
+        let DynOutput::Lyapunov(r) = &d.last.as_ref().unwrap().output else {
+            panic!("a Lyapunov answer")
+        };
+        assert!((r.eta * r.lambda_max / 2.0 - fraction).abs() < 1e-12);
+        // η = f·2/λ_max: the linear prediction along the top eigenvector is ln|1 − 2f|.
+        assert_eq!(r.predicted < 0.0, contracting, "prediction at {fraction}");
+        assert_eq!(
+            r.run.exponent < 0.0,
+            contracting,
+            "λ_T = {} at η = {fraction}·2/λ_max",
+            r.run.exponent
+        );
+        assert!(h.query_all_by_label_contains("2/λ_max = ").count() > 0);
+    }
+}
+
+#[test]
+fn the_enlarged_tiles_in_chinese() {
+    let mut h = harness(None);
+    h.state_mut().enlarged = Some(nnlab::ui::panels::plots::Tile::Landscape);
+    h.get_by_label("中文").click();
+    h.run_steps(3);
+    for t in ["损失曲面", "网格", "半径", "计算", "对数着色", "跟随训练"] {
+        assert!(h.query_all_by_label(t).count() > 0, "no {t}");
+    }
+    h.get_by_label("计算").click();
+    assert!(settle(&mut h, |a| a.landscape.last.is_some()));
+    assert!(h.query_by_label_contains("随机方向 · 51×51").is_some());
+    h.state_mut().enlarged = Some(nnlab::ui::panels::plots::Tile::Dynamics);
+    h.run_steps(3);
+    for t in ["训练动力学", "运行", "沿最大特征向量偏移"] {
+        assert!(h.query_all_by_label(t).count() > 0, "no {t}");
+    }
+}

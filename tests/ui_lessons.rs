@@ -1,0 +1,110 @@
+//! The Lessons section through egui_kittest: open it, pick a lesson, open its session (the
+//! app's ordinary open action) and see the experiment change; run its check from the panel.
+
+mod common_ui;
+
+use common_ui::{harness, settle};
+use egui_kittest::kittest::Queryable;
+
+#[test]
+fn opening_a_lesson_loads_its_session() {
+    let mut h = harness(None);
+    let before = h.state().session.clone();
+    assert_eq!(before.network.layers.len(), 3, "the default is 2-8-8-1");
+    h.get_by_label("Lessons").click();
+    assert!(
+        settle(&mut h, |a| a.lessons.files.is_some()),
+        "the lessons never loaded"
+    );
+    let n = match &h.state().lessons.files {
+        Some(Ok(f)) => f.len(),
+        other => panic!("lessons did not load: {:?}", other.as_ref().map(|_| ())),
+    };
+    assert!(n >= 20);
+    // Rows are listed with their titles; pick row 16.
+    h.get_by_label_contains("#16 Sigmoid + BCE").click();
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("Expected outcome").is_some(),
+        "no expected outcome shown"
+    );
+    assert!(
+        h.query_by_label_contains("bce.output_grad > 0.99")
+            .is_some()
+    );
+    h.get_by_label("Open").click();
+    assert!(
+        settle(&mut h, |a| a.session.lesson.is_some() && a.n_params == 2),
+        "the lesson's session was not opened"
+    );
+    let app = h.state();
+    assert_eq!(app.session.network.inputs, 1);
+    assert_eq!(app.session.network.layers.len(), 1);
+    // The session's θ (confidently wrong: w = −6) is what the worker now trains.
+    assert!(settle(&mut h, |a| a
+        .snapshot
+        .as_ref()
+        .is_some_and(|s| s.theta.len() == 2)));
+    let app = h.state();
+    assert_eq!(app.snapshot.as_ref().unwrap().theta, vec![-6.0, 0.0]);
+    assert_eq!(app.session.lesson.as_ref().unwrap().row, 16);
+    assert!(app.path.as_ref().unwrap().ends_with("r16_bce_vs_mse.json"));
+}
+
+#[test]
+fn the_check_runs_off_the_ui_thread_and_shows_the_verdict() {
+    let mut h = harness(None);
+    h.get_by_label("Lessons").click();
+    assert!(settle(&mut h, |a| a.lessons.files.is_some()));
+    h.get_by_label_contains("#7 ").click();
+    h.run_steps(2);
+    h.get_by_label("Check").click();
+    assert!(
+        settle(&mut h, |a| a.lessons.result.is_some()),
+        "no check result"
+    );
+    let r = h.state().lessons.result.clone().unwrap();
+    assert_eq!(r.row, 7);
+    assert!(r.passed(), "{r:?}");
+    assert!(
+        h.query_by_label_contains("Every expectation holds")
+            .is_some()
+    );
+    assert!(
+        h.query_by_label_contains("session.linear_map_error = ")
+            .is_some()
+    );
+}
+
+#[test]
+fn the_panel_speaks_chinese() {
+    let mut h = harness(None);
+    h.state_mut().lang = nnlab::ui::i18n::Lang::Zh;
+    h.run_steps(2);
+    h.get_by_label("课程").click();
+    assert!(settle(&mut h, |a| a.lessons.files.is_some()));
+    h.get_by_label_contains("#1 感知机").click();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("预期结果").is_some());
+    assert!(h.query_by_label_contains("Novikoff 定理").is_some());
+    assert!(h.query_by_label("打开").is_some());
+}
+
+#[test]
+fn every_lesson_renders_in_both_languages() {
+    // egui panics on a glyph no installed font can draw: show every lesson in en and 中文.
+    let mut h = harness(None);
+    h.get_by_label("Lessons").click();
+    assert!(settle(&mut h, |a| a.lessons.files.is_some()));
+    let n = match &h.state().lessons.files {
+        Some(Ok(f)) => f.len(),
+        _ => panic!("lessons did not load"),
+    };
+    for lang in [nnlab::ui::i18n::Lang::En, nnlab::ui::i18n::Lang::Zh] {
+        h.state_mut().lang = lang;
+        for i in 0..n {
+            h.state_mut().lessons.selected = Some(i);
+            h.run_steps(1);
+        }
+    }
+}
