@@ -174,10 +174,12 @@ fn tile_ui(
             ui.horizontal(|ui| {
                 let title = app.t(tile.title());
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if ui
-                        .small_button("…")
-                        .on_hover_text(app.t(S::ExportHover))
-                        .clicked()
+                    // Export (…) where the header has room; a narrow tile exports when enlarged.
+                    if (enlarged || rect.width() >= 230.0)
+                        && ui
+                            .small_button("…")
+                            .on_hover_text(app.t(S::ExportHover))
+                            .clicked()
                     {
                         export = true;
                     }
