@@ -16,7 +16,12 @@ pub fn harness(file: Option<std::path::PathBuf>) -> Harness<'static, NnlabApp> {
         // the training worker keeps frames coming, so tests also call `unnamed_widgets()`.
         .with_accessibility_check(true)
         .with_context_setup(nnlab::ui::fonts::install)
-        .build_eframe(move |cc| NnlabApp::new(cc, file.clone()));
+        // Recovery file and recent list in a temp folder, never the person's own.
+        .build_eframe(move |cc| {
+            let state =
+                std::env::temp_dir().join(format!("nnlab-test-state-{}", std::process::id()));
+            NnlabApp::with_state_dir(&cc.egui_ctx, file.clone(), Some(state))
+        });
     assert!(
         settle(&mut h, |app| app.n_params > 0),
         "the app never built its network"

@@ -18,6 +18,9 @@ use crate::net::loss::TargetCoding;
 use crate::net::network::{BnMode, Workspace};
 use crate::optim::spec::{OptimizerSpec, Regularization};
 
+use crate::session::Session;
+use crate::session::recorder::{DEFAULT_CHECKPOINT_BUDGET, Recorder};
+
 use super::curvature::{Objective, Sample};
 pub use super::edit::{Edit, LiveEdit};
 use super::trainer::{Evaluation, LayerStats, Trainer, TrainerConfig};
@@ -30,6 +33,9 @@ pub const CURVE: usize = 200;
 pub const MAX_NEURON_MAPS: usize = 16;
 /// Metric rows kept before the recording stride doubles.
 pub const MAX_ROWS: usize = 1000;
+/// Step rows the session recording keeps before its own stride doubles (every step is still
+/// reproducible: `replay --verify` compares the rows that are there).
+pub const MAX_RECORDED_ROWS: usize = 20_000;
 /// Bins of the weight histograms.
 pub const HIST_BINS: usize = 30;
 
@@ -45,6 +51,9 @@ pub struct Experiment {
     pub dataset: Option<Arc<(Dataset, Dataset)>>,
     /// Starting parameters instead of the initialiser.
     pub params: Option<Vec<f64>>,
+    /// A recorded session to continue: the trainer resumes at its state and the recording
+    /// (history, edits, checkpoints, analyses) carries on.
+    pub recorded: Option<Arc<Session>>,
 }
 
 impl Experiment {
@@ -60,7 +69,20 @@ impl Experiment {
 
     pub fn trainer(&self) -> Result<Trainer> {
         let (train, test) = self.build_data()?;
-        Trainer::new(&self.config, train, test, self.params.clone())
+        let mut t = Trainer::new(&self.config, train, test, self.params.clone())?;
+        if let Some(state) = self.recorded.as_ref().and_then(|s| s.state.as_ref()) {
+            t.restore_state(state)?;
+        }
+        Ok(t)
+    }
+
+    /// The same experiment from its step 0 (what Reset goes back to).
+    pub fn at_start(&self) -> Experiment {
+        let mut e = self.clone();
+        if let Some(s) = e.recorded.take() {
+            e.params = s.start_params().cloned();
+        }
+        e
     }
 }
 
@@ -96,6 +118,14 @@ pub enum Command {
     CurvatureEvery(Option<u64>),
     /// Hand out the current θ for the curvature analysis now.
     CurvatureNow,
+    /// Send the whole recording as a session (`base` gives name, data and the spec at step 0
+    /// of what is not the worker's: the optimiser and regularisation come from the recording).
+    Export {
+        base: Box<Session>,
+        purpose: Purpose,
+    },
+    /// Store an analysis result in the recording.
+    RecordAnalysis(Box<crate::session::analysis::Analysis>),
     /// Hand out θ, θ₀ and the recorded trajectory for the landscape / dynamics panels now.
     PathNow,
     /// Panic on purpose (tests the crash report).
@@ -165,6 +195,14 @@ pub struct Status {
     pub mistakes: u64,
 }
 
+/// What an exported recording is for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Purpose {
+    Save(std::path::PathBuf),
+    Autosave,
+    Timeline,
+}
+
 pub enum Event {
     /// A new experiment is live (history restarts).
     Rebuilt {
@@ -196,6 +234,11 @@ pub enum Event {
     Path(Arc<ThetaPath>),
     Error(String),
     WorkerPanicked(String),
+    /// The whole recording, as asked by `Command::Export` (None: there is no trainer).
+    Recording {
+        session: Option<Box<Session>>,
+        purpose: Purpose,
+    },
 }
 
 /// The handle the UI keeps.
@@ -294,6 +337,10 @@ struct State {
     speed_window: (Instant, u64),
     dirty: bool,
     curvature: CurvatureFeed,
+    /// The session recording of the current experiment (None while there is no trainer).
+    recorder: Option<Recorder>,
+    /// Optimiser and regularisation at step 0 of the recording (live edits change the config).
+    initial: Option<TrainerConfig>,
     trajectory: Trajectory,
 }
 
@@ -400,6 +447,8 @@ impl State {
             speed_window: (now, 0),
             dirty: true,
             curvature: CurvatureFeed::default(),
+            recorder: None,
+            initial: None,
             trajectory: Trajectory::default(),
         };
         s.rebuild(experiment);
@@ -517,7 +566,7 @@ impl State {
             Command::Reset => {
                 self.running = false;
                 self.pending = 0;
-                let e = self.experiment.clone();
+                let e = self.experiment.at_start();
                 self.rebuild(e);
                 self.send(Event::WasReset);
             }
@@ -585,6 +634,16 @@ impl State {
                     self.curvature.due = Some((t.step, t.optimizer.learning_rate()));
                 }
             }
+            Command::Export { base, purpose } => {
+                let session = self.export(*base).map(Box::new);
+                self.send(Event::Recording { session, purpose });
+                (self.repaint)();
+            }
+            Command::RecordAnalysis(a) => {
+                if let Some(r) = &mut self.recorder {
+                    r.record_analysis(*a);
+                }
+            }
             Command::PathNow => self.send_path(),
             Command::InjectPanic => panic!("injected panic (test of the crash report)"),
             Command::Shutdown => {}
@@ -592,8 +651,79 @@ impl State {
     }
 
     fn record(&mut self, step: u64, edit: Edit) {
+        if let Some(r) = &mut self.recorder {
+            r.record_edit(step, edit.clone());
+        }
         self.edits.push(LiveEdit { step, edit });
         self.send(Event::Edits(self.edits.clone()));
+    }
+
+    /// The recording so far as a session: `base` with the step-0 spec, state, history, edits,
+    /// checkpoints and analyses.
+    fn export(&self, base: Session) -> Option<Session> {
+        let (t, r, init) = (
+            self.trainer.as_ref()?,
+            self.recorder.as_ref()?,
+            self.initial.as_ref()?,
+        );
+        let mut s = base;
+        s.seed = init.seed;
+        s.network = init.network.clone();
+        s.loss = init.loss;
+        s.optimizer = init.optimizer.clone();
+        s.regularization = init.regularization;
+        r.write_into(&mut s, t);
+        Some(s)
+    }
+
+    /// Start (or resume) the recording of a freshly built trainer, and send a resumed
+    /// recording's history so the plots show it.
+    fn start_recording(&mut self, e: &Experiment) {
+        let Some(t) = &self.trainer else { return };
+        // The step-0 spec: the recorded session's own, else the config this build started with.
+        self.initial = Some(
+            e.recorded
+                .as_ref()
+                .map_or_else(|| e.config.clone(), |s| s.trainer_config()),
+        );
+        let mut rec = match &e.recorded {
+            Some(s) => Recorder::resume(s, t),
+            None => Recorder::new(t, DEFAULT_CHECKPOINT_BUDGET),
+        };
+        // Small enough to autosave every few seconds (~20 000 rows ≈ 10 MB of JSON).
+        rec.history_limit = MAX_RECORDED_ROWS;
+        if !rec.history.is_empty() {
+            let h = &rec.history;
+            // The plots' stride: at most MAX_ROWS rows.
+            while h.len() as u64 / self.stride > MAX_ROWS as u64 {
+                self.stride *= 2;
+            }
+            let rows: Vec<StepRow> = (0..h.len())
+                .filter(|&i| h.step[i] % self.stride == 0)
+                .map(|i| {
+                    let r = h.report(i);
+                    StepRow {
+                        step: r.step,
+                        epoch: r.epoch,
+                        lr: r.lr,
+                        batch_loss: r.batch_loss,
+                        grad_norm: r.grad_norm,
+                        layers: r.layers,
+                    }
+                })
+                .collect();
+            self.recorded = rows.len();
+            self.send(Event::Steps(rows));
+            for i in 0..h.evaluations.len() {
+                let (step, eval) = h.evaluations.get(i);
+                self.send(Event::Evaluation { step, eval });
+            }
+        }
+        if !rec.edits.is_empty() {
+            self.edits = rec.edits.clone();
+            self.send(Event::Edits(self.edits.clone()));
+        }
+        self.recorder = Some(rec);
     }
 
     fn rebuild(&mut self, e: Experiment) {
@@ -618,6 +748,8 @@ impl State {
                 self.rows.clear();
                 self.edits.clear();
                 self.send(Event::Edits(Vec::new()));
+                let e = self.experiment.clone();
+                self.start_recording(&e);
                 self.dirty = true;
             }
             Err(err) => self.send(Event::RebuildFailed(err.to_string())),
@@ -650,6 +782,9 @@ impl State {
         while taken < budget {
             let r = t.step();
             taken += 1;
+            if let Some(rec) = &mut self.recorder {
+                rec.record_step(&r, t);
+            }
             if let Some(k) = self.curvature.every
                 && r.step.is_multiple_of(k)
                 && !r.diverged
@@ -772,6 +907,9 @@ impl State {
         };
         let eval = t.evaluate();
         let step = t.step;
+        if let Some(r) = &mut self.recorder {
+            r.record_evaluation(step, &eval);
+        }
         let _ = self.tx.send(Event::Evaluation { step, eval });
         let snap = build_snapshot(t, &self.grid_x, self.bounds, &mut self.ws);
         let _ = self.tx.send(Event::Snapshot(Box::new(snap)));
@@ -969,4 +1107,139 @@ pub fn check(e: &Experiment) -> Result<()> {
     e.trainer()
         .map(|_| ())
         .map_err(|err| Error::new(err.to_string()))
+}
+
+/// A replay request of the timeline: the state of `loaded` at `step`, as a snapshot or as a
+/// new session continuing from there (fork).
+pub struct ReplayRequest {
+    pub loaded: Arc<crate::session::Loaded>,
+    pub step: u64,
+    pub fork: bool,
+}
+
+pub enum ReplayAnswer {
+    /// What the views show at `step`.
+    Snapshot {
+        step: u64,
+        snapshot: Box<Snapshot>,
+        eval: Evaluation,
+    },
+    /// A new (unsaved) session continuing from `step`.
+    Forked {
+        step: u64,
+        session: Box<crate::session::Session>,
+    },
+    Failed {
+        step: u64,
+        message: String,
+    },
+}
+
+/// The replay thread of the timeline: recomputes a step from the nearest checkpoint so the UI
+/// thread never does. Requests that arrive while one is computed are coalesced (only the
+/// newest snapshot request is answered; a fork is never dropped).
+pub struct Replayer {
+    tx: Sender<Option<ReplayRequest>>,
+    rx: Receiver<ReplayAnswer>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Replayer {
+    pub fn spawn(repaint: Arc<dyn Fn() + Send + Sync>) -> Replayer {
+        let (tx, req_rx) = mpsc::channel::<Option<ReplayRequest>>();
+        let (ans_tx, rx) = mpsc::channel();
+        let handle =
+            std::thread::Builder::new()
+                .name("nnlab-replay".into())
+                .spawn(move || {
+                    while let Ok(Some(first)) = req_rx.recv() {
+                        let mut batch = vec![first];
+                        loop {
+                            match req_rx.try_recv() {
+                                Ok(Some(r)) => batch.push(r),
+                                Ok(None) | Err(TryRecvError::Disconnected) => return,
+                                Err(TryRecvError::Empty) => break,
+                            }
+                        }
+                        // Forks in order, then the newest snapshot request.
+                        let newest = batch.iter().rposition(|r| !r.fork);
+                        for (i, r) in batch.into_iter().enumerate() {
+                            if r.fork || Some(i) == newest {
+                                let a = catch_unwind(AssertUnwindSafe(|| answer(&r)))
+                                    .unwrap_or_else(|p| ReplayAnswer::Failed {
+                                        step: r.step,
+                                        message: panic_message(p.as_ref()),
+                                    });
+                                if ans_tx.send(a).is_err() {
+                                    return;
+                                }
+                                repaint();
+                            }
+                        }
+                    }
+                })
+                .expect("spawn the replay thread");
+        Replayer {
+            tx,
+            rx,
+            handle: Some(handle),
+        }
+    }
+
+    pub fn send(&self, r: ReplayRequest) {
+        let _ = self.tx.send(Some(r));
+    }
+
+    pub fn try_recv(&self) -> Option<ReplayAnswer> {
+        self.rx.try_recv().ok()
+    }
+}
+
+impl Drop for Replayer {
+    fn drop(&mut self) {
+        let _ = self.tx.send(None);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn answer(r: &ReplayRequest) -> ReplayAnswer {
+    let step = r.step;
+    let failed = |e: Error| ReplayAnswer::Failed {
+        step,
+        message: e.to_string(),
+    };
+    if r.fork {
+        return match crate::session::replay::fork(&r.loaded, step) {
+            Ok(s) => ReplayAnswer::Forked {
+                step,
+                session: Box::new(s),
+            },
+            Err(e) => failed(e),
+        };
+    }
+    match replay_snapshot(&r.loaded, step) {
+        Ok((snapshot, eval)) => ReplayAnswer::Snapshot {
+            step,
+            snapshot: Box::new(snapshot),
+            eval,
+        },
+        Err(e) => failed(e),
+    }
+}
+
+/// The snapshot and evaluation of a recorded session at `step` (headless; the tests compare it
+/// with `state_at`).
+pub fn replay_snapshot(
+    loaded: &crate::session::Loaded,
+    step: u64,
+) -> Result<(Snapshot, Evaluation)> {
+    let mut t = crate::session::replay::state_at(loaded, step)?;
+    let bounds = plane_bounds(&t.train, &t.test);
+    let grid = grid_inputs(&t, bounds);
+    let mut ws = Workspace::default();
+    let snap = build_snapshot(&mut t, &grid, bounds, &mut ws);
+    let eval = t.evaluate();
+    Ok((snap, eval))
 }

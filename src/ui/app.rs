@@ -23,7 +23,7 @@ use super::model;
 use super::panels;
 use super::panels::output::Textures;
 use super::panels::plots::Tile;
-use super::{fonts, theme};
+use super::{fonts, recovery, theme};
 
 /// Something a panel asked for during the frame; applied after drawing.
 #[derive(Debug)]
@@ -60,6 +60,23 @@ pub enum Action {
     /// Hessian (false) or Gauss–Newton (true).
     CurvatureMatrix(bool),
     AnalyseNow,
+    // sessions (timeline, compare, export, recovery)
+    /// Open the Export window of a tile.
+    Export(Tile),
+    CompareBrowse,
+    CompareFile(PathBuf),
+    CompareVariant,
+    /// Restore the recovery file found at start (true) or delete it (false).
+    Recover(bool),
+    /// The close confirmation: save first, discard and close, or stay.
+    CloseSave,
+    CloseDiscard,
+    CloseCancel,
+    /// The timeline moved to a step.
+    Seek(u64),
+    BackToLive,
+    /// Continue from the step the timeline shows, as a new session.
+    Fork,
     /// The Landscape panel asks for a new picture.
     LandscapeCompute,
     /// The Dynamics panel runs its analysis.
@@ -77,6 +94,17 @@ pub enum Job {
     PickedCsv(Option<PathBuf>),
     Csv(PathBuf, Box<(Dataset, Dataset)>),
     CsvFailed(String),
+    // sessions (timeline, compare, export, recovery)
+    Exported(PathBuf),
+    ExportFailed(String),
+    PickedExport(Option<PathBuf>),
+    PickedCompare(Option<PathBuf>),
+    CompareLoaded(PathBuf, Box<session::Loaded>),
+    /// The recent-files list read at start.
+    Recent(Vec<PathBuf>),
+    /// A recovery file from an earlier run that did not exit cleanly.
+    RecoveryFound(Box<session::Loaded>),
+    AutosaveFailed(String),
 }
 
 pub struct Dialogs {
@@ -138,6 +166,27 @@ pub struct NnlabApp {
     pub fps: f64,
     pub rebuilt_at: Option<Instant>,
     pub curvature: Curvature,
+    // sessions (timeline, compare, export, recovery)
+    pub export: panels::export::Export,
+    pub compare: panels::compare::Compare,
+    pub timeline: panels::timeline::Timeline,
+    pub state_dir: Option<PathBuf>,
+    pub autosaver: recovery::Autosaver,
+    pub last_autosave: Instant,
+    /// A recovery file found at start, waiting for Restore or Discard.
+    pub recovery: Option<Box<session::Loaded>>,
+    /// (step, spec, edits) when last opened or saved; None until the opened run reports.
+    pub clean: Option<(u64, Session, usize)>,
+    /// 1: the opened run is being built; 2: its next status is the clean point.
+    clean_pending: u8,
+    /// The close confirmation is showing.
+    pub close_asked: bool,
+    allow_close: bool,
+    close_after_save: bool,
+    /// (curvature generation, step) of the last analysis put into the recording.
+    recorded_analysis: Option<(u64, u64)>,
+    /// A viewport command decided outside a frame (close after the save finished).
+    close_ctx_cmd: Option<egui::ViewportCommand>,
     pub lessons: panels::lessons::LessonsPanel,
     pub landscape: Landscape,
     pub dynamics: Dynamics,
@@ -154,6 +203,15 @@ impl NnlabApp {
 
     /// Build the app on a context (the tests use this too).
     pub fn with_context(ctx: &egui::Context, file: Option<PathBuf>) -> Self {
+        Self::with_state_dir(ctx, file, recovery::state_dir())
+    }
+
+    /// Build the app with its recovery file and recent list in `state_dir` (None: nowhere).
+    pub fn with_state_dir(
+        ctx: &egui::Context,
+        file: Option<PathBuf>,
+        state_dir: Option<PathBuf>,
+    ) -> Self {
         fonts::install(ctx);
         theme::apply(ctx, true);
         let session = model::default_session();
@@ -161,6 +219,7 @@ impl NnlabApp {
         let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx2.request_repaint());
         let worker = Worker::spawn(model::experiment(&session, None), repaint.clone());
         let (jobs_tx, jobs_rx) = channel();
+        let autosaver = recovery::Autosaver::spawn(state_dir.clone(), jobs_tx.clone());
         let net = Network::build(&session.network, session.loss).ok();
         let empty = Arc::new(Dataset {
             inputs: 2,
@@ -222,6 +281,20 @@ impl NnlabApp {
             frame_times: Default::default(),
             fps: 0.0,
             rebuilt_at: None,
+            export: Default::default(),
+            compare: panels::compare::Compare::new(repaint.clone()),
+            timeline: panels::timeline::Timeline::new(repaint.clone()),
+            autosaver,
+            state_dir,
+            last_autosave: Instant::now(),
+            recovery: None,
+            clean: None,
+            clean_pending: 0,
+            close_asked: false,
+            allow_close: false,
+            close_after_save: false,
+            close_ctx_cmd: None,
+            recorded_analysis: None,
             lessons: Default::default(),
             curvature: Curvature::new(repaint.clone()),
             landscape: Landscape::new(repaint.clone()),
@@ -229,6 +302,9 @@ impl NnlabApp {
             textures_stale: false,
             diagram: Default::default(),
         };
+        // The first build's report is the clean point (widgets may round the spec on frame 1).
+        app.mark_clean_after_build();
+        app.start_session_jobs(file.is_none());
         if let Some(f) = file {
             app.open_path(f);
         }
@@ -244,7 +320,7 @@ impl NnlabApp {
     }
 
     /// Drain the worker's events and helper jobs (small time budget, never blocks).
-    pub fn drain(&mut self) {
+    pub fn drain(&mut self, ctx: &egui::Context) {
         let start = Instant::now();
         while start.elapsed() < Duration::from_millis(4) {
             let Some(ev) = self.worker.try_recv() else {
@@ -256,14 +332,19 @@ impl NnlabApp {
             self.on_job(job);
         }
         self.curvature.drain();
+        self.record_analysis();
+        self.compare.drain();
+        while let Some(a) = self.timeline.try_recv() {
+            panels::timeline::on_answer(self, ctx, a);
+        }
         self.landscape.drain();
         self.dynamics.drain();
-        self.follow_landscape();
+        self.follow_landscape(ctx);
     }
 
     /// "Follow training": a new landscape once the last is drawn and training has moved on
     /// (at most once a second).
-    fn follow_landscape(&mut self) {
+    fn follow_landscape(&mut self, ctx: &egui::Context) {
         let l = &self.landscape;
         if !l.live || l.busy() || !self.status.running || !l.settings.mode.needs_theta() {
             return;
@@ -274,7 +355,7 @@ impl NnlabApp {
             .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
         if moved && rested {
             self.actions.push(Action::LandscapeCompute);
-            self.apply_actions();
+            self.apply_actions(ctx);
         }
     }
 
@@ -299,6 +380,10 @@ impl NnlabApp {
                 self.selected_edge = None;
                 self.rebuilt_at = Some(Instant::now());
                 self.curvature.restart();
+                self.timeline.reset();
+                if self.clean_pending == 1 {
+                    self.clean_pending = 2;
+                }
                 self.landscape.restart();
                 self.dynamics.restart();
             }
@@ -307,6 +392,7 @@ impl NnlabApp {
                 self.error = Some(msg);
             }
             Event::WasReset => {
+                self.timeline.reset();
                 self.history.clear();
                 self.curvature.restart();
                 self.landscape.restart();
@@ -317,12 +403,21 @@ impl NnlabApp {
             }
             Event::Steps(rows) => self.history.add_steps(&rows),
             Event::Stride(s) => self.history.decimate(s),
-            Event::Status(s) => self.status = s,
+            Event::Status(s) => {
+                self.status = s;
+                if self.clean_pending == 2 {
+                    self.clean_pending = 0;
+                    self.clean = Some((s.step, self.applied.clone(), self.edits.len()));
+                }
+            }
+            // While the timeline shows a past step, the live picture waits aside.
+            Event::Snapshot(s) if self.timeline.step.is_some() => self.timeline.live = Some(s),
             Event::Snapshot(s) => {
                 // Uploaded once in the next frame, however many snapshots arrive before it.
                 self.textures_stale = true;
                 self.snapshot = Some(s);
             }
+            Event::Recording { session, purpose } => self.on_recording(session, purpose),
             Event::Evaluation { step, eval } => self.history.add_eval(step, eval),
             Event::Diverged { step, loss } => self.diverged = Some((step, loss)),
             Event::Edits(e) => self.edits = e,
@@ -340,26 +435,25 @@ impl NnlabApp {
         self.busy = false;
         match job {
             Job::Opened(path, loaded) => {
-                let loaded = *loaded;
-                self.session = loaded.session;
-                self.dataset = Some(Arc::new((loaded.train, loaded.test)));
-                self.lr_text = format!("{}", self.session.optimizer.lr);
+                self.adopt(*loaded);
                 self.add_recent(&path);
                 self.notify(format!("{}: {}", self.t(S::Opened), path.display()));
                 self.path = Some(path);
+                self.mark_clean_after_build();
                 self.dialogs.open = false;
                 self.dialogs.error = None;
-                self.worker
-                    .send(Command::Rebuild(Box::new(model::experiment(
-                        &self.session,
-                        self.dataset.clone(),
-                    ))));
             }
             Job::OpenFailed(e) => {
                 self.dialogs.error = Some(e.clone());
                 self.error = Some(e);
             }
             Job::Saved(path) => {
+                self.clean = Some((self.status.step, self.applied.clone(), self.edits.len()));
+                self.autosaver.remove();
+                if self.close_after_save {
+                    self.allow_close = true;
+                    self.close_ctx_cmd = Some(egui::ViewportCommand::Close);
+                }
                 self.add_recent(&path);
                 self.notify(format!("{}: {}", self.t(S::Saved), path.display()));
                 self.path = Some(path);
@@ -367,6 +461,7 @@ impl NnlabApp {
                 self.dialogs.error = None;
             }
             Job::SaveFailed(e) => {
+                self.close_after_save = false;
                 self.dialogs.error = Some(e.clone());
                 self.error = Some(e);
             }
@@ -394,13 +489,312 @@ impl NnlabApp {
                 }
             }
             Job::CsvFailed(e) => self.csv_error = Some(e),
+            // sessions (timeline, compare, export, recovery)
+            Job::Exported(p) => {
+                self.notify(format!("{}: {}", self.t(S::ExportedTo), p.display()));
+                self.export.error = None;
+            }
+            Job::ExportFailed(e) => {
+                self.export.error = Some(e.clone());
+                self.error = Some(e);
+            }
+            Job::PickedExport(Some(p)) => self.export.path = p.display().to_string(),
+            Job::PickedCompare(Some(p)) => {
+                self.compare.path = p.display().to_string();
+                self.compare_file(p);
+            }
+            Job::PickedExport(None) | Job::PickedCompare(None) => {}
+            Job::CompareLoaded(p, l) => panels::compare::add_loaded(self, p, *l),
+            Job::Recent(r) => {
+                for p in r.into_iter().rev() {
+                    if !self.recent.contains(&p) {
+                        self.recent.insert(0, p);
+                    }
+                }
+                self.recent.truncate(recovery::MAX_RECENT);
+            }
+            Job::RecoveryFound(l) => self.recovery = Some(l),
+            Job::AutosaveFailed(e) => self.error = Some(e),
         }
     }
 
     fn add_recent(&mut self, p: &Path) {
-        self.recent.retain(|r| r != p);
-        self.recent.insert(0, p.to_path_buf());
-        self.recent.truncate(8);
+        let p = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        self.recent.retain(|r| *r != p);
+        self.recent.insert(0, p);
+        self.recent.truncate(recovery::MAX_RECENT);
+        // Persisted off the UI thread; a failure only loses the list.
+        if let Some(dir) = self.state_dir.clone() {
+            let list = self.recent.clone();
+            std::thread::spawn(move || recovery::save_recent(&dir, &list));
+        }
+    }
+
+    // sessions (timeline, compare, export, recovery)
+
+    /// Read the recent list and look for a recovery file, on a helper thread.
+    fn start_session_jobs(&mut self, look_for_recovery: bool) {
+        let Some(dir) = self.state_dir.clone() else {
+            return;
+        };
+        let tx = self.jobs_tx.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(Job::Recent(recovery::load_recent(&dir)));
+            let path = recovery::recovery_path(&dir);
+            if look_for_recovery
+                && path.exists()
+                && let Ok(l) = session::load(&path)
+            {
+                let _ = tx.send(Job::RecoveryFound(Box::new(l)));
+            }
+        });
+    }
+
+    /// The next run the worker reports is the saved state (after Open or New).
+    fn mark_clean_after_build(&mut self) {
+        self.clean = None;
+        self.clean_pending = 1;
+    }
+
+    /// Work that would be lost on close: steps, edits or settings since the last open/save.
+    pub fn unsaved(&self) -> bool {
+        let Some((step, spec, edits)) = &self.clean else {
+            return false;
+        };
+        let a = &self.applied;
+        self.status.step != *step
+            || self.edits.len() != *edits
+            || a.seed != spec.seed
+            || a.data != spec.data
+            || a.network != spec.network
+            || a.loss != spec.loss
+            || a.optimizer != spec.optimizer
+            || a.regularization != spec.regularization
+    }
+
+    /// Make a loaded session the experiment: its spec is edited in the panels, its recording
+    /// (state, history, edits, checkpoints, analyses) goes to the worker, which resumes it.
+    fn adopt(&mut self, loaded: session::Loaded) {
+        let session::Loaded {
+            session: full,
+            train,
+            test,
+            ..
+        } = loaded;
+        let mut spec = full.clone();
+        strip_recording(&mut spec);
+        // The panels show the settings in force now: the step-0 spec with its live edits.
+        for e in &full.edits {
+            match &e.edit {
+                crate::train::Edit::Optimizer { spec: o } => spec.optimizer = o.clone(),
+                crate::train::Edit::Regularization { regularization } => {
+                    spec.regularization = *regularization
+                }
+                _ => {}
+            }
+        }
+        self.session = spec;
+        self.dataset = Some(Arc::new((train, test)));
+        self.lr_text = format!("{}", self.session.optimizer.lr);
+        let mut e = model::experiment(&self.session, self.dataset.clone());
+        e.recorded = full.is_recorded().then(|| Arc::new(full));
+        self.worker.send(Command::Rebuild(Box::new(e)));
+    }
+
+    /// The session fields the worker does not know (name, data); it adds the recording.
+    fn base_session(&self) -> Session {
+        let mut s = self.applied.clone();
+        strip_recording(&mut s);
+        s
+    }
+
+    /// Ask the worker for the whole recording (answered by `Event::Recording`).
+    pub fn request_recording_for(&mut self, purpose: crate::train::worker::Purpose) {
+        self.worker.send(Command::Export {
+            base: Box::new(self.base_session()),
+            purpose,
+        });
+    }
+
+    /// The timeline needs the recording up to now.
+    pub fn request_recording(&mut self) {
+        self.request_recording_for(crate::train::worker::Purpose::Timeline);
+    }
+
+    fn on_recording(&mut self, s: Option<Box<Session>>, purpose: crate::train::worker::Purpose) {
+        use crate::train::worker::Purpose;
+        // No trainer (a failed build): the spec alone is still worth saving.
+        let s = s.map_or_else(|| self.base_session(), |s| *s);
+        match purpose {
+            Purpose::Save(p) => self.spawn_job(
+                move || match session::save(&p, &s) {
+                    Ok(()) => Job::Saved(p),
+                    Err(e) => Job::SaveFailed(e.to_string()),
+                },
+                None,
+            ),
+            Purpose::Autosave => self.autosaver.save(s),
+            Purpose::Timeline => {
+                let loaded = session::Loaded {
+                    session: s,
+                    train: (*self.train).clone(),
+                    test: (*self.test).clone(),
+                    dir: None,
+                };
+                self.timeline.source = Some(Arc::new(loaded));
+                if let Some(step) = self.timeline.wanted.take() {
+                    self.timeline.request(step, false);
+                }
+            }
+        }
+    }
+
+    /// A fork from the timeline becomes the experiment: new, unsaved, continuing from `step`.
+    pub fn adopt_fork(&mut self, ctx: &egui::Context, step: u64, s: Session) {
+        panels::timeline::back_to_live(self, ctx);
+        let (train, test) = ((*self.train).clone(), (*self.test).clone());
+        self.adopt(session::Loaded {
+            session: s,
+            train,
+            test,
+            dir: None,
+        });
+        self.path = None;
+        self.clean = Some((u64::MAX, self.session.clone(), 0));
+        self.notify(format!("{} {step}", self.t(S::Forked)));
+    }
+
+    /// Every few seconds of unsaved training, hand the experiment to the autosave thread.
+    fn autosave_tick(&mut self) {
+        if self.last_autosave.elapsed() < recovery::AUTOSAVE_EVERY
+            || !self.unsaved()
+            || self.status.step == 0
+        {
+            return;
+        }
+        self.last_autosave = Instant::now();
+        self.request_recording_for(crate::train::worker::Purpose::Autosave);
+    }
+
+    fn compare_file(&mut self, p: PathBuf) {
+        self.spawn_job(
+            move || match session::load(&p) {
+                Ok(l) => Job::CompareLoaded(p, Box::new(l)),
+                Err(e) => Job::OpenFailed(e.to_string()),
+            },
+            None,
+        );
+    }
+
+    fn apply_session_action(&mut self, a: Action, ctx: &egui::Context) {
+        match a {
+            Action::Export(tile) => {
+                self.export.tile = Some(tile);
+                self.export.error = None;
+                let ext = if matches!(tile, Tile::Network | Tile::Output) {
+                    "png"
+                } else {
+                    "csv"
+                };
+                self.export.path = panels::export::default_name(tile, ext);
+            }
+            Action::CompareBrowse => {
+                let tx = self.jobs_tx.clone();
+                std::thread::spawn(move || {
+                    let p = rfd::FileDialog::new()
+                        .add_filter("nnlab session", &["json"])
+                        .pick_file();
+                    let _ = tx.send(Job::PickedCompare(p));
+                });
+            }
+            Action::CompareFile(p) => self.compare_file(p),
+            Action::CompareVariant => panels::compare::start_variant(self),
+            Action::Recover(restore) => {
+                if let Some(l) = self.recovery.take() {
+                    if restore {
+                        self.adopt(*l);
+                        self.path = None;
+                        // Restored work is unsaved until saved again.
+                        self.clean = Some((u64::MAX, self.session.clone(), 0));
+                        self.notify(self.t(S::Restored));
+                    } else {
+                        self.autosaver.remove();
+                    }
+                }
+            }
+            Action::CloseSave => {
+                self.close_asked = false;
+                self.close_after_save = true;
+                match self.path.clone() {
+                    Some(p) => self.save_to(p),
+                    None => {
+                        self.dialogs.save = true;
+                        self.dialogs.path = "session.json".into();
+                    }
+                }
+            }
+            Action::CloseDiscard => {
+                self.close_asked = false;
+                self.allow_close = true;
+                self.autosaver.remove();
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            Action::CloseCancel => {
+                self.close_asked = false;
+                self.close_after_save = false;
+            }
+            Action::Seek(step) => panels::timeline::seek(self, step),
+            Action::BackToLive => panels::timeline::back_to_live(self, ctx),
+            Action::Fork => {
+                if let Some(step) = self.timeline.shown {
+                    self.timeline.request(step, true);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A new curvature result goes into the recording (as a spectrum: its top eigenvalues and
+    /// λ_min, which is what the curvature thread hands back).
+    fn record_analysis(&mut self) {
+        let Some(a) = &self.curvature.last else {
+            return;
+        };
+        let key = (self.curvature.generation, a.step);
+        if self.recorded_analysis == Some(key) {
+            return;
+        }
+        self.recorded_analysis = Some(key);
+        let mut eigenvalues = a.top_values.clone();
+        eigenvalues.push(a.lambda_min);
+        eigenvalues.sort_by(f64::total_cmp);
+        eigenvalues.dedup();
+        let r = session::analysis::SpectrumResult {
+            method: match a.method {
+                crate::analysis::hessian::Method::Dense => "dense".into(),
+                crate::analysis::hessian::Method::Lanczos => "lanczos".into(),
+            },
+            gauss_newton: a.gauss_newton,
+            eigenvalues,
+        };
+        if let Ok(x) = session::analysis::Analysis::spectrum(a.step, &r) {
+            self.worker.send(Command::RecordAnalysis(Box::new(x)));
+        }
+    }
+
+    /// Closing the window with unsaved work asks first.
+    fn check_close(&mut self, ctx: &egui::Context) {
+        // The Save-as window of "save, then close" was dismissed: closing is off again.
+        if self.close_after_save && !self.dialogs.save && !self.busy {
+            self.close_after_save = false;
+        }
+        if let Some(c) = self.close_ctx_cmd.take() {
+            ctx.send_viewport_cmd(c);
+        }
+        if ctx.input(|i| i.viewport().close_requested()) && !self.allow_close && self.unsaved() {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.close_asked = true;
+        }
     }
 
     fn spawn_job(&mut self, f: impl FnOnce() -> Job + Send + 'static, ctx: Option<egui::Context>) {
@@ -424,16 +818,10 @@ impl NnlabApp {
         );
     }
 
+    /// Save the whole experiment: the worker hands over its recording, a helper thread writes.
     fn save_to(&mut self, p: PathBuf) {
-        let mut s = self.applied.clone();
-        s.params = self.snapshot.as_ref().map(|s| s.theta.clone());
-        self.spawn_job(
-            move || match session::save(&p, &s) {
-                Ok(()) => Job::Saved(p),
-                Err(e) => Job::SaveFailed(e.to_string()),
-            },
-            None,
-        );
+        self.busy = true;
+        self.request_recording_for(crate::train::worker::Purpose::Save(p));
     }
 
     fn load_csv(&mut self, p: PathBuf) {
@@ -473,6 +861,7 @@ impl NnlabApp {
 
     /// Check the edited session and hand it to the worker, or refuse it and explain.
     pub fn send_rebuild(&mut self) {
+        strip_recording(&mut self.session);
         let (inputs, classes) =
             model::data_shape(&self.session.data, self.dataset.as_ref().map(|d| &d.0));
         model::harmonise(&mut self.session, inputs, classes);
@@ -493,11 +882,12 @@ impl NnlabApp {
         }
     }
 
-    pub fn apply_actions(&mut self) {
+    pub fn apply_actions(&mut self, ctx: &egui::Context) {
         let actions = std::mem::take(&mut self.actions);
         for a in actions {
             match a {
                 Action::Play => {
+                    panels::timeline::back_to_live(self, ctx);
                     if self.panicked.is_some() || self.diverged.is_some() {
                         self.worker.send(Command::Reset);
                     }
@@ -572,6 +962,7 @@ impl NnlabApp {
                     self.path = None;
                     self.lr_text = format!("{}", self.session.optimizer.lr);
                     self.send_rebuild();
+                    self.mark_clean_after_build();
                 }
                 Action::OpenPath(p) => self.open_path(p),
                 Action::SaveTo(p) => self.save_to(p),
@@ -617,6 +1008,7 @@ impl NnlabApp {
                     self.dynamics.request();
                     self.worker.send(Command::PathNow);
                 }
+                other => self.apply_session_action(other, ctx),
             }
         }
     }
@@ -641,7 +1033,7 @@ impl NnlabApp {
     /// The whole frame (also used by the tests through eframe).
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
-        self.drain();
+        self.drain(&ctx);
         panels::output::refresh(self, &ctx);
         self.measure_fps();
         // Space toggles Play/Pause unless a text field is being typed into. The key is consumed
@@ -670,23 +1062,35 @@ impl NnlabApp {
             });
         egui::CentralPanel::default().show(ui, |ui| {
             panels::banners::ui(self, ui);
+            panels::timeline::ui(self, ui);
             panels::plots::central_ui(self, ui);
         });
         panels::dialogs::ui(self, &ctx);
-        self.apply_actions();
-        if self.status.running || self.busy {
+        // sessions (timeline, compare, export, recovery)
+        panels::export::ui(self, &ctx);
+        panels::compare::ui(self, &ctx);
+        panels::dialogs::session_ui(self, &ctx);
+        self.check_close(&ctx);
+        self.autosave_tick();
+        self.apply_actions(&ctx);
+        if self.status.running || self.busy || self.compare.busy() {
             ctx.request_repaint_after(Duration::from_millis(100));
         }
     }
 }
 
 impl eframe::App for NnlabApp {
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        self.drain();
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.drain(ctx);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.frame_ui(ui);
+    }
+
+    /// A clean exit: nothing to recover next time.
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.autosaver.remove();
     }
 }
 
@@ -701,4 +1105,14 @@ fn list_examples() -> Vec<PathBuf> {
         .unwrap_or_default();
     v.sort();
     v
+}
+
+/// Drop the recorded sections: what is left is the spec the panels edit.
+fn strip_recording(s: &mut Session) {
+    s.state = None;
+    s.initial_params = None;
+    s.history = Default::default();
+    s.edits.clear();
+    s.checkpoints.clear();
+    s.analyses.clear();
 }

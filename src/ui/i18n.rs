@@ -296,6 +296,42 @@ strings! {
     FitHint => "Wheel or pinch to zoom, drag the background to pan; Fit shows the whole network.", "滚轮或双指缩放，拖动背景平移；“适应窗口”显示整个网络。";
     Diagram => "Network diagram", "网络结构图";
     HyperplaneHint => "Where each first-layer unit's activation argument is zero (w·φ(x) + b, after BatchNorm if on): straight lines for raw x₁, x₂, curves for other features.", "第一层每个单元激活函数自变量为零的位置（w·φ(x) + b，若启用则为 BatchNorm 之后）：原始 x₁、x₂ 时为直线，其他特征时为曲线。";
+    // sessions (timeline, compare, export, recovery)
+    ExportHover => "Export this view (PNG, CSV)", "导出此视图（PNG、CSV）";
+    ExportTitle => "Export", "导出";
+    SavePng => "Save PNG", "保存 PNG";
+    SaveCsv => "Save CSV", "保存 CSV";
+    ExportedTo => "Exported", "已导出";
+    TileHidden => "That view is not on the screen: show it, then export again.", "该视图不在屏幕上：请先显示它，再导出。";
+    Compare => "Compare", "对比";
+    CompareTitle => "Compare runs", "对比训练";
+    CompareEmpty => "No runs yet: add the current run, a session file, or start a variant.", "暂无训练：请添加当前训练、会话文件，或启动一个变体。";
+    CurrentRun => "current run", "当前训练";
+    AddCurrent => "+ current run", "+ 当前训练";
+    AddFile => "+ file", "+ 文件";
+    Remove => "Remove", "移除";
+    Variant => "Variant: change", "变体：修改";
+    StartVariant => "▶ Start variant", "▶ 启动变体";
+    VariantNote => "A variant trains from step 0 with the same data and seed, on its own thread, as many steps as the current run.", "变体从第 0 步开始，使用相同的数据与随机种子，在独立线程上训练，步数与当前训练相同。";
+    NeedPositive => "must be a positive number", "必须是正数";
+    RecentFiles => "Recent files", "最近文件";
+    RecoveryTitle => "Restore unsaved work?", "恢复未保存的工作？";
+    RecoveryBody => "nnlab did not exit cleanly last time. Unsaved work was kept:", "nnlab 上次未正常退出，已保留未保存的工作：";
+    Restore => "Restore", "恢复";
+    Discard => "Discard", "丢弃";
+    Restored => "Restored the unsaved work", "已恢复未保存的工作";
+    UnsavedTitle => "Unsaved work", "未保存的工作";
+    UnsavedBody => "This experiment has changes that are not saved. Save them before closing?", "此实验有未保存的更改。关闭前要保存吗？";
+    DiscardClose => "Close without saving", "不保存并关闭";
+    Cancel => "Cancel", "取消";
+    Timeline => "Timeline", "时间轴";
+    TimelinePaused => "pause to replay any step", "暂停后可回放任意一步";
+    Recomputing => "computing…", "计算中…";
+    Showing => "showing step", "当前显示步数";
+    BackToLive => "Back to live", "回到实时";
+    ForkHere => "Fork from here", "从此处分叉";
+    ForkHover => "A new, unsaved session that continues from this step", "从这一步继续的新会话（未保存）";
+    Forked => "Forked at step", "已分叉，步数";
 }
 
 #[cfg(test)]

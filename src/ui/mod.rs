@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod landscape;
 pub mod model;
 pub mod panels;
+pub mod recovery;
 pub mod theme;
 
 pub use app::NnlabApp;

@@ -233,5 +233,6 @@ pub fn experiment(s: &Session, dataset: Option<Arc<(Dataset, Dataset)>>) -> Expe
         data: s.data.clone(),
         dataset,
         params: s.params.clone(),
+        recorded: None,
     }
 }

@@ -1,6 +1,7 @@
 //! Open and Save-as windows: a native dialog (run on a thread) plus a typed path and the
 //! bundled `sessions/*.json`, because the native dialog may be missing (it then returns nothing,
-//! exactly like Cancel).
+//! exactly like Cancel). Also the session windows: restore after a crash, and the confirmation
+//! when closing with unsaved work.
 
 use std::path::PathBuf;
 
@@ -20,6 +21,7 @@ pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
             .default_width(460.0)
             .show(ctx, |ui| {
                 path_row(ui, app, Action::BrowseOpen, S::Open, Action::OpenPath);
+                session_list(ui, app);
                 if !app.dialogs.examples.is_empty() {
                     ui.separator();
                     ui.label(lang.t(S::SessionsFolder));
@@ -85,4 +87,101 @@ fn path_row(
             app.actions.push(done(path.into()));
         }
     });
+}
+
+/// Recent files (most recent first) that still exist, as links.
+fn session_list(ui: &mut egui::Ui, app: &mut NnlabApp) {
+    let lang = app.lang;
+    let recent: Vec<PathBuf> = app.recent.iter().filter(|p| p.exists()).cloned().collect();
+    if recent.is_empty() {
+        return;
+    }
+    ui.separator();
+    ui.label(lang.t(S::RecentFiles));
+    egui::ScrollArea::vertical()
+        .id_salt("recent_list")
+        .max_height(140.0)
+        .show(ui, |ui| {
+            for p in recent {
+                let name = crate::session::display_name(&p);
+                if ui
+                    .link(name)
+                    .on_hover_text(p.display().to_string())
+                    .clicked()
+                {
+                    app.actions.push(Action::OpenPath(p));
+                }
+            }
+        });
+}
+
+/// A small modal-looking window in the middle of the screen.
+fn centered(title: &str, id: &'static str) -> egui::Window<'static> {
+    egui::Window::new(title.to_string())
+        .id(egui::Id::unique(id))
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))
+        .default_width(420.0)
+}
+
+/// Restore after a crash, and the close confirmation.
+pub fn session_ui(app: &mut NnlabApp, ctx: &egui::Context) {
+    let lang = app.lang;
+    if let Some(l) = &app.recovery {
+        let s = &l.session;
+        let name = if s.name.is_empty() {
+            lang.t(S::Untitled)
+        } else {
+            &s.name
+        };
+        let what = format!(
+            "{name} — {} · {} {} · {} {}",
+            arch_summary(s),
+            lang.t(S::StepCount),
+            s.last_step(),
+            lang.t(S::Params),
+            s.params.as_ref().map_or(0, Vec::len),
+        );
+        let mut act = None;
+        centered(lang.t(S::RecoveryTitle), "recovery_dialog").show(ctx, |ui| {
+            ui.label(lang.t(S::RecoveryBody));
+            ui.label(egui::RichText::new(what).strong());
+            ui.horizontal(|ui| {
+                if ui.button(lang.t(S::Restore)).clicked() {
+                    act = Some(Action::Recover(true));
+                }
+                if ui.button(lang.t(S::Discard)).clicked() {
+                    act = Some(Action::Recover(false));
+                }
+            });
+        });
+        app.actions.extend(act);
+    }
+    if app.close_asked {
+        let mut act = None;
+        centered(lang.t(S::UnsavedTitle), "close_dialog").show(ctx, |ui| {
+            ui.label(lang.t(S::UnsavedBody));
+            ui.horizontal(|ui| {
+                if ui.button(lang.t(S::Save)).clicked() {
+                    act = Some(Action::CloseSave);
+                }
+                if ui.button(lang.t(S::DiscardClose)).clicked() {
+                    act = Some(Action::CloseDiscard);
+                }
+                if ui.button(lang.t(S::Cancel)).clicked() {
+                    act = Some(Action::CloseCancel);
+                }
+            });
+        });
+        app.actions.extend(act);
+    }
+}
+
+/// "2-8-8-1 tanh": the widths and the first hidden activation.
+fn arch_summary(s: &crate::session::Session) -> String {
+    let mut w = vec![s.network.inputs.to_string()];
+    w.extend(s.network.layers.iter().map(|l| l.units.to_string()));
+    let act = s.network.layers.first().map_or("", |l| l.activation.name());
+    format!("{} {act}", w.join("-"))
 }

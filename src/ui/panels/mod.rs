@@ -1,15 +1,18 @@
 //! One file per panel. Each draws from the app state and pushes `Action`s.
 
 pub mod banners;
+pub mod compare;
 pub mod curvature;
 pub mod data;
 pub mod designer;
 pub mod dialogs;
 pub mod dynamics;
+pub mod export;
 pub mod landscape;
 pub mod lessons;
 pub mod network;
 pub mod output;
 pub mod plots;
+pub mod timeline;
 pub mod top_bar;
 pub mod training;

@@ -39,7 +39,7 @@ impl Tile {
         Tile::Dynamics,
     ];
 
-    fn title(self) -> S {
+    pub fn title(self) -> S {
         match self {
             Tile::Network => S::Network,
             Tile::Output => S::Output,
@@ -166,6 +166,7 @@ fn layer_name(app: &NnlabApp, i: usize, n: usize) -> String {
 
 pub fn central_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
     let mut act: Option<(Tile, TileAct)> = None;
+    app.export.rects.clear();
     if let Some(t) = app.enlarged {
         let rect = ui.available_rect_before_wrap();
         tile_ui(app, ui, t, rect, true, &mut act);
@@ -228,6 +229,8 @@ fn tile_ui(
             .layout(egui::Layout::top_down(egui::Align::Min)),
     );
     let ui = &mut child;
+    let mut export = false;
+    app.export.rects.push((tile, rect));
     egui::Frame::group(ui.style())
         .inner_margin(6.0)
         .show(ui, |ui| {
@@ -236,6 +239,15 @@ fn tile_ui(
             ui.horizontal(|ui| {
                 let title = app.t(tile.title());
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    // Export (…) where the header has room; a narrow tile exports when enlarged.
+                    if (enlarged || rect.width() >= 230.0)
+                        && ui
+                            .small_button("…")
+                            .on_hover_text(app.t(S::ExportHover))
+                            .clicked()
+                    {
+                        export = true;
+                    }
                     if enlarged {
                         if ui.small_button(app.t(S::Back)).clicked() {
                             *act = Some((tile, TileAct::Back));
@@ -290,6 +302,20 @@ fn tile_ui(
                 _ => plot_ui(app, ui, tile),
             }
         });
+    if export {
+        app.actions.push(crate::ui::app::Action::Export(tile));
+    }
+}
+
+/// The timeline's cursor: a vertical line at the replayed step.
+fn cursor(app: &NnlabApp, p: &mut egui_plot::PlotUi<'_>) {
+    if let Some(step) = app.timeline.step {
+        p.vline(
+            egui_plot::VLine::new("", step as f64)
+                .color(egui::Color32::from_rgb(230, 60, 200))
+                .width(1.5),
+        );
+    }
 }
 
 fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
@@ -313,6 +339,7 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
                 p = p.y_axis_formatter(log_ticks).label_formatter(log_label);
             }
             p.show(ui, |p| {
+                cursor(app, p);
                 p.line(Line::new(names.0, line_points(p, bl)).color(theme::quiet_line(app.dark)));
                 p.line(
                     Line::new(names.1, line_points(p, tr))
@@ -329,6 +356,7 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
         Tile::Accuracy => {
             let names = (app.t(S::TrainAcc), app.t(S::TestAcc));
             base.include_y(0.0).include_y(1.0).show(ui, |p| {
+                cursor(app, p);
                 p.line(
                     Line::new(names.0, line_points(p, h.train_acc.points(false)))
                         .color(theme::POS)
@@ -355,6 +383,7 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
                 p = p.y_axis_formatter(log_ticks).label_formatter(log_label);
             }
             p.show(ui, |p| {
+                cursor(app, p);
                 for (i, s) in series.iter().enumerate() {
                     p.line(
                         Line::new(names[i].clone(), line_points(p, s.points(log)))
@@ -390,6 +419,7 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
                 return;
             }
             base.include_y(0.0).include_y(1.0).show(ui, |p| {
+                cursor(app, p);
                 for (name, points, i, dashed) in lines {
                     let mut line =
                         Line::new(name, line_points(p, points)).color(theme::series_color(i));

@@ -114,6 +114,12 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     }
                 });
             });
+            if ui
+                .selectable_label(app.compare.open, app.t(S::Compare))
+                .clicked()
+            {
+                app.compare.open = !app.compare.open;
+            }
             let name = app
                 .path
                 .as_ref()

@@ -1,0 +1,328 @@
+//! Export a tile: its data as CSV (numbers written in Rust's shortest exact form, so they parse
+//! back to the same f64) and its picture as PNG (a screenshot of the window cropped to the
+//! tile). Files are chosen with the native dialog or a typed path and written on a helper
+//! thread.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
+
+use eframe::egui;
+
+use crate::train::worker::OutputMap;
+use crate::ui::app::{Job, NnlabApp};
+use crate::ui::history::Series;
+use crate::ui::i18n::S;
+use crate::ui::panels::plots::Tile;
+
+/// The Export window's state, and a PNG waiting for a frame without the window on it.
+#[derive(Default)]
+pub struct Export {
+    /// The tile whose Export window is open.
+    pub tile: Option<Tile>,
+    pub path: String,
+    pub error: Option<String>,
+    /// (tile, file, frames still to wait): the window closes first so it is not in the picture.
+    pub pending_png: Option<(Tile, PathBuf, u8)>,
+    /// Where each tile was drawn in the last frame (points).
+    pub rects: Vec<(Tile, egui::Rect)>,
+}
+
+/// Columns `step, name…` over the union of the series' steps; a blank where a series has no
+/// value at that step.
+pub fn columns_csv(names: &[String], series: &[&Series]) -> String {
+    let mut rows: BTreeMap<u64, Vec<Option<f64>>> = BTreeMap::new();
+    for (k, s) in series.iter().enumerate() {
+        for p in s.points(false) {
+            let row = rows
+                .entry(p.x as u64)
+                .or_insert_with(|| vec![None; series.len()]);
+            row[k] = Some(p.y);
+        }
+    }
+    let mut out = String::from("step");
+    for n in names {
+        out.push(',');
+        out.push_str(n);
+    }
+    out.push('\n');
+    for (step, row) in rows {
+        out.push_str(&step.to_string());
+        for v in row {
+            out.push(',');
+            if let Some(v) = v {
+                out.push_str(&format!("{v:?}"));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn layer_columns(prefix: &str, series: &[Series]) -> Vec<String> {
+    (0..series.len())
+        .map(|i| format!("{prefix}_layer{}", i + 1))
+        .collect()
+}
+
+/// The data behind a tile as CSV (None: the tile is a picture only).
+pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
+    let h = &app.history;
+    match tile {
+        Tile::Loss => Some(columns_csv(
+            &["batch_loss".into(), "train_loss".into(), "test_loss".into()],
+            &[&h.batch_loss, &h.train_loss, &h.test_loss],
+        )),
+        Tile::Accuracy => Some(columns_csv(
+            &["train_accuracy".into(), "test_accuracy".into()],
+            &[&h.train_acc, &h.test_acc],
+        )),
+        Tile::Gradient => Some(columns_csv(
+            &layer_columns("grad_norm", &h.grad),
+            &h.grad.iter().collect::<Vec<_>>(),
+        )),
+        Tile::Update => Some(columns_csv(
+            &layer_columns("update_ratio", &h.update),
+            &h.update.iter().collect::<Vec<_>>(),
+        )),
+        Tile::Saturation => {
+            let mut names = layer_columns("saturated", &h.saturated);
+            names.extend(layer_columns("dead", &h.dead));
+            let series: Vec<&Series> = h.saturated.iter().chain(&h.dead).collect();
+            Some(columns_csv(&names, &series))
+        }
+        Tile::Curvature => {
+            let c = &app.curvature;
+            Some(columns_csv(
+                &[
+                    "lambda_max".into(),
+                    "lambda_min".into(),
+                    "two_over_lr".into(),
+                    "kappa".into(),
+                    "negative_count".into(),
+                ],
+                &[
+                    &c.lambda_max,
+                    &c.lambda_min,
+                    &c.edge,
+                    &c.kappa,
+                    &c.negatives,
+                ],
+            ))
+        }
+        Tile::Histogram => {
+            let s = app.snapshot.as_ref()?;
+            let mut out = String::from("layer,bin_lo,bin_hi,count\n");
+            for (i, hg) in s.histograms.iter().enumerate() {
+                let bw = (hg.hi - hg.lo) / hg.counts.len().max(1) as f64;
+                for (k, c) in hg.counts.iter().enumerate() {
+                    let lo = hg.lo + k as f64 * bw;
+                    out.push_str(&format!("{},{lo:?},{:?},{c}\n", i + 1, lo + bw));
+                }
+            }
+            Some(out)
+        }
+        Tile::Network => {
+            let s = app.snapshot.as_ref()?;
+            let mut out = format!("# theta at step {}\nindex,value\n", s.step);
+            for (i, v) in s.theta.iter().enumerate() {
+                out.push_str(&format!("{i},{v:?}\n"));
+            }
+            Some(out)
+        }
+        Tile::Output => {
+            let s = app.snapshot.as_ref()?;
+            match &s.output {
+                OutputMap::Grid {
+                    x_range,
+                    y_range,
+                    values,
+                    ..
+                } => {
+                    let g = crate::train::worker::GRID;
+                    let mut out = String::from("x1,x2,output\n");
+                    for row in 0..g {
+                        let y = y_range.1 - (y_range.1 - y_range.0) * (row as f64 + 0.5) / g as f64;
+                        for col in 0..g {
+                            let x =
+                                x_range.0 + (x_range.1 - x_range.0) * (col as f64 + 0.5) / g as f64;
+                            let v = values.get(row * g + col).copied().unwrap_or(f32::NAN);
+                            out.push_str(&format!("{x:?},{y:?},{v:?}\n"));
+                        }
+                    }
+                    Some(out)
+                }
+                OutputMap::Curve { xs, ys } => {
+                    let mut out = String::from("x,output\n");
+                    for (x, y) in xs.iter().zip(ys) {
+                        out.push_str(&format!("{x:?},{y:?}\n"));
+                    }
+                    Some(out)
+                }
+                OutputMap::None => None,
+            }
+        }
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
+/// A file name for the tile, e.g. `nnlab-loss.csv`.
+pub fn default_name(tile: Tile, ext: &str) -> String {
+    format!("nnlab-{}.{ext}", format!("{tile:?}").to_lowercase())
+}
+
+/// Write text on a helper thread.
+pub fn write_csv(path: PathBuf, text: String, tx: Sender<Job>, ctx: egui::Context) {
+    std::thread::spawn(move || {
+        let job = match crate::session::write_atomic(&path, text.as_bytes()) {
+            Ok(()) => Job::Exported(path),
+            Err(e) => Job::ExportFailed(e.to_string()),
+        };
+        let _ = tx.send(job);
+        ctx.request_repaint();
+    });
+}
+
+/// Ask for a screenshot of this frame; crop `rect` from it and write the PNG off the UI thread.
+pub fn request_png(ctx: &egui::Context, rect: egui::Rect, path: PathBuf, tx: Sender<Job>) {
+    let ppp = ctx.pixels_per_point();
+    let ctx2 = ctx.clone();
+    ctx.request_screenshot(move |image: Arc<egui::ColorImage>| {
+        // The callback runs where the frame is painted: encode elsewhere.
+        std::thread::spawn(move || {
+            let job = match write_png(&image, rect, ppp, &path) {
+                Ok(()) => Job::Exported(path),
+                Err(e) => Job::ExportFailed(e),
+            };
+            let _ = tx.send(job);
+            ctx2.request_repaint();
+        });
+    });
+    ctx.request_repaint();
+}
+
+/// Crop `rect` (points) out of the screenshot and write it as an RGBA PNG.
+pub fn write_png(
+    image: &egui::ColorImage,
+    rect: egui::Rect,
+    ppp: f32,
+    path: &std::path::Path,
+) -> Result<(), String> {
+    let [w, h] = image.size;
+    let px = |v: f32, max: usize| ((v * ppp).round().max(0.0) as usize).min(max);
+    let (x0, x1) = (px(rect.left(), w), px(rect.right(), w));
+    let (y0, y1) = (px(rect.top(), h), px(rect.bottom(), h));
+    if x1 <= x0 || y1 <= y0 {
+        return Err("the tile is not on the screen".into());
+    }
+    let mut rgba = Vec::with_capacity((x1 - x0) * (y1 - y0) * 4);
+    for y in y0..y1 {
+        for c in &image.pixels[y * w + x0..y * w + x1] {
+            rgba.extend_from_slice(&c.to_srgba_unmultiplied());
+        }
+    }
+    let mut bytes = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut bytes, (x1 - x0) as u32, (y1 - y0) as u32);
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut wr = enc.write_header().map_err(|e| e.to_string())?;
+        wr.write_image_data(&rgba).map_err(|e| e.to_string())?;
+    }
+    crate::session::write_atomic(path, &bytes).map_err(|e| e.to_string())
+}
+
+/// The path with the extension of the kind being saved.
+fn with_ext(path: &str, ext: &str) -> PathBuf {
+    PathBuf::from(path.trim()).with_extension(ext)
+}
+
+/// The Export window of one tile: Browse…, a typed path, Save PNG, Save CSV.
+pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
+    // A PNG waits until the window is gone from the picture.
+    if let Some((tile, path, wait)) = app.export.pending_png.take() {
+        if wait > 0 {
+            app.export.pending_png = Some((tile, path, wait - 1));
+            ctx.request_repaint();
+        } else if let Some((_, rect)) = app.export.rects.iter().find(|(t, _)| *t == tile) {
+            request_png(ctx, *rect, path, app.jobs_tx.clone());
+        } else {
+            app.error = Some(app.t(S::TileHidden).to_string());
+        }
+    }
+    let Some(tile) = app.export.tile else {
+        return;
+    };
+    let lang = app.lang;
+    let mut open = true;
+    let has_csv = tile_csv(app, tile).is_some();
+    let mut act: Option<(&str, PathBuf)> = None;
+    let mut browse = false;
+    egui::Window::new(format!(
+        "{} — {}",
+        lang.t(S::ExportTitle),
+        lang.t(tile.title())
+    ))
+    .id(egui::Id::unique("export_dialog"))
+    .open(&mut open)
+    .collapsible(false)
+    .default_width(460.0)
+    .show(ctx, |ui| {
+        ui.horizontal(|ui| {
+            if ui.button(lang.t(S::Browse)).clicked() {
+                browse = true;
+            }
+            ui.label(lang.t(S::Path));
+            ui.add(
+                egui::TextEdit::singleline(&mut app.export.path)
+                    .hint_text(lang.t(S::PathHint))
+                    .desired_width(240.0),
+            );
+        });
+        ui.horizontal(|ui| {
+            let ok = !app.export.path.trim().is_empty();
+            if ui
+                .add_enabled(ok, egui::Button::new(lang.t(S::SavePng)))
+                .clicked()
+            {
+                act = Some(("png", with_ext(&app.export.path, "png")));
+            }
+            if ui
+                .add_enabled(ok && has_csv, egui::Button::new(lang.t(S::SaveCsv)))
+                .clicked()
+            {
+                act = Some(("csv", with_ext(&app.export.path, "csv")));
+            }
+        });
+        if let Some(e) = &app.export.error {
+            ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
+        }
+    });
+    if browse {
+        let tx = app.jobs_tx.clone();
+        let name = app.export.path.clone();
+        std::thread::spawn(move || {
+            let p = rfd::FileDialog::new().set_file_name(name).save_file();
+            let _ = tx.send(Job::PickedExport(p));
+        });
+    }
+    match act {
+        Some(("png", p)) => {
+            app.export.tile = None;
+            app.export.pending_png = Some((tile, p, 2));
+            ctx.request_repaint();
+        }
+        Some((_, p)) => {
+            if let Some(text) = tile_csv(app, tile) {
+                write_csv(p, text, app.jobs_tx.clone(), ctx.clone());
+                app.export.tile = None;
+            }
+        }
+        None => {}
+    }
+    if !open {
+        app.export.tile = None;
+    }
+}

@@ -1,0 +1,191 @@
+//! The replay timeline: a strip above the views. Dragging it moves a cursor on every plot and
+//! shows that step in the decision map, the designer's weights and the histograms — computed on
+//! the replay thread from the nearest checkpoint (`session::replay::state_at`), never here.
+//! "Back to live" returns to the running experiment; "Fork from here" continues from the step
+//! as a new, unsaved session.
+
+use std::sync::Arc;
+
+use eframe::egui;
+
+use crate::session::Loaded;
+use crate::train::worker::{ReplayAnswer, ReplayRequest, Replayer, Snapshot};
+use crate::ui::app::{Action, NnlabApp};
+use crate::ui::i18n::S;
+
+pub struct Timeline {
+    /// The step shown (None: live).
+    pub step: Option<u64>,
+    /// The slider's value.
+    pub slider: u64,
+    /// The recording replayed (a file, or the live run exported when the slider was touched).
+    pub source: Option<Arc<Loaded>>,
+    /// A step asked of the replay thread, not answered yet.
+    pub computing: Option<u64>,
+    /// The step wanted while the recording is being exported.
+    pub wanted: Option<u64>,
+    /// The live snapshot, kept while a replayed one is shown.
+    pub live: Option<Box<Snapshot>>,
+    /// The replayed step's snapshot is on screen.
+    pub shown: Option<u64>,
+    pub error: Option<String>,
+    replayer: Replayer,
+}
+
+impl Timeline {
+    pub fn new(repaint: Arc<dyn Fn() + Send + Sync>) -> Timeline {
+        Timeline {
+            step: None,
+            slider: 0,
+            source: None,
+            computing: None,
+            wanted: None,
+            live: None,
+            shown: None,
+            error: None,
+            replayer: Replayer::spawn(repaint),
+        }
+    }
+
+    /// The recording can answer `step` (it reaches the current step of the run).
+    pub fn source_covers(&self, last: u64) -> bool {
+        self.source
+            .as_ref()
+            .is_some_and(|l| l.session.last_step() == last)
+    }
+
+    pub fn request(&mut self, step: u64, fork: bool) {
+        let Some(loaded) = self.source.clone() else {
+            return;
+        };
+        if !fork {
+            self.computing = Some(step);
+        }
+        self.replayer.send(ReplayRequest { loaded, step, fork });
+    }
+
+    pub fn try_recv(&self) -> Option<ReplayAnswer> {
+        self.replayer.try_recv()
+    }
+
+    /// A new experiment: the old recording no longer applies.
+    pub fn reset(&mut self) {
+        self.step = None;
+        self.source = None;
+        self.computing = None;
+        self.wanted = None;
+        self.live = None;
+        self.shown = None;
+        self.error = None;
+    }
+}
+
+/// Go to `step`: ask the replay thread, exporting the live run's recording first if needed.
+pub fn seek(app: &mut NnlabApp, step: u64) {
+    let last = app.status.step;
+    let step = step.min(last);
+    if app.timeline.step.is_none() {
+        app.timeline.live = app.snapshot.clone();
+    }
+    app.timeline.step = Some(step);
+    app.timeline.slider = step;
+    app.timeline.error = None;
+    if app.timeline.source_covers(last) {
+        app.timeline.request(step, false);
+    } else {
+        app.timeline.wanted = Some(step);
+        app.request_recording();
+    }
+}
+
+/// Back to the live run's views.
+pub fn back_to_live(app: &mut NnlabApp, ctx: &egui::Context) {
+    if app.timeline.step.take().is_some()
+        && let Some(s) = app.timeline.live.take()
+    {
+        app.textures.update(ctx, &s, app.dark, app.discretize);
+        app.snapshot = Some(s);
+    }
+    app.timeline.computing = None;
+    app.timeline.wanted = None;
+    app.timeline.shown = None;
+}
+
+/// An answer of the replay thread.
+pub fn on_answer(app: &mut NnlabApp, ctx: &egui::Context, a: ReplayAnswer) {
+    match a {
+        ReplayAnswer::Snapshot { step, snapshot, .. } => {
+            if app.timeline.computing == Some(step) {
+                app.timeline.computing = None;
+            }
+            // Only what the slider still points at.
+            if app.timeline.step == Some(step) {
+                app.textures
+                    .update(ctx, &snapshot, app.dark, app.discretize);
+                app.snapshot = Some(snapshot);
+                app.timeline.shown = Some(step);
+            }
+        }
+        ReplayAnswer::Forked { step, session } => app.adopt_fork(ctx, step, *session),
+        ReplayAnswer::Failed { step, message } => {
+            if app.timeline.computing == Some(step) {
+                app.timeline.computing = None;
+            }
+            app.timeline.error = Some(message);
+        }
+    }
+}
+
+/// The strip: slider, step, state, Back to live, Fork from here.
+pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
+    let last = app.status.step;
+    if last == 0 && app.timeline.step.is_none() {
+        return;
+    }
+    let running = app.status.running;
+    let lang = app.lang;
+    ui.horizontal(|ui| {
+        ui.label(egui::RichText::new(lang.t(S::Timeline)).strong());
+        if running {
+            ui.weak(lang.t(S::TimelinePaused));
+            return;
+        }
+        // Buttons and state on the right; the slider takes the width that is left.
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if app.timeline.step.is_some() {
+                let can_fork = app.timeline.shown.is_some() && app.timeline.computing.is_none();
+                if ui
+                    .add_enabled(can_fork, egui::Button::new(lang.t(S::ForkHere)))
+                    .on_hover_text(lang.t(S::ForkHover))
+                    .clicked()
+                {
+                    app.actions.push(Action::Fork);
+                }
+                if ui.button(lang.t(S::BackToLive)).clicked() {
+                    app.actions.push(Action::BackToLive);
+                }
+            }
+            if app.timeline.computing.is_some() || app.timeline.wanted.is_some() {
+                ui.weak(lang.t(S::Recomputing));
+                ui.spinner();
+            } else if let Some(s) = app.timeline.shown {
+                ui.weak(format!("{} {s}", lang.t(S::Showing)));
+            }
+            ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                let mut v = app.timeline.step.unwrap_or(last).min(last);
+                ui.spacing_mut().slider_width = (ui.available_width() - 130.0).max(60.0);
+                let r = ui.add(
+                    egui::Slider::new(&mut v, 0..=last)
+                        .clamping(egui::SliderClamping::Always)
+                        .text(lang.t(S::StepCount)),
+                );
+                if r.changed() && Some(v) != app.timeline.step {
+                    app.actions.push(Action::Seek(v));
+                }
+            });
+        });
+    });
+    if let Some(e) = app.timeline.error.clone() {
+        ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
+    }
+}

@@ -1,0 +1,153 @@
+//! Nothing is lost: the state folder (recent files, the recovery file) and the autosave thread.
+//!
+//! The folder is `$NNLAB_STATE_DIR` (tests point it at a temp folder), else
+//! `$XDG_STATE_HOME/nnlab`, else `~/.local/state/nnlab`. While training, the app hands the
+//! whole experiment to the autosave thread every few seconds; that thread encodes and writes
+//! it atomically, so the UI thread never touches the disk. A clean exit removes the file; after
+//! a crash or a kill the next start finds it and offers to restore it.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread::JoinHandle;
+
+use crate::session::{self, Session};
+use crate::ui::app::Job;
+
+/// How often the app autosaves while there is unsaved training.
+pub const AUTOSAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+/// Recent files kept.
+pub const MAX_RECENT: usize = 10;
+
+/// The folder for the recovery file and the recent-files list (None: no home folder known).
+pub fn state_dir() -> Option<PathBuf> {
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(d) = var("NNLAB_STATE_DIR") {
+        return Some(d);
+    }
+    if let Some(d) = var("XDG_STATE_HOME") {
+        return Some(d.join("nnlab"));
+    }
+    var("HOME").map(|h| h.join(".local").join("state").join("nnlab"))
+}
+
+pub fn recovery_path(dir: &Path) -> PathBuf {
+    dir.join("recovery.json")
+}
+
+fn recent_path(dir: &Path) -> PathBuf {
+    dir.join("recent.json")
+}
+
+/// The recent files list (missing or unreadable: empty; a broken list is not worth a message).
+pub fn load_recent(dir: &Path) -> Vec<PathBuf> {
+    let Ok(text) = std::fs::read_to_string(recent_path(dir)) else {
+        return Vec::new();
+    };
+    let mut v: Vec<PathBuf> = serde_json::from_str(&text).unwrap_or_default();
+    v.truncate(MAX_RECENT);
+    v
+}
+
+/// Write the recent list (call it on a helper thread).
+pub fn save_recent(dir: &Path, recent: &[PathBuf]) -> crate::error::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| crate::error::Error::new(format!("{e}")))?;
+    let text = serde_json::to_string_pretty(recent)
+        .map_err(|e| crate::error::Error::new(format!("{e}")))?;
+    session::write_atomic(&recent_path(dir), text.as_bytes())
+}
+
+enum Msg {
+    Save(Box<Session>),
+    Remove,
+    Shutdown,
+}
+
+/// The autosave thread's handle. Sessions sent faster than they are written are coalesced:
+/// only the newest is written.
+pub struct Autosaver {
+    tx: Sender<Msg>,
+    handle: Option<JoinHandle<()>>,
+    pub path: Option<PathBuf>,
+}
+
+impl Autosaver {
+    pub fn spawn(dir: Option<PathBuf>, errors: Sender<Job>) -> Autosaver {
+        let (tx, rx) = mpsc::channel();
+        let path = dir.as_deref().map(recovery_path);
+        let p2 = path.clone();
+        let handle = std::thread::Builder::new()
+            .name("nnlab-autosave".into())
+            .spawn(move || autosave_main(rx, dir, p2, errors))
+            .ok();
+        Autosaver { tx, handle, path }
+    }
+
+    pub fn save(&self, s: Session) {
+        let _ = self.tx.send(Msg::Save(Box::new(s)));
+    }
+
+    /// The work is saved or discarded: no recovery needed.
+    pub fn remove(&self) {
+        let _ = self.tx.send(Msg::Remove);
+    }
+}
+
+impl Drop for Autosaver {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Msg::Shutdown);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn autosave_main(
+    rx: Receiver<Msg>,
+    dir: Option<PathBuf>,
+    path: Option<PathBuf>,
+    errors: Sender<Job>,
+) {
+    let (Some(dir), Some(path)) = (dir, path) else {
+        // No folder to write to: drain until shut down.
+        while let Ok(m) = rx.recv() {
+            if matches!(m, Msg::Shutdown) {
+                return;
+            }
+        }
+        return;
+    };
+    let mut reported = false;
+    while let Ok(first) = rx.recv() {
+        // Keep only the newest message of the burst.
+        // A save that a newer message follows is skipped; Remove and Shutdown keep their order.
+        let mut msg = first;
+        while matches!(msg, Msg::Save(_)) {
+            match rx.try_recv() {
+                Ok(m) => msg = m,
+                Err(_) => break,
+            }
+        }
+        match msg {
+            Msg::Shutdown => return,
+            Msg::Remove => {
+                let _ = std::fs::remove_file(&path);
+            }
+            Msg::Save(s) => {
+                let r = std::fs::create_dir_all(&dir)
+                    .map_err(|e| crate::error::Error::new(format!("{}: {e}", dir.display())))
+                    .and_then(|()| session::save(&path, &s));
+                // One message per run is enough: the next autosave will try again anyway.
+                if let Err(e) = r
+                    && !reported
+                {
+                    reported = true;
+                    let _ = errors.send(Job::AutosaveFailed(format!("autosave: {e}")));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,420 @@
+//! Sessions in the app (egui_kittest, headless): save, recovery after a kill, the close
+//! confirmation, the replay timeline and fork, CSV export, and the comparison of runs.
+//! Every app here keeps its recovery file and recent list in its own temp folder.
+
+mod common_ui;
+
+use std::path::{Path, PathBuf};
+
+use common_ui::settle;
+use eframe::egui;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use nnlab::ui::NnlabApp;
+
+/// A fresh folder under the temp dir for one test.
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("nnlab-ui-sessions-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The app with its state folder at `state`, run until its network is built.
+fn app_in(state: &Path, file: Option<PathBuf>) -> Harness<'static, NnlabApp> {
+    let dir = state.to_path_buf();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .with_accessibility_check(false)
+        .with_context_setup(nnlab::ui::fonts::install)
+        .build_eframe(move |cc| {
+            NnlabApp::with_state_dir(&cc.egui_ctx, file.clone(), Some(dir.clone()))
+        });
+    assert!(
+        settle(&mut h, |app| app.n_params > 0),
+        "the app never built its network"
+    );
+    h
+}
+
+/// Train `steps` steps with the Step button's command and wait until they are done.
+fn train(h: &mut Harness<'static, NnlabApp>, steps: u64) {
+    let target = h.state().status.step + steps;
+    h.state_mut()
+        .actions
+        .push(nnlab::ui::app::Action::Step(steps));
+    assert!(
+        settle(h, |a| a.status.step == target && !a.status.running),
+        "training did not reach step {target}"
+    );
+    // The snapshot at the final step arrives after the status.
+    assert!(settle(h, |a| a
+        .snapshot
+        .as_ref()
+        .is_some_and(|s| s.step == target)));
+}
+
+/// Parse `step,a,b,…` CSV back: per column, (step, value) where the cell is not blank.
+fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<(u64, f64)>>) {
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+    let mut cols = vec![Vec::new(); header.len() - 1];
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells.len(), header.len(), "row {line}");
+        let step: u64 = cells[0].parse().unwrap();
+        for (k, c) in cells[1..].iter().enumerate() {
+            if !c.is_empty() {
+                cols[k].push((step, c.parse::<f64>().unwrap()));
+            }
+        }
+    }
+    (header, cols)
+}
+
+#[test]
+fn csv_export_of_the_loss_tile_writes_the_recorded_values() {
+    let state = temp_dir("csv");
+    let mut h = app_in(&state, None);
+    train(&mut h, 300);
+    // The Export window of the loss tile, a typed path, Save CSV.
+    h.state_mut().actions.push(nnlab::ui::app::Action::Export(
+        nnlab::ui::panels::plots::Tile::Loss,
+    ));
+    h.run_steps(2);
+    let out = state.join("loss");
+    h.state_mut().export.path = out.display().to_string();
+    h.run_steps(1);
+    h.get_by_label("Save CSV").click();
+    let file = state.join("loss.csv");
+    assert!(settle(&mut h, |_| file.exists()), "the CSV was not written");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let (header, cols) = parse_csv(&text);
+    assert_eq!(header, ["step", "batch_loss", "train_loss", "test_loss"]);
+    let hist = &h.state().history;
+    let expect = |s: &nnlab::ui::history::Series| -> Vec<(u64, f64)> {
+        s.points(false).iter().map(|p| (p.x as u64, p.y)).collect()
+    };
+    // Every recorded batch loss, exactly (300 steps, all kept below the stride limit).
+    assert_eq!(cols[0].len(), 300);
+    assert_eq!(cols[0], expect(&hist.batch_loss));
+    assert_eq!(cols[1], expect(&hist.train_loss));
+    assert_eq!(cols[2], expect(&hist.test_loss));
+    assert!(cols[1].iter().all(|(_, v)| v.is_finite() && *v > 0.0));
+}
+
+#[test]
+fn closing_with_unsaved_work_asks_first() {
+    let state = temp_dir("close");
+    let mut h = app_in(&state, None);
+    // Nothing done yet: closing is not held up.
+    request_close(&mut h);
+    assert!(!h.state().close_asked);
+    assert!(!cancelled_close(&h));
+    train(&mut h, 20);
+    request_close(&mut h);
+    assert!(h.state().close_asked, "no confirmation with unsaved work");
+    assert!(cancelled_close(&h), "the close was not cancelled");
+    h.run_steps(2);
+    assert!(h.query_by_label("Unsaved work").is_some());
+    h.get_by_label("Cancel").click();
+    h.run_steps(2);
+    assert!(!h.state().close_asked);
+    assert!(h.query_by_label("Unsaved work").is_none());
+}
+
+fn request_close(h: &mut Harness<'static, NnlabApp>) {
+    h.input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+    h.step();
+}
+
+fn cancelled_close(h: &Harness<'static, NnlabApp>) -> bool {
+    h.output()
+        .viewport_output
+        .get(&egui::ViewportId::ROOT)
+        .is_some_and(|v| v.commands.contains(&egui::ViewportCommand::CancelClose))
+}
+
+#[test]
+fn compare_with_two_runs_shows_two_legend_entries() {
+    let state = temp_dir("compare");
+    let mut h = app_in(&state, None);
+    train(&mut h, 200);
+    h.get_by_label("Compare").click();
+    h.run_steps(2);
+    // A sigmoid variant of the tanh network: same data, same seed.
+    {
+        let app = h.state_mut();
+        app.compare.setting = nnlab::ui::panels::compare::Setting::Activation;
+        app.compare.activation = nnlab::net::Activation::Sigmoid;
+    }
+    h.get_by_label("▶ Start variant").click();
+    assert!(
+        settle(&mut h, |a| a.compare.runs.len() == 2
+            && a.compare.runs[1].status.step == 200
+            && !a.compare.runs[1].status.running),
+        "the variant did not train to the current run's step"
+    );
+    let legend = h.state().compare.legend(nnlab::ui::i18n::Lang::En);
+    assert_eq!(legend, ["current run", "Activation = sigmoid"]);
+    // Drawn: both names appear in the window.
+    h.run_steps(2);
+    assert!(h.query_all_by_label("current run").count() > 0);
+    assert!(h.query_all_by_label("Activation = sigmoid").count() > 0);
+    let app = h.state();
+    let variant = &app.compare.runs[1].history;
+    assert_eq!(variant.batch_loss.len(), app.history.batch_loss.len());
+    // Same data and seed, different activation: the first losses differ.
+    let (a, b) = (
+        app.history.batch_loss.points(false)[0].y,
+        variant.batch_loss.points(false)[0].y,
+    );
+    assert!(a != b, "the variant trained the same network");
+    // Remove the variant: one entry left.
+    h.get_all_by_label("×").nth(1).unwrap().click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().compare.legend(nnlab::ui::i18n::Lang::En),
+        ["current run"]
+    );
+}
+
+/// The default session's trainer, stepped headless to `step` with the learning rate changed to
+/// `lr` after `edit_at` steps (what the app's run below does through its panels).
+fn straight_run(step: u64, edit_at: u64, lr: f64) -> nnlab::train::Trainer {
+    let s = nnlab::ui::model::default_session();
+    let e = nnlab::ui::model::experiment(&s, None);
+    let mut t = e.trainer().unwrap();
+    while t.step < step {
+        if t.step == edit_at {
+            let mut o = s.optimizer.clone();
+            o.lr = lr;
+            t.set_optimizer(&o).unwrap();
+        }
+        t.step();
+    }
+    if t.step == edit_at {
+        let mut o = s.optimizer.clone();
+        o.lr = lr;
+        t.set_optimizer(&o).unwrap();
+    }
+    t
+}
+
+/// 100 steps, the learning rate lowered live to 0.003, 200 more.
+fn train_with_edit(h: &mut Harness<'static, NnlabApp>) {
+    train(h, 100);
+    {
+        let app = h.state_mut();
+        app.session.optimizer.lr = 0.003;
+        app.actions.push(nnlab::ui::app::Action::LiveOptimizer);
+    }
+    assert!(
+        settle(h, |a| a.edits.len() == 1),
+        "the edit was not recorded"
+    );
+    train(h, 200);
+}
+
+fn theta(h: &Harness<'static, NnlabApp>) -> Vec<f64> {
+    h.state().snapshot.as_ref().unwrap().theta.clone()
+}
+
+#[test]
+fn save_writes_a_v2_file_with_the_whole_run() {
+    let state = temp_dir("save");
+    let mut h = app_in(&state, None);
+    train_with_edit(&mut h);
+    let file = state.join("run.json");
+    h.state_mut()
+        .actions
+        .push(nnlab::ui::app::Action::SaveTo(file.clone()));
+    assert!(settle(&mut h, |a| a.path.as_deref() == Some(file.as_path())));
+    assert!(!h.state().unsaved(), "still unsaved after Save");
+    let loaded = nnlab::session::load(&file).unwrap();
+    let s = &loaded.session;
+    assert_eq!(s.nnlab, 2);
+    // Every step recorded, as many as the app plotted.
+    assert_eq!(s.history.len(), 300);
+    assert_eq!(h.state().history.batch_loss.len(), 300);
+    let st = s.state.as_ref().expect("a state");
+    assert_eq!(st.step, 300);
+    assert_eq!(st.theta, theta(&h));
+    assert_eq!(s.edits.len(), 1);
+    assert_eq!(s.edits[0].step, 100);
+    // The spec is the one at step 0; the edit carries the new rate.
+    assert_eq!(s.optimizer.lr, 0.01);
+    assert!(s.checkpoints.len() > 10 && s.checkpoints[0].step == 0);
+    // θ equals a headless run with the same edit, bit for bit.
+    assert_eq!(straight_run(300, 100, 0.003).theta, st.theta);
+    // And the recording verifies.
+    let report = nnlab::session::replay::verify(&loaded).unwrap();
+    assert!(report.mismatch.is_none(), "{:?}", report.mismatch);
+
+    // The file is a recent file of the next start too, and in the Open dialog's list.
+    let recent = state.join("recent.json");
+    assert!(settle(&mut h, |_| recent.exists()));
+    drop(h);
+    let mut h = app_in(&state, None);
+    let abs = std::path::absolute(&file).unwrap();
+    assert!(settle(&mut h, |a| a.recent.first() == Some(&abs)));
+    h.state_mut().dialogs.open = true;
+    h.run_steps(2);
+    assert!(h.query_by_label("Recent files").is_some());
+    assert!(h.query_all_by_label("run.json").count() > 0);
+}
+
+#[test]
+fn a_killed_run_is_offered_for_restore() {
+    let state = temp_dir("recovery");
+    let recovery = state.join("recovery.json");
+    let (step, th) = {
+        let mut h = app_in(&state, None);
+        h.get_by_label("▶ Play").click();
+        assert!(
+            settle(&mut h, |_| recovery.exists()),
+            "no recovery file while training"
+        );
+        h.get_by_label("‖ Pause").click();
+        assert!(settle(&mut h, |a| !a.status.running));
+        let step = h.state().status.step;
+        assert!(settle(&mut h, |a| a
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| s.step == step)));
+        // Wait for an autosave of the paused state.
+        assert!(
+            settle(&mut h, |_| nnlab::session::load(&recovery)
+                .is_ok_and(|l| l.session.state.is_some_and(|s| s.step == step))),
+            "the recovery file never reached step {step}"
+        );
+        (step, theta(&h))
+        // Dropped without a clean exit: the file stays, as after a kill.
+    };
+    assert!(recovery.exists());
+    let mut h = app_in(&state, None);
+    assert!(
+        settle(&mut h, |a| a.recovery.is_some()),
+        "no restore offered"
+    );
+    assert!(h.query_by_label("Restore unsaved work?").is_some());
+    h.get_by_label("Restore").click();
+    assert!(
+        settle(&mut h, |a| a.status.step == step
+            && a.snapshot.as_ref().is_some_and(|s| s.step == step)),
+        "the restored run is not at step {step}"
+    );
+    assert_eq!(theta(&h), th);
+    assert!(h.state().unsaved(), "restored work counts as unsaved");
+    assert!(h.state().recovery.is_none());
+}
+
+#[test]
+fn the_timeline_shows_a_past_step_and_forks_from_it() {
+    let state = temp_dir("timeline");
+    let mut h = app_in(&state, None);
+    train_with_edit(&mut h);
+    let live = theta(&h);
+    h.run_steps(2);
+    assert!(h.query_by_label("Timeline").is_some());
+    h.state_mut()
+        .actions
+        .push(nnlab::ui::app::Action::Seek(137));
+    assert!(
+        settle(&mut h, |a| a.timeline.shown == Some(137)),
+        "step 137 was never shown"
+    );
+    let shown = theta(&h);
+    let source = h.state().timeline.source.clone().unwrap();
+    let at = nnlab::session::replay::state_at(&source, 137).unwrap();
+    assert_eq!(shown, at.theta);
+    // Independent of the replay code: a straight headless run with the same edit.
+    assert_eq!(shown, straight_run(137, 100, 0.003).theta);
+    assert_ne!(shown, live);
+    assert!(h.query_by_label("Back to live").is_some());
+
+    // Fork from here: a new unsaved experiment at step 137.
+    h.get_by_label("Fork from here").click();
+    assert!(
+        settle(&mut h, |a| a.status.step == 137
+            && a.timeline.step.is_none()
+            && a.snapshot.as_ref().is_some_and(|s| s.step == 137)),
+        "the fork did not become the experiment"
+    );
+    assert_eq!(theta(&h), at.theta);
+    assert!(h.state().path.is_none() && h.state().unsaved());
+    // Its recording: the state at 137 and the history up to it.
+    let file = state.join("fork.json");
+    h.state_mut()
+        .actions
+        .push(nnlab::ui::app::Action::SaveTo(file.clone()));
+    assert!(settle(&mut h, |a| a.path.as_deref() == Some(file.as_path())));
+    let forked = nnlab::session::load(&file).unwrap().session;
+    assert_eq!(forked.state.as_ref(), Some(&at.export_state()));
+    assert_eq!(forked.history.len(), 137);
+    assert_eq!(forked.edits.len(), 1);
+
+    // Back to live on the original is covered by Play: train on from the fork.
+    train(&mut h, 10);
+    assert_eq!(theta(&h), straight_run(147, 100, 0.003).theta);
+}
+
+#[test]
+fn a_saved_run_with_its_spectra_compares_from_its_recording() {
+    let state = temp_dir("compare-file");
+    let mut h = app_in(&state, None);
+    h.state_mut()
+        .actions
+        .push(nnlab::ui::app::Action::CurvatureOn(true));
+    train(&mut h, 120);
+    assert!(
+        settle(&mut h, |a| a.curvature.last.is_some()),
+        "no curvature analysis"
+    );
+    let lambda = h.state().curvature.last.as_ref().unwrap().lambda_max;
+    let file = state.join("with-spectra.json");
+    h.state_mut()
+        .actions
+        .push(nnlab::ui::app::Action::SaveTo(file.clone()));
+    assert!(settle(&mut h, |a| a.path.as_deref() == Some(file.as_path())));
+    let saved = nnlab::session::load(&file).unwrap().session;
+    let spectra: Vec<_> = saved
+        .analyses
+        .iter()
+        .filter_map(|a| a.as_spectrum())
+        .collect();
+    assert!(!spectra.is_empty(), "no stored spectrum");
+
+    // A second app compares the file: its recorded curves, not a re-run.
+    let mut h2 = app_in(&state, None);
+    h2.state_mut()
+        .actions
+        .push(nnlab::ui::app::Action::CompareFile(file.clone()));
+    assert!(settle(&mut h2, |a| a.compare.runs.len() == 1));
+    let run = &h2.state().compare.runs[0];
+    assert!(matches!(
+        run.source,
+        nnlab::ui::panels::compare::Source::Recorded
+    ));
+    assert_eq!(run.name, "with-spectra.json");
+    assert_eq!(run.history.batch_loss.len(), 120);
+    let recorded: Vec<f64> = (0..120).map(|i| saved.history.batch_loss[i]).collect();
+    let shown: Vec<f64> = run
+        .history
+        .batch_loss
+        .points(false)
+        .iter()
+        .map(|p| p.y)
+        .collect();
+    assert_eq!(shown, recorded);
+    // λ_max of the analysis the app showed is among the compared points.
+    assert!(
+        run.lambda_max.points(false).iter().any(|p| p.y == lambda),
+        "λ_max {lambda} not in the comparison"
+    );
+}
