@@ -277,3 +277,52 @@ fn the_enlarged_tiles_in_chinese() {
         assert!(h.query_all_by_label(t).count() > 0, "no {t}");
     }
 }
+
+#[test]
+fn a_refined_slice_is_saved_with_the_session() {
+    let mut h = harness(None);
+    train(&mut h, 2);
+    compute(&mut h);
+    let (step, values) = {
+        let app = h.state();
+        (
+            app.landscape.last.as_ref().unwrap().step,
+            slice(app).values.clone(),
+        )
+    };
+    // The app records the refined slice on the next frames; then Save writes it.
+    h.run_steps(3);
+    let dir = std::env::temp_dir().join(format!("nnlab-land-save-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("with_landscape.json");
+    h.state_mut()
+        .actions
+        .push(nnlab::ui::app::Action::SaveTo(file.clone()));
+    assert!(settle(&mut h, |a| a.path.as_deref() == Some(file.as_path())));
+    let saved = nnlab::session::load(&file).unwrap().session;
+    let stored: Vec<_> = saved
+        .analyses
+        .iter()
+        .filter_map(|a| a.as_landscape().map(|r| (a.step, r)))
+        .collect();
+    assert_eq!(stored.len(), 1, "one landscape in the file");
+    let (s, r) = &stored[0];
+    assert_eq!(*s, step);
+    assert_eq!(
+        (r.directions.as_str(), r.grid, r.radius),
+        ("random", 51, 1.0)
+    );
+    assert!(
+        r.a.is_empty() && r.b.is_empty(),
+        "an even grid stores no axes"
+    );
+    assert_eq!(r.values.len(), values.len());
+    assert!(
+        r.values
+            .iter()
+            .zip(&values)
+            .all(|(x, y)| x.to_bits() == y.to_bits()),
+        "stored values differ from the drawn ones"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

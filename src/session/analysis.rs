@@ -46,6 +46,20 @@ pub struct LandscapeResult {
     /// grid × grid values, row-major with b along rows (non-finite where the loss overflowed).
     #[serde(with = "crate::json_float::vec")]
     pub values: Vec<f64>,
+    /// The a and b of the columns and rows when they are not the even grid over
+    /// [−radius, radius] (a PCA plane is fitted to the path); empty otherwise.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "crate::json_float::vec"
+    )]
+    pub a: Vec<f64>,
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "crate::json_float::vec"
+    )]
+    pub b: Vec<f64>,
 }
 
 impl Analysis {
@@ -81,6 +95,8 @@ impl Analysis {
         let r: LandscapeResult = (self.kind == "landscape")
             .then(|| serde_json::from_value(self.result.clone()).ok())
             .flatten()?;
-        (r.grid.checked_mul(r.grid) == Some(r.values.len())).then_some(r)
+        let axis_ok = |v: &[f64]| v.is_empty() || v.len() == r.grid;
+        (r.grid.checked_mul(r.grid) == Some(r.values.len()) && axis_ok(&r.a) && axis_ok(&r.b))
+            .then_some(r)
     }
 }

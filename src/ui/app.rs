@@ -185,6 +185,8 @@ pub struct NnlabApp {
     close_after_save: bool,
     /// (curvature generation, step) of the last analysis put into the recording.
     recorded_analysis: Option<(u64, u64)>,
+    /// (request id, step) of the last landscape put into the recording.
+    recorded_landscape: Option<(u64, u64)>,
     /// A viewport command decided outside a frame (close after the save finished).
     close_ctx_cmd: Option<egui::ViewportCommand>,
     pub lessons: panels::lessons::LessonsPanel,
@@ -295,6 +297,7 @@ impl NnlabApp {
             close_after_save: false,
             close_ctx_cmd: None,
             recorded_analysis: None,
+            recorded_landscape: None,
             lessons: Default::default(),
             curvature: Curvature::new(repaint.clone()),
             landscape: Landscape::new(repaint.clone()),
@@ -338,6 +341,7 @@ impl NnlabApp {
             panels::timeline::on_answer(self, ctx, a);
         }
         self.landscape.drain();
+        self.record_landscape();
         self.dynamics.drain();
         self.follow_landscape(ctx);
     }
@@ -778,6 +782,53 @@ impl NnlabApp {
             eigenvalues,
         };
         if let Ok(x) = session::analysis::Analysis::spectrum(a.step, &r) {
+            self.worker.send(Command::RecordAnalysis(Box::new(x)));
+        }
+    }
+
+    /// A refined slice of the loss landscape goes into the recording (saved with the session).
+    fn record_landscape(&mut self) {
+        use super::landscape::{Mode, Output};
+        let Some(a) = self.landscape.last.as_deref() else {
+            return;
+        };
+        let directions = match a.mode {
+            Mode::Random => "random",
+            Mode::Hessian => "hessian",
+            Mode::Pca => "pca",
+            Mode::Line | Mode::Tiny | Mode::Race => return,
+        };
+        let Output::Slice(v) = &a.output else {
+            return;
+        };
+        let key = (self.landscape.id, a.step);
+        if a.coarse || self.recorded_landscape == Some(key) || v.x.len() != v.y.len() {
+            return;
+        }
+        self.recorded_landscape = Some(key);
+        let radius = v.x.iter().chain(&v.y).fold(0.0f64, |m, t| m.max(t.abs()));
+        let even = |axis: &[f64]| {
+            let n = axis.len();
+            n > 1
+                && axis.iter().enumerate().all(|(i, t)| {
+                    let want = -radius + 2.0 * radius * i as f64 / (n - 1) as f64;
+                    (t - want).abs() <= 1e-12 * radius.max(1.0)
+                })
+        };
+        let (ax, bx) = if even(&v.x) && even(&v.y) {
+            (Vec::new(), Vec::new())
+        } else {
+            (v.x.clone(), v.y.clone())
+        };
+        let r = session::analysis::LandscapeResult {
+            directions: directions.into(),
+            grid: v.x.len(),
+            radius,
+            values: v.values.clone(),
+            a: ax,
+            b: bx,
+        };
+        if let Ok(x) = session::analysis::Analysis::landscape(a.step, &r) {
             self.worker.send(Command::RecordAnalysis(Box::new(x)));
         }
     }
