@@ -302,7 +302,8 @@ impl NnlabApp {
             textures_stale: false,
             diagram: Default::default(),
         };
-        // The first build's report is the clean point (widgets may round the spec on frame 1).
+        // The first build's report is the clean point: `applied` and the step are the worker's
+        // (a resumed recording's step is known only then). Widgets no longer round the spec.
         app.mark_clean_after_build();
         app.start_session_jobs(file.is_none());
         if let Some(f) = file {
