@@ -338,6 +338,9 @@ impl NnlabApp {
         while let Some(a) = self.timeline.try_recv() {
             panels::timeline::on_answer(self, ctx, a);
         }
+        // The Curvature panel follows the timeline to the stored spectrum of its step.
+        self.curvature
+            .follow(self.timeline.step, self.timeline.source.as_ref());
         self.landscape.drain();
         self.dynamics.drain();
         self.follow_landscape(ctx);
