@@ -305,7 +305,8 @@ impl NnlabApp {
             textures_stale: false,
             diagram: Default::default(),
         };
-        // The first build's report is the clean point (widgets may round the spec on frame 1).
+        // The first build's report is the clean point: `applied` and the step are the worker's
+        // (a resumed recording's step is known only then). Widgets no longer round the spec.
         app.mark_clean_after_build();
         app.start_session_jobs(file.is_none());
         if let Some(f) = file {
@@ -340,6 +341,9 @@ impl NnlabApp {
         while let Some(a) = self.timeline.try_recv() {
             panels::timeline::on_answer(self, ctx, a);
         }
+        // The Curvature panel follows the timeline to the stored spectrum of its step.
+        self.curvature
+            .follow(self.timeline.step, self.timeline.source.as_ref());
         self.landscape.drain();
         self.record_landscape();
         self.dynamics.drain();

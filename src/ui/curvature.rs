@@ -7,12 +7,34 @@
 
 use std::sync::Arc;
 
-use crate::train::curvature::{Analysis, CurvatureEvent, CurvatureWorker, Job, Sample};
+use crate::analysis::hessian::Method;
+use crate::session::Session;
+use crate::session::analysis::SpectrumResult;
+use crate::train::curvature::{
+    Analysis, CurvatureEvent, CurvatureWorker, Job, Sample, histogram_plot,
+};
 
 use super::history::Series;
 
 /// Points kept per series before every other one is dropped.
 const MAX_POINTS: usize = 2000;
+
+/// Whole answers kept for the timeline before every other one is dropped.
+const MAX_KEPT: usize = 256;
+
+/// What the panel shows while the timeline is at a past step.
+#[derive(Clone, Debug)]
+pub struct Replayed {
+    /// The timeline's step.
+    pub at: u64,
+    /// The stored spectrum nearest at or before `at` (None: there is none).
+    pub shown: Option<Box<Analysis>>,
+    /// `shown` was rebuilt from the recording's stored eigenvalues (no answer of this run
+    /// had that step), so it has no layer shares and only those eigenvalues.
+    pub stored_only: bool,
+    /// What it was computed from: timeline step, recording, generation, answers kept.
+    key: (u64, usize, u64, usize),
+}
 
 /// Which plot a small tile shows (an enlarged tile shows them all).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +79,10 @@ pub struct Curvature {
     pub negatives: Series,
     /// Analyses finished in this generation.
     pub analysed: usize,
+    /// This generation's answers, one per step (thinned past `MAX_KEPT`), for the timeline.
+    pub kept: Vec<Box<Analysis>>,
+    /// Set while the timeline shows a past step (None: live, `last` is shown).
+    pub replayed: Option<Replayed>,
     worker: CurvatureWorker,
 }
 
@@ -79,6 +105,8 @@ impl Curvature {
             kappa: Series::default(),
             negatives: Series::default(),
             analysed: 0,
+            kept: Vec::new(),
+            replayed: None,
             worker: CurvatureWorker::spawn(repaint),
         }
     }
@@ -92,6 +120,8 @@ impl Curvature {
         self.last = None;
         self.error = None;
         self.analysed = 0;
+        self.kept.clear();
+        self.replayed = None;
         for s in self.series_mut() {
             *s = Series::default();
         }
@@ -136,6 +166,7 @@ impl Curvature {
                     match result {
                         Ok(a) => {
                             self.add(&a);
+                            self.keep(&a);
                             self.error = None;
                             self.last = Some(a);
                         }
@@ -172,5 +203,176 @@ impl Curvature {
                 s.thin_half();
             }
         }
+    }
+
+    /// Keep a whole answer for the timeline (a second answer at one step replaces the first).
+    fn keep(&mut self, a: &Analysis) {
+        match self.kept.last_mut() {
+            Some(k) if k.step == a.step => **k = a.clone(),
+            Some(k) if k.step > a.step => {}
+            _ => self.kept.push(Box::new(a.clone())),
+        }
+        if self.kept.len() > MAX_KEPT {
+            // Every other one goes, the newest stays.
+            let n = self.kept.len();
+            let mut i = 0;
+            self.kept.retain(|_| {
+                i += 1;
+                (n - i).is_multiple_of(2)
+            });
+        }
+    }
+
+    /// The analysis the panel shows: the replayed step's stored one, or the latest.
+    pub fn shown(&self) -> Option<&Analysis> {
+        match &self.replayed {
+            Some(r) => r.shown.as_deref(),
+            None => self.last.as_deref(),
+        }
+    }
+
+    /// Follow the timeline: at step `at` (None: live), show the stored spectrum nearest at or
+    /// before it, from this run's answers or the recording's stored spectra, whichever is
+    /// later (an answer of this run at the same step wins: it has the layer shares). Cheap when
+    /// nothing changed since the last frame.
+    pub fn follow(&mut self, at: Option<u64>, recording: Option<&Arc<crate::session::Loaded>>) {
+        let Some(at) = at else {
+            self.replayed = None;
+            return;
+        };
+        let key = (
+            at,
+            recording.map_or(0, |r| Arc::as_ptr(r) as usize),
+            self.generation,
+            self.kept.len() + self.kept.last().map_or(0, |k| k.step as usize),
+        );
+        if self.replayed.as_ref().is_some_and(|r| r.key == key) {
+            return;
+        }
+        let kept = self.kept.iter().rev().find(|k| k.step <= at);
+        let stored = recording.and_then(|r| stored_at(&r.session, at));
+        let (shown, stored_only) = match (kept, stored) {
+            (Some(k), Some((step, _))) if k.step >= step => (Some(k.clone()), false),
+            (_, Some((step, r))) => (Some(Box::new(from_stored(step, &r))), true),
+            (Some(k), None) => (Some(k.clone()), false),
+            (None, None) => (None, false),
+        };
+        self.replayed = Some(Replayed {
+            at,
+            shown,
+            stored_only,
+            key,
+        });
+    }
+}
+
+/// The recording's stored spectrum nearest at or before `at`.
+pub fn stored_at(s: &Session, at: u64) -> Option<(u64, SpectrumResult)> {
+    s.analyses
+        .iter()
+        .filter(|a| a.kind == "spectrum" && a.step <= at)
+        .max_by_key(|a| a.step)
+        .and_then(|a| Some((a.step, a.as_spectrum()?)))
+        .filter(|(_, r)| !r.eigenvalues.is_empty())
+}
+
+/// A panel answer made of stored eigenvalues only: what they fix (λ_max, λ_min, κ, their
+/// histogram) is filled in; what they may not (κ, trace, negative count, time, η, the layer
+/// shares: the app stores only the top eigenvalues and λ_min) is left NaN or empty, and the
+/// panel says so.
+pub fn from_stored(step: u64, r: &SpectrumResult) -> Analysis {
+    let mut eigs: Vec<f64> = r
+        .eigenvalues
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    eigs.sort_by(f64::total_cmp);
+    let lambda_max = eigs.last().copied().unwrap_or(f64::NAN);
+    let lambda_min = eigs.first().copied().unwrap_or(f64::NAN);
+    let mut top_values: Vec<f64> = eigs.iter().rev().take(5).copied().collect();
+    // λ_min is listed apart; the tail of a short list is it.
+    if top_values.len() == eigs.len() && top_values.len() > 1 {
+        top_values.pop();
+    }
+    Analysis {
+        step,
+        lr: 0.0,
+        params: eigs.len(),
+        method: if r.method == "dense" {
+            Method::Dense
+        } else {
+            Method::Lanczos
+        },
+        gauss_newton: r.gauss_newton,
+        seconds: f64::NAN,
+        lambda_max,
+        lambda_min,
+        negative_count: f64::NAN,
+        condition_number: f64::NAN,
+        trace: f64::NAN,
+        top_values,
+        shares: Vec::new(),
+        spectrum: histogram_plot(&eigs),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::analysis::{Analysis as Stored, LandscapeResult};
+
+    fn spectrum(step: u64, eigenvalues: Vec<f64>) -> Stored {
+        let r = SpectrumResult {
+            method: "dense".into(),
+            gauss_newton: false,
+            eigenvalues,
+        };
+        Stored::spectrum(step, &r).unwrap()
+    }
+
+    fn session(analyses: Vec<Stored>) -> Session {
+        let text = r#"{"nnlab": 2, "data": {"source": "xor"},
+            "network": {"inputs": 2, "layers": [{"units": 1, "activation": "sigmoid"}]},
+            "loss": "bce", "optimizer": {"kind": "sgd", "lr": 0.1}}"#;
+        let mut s = crate::session::parse(text).unwrap();
+        s.analyses = analyses;
+        s
+    }
+
+    #[test]
+    fn the_stored_spectrum_is_the_nearest_at_or_before_the_step() {
+        let land = LandscapeResult {
+            directions: "random".into(),
+            grid: 1,
+            radius: 1.0,
+            values: vec![0.5],
+        };
+        let s = session(vec![
+            spectrum(10, vec![-1.0, 2.0]),
+            Stored::landscape(15, &land).unwrap(),
+            spectrum(20, vec![3.0, 5.0]),
+        ]);
+        assert!(stored_at(&s, 9).is_none());
+        assert_eq!(stored_at(&s, 10).unwrap().0, 10);
+        // The landscape at 15 is not a spectrum.
+        assert_eq!(stored_at(&s, 19).unwrap().0, 10);
+        assert_eq!(stored_at(&s, 20).unwrap().1.eigenvalues, vec![3.0, 5.0]);
+        assert_eq!(stored_at(&s, 1000).unwrap().0, 20);
+    }
+
+    #[test]
+    fn a_stored_spectrum_fills_in_only_what_its_eigenvalues_fix() {
+        let r = SpectrumResult {
+            method: "lanczos".into(),
+            gauss_newton: true,
+            eigenvalues: vec![4.0, -0.5, 9.0, 1.0],
+        };
+        let a = from_stored(7, &r);
+        assert_eq!((a.step, a.lambda_max, a.lambda_min), (7, 9.0, -0.5));
+        assert_eq!(a.top_values, vec![9.0, 4.0, 1.0]);
+        assert!(a.gauss_newton && a.method == Method::Lanczos);
+        assert!(a.condition_number.is_nan() && a.negative_count.is_nan() && a.trace.is_nan());
+        assert!(a.shares.is_empty());
     }
 }

@@ -332,6 +332,10 @@ strings! {
     ForkHere => "Fork from here", "从此处分叉";
     ForkHover => "A new, unsaved session that continues from this step", "从这一步继续的新会话（未保存）";
     Forked => "Forked at step", "已分叉，步数";
+    // round 2
+    SpectrumAtStored => "Spectrum at step {n} (stored)", "第 {n} 步的谱（已存储）";
+    NoStoredSpectrum => "No stored spectrum at or before step {n}", "第 {n} 步及之前没有已存储的谱";
+    StoredOnly => "stored eigenvalues only: the layer shares and the full density were not saved", "仅有已存储的特征值：各层分布与完整密度未保存";
 }
 
 #[cfg(test)]

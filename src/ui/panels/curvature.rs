@@ -1,18 +1,23 @@
 //! The Curvature tile: on/off, interval, Hessian / Gauss–Newton, status, and the plots of the
 //! curvature thread's answers — the spectrum, λ_max and λ_min against step with 2/η, κ, the
 //! negative count, and the top eigenvectors' make-up per layer. A small tile shows one plot
-//! (chosen in a combo box); an enlarged or large one shows all of them.
+//! (chosen in a combo box); an enlarged or large one shows all of them. While the replay
+//! timeline shows a past step, the spectrum is the stored one nearest at or before it and the
+//! step plots carry the timeline's cursor.
 
 use eframe::egui;
 use egui_plot::{Bar, BarChart, GridMark, Legend, Line, LineStyle, Plot, PlotPoints};
 
 use crate::analysis::hessian::Method;
 use crate::ui::app::{Action, NnlabApp};
-use crate::ui::curvature::View;
+use crate::ui::curvature::{Replayed, View};
 use crate::ui::i18n::S;
 use crate::ui::theme;
 
 use super::plots::{log_label, log_ticks};
+
+/// The timeline cursor's colour (as on the other plots), for the replayed step's label.
+const CURSOR: egui::Color32 = egui::Color32::from_rgb(230, 60, 200);
 
 fn title(v: View) -> S {
     match v {
@@ -49,7 +54,10 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui, enlarged: bool) {
     controls_ui(app, ui, !grid);
     status_ui(app, ui, !grid);
     let c = &app.curvature;
-    if !c.on && c.last.is_none() && c.computing.is_none() {
+    if let Some(r) = &c.replayed {
+        replayed_ui(app, ui, r);
+    }
+    if !c.on && c.shown().is_none() && c.computing.is_none() {
         ui.add_space(8.0);
         ui.add(egui::Label::new(egui::RichText::new(app.t(S::CurvOff)).weak()).wrap());
         return;
@@ -59,6 +67,25 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui, enlarged: bool) {
         grid_ui(app, ui, area);
     } else {
         plot_ui(app, ui, app.curvature.view);
+    }
+}
+
+/// Which step's spectrum is on screen while the timeline shows a past step.
+fn replayed_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &Replayed) {
+    match &r.shown {
+        Some(a) => {
+            let t = app
+                .t(S::SpectrumAtStored)
+                .replace("{n}", &a.step.to_string());
+            ui.label(egui::RichText::new(t).strong().color(CURSOR));
+            if r.stored_only {
+                ui.add(egui::Label::new(egui::RichText::new(app.t(S::StoredOnly)).weak()).wrap());
+            }
+        }
+        None => {
+            let t = app.t(S::NoStoredSpectrum).replace("{n}", &r.at.to_string());
+            ui.label(egui::RichText::new(t).strong());
+        }
     }
 }
 
@@ -114,7 +141,7 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui, compact: bool) {
         ui.separator();
         let t = app.t(S::LogAbs);
         ui.checkbox(&mut app.curvature.log, t);
-        if compact && (app.curvature.on || app.curvature.last.is_some()) {
+        if compact && (app.curvature.on || app.curvature.shown().is_some()) {
             view_ui(app, ui);
         }
     });
@@ -127,7 +154,9 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui, compact: bool) {
 /// while computing and fewer numbers, with the rest on hover).
 fn status_ui(app: &NnlabApp, ui: &mut egui::Ui, compact: bool) {
     let c = &app.curvature;
-    let details = c.last.as_ref().map(|a| {
+    // A spectrum rebuilt from stored eigenvalues has no time, method details or P of its own.
+    let stored_only = c.replayed.as_ref().is_some_and(|r| r.stored_only);
+    let details = c.shown().filter(|_| !stored_only).map(|a| {
         let method = match a.method {
             Method::Dense => app.t(S::Dense),
             Method::Lanczos => app.t(S::LanczosSlq),
@@ -156,7 +185,7 @@ fn status_ui(app: &NnlabApp, ui: &mut egui::Ui, compact: bool) {
             ui.label(egui::RichText::new(d).weak());
         }
     });
-    if let Some(a) = &c.last {
+    if let Some(a) = c.shown() {
         let neg = match a.method {
             Method::Dense => format!("{:.0}", a.negative_count),
             Method::Lanczos => format!("≈{:.0}", a.negative_count),
@@ -167,13 +196,19 @@ fn status_ui(app: &NnlabApp, ui: &mut egui::Ui, compact: bool) {
             if compact {
                 return;
             }
-            ui.label(format!("κ = {}", num(a.condition_number)));
-            ui.label(format!(
-                "{} = {neg} ({:.1}%)",
-                app.t(S::Negative),
-                100.0 * a.negative_count / a.params.max(1) as f64
-            ));
-            ui.label(format!("{} = {}", app.t(S::Trace), num(a.trace)));
+            if a.condition_number.is_finite() {
+                ui.label(format!("κ = {}", num(a.condition_number)));
+            }
+            if a.negative_count.is_finite() {
+                ui.label(format!(
+                    "{} = {neg} ({:.1}%)",
+                    app.t(S::Negative),
+                    100.0 * a.negative_count / a.params.max(1) as f64
+                ));
+            }
+            if a.trace.is_finite() {
+                ui.label(format!("{} = {}", app.t(S::Trace), num(a.trace)));
+            }
             if a.lr > 0.0 {
                 ui.label(format!("2/η = {}", num(2.0 / a.lr)))
                     .on_hover_text(app.t(S::EdgeNote));
@@ -239,7 +274,7 @@ fn grid_ui(app: &NnlabApp, ui: &mut egui::Ui, area: egui::Rect) {
 }
 
 fn top_values_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let Some(a) = &app.curvature.last else {
+    let Some(a) = app.curvature.shown() else {
         return;
     };
     ui.add(
@@ -273,7 +308,7 @@ fn plot_ui(app: &NnlabApp, ui: &mut egui::Ui, view: View) {
 }
 
 fn spectrum_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let Some(a) = &app.curvature.last else {
+    let Some(a) = app.curvature.shown() else {
         ui.weak(app.t(S::NoAnalysis));
         return;
     };
@@ -370,6 +405,7 @@ fn lambda_ui(app: &NnlabApp, ui: &mut egui::Ui) {
                 .color(egui::Color32::GRAY)
                 .style(LineStyle::dashed_loose()),
         );
+        super::plots::cursor(app, p);
     });
 }
 
@@ -381,12 +417,13 @@ fn kappa_ui(app: &NnlabApp, ui: &mut egui::Ui) {
                 .color(theme::series_color(4))
                 .width(2.0),
         );
+        super::plots::cursor(app, p);
     });
 }
 
 fn negative_ui(app: &NnlabApp, ui: &mut egui::Ui) {
     let c = &app.curvature;
-    if c.last.as_ref().is_some_and(|a| a.method == Method::Lanczos) {
+    if c.shown().is_some_and(|a| a.method == Method::Lanczos) {
         ui.weak(app.t(S::NegEstimate));
     }
     step_plot("curvature_negative", app, false)
@@ -400,6 +437,7 @@ fn negative_ui(app: &NnlabApp, ui: &mut egui::Ui) {
                 .color(theme::NEG)
                 .width(2.0),
             );
+            super::plots::cursor(app, p);
         });
 }
 
@@ -412,7 +450,7 @@ fn layer_label(app: &NnlabApp, i: usize, n: usize) -> String {
 }
 
 fn vectors_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let Some(a) = &app.curvature.last else {
+    let Some(a) = app.curvature.shown() else {
         ui.weak(app.t(S::NoAnalysis));
         return;
     };

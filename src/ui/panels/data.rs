@@ -150,7 +150,12 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 ui.label(name);
                 let mut n = d.n;
                 let r = ui
-                    .add(egui::DragValue::new(&mut n).range(10..=100_000).speed(5))
+                    .add(
+                        egui::DragValue::new(&mut n)
+                            .range(10..=100_000)
+                            .clamp_existing_to_range(false)
+                            .speed(5),
+                    )
                     .accessible_name(name);
                 d.n = n;
                 changed |= r.drag_stopped() || r.lost_focus();
@@ -164,7 +169,11 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
             ui.label(name);
             let mut seed = d.seed.unwrap_or(app.session.seed);
             let r = ui
-                .add(egui::DragValue::new(&mut seed).range(0..=u32::MAX as u64))
+                .add(
+                    egui::DragValue::new(&mut seed)
+                        .range(0..=u32::MAX as u64)
+                        .clamp_existing_to_range(false),
+                )
                 .accessible_name(name);
             if r.changed() {
                 d.seed = Some(seed);
@@ -224,12 +233,19 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
 /// A slider over [0, max] in steps of `step` with its typed value beside it, both named `name`
 /// for screen readers (a slider's own value field would have no name); true when a change is
 /// finished (drag released, or the value typed or nudged).
+///
+/// Neither widget may rewrite a value nobody touched: a clamping slider snaps the existing value
+/// to its step grid every frame (0.3 with step 0.05 becomes 6 × 0.05 = 0.30000000000000004),
+/// and a clamping drag value pulls a file's out-of-range value into range, both silently changing
+/// the session. So the slider never clamps (its pointer and keys still stay in range and on the
+/// grid) and the drag value clamps only what is typed or dragged.
 fn slider_ui(ui: &mut egui::Ui, name: &str, v: &mut f64, max: f64, step: f64) -> bool {
     ui.horizontal(|ui| {
         let s = ui
             .add(
                 egui::Slider::new(v, 0.0..=max)
                     .step_by(step)
+                    .clamping(egui::SliderClamping::Never)
                     .show_value(false),
             )
             .accessible_name(name);
@@ -237,6 +253,7 @@ fn slider_ui(ui: &mut egui::Ui, name: &str, v: &mut f64, max: f64, step: f64) ->
             .add(
                 egui::DragValue::new(v)
                     .range(0.0..=max)
+                    .clamp_existing_to_range(false)
                     .speed(step / 2.0)
                     .max_decimals(3),
             )
@@ -257,7 +274,11 @@ fn count_ui(
     ui.label(label);
     let mut k = value.unwrap_or(default);
     let changed = ui
-        .add(egui::DragValue::new(&mut k).range(range))
+        .add(
+            egui::DragValue::new(&mut k)
+                .range(range)
+                .clamp_existing_to_range(false),
+        )
         .accessible_name(label)
         .changed();
     if changed {

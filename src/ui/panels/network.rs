@@ -214,6 +214,7 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                         .add(
                             egui::DragValue::new(&mut l.dropout)
                                 .range(0.0..=0.9)
+                                .clamp_existing_to_range(false)
                                 .speed(0.01)
                                 .max_decimals(2),
                         )
@@ -249,6 +250,7 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                         .add(
                             egui::DragValue::new(&mut net.init_scale)
                                 .range(0.0..=10.0)
+                                .clamp_existing_to_range(false)
                                 .speed(0.01),
                         )
                         .accessible_name(lang.t(S::InitScale));

@@ -308,7 +308,7 @@ fn tile_ui(
 }
 
 /// The timeline's cursor: a vertical line at the replayed step.
-fn cursor(app: &NnlabApp, p: &mut egui_plot::PlotUi<'_>) {
+pub(crate) fn cursor(app: &NnlabApp, p: &mut egui_plot::PlotUi<'_>) {
     if let Some(step) = app.timeline.step {
         p.vline(
             egui_plot::VLine::new("", step as f64)

@@ -36,6 +36,7 @@ pub fn parse_lr(text: &str) -> Option<f64> {
 }
 
 /// A typed/dragged number named `name` (for screen readers); true when a change is finished.
+/// A value outside `range` (from a file) stays as it is until someone edits it.
 fn drag(
     ui: &mut egui::Ui,
     name: &str,
@@ -47,6 +48,7 @@ fn drag(
         .add(
             egui::DragValue::new(v)
                 .range(range)
+                .clamp_existing_to_range(false)
                 .speed(speed)
                 .max_decimals(6),
         )
@@ -242,6 +244,7 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     .add(
                         egui::DragValue::new(&mut o.batch_size)
                             .range(1..=1_000_000)
+                            .clamp_existing_to_range(false)
                             .speed(1),
                     )
                     .accessible_name(lang.t(S::BatchSize));
@@ -278,6 +281,7 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     .add(
                         egui::DragValue::new(&mut o.eps)
                             .range(1e-12..=1.0)
+                            .clamp_existing_to_range(false)
                             .speed(1e-9)
                             .custom_formatter(|v, _| format!("{v:.0e}")),
                     )
@@ -334,7 +338,11 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     ui.horizontal(|ui| {
                         ui.label(lang.t(S::Every));
                         let r = ui
-                            .add(egui::DragValue::new(every).range(1..=1_000_000))
+                            .add(
+                                egui::DragValue::new(every)
+                                    .range(1..=1_000_000)
+                                    .clamp_existing_to_range(false),
+                            )
                             .accessible_name(lang.t(S::Every));
                         live |= r.drag_stopped() || (r.changed() && !r.dragged());
                         ui.label(lang.t(S::Gamma));
@@ -352,7 +360,11 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     ui.horizontal(|ui| {
                         ui.label(lang.t(S::Period));
                         let r = ui
-                            .add(egui::DragValue::new(period).range(1..=10_000_000))
+                            .add(
+                                egui::DragValue::new(period)
+                                    .range(1..=10_000_000)
+                                    .clamp_existing_to_range(false),
+                            )
                             .accessible_name(lang.t(S::Period));
                         live |= r.drag_stopped() || (r.changed() && !r.dragged());
                         ui.label(lang.t(S::MinLr));
