@@ -347,6 +347,8 @@ mod tests {
             grid: 1,
             radius: 1.0,
             values: vec![0.5],
+            a: Vec::new(),
+            b: Vec::new(),
         };
         let s = session(vec![
             spectrum(10, vec![-1.0, 2.0]),
