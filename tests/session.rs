@@ -284,6 +284,36 @@ fn checkpoints_stay_within_the_budget_and_keep_the_first_and_last() {
     assert!(steps[1] >= 40, "{steps:?}");
 }
 
+#[test]
+fn lowering_the_budget_thins_the_recorded_checkpoints_at_once() {
+    let l = loaded(BUSY);
+    let mut t = session::trainer(&l).unwrap();
+    let mut rec = Recorder::new(&t, u64::MAX);
+    for _ in 0..500 {
+        let r = t.step();
+        rec.record_step(&r, &t);
+    }
+    let before: Vec<u64> = rec.checkpoints.iter().map(|c| c.step).collect();
+    let budget = rec.checkpoint_bytes() / 3;
+    rec.set_budget(budget);
+    let after: Vec<u64> = rec.checkpoints.iter().map(|c| c.step).collect();
+    assert!(
+        rec.checkpoint_bytes() <= budget,
+        "{} > {budget}",
+        rec.checkpoint_bytes()
+    );
+    assert!(after.len() < before.len(), "{before:?} -> {after:?}");
+    assert_eq!(after.first(), before.first());
+    assert_eq!(after.last(), before.last());
+    // Every kept checkpoint is one of the recorded ones, in order.
+    assert!(after.iter().all(|s| before.contains(s)));
+    assert!(after.windows(2).all(|w| w[0] < w[1]));
+    // The saved session carries the budget.
+    let mut out = l.session.clone();
+    rec.write_into(&mut out, &t);
+    assert_eq!(out.checkpoint_budget, Some(budget));
+}
+
 /// A recorded run with live edits: optimiser change (momentum → adam), an lr change, a
 /// regulariser change, and a weight edit.
 fn recorded_with_edits() -> Session {

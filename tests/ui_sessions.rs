@@ -418,3 +418,53 @@ fn a_saved_run_with_its_spectra_compares_from_its_recording() {
         "λ_max {lambda} not in the comparison"
     );
 }
+
+#[test]
+fn the_checkpoint_budget_set_in_the_app_bounds_the_saved_checkpoints() {
+    let state = temp_dir("budget");
+    // The default budget first: how many checkpoints 300 steps keep.
+    let mut h = app_in(&state, None);
+    train(&mut h, 300);
+    let file = state.join("default_budget.json");
+    h.state_mut()
+        .actions
+        .push(nnlab::ui::app::Action::SaveTo(file.clone()));
+    assert!(settle(&mut h, |a| a.path.as_deref() == Some(file.as_path())));
+    let full = nnlab::session::load(&file).unwrap().session;
+    let one = nnlab::session::recorder::state_bytes(full.checkpoints.last().unwrap());
+    drop(h);
+
+    // A budget of three checkpoints, set before training.
+    let budget = 3 * one;
+    let mut h = app_in(&state, None);
+    h.state_mut()
+        .actions
+        .push(nnlab::ui::app::Action::SetCheckpointBudget(budget));
+    h.run_steps(2);
+    assert_eq!(h.state().checkpoint_budget, budget);
+    train(&mut h, 300);
+    let file = state.join("small_budget.json");
+    h.state_mut()
+        .actions
+        .push(nnlab::ui::app::Action::SaveTo(file.clone()));
+    assert!(settle(&mut h, |a| a.path.as_deref() == Some(file.as_path())));
+    let small = nnlab::session::load(&file).unwrap().session;
+    assert_eq!(small.checkpoint_budget, Some(budget));
+    let bytes: u64 = small
+        .checkpoints
+        .iter()
+        .map(nnlab::session::recorder::state_bytes)
+        .sum();
+    assert!(bytes <= budget, "{bytes} > {budget}");
+    assert!(
+        small.checkpoints.len() < full.checkpoints.len(),
+        "{} vs {}",
+        small.checkpoints.len(),
+        full.checkpoints.len()
+    );
+    assert_eq!(small.checkpoints[0].step, 0);
+    // The thinned recording still replays bit for bit.
+    let loaded = nnlab::session::load(&file).unwrap();
+    let report = nnlab::session::replay::verify(&loaded).unwrap();
+    assert!(report.mismatch.is_none(), "{:?}", report.mismatch);
+}

@@ -171,6 +171,12 @@ impl Recorder {
         self.thin();
     }
 
+    /// A new budget (bytes) for the checkpoints; thins them at once when over it.
+    pub fn set_budget(&mut self, bytes: u64) {
+        self.budget = bytes;
+        self.thin();
+    }
+
     /// Bytes the checkpoints take now.
     pub fn checkpoint_bytes(&self) -> u64 {
         self.sizes.iter().sum()

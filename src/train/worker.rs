@@ -126,6 +126,8 @@ pub enum Command {
     },
     /// Store an analysis result in the recording.
     RecordAnalysis(Box<crate::session::analysis::Analysis>),
+    /// Bytes the recording's checkpoints may take (this and every later recording).
+    SetCheckpointBudget(u64),
     /// Hand out θ, θ₀ and the recorded trajectory for the landscape / dynamics panels now.
     PathNow,
     /// Panic on purpose (tests the crash report).
@@ -339,6 +341,8 @@ struct State {
     curvature: CurvatureFeed,
     /// The session recording of the current experiment (None while there is no trainer).
     recorder: Option<Recorder>,
+    /// Budget of a new recording's checkpoints (bytes).
+    checkpoint_budget: u64,
     /// Optimiser and regularisation at step 0 of the recording (live edits change the config).
     initial: Option<TrainerConfig>,
     trajectory: Trajectory,
@@ -448,6 +452,7 @@ impl State {
             dirty: true,
             curvature: CurvatureFeed::default(),
             recorder: None,
+            checkpoint_budget: DEFAULT_CHECKPOINT_BUDGET,
             initial: None,
             trajectory: Trajectory::default(),
         };
@@ -644,6 +649,12 @@ impl State {
                     r.record_analysis(*a);
                 }
             }
+            Command::SetCheckpointBudget(bytes) => {
+                self.checkpoint_budget = bytes;
+                if let Some(r) = &mut self.recorder {
+                    r.set_budget(bytes);
+                }
+            }
             Command::PathNow => self.send_path(),
             Command::InjectPanic => panic!("injected panic (test of the crash report)"),
             Command::Shutdown => {}
@@ -688,8 +699,9 @@ impl State {
         );
         let mut rec = match &e.recorded {
             Some(s) => Recorder::resume(s, t),
-            None => Recorder::new(t, DEFAULT_CHECKPOINT_BUDGET),
+            None => Recorder::new(t, self.checkpoint_budget),
         };
+        self.checkpoint_budget = rec.budget;
         // Small enough to autosave every few seconds (~20 000 rows ≈ 10 MB of JSON).
         rec.history_limit = MAX_RECORDED_ROWS;
         if !rec.history.is_empty() {

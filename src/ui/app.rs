@@ -60,6 +60,8 @@ pub enum Action {
     /// Hessian (false) or Gauss–Newton (true).
     CurvatureMatrix(bool),
     AnalyseNow,
+    /// Bytes the recording's checkpoints may take.
+    SetCheckpointBudget(u64),
     // sessions (timeline, compare, export, recovery)
     /// Open the Export window of a tile.
     Export(Tile),
@@ -169,6 +171,8 @@ pub struct NnlabApp {
     // sessions (timeline, compare, export, recovery)
     pub export: panels::export::Export,
     pub compare: panels::compare::Compare,
+    /// Bytes the recording's checkpoints may take (the Session menu sets it).
+    pub checkpoint_budget: u64,
     pub timeline: panels::timeline::Timeline,
     pub state_dir: Option<PathBuf>,
     pub autosaver: recovery::Autosaver,
@@ -285,6 +289,7 @@ impl NnlabApp {
             rebuilt_at: None,
             export: Default::default(),
             compare: panels::compare::Compare::new(repaint.clone()),
+            checkpoint_budget: crate::session::recorder::DEFAULT_CHECKPOINT_BUDGET,
             timeline: panels::timeline::Timeline::new(repaint.clone()),
             autosaver,
             state_dir,
@@ -589,6 +594,9 @@ impl NnlabApp {
             test,
             ..
         } = loaded;
+        if let Some(b) = full.checkpoint_budget {
+            self.checkpoint_budget = b;
+        }
         let mut spec = full.clone();
         strip_recording(&mut spec);
         // The panels show the settings in force now: the step-0 spec with its live edits.
@@ -1052,6 +1060,10 @@ impl NnlabApp {
                     self.worker.send(Command::CurvatureNow);
                 }
                 Action::AnalyseNow => self.worker.send(Command::CurvatureNow),
+                Action::SetCheckpointBudget(bytes) => {
+                    self.checkpoint_budget = bytes;
+                    self.worker.send(Command::SetCheckpointBudget(bytes));
+                }
                 Action::LandscapeCompute => {
                     if self.landscape.request() {
                         self.worker.send(Command::PathNow);

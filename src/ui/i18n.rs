@@ -336,6 +336,9 @@ strings! {
     SpectrumAtStored => "Spectrum at step {n} (stored)", "第 {n} 步的谱（已存储）";
     NoStoredSpectrum => "No stored spectrum at or before step {n}", "第 {n} 步及之前没有已存储的谱";
     StoredOnly => "stored eigenvalues only: the layer shares and the full density were not saved", "仅有已存储的特征值：各层分布与完整密度未保存";
+    // checkpoint budget
+    CheckpointBudget => "Checkpoint budget", "检查点容量";
+    CheckpointBudgetHint => "Space the checkpoints (θ and the optimiser state, dense early, thinner later) may take in the recording and the saved file; over it, checkpoints in the densest stretch are dropped, never the first or the last.", "记录与保存文件中检查点（θ 与优化器状态，前期密集、后期稀疏）最多占用的容量；超出时删去最密集处的检查点，第一个和最后一个总是保留。";
 }
 
 #[cfg(test)]

@@ -7,6 +7,9 @@ use crate::ui::app::{Action, NnlabApp};
 use crate::ui::i18n::{Lang, S};
 use crate::ui::theme;
 
+/// Bytes per megabyte of the checkpoint budget field.
+const MB: f64 = 1024.0 * 1024.0;
+
 const SPEEDS: [(Option<f64>, &str); 5] = [
     (Some(1.0), "1"),
     (Some(10.0), "10"),
@@ -103,6 +106,24 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                         app.dialogs.path = "session.json".into();
                     }
                 }
+                ui.horizontal(|ui| {
+                    let label = ui.label(app.t(S::CheckpointBudget));
+                    let mut mb = app.checkpoint_budget as f64 / MB;
+                    let r = ui
+                        .add(
+                            egui::DragValue::new(&mut mb)
+                                .range(0.1..=1024.0)
+                                .speed(0.1)
+                                .max_decimals(1)
+                                .suffix(" MB"),
+                        )
+                        .labelled_by(label.id)
+                        .on_hover_text(app.t(S::CheckpointBudgetHint));
+                    if r.changed() {
+                        app.actions
+                            .push(Action::SetCheckpointBudget((mb * MB).round() as u64));
+                    }
+                });
                 ui.menu_button(app.t(S::Recent), |ui| {
                     if app.recent.is_empty() {
                         ui.label(app.t(S::NoRecent));
