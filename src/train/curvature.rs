@@ -225,8 +225,8 @@ fn thread_main(
 /// Nice 10 for this thread (and the helper threads it starts, which inherit it) on Linux, where
 /// the nice value is per thread: training keeps most of a busy CPU (nice 19 left an analysis
 /// of a few milliseconds waiting seconds behind full-speed training), yet analyses still finish
-/// between frames.
-fn lower_priority() {
+/// between frames. The landscape and dynamics threads use it too.
+pub fn lower_priority() {
     #[cfg(target_os = "linux")]
     // SAFETY: setpriority only changes the calling thread's nice value.
     unsafe {

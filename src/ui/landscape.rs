@@ -117,7 +117,7 @@ fn job_main<J, E>(
     work: impl Fn(J, &AtomicBool, &mut dyn FnMut(E)),
     on_panic: impl Fn(String) -> E,
 ) {
-    lower_priority();
+    crate::train::curvature::lower_priority();
     let (lock, cv) = mailbox;
     loop {
         let (job, cancel) = {
@@ -144,15 +144,6 @@ fn job_main<J, E>(
         if let Err(p) = catch_unwind(AssertUnwindSafe(|| work(job, &cancel, &mut emit))) {
             emit(on_panic(crate::train::worker::panic_message(p.as_ref())));
         }
-    }
-}
-
-/// Nice 10, as the curvature thread: training and drawing keep the CPU they need.
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: setpriority only changes the calling thread's nice value.
-    unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
     }
 }
 
