@@ -70,7 +70,10 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
             .accessible_name(lang.t(S::DynamicsAnalysis));
         match st.kind {
             Kind::Lyapunov => {
-                ui.label(lang.t(S::EtaFraction));
+                // One piece: wrapping inside "η / (2/λ_max)" would split the formula.
+                ui.add(
+                    egui::Label::new(lang.t(S::EtaFraction)).wrap_mode(egui::TextWrapMode::Extend),
+                );
                 let mut f = match st.lyap_eta {
                     Eta::EdgeFraction(f) => f,
                     Eta::Value(_) => 0.8,
