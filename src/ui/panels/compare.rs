@@ -87,27 +87,6 @@ impl Setting {
     }
 }
 
-const KINDS: [(OptimizerKind, &str); 7] = [
-    (OptimizerKind::Gd, "GD"),
-    (OptimizerKind::Sgd, "SGD"),
-    (OptimizerKind::Momentum, "Momentum"),
-    (OptimizerKind::Nesterov, "Nesterov"),
-    (OptimizerKind::Adagrad, "AdaGrad"),
-    (OptimizerKind::Rmsprop, "RMSprop"),
-    (OptimizerKind::Adam, "Adam"),
-];
-
-const INITS: [Init; 8] = [
-    Init::Zeros,
-    Init::Constant,
-    Init::Uniform,
-    Init::Normal,
-    Init::XavierUniform,
-    Init::XavierNormal,
-    Init::HeUniform,
-    Init::HeNormal,
-];
-
 /// Activations a hidden layer can use.
 fn hidden_activations() -> impl Iterator<Item = Activation> {
     Activation::ALL
@@ -240,7 +219,7 @@ pub fn variant(app: &NnlabApp) -> Result<(Session, String), String> {
         }
         Setting::Optimizer => {
             s.optimizer.kind = c.optimizer;
-            let n = KINDS
+            let n = super::training::KINDS
                 .iter()
                 .find(|(k, _)| *k == c.optimizer)
                 .map_or("?", |k| k.1);
@@ -356,14 +335,14 @@ fn setting_value_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 });
         }
         Setting::Optimizer => {
-            let n = KINDS
+            let n = super::training::KINDS
                 .iter()
                 .find(|(k, _)| *k == c.optimizer)
                 .map_or("?", |k| k.1);
             egui::ComboBox::from_id_salt("cmp_opt")
                 .selected_text(n)
                 .show_ui(ui, |ui| {
-                    for (k, n) in KINDS {
+                    for (k, n) in super::training::KINDS {
                         ui.selectable_value(&mut c.optimizer, k, n);
                     }
                 });
@@ -372,8 +351,8 @@ fn setting_value_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
             egui::ComboBox::from_id_salt("cmp_init")
                 .selected_text(super::network::init_name(c.init))
                 .show_ui(ui, |ui| {
-                    for i in INITS {
-                        ui.selectable_value(&mut c.init, i, super::network::init_name(i));
+                    for (i, n) in super::network::INITS {
+                        ui.selectable_value(&mut c.init, i, n);
                     }
                 });
         }

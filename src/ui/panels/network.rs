@@ -12,7 +12,8 @@ use crate::ui::model::feature_choices;
 pub const MAX_HIDDEN: usize = 8;
 pub const MAX_UNITS_UI: usize = 1024;
 
-const INITS: [(Init, &str); 8] = [
+/// Every initialiser with its name (the Compare panel's variants use it too).
+pub(crate) const INITS: [(Init, &str); 8] = [
     (Init::Zeros, "zeros"),
     (Init::Constant, "constant"),
     (Init::Uniform, "uniform"),

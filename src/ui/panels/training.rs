@@ -9,7 +9,8 @@ use crate::optim::spec::{OptimizerKind, Schedule, TrainingRule};
 use crate::ui::app::{Action, NnlabApp};
 use crate::ui::i18n::S;
 
-const KINDS: [(OptimizerKind, &str); 7] = [
+/// Every optimiser with its name (the Compare panel's variants use it too).
+pub(crate) const KINDS: [(OptimizerKind, &str); 7] = [
     (OptimizerKind::Gd, "GD (full batch)"),
     (OptimizerKind::Sgd, "SGD"),
     (OptimizerKind::Momentum, "Momentum"),
