@@ -274,3 +274,102 @@ fn cached_base_signals_give_the_same_products() {
         "moving θ changed only {changed} of 600 products"
     );
 }
+
+/// The dense Hessian assembled by layers (one R-pass per unit, GEMMs over the rows) equals the
+/// one built column by column from Hessian-vector products, over the whole grid and for the
+/// Gauss–Newton matrix too; with BatchNorm it declines (the rows are tied together).
+#[test]
+fn dense_hessian_by_layers_equals_the_column_by_column_matrix_over_the_grid() {
+    use nnlab::analysis::hessian::{
+        HessianProblem, dense_hessian_by_columns, dense_hessian_by_layers,
+    };
+    let mut worst: f64 = 0.0;
+    let mut assembled = 0;
+    let checked = for_each_grid_case(12, |c| {
+        for gauss_newton in [false, true] {
+            let problem = HessianProblem {
+                net: c.net,
+                theta: c.theta,
+                rows: c.rows,
+                l2: c.opt.l2,
+                gauss_newton,
+            };
+            let Some(by_layers) = dense_hessian_by_layers(problem) else {
+                assert!(
+                    c.opt.batch_norm,
+                    "{}: declined without BatchNorm",
+                    c.label()
+                );
+                continue;
+            };
+            assert!(!c.opt.batch_norm, "{}: assembled with BatchNorm", c.label());
+            let p = c.net.n_params;
+            for i in 0..p {
+                for j in 0..p {
+                    assert_eq!(
+                        by_layers[i * p + j].to_bits(),
+                        by_layers[j * p + i].to_bits(),
+                        "{}: not symmetric at ({i}, {j})",
+                        c.label()
+                    );
+                }
+            }
+            let by_columns = dense_hessian_by_columns(problem);
+            let rel = relative_error(&by_layers, &by_columns);
+            assert!(rel <= 1e-12, "{} (gn {gauss_newton}): {rel:e}", c.label());
+            worst = worst.max(rel);
+            assembled += 1;
+        }
+    });
+    assert_eq!(checked, 10 * 6 * 5);
+    assert_eq!(assembled, 10 * 6 * 3 * 2);
+    eprintln!("dense Hessian by layers vs by columns: worst relative difference {worst:e}");
+}
+
+/// Wide layers and many rows: each layer's units are split over several R-passes (and two
+/// threads), PReLU slopes come from their own products, and the result is the same bits on
+/// every call.
+#[test]
+fn dense_hessian_by_layers_splits_wide_layers_and_is_deterministic() {
+    use nnlab::analysis::hessian::{
+        HessianProblem, dense_hessian, dense_hessian_by_columns, dense_hessian_by_layers,
+    };
+    use nnlab::net::Activation;
+    use nnlab::net::spec::{Init, LayerSpec, Loss, NetworkSpec, WeightConstraint};
+    for (hidden, residual) in [(Activation::Tanh, false), (Activation::Prelu, true)] {
+        let spec = NetworkSpec {
+            inputs: 2,
+            layers: vec![
+                LayerSpec::new(24, hidden),
+                LayerSpec::new(24, hidden),
+                LayerSpec::new(1, Activation::Identity),
+            ],
+            init: Init::XavierNormal,
+            init_scale: 1.0,
+            features: None,
+            residual,
+            weight_constraint: WeightConstraint::None,
+        };
+        let net = nnlab::net::Network::build(&spec, Loss::Mse).unwrap();
+        let theta = nnlab::net::init::initialise(&net, Init::XavierNormal, 1.0, 5);
+        let n = 3000;
+        let x = random_vec(2 * n, 6);
+        let y: Vec<f64> = x.chunks(2).map(|r| (r[0] * r[1]).sin()).collect();
+        let problem = HessianProblem {
+            net: &net,
+            theta: &theta,
+            rows: Rows {
+                x: &x,
+                y: &y,
+                classes: 0,
+            },
+            l2: 1e-3,
+            gauss_newton: false,
+        };
+        let a = dense_hessian_by_layers(problem).unwrap();
+        let b = dense_hessian(problem);
+        assert!(a.iter().zip(&b).all(|(u, v)| u.to_bits() == v.to_bits()));
+        let rel = relative_error(&a, &dense_hessian_by_columns(problem));
+        assert!(rel <= 1e-12, "{hidden:?}, residual {residual}: {rel:e}");
+    }
+}

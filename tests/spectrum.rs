@@ -558,3 +558,38 @@ fn large_dimension_lanczos_and_slq_are_exact_and_repeatable() {
         s1.trace
     );
 }
+
+/// Above the size where the eigen-solver runs on two threads it still gives the same bits on
+/// every call, and the eigenvalues keep the matrix's invariants: Σλ = tr A, Σλ² = ‖A‖²_F.
+#[test]
+fn parallel_dense_eigen_is_repeatable_and_keeps_the_invariants() {
+    let n = 1600;
+    let mut rng = Rng::new(77);
+    let mut a = vec![0.0; n * n];
+    for i in 0..n {
+        for j in i..n {
+            let v =
+                rng.normal() / (n as f64).sqrt() + if i == j { i as f64 / n as f64 } else { 0.0 };
+            a[i * n + j] = v;
+            a[j * n + i] = v;
+        }
+    }
+    let (first, _) = dense_eigen(n, &a, false).unwrap();
+    let (second, _) = dense_eigen(n, &a, false).unwrap();
+    assert!(
+        first
+            .iter()
+            .zip(&second)
+            .all(|(x, y)| x.to_bits() == y.to_bits())
+    );
+    assert!(first.windows(2).all(|w| w[0] <= w[1]));
+    let trace: f64 = (0..n).map(|i| a[i * n + i]).sum();
+    let frob: f64 = a.iter().map(|x| x * x).sum();
+    let sum: f64 = first.iter().sum();
+    let sum_sq: f64 = first.iter().map(|x| x * x).sum();
+    assert!(
+        (sum - trace).abs() <= 1e-9 * frob.sqrt(),
+        "{sum} vs {trace}"
+    );
+    assert!((sum_sq - frob).abs() <= 1e-9 * frob, "{sum_sq} vs {frob}");
+}

@@ -1,11 +1,13 @@
 //! The Hessian of the training objective: as an operator (exact products by the R-operator),
 //! as a dense matrix (P products, symmetrised), and its spectrum summarised.
 //!
-//! The dense matrix is built column-block by column-block on two scoped threads; each column is
-//! computed independently, so the result does not depend on the thread count.
+//! The dense matrix is built in [`dense_hessian`](super::dense_hessian).
 
 use serde::Serialize;
 
+pub use super::dense_hessian::{
+    dense_hessian, dense_hessian_by_columns, dense_hessian_by_layers, dense_hessian_directions,
+};
 use super::spectrum::{
     Density, SymmetricOperator, dense_eigen, extreme_eigenpairs, hutchinson_trace, slq_density,
 };
@@ -106,68 +108,6 @@ impl SymmetricOperator for HessianOperator<'_> {
     }
 }
 
-/// The dense Hessian (row-major P×P), symmetrised as (H + Hᵀ)/2.
-pub fn dense_hessian(problem: HessianProblem) -> Vec<f64> {
-    let p = problem.net.n_params;
-    let mut h = vec![0.0; p * p];
-    // Column j of H is H·e_j; as H is symmetric, write it as row j (contiguous). Columns go
-    // in blocks of K through one batched R-pass; the blocks are split over two threads.
-    let widest = problem
-        .net
-        .layers
-        .iter()
-        .map(|l| l.units.max(l.fan_in))
-        .max()
-        .unwrap_or(1);
-    let m = problem.rows.len().max(1);
-    // Keep one R-buffer (rows × K × width) near 1/2 M values: large GEMMs, cache-friendly.
-    let kd = (500_000 / (m * widest)).clamp(1, 64).min(p.max(1));
-    let threads = 2usize.min(p.div_ceil(kd));
-    let blocks_per_thread = p.div_ceil(kd).div_ceil(threads);
-    std::thread::scope(|s| {
-        for (t, rows) in h.chunks_mut(blocks_per_thread * kd * p).enumerate() {
-            s.spawn(move || {
-                let mut ws = HmpWorkspace::default();
-                let mut e = vec![0.0; kd * p];
-                for (b, out) in rows.chunks_mut(kd * p).enumerate() {
-                    let first = (t * blocks_per_thread + b) * kd;
-                    let cols = out.len() / p;
-                    let e = &mut e[..cols * p];
-                    e.fill(0.0);
-                    for c in 0..cols {
-                        e[c * p + first + c] = 1.0;
-                    }
-                    let pr = &problem;
-                    hessian_matrix_product(
-                        pr.net,
-                        pr.theta,
-                        pr.rows,
-                        pr.l2,
-                        e,
-                        pr.gauss_newton,
-                        &mut ws,
-                        out,
-                    );
-                }
-            });
-        }
-    });
-    // (H + Hᵀ)/2 in 64×64 tiles, so the transposed reads stay in cache.
-    const TILE: usize = 64;
-    for bi in (0..p).step_by(TILE) {
-        for bj in (bi..p).step_by(TILE) {
-            for i in bi..(bi + TILE).min(p) {
-                for j in bj.max(i + 1)..(bj + TILE).min(p) {
-                    let a = 0.5 * (h[i * p + j] + h[j * p + i]);
-                    h[i * p + j] = a;
-                    h[j * p + i] = a;
-                }
-            }
-        }
-    }
-    h
-}
-
 /// The numbers a person reads off a spectrum.
 #[derive(Clone, Debug, Serialize)]
 pub struct SpectrumSummary {
@@ -243,6 +183,8 @@ pub struct HessianReport {
     pub residuals: Option<Vec<f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub density: Option<Density>,
+    /// Directions pushed through the R-operator (Hessian-vector products; for the dense
+    /// Hessian of a network without BatchNorm one per unit, see `dense_hessian`).
     pub hessian_vector_products: usize,
     /// Top eigenvectors (descending λ), when asked for.
     #[serde(skip)]
@@ -311,7 +253,7 @@ pub fn analyse(problem: HessianProblem, opts: Options) -> Result<HessianReport, 
                 trace_stderr: None,
                 residuals: None,
                 density,
-                hessian_vector_products: p,
+                hessian_vector_products: dense_hessian_directions(problem),
                 top_vectors: vecs.into_iter().rev().take(opts.k.max(2)).collect(),
                 eigenvalues: eigs,
             })

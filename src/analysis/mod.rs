@@ -1,5 +1,6 @@
 //! Analyses over (network, data, θ): curvature and dynamics. Pure functions.
 
+pub mod dense_hessian;
 pub mod dynamics;
 pub mod hessian;
 pub mod landscape;

@@ -40,6 +40,8 @@ pub struct HmpWorkspace {
     /// θ and the rows, so the first product at a θ stores it and later ones skip its GEMM.
     d_in: Vec<Vec<f64>>,
     d_in_ready: bool,
+    /// The unit directions of [`unit_direction_signals`] (K × P).
+    dirs: Vec<f64>,
 }
 
 /// Collect the non-zeros of the K directions' W block (n × k at offset `w`) into `out`;
@@ -144,23 +146,18 @@ pub fn hessian_matrix_product(
     out.fill(0.0);
     let m = rows.len();
     if m > 0 && kdir > 0 {
-        let key = fingerprint(theta, &rows);
-        if hw.base_key != Some(key) {
-            net.forward(theta, rows.x, m, &mut hw.base, BnMode::Batch, None);
-            net.set_targets(&mut hw.base, rows.y, net.target_coding(rows.classes));
-            hw.derivs.resize_with(net.layers.len(), Default::default);
-            for ((layer, c), (fp, fpp)) in
-                net.layers.iter().zip(&hw.base.layers).zip(&mut hw.derivs)
-            {
-                if layer.activation != Activation::Softmax {
-                    derivatives(layer, theta, &c.u, &c.f, fp, fpp);
-                }
-            }
-            hw.base_key = Some(key);
-            hw.d_in_ready = false;
-        }
-        r_forward(net, theta, v, kdir, hw);
-        r_backward(net, theta, v, kdir, m, gauss_newton, hw, out);
+        base_pass(net, theta, rows, hw);
+        r_forward(net, theta, v, kdir, 0, hw);
+        r_backward(
+            net,
+            theta,
+            v,
+            kdir,
+            m,
+            gauss_newton,
+            hw,
+            Sink::Products(out),
+        );
     }
     if l2 != 0.0 {
         for (oj, vj) in out.chunks_exact_mut(p).zip(v.chunks_exact(p)) {
@@ -173,11 +170,121 @@ pub fn hessian_matrix_product(
     }
 }
 
-fn r_forward(net: &Network, theta: &[f64], v: &[f64], kd: usize, hw: &mut HmpWorkspace) {
+/// The base (ordinary) pass at θ over the rows and each layer's f′, f″; kept while θ and the
+/// rows stay the same.
+fn base_pass(net: &Network, theta: &[f64], rows: Rows, hw: &mut HmpWorkspace) {
+    let key = fingerprint(theta, &rows);
+    if hw.base_key == Some(key) {
+        return;
+    }
+    net.forward(theta, rows.x, rows.len(), &mut hw.base, BnMode::Batch, None);
+    net.set_targets(&mut hw.base, rows.y, net.target_coding(rows.classes));
+    hw.derivs.resize_with(net.layers.len(), Default::default);
+    for ((layer, c), (fp, fpp)) in net.layers.iter().zip(&hw.base.layers).zip(&mut hw.derivs) {
+        if layer.activation != Activation::Softmax {
+            derivatives(layer, theta, &c.u, &c.f, fp, fpp);
+        }
+    }
+    hw.base_key = Some(key);
+    hw.d_in_ready = false;
+}
+
+/// One layer's per-row signals for K directions, as [`unit_direction_signals`] hands them out.
+pub struct LayerSignals<'a> {
+    /// The layer these signals belong to.
+    pub layer: usize,
+    pub rows: usize,
+    /// Number of directions K.
+    pub kd: usize,
+    /// The layer's units and fan-in.
+    pub n: usize,
+    pub k: usize,
+    /// R{δ} at the layer's pre-activation, rows × K × n (already divided by the row count).
+    pub rd: &'a [f64],
+    /// δ at the pre-activation, rows × n.
+    pub d: &'a [f64],
+    /// The layer's input, rows × k.
+    pub input: &'a [f64],
+    /// R{input}, rows × K × k; `None` where it is zero (the directions' own layer) or dropped
+    /// (Gauss–Newton).
+    pub rinput: Option<&'a [f64]>,
+    /// The input of the directions' layer, rows × its fan-in.
+    pub dir_input: &'a [f64],
+}
+
+/// What the backward R-pass does with each layer's signals.
+enum Sink<'a> {
+    /// Sum over the rows into the products H·vⱼ (K × P).
+    Products(&'a mut [f64]),
+    /// Hand every layer's per-row signals, from the last down to `first` (the directions'
+    /// layer), to `f`, and stop there.
+    Rows {
+        first: usize,
+        f: &'a mut dyn FnMut(&LayerSignals),
+    },
+}
+
+/// The per-row R-signals of K "unit" directions of layer `layer`: direction j moves the
+/// pre-activation of unit `units.start + j` by one on every row (it is that unit's bias).
+///
+/// Without BatchNorm each row's loss depends on θ only through its own pass, so the weight
+/// direction W[i][c] moves row r's signals by exactly input[r][c] times unit i's. The dense
+/// Hessian's rows for a whole layer then follow from these signals by GEMMs over the rows
+/// (see `analysis::dense_hessian`), for the cost of one R-pass per unit instead of one per
+/// parameter. `f` gets the layers from the last down to `layer`; rows below are not needed,
+/// as H is symmetric. Nothing is called with BatchNorm in the network.
+#[allow(clippy::too_many_arguments)]
+pub fn unit_direction_signals(
+    net: &Network,
+    theta: &[f64],
+    rows: Rows,
+    layer: usize,
+    units: std::ops::Range<usize>,
+    gauss_newton: bool,
+    hw: &mut HmpWorkspace,
+    f: &mut dyn FnMut(&LayerSignals),
+) {
+    let m = rows.len();
+    let kd = units.len();
+    if net.has_batch_norm() || m == 0 || kd == 0 {
+        return;
+    }
+    let p = net.n_params;
+    base_pass(net, theta, rows, hw);
+    let mut dirs = std::mem::take(&mut hw.dirs);
+    dirs.clear();
+    dirs.resize(kd * p, 0.0);
+    let b = net.layers[layer].b;
+    for (j, i) in units.enumerate() {
+        dirs[j * p + b + i] = 1.0;
+    }
+    r_forward(net, theta, &dirs, kd, layer, hw);
+    r_backward(
+        net,
+        theta,
+        &dirs,
+        kd,
+        m,
+        gauss_newton,
+        hw,
+        Sink::Rows { first: layer, f },
+    );
+    hw.dirs = dirs;
+}
+
+/// The R-forward pass from layer `first` up (the directions are zero below it).
+fn r_forward(
+    net: &Network,
+    theta: &[f64],
+    v: &[f64],
+    kd: usize,
+    first: usize,
+    hw: &mut HmpWorkspace,
+) {
     let m = hw.base.rows;
     let p = net.n_params;
     hw.layers.resize_with(net.layers.len(), RLayer::default);
-    for (li, layer) in net.layers.iter().enumerate() {
+    for (li, layer) in net.layers.iter().enumerate().skip(first) {
         let (n, k) = (layer.units, layer.fan_in);
         let base = &hw.base.layers[li];
         let prev: &[f64] = if li == 0 {
@@ -187,7 +294,7 @@ fn r_forward(net: &Network, theta: &[f64], v: &[f64], kd: usize, hw: &mut HmpWor
         };
         let (before, rest) = hw.layers.split_at_mut(li);
         let rc = &mut rest[0];
-        let rprev: Option<&[f64]> = (li > 0).then(|| before[li - 1].out());
+        let rprev: Option<&[f64]> = (li > first).then(|| before[li - 1].out());
         let size = m * kd * n;
         resize(&mut rc.ru, size);
         resize(&mut rc.rf, size);
@@ -328,8 +435,12 @@ fn r_backward(
     m: usize,
     gauss_newton: bool,
     hw: &mut HmpWorkspace,
-    out: &mut [f64],
+    sink: Sink,
 ) {
+    let (mut out, first, mut rows_sink) = match sink {
+        Sink::Products(out) => (Some(out), 0, None),
+        Sink::Rows { first, f } => (None, first, Some(f)),
+    };
     let keep = if gauss_newton { 0.0 } else { 1.0 };
     let p = net.n_params;
     let last = net.layers.len() - 1;
@@ -378,7 +489,7 @@ fn r_backward(
             }
         }
     }
-    for li in (0..=last).rev() {
+    for li in (first..=last).rev() {
         let layer = &net.layers[li];
         let (n, k) = (layer.units, layer.fan_in);
         let base = &hw.base.layers[li];
@@ -388,7 +499,7 @@ fn r_backward(
         } else {
             hw.base.layers[li - 1].out()
         };
-        let rprev: Option<&[f64]> = (li > 0).then(|| hw.layers[li - 1].out());
+        let rprev: Option<&[f64]> = (li > first).then(|| hw.layers[li - 1].out());
         let cached = hw.d_in_ready;
         if cached {
             hw.d[..m * n].copy_from_slice(&hw.d_in[li]);
@@ -415,8 +526,10 @@ fn r_backward(
                             let u = base.u[bi];
                             let neg = if u > 0.0 { 0.0 } else { 1.0 };
                             let lt = if u < 0.0 { 1.0 } else { 0.0 };
-                            out[j * p + pa + i] +=
-                                rd[ri] * act.dparam(u) + keep * d[bi] * lt * rc.ru[ri];
+                            if let Some(out) = out.as_deref_mut() {
+                                out[j * p + pa + i] +=
+                                    rd[ri] * act.dparam(u) + keep * d[bi] * lt * rc.ru[ri];
+                            }
                             rd[ri] = rd[ri] * fp[bi] + keep * d[bi] * neg * v[j * p + pa + i];
                         }
                     }
@@ -461,10 +574,12 @@ fn r_backward(
                     }
                 }
             }
-            for j in 0..kd {
-                for i in 0..n {
-                    out[j * p + g0 + i] += rs2[j * n + i];
-                    out[j * p + b0 + i] += rs1[j * n + i];
+            if let Some(out) = out.as_deref_mut() {
+                for j in 0..kd {
+                    for i in 0..n {
+                        out[j * p + g0 + i] += rs2[j * n + i];
+                        out[j * p + b0 + i] += rs1[j * n + i];
+                    }
                 }
             }
             let mf = m as f64;
@@ -486,39 +601,30 @@ fn r_backward(
                 }
             }
         }
-        // Weights: out_Wⱼ += R{δⱼ}ᵀ·a_prev (+ δᵀ·R{a_prev}ⱼ).
         let wr = layer.w..layer.w + n * k;
-        let tmp = &mut hw.tmp[..kd * n * k.max(1)];
-        tmp.fill(0.0);
-        matmul_tn_acc(m, kd * n, k, rd, prev, tmp);
-        for j in 0..kd {
-            let dst = &mut out[j * p + wr.start..j * p + wr.end];
-            for (a, b) in dst.iter_mut().zip(&tmp[j * n * k..(j + 1) * n * k]) {
-                *a += b;
+        if let Some(f) = rows_sink.as_deref_mut() {
+            let dir_input: &[f64] = if first == 0 {
+                &hw.base.input
+            } else {
+                hw.base.layers[first - 1].out()
+            };
+            f(&LayerSignals {
+                layer: li,
+                rows: m,
+                kd,
+                n,
+                k,
+                rd,
+                d,
+                input: prev,
+                rinput: rprev.filter(|_| keep != 0.0),
+                dir_input,
+            });
+            if li == first {
+                break;
             }
-        }
-        if let (Some(rp), true) = (rprev, keep != 0.0) {
-            // δᵀ·R{a_prev}: (n × K·k), laid out [i][j][kk].
-            let tmp = &mut hw.tmp[..n * kd * k];
-            tmp.fill(0.0);
-            matmul_tn_acc(m, n, kd * k, d, rp, tmp);
-            for i in 0..n {
-                for j in 0..kd {
-                    let src = &tmp[(i * kd + j) * k..(i * kd + j + 1) * k];
-                    let dst = &mut out[j * p + layer.w + i * k..j * p + layer.w + (i + 1) * k];
-                    for (a, b) in dst.iter_mut().zip(src) {
-                        *a += b;
-                    }
-                }
-            }
-        }
-        for r in 0..m {
-            for j in 0..kd {
-                let r0 = (r * kd + j) * n;
-                for i in 0..n {
-                    out[j * p + layer.b + i] += rd[r0 + i];
-                }
-            }
+        } else if let Some(out) = out.as_deref_mut() {
+            accumulate_products(layer, p, kd, m, keep, d, rd, prev, rprev, &mut hw.tmp, out);
         }
         if li > 0 {
             let w = &theta[wr.clone()];
@@ -564,5 +670,58 @@ fn r_backward(
             std::mem::swap(&mut hw.rd, &mut hw.rdprev);
         }
     }
-    hw.d_in_ready = true;
+    if first == 0 {
+        hw.d_in_ready = true;
+    }
+}
+
+/// The products' sums for one layer: out_Wⱼ += R{δⱼ}ᵀ·a_prev (+ δᵀ·R{a_prev}ⱼ), out_bⱼ += ΣR{δⱼ}.
+#[allow(clippy::too_many_arguments)]
+fn accumulate_products(
+    layer: &super::network::Layer,
+    p: usize,
+    kd: usize,
+    m: usize,
+    keep: f64,
+    d: &[f64],
+    rd: &[f64],
+    prev: &[f64],
+    rprev: Option<&[f64]>,
+    scratch: &mut [f64],
+    out: &mut [f64],
+) {
+    let (n, k) = (layer.units, layer.fan_in);
+    let wr = layer.w..layer.w + n * k;
+    let tmp = &mut scratch[..kd * n * k.max(1)];
+    tmp.fill(0.0);
+    matmul_tn_acc(m, kd * n, k, rd, prev, tmp);
+    for j in 0..kd {
+        let dst = &mut out[j * p + wr.start..j * p + wr.end];
+        for (a, b) in dst.iter_mut().zip(&tmp[j * n * k..(j + 1) * n * k]) {
+            *a += b;
+        }
+    }
+    if let (Some(rp), true) = (rprev, keep != 0.0) {
+        // δᵀ·R{a_prev}: (n × K·k), laid out [i][j][kk].
+        let tmp = &mut scratch[..n * kd * k];
+        tmp.fill(0.0);
+        matmul_tn_acc(m, n, kd * k, d, rp, tmp);
+        for i in 0..n {
+            for j in 0..kd {
+                let src = &tmp[(i * kd + j) * k..(i * kd + j + 1) * k];
+                let dst = &mut out[j * p + layer.w + i * k..j * p + layer.w + (i + 1) * k];
+                for (a, b) in dst.iter_mut().zip(src) {
+                    *a += b;
+                }
+            }
+        }
+    }
+    for r in 0..m {
+        for j in 0..kd {
+            let r0 = (r * kd + j) * n;
+            for i in 0..n {
+                out[j * p + layer.b + i] += rd[r0 + i];
+            }
+        }
+    }
 }

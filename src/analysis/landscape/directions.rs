@@ -1,8 +1,6 @@
 //! Directions of a slice: filter-normalised random directions and the PCA plane of a
 //! trajectory.
 
-use faer::{Mat, Side};
-
 use crate::error::{Error, Result};
 use crate::net::Network;
 use crate::net::linalg::{dot, norm};
@@ -91,12 +89,14 @@ pub fn pca_plane(trajectory: &[Vec<f64>]) -> Result<PcaPlane> {
         .iter()
         .map(|th| th.iter().zip(&mean).map(|(v, mu)| v - mu).collect())
         .collect();
-    let gram = Mat::<f64>::from_fn(t, t, |i, j| dot(&m[i.max(j)], &m[i.min(j)]));
-    let eig = gram
-        .self_adjoint_eigen(Side::Lower)
-        .map_err(|e| Error::new(format!("PCA of the trajectory failed: {e:?}")))?;
-    let s = eig.S().column_vector();
-    let u = eig.U();
+    let mut gram = vec![0.0; t * t];
+    for i in 0..t {
+        for j in 0..t {
+            gram[i * t + j] = dot(&m[i.max(j)], &m[i.min(j)]);
+        }
+    }
+    let (s, u) = crate::analysis::spectrum::dense_eigen(t, &gram, true)
+        .map_err(|e| Error::new(format!("PCA of the trajectory failed: {e}")))?;
     let total: f64 = (0..t).map(|i| s[i].max(0.0)).sum();
     let mut dirs = Vec::with_capacity(2);
     let mut explained = [0.0; 2];
@@ -110,7 +110,7 @@ pub fn pca_plane(trajectory: &[Vec<f64>]) -> Result<PcaPlane> {
         }
         let mut d = vec![0.0; p];
         for (i, row) in m.iter().enumerate() {
-            let c = u[(i, k)];
+            let c = u[k][i];
             for (dv, &r) in d.iter_mut().zip(row) {
                 *dv += c * r;
             }
