@@ -165,6 +165,8 @@ pub struct NnlabApp {
     pub jobs_rx: Receiver<Job>,
     pub busy: bool,
     pub frame_times: std::collections::VecDeque<Instant>,
+    /// When the last `NNLAB_PERF_LOG` line was printed (None: not logging).
+    perf_log: Option<Instant>,
     pub fps: f64,
     pub rebuilt_at: Option<Instant>,
     pub curvature: Curvature,
@@ -285,6 +287,7 @@ impl NnlabApp {
             jobs_rx,
             busy: false,
             frame_times: Default::default(),
+            perf_log: std::env::var_os("NNLAB_PERF_LOG").map(|_| Instant::now()),
             fps: 0.0,
             rebuilt_at: None,
             export: Default::default(),
@@ -1095,6 +1098,18 @@ impl NnlabApp {
             self.frame_times.pop_front();
         }
         self.fps = self.frame_times.len() as f64;
+        // NNLAB_PERF_LOG=1: once a second, the frame rate and the training speed on stderr
+        // (how the fps and steps/s figures in the README were measured under Xvfb).
+        if self
+            .perf_log
+            .is_some_and(|t| now - t >= Duration::from_secs(1))
+        {
+            self.perf_log = Some(now);
+            eprintln!(
+                "perf: {:.0} fps, step {}, {:.0} steps/s",
+                self.fps, self.status.step, self.status.steps_per_sec
+            );
+        }
     }
 
     /// The whole frame (also used by the tests through eframe).

@@ -18,6 +18,7 @@ pub use app::NnlabApp;
 
 /// Open the app (optionally with a session file). Returns the process exit code.
 pub fn run_app(file: Option<std::path::PathBuf>) -> i32 {
+    keep_freed_memory();
     let options = eframe::NativeOptions {
         viewport: eframe::egui::ViewportBuilder::default()
             .with_title("nnlab")
@@ -37,5 +38,22 @@ pub fn run_app(file: Option<std::path::PathBuf>) -> i32 {
             eprintln!("nnlab: could not open the window: {e}");
             1
         }
+    }
+}
+
+/// Every frame builds and drops megabytes of vertices, texture images and text layouts. By
+/// default glibc hands the freed top of the heap back to the kernel and takes it again the
+/// next frame, so each frame paid for page faults and zeroed pages: under Xvfb a perf profile
+/// of full-speed training put 9 % of all CPU time in the UI thread's kernel side. Keeping up
+/// to 256 MB of freed memory (and serving large blocks from the heap too) avoids that; with it
+/// the frame rate there went from 21.8 / 19.7 to 23.9 / 21.2 fps in two paired runs.
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tunables; it is called before any other thread
+    // exists.
+    unsafe {
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+        libc::mallopt(libc::M_TOP_PAD, 16 << 20);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
     }
 }
