@@ -192,6 +192,72 @@ pub struct BlockLanczos {
     valid: Vec<bool>,
     /// The space is invariant (b = 1): no further steps.
     done: bool,
+    /// b = 1: the estimated loss of orthogonality of the newest basis vector.
+    orthogonality: Orthogonality,
+    /// Steps that reorthogonalised against the whole basis.
+    reorthogonalised: usize,
+}
+
+/// Simon's partial reorthogonalisation for single-vector Lanczos: the ω-recurrence estimates
+/// |q_{j+1}ᵀq_k| for every earlier basis vector from the recurrence coefficients alone, and the
+/// new vector is reorthogonalised against the whole basis only when an estimate exceeds √ε
+/// (then also at the next step, as the recurrence couples neighbours). Semi-orthogonality
+/// (√ε) keeps the Ritz values as accurate as full reorthogonalisation does (Simon 1984), and
+/// it saves most of the reads of the basis, which dominate the cost past a few dozen steps.
+#[derive(Clone, Debug, Default)]
+struct Orthogonality {
+    /// ω_{j,k} ≈ q_jᵀq_k (k ≤ j) of the current vector, and of the one before.
+    current: Vec<f64>,
+    previous: Vec<f64>,
+    /// The last step reorthogonalised because of the estimate: the next one does too.
+    force_next: bool,
+}
+
+impl Orthogonality {
+    /// Given αⱼ and ‖w‖ (= βⱼ) of the step about to end, update the estimates for q_{j+1}
+    /// and say whether to reorthogonalise it (the estimates are then reset).
+    fn needs_reorthogonalisation(
+        &mut self,
+        alphas: &[f64],
+        betas: &[f64],
+        alpha: f64,
+        beta: f64,
+        scale: f64,
+        n: usize,
+    ) -> bool {
+        let j = alphas.len();
+        let floor = f64::EPSILON * (n as f64).sqrt();
+        if self.current.is_empty() {
+            self.current.push(1.0);
+        }
+        if beta <= 0.0 || !beta.is_finite() {
+            return true;
+        }
+        let psi = floor * scale.max(beta);
+        let mut next = vec![0.0; j + 2];
+        let mut worst: f64 = 0.0;
+        for k in 0..j {
+            let mut t = betas[k] * self.current[k + 1] + (alphas[k] - alpha) * self.current[k];
+            if k > 0 {
+                t += betas[k - 1] * self.current[k - 1];
+            }
+            if j > 0 {
+                t -= betas[j - 1] * self.previous.get(k).copied().unwrap_or(0.0);
+            }
+            t = (t + psi.copysign(t)) / beta;
+            worst = worst.max(t.abs());
+            next[k] = t;
+        }
+        next[j] = floor;
+        next[j + 1] = 1.0;
+        let reorthogonalise = self.force_next || worst > f64::EPSILON.sqrt();
+        if reorthogonalise {
+            next[..=j].fill(floor);
+            self.force_next = !self.force_next;
+        }
+        self.previous = std::mem::replace(&mut self.current, next);
+        reorthogonalise
+    }
 }
 
 impl BlockLanczos {
@@ -209,6 +275,8 @@ impl BlockLanczos {
             scale: 0.0,
             valid: Vec::new(),
             done: n == 0,
+            orthogonality: Orthogonality::default(),
+            reorthogonalised: 0,
         };
         let mut block = start[..b * n].to_vec();
         let reference: Vec<f64> = block.chunks_exact(n.max(1)).map(norm).collect();
@@ -220,6 +288,33 @@ impl BlockLanczos {
     /// Block size.
     pub fn block(&self) -> usize {
         self.b
+    }
+
+    /// Steps that reorthogonalised the new vector against the whole basis (all of them for
+    /// b > 1; with b = 1 those where the estimated loss of orthogonality called for it).
+    pub fn reorthogonalised(&self) -> usize {
+        self.reorthogonalised
+    }
+
+    /// max |q_iᵀq_j − δ_ij| over the basis built so far: the actual loss of orthogonality
+    /// (a diagnostic: it reads the basis m²/2 times).
+    pub fn orthogonality_loss(&self) -> f64 {
+        let n = self.n;
+        let rows: Vec<&[f64]> = self.basis.chunks_exact(n.max(1)).collect();
+        let mut worst: f64 = 0.0;
+        for (i, qi) in rows.iter().enumerate() {
+            if !self.valid.get(i).copied().unwrap_or(true) {
+                continue;
+            }
+            for (j, qj) in rows.iter().enumerate().take(i + 1) {
+                if !self.valid.get(j).copied().unwrap_or(true) {
+                    continue;
+                }
+                let target = if i == j { 1.0 } else { 0.0 };
+                worst = worst.max((dot(qi, qj) - target).abs());
+            }
+        }
+        worst
     }
 
     /// Steps (block products) taken.
@@ -317,11 +412,25 @@ impl BlockLanczos {
             let recent = j * b + b - first;
             let c = project_out(&self.basis[first * n..], recent, n, &mut w, b);
             let mut a = c[(recent - b) * b..].to_vec();
-            // Full reorthogonalisation against the whole basis; a second pass only when the
+            // Reorthogonalisation against the whole basis; a second pass only when the
             // first removed a large part (Daniel–Gragg–Kaufman–Stewart), since one pass
-            // leaves errors of order ε·‖before‖/‖after‖.
+            // leaves errors of order ε·‖before‖/‖after‖. With b = 1 only when the estimated
+            // loss of orthogonality calls for it (partial reorthogonalisation).
             let rows = (j + 1) * b;
+            let full = b > 1
+                || self.orthogonality.needs_reorthogonalisation(
+                    &self.diag,
+                    &self.sub,
+                    a[0],
+                    norm(&w),
+                    self.scale,
+                    n,
+                );
+            self.reorthogonalised += usize::from(full);
             for pass in 0..2 {
+                if !full {
+                    break;
+                }
                 let before: Vec<f64> = w.chunks_exact(n).map(norm).collect();
                 let c = project_out(&self.basis, rows, n, &mut w, b);
                 for (x, y) in a.iter_mut().zip(&c[j * b * b..]) {
