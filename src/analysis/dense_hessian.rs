@@ -90,12 +90,7 @@ pub fn dense_hessian_by_layers(problem: HessianProblem) -> Option<Vec<f64>> {
         return None;
     }
     let p = net.n_params;
-    let widest = net
-        .layers
-        .iter()
-        .map(|l| l.units.max(l.fan_in))
-        .max()
-        .unwrap_or(1);
+    let widest = net.widest().max(1);
     let mut pieces = Vec::new();
     for (li, layer) in net.layers.iter().enumerate() {
         let kd = directions_per_pass(rows, widest, layer.units);
@@ -330,13 +325,7 @@ fn join_halves(h: &mut [f64], p: usize, group: &[Group]) {
 pub fn dense_hessian_by_columns(problem: HessianProblem) -> Vec<f64> {
     let p = problem.net.n_params;
     let mut h = vec![0.0; p * p];
-    let widest = problem
-        .net
-        .layers
-        .iter()
-        .map(|l| l.units.max(l.fan_in))
-        .max()
-        .unwrap_or(1);
+    let widest = problem.net.widest().max(1);
     let kd = directions_per_pass(problem.rows.len(), widest, p);
     let threads = 2usize.min(p.div_ceil(kd));
     let blocks_per_thread = p.div_ceil(kd).div_ceil(threads.max(1));

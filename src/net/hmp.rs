@@ -445,12 +445,7 @@ fn r_backward(
     let p = net.n_params;
     let last = net.layers.len() - 1;
     let scale = 1.0 / m as f64;
-    let widest = net
-        .layers
-        .iter()
-        .map(|l| l.units.max(l.fan_in))
-        .max()
-        .unwrap_or(1);
+    let widest = net.widest().max(1);
     for b in [&mut hw.d, &mut hw.dprev, &mut hw.skip] {
         resize(b, m * widest);
     }

@@ -377,12 +377,7 @@ impl Network {
         resize(&mut ws.input, rows * self.features.len());
         ws.layers
             .resize_with(self.layers.len(), LayerCache::default);
-        let max_units = self
-            .layers
-            .iter()
-            .map(|l| l.units.max(l.fan_in))
-            .max()
-            .unwrap_or(0);
+        let max_units = self.widest();
         resize(&mut ws.d_cur, rows * max_units);
         resize(&mut ws.d_prev, rows * max_units);
         resize(&mut ws.d_tmp, rows * max_units);
@@ -803,6 +798,15 @@ impl Network {
 
     pub fn has_batch_norm(&self) -> bool {
         self.layers.iter().any(|l| l.batch_norm)
+    }
+
+    /// The largest fan-in or unit count of any layer: the width of a per-row signal buffer.
+    pub fn widest(&self) -> usize {
+        self.layers
+            .iter()
+            .map(|l| l.units.max(l.fan_in))
+            .max()
+            .unwrap_or(0)
     }
 
     /// Per-layer ‖W‖_F.

@@ -102,12 +102,7 @@ pub fn signal_propagation(
         return Err("at least one seed is needed".into());
     }
     let hidden = net.layers.len() - 1;
-    let widest = net
-        .layers
-        .iter()
-        .map(|l| l.units.max(l.fan_in))
-        .max()
-        .unwrap_or(1);
+    let widest = net.widest().max(1);
     // Pooled sums per hidden layer.
     let mut dsq = vec![0.0; hidden + 1]; // index l = 0 … hidden: Σ‖δ⁽ˡ⁾‖²
     let mut w2 = vec![0.0; hidden];
