@@ -277,9 +277,11 @@ fn cached_base_signals_give_the_same_products() {
 
 /// The dense Hessian assembled by layers (one R-pass per unit, GEMMs over the rows) equals the
 /// one built column by column from Hessian-vector products, over the whole grid and for the
-/// Gauss–Newton matrix too; with BatchNorm it declines (the rows are tied together).
+/// Gauss–Newton matrix too, also with each layer's units split over several passes and the
+/// rows over several blocks; with BatchNorm it declines (the rows are tied together).
 #[test]
 fn dense_hessian_by_layers_equals_the_column_by_column_matrix_over_the_grid() {
+    use nnlab::analysis::dense_hessian::dense_hessian_by_layers_in_blocks;
     use nnlab::analysis::hessian::{
         HessianProblem, dense_hessian_by_columns, dense_hessian_by_layers,
     };
@@ -318,6 +320,18 @@ fn dense_hessian_by_layers_equals_the_column_by_column_matrix_over_the_grid() {
             let rel = relative_error(&by_layers, &by_columns);
             assert!(rel <= 1e-12, "{} (gn {gauss_newton}): {rel:e}", c.label());
             worst = worst.max(rel);
+            // Units split over several R-passes, and the rows over several blocks.
+            for (units_per_pass, x_values) in [(1, 1), (3, 40)] {
+                let split =
+                    dense_hessian_by_layers_in_blocks(problem, units_per_pass, x_values).unwrap();
+                let rel = relative_error(&split, &by_columns);
+                assert!(
+                    rel <= 1e-12,
+                    "{} (gn {gauss_newton}, {units_per_pass} units per pass, {x_values} values per block): {rel:e}",
+                    c.label()
+                );
+                worst = worst.max(rel);
+            }
             assembled += 1;
         }
     });

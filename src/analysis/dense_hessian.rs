@@ -1,8 +1,9 @@
 //! The dense Hessian of the training objective (row-major P×P), two ways.
 //!
 //! **By layers** (networks without BatchNorm). Each row's loss depends on θ only through its
-//! own pass, and a weight direction W_l[i][c] enters that pass as input_l[r][c] times the
-//! direction of unit i's bias. So one R-pass per *unit* (not per parameter) gives per-row
+//! own pass, and from layer l up a weight direction W_l[i][c] moves that pass as input_l[r][c]
+//! times the direction of unit i's bias (below layer l it does not; those blocks come from
+//! symmetry). So one R-pass per *unit* (not per parameter) gives per-row
 //! signals, and every Hessian entry between a weight or bias of layer l and one of layer
 //! m ≥ l is a sum over rows of products of those signals:
 //!
@@ -18,7 +19,7 @@
 //! together): P Hessian-vector products, K at a time, symmetrised as (H + Hᵀ)/2.
 //!
 //! Both split their work over two threads; every piece is computed on its own, so the result
-//! does not depend on which thread did what.
+//! does not depend on which thread did what (the same bits on every call on a machine).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -55,6 +56,9 @@ fn directions_per_pass(rows: usize, widest: usize, limit: usize) -> usize {
         .min(limit.max(1))
 }
 
+/// Most values one row block of the assembly matrix X holds (16 MB).
+const X_VALUES: usize = 2_000_000;
+
 /// A piece of the by-layers computation: the rows of H for some units of one layer.
 #[derive(Clone, Copy, Debug)]
 enum Piece {
@@ -84,16 +88,28 @@ enum Group {
 
 /// The dense Hessian by layers; `None` when the network has BatchNorm or there are no rows.
 pub fn dense_hessian_by_layers(problem: HessianProblem) -> Option<Vec<f64>> {
+    let rows = problem.rows.len();
+    let kd = directions_per_pass(rows, problem.net.widest(), usize::MAX);
+    dense_hessian_by_layers_in_blocks(problem, kd, X_VALUES)
+}
+
+/// [`dense_hessian_by_layers`] with `units_per_pass` directions per R-pass and row blocks of
+/// at most `x_values` assembly values: the tests use small ones to cover the splits.
+#[doc(hidden)]
+pub fn dense_hessian_by_layers_in_blocks(
+    problem: HessianProblem,
+    units_per_pass: usize,
+    x_values: usize,
+) -> Option<Vec<f64>> {
     let net = problem.net;
     let rows = problem.rows.len();
     if net.has_batch_norm() || rows == 0 {
         return None;
     }
     let p = net.n_params;
-    let widest = net.widest().max(1);
     let mut pieces = Vec::new();
     for (li, layer) in net.layers.iter().enumerate() {
-        let kd = directions_per_pass(rows, widest, layer.units);
+        let kd = units_per_pass.clamp(1, layer.units.max(1));
         for start in (0..layer.units).step_by(kd) {
             let end = (start + kd).min(layer.units);
             pieces.push(Piece::Units {
@@ -121,7 +137,7 @@ pub fn dense_hessian_by_layers(problem: HessianProblem) -> Option<Vec<f64>> {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&piece) = pieces.get(i) else { break };
-                    let rows_of_h = compute_piece(problem, piece, &mut ws);
+                    let rows_of_h = compute_piece(problem, piece, x_values, &mut ws);
                     if tx.send((piece, rows_of_h)).is_err() {
                         break;
                     }
@@ -155,7 +171,12 @@ pub fn dense_hessian_by_layers(problem: HessianProblem) -> Option<Vec<f64>> {
 /// The rows of H one piece computes, row-major with P columns: for `Units`, per unit the
 /// fan-in weight rows then the bias row (columns below the layer left at zero); for
 /// `Slopes`, one full row per slope.
-fn compute_piece(problem: HessianProblem, piece: Piece, ws: &mut HmpWorkspace) -> Vec<f64> {
+fn compute_piece(
+    problem: HessianProblem,
+    piece: Piece,
+    x_values: usize,
+    ws: &mut HmpWorkspace,
+) -> Vec<f64> {
     let net = problem.net;
     let p = net.n_params;
     match piece {
@@ -203,47 +224,62 @@ fn compute_piece(problem: HessianProblem, piece: Piece, ws: &mut HmpWorkspace) -
                     let u0 = if s.layer == layer { start + j } else { 0 };
                     let (wcols, bcols) = ((n - u0) * k, n - u0);
                     let cols = wcols + bcols;
-                    x.resize(m * cols, 0.0);
-                    // X[r] = (R{δ}ⱼ[r] ⊗ input[r] + δ[r] ⊗ R{input}ⱼ[r], R{δ}ⱼ[r]) for those units.
-                    for (r, xr) in x[..m * cols].chunks_exact_mut(cols).enumerate() {
-                        let rd = &s.rd[(r * s.kd + j) * n + u0..(r * s.kd + j + 1) * n];
-                        let input = &s.input[r * k..(r + 1) * k];
-                        let (xw, xb) = xr.split_at_mut(wcols);
-                        xb.copy_from_slice(rd);
-                        match s.rinput {
-                            Some(ri) => {
-                                let rin = &ri[(r * s.kd + j) * k..(r * s.kd + j + 1) * k];
-                                let d = &s.d[r * n + u0..(r + 1) * n];
-                                for ((row, &rda), &da) in xw.chunks_exact_mut(k).zip(rd).zip(d) {
-                                    for ((o, &a), &ra) in row.iter_mut().zip(input).zip(rin) {
-                                        *o = rda * a + da * ra;
+                    // Rows in blocks, so X stays within x_values whatever the data size; the
+                    // block length depends only on the shapes, so the sums' order is fixed.
+                    let block = (x_values / cols).max(1);
+                    x.resize(block.min(m) * cols, 0.0);
+                    for r0 in (0..m).step_by(block) {
+                        let r1 = (r0 + block).min(m);
+                        // X[r] = (R{δ}ⱼ[r] ⊗ input[r] + δ[r] ⊗ R{input}ⱼ[r], R{δ}ⱼ[r]) for
+                        // those units.
+                        for (r, xr) in (r0..r1).zip(x.chunks_exact_mut(cols)) {
+                            let rd = &s.rd[(r * s.kd + j) * n + u0..(r * s.kd + j + 1) * n];
+                            let input = &s.input[r * k..(r + 1) * k];
+                            let (xw, xb) = xr.split_at_mut(wcols);
+                            xb.copy_from_slice(rd);
+                            match s.rinput {
+                                Some(ri) => {
+                                    let rin = &ri[(r * s.kd + j) * k..(r * s.kd + j + 1) * k];
+                                    let d = &s.d[r * n + u0..(r + 1) * n];
+                                    for ((row, &rda), &da) in xw.chunks_exact_mut(k).zip(rd).zip(d)
+                                    {
+                                        for ((o, &a), &ra) in row.iter_mut().zip(input).zip(rin) {
+                                            *o = rda * a + da * ra;
+                                        }
                                     }
                                 }
-                            }
-                            None => {
-                                for (row, &rda) in xw.chunks_exact_mut(k).zip(rd) {
-                                    for (o, &a) in row.iter_mut().zip(input) {
-                                        *o = rda * a;
+                                None => {
+                                    for (row, &rda) in xw.chunks_exact_mut(k).zip(rd) {
+                                        for (o, &a) in row.iter_mut().zip(input) {
+                                            *o = rda * a;
+                                        }
                                     }
                                 }
                             }
                         }
-                    }
-                    let xm = MatRef::from_row_major_slice(&x[..m * cols], m, cols);
-                    let am = MatRef::from_row_major_slice(&a_ext, m, width).transpose();
-                    for (c0, xpart) in [
-                        (col0 + u0 * k, xm.subcols(0, wcols)),
-                        (col0 + n * k + u0, xm.subcols(wcols, bcols)),
-                    ] {
-                        faer::linalg::matmul::matmul(
-                            MatMut::from_row_major_slice_mut(&mut out, kd * width, p)
-                                .submatrix_mut(j * width, c0, width, xpart.ncols()),
-                            Accum::Replace,
-                            am,
-                            xpart,
-                            1.0,
-                            Par::Seq,
-                        );
+                        let xm =
+                            MatRef::from_row_major_slice(&x[..(r1 - r0) * cols], r1 - r0, cols);
+                        let am = MatRef::from_row_major_slice(
+                            &a_ext[r0 * width..r1 * width],
+                            r1 - r0,
+                            width,
+                        )
+                        .transpose();
+                        let accum = if r0 == 0 { Accum::Replace } else { Accum::Add };
+                        for (c0, xpart) in [
+                            (col0 + u0 * k, xm.subcols(0, wcols)),
+                            (col0 + n * k + u0, xm.subcols(wcols, bcols)),
+                        ] {
+                            faer::linalg::matmul::matmul(
+                                MatMut::from_row_major_slice_mut(&mut out, kd * width, p)
+                                    .submatrix_mut(j * width, c0, width, xpart.ncols()),
+                                accum,
+                                am,
+                                xpart,
+                                1.0,
+                                Par::Seq,
+                            );
+                        }
                     }
                 }
             };

@@ -1,5 +1,5 @@
-//! Spectra of symmetric operators known only through products v ↦ Av: Lanczos with full
-//! reorthogonalisation for extreme eigenpairs, stochastic Lanczos quadrature (SLQ) for the
+//! Spectra of symmetric operators known only through products v ↦ Av: Lanczos with
+//! reorthogonalisation (partial for single vectors, full for blocks) for extreme eigenpairs, stochastic Lanczos quadrature (SLQ) for the
 //! spectral density, and Hutchinson's trace estimator. Generic over the operator, so the same
 //! code serves the Hessian, the Gauss–Newton matrix and the test matrices.
 
@@ -51,8 +51,10 @@ pub fn dense_eigen(
 ) -> Result<(Vec<f64>, Vec<Vec<f64>>), String> {
     use faer::dyn_stack::{MemBuffer, MemStack};
     use faer::linalg::evd::{ComputeEigenvectors, self_adjoint_evd, self_adjoint_evd_scratch};
-    // Two threads, whatever the machine: the reduction to tridiagonal form splits its work by
-    // this count, so fixing it keeps the bits the same everywhere. Small matrices stay serial.
+    // Two threads, whatever the machine's core count: the reduction to tridiagonal form splits
+    // its work by this count, so fixing it keeps the bits the same on a given machine however
+    // many cores it has (faer picks its SIMD kernels at run time, so other CPUs may differ in
+    // the last bits, as for every GEMM here). Small matrices stay serial.
     let par = if n >= EIGEN_PARALLEL_DIM {
         Par::rayon(2)
     } else {
@@ -170,7 +172,8 @@ fn project_out(q: &[f64], rows: usize, n: usize, w: &mut [f64], b: usize) -> Vec
     c
 }
 
-/// Block Lanczos with full reorthogonalisation: an orthonormal basis Q = [Q₀ Q₁ …] of the block
+/// Block Lanczos with reorthogonalisation (full for blocks; for b = 1 partial, keeping the
+/// basis orthonormal to about √ε, see [`Orthogonality`]): an orthonormal basis Q = [Q₀ Q₁ …] of the block
 /// Krylov space of A from a starting block of `b` vectors, and the block-tridiagonal
 /// T = QᵀAQ (diagonal blocks Aⱼ, sub-diagonal blocks Rⱼ). One step costs one block product
 /// A·Qⱼ (the Hessian's K-direction R-pass) and Gram–Schmidt as GEMMs against the basis.
@@ -231,6 +234,10 @@ impl Orthogonality {
             self.current.push(1.0);
         }
         if beta <= 0.0 || !beta.is_finite() {
+            // The run ends here (invariant subspace); keep the estimates' shape all the same.
+            let mut next = vec![floor; j + 2];
+            next[j + 1] = 1.0;
+            self.previous = std::mem::replace(&mut self.current, next);
             return true;
         }
         let psi = floor * scale.max(beta);
@@ -561,7 +568,7 @@ pub struct Lanczos {
     pub beta: Vec<f64>,
 }
 
-/// Lanczos with full reorthogonalisation, stopping early on an invariant subspace.
+/// Lanczos with (partial) reorthogonalisation, stopping early on an invariant subspace.
 pub fn lanczos(op: &mut dyn SymmetricOperator, start: &[f64], steps: usize) -> Lanczos {
     let n = op.dim();
     let mut lz = BlockLanczos::new(n, 1, start, 0, steps + 1);

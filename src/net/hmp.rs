@@ -30,7 +30,6 @@ pub struct HmpWorkspace {
     /// The directions' weights of one layer, stacked or side by side.
     vcat: Vec<f64>,
     sums: [Vec<f64>; 4],
-    /// f′(u) and f″(u) of the current layer's base pass (rows × n), computed once for all K.
     /// Per layer: f′(u) and f″(u) of the base pass (rows × n), computed with it and reused by
     /// every product at the same θ.
     derivs: Vec<(Vec<f64>, Vec<f64>)>,
@@ -228,11 +227,14 @@ enum Sink<'a> {
 /// pre-activation of unit `units.start + j` by one on every row (it is that unit's bias).
 ///
 /// Without BatchNorm each row's loss depends on θ only through its own pass, so the weight
-/// direction W[i][c] moves row r's signals by exactly input[r][c] times unit i's. The dense
+/// direction W[i][c] moves row r's signals in this layer and above by exactly input[r][c]
+/// times unit i's. (Not below: there the weight direction adds δ[r][i]·e_c to R{δ}, which the
+/// bias direction has no counterpart for, so the pass must stop at `layer`.) The dense
 /// Hessian's rows for a whole layer then follow from these signals by GEMMs over the rows
 /// (see `analysis::dense_hessian`), for the cost of one R-pass per unit instead of one per
-/// parameter. `f` gets the layers from the last down to `layer`; rows below are not needed,
-/// as H is symmetric. Nothing is called with BatchNorm in the network.
+/// parameter. `f` gets the layers from the last down to `layer`; the blocks below it are the
+/// mirror images of rows computed for lower layers. Nothing is called with BatchNorm in the
+/// network.
 #[allow(clippy::too_many_arguments)]
 pub fn unit_direction_signals(
     net: &Network,
@@ -616,6 +618,8 @@ fn r_backward(
                 dir_input,
             });
             if li == first {
+                // Rows mode: nothing below the directions' layer is needed (see
+                // `unit_direction_signals`); the products' sums are not formed at all.
                 break;
             }
         } else if let Some(out) = out.as_deref_mut() {

@@ -49,8 +49,8 @@ pub fn run_app(file: Option<std::path::PathBuf>) -> i32 {
 /// the frame rate there went from 21.8 / 19.7 to 23.9 / 21.2 fps in two paired runs.
 fn keep_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator tunables; it is called before any other thread
-    // exists.
+    // SAFETY: mallopt only changes glibc's allocator tunables (it takes the allocator's own
+    // lock), with valid parameter constants.
     unsafe {
         libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
         libc::mallopt(libc::M_TOP_PAD, 16 << 20);
