@@ -86,12 +86,12 @@ impl SymmetricOperator for HessianOperator<'_> {
         self.half.resize(out.len(), 0.0);
         let [w0, w1] = &mut self.ws;
         let half = &mut self.half;
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                hessian_matrix_product(p.net, p.theta, second, 0.0, v, p.gauss_newton, w1, half)
-            });
-            hessian_matrix_product(p.net, p.theta, first, 0.0, v, p.gauss_newton, w0, out);
-        });
+        // rayon's pool threads persist between products, so their GEMM packing buffers and
+        // stacks stay mapped (a fresh thread per product paid page faults every time).
+        rayon::join(
+            || hessian_matrix_product(p.net, p.theta, second, 0.0, v, p.gauss_newton, w1, half),
+            || hessian_matrix_product(p.net, p.theta, first, 0.0, v, p.gauss_newton, w0, out),
+        );
         let (a, b) = (m1 as f64 / m as f64, (m - m1) as f64 / m as f64);
         for (o, h) in out.iter_mut().zip(half.iter()) {
             *o = a * *o + b * h;

@@ -145,11 +145,8 @@ fn project_out(q: &[f64], rows: usize, n: usize, w: &mut [f64], b: usize) -> Vec
     };
     let parts: Vec<Vec<f64>> = if halves.len() == 2 {
         let wr = &*w;
-        std::thread::scope(|s| {
-            let other = s.spawn(|| coeffs(halves[1], wr));
-            let first = coeffs(halves[0], wr);
-            vec![first, other.join().expect("projection thread")]
-        })
+        let (first, other) = rayon::join(|| coeffs(halves[0], wr), || coeffs(halves[1], wr));
+        vec![first, other]
     } else {
         vec![coeffs(halves[0], w)]
     };
@@ -162,10 +159,7 @@ fn project_out(q: &[f64], rows: usize, n: usize, w: &mut [f64], b: usize) -> Vec
     if halves.len() == 2 {
         let (w0, w1) = wm.split_at_col_mut(halves[1].0);
         let cr = &c;
-        std::thread::scope(|s| {
-            s.spawn(|| update(halves[1], cr, w1));
-            update(halves[0], cr, w0);
-        });
+        rayon::join(|| update(halves[0], cr, w0), || update(halves[1], cr, w1));
     } else {
         update(halves[0], &c, wm);
     }

@@ -19,6 +19,12 @@ pub use app::NnlabApp;
 /// Open the app (optionally with a session file). Returns the process exit code.
 pub fn run_app(file: Option<std::path::PathBuf>) -> i32 {
     keep_freed_memory();
+    // Only analyses (curvature, landscape, dynamics) use rayon's pool: its threads take their
+    // nice value, so they never slow the training thread either. Fails only if a pool exists.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .thread_name(|i| format!("nnlab-analysis-{i}"))
+        .start_handler(|_| crate::train::curvature::lower_priority())
+        .build_global();
     let options = eframe::NativeOptions {
         viewport: eframe::egui::ViewportBuilder::default()
             .with_title("nnlab")
