@@ -146,6 +146,20 @@ pub struct StepRow {
     pub layers: Vec<LayerStats>,
 }
 
+impl From<crate::train::StepReport> for StepRow {
+    /// The plotted part of a step's report (its per-layer stats moved, not copied).
+    fn from(r: crate::train::StepReport) -> Self {
+        StepRow {
+            step: r.step,
+            epoch: r.epoch,
+            lr: r.lr,
+            batch_loss: r.batch_loss,
+            grad_norm: r.grad_norm,
+            layers: r.layers,
+        }
+    }
+}
+
 /// A histogram of one layer's weights.
 #[derive(Clone, Debug, Default)]
 pub struct Histogram {
@@ -712,17 +726,7 @@ impl State {
             }
             let rows: Vec<StepRow> = (0..h.len())
                 .filter(|&i| h.step[i] % self.stride == 0)
-                .map(|i| {
-                    let r = h.report(i);
-                    StepRow {
-                        step: r.step,
-                        epoch: r.epoch,
-                        lr: r.lr,
-                        batch_loss: r.batch_loss,
-                        grad_norm: r.grad_norm,
-                        layers: r.layers,
-                    }
-                })
+                .map(|i| h.report(i).into())
                 .collect();
             self.recorded = rows.len();
             self.send(Event::Steps(rows));
@@ -807,19 +811,13 @@ impl State {
             if !r.diverged {
                 self.trajectory.record(r.step, &t.theta);
             }
-            if r.step % self.stride == 0 || r.diverged {
-                self.rows.push(StepRow {
-                    step: r.step,
-                    epoch: r.epoch,
-                    lr: r.lr,
-                    batch_loss: r.batch_loss,
-                    grad_norm: r.grad_norm,
-                    layers: r.layers,
-                });
+            let (step, loss, failed) = (r.step, r.batch_loss, r.diverged);
+            if step % self.stride == 0 || failed {
+                self.rows.push(r.into());
                 self.recorded += 1;
             }
-            if r.diverged {
-                diverged = Some((r.step, r.batch_loss));
+            if failed {
+                diverged = Some((step, loss));
                 break;
             }
             if taken.is_multiple_of(16) && Instant::now() >= deadline {

@@ -275,19 +275,7 @@ pub fn start_variant(app: &mut NnlabApp) {
 pub fn recorded_history(s: &Session) -> (History, Series) {
     let mut h = History::default();
     let rec = &s.history;
-    let rows: Vec<StepRow> = (0..rec.len())
-        .map(|i| {
-            let r = rec.report(i);
-            StepRow {
-                step: r.step,
-                epoch: r.epoch,
-                lr: r.lr,
-                batch_loss: r.batch_loss,
-                grad_norm: r.grad_norm,
-                layers: r.layers,
-            }
-        })
-        .collect();
+    let rows: Vec<StepRow> = (0..rec.len()).map(|i| rec.report(i).into()).collect();
     h.add_steps(&rows);
     for i in 0..rec.evaluations.len() {
         let (step, e) = rec.evaluations.get(i);
