@@ -4,7 +4,7 @@
 mod common_net;
 
 use common_net::*;
-use nnlab::net::hmp::{HmpWorkspace, hessian_matrix_product};
+use nnlab::net::hmp::{HmpWorkspace, first_layer_factored, hessian_matrix_product};
 use nnlab::net::hvp::{HvpWorkspace, hessian_vector_product};
 use nnlab::net::{Rows, Workspace, objective};
 use nnlab::rng::Rng;
@@ -191,6 +191,88 @@ fn batched_products_equal_single_products_over_the_grid() {
     });
     assert_eq!(checked, 10 * 6 * 5);
     eprintln!("batched vs single products: worst relative difference {worst:e}");
+}
+
+/// With enough rows, products take the first-layer factorisation (two of the six large GEMMs
+/// replaced by a factor formed once per θ, see `first_layer_factored`). Over the grid,
+/// residual second layers included, they equal H·v from the dense Hessian assembled by layers
+/// (per-row signals, a path that never forms the factor) and central differences of the
+/// exact gradient; PReLU first layers, BatchNorm and Gauss–Newton keep the plain path.
+#[test]
+fn first_layer_factorisation_equals_the_dense_hessian_over_the_grid() {
+    use nnlab::analysis::hessian::{HessianProblem, dense_hessian_by_layers};
+    let (mut worst, mut worst_fd): (f64, f64) = (0.0, 0.0);
+    let mut factored = 0;
+    let checked = for_each_grid_case(24, |c| {
+        let p = c.net.n_params;
+        let expected = !c.opt.batch_norm && c.act != nnlab::net::Activation::Prelu;
+        for gauss_newton in [false, true] {
+            assert_eq!(
+                first_layer_factored(c.net, 24, gauss_newton),
+                expected && !gauss_newton,
+                "{} (gn {gauss_newton})",
+                c.label()
+            );
+        }
+        if !expected {
+            return;
+        }
+        factored += 1;
+        let problem = HessianProblem {
+            net: c.net,
+            theta: c.theta,
+            rows: c.rows,
+            l2: c.opt.l2,
+            gauss_newton: false,
+        };
+        let h = dense_hessian_by_layers(problem).expect("no BatchNorm");
+        let kd = 3;
+        let v = random_vec(kd * p, c.seed + 21);
+        let mut hm = HmpWorkspace::default();
+        let mut batch = vec![0.0; kd * p];
+        // Twice with one workspace: the second product reuses the factor.
+        for _ in 0..2 {
+            hessian_matrix_product(
+                c.net, c.theta, c.rows, c.opt.l2, &v, false, &mut hm, &mut batch,
+            );
+            for j in 0..kd {
+                let vj = &v[j * p..(j + 1) * p];
+                let want: Vec<f64> = h.chunks_exact(p).map(|row| dot(row, vj)).collect();
+                let rel = relative_error(&want, &batch[j * p..(j + 1) * p]);
+                assert!(rel <= 1e-11, "{}, direction {j}: {rel:e}", c.label());
+                worst = worst.max(rel);
+            }
+        }
+        // Central differences of the exact gradient along the first direction.
+        let vj = &v[..p];
+        let mut ws = Workspace::default();
+        let step = 1e-5;
+        let mut gradient_at = |s: f64| {
+            let t: Vec<f64> = c.theta.iter().zip(vj).map(|(a, b)| a + s * b).collect();
+            let mut g = vec![0.0; p];
+            objective(c.net, &t, c.rows, 0.0, c.opt.l2, &mut ws, Some(&mut g));
+            g
+        };
+        let (gp, gm) = (gradient_at(step), gradient_at(-step));
+        let fd: Vec<f64> = gp
+            .iter()
+            .zip(&gm)
+            .map(|(a, b)| (a - b) / (2.0 * step))
+            .collect();
+        let rel = relative_error(&batch[..p], &fd);
+        assert!(
+            rel <= 1e-6,
+            "{}: against finite differences {rel:e}",
+            c.label()
+        );
+        worst_fd = worst_fd.max(rel);
+    });
+    assert_eq!(checked, 10 * 6 * 5);
+    // 9 activations without PReLU × 6 losses × 3 options without BatchNorm.
+    assert_eq!(factored, 9 * 6 * 3);
+    eprintln!(
+        "factored products: worst relative difference {worst:e} from the dense Hessian, {worst_fd:e} from finite differences"
+    );
 }
 
 /// The base error signals are cached after the first product at a θ: a later product with the

@@ -41,11 +41,126 @@ pub struct HmpWorkspace {
     d_in_ready: bool,
     /// The unit directions of [`unit_direction_signals`] (K × P).
     dirs: Vec<f64>,
+    /// Per θ: the first-layer factor M of [`first_layer_factored`], n₁ × (d+1) × n₀.
+    factor: Vec<f64>,
+    factor_ready: bool,
+}
+
+/// At most this many values in the first-layer factor (32 MB).
+const FACTOR_LIMIT: usize = 1 << 22;
+
+/// Whether products over `rows` rows take the first-layer factorisation.
+///
+/// The first layer sees the d input features (2 for points in the plane), so for every
+/// direction R{a₀} = f′(u₀) ⊙ (x̃·Ṽ₀ᵀ) with x̃ = [x, 1]: it lies in a (d+1)-dimensional family
+/// fixed by θ. Two of a product's large GEMMs contract the base signal δ₁ of the second layer
+/// with such a quantity: δ₁ᵀ·R{a₀} (the second layer's weight block) and x̃ᵀ·(f′(u₀) ⊙ δ₁·V₁)
+/// (the first layer's block, reached through δ₁·V₁). Both are sums over c of
+/// M_c = δ₁ᵀ·diag(x̃_c)·f′(u₀) (n₁ × n₀), formed once per θ:
+///   (δ₁ᵀ·R{a₀})[j][i] = Σ_c M_c[j][i]·Ṽ₀[i][c],   (x̃ᵀ·(f′ ⊙ δ₁·V₁))[c][i] = Σ_j V₁[j][i]·M_c[j][i],
+/// which costs (d+1)·n₀·n₁ per direction instead of 2·rows·n₀·n₁: four large GEMMs per
+/// product instead of six. It needs the full Hessian (Gauss–Newton drops these terms), rows
+/// that do not interact (no BatchNorm) and a first layer whose R{a₀} has that form (no PReLU
+/// slopes, no skip connection), and pays only when d+1 is small against the rows.
+pub fn first_layer_factored(net: &Network, rows: usize, gauss_newton: bool) -> bool {
+    let [l0, l1, ..] = net.layers.as_slice() else {
+        return false;
+    };
+    let c = l0.fan_in + 1;
+    !gauss_newton
+        && !net.has_batch_norm()
+        && l0.prelu.is_none()
+        && !l0.residual
+        && l0.activation != Activation::Softmax
+        && 4 * c <= rows
+        && l1.units * c * l0.units <= FACTOR_LIMIT
+}
+
+/// M = δ₁ᵀ·[diag(x̃_c)·f′(u₀)]_c (n₁ × (d+1)·n₀, laid out [j][c][i]) from the second layer's
+/// base δ₁ (rows × n₁); `scratch` holds the rows × (d+1)·n₀ right-hand side.
+fn build_first_layer_factor(
+    net: &Network,
+    input: &[f64],
+    fprime: &[f64],
+    d1: &[f64],
+    m: usize,
+    scratch: &mut Vec<f64>,
+    factor: &mut Vec<f64>,
+) {
+    let (l0, l1) = (&net.layers[0], &net.layers[1]);
+    let (n0, d, n1) = (l0.units, l0.fan_in, l1.units);
+    let c_n = d + 1;
+    grow(scratch, m * c_n * n0);
+    for r in 0..m {
+        let fr = &fprime[r * n0..(r + 1) * n0];
+        let dst = &mut scratch[r * c_n * n0..(r + 1) * c_n * n0];
+        for c in 0..c_n {
+            let x = if c < d { input[r * d + c] } else { 1.0 };
+            for (a, &f) in dst[c * n0..(c + 1) * n0].iter_mut().zip(fr) {
+                *a = x * f;
+            }
+        }
+    }
+    resize(factor, n1 * c_n * n0);
+    factor.fill(0.0);
+    matmul_tn_acc(m, n1, c_n * n0, d1, &scratch[..m * c_n * n0], factor);
+}
+
+/// Adds to the K products the two δ₁-terms that M stands for (see [`first_layer_factored`]).
+/// `scratch` holds Ṽ₀ transposed and the first layer's sums.
+fn add_factored_terms(
+    net: &Network,
+    v: &[f64],
+    kd: usize,
+    factor: &[f64],
+    scratch: &mut Vec<f64>,
+    out: &mut [f64],
+) {
+    let p = net.n_params;
+    let (l0, l1) = (&net.layers[0], &net.layers[1]);
+    let (n0, d, n1) = (l0.units, l0.fan_in, l1.units);
+    let c_n = d + 1;
+    resize(scratch, 2 * c_n * n0);
+    for j in 0..kd {
+        let vj = &v[j * p..(j + 1) * p];
+        let oj = &mut out[j * p..(j + 1) * p];
+        let (vt, acc) = scratch.split_at_mut(c_n * n0);
+        for i in 0..n0 {
+            for c in 0..d {
+                vt[c * n0 + i] = vj[l0.w + i * d + c];
+            }
+            vt[d * n0 + i] = vj[l0.b + i];
+        }
+        acc.fill(0.0);
+        for u in 0..n1 {
+            let mu = &factor[u * c_n * n0..(u + 1) * c_n * n0];
+            let v1 = &vj[l1.w + u * n0..l1.w + (u + 1) * n0];
+            let o1 = &mut oj[l1.w + u * n0..l1.w + (u + 1) * n0];
+            for ((mc, vc), ac) in mu
+                .chunks_exact(n0)
+                .zip(vt.chunks_exact(n0))
+                .zip(acc.chunks_exact_mut(n0))
+            {
+                for i in 0..n0 {
+                    o1[i] += mc[i] * vc[i];
+                    ac[i] += v1[i] * mc[i];
+                }
+            }
+        }
+        for i in 0..n0 {
+            for c in 0..d {
+                oj[l0.w + i * d + c] += acc[c * n0 + i];
+            }
+            oj[l0.b + i] += acc[d * n0 + i];
+        }
+    }
 }
 
 /// Collect the non-zeros of the K directions' W block (n × k at offset `w`) into `out`;
-/// true when there are few enough (under one per column of a direction's block on average)
-/// that applying them one by one beats a GEMM.
+/// true when there are few enough (under one per column of a direction's block on average,
+/// and at most an eighth of the block) that applying them one by one beats a GEMM. (A dense
+/// direction of an output layer with one unit has exactly one entry per column, and walking
+/// the rows once per entry is far slower than the GEMM.)
 fn sparse_entries(
     v: &[f64],
     p: usize,
@@ -56,7 +171,7 @@ fn sparse_entries(
     out: &mut Vec<(usize, usize, usize, f64)>,
 ) -> bool {
     out.clear();
-    let limit = kd * k;
+    let limit = kd * k.min(n * k / 8);
     for j in 0..kd {
         for (idx, &x) in v[j * p + w..j * p + w + n * k].iter().enumerate() {
             if x != 0.0 {
@@ -186,6 +301,7 @@ fn base_pass(net: &Network, theta: &[f64], rows: Rows, hw: &mut HmpWorkspace) {
     }
     hw.base_key = Some(key);
     hw.d_in_ready = false;
+    hw.factor_ready = false;
 }
 
 /// One layer's per-row signals for K directions, as [`unit_direction_signals`] hands them out.
@@ -457,6 +573,7 @@ fn r_backward(
     // Scratch for per-layer weight blocks (K·n·k) as well as batch-sized R-signals.
     grow(&mut hw.tmp, kd * widest * m.max(widest));
     let u_space = matches!(net.loss, Loss::Bce | Loss::CrossEntropy);
+    let factored = out.is_some() && first_layer_factored(net, m, gauss_newton);
     {
         let n = net.layers[last].units;
         let base = &hw.base.layers[last];
@@ -598,6 +715,20 @@ fn r_backward(
                 }
             }
         }
+        // The second layer's δ-terms through the first layer's low rank (four GEMMs, not six).
+        let factor_here = factored && li == 1;
+        if factor_here && !hw.factor_ready {
+            build_first_layer_factor(
+                net,
+                &hw.base.input,
+                &hw.derivs[0].0,
+                d,
+                m,
+                &mut hw.tmp,
+                &mut hw.factor,
+            );
+            hw.factor_ready = true;
+        }
         let wr = layer.w..layer.w + n * k;
         if let Some(f) = rows_sink.as_deref_mut() {
             let dir_input: &[f64] = if first == 0 {
@@ -623,7 +754,11 @@ fn r_backward(
                 break;
             }
         } else if let Some(out) = out.as_deref_mut() {
+            let rprev = rprev.filter(|_| !factor_here);
             accumulate_products(layer, p, kd, m, keep, d, rd, prev, rprev, &mut hw.tmp, out);
+            if factor_here {
+                add_factored_terms(net, v, kd, &hw.factor, &mut hw.vcat, out);
+            }
         }
         if li > 0 {
             let w = &theta[wr.clone()];
@@ -631,13 +766,15 @@ fn r_backward(
                 matmul_nn(m, n, k, d, w, &mut hw.dprev[..m * k]);
             }
             matmul_nn(m * kd, n, k, rd, w, &mut hw.rdprev[..m * kd * k]);
-            if keep != 0.0 && sparse_entries(v, p, kd, layer.w, n, k, &mut hw.sparse) {
+            if keep == 0.0 || factor_here {
+                // Gauss–Newton drops δ·Vⱼ; the factor has already added its contribution.
+            } else if sparse_entries(v, p, kd, layer.w, n, k, &mut hw.sparse) {
                 for &(j, a, b, val) in &hw.sparse {
                     for r in 0..m {
                         hw.rdprev[(r * kd + j) * k + b] += val * d[r * n + a];
                     }
                 }
-            } else if keep != 0.0 {
+            } else {
                 // δ·Vⱼ for all j at once: V side by side (n × K·k), rows [i][j][kk].
                 grow(&mut hw.vcat, n * kd * k);
                 for i in 0..n {
