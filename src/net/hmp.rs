@@ -39,6 +39,10 @@ pub struct HmpWorkspace {
     /// θ and the rows, so the first product at a θ stores it and later ones skip its GEMM.
     d_in: Vec<Vec<f64>>,
     d_in_ready: bool,
+    /// Per layer, for the later products at the same θ (layers without BatchNorm or PReLU
+    /// slopes): δ after the activation, and δ⊙f″ (rows × n).
+    d_post: Vec<Vec<f64>>,
+    d_fpp: Vec<Vec<f64>>,
     /// The unit directions of [`unit_direction_signals`] (K × P).
     dirs: Vec<f64>,
     /// Per θ: the first-layer factor M of [`first_layer_factored`], n₁ × (d+1) × n₀.
@@ -573,6 +577,8 @@ fn r_backward(
     // Scratch for per-layer weight blocks (K·n·k) as well as batch-sized R-signals.
     grow(&mut hw.tmp, kd * widest * m.max(widest));
     let u_space = matches!(net.loss, Loss::Bce | Loss::CrossEntropy);
+    hw.d_post.resize_with(net.layers.len(), Vec::new);
+    hw.d_fpp.resize_with(net.layers.len(), Vec::new);
     let factored = out.is_some() && first_layer_factored(net, m, gauss_newton);
     {
         let n = net.layers[last].units;
@@ -615,57 +621,95 @@ fn r_backward(
         };
         let rprev: Option<&[f64]> = (li > first).then(|| hw.layers[li - 1].out());
         let cached = hw.d_in_ready;
-        if cached {
-            hw.d[..m * n].copy_from_slice(&hw.d_in[li]);
-        } else {
-            hw.d_in.resize_with(net.layers.len(), Vec::new);
-            hw.d_in[li].clear();
-            hw.d_in[li].extend_from_slice(&hw.d[..m * n]);
-        }
-        let d = &mut hw.d[..m * n];
-        let rd = &mut hw.rd[..m * kd * n];
-        if layer.residual {
-            hw.skip[..m * n].copy_from_slice(d);
-            hw.rskip[..m * kd * n].copy_from_slice(rd);
-        }
-        if !(li == last && u_space) {
-            let act = layer.activation;
-            let (fp, fpp) = (&hw.derivs[li].0, &hw.derivs[li].1);
-            if let Some(pa) = layer.prelu {
-                // ∂J/∂α and the α-direction term (f″ = 0 for PReLU).
-                for r in 0..m {
-                    for j in 0..kd {
-                        for i in 0..n {
-                            let (bi, ri) = (r * n + i, (r * kd + j) * n + i);
-                            let u = base.u[bi];
-                            let neg = if u > 0.0 { 0.0 } else { 1.0 };
-                            let lt = if u < 0.0 { 1.0 } else { 0.0 };
-                            if let Some(out) = out.as_deref_mut() {
-                                out[j * p + pa + i] +=
-                                    rd[ri] * act.dparam(u) + keep * d[bi] * lt * rc.ru[ri];
-                            }
-                            rd[ri] = rd[ri] * fp[bi] + keep * d[bi] * neg * v[j * p + pa + i];
-                        }
-                    }
-                }
-            } else {
+        let act_step = !(li == last && u_space);
+        // Without BatchNorm or PReLU slopes, δ after the activation and δ⊙f″ depend on θ
+        // only: the first product at θ stores them and later ones read them (same bits).
+        let plain = !layer.batch_norm && layer.prelu.is_none();
+        let fast = cached && plain;
+        if fast {
+            let rd = &mut hw.rd[..m * kd * n];
+            if layer.residual {
+                hw.rskip[..m * kd * n].copy_from_slice(rd);
+            }
+            if act_step {
+                let (fp, dfpp) = (&hw.derivs[li].0, &hw.d_fpp[li]);
                 for r in 0..m {
                     let b0 = r * n;
-                    let (fpr, fppr, dr) = (&fp[b0..b0 + n], &fpp[b0..b0 + n], &d[b0..b0 + n]);
+                    let (fpr, gr) = (&fp[b0..b0 + n], &dfpp[b0..b0 + n]);
                     for j in 0..kd {
                         let r0 = (r * kd + j) * n;
                         let (rdr, rur) = (&mut rd[r0..r0 + n], &rc.ru[r0..r0 + n]);
                         for i in 0..n {
-                            rdr[i] = rdr[i] * fpr[i] + keep * dr[i] * fppr[i] * rur[i];
+                            rdr[i] = rdr[i] * fpr[i] + keep * gr[i] * rur[i];
                         }
                     }
                 }
             }
-            for (dv, f) in d.iter_mut().zip(fp.iter()) {
-                *dv *= f;
+        } else {
+            if cached {
+                hw.d[..m * n].copy_from_slice(&hw.d_in[li]);
+            } else {
+                hw.d_in.resize_with(net.layers.len(), Vec::new);
+                hw.d_in[li].clear();
+                hw.d_in[li].extend_from_slice(&hw.d[..m * n]);
+            }
+            let d = &mut hw.d[..m * n];
+            let rd = &mut hw.rd[..m * kd * n];
+            if layer.residual {
+                hw.skip[..m * n].copy_from_slice(d);
+                hw.rskip[..m * kd * n].copy_from_slice(rd);
+            }
+            if act_step {
+                let act = layer.activation;
+                let (fp, fpp) = (&hw.derivs[li].0, &hw.derivs[li].1);
+                if let Some(pa) = layer.prelu {
+                    // ∂J/∂α and the α-direction term (f″ = 0 for PReLU).
+                    for r in 0..m {
+                        for j in 0..kd {
+                            for i in 0..n {
+                                let (bi, ri) = (r * n + i, (r * kd + j) * n + i);
+                                let u = base.u[bi];
+                                let neg = if u > 0.0 { 0.0 } else { 1.0 };
+                                let lt = if u < 0.0 { 1.0 } else { 0.0 };
+                                if let Some(out) = out.as_deref_mut() {
+                                    out[j * p + pa + i] +=
+                                        rd[ri] * act.dparam(u) + keep * d[bi] * lt * rc.ru[ri];
+                                }
+                                rd[ri] = rd[ri] * fp[bi] + keep * d[bi] * neg * v[j * p + pa + i];
+                            }
+                        }
+                    }
+                } else {
+                    // δ⊙f″, kept for the later products at this θ.
+                    let dfpp = &mut hw.d_fpp[li];
+                    resize(dfpp, m * n);
+                    for ((g, dv), f2) in dfpp.iter_mut().zip(d.iter()).zip(fpp) {
+                        *g = dv * f2;
+                    }
+                    for r in 0..m {
+                        let b0 = r * n;
+                        let (fpr, gr) = (&fp[b0..b0 + n], &dfpp[b0..b0 + n]);
+                        for j in 0..kd {
+                            let r0 = (r * kd + j) * n;
+                            let (rdr, rur) = (&mut rd[r0..r0 + n], &rc.ru[r0..r0 + n]);
+                            for i in 0..n {
+                                rdr[i] = rdr[i] * fpr[i] + keep * gr[i] * rur[i];
+                            }
+                        }
+                    }
+                }
+                for (dv, f) in d.iter_mut().zip(fp.iter()) {
+                    *dv *= f;
+                }
+            }
+            if plain {
+                hw.d_post[li].clear();
+                hw.d_post[li].extend_from_slice(d);
             }
         }
+        let rd = &mut hw.rd[..m * kd * n];
         if layer.batch_norm {
+            let d = &mut hw.d[..m * n];
             let (g0, b0) = (layer.gamma.unwrap_or(0), layer.beta.unwrap_or(0));
             let gamma = &theta[g0..g0 + n];
             let [s1, s2, rs1, rs2] = &mut hw.sums;
@@ -715,6 +759,7 @@ fn r_backward(
                 }
             }
         }
+        let d: &[f64] = if fast { &hw.d_post[li] } else { &hw.d[..m * n] };
         // The second layer's δ-terms through the first layer's low rank (four GEMMs, not six).
         let factor_here = factored && li == 1;
         if factor_here && !hw.factor_ready {
