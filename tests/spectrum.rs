@@ -611,7 +611,8 @@ fn partial_reorthogonalisation_keeps_lanczos_semi_orthogonal_and_exact() {
     lz.extend(&mut op, steps);
     assert_eq!(lz.steps(), steps);
     let loss = lz.orthogonality_loss();
-    assert!(loss < 1e-6, "orthogonality lost: {loss:e}");
+    // Semi-orthogonal (√ε ≈ 1.5e-8) with room to spare; 3e-12 measured.
+    assert!(loss < 1e-9, "orthogonality lost: {loss:e}");
     let (vals, _, _) = lz.ritz();
     for want in [50.0, 40.0, 30.0, 20.0, -10.0] {
         let copies = vals.iter().filter(|v| (*v - want).abs() < 1e-6).count();
