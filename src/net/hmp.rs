@@ -8,6 +8,7 @@
 
 use super::activation::{Activation, sigmoid};
 use super::hvp::fingerprint;
+use super::kernels::{add_row, factor_row, mul_row, r_delta_row};
 use super::linalg::{matmul_nn, matmul_nt, matmul_tn_acc};
 use super::network::{BnMode, Network, Workspace};
 use super::objective::Rows;
@@ -145,10 +146,7 @@ fn add_factored_terms(
                 .zip(vt.chunks_exact(n0))
                 .zip(acc.chunks_exact_mut(n0))
             {
-                for i in 0..n0 {
-                    o1[i] += mc[i] * vc[i];
-                    ac[i] += v1[i] * mc[i];
-                }
+                factor_row(o1, ac, mc, vc, v1);
             }
         }
         for i in 0..n0 {
@@ -451,16 +449,11 @@ fn r_forward(
         if let Some(rp) = rprev {
             grow(&mut hw.tmp, size);
             matmul_nt(m * kd, n, k, rp, layer.weights(theta), &mut hw.tmp);
-            for (a, b) in rz.iter_mut().zip(&hw.tmp[..size]) {
-                *a += b;
-            }
+            add_row(rz, &hw.tmp[..size]);
         }
         for row in rz.chunks_exact_mut(kd * n) {
             for (j, seg) in row.chunks_exact_mut(n).enumerate() {
-                let vb = &v[j * p + layer.b..j * p + layer.b + n];
-                for (a, b) in seg.iter_mut().zip(vb) {
-                    *a += b;
-                }
+                add_row(seg, &v[j * p + layer.b..j * p + layer.b + n]);
             }
         }
         if layer.batch_norm {
@@ -524,10 +517,7 @@ fn r_forward(
                         rfr[i] = fr[i] * (rur[i] - s);
                     }
                 } else {
-                    let fpr = &hw.derivs[li].0[b0..b0 + n];
-                    for i in 0..n {
-                        rfr[i] = fpr[i] * rur[i];
-                    }
+                    mul_row(rfr, &hw.derivs[li].0[b0..b0 + n], rur);
                     if let Some(pa) = layer.prelu {
                         let va = &v[j * p + pa..j * p + pa + n];
                         for i in 0..n {
@@ -638,10 +628,7 @@ fn r_backward(
                     let (fpr, gr) = (&fp[b0..b0 + n], &dfpp[b0..b0 + n]);
                     for j in 0..kd {
                         let r0 = (r * kd + j) * n;
-                        let (rdr, rur) = (&mut rd[r0..r0 + n], &rc.ru[r0..r0 + n]);
-                        for i in 0..n {
-                            rdr[i] = rdr[i] * fpr[i] + keep * gr[i] * rur[i];
-                        }
+                        r_delta_row(&mut rd[r0..r0 + n], fpr, gr, &rc.ru[r0..r0 + n], keep);
                     }
                 }
             }
@@ -691,10 +678,7 @@ fn r_backward(
                         let (fpr, gr) = (&fp[b0..b0 + n], &dfpp[b0..b0 + n]);
                         for j in 0..kd {
                             let r0 = (r * kd + j) * n;
-                            let (rdr, rur) = (&mut rd[r0..r0 + n], &rc.ru[r0..r0 + n]);
-                            for i in 0..n {
-                                rdr[i] = rdr[i] * fpr[i] + keep * gr[i] * rur[i];
-                            }
+                            r_delta_row(&mut rd[r0..r0 + n], fpr, gr, &rc.ru[r0..r0 + n], keep);
                         }
                     }
                 }
@@ -877,10 +861,10 @@ fn accumulate_products(
     tmp.fill(0.0);
     matmul_tn_acc(m, kd * n, k, rd, prev, tmp);
     for j in 0..kd {
-        let dst = &mut out[j * p + wr.start..j * p + wr.end];
-        for (a, b) in dst.iter_mut().zip(&tmp[j * n * k..(j + 1) * n * k]) {
-            *a += b;
-        }
+        add_row(
+            &mut out[j * p + wr.start..j * p + wr.end],
+            &tmp[j * n * k..(j + 1) * n * k],
+        );
     }
     if let (Some(rp), true) = (rprev, keep != 0.0) {
         // δᵀ·R{a_prev}: (n × K·k), laid out [i][j][kk].
@@ -900,9 +884,10 @@ fn accumulate_products(
     for r in 0..m {
         for j in 0..kd {
             let r0 = (r * kd + j) * n;
-            for i in 0..n {
-                out[j * p + layer.b + i] += rd[r0 + i];
-            }
+            add_row(
+                &mut out[j * p + layer.b..j * p + layer.b + n],
+                &rd[r0..r0 + n],
+            );
         }
     }
 }

@@ -77,6 +77,70 @@ dispatch!(exp_slice, exp_avx2, exp_core);
 dispatch!(sigmoid_slice, sigmoid_avx2, sigmoid_core);
 dispatch!(tanh_slice, tanh_avx2, tanh_core);
 
+/// A row kernel of the Hessian products' R-pass, compiled for the baseline and for AVX2 and
+/// picked at run time. The loops are the same either way (no reassociation, no fused
+/// multiply-add), so both give the same bits; AVX2 takes 4 lanes instead of 2.
+macro_rules! row_kernel {
+    ($(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) $body:block) => {
+        $(#[$doc])*
+        pub fn $name($($arg: $ty),*) {
+            #[inline(always)]
+            fn body($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2")]
+            fn avx2($($arg: $ty),*) {
+                body($($arg),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2 (checked just above).
+                unsafe { avx2($($arg),*) };
+                return;
+            }
+            body($($arg),*)
+        }
+    };
+}
+
+row_kernel!(
+    /// rd[i] = rd[i]·f′[i] + keep·g[i]·R{u}[i]: an R-error signal through the activation
+    /// (g = δ⊙f″; keep = 0 for Gauss–Newton).
+    r_delta_row(rd: &mut [f64], fp: &[f64], g: &[f64], ru: &[f64], keep: f64) {
+        for (((r, &f), &gi), &u) in rd.iter_mut().zip(fp).zip(g).zip(ru) {
+            *r = *r * f + keep * gi * u;
+        }
+    }
+);
+
+row_kernel!(
+    /// out[i] = a[i]·b[i].
+    mul_row(out: &mut [f64], a: &[f64], b: &[f64]) {
+        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+            *o = x * y;
+        }
+    }
+);
+
+row_kernel!(
+    /// out[i] += a[i].
+    add_row(out: &mut [f64], a: &[f64]) {
+        for (o, &x) in out.iter_mut().zip(a) {
+            *o += x;
+        }
+    }
+);
+
+row_kernel!(
+    /// o[i] += m[i]·v[i] and acc[i] += w[i]·m[i]: one row of the first-layer factor's two
+    /// terms (see `hmp::first_layer_factored`).
+    factor_row(o: &mut [f64], acc: &mut [f64], m: &[f64], v: &[f64], w: &[f64]) {
+        for ((((oi, ai), &mi), &vi), &wi) in o.iter_mut().zip(acc.iter_mut()).zip(m).zip(v).zip(w) {
+            *oi += mi * vi;
+            *ai += wi * mi;
+        }
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +160,37 @@ mod tests {
                 "exp({x}) = {y}, libm {want}"
             );
         }
+    }
+
+    /// The row kernels (AVX2 where the CPU has it) give the scalar loop's bits, tails included.
+    #[test]
+    fn row_kernels_give_the_scalar_bits() {
+        let n = 1003;
+        let val = |i: usize, s: f64| ((i as f64 * 0.37 + s).sin() * 3.0).exp() - 1.5;
+        let (a, b, c, d): (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) = (
+            (0..n).map(|i| val(i, 0.1)).collect(),
+            (0..n).map(|i| val(i, 1.3)).collect(),
+            (0..n).map(|i| val(i, 2.9)).collect(),
+            (0..n).map(|i| val(i, 4.2)).collect(),
+        );
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let mut rd = a.clone();
+        r_delta_row(&mut rd, &b, &c, &d, 1.0);
+        let want: Vec<f64> = (0..n).map(|i| a[i] * b[i] + 1.0 * c[i] * d[i]).collect();
+        assert_eq!(bits(&rd), bits(&want));
+        let mut out = vec![0.0; n];
+        mul_row(&mut out, &a, &b);
+        let want: Vec<f64> = (0..n).map(|i| a[i] * b[i]).collect();
+        assert_eq!(bits(&out), bits(&want));
+        add_row(&mut out, &c);
+        let want: Vec<f64> = (0..n).map(|i| a[i] * b[i] + c[i]).collect();
+        assert_eq!(bits(&out), bits(&want));
+        let (mut o, mut acc) = (a.clone(), b.clone());
+        factor_row(&mut o, &mut acc, &c, &d, &a);
+        let want_o: Vec<f64> = (0..n).map(|i| a[i] + c[i] * d[i]).collect();
+        let want_acc: Vec<f64> = (0..n).map(|i| b[i] + a[i] * c[i]).collect();
+        assert_eq!(bits(&o), bits(&want_o));
+        assert_eq!(bits(&acc), bits(&want_acc));
     }
 
     #[test]
