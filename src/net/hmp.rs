@@ -51,7 +51,11 @@ pub struct HmpWorkspace {
     factor_ready: bool,
 }
 
-/// At most this many values in the first-layer factor (32 MB).
+/// At most this many first-layer inputs (+1) for the factor: building it costs as much as
+/// (d+1)/2 products' worth of the GEMMs it saves, so wide inputs (images) keep the plain path.
+const FACTOR_MAX_INPUTS: usize = 16;
+
+/// At most this many values in the first-layer factor and in its build's scratch (32 MB).
 const FACTOR_LIMIT: usize = 1 << 22;
 
 /// Whether products over `rows` rows take the first-layer factorisation.
@@ -66,7 +70,8 @@ const FACTOR_LIMIT: usize = 1 << 22;
 /// which costs (d+1)·n₀·n₁ per direction instead of 2·rows·n₀·n₁: four large GEMMs per
 /// product instead of six. It needs the full Hessian (Gauss–Newton drops these terms), rows
 /// that do not interact (no BatchNorm) and a first layer whose R{a₀} has that form (no PReLU
-/// slopes, no skip connection), and pays only when d+1 is small against the rows.
+/// slopes, no skip connection), and pays only when d+1 is small (≤ 16, and small against the
+/// rows).
 pub fn first_layer_factored(net: &Network, rows: usize, gauss_newton: bool) -> bool {
     let [l0, l1, ..] = net.layers.as_slice() else {
         return false;
@@ -77,6 +82,7 @@ pub fn first_layer_factored(net: &Network, rows: usize, gauss_newton: bool) -> b
         && l0.prelu.is_none()
         && !l0.residual
         && l0.activation != Activation::Softmax
+        && c <= FACTOR_MAX_INPUTS
         && 4 * c <= rows
         && l1.units * c * l0.units <= FACTOR_LIMIT
 }
@@ -95,20 +101,33 @@ fn build_first_layer_factor(
     let (l0, l1) = (&net.layers[0], &net.layers[1]);
     let (n0, d, n1) = (l0.units, l0.fan_in, l1.units);
     let c_n = d + 1;
-    grow(scratch, m * c_n * n0);
-    for r in 0..m {
-        let fr = &fprime[r * n0..(r + 1) * n0];
-        let dst = &mut scratch[r * c_n * n0..(r + 1) * c_n * n0];
-        for c in 0..c_n {
-            let x = if c < d { input[r * d + c] } else { 1.0 };
-            for (a, &f) in dst[c * n0..(c + 1) * n0].iter_mut().zip(fr) {
-                *a = x * f;
-            }
-        }
-    }
     resize(factor, n1 * c_n * n0);
     factor.fill(0.0);
-    matmul_tn_acc(m, n1, c_n * n0, d1, &scratch[..m * c_n * n0], factor);
+    // Rows in blocks, so the right-hand side stays within FACTOR_LIMIT values too.
+    let block = (FACTOR_LIMIT / (c_n * n0)).clamp(1, m.max(1));
+    grow(scratch, block * c_n * n0);
+    for r0 in (0..m).step_by(block) {
+        let rows = block.min(m - r0);
+        for r in 0..rows {
+            let fr = &fprime[(r0 + r) * n0..(r0 + r + 1) * n0];
+            let dst = &mut scratch[r * c_n * n0..(r + 1) * c_n * n0];
+            for c in 0..c_n {
+                let x = if c < d { input[(r0 + r) * d + c] } else { 1.0 };
+                for (a, &f) in dst[c * n0..(c + 1) * n0].iter_mut().zip(fr) {
+                    *a = x * f;
+                }
+            }
+        }
+        let d1_rows = &d1[r0 * n1..(r0 + rows) * n1];
+        matmul_tn_acc(
+            rows,
+            n1,
+            c_n * n0,
+            d1_rows,
+            &scratch[..rows * c_n * n0],
+            factor,
+        );
+    }
 }
 
 /// Adds to the K products the two δ₁-terms that M stands for (see [`first_layer_factored`]).
