@@ -18,6 +18,31 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// The reference for H·v: central differences (step 1e-5) of the exact gradient along v.
+fn central_difference(
+    net: &nnlab::net::Network,
+    theta: &[f64],
+    rows: Rows,
+    l1: f64,
+    l2: f64,
+    v: &[f64],
+) -> Vec<f64> {
+    let p = net.n_params;
+    let mut ws = Workspace::default();
+    let h = 1e-5;
+    let mut gradient_at = |s: f64| {
+        let t: Vec<f64> = theta.iter().zip(v).map(|(a, b)| a + s * b).collect();
+        let mut g = vec![0.0; p];
+        objective(net, &t, rows, l1, l2, &mut ws, Some(&mut g));
+        g
+    };
+    let (gp, gm) = (gradient_at(h), gradient_at(-h));
+    gp.iter()
+        .zip(&gm)
+        .map(|(a, b)| (a - b) / (2.0 * h))
+        .collect()
+}
+
 #[test]
 fn hvp_matches_central_differences_of_the_gradient_and_is_symmetric() {
     let mut worst: f64 = 0.0;
@@ -29,21 +54,7 @@ fn hvp_matches_central_differences_of_the_gradient_and_is_symmetric() {
         let mut hw = HvpWorkspace::default();
         let mut hv = vec![0.0; p];
         hessian_vector_product(c.net, c.theta, c.rows, opt.l2, &v, false, &mut hw, &mut hv);
-        // Central difference of the exact gradient along v.
-        let mut ws = Workspace::default();
-        let h = 1e-5;
-        let mut shifted = |s: f64| {
-            let t: Vec<f64> = c.theta.iter().zip(&v).map(|(a, b)| a + s * b).collect();
-            let mut g = vec![0.0; p];
-            objective(c.net, &t, c.rows, opt.l1, opt.l2, &mut ws, Some(&mut g));
-            g
-        };
-        let (gp, gm) = (shifted(h), shifted(-h));
-        let fd: Vec<f64> = gp
-            .iter()
-            .zip(&gm)
-            .map(|(a, b)| (a - b) / (2.0 * h))
-            .collect();
+        let fd = central_difference(c.net, c.theta, c.rows, opt.l1, opt.l2, &v);
         let rel = relative_error(&hv, &fd);
         assert!(
             rel <= 1e-6,
@@ -244,21 +255,7 @@ fn first_layer_factorisation_equals_the_dense_hessian_over_the_grid() {
             }
         }
         // Central differences of the exact gradient along the first direction.
-        let vj = &v[..p];
-        let mut ws = Workspace::default();
-        let step = 1e-5;
-        let mut gradient_at = |s: f64| {
-            let t: Vec<f64> = c.theta.iter().zip(vj).map(|(a, b)| a + s * b).collect();
-            let mut g = vec![0.0; p];
-            objective(c.net, &t, c.rows, 0.0, c.opt.l2, &mut ws, Some(&mut g));
-            g
-        };
-        let (gp, gm) = (gradient_at(step), gradient_at(-step));
-        let fd: Vec<f64> = gp
-            .iter()
-            .zip(&gm)
-            .map(|(a, b)| (a - b) / (2.0 * step))
-            .collect();
+        let fd = central_difference(c.net, c.theta, c.rows, 0.0, c.opt.l2, &v[..p]);
         let rel = relative_error(&batch[..p], &fd);
         assert!(
             rel <= 1e-6,
@@ -523,20 +520,7 @@ fn first_layer_factor_built_in_row_blocks_is_exact() {
         .collect();
     let rel = relative_error(&halves, &whole);
     assert!(rel <= 1e-12, "whole vs halves: {rel:e}");
-    let mut ws = Workspace::default();
-    let step = 1e-5;
-    let mut gradient_at = |s: f64| {
-        let t: Vec<f64> = theta.iter().zip(&v).map(|(a, b)| a + s * b).collect();
-        let mut g = vec![0.0; p];
-        objective(&net, &t, rows(0, m), 0.0, 0.0, &mut ws, Some(&mut g));
-        g
-    };
-    let (gp, gm) = (gradient_at(step), gradient_at(-step));
-    let fd: Vec<f64> = gp
-        .iter()
-        .zip(&gm)
-        .map(|(a, b)| (a - b) / (2.0 * step))
-        .collect();
+    let fd = central_difference(&net, &theta, rows(0, m), 0.0, 0.0, &v);
     let rel_fd = relative_error(&whole, &fd);
     assert!(rel_fd <= 1e-6, "against finite differences: {rel_fd:e}");
     eprintln!("factor in row blocks: {rel:e} from the halves, {rel_fd:e} from finite differences");

@@ -557,6 +557,25 @@ fn r_forward(
     }
 }
 
+/// R{δ} through an activation for every row and direction: rd = rd·f′ + keep·(δ⊙f″)·R{u}
+/// (rd and R{u} are rows × K × n; f′ and δ⊙f″ rows × n).
+fn r_delta_rows(
+    rd: &mut [f64],
+    fp: &[f64],
+    dfpp: &[f64],
+    ru: &[f64],
+    n: usize,
+    kd: usize,
+    keep: f64,
+) {
+    for (r, (fpr, gr)) in fp.chunks_exact(n).zip(dfpp.chunks_exact(n)).enumerate() {
+        for j in 0..kd {
+            let r0 = (r * kd + j) * n;
+            r_delta_row(&mut rd[r0..r0 + n], fpr, gr, &ru[r0..r0 + n], keep);
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn r_backward(
     net: &Network,
@@ -641,15 +660,7 @@ fn r_backward(
                 hw.rskip[..m * kd * n].copy_from_slice(rd);
             }
             if act_step {
-                let (fp, dfpp) = (&hw.derivs[li].0, &hw.d_fpp[li]);
-                for r in 0..m {
-                    let b0 = r * n;
-                    let (fpr, gr) = (&fp[b0..b0 + n], &dfpp[b0..b0 + n]);
-                    for j in 0..kd {
-                        let r0 = (r * kd + j) * n;
-                        r_delta_row(&mut rd[r0..r0 + n], fpr, gr, &rc.ru[r0..r0 + n], keep);
-                    }
-                }
+                r_delta_rows(rd, &hw.derivs[li].0, &hw.d_fpp[li], &rc.ru, n, kd, keep);
             }
         } else {
             if cached {
@@ -692,14 +703,7 @@ fn r_backward(
                     for ((g, dv), f2) in dfpp.iter_mut().zip(d.iter()).zip(fpp) {
                         *g = dv * f2;
                     }
-                    for r in 0..m {
-                        let b0 = r * n;
-                        let (fpr, gr) = (&fp[b0..b0 + n], &dfpp[b0..b0 + n]);
-                        for j in 0..kd {
-                            let r0 = (r * kd + j) * n;
-                            r_delta_row(&mut rd[r0..r0 + n], fpr, gr, &rc.ru[r0..r0 + n], keep);
-                        }
-                    }
+                    r_delta_rows(rd, fp, dfpp, &rc.ru, n, kd, keep);
                 }
                 for (dv, f) in d.iter_mut().zip(fp.iter()) {
                     *dv *= f;
