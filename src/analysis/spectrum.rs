@@ -280,7 +280,7 @@ impl Orthogonality {
         if reorthogonalise {
             // The step after a sweep is corrected without one (see `BlockLanczos::pending`):
             // what it leaves is the sweep's rounding carried through one product, up to
-            // ‖A‖/β times larger.
+            // ‖A‖/β times larger. (When it sweeps after all, this start is only cautious.)
             let left = if self.force_next {
                 floor * (scale / beta).max(1.0)
             } else {
@@ -463,19 +463,22 @@ impl BlockLanczos {
                     self.scale,
                     n,
                 );
-            let pending = self.pending.take();
-            if b == 1 && full && pending.is_some() {
-                // The step after a reorthogonalisation (Simon's scheme reorthogonalises both).
-                // q_{j} was made orthogonal to the basis, so w = Aq_j − α_j q_j − β_{j−1}q_{j−1}
-                // meets the older vectors only through −β_{j−1}·q_{j−1}'s components on them
-                // (the rest is rounding, ε‖A‖): remove exactly those, already summed.
-                let x = pending.as_deref().unwrap_or(&[]);
-                let beta = self.sub.last().copied().unwrap_or(0.0);
-                for (wi, xi) in w.iter_mut().zip(x) {
-                    *wi -= beta * xi;
+            // The step after a reorthogonalisation (Simon's scheme reorthogonalises both; only
+            // b = 1 ever leaves a `pending`). q_j was made orthogonal to the basis, so
+            // w = Aq_j − α_j q_j − β_{j−1}q_{j−1} meets the older vectors only through
+            // −β_{j−1}·q_{j−1}'s components on them (the rest is rounding, ε‖A‖): remove
+            // exactly those, already summed.
+            let corrected = match self.pending.take() {
+                Some(x) if full => {
+                    let beta = self.sub.last().copied().unwrap_or(0.0);
+                    for (wi, xi) in w.iter_mut().zip(&x) {
+                        *wi -= beta * xi;
+                    }
+                    true
                 }
-            }
-            let swept = full && !(b == 1 && pending.is_some());
+                _ => false,
+            };
+            let swept = full && !corrected;
             self.reorthogonalised += usize::from(swept);
             for pass in 0..2 {
                 if !swept {

@@ -36,8 +36,9 @@ pub struct HmpWorkspace {
     derivs: Vec<(Vec<f64>, Vec<f64>)>,
     /// Non-zero entries (direction, row, column, value) of the directions' W block.
     sparse: Vec<(usize, usize, usize, f64)>,
-    /// Per layer: the base error signal δ arriving from above (rows × n). It depends only on
-    /// θ and the rows, so the first product at a θ stores it and later ones skip its GEMM.
+    /// Per layer with BatchNorm or PReLU slopes: the base error signal δ arriving from above
+    /// (rows × n). It depends only on θ and the rows, so the first product at a θ stores it and
+    /// later ones skip its GEMM.
     d_in: Vec<Vec<f64>>,
     d_in_ready: bool,
     /// Per layer, for the later products at the same θ (layers without BatchNorm or PReLU
@@ -663,9 +664,10 @@ fn r_backward(
                 r_delta_rows(rd, &hw.derivs[li].0, &hw.d_fpp[li], &rc.ru, n, kd, keep);
             }
         } else {
+            // Plain layers keep `d_post` instead (below); the others keep δ from above.
             if cached {
                 hw.d[..m * n].copy_from_slice(&hw.d_in[li]);
-            } else {
+            } else if !plain {
                 hw.d_in.resize_with(net.layers.len(), Vec::new);
                 hw.d_in[li].clear();
                 hw.d_in[li].extend_from_slice(&hw.d[..m * n]);
