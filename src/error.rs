@@ -11,10 +11,23 @@ pub struct Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
+    /// An error with this message. Control characters (a NUL or a line break echoed from a
+    /// broken file) are shown escaped, so the message stays one printable line.
     pub fn new(message: impl Into<String>) -> Self {
-        Error {
-            message: message.into(),
+        let mut message = message.into();
+        if message.chars().any(char::is_control) {
+            message = message
+                .chars()
+                .map(|c| {
+                    if c.is_control() {
+                        c.escape_default().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect();
         }
+        Error { message }
     }
 
     /// `field` + `: ` + what is wrong, e.g. `Error::field("optimizer.lr", "must be positive")`.
@@ -35,3 +48,12 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn messages_are_one_printable_line() {
+        let e = super::Error::new("line 2: \"a\0b\nc\" is not a number");
+        assert_eq!(e.message, "line 2: \"a\\u{0}b\\nc\" is not a number");
+    }
+}

@@ -6,6 +6,11 @@
 //! `"NaN"`, `"inf"` and `"-inf"`. Reading also accepts `"Infinity"`/`"-Infinity"`. NaN payload
 //! bits are not kept (every NaN reads back as the canonical one).
 //!
+//! Arrays of more than [`BINARY_ABOVE`] values (θ and the optimiser's moments of a large
+//! network, long history columns) are written as one string, `"f64le:"` followed by the
+//! standard base64 (with padding) of the values' little-endian IEEE-754 bits: exact (NaN
+//! payloads included), and under half the size of decimals. Either form reads anywhere.
+//!
 //! Use with `#[serde(with = "crate::json_float::vec")]` (or `opt_vec`, `scalar`).
 //! Arrays longer than [`MAX_LEN`] are refused while reading, before they are allocated.
 
@@ -20,6 +25,51 @@ pub const MAX_LEN: usize = 1 << 27;
 
 /// Values preallocated before the length is known (JSON gives no length up front).
 const PREALLOC: usize = 4096;
+
+/// Arrays longer than this are written in the binary form (short ones stay readable).
+pub const BINARY_ABOVE: usize = 4096;
+/// The prefix of the binary form.
+pub const BINARY_PREFIX: &str = "f64le:";
+
+/// `v` in the binary form, prefix included.
+fn to_binary(v: &[f64]) -> String {
+    use base64::Engine;
+    let mut bytes = Vec::with_capacity(v.len() * 8);
+    for x in v {
+        bytes.extend_from_slice(&x.to_le_bytes());
+    }
+    let mut out = String::with_capacity(BINARY_PREFIX.len() + bytes.len().div_ceil(3) * 4);
+    out.push_str(BINARY_PREFIX);
+    base64::engine::general_purpose::STANDARD.encode_string(&bytes, &mut out);
+    out
+}
+
+/// Read the binary form (`s` with its prefix); the length is checked before decoding.
+fn from_binary(s: &str) -> Result<Vec<f64>, String> {
+    use base64::Engine;
+    let Some(b64) = s.strip_prefix(BINARY_PREFIX) else {
+        return Err(format!(
+            "{:?} is neither an array of numbers nor binary data (\"{BINARY_PREFIX}…\")",
+            truncate(s)
+        ));
+    };
+    if b64.len() / 4 * 3 / 8 > MAX_LEN {
+        return Err(format!("has more than {MAX_LEN} values (too large)"));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|e| format!("binary data is not valid base64: {e}"))?;
+    if !bytes.len().is_multiple_of(8) {
+        return Err(format!(
+            "binary data of {} bytes is not a whole number of 8-byte values",
+            bytes.len()
+        ));
+    }
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+        .collect())
+}
 
 fn non_finite_name(x: f64) -> &'static str {
     if x.is_nan() {
@@ -90,6 +140,9 @@ impl<'de> Visitor<'de> for Many {
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an array of numbers")
     }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<f64>, E> {
+        from_binary(v).map_err(E::custom)
+    }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<f64>, A::Error> {
         let hint = seq.size_hint().unwrap_or(0).min(PREALLOC);
         let mut out = Vec::with_capacity(hint);
@@ -113,8 +166,11 @@ fn write_one<S: Serializer>(x: f64, s: S) -> Result<S::Ok, S::Error> {
     }
 }
 
-/// A slice as a JSON array, non-finite values as strings.
+/// A slice as a JSON array, non-finite values as strings; a long one in the binary form.
 pub fn write_slice<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+    if v.len() > BINARY_ABOVE {
+        return s.serialize_str(&to_binary(v));
+    }
     struct Item(f64);
     impl serde::Serialize for Item {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -150,7 +206,7 @@ pub mod vec {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
-        d.deserialize_seq(Many)
+        d.deserialize_any(Many)
     }
 }
 
@@ -179,7 +235,7 @@ pub mod opt_vec {
                 Ok(None)
             }
             fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-                d.deserialize_seq(Many).map(Some)
+                d.deserialize_any(Many).map(Some)
             }
         }
         d.deserialize_option(OptMany)
@@ -231,5 +287,41 @@ mod tests {
         assert_eq!((none.v, none.o), (vec![1.0, -2.0], None));
         let err = serde_json::from_str::<T>(r#"{"v": ["abc"], "x": 3}"#).unwrap_err();
         assert!(err.to_string().contains("\"abc\" is not a number"), "{err}");
+        let err = serde_json::from_str::<T>(r#"{"v": "abc", "x": 3}"#).unwrap_err();
+        assert!(err.to_string().contains("neither an array"), "{err}");
+        let err = serde_json::from_str::<T>(r#"{"v": "f64le:AAAA", "x": 3}"#).unwrap_err();
+        assert!(err.to_string().contains("8-byte"), "{err}");
+    }
+
+    #[test]
+    fn long_arrays_are_binary_and_exact() {
+        // Every bit pattern class: signed zero, subnormals, NaN with a payload, infinities.
+        let mut v: Vec<f64> = (0..super::BINARY_ABOVE as u64 + 7)
+            .map(|i| f64::from_bits(i.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+            .collect();
+        v[0] = -0.0;
+        v[1] = f64::from_bits(0x7ff8_0000_dead_beef);
+        v[2] = f64::NEG_INFINITY;
+        let t = T {
+            v: v.clone(),
+            x: 1.0,
+            o: Some(v.clone()),
+        };
+        let s = serde_json::to_string(&t).unwrap();
+        assert!(s.contains("\"f64le:"), "not binary");
+        // 8 bytes in base64 plus a little: less than half of 25-character decimals.
+        assert!(s.len() < 2 * (v.len() * 11 + 100), "{} bytes", s.len());
+        let back: T = serde_json::from_str(&s).unwrap();
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&back.v), bits(&v));
+        assert_eq!(bits(back.o.as_ref().unwrap()), bits(&v));
+        // Short arrays stay decimal.
+        let short = serde_json::to_string(&T {
+            v: vec![0.5; 3],
+            x: 0.0,
+            o: None,
+        })
+        .unwrap();
+        assert!(short.contains("[0.5,0.5,0.5]"), "{short}");
     }
 }

@@ -1,10 +1,35 @@
+use std::path::Path;
+
 use clap::Parser;
+use clap::error::ErrorKind;
 use nnlab::cli::{self, Cli, Command};
 
 fn main() {
-    let parsed = Cli::parse();
+    let parsed = match Cli::try_parse() {
+        Ok(p) => p,
+        Err(e) => match e.kind() {
+            ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => e.exit(),
+            // The lab's promise: one line naming the problem.
+            _ => {
+                eprintln!("{}", cli::usage_error_line(&e));
+                std::process::exit(2);
+            }
+        },
+    };
     let code = match parsed.command {
-        None => nnlab::ui::run_app(parsed.file),
+        None => match parsed.file {
+            // A word that is neither a command nor a file is a typo, not a window to open.
+            Some(f) if !Path::new(&f).exists() => {
+                eprintln!(
+                    "{}: no such file, and not an nnlab command (see nnlab --help)",
+                    f.display()
+                );
+                2
+            }
+            file => nnlab::ui::run_app(file),
+        },
         Some(Command::Open { file }) => nnlab::ui::run_app(file),
         Some(command) => match cli::run(command) {
             Ok(code) => code,

@@ -16,10 +16,15 @@ pub fn harness(file: Option<std::path::PathBuf>) -> Harness<'static, NnlabApp> {
         // the training worker keeps frames coming, so tests also call `unnamed_widgets()`.
         .with_accessibility_check(true)
         .with_context_setup(nnlab::ui::fonts::install)
-        // Recovery file and recent list in a temp folder, never the person's own.
+        // Recovery file and recent list in a temp folder of this app's own, never the
+        // person's, and never another test's (one test's autosave must not be offered to
+        // another for restore).
         .build_eframe(move |cc| {
+            static APPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = APPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let state =
-                std::env::temp_dir().join(format!("nnlab-test-state-{}", std::process::id()));
+                std::env::temp_dir().join(format!("nnlab-test-state-{}-{n}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&state);
             NnlabApp::with_state_dir(&cc.egui_ctx, file.clone(), Some(state))
         });
     assert!(

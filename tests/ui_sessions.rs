@@ -269,37 +269,87 @@ fn save_writes_a_v2_file_with_the_whole_run() {
     assert!(h.query_all_by_label("run.json").count() > 0);
 }
 
+/// The recovery files in a state folder (one per app that autosaved and did not exit cleanly).
+fn recovery_files(state: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(state)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    v.retain(|p| {
+        let n = p.file_name().unwrap().to_string_lossy();
+        n.starts_with("recovery-") && n.ends_with(".json")
+    });
+    v
+}
+
+/// Train in an app at `state` until its recovery file holds a paused state; drop the app
+/// without a clean exit (as a kill would). Returns the file, the step and θ.
+fn killed_run(state: &Path) -> (PathBuf, u64, Vec<f64>) {
+    let mut h = app_in(state, None);
+    h.get_by_label("▶ Play").click();
+    assert!(
+        settle(&mut h, |_| recovery_files(state).len() == 1),
+        "no recovery file while training"
+    );
+    let recovery = recovery_files(state).remove(0);
+    h.get_by_label("‖ Pause").click();
+    assert!(settle(&mut h, |a| !a.status.running));
+    let step = h.state().status.step;
+    assert!(settle(&mut h, |a| a
+        .snapshot
+        .as_ref()
+        .is_some_and(|s| s.step == step)));
+    assert!(
+        settle(&mut h, |_| nnlab::session::load(&recovery)
+            .is_ok_and(|l| l.session.state.is_some_and(|s| s.step == step))),
+        "the recovery file never reached step {step}"
+    );
+    (recovery, step, theta(&h))
+}
+
+#[test]
+fn starting_with_a_file_after_a_crash_still_offers_the_restore_and_keeps_the_file() {
+    let state = temp_dir("recovery-file");
+    let (recovery, step, th) = killed_run(&state);
+    let before = std::fs::read(&recovery).unwrap();
+    // Start again with a file (as `nnlab sessions/xor.json` or a file manager would).
+    let xor = Path::new(env!("CARGO_MANIFEST_DIR")).join("sessions/xor.json");
+    let mut h = app_in(&state, Some(xor));
+    assert!(
+        settle(&mut h, |a| !a.recovery.is_empty()
+            && a.session.name == "xor"),
+        "no restore offered after opening a file"
+    );
+    assert!(h.query_by_label("Restore unsaved work?").is_some());
+    // Train the opened file past an autosave: the crashed run's file is untouched.
+    h.state_mut()
+        .actions
+        .push(nnlab::ui::app::Action::Step(400));
+    assert!(
+        settle(&mut h, |_| recovery_files(&state).len() == 2),
+        "the new run never autosaved beside the old file"
+    );
+    assert_eq!(
+        std::fs::read(&recovery).unwrap(),
+        before,
+        "the recovery was overwritten"
+    );
+    h.get_by_label("Restore").click();
+    assert!(
+        settle(&mut h, |a| a.status.step == step
+            && a.snapshot.as_ref().is_some_and(|s| s.step == step)),
+        "the restored run is not at step {step}"
+    );
+    assert_eq!(theta(&h), th);
+}
+
 #[test]
 fn a_killed_run_is_offered_for_restore() {
     let state = temp_dir("recovery");
-    let recovery = state.join("recovery.json");
-    let (step, th) = {
-        let mut h = app_in(&state, None);
-        h.get_by_label("▶ Play").click();
-        assert!(
-            settle(&mut h, |_| recovery.exists()),
-            "no recovery file while training"
-        );
-        h.get_by_label("‖ Pause").click();
-        assert!(settle(&mut h, |a| !a.status.running));
-        let step = h.state().status.step;
-        assert!(settle(&mut h, |a| a
-            .snapshot
-            .as_ref()
-            .is_some_and(|s| s.step == step)));
-        // Wait for an autosave of the paused state.
-        assert!(
-            settle(&mut h, |_| nnlab::session::load(&recovery)
-                .is_ok_and(|l| l.session.state.is_some_and(|s| s.step == step))),
-            "the recovery file never reached step {step}"
-        );
-        (step, theta(&h))
-        // Dropped without a clean exit: the file stays, as after a kill.
-    };
+    let (recovery, step, th) = killed_run(&state);
     assert!(recovery.exists());
     let mut h = app_in(&state, None);
     assert!(
-        settle(&mut h, |a| a.recovery.is_some()),
+        settle(&mut h, |a| !a.recovery.is_empty()),
         "no restore offered"
     );
     assert!(h.query_by_label("Restore unsaved work?").is_some());
@@ -311,7 +361,7 @@ fn a_killed_run_is_offered_for_restore() {
     );
     assert_eq!(theta(&h), th);
     assert!(h.state().unsaved(), "restored work counts as unsaved");
-    assert!(h.state().recovery.is_none());
+    assert!(h.state().recovery.is_empty());
 }
 
 #[test]
@@ -467,4 +517,22 @@ fn the_checkpoint_budget_set_in_the_app_bounds_the_saved_checkpoints() {
     let loaded = nnlab::session::load(&file).unwrap();
     let report = nnlab::session::replay::verify(&loaded).unwrap();
     assert!(report.mismatch.is_none(), "{:?}", report.mismatch);
+}
+
+#[test]
+fn an_unreadable_recovery_file_is_reported_and_kept() {
+    let state = temp_dir("recovery-broken");
+    // Left by a process that is gone (no such process id), cut short.
+    let broken = state.join("recovery-999999999-1.json");
+    std::fs::write(&broken, "{\"nnlab\": 2, \"name\": \"cut").unwrap();
+    let mut h = app_in(&state, None);
+    assert!(
+        settle(&mut h, |a| a
+            .error
+            .as_ref()
+            .is_some_and(|e| e.contains("could not be restored"))),
+        "the broken recovery file was dropped silently"
+    );
+    assert!(h.state().recovery.is_empty());
+    assert!(broken.exists(), "the recovery file was deleted");
 }

@@ -224,6 +224,15 @@ pub fn run(command: Command) -> Result<i32> {
     }
 }
 
+/// A usage error of the argument parser as one line: its first line without the "error: "
+/// prefix, and where to read more.
+pub fn usage_error_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let first = first.strip_prefix("error: ").unwrap_or(first).trim();
+    format!("{first} (see nnlab --help)")
+}
+
 fn print_json(v: &serde_json::Value) {
     let text = serde_json::to_string_pretty(v).unwrap_or_default();
     let mut out = std::io::stdout().lock();
@@ -310,6 +319,34 @@ fn csv_row(r: &StepReport, e: &Evaluation) -> String {
     s
 }
 
+/// Before a long run: `--out` and `--metrics` must be writable, must not be the same file,
+/// and must not replace the session's own CSV data.
+fn check_outputs(loaded: &Loaded, out: Option<&Path>, metrics: Option<&Path>) -> Result<()> {
+    let same = session::files::same_file;
+    if let (Some(o), Some(m)) = (out, metrics)
+        && same(o, m)
+    {
+        return Err(Error::new(format!(
+            "--out and --metrics name the same file ({}); give two different files",
+            o.display()
+        )));
+    }
+    let csv = loaded.session.data.csv_path();
+    for (flag, p) in [("--out", out), ("--metrics", metrics)] {
+        let Some(p) = p else { continue };
+        if let Some(csv) = &csv
+            && same(p, csv)
+        {
+            return Err(Error::new(format!(
+                "{flag} {} is the session's own CSV data; writing it would destroy the data",
+                p.display()
+            )));
+        }
+        session::check_writable(p, flag)?;
+    }
+    Ok(())
+}
+
 /// Train a session headless: from its state when it has one (continuing its recording),
 /// otherwise from step 0. `--out` writes the whole recording (format v2).
 fn run_session(
@@ -331,9 +368,29 @@ fn run_session(
     };
     let name = session::display_name(path);
     let loaded: Loaded = session::load(path)?;
+    check_outputs(&loaded, out, metrics)?;
     let mut t = session::trainer(&loaded).map_err(|e| e.context(&name))?;
+    if steps > crate::train::trainer::MAX_STEP - t.step {
+        return Err(Error::field(
+            "--steps",
+            format!(
+                "{steps} from step {} would pass the {} steps a run may count",
+                t.step,
+                crate::train::trainer::MAX_STEP
+            ),
+        ));
+    }
     let mut rec = session::Recorder::resume(&loaded.session, &t);
     if let Some(b) = checkpoint_budget {
+        if b > session::MAX_CHECKPOINT_BUDGET {
+            return Err(Error::field(
+                "--checkpoint-budget",
+                format!(
+                    "{b} is too large (at most {})",
+                    session::MAX_CHECKPOINT_BUDGET
+                ),
+            ));
+        }
         rec.budget = b;
     }
     let first_step = t.step;

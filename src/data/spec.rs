@@ -112,6 +112,14 @@ pub enum Task {
 }
 
 impl DataSpec {
+    /// The CSV file of a `csv` source (as written in the spec), None for other sources.
+    pub fn csv_path(&self) -> Option<std::path::PathBuf> {
+        match self.source {
+            DataSource::Csv => self.path.as_ref().map(std::path::PathBuf::from),
+            _ => None,
+        }
+    }
+
     /// A generator spec with the defaults filled in.
     pub fn generator(source: DataSource, n: usize, noise: f64) -> Self {
         DataSpec {

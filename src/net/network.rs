@@ -22,8 +22,11 @@ use crate::rng::Rng;
 pub const BN_EPS: f64 = 1e-5;
 /// Widest layer accepted.
 pub const MAX_UNITS: usize = 100_000;
-/// Largest θ accepted.
-pub const MAX_PARAMS: usize = 50_000_000;
+/// Largest θ accepted: the size the lab supports end to end. Training, saving (θ, initial θ,
+/// the state with Adam's two moments and the first and last checkpoints in the binary form:
+/// about 11 × 10.7 bytes a parameter, 235 MB at this size, within the 512 MiB a session file
+/// may have), autosave, replay and the analyses that fit in memory.
+pub const MAX_PARAMS: usize = 2_000_000;
 /// Most raw input columns accepted.
 pub const MAX_INPUTS: usize = 10_000;
 /// Deepest network accepted.
@@ -220,7 +223,7 @@ impl Network {
                 .ok_or_else(|| {
                     Error::field(
                         &field("units"),
-                        format!("{units} × {fan_in} weights are too many (at most {MAX_PARAMS} parameters)"),
+                        format!("{units} × {fan_in} weights are too many (the lab supports networks of at most {MAX_PARAMS} parameters)"),
                     )
                 })?;
             let w = offset;
@@ -241,7 +244,9 @@ impl Network {
             if end > MAX_PARAMS {
                 return Err(Error::field(
                     "network.layers",
-                    format!("need more than {MAX_PARAMS} parameters"),
+                    format!(
+                        "need more than {MAX_PARAMS} parameters, the most the lab supports (train, save, replay)"
+                    ),
                 ));
             }
             layers.push(Layer {

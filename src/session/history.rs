@@ -186,10 +186,9 @@ impl History {
         self.lr.push(r.lr);
         self.batch_loss.push(r.batch_loss);
         self.grad_norm.push(r.grad_norm);
-        if r.mistakes != 0 && self.mistakes.is_empty() {
-            self.mistakes = vec![0; n];
-        }
-        if !self.mistakes.is_empty() {
+        // The column exists once any row has a mistake; the rows before it had none.
+        if r.mistakes != 0 || !self.mistakes.is_empty() {
+            self.mistakes.resize(n, 0);
             self.mistakes.push(r.mistakes);
         }
         if r.diverged {

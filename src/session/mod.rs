@@ -3,13 +3,14 @@
 
 pub mod analysis;
 mod bounded;
+pub mod exercise;
+pub mod files;
 mod format;
 pub mod history;
 pub mod recorder;
 pub mod replay;
 pub mod spec;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::data::spec::DataSource;
@@ -17,10 +18,11 @@ use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
 use crate::net::network::Network;
 use crate::optim::spec::TrainingRule;
-use crate::train::trainer::check_state_shape;
+use crate::train::trainer::{MAX_STEP, check_state_shape};
 pub use crate::train::{Edit, LiveEdit, TrainerState as State};
 use crate::train::{Trainer, TrainerState};
 pub use analysis::{Analysis, LandscapeResult, SpectrumResult};
+pub use files::{check_writable, write_atomic};
 pub use history::{EvalColumns, History, LayerColumns};
 pub use recorder::{DEFAULT_CHECKPOINT_BUDGET, Recorder};
 pub use replay::{Mismatch, Report, fork, state_at, verify};
@@ -28,9 +30,11 @@ pub use spec::{FORMAT_VERSION, Session};
 
 /// Largest CSV file read (bytes).
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
-/// Largest session file read (bytes): with every JSON value at least two bytes, no array read
-/// from it can exceed 2^27 values (1 GiB of f64).
-pub const MAX_SESSION_BYTES: u64 = 1 << 28;
+/// Largest session file read or written (bytes): 512 MiB holds every session of a network
+/// within [`crate::net::network::MAX_PARAMS`] at the largest checkpoint budget.
+pub const MAX_SESSION_BYTES: u64 = 1 << 29;
+/// Largest checkpoint budget (bytes) a session may ask for.
+pub const MAX_CHECKPOINT_BUDGET: u64 = 256 << 20;
 /// Most checkpoints a session may hold.
 pub const MAX_CHECKPOINTS: usize = 10_000;
 /// Most live edits a session may hold.
@@ -52,25 +56,21 @@ fn read_text(path: &Path) -> Result<String> {
 }
 
 fn read_text_limited(path: &Path, max: u64) -> Result<String> {
-    let name = display_name(path);
-    let meta = std::fs::metadata(path).map_err(|e| Error::new(format!("{name}: {e}")))?;
-    if meta.is_dir() {
-        return Err(Error::new(format!("{name}: is a folder, not a file")));
-    }
-    if meta.len() > max {
-        return Err(Error::new(format!(
-            "{name}: {} bytes is too large (at most {max})",
-            meta.len()
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::new(format!("{name}: {e}")))?;
-    String::from_utf8(bytes).map_err(|_| Error::new(format!("{name}: is not a text (UTF-8) file")))
+    let bytes = files::read_limited(path, max)?;
+    String::from_utf8(bytes).map_err(|_| {
+        Error::new(format!(
+            "{}: is not a text (UTF-8) file",
+            display_name(path)
+        ))
+    })
 }
 
 /// Parse session JSON (any version this build reads, migrated to the current one); errors
 /// name the field path (`network.layers[1].units: …`). Only the structure is checked here;
 /// [`validate`] checks the recorded sections against the network.
 pub fn parse(text: &str) -> Result<Session> {
+    // Some editors start a UTF-8 file with a byte-order mark; JSON does not allow one.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
         return Err(Error::new("the file is empty"));
     }
@@ -86,13 +86,7 @@ pub fn parse(text: &str) -> Result<Session> {
     struct Probe {
         nnlab: Option<serde_json::Value>,
     }
-    let probe: Probe = serde_json::from_str(text).map_err(|e| {
-        if e.classify() == serde_json::error::Category::Data {
-            Error::new("this is not an nnlab session (the top level is not a JSON object)")
-        } else {
-            json_error(e)
-        }
-    })?;
+    let probe: Probe = serde_json::from_str(text).map_err(json_error)?;
     match probe.nnlab {
         None | Some(serde_json::Value::Null) => {
             return Err(Error::new(
@@ -148,6 +142,29 @@ fn check_structure(s: &Session) -> Result<()> {
             return Err(Error::field(
                 name,
                 format!("has {len} entries (at most {max})"),
+            ));
+        }
+    }
+    if let Some(b) = s.checkpoint_budget.filter(|&b| b > MAX_CHECKPOINT_BUDGET) {
+        return Err(Error::field(
+            "checkpoint_budget",
+            format!("is {b} bytes (at most {MAX_CHECKPOINT_BUDGET})"),
+        ));
+    }
+    for (name, step) in [
+        ("state.step", s.state.as_ref().map(|st| st.step)),
+        ("history.step", s.history.last_step()),
+        (
+            "history.evaluations.step",
+            s.history.evaluations.step.last().copied(),
+        ),
+        ("checkpoints", s.checkpoints.last().map(|c| c.step)),
+        ("edits", s.edits.last().map(|e| e.step)),
+    ] {
+        if let Some(step) = step.filter(|&st| st > MAX_STEP) {
+            return Err(Error::field(
+                name,
+                format!("records step {step}, beyond the {MAX_STEP} steps a session may have"),
             ));
         }
     }
@@ -299,6 +316,7 @@ fn json_error(e: serde_json::Error) -> Error {
             "the JSON ends too early (line {}): is the file truncated?",
             e.line()
         )),
+        Category::Data => Error::new(format!("invalid session: {e}")),
         _ => Error::new(format!("invalid JSON: {e}")),
     }
 }
@@ -316,9 +334,17 @@ pub struct Loaded {
 pub fn load(path: &Path) -> Result<Loaded> {
     let name = display_name(path);
     let text = read_text_limited(path, MAX_SESSION_BYTES)?;
-    let session = parse(&text).map_err(|e| e.context(&name))?;
+    let mut session = parse(&text).map_err(|e| e.context(&name))?;
     let dir = path.parent().map(Path::to_path_buf);
     let (train, test) = build_data(&session, dir.as_deref()).map_err(|e| e.context(&name))?;
+    // In memory a CSV is known by where it is, so the session can be saved anywhere (the
+    // recovery file, `--out` in another folder); `save` writes it relative again.
+    if let Some(csv) = session.data.csv_path() {
+        let full = dir.as_deref().map_or(csv.clone(), |d| d.join(&csv));
+        if let Some(abs) = files::absolute_target(&full) {
+            session.data.path = Some(abs.display().to_string());
+        }
+    }
     validate_sizes(&session, &train).map_err(|e| e.context(&name))?;
     let net = Network::build(&session.network, session.loss).map_err(|e| e.context(&name))?;
     validate(&session, net.n_params, net.layers.len(), train.rows())
@@ -413,47 +439,64 @@ pub fn trainer_with_state(loaded: &Loaded, state: &TrainerState) -> Result<Train
     Ok(t)
 }
 
-/// Write `bytes` to `path` atomically: a temp file in the same folder, fsync, rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = display_name(path);
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)?;
-        if let Ok(d) = std::fs::File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::new(format!("{name}: could not save: {e}"))
-    })
-}
-
 /// The session as JSON text: objects indented one field a line, arrays on one line (a θ of
 /// thousands of numbers stays one line, not thousands).
 pub fn to_json(session: &Session) -> Result<String> {
     format::to_string(session).map_err(|e| Error::new(format!("could not encode the session: {e}")))
 }
 
-/// Save a session as JSON ([`to_json`]), atomically. A session too large to read back is
-/// refused rather than written.
+/// Save a session as JSON ([`to_json`]), atomically. What is written must load again: the
+/// session is checked as a load would check it, a session too large to read back is refused,
+/// and so is a save over the session's own CSV data. A CSV path is written relative to the
+/// new file when the CSV lies in its folder (the two move together), else absolute.
 pub fn save(path: &Path, session: &Session) -> Result<()> {
+    let name = display_name(path);
+    check_savable(session).map_err(|e| e.context(format!("{name}: not saved")))?;
+    let rebased;
+    let session = match session.data.csv_path() {
+        Some(csv) if csv.is_absolute() => {
+            if files::same_file(path, &csv) {
+                return Err(Error::new(format!(
+                    "{name}: is the session's own CSV data; saving over it would destroy the data"
+                )));
+            }
+            let mut s = session.clone();
+            s.data.path = Some(csv_path_from(path, &csv));
+            rebased = s;
+            &rebased
+        }
+        _ => session,
+    };
     let text = to_json(session)?;
     if text.len() as u64 > MAX_SESSION_BYTES {
         return Err(Error::new(format!(
-            "{}: the session would be {} bytes, more than the {MAX_SESSION_BYTES} a session may have; lower checkpoint_budget",
-            display_name(path),
+            "{name}: the session would be {} bytes, more than the {MAX_SESSION_BYTES} a session may have; lower checkpoint_budget",
             text.len()
         )));
     }
     write_atomic(path, text.as_bytes())
+}
+
+/// How a session saved at `session_path` names the CSV at `csv` (absolute): relative when
+/// the CSV is in the session's folder or below it, else absolute.
+fn csv_path_from(session_path: &Path, csv: &Path) -> String {
+    let dir = files::absolute_target(session_path).and_then(|p| p.parent().map(Path::to_path_buf));
+    match dir.and_then(|d| csv.strip_prefix(d).ok().map(Path::to_path_buf)) {
+        Some(rel) => rel.display().to_string(),
+        None => csv.display().to_string(),
+    }
+}
+
+/// The checks a load makes of the recorded sections, made before writing (the data rows are
+/// taken from the recorded permutation, which the load then checks against the data).
+fn check_savable(s: &Session) -> Result<()> {
+    let net = Network::build(&s.network, s.loss)?;
+    let rows = s
+        .state
+        .iter()
+        .chain(&s.checkpoints)
+        .map(|st| st.perm.len())
+        .next()
+        .unwrap_or(0);
+    validate(s, net.n_params, net.layers.len(), rows)
 }

@@ -16,6 +16,8 @@ pub const DENSE_STEPS: u64 = 10;
 const GROWTH_DIVISOR: u64 = 4;
 /// Default most history rows (steps) kept; beyond, the recording stride doubles.
 pub const DEFAULT_HISTORY_LIMIT: usize = 100_000;
+/// Most values the history may hold (≈ 170 MB in a session file): fewer rows for deep nets.
+pub const MAX_HISTORY_VALUES: usize = 16_000_000;
 
 pub struct Recorder {
     /// θ at step 0.
@@ -105,7 +107,11 @@ impl Recorder {
     pub fn record_step(&mut self, report: &StepReport, trainer: &Trainer) {
         if report.step.is_multiple_of(self.stride) || report.diverged {
             self.history.push(report);
-            if self.history.len() > self.history_limit.max(2) {
+            // A row holds about a dozen values plus seven a layer: a deep network keeps fewer
+            // rows, so the history of any network stays within MAX_HISTORY_VALUES.
+            let per_row = 12 + 7 * report.layers.len();
+            let limit = self.history_limit.min(MAX_HISTORY_VALUES / per_row);
+            if self.history.len() > limit.max(2) {
                 self.stride = self.stride.saturating_mul(2);
                 self.history.keep_multiples_of(self.stride);
             }

@@ -89,8 +89,9 @@ impl Session {
     pub fn last_step(&self) -> u64 {
         let s = self.state.as_ref().map_or(0, |s| s.step);
         let h = self.history.last_step().unwrap_or(0);
+        let e = self.history.evaluations.step.last().copied().unwrap_or(0);
         let c = self.checkpoints.last().map_or(0, |c| c.step);
-        s.max(h).max(c)
+        s.max(h).max(e).max(c)
     }
 
     /// θ at step 0 for a replay: `initial_params`, or (a session that never trained) `params`;

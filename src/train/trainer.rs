@@ -84,6 +84,10 @@ pub struct RngStates {
     pub dropout: Rng,
 }
 
+/// The most steps a run may count: 2^53, so every step is exact as an f64 (plots, CSV) and a
+/// counter can never wrap (at ten million steps a second it takes 28 years to reach).
+pub const MAX_STEP: u64 = 1 << 53;
+
 /// Everything that makes a trainer resumable: restoring it and stepping on is bit-identical to
 /// never having stopped. The data, network and loss are not here (they come from the session's
 /// spec); the step's scratch buffers are not either (every step overwrites them before use).
@@ -204,12 +208,25 @@ impl Trainer {
                 }
                 p
             }
-            None => initialise(
-                &net,
-                config.network.init,
-                config.network.init_scale,
-                config.seed,
-            ),
+            None => {
+                let p = initialise(
+                    &net,
+                    config.network.init,
+                    config.network.init_scale,
+                    config.seed,
+                );
+                // A huge scale (1e308) overflows the draws: refuse rather than start at ∞.
+                if p.iter().any(|v| !v.is_finite()) {
+                    return Err(Error::field(
+                        "network.init_scale",
+                        format!(
+                            "{} makes initial parameters overflow (not finite); use a smaller scale",
+                            config.network.init_scale
+                        ),
+                    ));
+                }
+                p
+            }
         };
         let feedback = (rule == TrainingRule::FeedbackAlignment).then(|| {
             // Fixed random backward matrices, drawn like Xavier-normal weights.

@@ -105,7 +105,10 @@ pub enum Job {
     /// The recent-files list read at start.
     Recent(Vec<PathBuf>),
     /// A recovery file from an earlier run that did not exit cleanly.
-    RecoveryFound(Box<session::Loaded>),
+    /// Recovery files of earlier runs that did not exit cleanly, newest first.
+    RecoveryFound(Vec<(PathBuf, Box<session::Loaded>)>),
+    /// A recovery file that could not be read (it is kept).
+    RecoveryUnreadable(String),
     AutosaveFailed(String),
 }
 
@@ -180,7 +183,8 @@ pub struct NnlabApp {
     pub autosaver: recovery::Autosaver,
     pub last_autosave: Instant,
     /// A recovery file found at start, waiting for Restore or Discard.
-    pub recovery: Option<Box<session::Loaded>>,
+    /// Recovery files found at start, waiting for Restore or Discard (the first is offered).
+    pub recovery: Vec<(PathBuf, Box<session::Loaded>)>,
     /// (step, spec, edits) when last opened or saved; None until the opened run reports.
     pub clean: Option<(u64, Session, usize)>,
     /// 1: the opened run is being built; 2: its next status is the clean point.
@@ -297,7 +301,7 @@ impl NnlabApp {
             autosaver,
             state_dir,
             last_autosave: Instant::now(),
-            recovery: None,
+            recovery: Vec::new(),
             clean: None,
             clean_pending: 0,
             close_asked: false,
@@ -316,10 +320,7 @@ impl NnlabApp {
         // The first build's report is the clean point: `applied` and the step are the worker's
         // (a resumed recording's step is known only then). Widgets no longer round the spec.
         app.mark_clean_after_build();
-        app.start_session_jobs(file.is_none());
-        if let Some(f) = file {
-            app.open_path(f);
-        }
+        app.start_session_jobs(file);
         app
     }
 
@@ -492,7 +493,9 @@ impl NnlabApp {
                 let (inputs, classes) = (data.0.inputs, data.0.classes);
                 let mut s = self.session.clone();
                 s.data.source = crate::data::spec::DataSource::Csv;
-                s.data.path = Some(path.display().to_string());
+                // Known by where it is, so the session can be saved in any folder.
+                let full = session::files::absolute_target(&path).unwrap_or(path);
+                s.data.path = Some(full.display().to_string());
                 model::harmonise(&mut s, inputs, classes);
                 match model::check(&s, inputs, classes) {
                     Ok(_) => {
@@ -529,7 +532,8 @@ impl NnlabApp {
                 }
                 self.recent.truncate(recovery::MAX_RECENT);
             }
-            Job::RecoveryFound(l) => self.recovery = Some(l),
+            Job::RecoveryFound(found) => self.recovery = found,
+            Job::RecoveryUnreadable(e) => self.error = Some(e),
             Job::AutosaveFailed(e) => self.error = Some(e),
         }
     }
@@ -548,20 +552,44 @@ impl NnlabApp {
 
     // sessions (timeline, compare, export, recovery)
 
-    /// Read the recent list and look for a recovery file, on a helper thread.
-    fn start_session_jobs(&mut self, look_for_recovery: bool) {
-        let Some(dir) = self.state_dir.clone() else {
-            return;
-        };
+    /// On a helper thread: read the recent list, open `file` if one was given, then look for
+    /// recovery files of earlier runs. The open comes first, so a restore chosen afterwards is
+    /// never replaced by the file arriving late; the recovery is offered whether or not a file
+    /// was given.
+    fn start_session_jobs(&mut self, file: Option<PathBuf>) {
         let tx = self.jobs_tx.clone();
+        let dir = self.state_dir.clone();
+        let own = self.autosaver.path.clone();
+        self.busy = file.is_some();
         std::thread::spawn(move || {
-            let _ = tx.send(Job::Recent(recovery::load_recent(&dir)));
-            let path = recovery::recovery_path(&dir);
-            if look_for_recovery
-                && path.exists()
-                && let Ok(l) = session::load(&path)
+            if let Some(dir) = &dir {
+                let _ = tx.send(Job::Recent(recovery::load_recent(dir)));
+            }
+            if let Some(p) = file {
+                let _ = tx.send(match session::load(&p) {
+                    Ok(l) => Job::Opened(p, Box::new(l)),
+                    Err(e) => Job::OpenFailed(e.to_string()),
+                });
+            }
+            let Some(dir) = dir else { return };
+            let mut found = Vec::new();
+            // A few are enough to offer; more stay on disk for a later start.
+            for path in recovery::leftover_recoveries(&dir, own.as_deref())
+                .into_iter()
+                .take(4)
             {
-                let _ = tx.send(Job::RecoveryFound(Box::new(l)));
+                match session::load(&path) {
+                    Ok(l) => found.push((path, Box::new(l))),
+                    Err(e) => {
+                        let _ = tx.send(Job::RecoveryUnreadable(format!(
+                            "a recovery file from an earlier run could not be restored ({e}); it is kept at {}",
+                            path.display()
+                        )));
+                    }
+                }
+            }
+            if !found.is_empty() {
+                let _ = tx.send(Job::RecoveryFound(found));
             }
         });
     }
@@ -729,15 +757,18 @@ impl NnlabApp {
             Action::CompareFile(p) => self.compare_file(p),
             Action::CompareVariant => panels::compare::start_variant(self),
             Action::Recover(restore) => {
-                if let Some(l) = self.recovery.take() {
+                if !self.recovery.is_empty() {
+                    let (path, l) = self.recovery.remove(0);
                     if restore {
                         self.adopt(*l);
                         self.path = None;
-                        // Restored work is unsaved until saved again.
+                        // Restored work is unsaved until saved again; until this app's next
+                        // autosave the restored file itself stands in for it.
                         self.clean = Some((u64::MAX, self.session.clone(), 0));
+                        self.autosaver.adopt(path);
                         self.notify(self.t(S::Restored));
                     } else {
-                        self.autosaver.remove();
+                        self.autosaver.discard(path);
                     }
                 }
             }

@@ -3,8 +3,10 @@
 //! The folder is `$NNLAB_STATE_DIR` (tests point it at a temp folder), else
 //! `$XDG_STATE_HOME/nnlab`, else `~/.local/state/nnlab`. While training, the app hands the
 //! whole experiment to the autosave thread every few seconds; that thread encodes and writes
-//! it atomically, so the UI thread never touches the disk. A clean exit removes the file; after
-//! a crash or a kill the next start finds it and offers to restore it.
+//! it atomically, so the UI thread never touches the disk. Each running app has a recovery
+//! file of its own; a clean exit removes it. After a crash or a kill the next start (with or
+//! without a file to open) finds it and offers to restore it; it is never overwritten before
+//! the person has chosen.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -34,8 +36,56 @@ pub fn state_dir() -> Option<PathBuf> {
     var("HOME").map(|h| h.join(".local").join("state").join("nnlab"))
 }
 
-pub fn recovery_path(dir: &Path) -> PathBuf {
-    dir.join("recovery.json")
+/// A fresh recovery file name for one running app: `recovery-PID-NONCE.json`. One per app,
+/// so two windows never overwrite each other's, and a new start (even one that reuses a
+/// crashed run's process id) never overwrites the file the crashed run left.
+pub fn own_recovery_path(dir: &Path) -> PathBuf {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    dir.join(format!(
+        "recovery-{}-{:x}.json",
+        std::process::id(),
+        nanos ^ (n << 48)
+    ))
+}
+
+/// The process that wrote a recovery file, from its name (None: the older `recovery.json`).
+fn recovery_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix("recovery-")?.strip_suffix(".json")?;
+    rest.split_once('-')?.0.parse().ok()
+}
+
+/// Recovery files whose app is no longer running, newest first: left by a crash or a kill.
+/// The files of other running apps are left alone (a file whose process id was reused by an
+/// unrelated process waits for a later start); this process's own earlier apps count as gone.
+pub fn leftover_recoveries(dir: &Path, own: Option<&Path>) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let me = std::process::id();
+    let mut found: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let left = match recovery_owner(&name) {
+                Some(pid) => pid == me || !process_alive(pid),
+                None => name == "recovery.json",
+            };
+            let path = e.path();
+            let meta = e.metadata().ok()?;
+            (left && meta.is_file() && Some(path.as_path()) != own)
+                .then(|| (meta.modified().unwrap_or(std::time::UNIX_EPOCH), path))
+        })
+        .collect();
+    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.into_iter().map(|(_, p)| p).collect()
+}
+
+fn process_alive(pid: u32) -> bool {
+    !cfg!(target_os = "linux") || Path::new("/proc").join(pid.to_string()).exists()
 }
 
 fn recent_path(dir: &Path) -> PathBuf {
@@ -63,6 +113,11 @@ pub fn save_recent(dir: &Path, recent: &[PathBuf]) -> crate::error::Result<()> {
 enum Msg {
     Save(Box<Session>),
     Remove,
+    /// A restored recovery file becomes this app's own (renamed, so it stays protected until
+    /// the next autosave replaces it).
+    Adopt(PathBuf),
+    /// A recovery file the person chose to discard.
+    Discard(PathBuf),
     Shutdown,
 }
 
@@ -77,7 +132,7 @@ pub struct Autosaver {
 impl Autosaver {
     pub fn spawn(dir: Option<PathBuf>, errors: Sender<Job>) -> Autosaver {
         let (tx, rx) = mpsc::channel();
-        let path = dir.as_deref().map(recovery_path);
+        let path = dir.as_deref().map(own_recovery_path);
         let p2 = path.clone();
         let handle = std::thread::Builder::new()
             .name("nnlab-autosave".into())
@@ -93,6 +148,16 @@ impl Autosaver {
     /// The work is saved or discarded: no recovery needed.
     pub fn remove(&self) {
         let _ = self.tx.send(Msg::Remove);
+    }
+
+    /// The recovery file `from` was restored: it becomes this app's own recovery file.
+    pub fn adopt(&self, from: PathBuf) {
+        let _ = self.tx.send(Msg::Adopt(from));
+    }
+
+    /// The recovery file `path` was discarded by the person.
+    pub fn discard(&self, path: PathBuf) {
+        let _ = self.tx.send(Msg::Discard(path));
     }
 }
 
@@ -135,6 +200,18 @@ fn autosave_main(
             Msg::Shutdown => return,
             Msg::Remove => {
                 let _ = std::fs::remove_file(&path);
+            }
+            Msg::Adopt(from) => {
+                if std::fs::rename(&from, &path).is_err() && !reported {
+                    reported = true;
+                    let _ = errors.send(Job::AutosaveFailed(format!(
+                        "autosave: could not take over {}",
+                        from.display()
+                    )));
+                }
+            }
+            Msg::Discard(p) => {
+                let _ = std::fs::remove_file(p);
             }
             Msg::Save(s) => {
                 let r = std::fs::create_dir_all(&dir)

@@ -128,7 +128,7 @@ fn centered(title: &str, id: &'static str) -> egui::Window<'static> {
 /// Restore after a crash, and the close confirmation.
 pub fn session_ui(app: &mut NnlabApp, ctx: &egui::Context) {
     let lang = app.lang;
-    if let Some(l) = &app.recovery {
+    if let Some((_, l)) = app.recovery.first() {
         let s = &l.session;
         let name = if s.name.is_empty() {
             lang.t(S::Untitled)

@@ -112,7 +112,7 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     let r = ui
                         .add(
                             egui::DragValue::new(&mut mb)
-                                .range(0.1..=1024.0)
+                                .range(0.1..=(crate::session::MAX_CHECKPOINT_BUDGET as f64 / MB))
                                 .speed(0.1)
                                 .max_decimals(1)
                                 .suffix(" MB"),
