@@ -438,3 +438,33 @@ fn small_ones_bom_duplicate_keys_nul_bytes_typos_and_usage_errors_give_one_clear
     refused(&run(&["run", "--bogus", s(&spec)]), "--bogus");
     refused(&run(&["hessian"]), "required");
 }
+
+/// The README's promise, exactly: training 300 steps, saving, and training 200 more gives the
+/// session an uninterrupted 500-step run gives, except for the evaluation the first run made
+/// at its last step (a run always evaluates where it stops).
+#[test]
+fn train_save_train_equals_one_run_except_the_evaluation_at_the_save() {
+    let dir = scratch("resume");
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("sessions/spiral.json");
+    let (a, b, c) = (dir.join("a.json"), dir.join("b.json"), dir.join("c.json"));
+    ok(&run(&["run", s(&spec), "--steps", "300", "--out", s(&a)]));
+    ok(&run(&["run", s(&a), "--steps", "200", "--out", s(&b)]));
+    ok(&run(&["run", s(&spec), "--steps", "500", "--out", s(&c)]));
+    let mut b = session::load(&b).unwrap().session;
+    let c = session::load(&c).unwrap().session;
+    let e = &mut b.history.evaluations;
+    assert_eq!(e.step, vec![300, 500]);
+    for col in [
+        &mut e.train_loss,
+        &mut e.train_accuracy,
+        &mut e.test_loss,
+        &mut e.test_accuracy,
+    ] {
+        col.remove(0);
+    }
+    e.step.remove(0);
+    assert!(
+        b == c,
+        "resumed and uninterrupted runs differ beyond the evaluation at 300"
+    );
+}

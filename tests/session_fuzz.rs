@@ -5,51 +5,16 @@
 use proptest::prelude::*;
 use serde_json::Value;
 
-use nnlab::net::network::Network;
 use nnlab::session::{self, Loaded};
 
 const BASE: &str = include_str!("bad_sessions/valid_base.json");
 
 /// The whole loading pipeline of `session::load`, from text; then, if it loads, use it.
 fn load_and_use(text: &str) {
-    let s = match session::parse(text) {
-        Ok(s) => s,
-        Err(e) => {
-            assert!(!e.message.trim().is_empty(), "an empty message");
-            return;
-        }
-    };
-    // Keep each case cheap: skip sessions that ask for big data or long replays.
-    if s.data.n > 5000 || s.last_step() > 2000 {
-        return;
+    if let Err(e) = session::exercise::session_text(text) {
+        assert!(!e.message.trim().is_empty(), "an empty message");
+        assert!(!e.message.contains('\n'), "a message of several lines");
     }
-    let built = session::build_data(&s, None).and_then(|(train, test)| {
-        session::validate_sizes(&s, &train)?;
-        let net = Network::build(&s.network, s.loss)?;
-        session::validate(&s, net.n_params, net.layers.len(), train.rows())?;
-        Ok((train, test))
-    });
-    let (train, test) = match built {
-        Ok(d) => d,
-        Err(e) => {
-            assert!(!e.message.trim().is_empty(), "an empty message");
-            return;
-        }
-    };
-    let loaded = Loaded {
-        session: s,
-        train,
-        test,
-        dir: None,
-    };
-    if let Ok(mut t) = session::trainer(&loaded) {
-        for _ in 0..3 {
-            t.step();
-        }
-        let _ = t.evaluate();
-    }
-    let _ = session::verify(&loaded);
-    let _ = session::state_at(&loaded, loaded.session.last_step() / 2);
 }
 
 /// Every path (object keys and array indices) in a JSON tree, in document order.
@@ -209,6 +174,48 @@ proptest! {
         }
         load_and_use(&text);
     }
+}
+
+/// A small valid CSV: two inputs, a class label.
+const CSV: &str = "x1,x2,label\n0.1,0.2,1\n-0.5,0.25,0\n\"3\",1e-3,1\n";
+
+/// CSV-like text: digits, separators, quotes, signs, exponents, line breaks and a few
+/// troublemakers (NUL, a BOM, non-ASCII, NaN and inf words).
+fn csv_like() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "0", "1", "2", "9", ".", "-", "+", "e", "E", ",", ",", "\n", "\r\n", "\"", " ", "\t", "\0",
+        "\u{feff}", "é", "NaN", "inf", "x1", "label", "1e400", "",
+    ]);
+    prop::collection::vec(pieces, 0..120).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400)
+    ))]
+
+    #[test]
+    fn any_csv_text_gives_data_or_one_line(text in csv_like()) {
+        if let Err(e) = session::exercise::csv_text(&text) {
+            prop_assert!(!e.message.contains('\n'), "{}", e.message);
+            prop_assert!(!e.message.contains('\0'), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn a_mutated_csv_gives_data_or_one_line(i in any::<prop::sample::Index>(), piece in csv_like()) {
+        let at = i.index(CSV.len() + 1);
+        let at = (0..=at).rev().find(|&k| CSV.is_char_boundary(k)).unwrap_or(0);
+        let text = format!("{}{piece}{}", &CSV[..at], &CSV[at..]);
+        if let Err(e) = session::exercise::csv_text(&text) {
+            prop_assert!(!e.message.contains('\n'), "{}", e.message);
+        }
+    }
+}
+
+#[test]
+fn the_valid_csv_reads() {
+    session::exercise::csv_text(CSV).unwrap();
 }
 
 #[test]

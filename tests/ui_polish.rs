@@ -420,3 +420,36 @@ fn decimation_keeps_every_pixel_columns_extremes() {
     let few = &pts[..50];
     assert_eq!(decimate(few, 0.0, 1.0).len(), 50);
 }
+
+/// The top bar never moves under the pointer: while training changes the counters every
+/// frame, every button keeps its place, and one quick click (press and release in one frame)
+/// on "Light" and on "中文" takes at once.
+#[test]
+fn top_bar_buttons_stay_put_while_training_and_one_click_takes() {
+    let mut h = common_ui::harness(None);
+    h.get_by_label("▶ Play").click();
+    assert!(settle(&mut h, |a| a.status.running && a.status.step > 0));
+    let labels = [
+        "Session", "Compare", "Light", "English", "中文", "Reset", "+10",
+    ];
+    let places = |h: &Harness<'static, NnlabApp>| -> Vec<egui::Rect> {
+        labels.iter().map(|l| h.get_by_label(l).rect()).collect()
+    };
+    let first = places(&h);
+    let step0 = h.state().status.step;
+    for _ in 0..30 {
+        h.run_steps(1);
+        assert_eq!(places(&h), first, "a top-bar button moved while training");
+    }
+    assert!(h.state().status.step > step0, "the counters did not change");
+    h.get_by_label("Light").click();
+    h.run_steps(1);
+    assert!(!h.state().dark, "one click on Light did not take");
+    h.get_by_label("中文").click();
+    h.run_steps(1);
+    assert_eq!(
+        h.state().lang,
+        nnlab::ui::i18n::Lang::Zh,
+        "one click on 中文 did not take"
+    );
+}

@@ -713,7 +713,7 @@ impl NnlabApp {
 
     /// Every few seconds of unsaved training, hand the experiment to the autosave thread.
     fn autosave_tick(&mut self) {
-        if self.last_autosave.elapsed() < recovery::AUTOSAVE_EVERY
+        if self.last_autosave.elapsed() < self.autosaver.interval()
             || !self.unsaved()
             || self.status.step == 0
         {
@@ -756,20 +756,18 @@ impl NnlabApp {
             }
             Action::CompareFile(p) => self.compare_file(p),
             Action::CompareVariant => panels::compare::start_variant(self),
-            Action::Recover(restore) => {
-                if !self.recovery.is_empty() {
-                    let (path, l) = self.recovery.remove(0);
-                    if restore {
-                        self.adopt(*l);
-                        self.path = None;
-                        // Restored work is unsaved until saved again; until this app's next
-                        // autosave the restored file itself stands in for it.
-                        self.clean = Some((u64::MAX, self.session.clone(), 0));
-                        self.autosaver.adopt(path);
-                        self.notify(self.t(S::Restored));
-                    } else {
-                        self.autosaver.discard(path);
-                    }
+            Action::Recover(restore) if !self.recovery.is_empty() => {
+                let (path, l) = self.recovery.remove(0);
+                if restore {
+                    self.adopt(*l);
+                    self.path = None;
+                    // Restored work is unsaved until saved again; until this app's next
+                    // autosave the restored file itself stands in for it.
+                    self.clean = Some((u64::MAX, self.session.clone(), 0));
+                    self.autosaver.adopt(path);
+                    self.notify(self.t(S::Restored));
+                } else {
+                    self.autosaver.discard(path);
                 }
             }
             Action::CloseSave => {

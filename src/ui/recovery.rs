@@ -15,8 +15,12 @@ use std::thread::JoinHandle;
 use crate::session::{self, Session};
 use crate::ui::app::Job;
 
-/// How often the app autosaves while there is unsaved training.
+/// How often the app autosaves while there is unsaved training (at least; see
+/// [`Autosaver::interval`]).
 pub const AUTOSAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+/// A large session takes a while to write: the next autosave waits this many times as long
+/// as the last one took, so writing never takes more than a tenth of the machine's disk time.
+const AUTOSAVE_DUTY: u32 = 10;
 /// Recent files kept.
 pub const MAX_RECENT: usize = 10;
 
@@ -80,7 +84,7 @@ pub fn leftover_recoveries(dir: &Path, own: Option<&Path>) -> Vec<PathBuf> {
                 .then(|| (meta.modified().unwrap_or(std::time::UNIX_EPOCH), path))
         })
         .collect();
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
     found.into_iter().map(|(_, p)| p).collect()
 }
 
@@ -127,6 +131,8 @@ pub struct Autosaver {
     tx: Sender<Msg>,
     handle: Option<JoinHandle<()>>,
     pub path: Option<PathBuf>,
+    /// How long the last autosave took to encode and write (milliseconds).
+    last_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Autosaver {
@@ -134,11 +140,27 @@ impl Autosaver {
         let (tx, rx) = mpsc::channel();
         let path = dir.as_deref().map(own_recovery_path);
         let p2 = path.clone();
+        let last_ms = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let took = last_ms.clone();
         let handle = std::thread::Builder::new()
             .name("nnlab-autosave".into())
-            .spawn(move || autosave_main(rx, dir, p2, errors))
+            .spawn(move || autosave_main(rx, dir, p2, errors, &took))
             .ok();
-        Autosaver { tx, handle, path }
+        Autosaver {
+            tx,
+            handle,
+            path,
+            last_ms,
+        }
+    }
+
+    /// The time between autosaves: [`AUTOSAVE_EVERY`], or longer for a session that takes
+    /// long to write (a network of a million parameters writes ~170 MB).
+    pub fn interval(&self) -> std::time::Duration {
+        let last = std::time::Duration::from_millis(
+            self.last_ms.load(std::sync::atomic::Ordering::Relaxed),
+        );
+        AUTOSAVE_EVERY.max(last * AUTOSAVE_DUTY)
     }
 
     pub fn save(&self, s: Session) {
@@ -175,6 +197,7 @@ fn autosave_main(
     dir: Option<PathBuf>,
     path: Option<PathBuf>,
     errors: Sender<Job>,
+    took: &std::sync::atomic::AtomicU64,
 ) {
     let (Some(dir), Some(path)) = (dir, path) else {
         // No folder to write to: drain until shut down.
@@ -214,9 +237,14 @@ fn autosave_main(
                 let _ = std::fs::remove_file(p);
             }
             Msg::Save(s) => {
+                let start = std::time::Instant::now();
                 let r = std::fs::create_dir_all(&dir)
                     .map_err(|e| crate::error::Error::new(format!("{}: {e}", dir.display())))
                     .and_then(|()| session::save(&path, &s));
+                took.store(
+                    start.elapsed().as_millis() as u64,
+                    std::sync::atomic::Ordering::Relaxed,
+                );
                 // One message per run is enough: the next autosave will try again anyway.
                 if let Err(e) = r
                     && !reported

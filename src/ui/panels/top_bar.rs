@@ -25,6 +25,32 @@ fn speed_label(app: &NnlabApp, s: Speed) -> String {
     }
 }
 
+/// The live counters, after every button so that their changing values never move one, each
+/// number right-aligned in a monospace slot of fixed width (so the row never reflows either).
+fn counters_ui(app: &NnlabApp, ui: &mut egui::Ui) {
+    let st = app.status;
+    let mono = |ui: &mut egui::Ui, t: String| ui.label(egui::RichText::new(t).monospace());
+    mono(ui, format!("{} {:>9}", app.t(S::StepCount), st.step)).on_hover_text("step counter");
+    mono(ui, format!("{} {:>7}", app.t(S::Epoch), st.epoch));
+    mono(
+        ui,
+        format!(
+            "{} {:>4}/{:<4}",
+            app.t(S::Iteration),
+            st.iteration,
+            st.iterations_per_epoch
+        ),
+    );
+    mono(
+        ui,
+        format!("{:>7.0} {}", st.steps_per_sec, app.t(S::StepsPerSec)),
+    );
+    mono(ui, format!("{:>3.0} {}", app.fps, app.t(S::Fps)));
+    if app.is_perceptron() {
+        mono(ui, format!("{} {:>6}", app.t(S::Mistakes), st.mistakes));
+    }
+}
+
 pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
     egui::Panel::top("top_bar").show(ui, |ui| {
         ui.add_space(4.0);
@@ -69,24 +95,6 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 })
                 .response
                 .accessible_name(app.t(S::Speed));
-            ui.separator();
-            let st = app.status;
-            ui.label(format!("{} {}", app.t(S::Epoch), st.epoch));
-            ui.label(format!(
-                "{} {}/{}",
-                app.t(S::Iteration),
-                st.iteration,
-                st.iterations_per_epoch
-            ));
-            ui.label(
-                egui::RichText::new(format!("{} {}", app.t(S::StepCount), st.step)).monospace(),
-            )
-            .on_hover_text("step counter");
-            ui.label(format!("{:.0} {}", st.steps_per_sec, app.t(S::StepsPerSec)));
-            ui.label(format!("{:.0} {}", app.fps, app.t(S::Fps)));
-            if app.is_perceptron() {
-                ui.label(format!("{} {}", app.t(S::Mistakes), st.mistakes));
-            }
             ui.separator();
             ui.menu_button(app.t(S::SessionMenu), |ui| {
                 if ui.button(app.t(S::New)).clicked() {
@@ -166,6 +174,8 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     app.lang = lang;
                 }
             }
+            ui.separator();
+            counters_ui(app, ui);
             if app.busy {
                 ui.spinner();
             }
