@@ -25,30 +25,28 @@ fn speed_label(app: &NnlabApp, s: Speed) -> String {
     }
 }
 
-/// The live counters, after every button so that their changing values never move one, each
-/// number right-aligned in a monospace slot of fixed width (so the row never reflows either).
+/// The live counters, after every button so that their changing values never move one: one
+/// monospace label whose fields have fixed widths, so it keeps its width (and the row never
+/// reflows) while the numbers change; it moves to a row of its own as a whole when narrow.
 fn counters_ui(app: &NnlabApp, ui: &mut egui::Ui) {
     let st = app.status;
-    let mono = |ui: &mut egui::Ui, t: String| ui.label(egui::RichText::new(t).monospace());
-    mono(ui, format!("{} {:>9}", app.t(S::StepCount), st.step)).on_hover_text("step counter");
-    mono(ui, format!("{} {:>7}", app.t(S::Epoch), st.epoch));
-    mono(
-        ui,
-        format!(
-            "{} {:>4}/{:<4}",
-            app.t(S::Iteration),
-            st.iteration,
-            st.iterations_per_epoch
-        ),
+    let mut text = format!(
+        "{} {:<9}  {} {:<7}  {} {:>4}/{:<5} {:>7.0} {}",
+        app.t(S::StepCount),
+        st.step,
+        app.t(S::Epoch),
+        st.epoch,
+        app.t(S::Iteration),
+        st.iteration,
+        st.iterations_per_epoch,
+        st.steps_per_sec,
+        app.t(S::StepsPerSec),
     );
-    mono(
-        ui,
-        format!("{:>7.0} {}", st.steps_per_sec, app.t(S::StepsPerSec)),
-    );
-    mono(ui, format!("{:>3.0} {}", app.fps, app.t(S::Fps)));
     if app.is_perceptron() {
-        mono(ui, format!("{} {:>6}", app.t(S::Mistakes), st.mistakes));
+        text.push_str(&format!("  {} {:<6}", app.t(S::Mistakes), st.mistakes));
     }
+    ui.add(egui::Label::new(egui::RichText::new(text).monospace()).extend())
+        .on_hover_text(format!("{:.0} {}", app.fps, app.t(S::Fps)));
 }
 
 pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
