@@ -1,5 +1,3 @@
-use std::path::Path;
-
 use clap::Parser;
 use clap::error::ErrorKind;
 use nnlab::cli::{self, Cli, Command};
@@ -21,7 +19,7 @@ fn main() {
     let code = match parsed.command {
         None => match parsed.file {
             // A word that is neither a command nor a file is a typo, not a window to open.
-            Some(f) if !Path::new(&f).exists() => {
+            Some(f) if std::fs::symlink_metadata(&f).is_err() => {
                 eprintln!(
                     "{}: no such file, and not an nnlab command (see nnlab --help)",
                     f.display()

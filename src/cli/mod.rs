@@ -227,10 +227,18 @@ pub fn run(command: Command) -> Result<i32> {
 /// A usage error of the argument parser as one line: its first line without the "error: "
 /// prefix, and where to read more.
 pub fn usage_error_line(e: &clap::Error) -> String {
+    // The message is its first paragraph (a list of missing arguments continues it on
+    // indented lines); tips and the usage come after a blank line.
     let text = e.to_string();
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let first = first.strip_prefix("error: ").unwrap_or(first).trim();
-    format!("{first} (see nnlab --help)")
+    let para: Vec<&str> = text
+        .lines()
+        .skip_while(|l| l.trim().is_empty())
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let joined = para.join(" ");
+    let msg = joined.strip_prefix("error: ").unwrap_or(&joined);
+    format!("{msg} (see nnlab --help)")
 }
 
 fn print_json(v: &serde_json::Value) {

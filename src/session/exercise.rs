@@ -1,9 +1,9 @@
 //! The whole reading pipeline, from text, for fuzzing and robustness tests: parse, build the
 //! data, validate, and — if everything passes — use the session (train a few steps, evaluate,
-//! verify the replay, restore a mid-way state). Whatever the input, this returns Ok or an
-//! error with a message; a panic, an abort or a hang is a bug. Sessions that ask for much work
-//! (large data, long replays, wide networks) are only parsed and validated, not used, so one
-//! input stays cheap.
+//! verify the replay, restore a mid-way state, and write it out and read it back). Whatever
+//! the input, this returns Ok or an error with a message; a panic, an abort or a hang is a bug.
+//! Sessions that ask for much work (large data, long replays, wide networks) are only parsed,
+//! not used, so one input stays cheap.
 
 use crate::error::{Error, Result};
 use crate::net::network::Network;
@@ -39,6 +39,22 @@ pub fn session_text(text: &str) -> Result<()> {
     let half = loaded.session.last_step() / 2;
     super::verify(&loaded)?;
     super::state_at(&loaded, half)?;
+    // What nnlab writes of a session it loaded and trained must be savable and read back the
+    // same: a failure here is a bug (so it panics, for the fuzzer to report), not bad input.
+    let rec = super::Recorder::resume(&loaded.session, &t);
+    let mut written = loaded.session.clone();
+    rec.write_into(&mut written, &t);
+    if let Err(e) = super::check_savable(&written) {
+        panic!("nnlab would refuse to save a session it loaded and trained: {e}");
+    }
+    let text = super::to_json(&written)?;
+    match parse(&text) {
+        Ok(back) => assert!(
+            super::to_json(&back)? == text,
+            "a session nnlab wrote reads back different"
+        ),
+        Err(e) => panic!("a session nnlab wrote does not read back: {e}"),
+    }
     Ok(())
 }
 

@@ -15,8 +15,11 @@ use super::display_name;
 
 /// Most symbolic links followed to find the file a path names (Linux's own limit).
 const MAX_LINKS: usize = 40;
-/// A temp file of ours whose process is still alive is left alone unless it is older than
-/// this (a write never takes a day; the process id may have been reused).
+/// A temp file of ours whose process is gone is removed once it is this old (a folder shared
+/// with another machine or another process namespace may hold a live write whose process id
+/// means nothing here; no write stays unfinished this long).
+const DEAD_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+/// Any temp file of ours older than this is removed (the process id may have been reused).
 const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 /// Marks our temp files: `.NAME.nnlab-PID-N.tmp`.
 const TEMP_TAG: &str = ".nnlab-";
@@ -165,16 +168,33 @@ fn writable_target(path: &Path, shown: &str) -> Result<Option<fs::Metadata>> {
     }
 }
 
+/// Refuse a path that leads (through any links, as the kernel follows them) to something
+/// that exists and is not a regular file: `/dev/stdout`, a device, a FIFO.
+fn refuse_special(path: &Path, shown: &str) -> Result<()> {
+    match fs::metadata(path) {
+        Ok(m) if !m.is_file() => writable_target(path, shown).map(|_| ()),
+        _ => Ok(()),
+    }
+}
+
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A fresh temp file beside `target` (created, empty), named so a later write can tell it
 /// is ours and whose process made it.
 fn create_temp(target: &Path) -> std::io::Result<(PathBuf, File)> {
     let dir = parent_dir(target);
-    let name = target
+    let mut name = target
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".into());
+    // Room for the tag within the 255 bytes a file name may have.
+    if name.len() > 200 {
+        let cut = (0..=200)
+            .rev()
+            .find(|&i| name.is_char_boundary(i))
+            .unwrap_or(0);
+        name.truncate(cut);
+    }
     loop {
         let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
         let tmp = dir.join(format!(".{name}{TEMP_TAG}{}-{n}.tmp", std::process::id()));
@@ -190,6 +210,7 @@ fn create_temp(target: &Path) -> std::io::Result<(PathBuf, File)> {
 /// existing folder where a file can be created. Nothing is left behind.
 pub fn check_writable(path: &Path, what: &str) -> Result<()> {
     let shown = format!("{what} {}", path.display());
+    refuse_special(path, &shown)?;
     let target = resolve(path).map_err(|e| Error::new(format!("{what}: {}", e.message)))?;
     writable_target(&target, &shown)?;
     let (tmp, f) = create_temp(&target).map_err(|e| {
@@ -204,17 +225,28 @@ pub fn check_writable(path: &Path, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Whether process `pid` is running (unknown: assumed running).
-fn process_alive(pid: u32) -> bool {
-    if cfg!(target_os = "linux") {
-        Path::new("/proc").join(pid.to_string()).exists()
-    } else {
+/// Whether process `pid` is running on this machine (unknown: assumed running).
+pub fn process_alive(pid: u32) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // Signal 0 checks without sending: ESRCH means no such process (EPERM: one we may
+        // not signal, so it exists).
+        // SAFETY: kill with signal 0 has no effect on any process.
+        let r = unsafe { libc::kill(pid, 0) };
+        r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pid;
         true
     }
 }
 
-/// The process id in one of our temp-file names for `name`: `.NAME.nnlab-PID-N.tmp`, or the
-/// older `.NAME.PID.tmp`.
+/// The process id in one of our temp-file names: `.ANY.nnlab-PID-N.tmp` (whatever file it
+/// was for: all of ours in a folder are cleaned), or the older `.NAME.PID.tmp` of `name`.
 fn temp_owner(file: &str, name: &str) -> Option<u32> {
     let rest = file.strip_prefix('.')?.strip_suffix(".tmp")?;
     if let Some((_, tail)) = rest.rsplit_once(TEMP_TAG) {
@@ -226,7 +258,8 @@ fn temp_owner(file: &str, name: &str) -> Option<u32> {
 }
 
 /// Remove temp files of ours in `dir` that a killed write left behind: those of processes
-/// no longer running, and any older than a day. Errors are ignored (best effort).
+/// no longer running (once a minute old), and any older than a day. Errors are ignored (best
+/// effort).
 fn remove_stale_temps(dir: &Path, name: &str) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -241,12 +274,13 @@ fn remove_stale_temps(dir: &Path, name: &str) {
         if !meta.is_file() {
             continue;
         }
-        let old = meta
+        let age = meta
             .modified()
             .ok()
             .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > STALE_AFTER);
-        if (owner != me && !process_alive(owner)) || old {
+            .unwrap_or_default();
+        let dead = owner != me && !process_alive(owner);
+        if (dead && age > DEAD_AFTER) || age > STALE_AFTER {
             let _ = fs::remove_file(entry.path());
         }
     }
@@ -258,6 +292,7 @@ fn remove_stale_temps(dir: &Path, name: &str) {
 /// pipe or socket is refused.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = display_name(path);
+    refuse_special(path, &name)?;
     let target = resolve(path)?;
     let old = writable_target(&target, &name)?;
     let dir = parent_dir(&target);
@@ -271,13 +306,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let (tmp, mut f) = create_temp(&target)?;
         tmp_path = Some(tmp.clone());
         if let Some(m) = &old {
-            f.set_permissions(m.permissions())?;
             #[cfg(unix)]
             {
                 use std::os::unix::fs::MetadataExt;
                 // Only root may give a file away; for anyone else this is a no-op or fails.
+                // Before the mode: a change of owner clears the set-id bits.
                 let _ = std::os::unix::fs::fchown(&f, Some(m.uid()), Some(m.gid()));
             }
+            f.set_permissions(m.permissions())?;
         }
         f.write_all(bytes)?;
         f.sync_all()?;

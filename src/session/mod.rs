@@ -31,10 +31,12 @@ pub use spec::{FORMAT_VERSION, Session};
 /// Largest CSV file read (bytes).
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
 /// Largest session file read or written (bytes): 512 MiB holds every session of a network
-/// within [`crate::net::network::MAX_PARAMS`] at the largest checkpoint budget.
+/// within [`crate::net::network::MAX_PARAMS`] at the largest checkpoint budget: at 2M
+/// parameters with Adam, θ, θ₀ and the state take ~107 MB in the binary form, the checkpoints
+/// at most 134 MB, the history at most 171 MB (`recorder::MAX_HISTORY_VALUES`).
 pub const MAX_SESSION_BYTES: u64 = 1 << 29;
 /// Largest checkpoint budget (bytes) a session may ask for.
-pub const MAX_CHECKPOINT_BUDGET: u64 = 256 << 20;
+pub const MAX_CHECKPOINT_BUDGET: u64 = 128 << 20;
 /// Most checkpoints a session may hold.
 pub const MAX_CHECKPOINTS: usize = 10_000;
 /// Most live edits a session may hold.
@@ -335,7 +337,11 @@ pub fn load(path: &Path) -> Result<Loaded> {
     let name = display_name(path);
     let text = read_text_limited(path, MAX_SESSION_BYTES)?;
     let mut session = parse(&text).map_err(|e| e.context(&name))?;
-    let dir = path.parent().map(Path::to_path_buf);
+    // A CSV path is relative to the folder of the file itself (through a link, the file it
+    // names), as `save` writes it.
+    let dir = files::absolute_target(path)
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .or_else(|| path.parent().map(Path::to_path_buf));
     let (train, test) = build_data(&session, dir.as_deref()).map_err(|e| e.context(&name))?;
     // In memory a CSV is known by where it is, so the session can be saved anywhere (the
     // recovery file, `--out` in another folder); `save` writes it relative again.

@@ -320,7 +320,7 @@ impl NnlabApp {
         // The first build's report is the clean point: `applied` and the step are the worker's
         // (a resumed recording's step is known only then). Widgets no longer round the spec.
         app.mark_clean_after_build();
-        app.start_session_jobs(file);
+        app.start_session_jobs(ctx, file);
         app
     }
 
@@ -556,22 +556,26 @@ impl NnlabApp {
     /// recovery files of earlier runs. The open comes first, so a restore chosen afterwards is
     /// never replaced by the file arriving late; the recovery is offered whether or not a file
     /// was given.
-    fn start_session_jobs(&mut self, file: Option<PathBuf>) {
+    fn start_session_jobs(&mut self, ctx: &egui::Context, file: Option<PathBuf>) {
         let tx = self.jobs_tx.clone();
         let dir = self.state_dir.clone();
         let own = self.autosaver.path.clone();
+        let ctx = ctx.clone();
         self.busy = file.is_some();
         std::thread::spawn(move || {
-            if let Some(dir) = &dir {
-                let _ = tx.send(Job::Recent(recovery::load_recent(dir)));
-            }
+            let send = |job: Job| {
+                let _ = tx.send(job);
+                ctx.request_repaint();
+            };
+            // The file first (every job clears `busy`, so it stays set until the file is in).
             if let Some(p) = file {
-                let _ = tx.send(match session::load(&p) {
+                send(match session::load(&p) {
                     Ok(l) => Job::Opened(p, Box::new(l)),
                     Err(e) => Job::OpenFailed(e.to_string()),
                 });
             }
             let Some(dir) = dir else { return };
+            send(Job::Recent(recovery::load_recent(&dir)));
             let mut found = Vec::new();
             // A few are enough to offer; more stay on disk for a later start.
             for path in recovery::leftover_recoveries(&dir, own.as_deref())
@@ -580,16 +584,14 @@ impl NnlabApp {
             {
                 match session::load(&path) {
                     Ok(l) => found.push((path, Box::new(l))),
-                    Err(e) => {
-                        let _ = tx.send(Job::RecoveryUnreadable(format!(
-                            "a recovery file from an earlier run could not be restored ({e}); it is kept at {}",
-                            path.display()
-                        )));
-                    }
+                    Err(e) => send(Job::RecoveryUnreadable(format!(
+                        "a recovery file from an earlier run could not be restored ({e}); it is kept at {} (delete it to stop this message)",
+                        path.display()
+                    ))),
                 }
             }
             if !found.is_empty() {
-                let _ = tx.send(Job::RecoveryFound(found));
+                send(Job::RecoveryFound(found));
             }
         });
     }
@@ -759,6 +761,9 @@ impl NnlabApp {
             Action::Recover(restore) if !self.recovery.is_empty() => {
                 let (path, l) = self.recovery.remove(0);
                 if restore {
+                    // A file opened at start may not have reported its build yet: that late
+                    // report must not mark the restored work as saved.
+                    self.clean_pending = 0;
                     self.adopt(*l);
                     self.path = None;
                     // Restored work is unsaved until saved again; until this app's next
@@ -925,12 +930,12 @@ impl NnlabApp {
         self.spawn_job(
             move || {
                 let name = session::display_name(&p);
-                let text = match std::fs::read(&p) {
+                let text = match session::files::read_limited(&p, session::MAX_FILE_BYTES) {
                     Ok(b) => match String::from_utf8(b) {
                         Ok(t) => t,
                         Err(_) => return Job::CsvFailed(format!("{name}: is not a text file")),
                     },
-                    Err(e) => return Job::CsvFailed(format!("{name}: {e}")),
+                    Err(e) => return Job::CsvFailed(e.to_string()),
                 };
                 match crate::data::from_csv(&text, &name, None) {
                     Ok(ds) => Job::Csv(p, Box::new(crate::data::split(&ds, frac, seed))),
@@ -980,6 +985,12 @@ impl NnlabApp {
     pub fn apply_actions(&mut self, ctx: &egui::Context) {
         let actions = std::mem::take(&mut self.actions);
         for a in actions {
+            // Until the person has chosen Restore or Discard, nothing trains: a run started
+            // now would be thrown away by a restore, or overwrite what the choice is about.
+            if !self.recovery.is_empty() && matches!(a, Action::Play | Action::Step(_)) {
+                self.notify(self.t(S::RecoveryFirst));
+                continue;
+            }
             match a {
                 Action::Play => {
                     panels::timeline::back_to_live(self, ctx);

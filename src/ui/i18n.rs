@@ -320,6 +320,7 @@ strings! {
     Restore => "Restore", "恢复";
     Discard => "Discard", "丢弃";
     Restored => "Restored the unsaved work", "已恢复未保存的工作";
+    RecoveryFirst => "Choose Restore or Discard first", "请先选择恢复或丢弃";
     UnsavedTitle => "Unsaved work", "未保存的工作";
     UnsavedBody => "This experiment has changes that are not saved. Save them before closing?", "此实验有未保存的更改。关闭前要保存吗？";
     DiscardClose => "Close without saving", "不保存并关闭";

@@ -75,7 +75,7 @@ pub fn leftover_recoveries(dir: &Path, own: Option<&Path>) -> Vec<PathBuf> {
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
             let left = match recovery_owner(&name) {
-                Some(pid) => pid == me || !process_alive(pid),
+                Some(pid) => pid == me || !session::files::process_alive(pid),
                 None => name == "recovery.json",
             };
             let path = e.path();
@@ -88,19 +88,16 @@ pub fn leftover_recoveries(dir: &Path, own: Option<&Path>) -> Vec<PathBuf> {
     found.into_iter().map(|(_, p)| p).collect()
 }
 
-fn process_alive(pid: u32) -> bool {
-    !cfg!(target_os = "linux") || Path::new("/proc").join(pid.to_string()).exists()
-}
-
 fn recent_path(dir: &Path) -> PathBuf {
     dir.join("recent.json")
 }
 
 /// The recent files list (missing or unreadable: empty; a broken list is not worth a message).
 pub fn load_recent(dir: &Path) -> Vec<PathBuf> {
-    let Ok(text) = std::fs::read_to_string(recent_path(dir)) else {
+    let Ok(bytes) = session::files::read_limited(&recent_path(dir), 1 << 20) else {
         return Vec::new();
     };
+    let text = String::from_utf8_lossy(&bytes);
     let mut v: Vec<PathBuf> = serde_json::from_str(&text).unwrap_or_default();
     v.truncate(MAX_RECENT);
     v
