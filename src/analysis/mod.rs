@@ -5,4 +5,5 @@ pub mod dynamics;
 pub mod hessian;
 pub mod landscape;
 pub mod novikoff;
+pub mod regions;
 pub mod spectrum;

@@ -12,6 +12,7 @@ pub mod dynamics;
 mod hessian;
 pub mod landscape;
 pub mod lessons;
+pub mod regions;
 pub mod replay;
 
 use crate::analysis::hessian::Method;
@@ -115,6 +116,12 @@ pub enum Command {
         #[command(flatten)]
         args: dynamics::DynamicsArgs,
     },
+    /// The exact linear regions of a piecewise-linear network over the input box.
+    Regions {
+        session: PathBuf,
+        #[command(flatten)]
+        args: regions::RegionsArgs,
+    },
     /// List the lessons (THEORY.md claims as sessions), or verify them headless.
     Lessons {
         #[command(flatten)]
@@ -202,6 +209,10 @@ pub fn run(command: Command) -> Result<i32> {
         }
         Command::Dynamics { session, args } => {
             print_json(&dynamics::dynamics(&session, &args)?);
+            Ok(0)
+        }
+        Command::Regions { session, args } => {
+            print_json(&regions::regions_command(&session, &args)?);
             Ok(0)
         }
         Command::Lessons { args } => lessons::lessons(&args),
