@@ -3,6 +3,7 @@
 pub mod dense_hessian;
 pub mod dynamics;
 pub mod hessian;
+pub mod jacobian;
 pub mod landscape;
 pub mod novikoff;
 pub mod regions;

@@ -10,6 +10,7 @@ use serde_json::json;
 
 pub mod dynamics;
 mod hessian;
+pub mod jacobian;
 pub mod landscape;
 pub mod lessons;
 pub mod regions;
@@ -122,6 +123,12 @@ pub enum Command {
         #[command(flatten)]
         args: regions::RegionsArgs,
     },
+    /// Singular values of the Jacobian from the first hidden layer to each deeper one.
+    Jacobian {
+        session: PathBuf,
+        #[command(flatten)]
+        args: jacobian::JacobianArgs,
+    },
     /// List the lessons (THEORY.md claims as sessions), or verify them headless.
     Lessons {
         #[command(flatten)]
@@ -213,6 +220,10 @@ pub fn run(command: Command) -> Result<i32> {
         }
         Command::Regions { session, args } => {
             print_json(&regions::regions_command(&session, &args)?);
+            Ok(0)
+        }
+        Command::Jacobian { session, args } => {
+            print_json(&jacobian::jacobian_command(&session, &args)?);
             Ok(0)
         }
         Command::Lessons { args } => lessons::lessons(&args),
