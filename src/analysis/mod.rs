@@ -6,5 +6,6 @@ pub mod hessian;
 pub mod jacobian;
 pub mod landscape;
 pub mod novikoff;
+pub mod outer_product;
 pub mod regions;
 pub mod spectrum;
