@@ -8,4 +8,5 @@ pub mod landscape;
 pub mod novikoff;
 pub mod outer_product;
 pub mod regions;
+pub mod spectral_bias;
 pub mod spectrum;

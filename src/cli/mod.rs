@@ -15,6 +15,7 @@ pub mod landscape;
 pub mod lessons;
 pub mod regions;
 pub mod replay;
+pub mod spectral_bias;
 
 use crate::analysis::hessian::Method;
 use crate::bench;
@@ -129,6 +130,12 @@ pub enum Command {
         #[command(flatten)]
         args: jacobian::JacobianArgs,
     },
+    /// Train a 1-D regression and record the residual's Fourier spectrum against step.
+    SpectralBias {
+        session: PathBuf,
+        #[command(flatten)]
+        args: spectral_bias::SpectralBiasArgs,
+    },
     /// List the lessons (THEORY.md claims as sessions), or verify them headless.
     Lessons {
         #[command(flatten)]
@@ -224,6 +231,10 @@ pub fn run(command: Command) -> Result<i32> {
         }
         Command::Jacobian { session, args } => {
             print_json(&jacobian::jacobian_command(&session, &args)?);
+            Ok(0)
+        }
+        Command::SpectralBias { session, args } => {
+            print_json(&spectral_bias::spectral_bias_command(&session, &args)?);
             Ok(0)
         }
         Command::Lessons { args } => lessons::lessons(&args),
