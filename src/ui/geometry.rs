@@ -128,6 +128,8 @@ pub struct Geometry {
     /// θ of the last request (a new snapshot with the same θ is not analysed again).
     requested: Vec<f64>,
     pub last: Option<Box<Answer>>,
+    /// (step, number of regions) of every partition since the last restart, steps ascending.
+    pub counts: Vec<egui_plot::PlotPoint>,
     pub error: Option<String>,
     /// The Jacobian heatmap needs uploading.
     pub stale_texture: bool,
@@ -145,6 +147,7 @@ impl Geometry {
             computing: false,
             requested: Vec::new(),
             last: None,
+            counts: Vec::new(),
             error: None,
             stale_texture: false,
             texture: None,
@@ -172,6 +175,7 @@ impl Geometry {
         self.computing = false;
         self.requested.clear();
         self.last = None;
+        self.counts.clear();
         self.error = None;
         self.stale_texture = true;
     }
@@ -228,6 +232,15 @@ impl Geometry {
             self.computing = false;
             match result {
                 Ok(a) => {
+                    if let Output::Regions(r) = &a.output {
+                        let step = a.step as f64;
+                        // A step back (the timeline, a reset) starts the curve again.
+                        if self.counts.last().is_some_and(|p| p.x >= step) {
+                            self.counts.retain(|p| p.x < step);
+                        }
+                        self.counts
+                            .push(egui_plot::PlotPoint::new(step, r.regions.len() as f64));
+                    }
                     self.last = Some(a);
                     self.error = None;
                     self.stale_texture = true;

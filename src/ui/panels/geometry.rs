@@ -101,11 +101,16 @@ fn regions_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &Regions) {
     let Some(snap) = app.snapshot.as_ref() else {
         return;
     };
+    // The picture above, the count against step below (when there is room for both).
+    let room = ui.available_height();
+    let split = room >= 260.0;
+    let picture_h = if split { room * 0.72 } else { room };
     if r.inputs == 2 {
         let (x0, x1) = r.bounds.x;
         let (y0, y1) = r.bounds.y;
         let tex = app.textures.decision.as_ref().map(|t| t.id());
         Plot::new("geometry_regions")
+            .height(picture_h)
             .data_aspect(1.0)
             .allow_scroll(false)
             .show_grid(false)
@@ -141,6 +146,7 @@ fn regions_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &Regions) {
         let breaks = r.breakpoints();
         let (tname, fname, bname) = (app.t(S::Target), app.t(S::Fitted), app.t(S::GeoBreakpoints));
         Plot::new("geometry_breakpoints")
+            .height(picture_h)
             .legend(Legend::default())
             .allow_scroll(false)
             .show(ui, |p| {
@@ -161,6 +167,21 @@ fn regions_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &Regions) {
                             .width(1.0),
                     );
                 }
+            });
+    }
+    if split {
+        let counts = PlotPoints::Borrowed(&app.geometry.counts);
+        Plot::new("geometry_counts")
+            .legend(Legend::default())
+            .allow_scroll(false)
+            .include_y(0.0)
+            .x_axis_label(app.t(S::StepCount))
+            .show(ui, |p| {
+                p.line(
+                    Line::new(app.t(S::GeoRegionCount), counts)
+                        .color(theme::POS)
+                        .width(2.0),
+                );
             });
     }
 }
