@@ -169,3 +169,12 @@ fn orthogonal_tanh_at_depth_32_keeps_the_spread_far_below_gaussian() {
     assert!(o.spread < 0.2 * g.spread);
     assert!(o.max / o.min < 1e-3 * (g.max / g.min));
 }
+
+#[test]
+fn a_spectrum_too_costly_to_compute_is_refused() {
+    let net = build(2, &[300; 10], Activation::Tanh);
+    let theta = initialise(&net, Init::XavierNormal, 0.0, 1);
+    let x = inputs(64, 2, 1);
+    let e = jacobian_spectrum(&net, &theta, None, &x, 64).unwrap_err();
+    assert!(e.message.contains("fewer points"), "{}", e.message);
+}

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use nnlab::analysis::regions::{InputBox, Regions, regions};
 use nnlab::net::spec::{LayerSpec, Loss, NetworkSpec};
-use nnlab::net::{Activation, BnMode, Network, Workspace};
+use nnlab::net::{Activation, BnMode, BnStats, Network, Workspace};
 use nnlab::rng::Rng;
 
 fn build(inputs: usize, hidden: &[(usize, Activation)], residual: bool) -> Network {
@@ -35,6 +35,12 @@ fn random_theta(net: &Network, seed: u64) -> Vec<f64> {
         for v in &mut theta[l.b..l.b + l.units] {
             *v = 0.5 * rng.normal();
         }
+        if let (Some(g), Some(b)) = (l.gamma, l.beta) {
+            for j in 0..l.units {
+                theta[g + j] = 1.0 + 0.3 * rng.normal();
+                theta[b + j] = 0.3 * rng.normal();
+            }
+        }
         if let Some(p) = l.prelu {
             for v in &mut theta[p..p + l.units] {
                 *v = rng.range(0.1, 0.6);
@@ -46,8 +52,19 @@ fn random_theta(net: &Network, seed: u64) -> Vec<f64> {
 
 /// The kink pattern and output of the forward pass at raw inputs `x`.
 fn forward_pattern(net: &Network, theta: &[f64], x: &[f64]) -> (String, f64) {
+    forward_pattern_bn(net, theta, x, None)
+}
+
+/// The same with BatchNorm in evaluation mode.
+fn forward_pattern_bn(
+    net: &Network,
+    theta: &[f64],
+    x: &[f64],
+    bn: Option<&BnStats>,
+) -> (String, f64) {
     let mut ws = Workspace::default();
-    net.forward(theta, x, 1, &mut ws, BnMode::Batch, None);
+    let mode = bn.map_or(BnMode::Batch, BnMode::Fixed);
+    net.forward(theta, x, 1, &mut ws, mode, None);
     let last = net.layers.len() - 1;
     let groups: Vec<String> = net.layers[..last]
         .iter()
@@ -175,6 +192,10 @@ fn exact_count_equals_a_fine_grid_hash() {
 
 /// Every region's pattern and affine output agree with the forward pass inside it.
 fn check_interior(net: &Network, theta: &[f64], out: &Regions) {
+    check_interior_bn(net, theta, None, out)
+}
+
+fn check_interior_bn(net: &Network, theta: &[f64], bn: Option<&BnStats>, out: &Regions) {
     let mut rng = Rng::new(99);
     for r in &out.regions {
         let c = r.interior_point();
@@ -186,7 +207,7 @@ fn check_interior(net: &Network, theta: &[f64], out: &Regions) {
         }
         for p in points {
             let x = &p[..out.inputs];
-            let (pattern, y) = forward_pattern(net, theta, x);
+            let (pattern, y) = forward_pattern_bn(net, theta, x, bn);
             assert_eq!(pattern, r.pattern_text(), "at {p:?}");
             let affine: f64 =
                 r.out_bias[0] + x.iter().zip(&r.out_grad).map(|(a, b)| a * b).sum::<f64>();
@@ -273,4 +294,44 @@ fn an_exploding_count_is_refused_before_memory_runs_out() {
     )
     .unwrap_err();
     assert!(e.message.contains("more than"), "{}", e.message);
+}
+
+#[test]
+fn batch_norm_in_evaluation_mode_is_folded_into_the_affine_maps() {
+    let mut layers: Vec<LayerSpec> = (0..2)
+        .map(|_| {
+            let mut l = LayerSpec::new(6, Activation::Relu);
+            l.batch_norm = true;
+            l
+        })
+        .collect();
+    layers.push(LayerSpec::new(1, Activation::Identity));
+    let spec = NetworkSpec {
+        inputs: 2,
+        layers,
+        init: Default::default(),
+        init_scale: 0.1,
+        features: None,
+        residual: false,
+        weight_constraint: Default::default(),
+    };
+    let net = Network::build(&spec, Loss::Mse).unwrap();
+    let theta = random_theta(&net, 8);
+    // Statistics of 50 rows, as the decision map takes them from the training set.
+    let mut rng = Rng::new(2);
+    let x: Vec<f64> = (0..100).map(|_| rng.range(-1.0, 1.0)).collect();
+    let mut ws = Workspace::default();
+    net.forward(&theta, &x, 50, &mut ws, BnMode::Batch, None);
+    let stats = net.bn_stats(&ws);
+    let b = InputBox {
+        x: (-2.0, 2.0),
+        y: (-2.0, 2.0),
+    };
+    assert!(
+        regions(&net, &theta, None, b).is_err(),
+        "statistics are required"
+    );
+    let out = regions(&net, &theta, Some(&stats), b).unwrap();
+    assert!(out.regions.len() > 5, "{}", out.regions.len());
+    check_interior_bn(&net, &theta, Some(&stats), &out);
 }

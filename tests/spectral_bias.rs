@@ -94,3 +94,15 @@ fn a_single_frequency_has_no_order_to_measure() {
     let e = converge_in_order(&run.history, 0.1).unwrap_err();
     assert!(e.message.contains("no order to measure"), "{}", e.message);
 }
+
+#[test]
+fn tables_beyond_the_memory_bound_are_refused() {
+    let n = 100_000;
+    let x: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let e = FourierBasis::new(&x, &x, 256).unwrap_err();
+    assert!(
+        e.message.contains("at most 40 frequencies"),
+        "{}",
+        e.message
+    );
+}

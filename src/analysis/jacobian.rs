@@ -27,6 +27,8 @@ pub const MAX_POINTS: usize = 256;
 pub const MAX_WIDTH: usize = 512;
 /// Most singular values kept in one report (points × depths × width).
 pub const MAX_VALUES: usize = 4_000_000;
+/// Most floating-point operations one report may take (products and SVDs, ~10 s here).
+pub const MAX_FLOPS: f64 = 2e10;
 
 /// The spectrum at one depth.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -79,9 +81,21 @@ pub fn jacobians_at(
     bn: Option<&BnStats>,
     x: &[f64],
 ) -> Result<Vec<Vec<f64>>> {
+    let n1 = net.layers[0].units;
+    let entries: usize = net.layers[1..net.layers.len() - 1]
+        .iter()
+        .map(|l| l.units * n1)
+        .sum();
+    if entries > MAX_VALUES {
+        return Err(Error::new(format!(
+            "the Jacobians have {entries} entries (at most {MAX_VALUES} are kept)"
+        )));
+    }
     let mut ws = Workspace::default();
     forward(net, theta, bn, x, 1, &mut ws)?;
-    Ok(chain(net, theta, &ws, 0))
+    let mut out = Vec::new();
+    chain(net, theta, &ws, 0, |_, j| out.push(j.to_vec()));
+    Ok(out)
 }
 
 fn forward(
@@ -113,14 +127,20 @@ fn forward(
     Ok(())
 }
 
-/// The chain of Jacobians at row `r` of a forward pass already in `ws`.
-fn chain(net: &Network, theta: &[f64], ws: &Workspace, r: usize) -> Vec<Vec<f64>> {
+/// The chain of Jacobians at row `r` of a forward pass already in `ws`: `visit(d, J)` for
+/// J = J⁽ᵈ⁺²⁾ (only the current one is held).
+fn chain(
+    net: &Network,
+    theta: &[f64],
+    ws: &Workspace,
+    r: usize,
+    mut visit: impl FnMut(usize, &[f64]),
+) {
     let hidden = net.layers.len() - 1;
     let n1 = net.layers[0].units;
     let mut j: Vec<f64> = (0..n1 * n1)
         .map(|k| if k / n1 == k % n1 { 1.0 } else { 0.0 })
         .collect();
-    let mut out = Vec::with_capacity(hidden - 1);
     for (li, layer) in net.layers.iter().enumerate().take(hidden).skip(1) {
         let (n, k) = (layer.units, layer.fan_in);
         let cache = &ws.layers[li];
@@ -151,10 +171,9 @@ fn chain(net: &Network, theta: &[f64], ws: &Workspace, r: usize) -> Vec<Vec<f64>
                 *o += jm;
             }
         }
-        out.push(next.clone());
+        visit(li - 1, &next);
         j = next;
     }
-    out
 }
 
 /// The singular values of J⁽ˡ⁾ at each of `rows` raw input rows `x`, pooled per depth.
@@ -182,20 +201,40 @@ pub fn jacobian_spectrum(
             "{values} singular values would be kept (at most {MAX_VALUES}); use fewer points"
         )));
     }
+    // Per point and depth: the product (n·fan_in·n₁) and an SVD (~10·n·n₁·min).
+    let flops: f64 = net.layers[1..hidden]
+        .iter()
+        .map(|l| {
+            let (n, k, m) = (l.units as f64, l.fan_in as f64, n1 as f64);
+            2.0 * n * k * m + 10.0 * n * m * n.min(m)
+        })
+        .sum::<f64>()
+        * rows as f64;
+    if flops > MAX_FLOPS {
+        return Err(Error::new(format!(
+            "the spectrum would take about {flops:.1e} operations (at most {MAX_FLOPS:.0e}); use fewer points or a smaller network"
+        )));
+    }
     let mut ws = Workspace::default();
     forward(net, theta, bn, x, rows, &mut ws)?;
     let mut pooled: Vec<Vec<f64>> = vec![Vec::new(); hidden - 1];
+    let mut failed = None;
     for r in 0..rows {
-        for (d, j) in chain(net, theta, &ws, r).into_iter().enumerate() {
+        chain(net, theta, &ws, r, |d, j| {
             let n = net.layers[d + 1].units;
             let m = Mat::<f64>::from_fn(n, n1, |i, c| j[i * n1 + c]);
-            let s = m.singular_values().map_err(|e| {
-                Error::new(format!(
-                    "the SVD of the Jacobian at layer {} did not converge ({e:?})",
-                    d + 2
-                ))
-            })?;
-            pooled[d].extend(s);
+            match m.singular_values() {
+                Ok(s) => pooled[d].extend(s),
+                Err(e) => {
+                    failed = Some(format!(
+                        "the SVD of the Jacobian at layer {} did not converge ({e:?})",
+                        d + 2
+                    ))
+                }
+            }
+        });
+        if let Some(e) = failed.take() {
+            return Err(Error::new(e));
         }
     }
     // The mean-field factor per layer, measured over the same rows.

@@ -21,6 +21,8 @@ use crate::error::{Error, Result};
 pub const MAX_FREQUENCIES: usize = 256;
 /// Most training points.
 pub const MAX_POINTS: usize = 100_000;
+/// Most entries of the cosine (and of the sine) table, frequencies × points: 2 × 32 MB.
+pub const MAX_TABLE: usize = 4_000_000;
 
 /// The Fourier basis over one set of 1-D training points, and the target's spectrum there.
 #[derive(Clone, Debug, PartialEq)]
@@ -56,6 +58,12 @@ impl FourierBasis {
         let frequencies = frequencies.min(n / 2).min(MAX_FREQUENCIES);
         if frequencies < 2 {
             return Err(Error::new("at least two frequencies are needed"));
+        }
+        if frequencies * n > MAX_TABLE {
+            return Err(Error::new(format!(
+                "{frequencies} frequencies × {n} points need tables of more than {MAX_TABLE} entries; ask for at most {} frequencies",
+                MAX_TABLE / n
+            )));
         }
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
