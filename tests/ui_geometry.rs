@@ -29,6 +29,14 @@ fn session(dir: &str, hidden: &str, init: &str) -> std::path::PathBuf {
 fn the_tile_shows_the_exact_regions_of_the_live_theta() {
     let relu = r#"{ "units": 8, "activation": "relu" }, { "units": 8, "activation": "relu" }"#;
     let mut h = harness(Some(session("relu", relu, "he_normal")));
+    // Hidden behind another enlarged tile (not drawn since), the tile computes nothing.
+    h.state_mut().enlarged = Some(Tile::Loss);
+    h.run_steps(2);
+    h.state_mut().geometry.restart();
+    h.state_mut().geometry.drawn_at = None;
+    h.run_steps(10);
+    assert_eq!(h.state().geometry.drawn_at, None, "not drawn while hidden");
+    assert!(h.state().geometry.last.is_none() && !h.state().geometry.computing);
     h.state_mut().enlarged = Some(Tile::Geometry);
     assert!(
         settle(&mut h, |a| a.geometry.last.is_some()),

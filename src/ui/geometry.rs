@@ -136,6 +136,8 @@ pub struct Geometry {
     pub texture: Option<eframe::egui::TextureHandle>,
     /// The theme the texture was drawn for.
     pub texture_dark: bool,
+    /// When the tile was last drawn: a hidden tile (another one enlarged) computes nothing.
+    pub drawn_at: Option<Instant>,
     thread: JobThread<Request, GeometryEvent>,
 }
 
@@ -152,6 +154,7 @@ impl Geometry {
             stale_texture: false,
             texture: None,
             texture_dark: true,
+            drawn_at: None,
             thread: JobThread::spawn(
                 "nnlab-geometry",
                 repaint,
@@ -193,6 +196,12 @@ impl Geometry {
             return;
         };
         if self.computing || snap.theta == self.requested || snap.theta.len() != net.n_params {
+            return;
+        }
+        if self
+            .drawn_at
+            .is_none_or(|t| t.elapsed() > std::time::Duration::from_secs(1))
+        {
             return;
         }
         if not_applicable(net, self.mode).is_some() {

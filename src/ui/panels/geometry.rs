@@ -22,6 +22,7 @@ use super::plots::log_ticks;
 pub const BINS: usize = 48;
 
 pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
+    app.geometry.drawn_at = Some(std::time::Instant::now());
     let lang = app.lang;
     let mut mode = app.geometry.mode;
     ui.horizontal(|ui| {
