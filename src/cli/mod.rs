@@ -10,9 +10,12 @@ use serde_json::json;
 
 pub mod dynamics;
 mod hessian;
+pub mod jacobian;
 pub mod landscape;
 pub mod lessons;
+pub mod regions;
 pub mod replay;
+pub mod spectral_bias;
 
 use crate::analysis::hessian::Method;
 use crate::bench;
@@ -115,6 +118,24 @@ pub enum Command {
         #[command(flatten)]
         args: dynamics::DynamicsArgs,
     },
+    /// The exact linear regions of a piecewise-linear network over the input box.
+    Regions {
+        session: PathBuf,
+        #[command(flatten)]
+        args: regions::RegionsArgs,
+    },
+    /// Singular values of the Jacobian from the first hidden layer to each deeper one.
+    Jacobian {
+        session: PathBuf,
+        #[command(flatten)]
+        args: jacobian::JacobianArgs,
+    },
+    /// Train a 1-D regression and record the residual's Fourier spectrum against step.
+    SpectralBias {
+        session: PathBuf,
+        #[command(flatten)]
+        args: spectral_bias::SpectralBiasArgs,
+    },
     /// List the lessons (THEORY.md claims as sessions), or verify them headless.
     Lessons {
         #[command(flatten)]
@@ -202,6 +223,18 @@ pub fn run(command: Command) -> Result<i32> {
         }
         Command::Dynamics { session, args } => {
             print_json(&dynamics::dynamics(&session, &args)?);
+            Ok(0)
+        }
+        Command::Regions { session, args } => {
+            print_json(&regions::regions_command(&session, &args)?);
+            Ok(0)
+        }
+        Command::Jacobian { session, args } => {
+            print_json(&jacobian::jacobian_command(&session, &args)?);
+            Ok(0)
+        }
+        Command::SpectralBias { session, args } => {
+            print_json(&spectral_bias::spectral_bias_command(&session, &args)?);
             Ok(0)
         }
         Command::Lessons { args } => lessons::lessons(&args),

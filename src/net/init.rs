@@ -1,6 +1,8 @@
 //! Seeded initialisers. Only weights are drawn; biases start at 0, BatchNorm γ at 1 and β at 0,
 //! PReLU α at the layer's `alpha`.
 
+use faer::Mat;
+
 use super::network::Network;
 use super::spec::{Init, WeightConstraint};
 use crate::rng::Rng;
@@ -12,6 +14,9 @@ pub fn initialise(net: &Network, init: Init, scale: f64, seed: u64) -> Vec<f64> 
     for layer in &net.layers {
         let (fan_in, fan_out) = (layer.fan_in as f64, layer.units as f64);
         let w = &mut theta[layer.w..layer.w + layer.units * layer.fan_in];
+        if init == Init::Orthogonal {
+            orthogonal(w, layer.units, layer.fan_in, scale, &mut rng);
+        }
         for v in w.iter_mut() {
             *v = match init {
                 Init::Zeros => 0.0,
@@ -28,6 +33,7 @@ pub fn initialise(net: &Network, init: Init, scale: f64, seed: u64) -> Vec<f64> 
                     rng.range(-a, a)
                 }
                 Init::HeNormal => (2.0 / fan_in).sqrt() * rng.normal(),
+                Init::Orthogonal => *v,
             };
             if net.constraint == WeightConstraint::Nonnegative {
                 *v = v.abs();
@@ -41,4 +47,32 @@ pub fn initialise(net: &Network, init: Init, scale: f64, seed: u64) -> Vec<f64> 
         }
     }
     theta
+}
+
+/// `w` [rows × cols] row-major ← gain · (a matrix with orthonormal rows or columns, whichever
+/// are fewer). Q of the QR of a Gaussian [max × min] matrix, its columns' signs fixed by R's
+/// diagonal so that Q is Haar-distributed (Mezzadri 2007); transposed when rows < cols.
+fn orthogonal(w: &mut [f64], rows: usize, cols: usize, gain: f64, rng: &mut Rng) {
+    let (tall, short) = (rows.max(cols), rows.min(cols));
+    let mut g = Mat::<f64>::zeros(tall, short);
+    // Row-major draw order, like the other initialisers.
+    for i in 0..tall {
+        for j in 0..short {
+            g[(i, j)] = rng.normal();
+        }
+    }
+    let qr = g.qr();
+    let q = qr.compute_thin_Q();
+    let r = qr.thin_R();
+    for j in 0..short {
+        let sign = if r[(j, j)] < 0.0 { -1.0 } else { 1.0 };
+        for i in 0..tall {
+            let v = gain * sign * q[(i, j)];
+            if rows >= cols {
+                w[i * cols + j] = v;
+            } else {
+                w[j * cols + i] = v;
+            }
+        }
+    }
 }

@@ -12,7 +12,8 @@ pub struct NetworkSpec {
     pub layers: Vec<LayerSpec>,
     #[serde(default)]
     pub init: Init,
-    /// Scale for `constant` (the value), `uniform` (half-width) and `normal` (std).
+    /// Scale for `constant` (the value), `uniform` (half-width), `normal` (std) and
+    /// `orthogonal` (the gain).
     #[serde(default = "default_init_scale")]
     pub init_scale: f64,
     /// Fixed features computed from the raw columns before the first layer
@@ -124,6 +125,9 @@ pub enum Init {
     HeUniform,
     /// N(0, 2/fan_in).
     HeNormal,
+    /// `init_scale` × a random orthogonal matrix (QR of a Gaussian; Saxe et al. 2014): every
+    /// singular value of W equals `init_scale`, the gain.
+    Orthogonal,
 }
 
 /// Per-sample loss; the objective is its mean over the rows plus the regulariser.

@@ -929,7 +929,7 @@ impl State {
 }
 
 /// The box over the input plane that holds the data (2-D), or the x range (1-D).
-fn plane_bounds(train: &Dataset, test: &Dataset) -> Option<((f64, f64), (f64, f64))> {
+pub fn plane_bounds(train: &Dataset, test: &Dataset) -> Option<((f64, f64), (f64, f64))> {
     let d = train.inputs;
     if d == 0 || d > 2 {
         return None;

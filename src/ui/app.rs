@@ -202,6 +202,7 @@ pub struct NnlabApp {
     pub lessons: panels::lessons::LessonsPanel,
     pub landscape: Landscape,
     pub dynamics: Dynamics,
+    pub geometry: crate::ui::geometry::Geometry,
     /// A snapshot arrived since the textures were last uploaded.
     pub textures_stale: bool,
     /// Pan and zoom of the network diagram.
@@ -313,7 +314,8 @@ impl NnlabApp {
             lessons: Default::default(),
             curvature: Curvature::new(repaint.clone()),
             landscape: Landscape::new(repaint.clone()),
-            dynamics: Dynamics::new(repaint),
+            dynamics: Dynamics::new(repaint.clone()),
+            geometry: crate::ui::geometry::Geometry::new(repaint),
             textures_stale: false,
             diagram: Default::default(),
         };
@@ -357,6 +359,10 @@ impl NnlabApp {
         self.record_landscape();
         self.dynamics.drain();
         self.follow_landscape(ctx);
+        // The Geometry tile follows the snapshot shown (live, or the timeline's step).
+        self.geometry.drain();
+        self.geometry
+            .follow(self.net.as_ref(), self.snapshot.as_deref(), &self.train);
     }
 
     /// "Follow training": a new landscape once the last is drawn and training has moved on
@@ -403,6 +409,7 @@ impl NnlabApp {
                 }
                 self.landscape.restart();
                 self.dynamics.restart();
+                self.geometry.restart();
             }
             Event::RebuildFailed(msg) => {
                 self.session = self.applied.clone();
@@ -414,6 +421,7 @@ impl NnlabApp {
                 self.curvature.restart();
                 self.landscape.restart();
                 self.dynamics.restart();
+                self.geometry.restart();
                 self.diverged = None;
                 self.panicked = None;
                 self.snapshot = None;

@@ -226,6 +226,25 @@ strings! {
     // landscape and dynamics panels
     LandscapePlot => "Loss landscape", "损失曲面";
     DynamicsPlot => "Training dynamics", "训练动力学";
+    GeometryPlot => "Function geometry", "函数几何";
+    GeoMode => "Instrument", "工具";
+    GeoRegions => "Linear regions", "线性区域";
+    GeoJacobian => "Jacobian singular values", "雅可比奇异值";
+    GeoRegionCount => "linear regions", "个线性区域";
+    GeoBreakpoints => "breakpoints", "断点";
+    GeoWaiting => "Waiting for the network…", "等待网络……";
+    GeoNeedsLowDim => "Linear regions are drawn for 1-D or 2-D inputs only. Inputs here:", "线性区域只对 1 维或 2 维输入绘制。此处输入维数：";
+    GeoNeedsRaw => "This input feature is not linear in x, so the regions are not polygons; use the raw inputs. Feature:", "该输入特征对 x 不是线性的，区域不再是多边形；请使用原始输入。特征：";
+    GeoNotPiecewiseLinear => "A hidden activation is not piecewise linear, so the network has no linear regions (use relu, leaky_relu, prelu, identity or step). Activation:", "有隐藏层的激活函数不是分段线性的，网络没有线性区域（请用 relu、leaky_relu、prelu、identity 或 step）。激活函数：";
+    GeoNeedsTwoHidden => "The layer-to-layer Jacobian needs at least two hidden layers. Hidden layers here:", "层间雅可比矩阵至少需要两个隐藏层。此处隐藏层数：";
+    GeoTooWide => "A hidden layer is too wide for the Jacobian spectrum (an SVD per point and depth). Widest:", "隐藏层太宽，无法计算雅可比谱（每个点、每层一次奇异值分解）。最宽层：";
+    GeoLayer => "hidden layer l", "隐藏层 l";
+    GeoSigma => "singular values σ of dh_l / dh_1", "dh_l / dh_1 的奇异值 σ";
+    GeoDeepest => "deepest layer", "最深层";
+    GeoHistogram => "histogram per layer", "每层直方图";
+    GeoSpread => "spread std/mean", "离散度 std/mean";
+    GeoMeasured => "√mean σ² (measured)", "√mean σ²（实测）";
+    GeoPredicted => "√∏ σ_w²χ (mean field)", "√∏ σ_w²χ（平均场）";
     LandscapeView => "landscape view", "曲面视图";
     DynamicsAnalysis => "dynamics analysis", "动力学分析";
     ModeRandom => "random directions", "随机方向";

@@ -6,6 +6,7 @@ pub mod contour;
 pub mod curvature;
 pub mod dynamics;
 pub mod fonts;
+pub mod geometry;
 pub mod history;
 pub mod i18n;
 pub mod landscape;

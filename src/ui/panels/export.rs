@@ -163,6 +163,7 @@ pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
                 OutputMap::None => None,
             }
         }
+        Tile::Geometry => super::geometry::csv(app),
         #[allow(unreachable_patterns)]
         _ => None,
     }

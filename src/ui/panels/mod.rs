@@ -8,6 +8,7 @@ pub mod designer;
 pub mod dialogs;
 pub mod dynamics;
 pub mod export;
+pub mod geometry;
 pub mod landscape;
 pub mod lessons;
 pub mod network;

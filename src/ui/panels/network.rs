@@ -13,7 +13,7 @@ pub const MAX_HIDDEN: usize = 8;
 pub const MAX_UNITS_UI: usize = 1024;
 
 /// Every initialiser with its name (the Compare panel's variants use it too).
-pub(crate) const INITS: [(Init, &str); 8] = [
+pub(crate) const INITS: [(Init, &str); 9] = [
     (Init::Zeros, "zeros"),
     (Init::Constant, "constant"),
     (Init::Uniform, "uniform"),
@@ -22,6 +22,7 @@ pub(crate) const INITS: [(Init, &str); 8] = [
     (Init::XavierNormal, "xavier_normal"),
     (Init::HeUniform, "he_uniform"),
     (Init::HeNormal, "he_normal"),
+    (Init::Orthogonal, "orthogonal"),
 ];
 
 pub fn init_name(i: Init) -> &'static str {
@@ -245,7 +246,10 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     })
                     .response
                     .accessible_name(lang.t(S::Init));
-                if matches!(net.init, Init::Constant | Init::Uniform | Init::Normal) {
+                if matches!(
+                    net.init,
+                    Init::Constant | Init::Uniform | Init::Normal | Init::Orthogonal
+                ) {
                     ui.label(lang.t(S::InitScale));
                     let r = ui
                         .add(

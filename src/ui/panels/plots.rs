@@ -22,10 +22,11 @@ pub enum Tile {
     Curvature,
     Landscape,
     Dynamics,
+    Geometry,
 }
 
 impl Tile {
-    pub const ALL: [Tile; 11] = [
+    pub const ALL: [Tile; 12] = [
         Tile::Network,
         Tile::Output,
         Tile::Loss,
@@ -37,6 +38,7 @@ impl Tile {
         Tile::Curvature,
         Tile::Landscape,
         Tile::Dynamics,
+        Tile::Geometry,
     ];
 
     pub fn title(self) -> S {
@@ -52,6 +54,7 @@ impl Tile {
             Tile::Curvature => S::CurvaturePlot,
             Tile::Landscape => S::LandscapePlot,
             Tile::Dynamics => S::DynamicsPlot,
+            Tile::Geometry => S::GeometryPlot,
         }
     }
 }
@@ -299,6 +302,7 @@ fn tile_ui(
                 Tile::Curvature => super::curvature::ui(app, ui, enlarged),
                 Tile::Landscape => super::landscape::ui(app, ui, enlarged),
                 Tile::Dynamics => super::dynamics::ui(app, ui, enlarged),
+                Tile::Geometry => super::geometry::ui(app, ui),
                 _ => plot_ui(app, ui, tile),
             }
         });
@@ -468,6 +472,11 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
                     }
                 });
         }
-        Tile::Network | Tile::Output | Tile::Curvature | Tile::Landscape | Tile::Dynamics => {}
+        Tile::Network
+        | Tile::Output
+        | Tile::Curvature
+        | Tile::Landscape
+        | Tile::Dynamics
+        | Tile::Geometry => {}
     }
 }

@@ -1,0 +1,103 @@
+//! The Geometry tile through egui_kittest: the real app computes the exact regions and the
+//! Jacobian spectrum of the live θ on its helper thread, and says why when they do not apply.
+
+mod common_ui;
+
+use common_ui::{harness, settle};
+use egui_kittest::kittest::Queryable;
+use nnlab::analysis::regions::InputBox;
+use nnlab::train::worker::OutputMap;
+use nnlab::ui::geometry::{Mode, Output};
+use nnlab::ui::panels::plots::Tile;
+
+fn session(dir: &str, hidden: &str, init: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("nnlab-geo-{dir}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("geo.json");
+    let text = format!(
+        r#"{{ "nnlab": 1, "name": "geo", "seed": 3,
+  "data": {{ "source": "moons", "n": 200, "noise": 0.1 }},
+  "network": {{ "inputs": 2, "init": "{init}", "init_scale": 1.0,
+    "layers": [ {hidden}, {{ "units": 1, "activation": "sigmoid" }} ] }},
+  "loss": "bce", "optimizer": {{ "kind": "adam", "lr": 0.01, "batch_size": 32 }} }}"#
+    );
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+#[test]
+fn the_tile_shows_the_exact_regions_of_the_live_theta() {
+    let relu = r#"{ "units": 8, "activation": "relu" }, { "units": 8, "activation": "relu" }"#;
+    let mut h = harness(Some(session("relu", relu, "he_normal")));
+    // Hidden behind another enlarged tile (not drawn since), the tile computes nothing.
+    h.state_mut().enlarged = Some(Tile::Loss);
+    h.run_steps(2);
+    h.state_mut().geometry.restart();
+    h.state_mut().geometry.drawn_at = None;
+    h.run_steps(10);
+    assert_eq!(h.state().geometry.drawn_at, None, "not drawn while hidden");
+    assert!(h.state().geometry.last.is_none() && !h.state().geometry.computing);
+    h.state_mut().enlarged = Some(Tile::Geometry);
+    assert!(
+        settle(&mut h, |a| a.geometry.last.is_some()),
+        "no regions: {:?}",
+        h.state().geometry.error
+    );
+    let app = h.state();
+    let a = app.geometry.last.as_ref().unwrap();
+    let snap = app.snapshot.as_ref().unwrap();
+    let Output::Regions(r) = &a.output else {
+        panic!("regions first");
+    };
+    // The same partition as the library's over the decision map's box at the snapshot's θ.
+    let OutputMap::Grid {
+        x_range, y_range, ..
+    } = &snap.output
+    else {
+        panic!("a 2-D map");
+    };
+    let net = app.net.as_ref().unwrap();
+    let want = nnlab::analysis::regions::regions(
+        net,
+        &snap.theta,
+        None,
+        InputBox {
+            x: *x_range,
+            y: *y_range,
+        },
+    )
+    .unwrap();
+    assert_eq!(r.regions.len(), want.regions.len());
+    assert!(h.query_by_label_contains("linear regions · Step").is_some());
+    // The Jacobian histogram in Chinese.
+    h.state_mut().geometry.set_mode(Mode::Jacobian);
+    h.get_by_label("中文").click();
+    assert!(settle(&mut h, |a| matches!(
+        a.geometry.last.as_ref().map(|a| &a.output),
+        Some(Output::Jacobian(_))
+    )));
+    assert!(h.query_by_label_contains("最深层 2").is_some());
+    // CSV export: one row per singular value (16 points × 8 values at the one depth).
+    let csv = nnlab::ui::panels::geometry::csv(h.state()).unwrap();
+    assert_eq!(csv.lines().count(), 2 + 16 * 8);
+}
+
+#[test]
+fn the_tile_says_why_for_tanh_and_a_single_hidden_layer() {
+    let tanh = r#"{ "units": 6, "activation": "tanh" }"#;
+    let mut h = harness(Some(session("tanh", tanh, "orthogonal")));
+    h.state_mut().enlarged = Some(Tile::Geometry);
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("not piecewise linear").is_some());
+    assert!(h.query_by_label_contains("Activation: tanh").is_some());
+    h.state_mut().geometry.set_mode(Mode::Jacobian);
+    h.run_steps(3);
+    assert!(
+        h.query_by_label_contains("needs at least two hidden layers")
+            .is_some()
+    );
+    assert!(h.state().geometry.last.is_none());
+    h.get_by_label("中文").click();
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("至少需要两个隐藏层").is_some());
+}
