@@ -241,7 +241,15 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     .width(120.0)
                     .show_ui(ui, |ui| {
                         for (i, name) in INITS {
-                            rebuild |= ui.selectable_value(&mut net.init, i, name).changed();
+                            let was = net.init;
+                            if ui.selectable_value(&mut net.init, i, name).changed() {
+                                rebuild = true;
+                                // Orthogonal's scale is a gain: 1 keeps every singular value
+                                // of a layer at 1 (the default 0.1 would shrink the signal).
+                                if i == Init::Orthogonal && was != Init::Orthogonal {
+                                    net.init_scale = 1.0;
+                                }
+                            }
                         }
                     })
                     .response
