@@ -12,6 +12,7 @@ pub mod dynamics;
 mod hessian;
 pub mod landscape;
 pub mod lessons;
+pub mod progress;
 pub mod replay;
 
 use crate::analysis::hessian::Method;
@@ -243,12 +244,37 @@ fn grad(path: &Path) -> Result<i32> {
     let loaded = session::load(path)?;
     let mut t = session::trainer(&loaded).map_err(|e| e.context(session::display_name(path)))?;
     let (loss, g) = t.objective_and_gradient();
-    print_json(&json!({
-        "loss": num(loss),
-        "params": t.theta,
-        "grad": g,
-    }));
+    // Streamed: a JSON value of 25M parameters would take gigabytes before a byte is written.
+    let out = std::io::stdout().lock();
+    write_grad_json(std::io::BufWriter::new(out), loss, &t.theta, &g)
+        .map_err(|e| Error::new(format!("could not write the result: {e}")))?;
     Ok(0)
+}
+
+/// `{"loss", "params", "grad"}` laid out as `print_json` would, one number at a time.
+fn write_grad_json(
+    mut w: impl Write,
+    loss: f64,
+    params: &[f64],
+    grad: &[f64],
+) -> std::io::Result<()> {
+    let number = |w: &mut dyn Write, x: f64| -> std::io::Result<()> {
+        serde_json::to_writer(&mut *w, &num(x)).map_err(std::io::Error::other)
+    };
+    write!(w, "{{\n  \"loss\": ")?;
+    number(&mut w, loss)?;
+    for (key, values, last) in [("params", params, false), ("grad", grad, true)] {
+        write!(w, ",\n  \"{key}\": [")?;
+        for (i, &x) in values.iter().enumerate() {
+            write!(w, "{}\n    ", if i == 0 { "" } else { "," })?;
+            number(&mut w, x)?;
+        }
+        write!(w, "{}]", if values.is_empty() { "" } else { "\n  " })?;
+        if last {
+            writeln!(w, "\n}}")?;
+        }
+    }
+    w.flush()
 }
 
 /// One CSV row of the metric history.

@@ -604,7 +604,14 @@ fn r_backward(
         resize(b, m * kd * widest);
     }
     // Scratch for per-layer weight blocks (K·n·k) as well as batch-sized R-signals.
-    grow(&mut hw.tmp, kd * widest * m.max(widest));
+    // Never widest² (80 GB for a layer 100 000 wide with few rows): the largest weight block.
+    let weight_block = net
+        .layers
+        .iter()
+        .map(|l| l.units * l.fan_in)
+        .max()
+        .unwrap_or(0);
+    grow(&mut hw.tmp, kd * (m * widest).max(weight_block));
     let u_space = matches!(net.loss, Loss::Bce | Loss::CrossEntropy);
     hw.d_post.resize_with(net.layers.len(), Vec::new);
     hw.d_fpp.resize_with(net.layers.len(), Vec::new);
@@ -915,4 +922,38 @@ fn accumulate_products(
             );
         }
     }
+}
+
+/// f64 values an [`HmpWorkspace`] grows to for products of `kd` directions over `rows` rows
+/// (an upper bound; saturating): the base pass and its derivatives, the R-buffers of every
+/// layer, the error signals and their R-derivatives, the scratch of the largest weight block,
+/// the kept δ's, the unit directions and the first-layer factor.
+pub fn workspace_values(net: &Network, rows: usize, kd: usize) -> usize {
+    let m = rows;
+    let units: usize = net.layers.iter().map(|l| l.units).sum();
+    let widest = net.widest().max(1);
+    let weight_block = net
+        .layers
+        .iter()
+        .map(|l| l.units.saturating_mul(l.fan_in))
+        .max()
+        .unwrap_or(0);
+    let mul = |a: usize, b: usize| a.saturating_mul(b);
+    [
+        mul(m, net.workspace_values_per_row(false)),
+        // f′, f″ and the kept δ's (d_post, d_fpp, d_in): five rows × units.
+        mul(mul(m, units), 5),
+        // R{z}, R{u}, R{f}, R{a}, R{x̂} per layer: at most five rows × K × units.
+        mul(mul(mul(m, kd), units), 5),
+        // d, dprev, skip (rows × widest) and their R-derivatives (rows × K × widest).
+        mul(mul(m, widest), 3),
+        mul(mul(mul(m, kd), widest), 3),
+        // tmp and vcat.
+        mul(kd, mul(m, widest).max(weight_block)),
+        mul(kd, weight_block),
+        mul(kd, net.n_params),
+        2 * FACTOR_LIMIT,
+    ]
+    .into_iter()
+    .fold(0usize, usize::saturating_add)
 }

@@ -36,6 +36,8 @@ pub const MAX_ROWS: usize = 1000;
 /// Step rows the session recording keeps before its own stride doubles (every step is still
 /// reproducible: `replay --verify` compares the rows that are there).
 pub const MAX_RECORDED_ROWS: usize = 20_000;
+/// Most workspace values of one block of the snapshot's grid pass (32 MB).
+pub(crate) const SNAPSHOT_VALUES: usize = 1 << 22;
 /// Bins of the weight histograms.
 pub const HIST_BINS: usize = 30;
 
@@ -362,9 +364,11 @@ struct State {
     trajectory: Trajectory,
 }
 
-/// Most θ snapshots the trajectory keeps, and the most f64 values it may hold in all.
-const TRAJECTORY_MAX: usize = 200;
-const TRAJECTORY_BUDGET: usize = 8_000_000;
+/// Most θ snapshots the trajectory keeps, and the most f64 values it may hold in all (but
+/// always the three a PCA plane needs, whatever P).
+pub(crate) const TRAJECTORY_MAX: usize = 200;
+pub(crate) const TRAJECTORY_BUDGET: usize = 8_000_000;
+pub(crate) const TRAJECTORY_MIN: usize = 3;
 
 /// θ₀ and θ every `every` steps since it (thinned: when full, every other snapshot is dropped
 /// and `every` doubles), for the PCA plane of the landscape and its projected path. Recording
@@ -381,7 +385,7 @@ struct Trajectory {
 impl Trajectory {
     fn start(&mut self, theta0: &[f64]) {
         let p = theta0.len().max(1);
-        self.cap = (TRAJECTORY_BUDGET / p).clamp(8, TRAJECTORY_MAX);
+        self.cap = (TRAJECTORY_BUDGET / p).clamp(TRAJECTORY_MIN, TRAJECTORY_MAX);
         self.every = 1;
         self.theta0 = theta0.to_vec();
         self.thetas = vec![theta0.to_vec()];
@@ -1016,25 +1020,41 @@ fn build_snapshot(
         Some(s) => BnMode::Fixed(s),
         None => BnMode::Batch,
     };
-    t.net.forward(&t.theta, grid_x, rows, ws, mode, None);
+    // The grid goes through the network in row blocks, keeping only what the views draw (the
+    // features, the first MAX_NEURON_MAPS units of each layer, the outputs): all 4096 rows
+    // at once through a layer 100 000 wide would take gigabytes.
     let nf = t.net.features.len();
-    snap.features = (0..nf)
-        .map(|k| (0..rows).map(|r| ws.input[r * nf + k] as f32).collect())
-        .collect();
-    snap.neurons = t
+    let k = t.net.output_units();
+    let mut features = vec![Vec::with_capacity(rows); nf];
+    let mut neurons: Vec<Vec<Vec<f32>>> = t
         .net
         .layers
         .iter()
-        .zip(&ws.layers)
-        .map(|(l, c)| {
-            let f = c.out();
-            (0..l.units.min(MAX_NEURON_MAPS))
-                .map(|j| (0..rows).map(|r| f[r * l.units + j] as f32).collect())
-                .collect()
-        })
+        .map(|l| vec![Vec::with_capacity(rows); l.units.min(MAX_NEURON_MAPS)])
         .collect();
-    let out = t.net.outputs(ws);
-    let k = t.net.output_units();
+    let mut out = Vec::with_capacity(rows * k);
+    let block = t.net.rows_within(SNAPSHOT_VALUES);
+    for r0 in (0..rows).step_by(block) {
+        let m = block.min(rows - r0);
+        t.net
+            .forward(&t.theta, &grid_x[r0 * d..(r0 + m) * d], m, ws, mode, None);
+        for (kf, col) in features.iter_mut().enumerate() {
+            col.extend((0..m).map(|r| ws.input[r * nf + kf] as f32));
+        }
+        for ((l, c), maps) in t.net.layers.iter().zip(&ws.layers).zip(&mut neurons) {
+            let f = c.out();
+            for (j, map) in maps.iter_mut().enumerate() {
+                map.extend((0..m).map(|r| f[r * l.units + j] as f32));
+            }
+        }
+        out.extend_from_slice(&t.net.outputs(ws)[..m * k]);
+    }
+    if block < rows {
+        // Give the blocks' memory back; the next snapshot sizes it again.
+        *ws = Workspace::default();
+    }
+    snap.features = features;
+    snap.neurons = neurons;
     let coding = t.net.target_coding(t.train.classes);
     if d == 1 {
         snap.output = OutputMap::Curve {
