@@ -73,6 +73,17 @@ pub fn format_bytes(b: u64) -> String {
     format!("{b} bytes")
 }
 
+/// A number for a message: plain when it reads well (0.05, 400), else in e-notation
+/// (1e300, 2.5e-9) instead of three hundred digits.
+pub fn format_number(x: f64) -> String {
+    let a = x.abs();
+    if a == 0.0 || (1e-4..1e6).contains(&a) || !a.is_finite() {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
 /// Ok when `bytes` fit in the budget; otherwise one line naming what, the size it needs and
 /// the limit, e.g. "the Lanczos basis needs about 80 GB of memory, more than the 11.2 GB
 /// this run may use (half of the memory available on this machine)".
@@ -122,6 +133,14 @@ mod tests {
         assert_eq!(format_bytes(512_000_000), "512 MB");
         assert_eq!(format_bytes(1_500), "1.50 KB");
         assert_eq!(format_bytes(7), "7 bytes");
+    }
+
+    #[test]
+    fn numbers_stay_short() {
+        assert_eq!(format_number(1e300), "1e300");
+        assert_eq!(format_number(0.05), "0.05");
+        assert_eq!(format_number(2.5e-9), "2.5e-9");
+        assert_eq!(format_number(400.0), "400");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::analysis::dynamics::{
     momentum_energy, newton, signal_propagation,
 };
 use crate::error::{Error, Result};
+use crate::memory::format_number;
 use crate::net::Rows;
 use crate::optim::{OptimizerKind, OptimizerSpec};
 use crate::session;
@@ -211,7 +212,9 @@ pub fn dynamics(path: &Path, args: &DynamicsArgs) -> Result<Value> {
             return Err(Error::field(
                 "--time",
                 format!(
-                    "{time} at η = {smallest} is {:.3e} GD steps, more than the {MAX_STEPS} allowed; lower --time or raise η",
+                    "{} at η = {} is {:.3e} GD steps, more than the {MAX_STEPS} allowed; lower --time or raise η",
+                    format_number(time),
+                    format_number(smallest),
                     time / smallest
                 ),
             ));

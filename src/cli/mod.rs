@@ -336,6 +336,9 @@ fn csv_row(r: &StepReport, e: &Evaluation) -> String {
     s
 }
 
+/// Most steps of `run` (hours even for the smallest network).
+pub const MAX_RUN_STEPS: u64 = 10_000_000_000;
+
 /// Train a session headless: from its state when it has one (continuing its recording),
 /// otherwise from step 0. `--out` writes the whole recording (format v2).
 fn run_session(
@@ -346,6 +349,12 @@ fn run_session(
     eval_every: Option<u64>,
     checkpoint_budget: Option<u64>,
 ) -> Result<i32> {
+    if steps > MAX_RUN_STEPS {
+        return Err(Error::field(
+            "--steps",
+            format!("must be at most {MAX_RUN_STEPS} (got {steps})"),
+        ));
+    }
     if eval_every == Some(0) {
         return Err(Error::field("--eval-every", "must be at least 1"));
     }

@@ -957,3 +957,109 @@ pub fn workspace_values(net: &Network, rows: usize, kd: usize) -> usize {
     .into_iter()
     .fold(0usize, usize::saturating_add)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::Activation;
+    use crate::net::spec::{Init, LayerSpec, Loss, NetworkSpec, WeightConstraint};
+    use crate::rng::Rng;
+
+    impl HmpWorkspace {
+        /// f64 values its buffers hold room for.
+        fn values_held(&self) -> usize {
+            let vecs = |v: &[&Vec<f64>]| v.iter().map(|b| b.capacity()).sum::<usize>();
+            let layers: usize = self
+                .layers
+                .iter()
+                .map(|l| vecs(&[&l.ru, &l.rf, &l.ra, &l.rz, &l.rxhat, &l.rinvstd]))
+                .sum();
+            let pairs: usize = self
+                .derivs
+                .iter()
+                .map(|(a, b)| a.capacity() + b.capacity())
+                .sum();
+            let kept: usize = [&self.d_in, &self.d_post, &self.d_fpp]
+                .iter()
+                .flat_map(|v| v.iter())
+                .map(|b| b.capacity())
+                .sum();
+            self.base.values_held()
+                + layers
+                + pairs
+                + kept
+                + vecs(&[
+                    &self.d,
+                    &self.dprev,
+                    &self.skip,
+                    &self.rd,
+                    &self.rdprev,
+                    &self.rskip,
+                    &self.tmp,
+                    &self.vcat,
+                    &self.dirs,
+                    &self.factor,
+                ])
+                + self.sums.iter().map(|b| b.capacity()).sum::<usize>()
+        }
+    }
+
+    fn network(inputs: usize, hidden: &[usize], batch_norm: bool) -> Network {
+        let mut layers: Vec<LayerSpec> = hidden
+            .iter()
+            .map(|&u| {
+                let mut l = LayerSpec::new(u, Activation::Tanh);
+                l.batch_norm = batch_norm;
+                l
+            })
+            .collect();
+        layers.push(LayerSpec::new(1, Activation::Sigmoid));
+        let spec = NetworkSpec {
+            inputs,
+            layers,
+            init: Init::XavierNormal,
+            init_scale: 0.1,
+            features: None,
+            residual: false,
+            weight_constraint: WeightConstraint::None,
+        };
+        Network::build(&spec, Loss::Bce).unwrap()
+    }
+
+    /// The estimate bounds what the products really hold, for a layer far wider than the
+    /// rows (where the scratch once grew to widest², 20 GB at 50 000 units), for many rows,
+    /// with BatchNorm, and for blocks of directions.
+    #[test]
+    fn the_workspace_stays_within_its_estimate() {
+        for (inputs, hidden, bn, rows) in [
+            (2, vec![3000], false, 5),
+            (3, vec![8, 8], false, 300),
+            (2, vec![40], true, 50),
+            (20, vec![30, 10], false, 40),
+        ] {
+            let net = network(inputs, &hidden, bn);
+            let p = net.n_params;
+            let mut rng = Rng::new(7);
+            let theta: Vec<f64> = (0..p).map(|_| 0.3 * rng.normal()).collect();
+            let x: Vec<f64> = (0..rows * inputs).map(|_| rng.normal()).collect();
+            let y: Vec<f64> = (0..rows).map(|r| (r % 2) as f64).collect();
+            let rows_of = Rows {
+                x: &x,
+                y: &y,
+                classes: 2,
+            };
+            for kd in [1, 4] {
+                let v: Vec<f64> = (0..kd * p).map(|_| rng.normal()).collect();
+                let mut out = vec![0.0; kd * p];
+                let mut hw = HmpWorkspace::default();
+                hessian_matrix_product(&net, &theta, rows_of, 0.0, &v, false, &mut hw, &mut out);
+                let held = hw.values_held();
+                let bound = workspace_values(&net, rows, kd);
+                assert!(
+                    held <= bound,
+                    "{inputs}-{hidden:?} bn {bn}, {rows} rows, K {kd}: holds {held} values, estimate {bound}"
+                );
+            }
+        }
+    }
+}

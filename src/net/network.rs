@@ -141,6 +141,38 @@ fn resize(v: &mut Vec<f64>, n: usize) {
     }
 }
 
+impl Workspace {
+    /// f64 values its buffers hold room for (what the memory estimates bound).
+    #[cfg(test)]
+    pub(crate) fn values_held(&self) -> usize {
+        let layers: usize = self
+            .layers
+            .iter()
+            .map(|c| {
+                [
+                    &c.z, &c.u, &c.f, &c.a, &c.mask, &c.xhat, &c.mean, &c.invstd, &c.var,
+                ]
+                .iter()
+                .map(|v| v.capacity())
+                .sum::<usize>()
+            })
+            .sum();
+        [
+            &self.input,
+            &self.targets,
+            &self.d_cur,
+            &self.d_prev,
+            &self.d_tmp,
+            &self.sum_d,
+            &self.sum_dx,
+        ]
+        .iter()
+        .map(|v| v.capacity())
+        .sum::<usize>()
+            + layers
+    }
+}
+
 impl Network {
     /// Build the plan from the spec; every problem is an error naming its field.
     pub fn build(spec: &NetworkSpec, loss: Loss) -> Result<Network> {

@@ -31,8 +31,9 @@ pub struct Shape<'a> {
 ///   fixed feedback matrices of feedback alignment;
 /// - the app's copies: the snapshots in flight and shown, the curvature sample, θ₀, and the
 ///   landscape's trajectory with the copy sent to the view;
-/// - the workspace of a training batch, of an evaluation block, of a pass of the objective
-///   (`grad`, the analyses' J) and, with BatchNorm, of the pass over every training row;
+/// - the workspace of a training batch, and the one that serves in turn an evaluation block,
+///   a pass of the objective (`grad`, the analyses' J) and, with BatchNorm, the pass over
+///   every training row;
 /// - the data (held by the experiment, the trainer and the curvature objective) and the
 ///   epoch's permutation; the snapshot's grid pass.
 pub fn estimated_bytes(s: Shape) -> u64 {
@@ -49,17 +50,14 @@ pub fn estimated_bytes(s: Shape) -> u64 {
     };
     let per_row = net.workspace_values_per_row(false);
     let full_pass = if net.has_batch_norm() { rows } else { 0 };
-    let workspaces = [
-        mul(batch, net.workspace_values_per_row(true)),
-        mul(
-            4096.min(net.rows_within(crate::net::objective::OBJECTIVE_CHUNK_VALUES)),
-            per_row,
-        ),
-        mul(objective_pass_rows(net, rows), per_row),
-        mul(full_pass, per_row),
-    ]
-    .into_iter()
-    .fold(0usize, usize::saturating_add);
+    // The trainer's second workspace serves the evaluation blocks, the objective's passes and
+    // the BatchNorm pass in turn: the largest of them.
+    let eval_rows = 4096
+        .min(net.rows_within(crate::net::objective::OBJECTIVE_CHUNK_VALUES))
+        .max(objective_pass_rows(net, rows))
+        .max(full_pass);
+    let workspaces =
+        mul(batch, net.workspace_values_per_row(true)).saturating_add(mul(eval_rows, per_row));
     let data = mul(
         s.train_rows.saturating_add(s.test_rows),
         (net.inputs + 1).saturating_mul(3),

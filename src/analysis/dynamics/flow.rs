@@ -178,7 +178,9 @@ pub fn flow_error_sweep(
         let k = ((time / eta).round() as usize).max(1);
         if time / eta > MAX_STEPS as f64 {
             return Err(format!(
-                "the time {time} at η = {eta} is {:.3e} GD steps, more than the {MAX_STEPS} allowed; lower the time or raise η",
+                "the time {} at η = {} is {:.3e} GD steps, more than the {MAX_STEPS} allowed; lower the time or raise η",
+                crate::memory::format_number(time),
+                crate::memory::format_number(eta),
                 time / eta
             ));
         }
