@@ -925,34 +925,46 @@ fn accumulate_products(
 }
 
 /// f64 values an [`HmpWorkspace`] grows to for products of `kd` directions over `rows` rows
-/// (an upper bound; saturating): the base pass and its derivatives, the R-buffers of every
-/// layer, the error signals and their R-derivatives, the scratch of the largest weight block,
-/// the kept δ's, the unit directions and the first-layer factor.
+/// (an upper bound; saturating): the base pass; per layer f′, f″ and the kept δ's, and the
+/// R-buffers (R{u}, R{f}; R{a} with a skip connection; R{z}, R{x̂} with BatchNorm); the error
+/// signals and their R-derivatives; the scratch of the largest weight block; the unit
+/// directions; the first-layer factor when the products take it.
 pub fn workspace_values(net: &Network, rows: usize, kd: usize) -> usize {
     let m = rows;
-    let units: usize = net.layers.iter().map(|l| l.units).sum();
     let widest = net.widest().max(1);
+    let mul = |a: usize, b: usize| a.saturating_mul(b);
     let weight_block = net
         .layers
         .iter()
-        .map(|l| l.units.saturating_mul(l.fan_in))
+        .map(|l| mul(l.units, l.fan_in))
         .max()
         .unwrap_or(0);
-    let mul = |a: usize, b: usize| a.saturating_mul(b);
+    let per_layer = net
+        .layers
+        .iter()
+        .map(|l| {
+            let kept = 4 + usize::from(l.batch_norm || l.prelu.is_some());
+            let r = 2 + usize::from(l.residual) + 2 * usize::from(l.batch_norm);
+            mul(mul(m, l.units), kept).saturating_add(mul(mul(mul(m, kd), l.units), r))
+        })
+        .fold(0usize, usize::saturating_add);
+    let factored = first_layer_factored(net, m, false);
+    let scratch = mul(m, widest).max(weight_block);
     [
         mul(m, net.workspace_values_per_row(false)),
-        // f′, f″ and the kept δ's (d_post, d_fpp, d_in): five rows × units.
-        mul(mul(m, units), 5),
-        // R{z}, R{u}, R{f}, R{a}, R{x̂} per layer: at most five rows × K × units.
-        mul(mul(mul(m, kd), units), 5),
+        per_layer,
         // d, dprev, skip (rows × widest) and their R-derivatives (rows × K × widest).
         mul(mul(m, widest), 3),
         mul(mul(mul(m, kd), widest), 3),
-        // tmp and vcat.
-        mul(kd, mul(m, widest).max(weight_block)),
+        // tmp (which also builds the factor) and vcat.
+        if factored {
+            mul(kd, scratch).max(FACTOR_LIMIT)
+        } else {
+            mul(kd, scratch)
+        },
         mul(kd, weight_block),
         mul(kd, net.n_params),
-        2 * FACTOR_LIMIT,
+        if factored { FACTOR_LIMIT } else { 0 },
     ]
     .into_iter()
     .fold(0usize, usize::saturating_add)
@@ -1004,11 +1016,18 @@ mod tests {
         }
     }
 
-    fn network(inputs: usize, hidden: &[usize], batch_norm: bool) -> Network {
+    fn network(inputs: usize, hidden: &[usize], batch_norm: bool, residual: bool) -> Network {
         let mut layers: Vec<LayerSpec> = hidden
             .iter()
-            .map(|&u| {
-                let mut l = LayerSpec::new(u, Activation::Tanh);
+            .enumerate()
+            .map(|(i, &u)| {
+                // Every other layer PReLU, with its slopes.
+                let act = if i % 2 == 1 {
+                    Activation::Prelu
+                } else {
+                    Activation::Tanh
+                };
+                let mut l = LayerSpec::new(u, act);
                 l.batch_norm = batch_norm;
                 l
             })
@@ -1020,7 +1039,7 @@ mod tests {
             init: Init::XavierNormal,
             init_scale: 0.1,
             features: None,
-            residual: false,
+            residual,
             weight_constraint: WeightConstraint::None,
         };
         Network::build(&spec, Loss::Bce).unwrap()
@@ -1031,13 +1050,15 @@ mod tests {
     /// with BatchNorm, and for blocks of directions.
     #[test]
     fn the_workspace_stays_within_its_estimate() {
-        for (inputs, hidden, bn, rows) in [
-            (2, vec![3000], false, 5),
-            (3, vec![8, 8], false, 300),
-            (2, vec![40], true, 50),
-            (20, vec![30, 10], false, 40),
+        for (inputs, hidden, bn, residual, rows) in [
+            (2, vec![3000], false, false, 5),
+            (3, vec![8, 8], false, false, 300),
+            (2, vec![40], true, false, 50),
+            (20, vec![30, 10], false, false, 40),
+            (2, vec![6, 6, 6], false, true, 30),
+            (2, vec![6, 6], true, true, 30),
         ] {
-            let net = network(inputs, &hidden, bn);
+            let net = network(inputs, &hidden, bn, residual);
             let p = net.n_params;
             let mut rng = Rng::new(7);
             let theta: Vec<f64> = (0..p).map(|_| 0.3 * rng.normal()).collect();
@@ -1057,7 +1078,7 @@ mod tests {
                 let bound = workspace_values(&net, rows, kd);
                 assert!(
                     held <= bound,
-                    "{inputs}-{hidden:?} bn {bn}, {rows} rows, K {kd}: holds {held} values, estimate {bound}"
+                    "{inputs}-{hidden:?} bn {bn} residual {residual}, {rows} rows, K {kd}: holds {held} values, estimate {bound}"
                 );
             }
         }

@@ -10,7 +10,9 @@ use crate::net::Network;
 use crate::net::objective::objective_pass_rows;
 use crate::optim::spec::{OptimizerKind, OptimizerSpec, TrainingRule};
 
-use super::worker::{GRID, MAX_NEURON_MAPS, SNAPSHOT_VALUES, TRAJECTORY_BUDGET, TRAJECTORY_MIN};
+use super::worker::{
+    GRID, MAX_NEURON_MAPS, SNAPSHOT_VALUES, TRAJECTORY_BUDGET, TRAJECTORY_MAX, TRAJECTORY_MIN,
+};
 
 /// Most bytes an experiment may take (8 GiB), whatever the machine: a session that loads on
 /// one machine loads on every machine with that much to give. A smaller machine refuses it
@@ -42,7 +44,9 @@ pub fn estimated_bytes(s: Shape) -> u64 {
     let rows = s.train_rows;
     let mul = |a: usize, b: usize| a.saturating_mul(b);
     let feedback = usize::from(s.optimizer.effective_rule() == TrainingRule::FeedbackAlignment);
-    let trajectory = TRAJECTORY_BUDGET.max(mul(p, TRAJECTORY_MIN));
+    let trajectory = TRAJECTORY_BUDGET
+        .max(mul(p, TRAJECTORY_MIN))
+        .min(mul(p, TRAJECTORY_MAX + 1));
     let vectors = mul(p, 3 + 2 + feedback + 6).saturating_add(mul(trajectory, 2));
     let batch = match s.optimizer.kind {
         OptimizerKind::Gd => rows,
@@ -54,6 +58,7 @@ pub fn estimated_bytes(s: Shape) -> u64 {
     // the BatchNorm pass in turn: the largest of them.
     let eval_rows = 4096
         .min(net.rows_within(crate::net::objective::OBJECTIVE_CHUNK_VALUES))
+        .min(rows.max(s.test_rows))
         .max(objective_pass_rows(net, rows))
         .max(full_pass);
     let workspaces =
@@ -65,7 +70,9 @@ pub fn estimated_bytes(s: Shape) -> u64 {
     .saturating_add(rows);
     let grid = GRID * GRID;
     let maps = net.layers.len().min(1000) * MAX_NEURON_MAPS + net.features.len() + 2;
-    let snapshot = SNAPSHOT_VALUES.saturating_add(mul(grid, maps));
+    let snapshot = SNAPSHOT_VALUES
+        .min(mul(grid, per_row))
+        .saturating_add(mul(grid, maps));
     crate::memory::f64s(
         [vectors, workspaces, data, snapshot]
             .into_iter()

@@ -1273,3 +1273,71 @@ pub fn replay_snapshot(
     let eval = t.evaluate();
     Ok((snap, eval))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::spec::{Loss, NetworkSpec};
+    use crate::optim::spec::OptimizerKind;
+
+    /// A layer wide enough that the snapshot's grid goes through the network in blocks: the
+    /// neuron maps and the output map equal one pass over the whole grid, and only the first
+    /// MAX_NEURON_MAPS units of a layer get a map.
+    #[test]
+    fn the_grid_in_blocks_equals_one_pass() {
+        let network: NetworkSpec = serde_json::from_str(
+            r#"{"inputs": 2, "init": "xavier_normal",
+                "layers": [{"units": 600, "activation": "tanh"}, {"units": 1, "activation": "sigmoid"}]}"#,
+        )
+        .unwrap();
+        let data: DataSpec =
+            serde_json::from_str(r#"{"source": "moons", "n": 60, "noise": 0.1}"#).unwrap();
+        let config = TrainerConfig {
+            seed: 5,
+            network,
+            loss: Loss::Bce,
+            optimizer: OptimizerSpec::new(OptimizerKind::Sgd, 0.1, 8),
+            regularization: Regularization::default(),
+        };
+        let experiment = Experiment {
+            config,
+            data,
+            dataset: None,
+            params: None,
+            recorded: None,
+        };
+        let (train, test) = experiment.build_data().unwrap();
+        let mut t = experiment.trainer().unwrap();
+        let bounds = plane_bounds(&train, &test);
+        let grid = grid_inputs(&t, bounds);
+        let rows = GRID * GRID;
+        assert!(
+            t.net.rows_within(SNAPSHOT_VALUES) < rows,
+            "the test must take blocks"
+        );
+        let snap = build_snapshot(&mut t, &grid, bounds, &mut Workspace::default());
+
+        let mut ws = Workspace::default();
+        t.net
+            .forward(&t.theta, &grid, rows, &mut ws, BnMode::Batch, None);
+        let hidden = ws.layers[0].out();
+        assert_eq!(snap.neurons[0].len(), MAX_NEURON_MAPS);
+        for (j, map) in snap.neurons[0].iter().enumerate() {
+            for (r, &v) in map.iter().enumerate() {
+                assert_eq!(v, hidden[r * 600 + j] as f32, "unit {j}, grid row {r}");
+            }
+        }
+        let out = t.net.outputs(&ws);
+        let OutputMap::Grid { values, .. } = &snap.output else {
+            panic!("a 2-D input gives a grid map");
+        };
+        assert_eq!(values.len(), rows);
+        for (r, &v) in values.iter().enumerate() {
+            assert_eq!(
+                v,
+                (2.0 * out[r] - 1.0).clamp(-1.0, 1.0) as f32,
+                "grid row {r}"
+            );
+        }
+    }
+}
