@@ -43,6 +43,16 @@ pub const HIST_BINS: usize = 30;
 
 const FLUSH_EVERY: Duration = Duration::from_millis(16);
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(50);
+/// Parameters a snapshot may copy (and histogram) per second while training: larger networks
+/// are snapshotted less often (25M parameters once a second), so copying θ never dominates.
+const SNAPSHOT_PARAMS_PER_SEC: f64 = 25e6;
+
+/// Time between two snapshots while training, for `params` parameters.
+fn snapshot_every(params: usize) -> Duration {
+    SNAPSHOT_EVERY.max(Duration::from_secs_f64(
+        params as f64 / SNAPSHOT_PARAMS_PER_SEC,
+    ))
+}
 
 /// Everything needed to build an experiment: the trainer config and where its data comes from.
 #[derive(Clone, Debug)]
@@ -349,6 +359,8 @@ struct State {
     bounds: Option<((f64, f64), (f64, f64))>,
     last_flush: Instant,
     last_snapshot: Instant,
+    /// [`snapshot_every`] of the current network.
+    snapshot_every: Duration,
     rate_start: Instant,
     rate_steps: u64,
     steps_per_sec: f64,
@@ -463,6 +475,7 @@ impl State {
             bounds: None,
             last_flush: now,
             last_snapshot: now,
+            snapshot_every: SNAPSHOT_EVERY,
             rate_start: now,
             rate_steps: 0,
             steps_per_sec: 0.0,
@@ -512,7 +525,7 @@ impl State {
             if now - self.last_flush >= FLUSH_EVERY {
                 self.flush(false);
             }
-            if now - self.last_snapshot >= SNAPSHOT_EVERY {
+            if now - self.last_snapshot >= self.snapshot_every {
                 self.snapshot();
             }
         }
@@ -756,6 +769,7 @@ impl State {
                 });
                 self.bounds = plane_bounds(&t.train, &t.test);
                 self.grid_x = grid_inputs(&t, self.bounds);
+                self.snapshot_every = snapshot_every(t.net.n_params);
                 self.trainer = Some(t);
                 self.experiment = e;
                 self.curvature.objective = None;
@@ -1279,6 +1293,13 @@ mod tests {
     use super::*;
     use crate::net::spec::{Loss, NetworkSpec};
     use crate::optim::spec::OptimizerKind;
+
+    #[test]
+    fn large_networks_are_snapshotted_less_often() {
+        assert_eq!(snapshot_every(17), SNAPSHOT_EVERY);
+        assert_eq!(snapshot_every(1_000_000), SNAPSHOT_EVERY);
+        assert_eq!(snapshot_every(25_000_000), Duration::from_secs(1));
+    }
 
     /// A layer wide enough that the snapshot's grid goes through the network in blocks: the
     /// neuron maps and the output map equal one pass over the whole grid, and only the first
