@@ -1,9 +1,10 @@
 //! How much memory a computation may take on this machine, and allocation that reports failure
 //! instead of aborting the process.
 //!
-//! Every analysis estimates its largest buffers before it allocates them and asks [`check`];
-//! what the estimate cannot foresee is allocated with [`zeros`] / [`try_reserve`], which
-//! return an error line instead of aborting ("memory allocation of … bytes failed", exit 134).
+//! Every analysis estimates its largest buffers before it allocates them and asks [`check`],
+//! which also reserves that much once (fallibly) to learn whether the process can have it;
+//! [`try_reserve`] is the fallible allocation itself, an error line instead of an abort
+//! ("memory allocation of … bytes failed", exit 134).
 //!
 //! The budget rule: half of the memory the kernel reports as available (`MemAvailable` in
 //! /proc/meminfo) when the computation starts. Half, because the estimate counts the largest
@@ -87,13 +88,21 @@ pub fn format_number(x: f64) -> String {
 /// Ok when `bytes` fit in the budget; otherwise one line naming what, the size it needs and
 /// the limit, e.g. "the Lanczos basis needs about 80 GB of memory, more than the 11.2 GB
 /// this run may use (half of the memory available on this machine)".
+///
+/// Within the budget, the bytes are also reserved once and given back (address space only, no
+/// page is touched): where the process may not have them (`ulimit -v`, strict overcommit)
+/// that is an error line here rather than an abort in the middle of the work.
 pub fn check(what: &str, bytes: u64) -> Result<(), String> {
     let (limit, reason) = budget_with_reason();
-    if bytes <= limit {
-        Ok(())
-    } else {
-        Err(refusal(what, bytes, limit, reason))
+    if bytes > limit {
+        return Err(refusal(what, bytes, limit, reason));
     }
+    let mut probe: Vec<u8> = Vec::new();
+    try_reserve(
+        &mut probe,
+        usize::try_from(bytes).unwrap_or(usize::MAX),
+        what,
+    )
 }
 
 fn refusal(what: &str, bytes: u64, limit: u64, reason: &str) -> String {
@@ -113,14 +122,6 @@ pub fn try_reserve<T>(v: &mut Vec<T>, additional: usize, what: &str) -> Result<(
             format_bytes(bytes)
         )
     })
-}
-
-/// `n` zeros, or an error line when the memory cannot be had.
-pub fn zeros(n: usize, what: &str) -> Result<Vec<f64>, String> {
-    let mut v = Vec::new();
-    try_reserve(&mut v, n, what)?;
-    v.resize(n, 0.0);
-    Ok(v)
 }
 
 #[cfg(test)]
@@ -157,7 +158,6 @@ mod tests {
         let mut v: Vec<f64> = Vec::new();
         let e = try_reserve(&mut v, usize::MAX / 8, "a test buffer").unwrap_err();
         assert!(e.starts_with("a test buffer needs about"), "{e}");
-        assert!(zeros(usize::MAX / 16, "x").is_err());
     }
 
     #[test]

@@ -26,18 +26,22 @@ pub struct Shape<'a> {
     pub optimizer: &'a OptimizerSpec,
     pub train_rows: usize,
     pub test_rows: usize,
+    /// Count the app's views too (snapshots, trajectory, curvature sample), not only what a
+    /// headless command holds.
+    pub views: bool,
 }
 
 /// Bytes the experiment takes at its peak (an upper bound; saturating):
 /// - θ, its gradient and the previous θ; the optimiser's state (at most two vectors); the
 ///   fixed feedback matrices of feedback alignment;
-/// - the app's copies: the snapshots in flight and shown, the curvature sample, θ₀, and the
-///   landscape's trajectory with the copy sent to the view;
+/// - with `views`, the app's copies: the snapshots in flight and shown, the curvature sample,
+///   θ₀, and the landscape's trajectory with the copy sent to the view; the snapshot's grid
+///   pass;
 /// - the workspace of a training batch, and the one that serves in turn an evaluation block,
 ///   a pass of the objective (`grad`, the analyses' J) and, with BatchNorm, the pass over
 ///   every training row;
 /// - the data (held by the experiment, the trainer and the curvature objective) and the
-///   epoch's permutation; the snapshot's grid pass.
+///   epoch's permutation.
 pub fn estimated_bytes(s: Shape) -> u64 {
     let net = s.net;
     let p = net.n_params;
@@ -47,7 +51,8 @@ pub fn estimated_bytes(s: Shape) -> u64 {
     let trajectory = TRAJECTORY_BUDGET
         .max(mul(p, TRAJECTORY_MIN))
         .min(mul(p, TRAJECTORY_MAX + 1));
-    let vectors = mul(p, 3 + 2 + feedback + 6).saturating_add(mul(trajectory, 2));
+    let views = usize::from(s.views);
+    let vectors = mul(p, 3 + 2 + feedback + 6 * views).saturating_add(mul(trajectory, 2 * views));
     let batch = match s.optimizer.kind {
         OptimizerKind::Gd => rows,
         _ => s.optimizer.batch_size.clamp(1, rows.max(1)),
@@ -70,9 +75,12 @@ pub fn estimated_bytes(s: Shape) -> u64 {
     .saturating_add(rows);
     let grid = GRID * GRID;
     let maps = net.layers.len().min(1000) * MAX_NEURON_MAPS + net.features.len() + 2;
-    let snapshot = SNAPSHOT_VALUES
-        .min(mul(grid, per_row))
-        .saturating_add(mul(grid, maps));
+    let snapshot = mul(
+        SNAPSHOT_VALUES
+            .min(mul(grid, per_row))
+            .saturating_add(mul(grid, maps)),
+        views,
+    );
     crate::memory::f64s(
         [vectors, workspaces, data, snapshot]
             .into_iter()
@@ -80,15 +88,17 @@ pub fn estimated_bytes(s: Shape) -> u64 {
     )
 }
 
-/// Refuse an experiment above [`MAX_EXPERIMENT_BYTES`] or above this machine's budget, in
-/// one line naming the size and the limit.
+/// Refuse an experiment whose estimate with the app's views is above
+/// [`MAX_EXPERIMENT_BYTES`] (the same answer on every machine), or whose estimate as asked
+/// (`s.views`) is above this machine's budget, in one line naming the size and the limit.
 pub fn check(s: Shape) -> Result<()> {
-    let bytes = estimated_bytes(s);
     let what = format!(
         "training {} parameters on {} rows",
         s.net.n_params, s.train_rows
     );
-    if bytes > MAX_EXPERIMENT_BYTES {
+    let everything = estimated_bytes(Shape { views: true, ..s });
+    if everything > MAX_EXPERIMENT_BYTES {
+        let bytes = everything;
         return Err(Error::field(
             "network",
             format!(
@@ -98,5 +108,5 @@ pub fn check(s: Shape) -> Result<()> {
             ),
         ));
     }
-    crate::memory::check(&what, bytes).map_err(Error::new)
+    crate::memory::check(&what, estimated_bytes(s)).map_err(Error::new)
 }

@@ -176,13 +176,14 @@ impl Trainer {
         if train.rows() == 0 {
             return Err(Error::field("data", "has no training rows"));
         }
-        // Before θ and the buffers are allocated: what training, evaluating and showing this
-        // experiment will hold.
+        // Before θ and the buffers are allocated: what training and evaluating this experiment
+        // will hold (the app adds its views' share in `Experiment::trainer`).
         super::memory::check(super::memory::Shape {
             net: &net,
             optimizer: &config.optimizer,
             train_rows: train.rows(),
             test_rows: test.rows(),
+            views: false,
         })?;
         let rule = config.optimizer.effective_rule();
         if rule == TrainingRule::Perceptron

@@ -15,7 +15,7 @@ use crate::data::spec::DataSpec;
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
 use crate::net::loss::TargetCoding;
-use crate::net::network::{BnMode, Workspace};
+use crate::net::network::{BnMode, Network, Workspace};
 use crate::optim::spec::{OptimizerSpec, Regularization};
 
 use crate::session::Session;
@@ -81,6 +81,15 @@ impl Experiment {
 
     pub fn trainer(&self) -> Result<Trainer> {
         let (train, test) = self.build_data()?;
+        // The app holds more than the trainer: snapshots, the trajectory, the curvature sample.
+        let net = Network::build(&self.config.network, self.config.loss)?;
+        super::memory::check(super::memory::Shape {
+            net: &net,
+            optimizer: &self.config.optimizer,
+            train_rows: train.rows(),
+            test_rows: test.rows(),
+            views: true,
+        })?;
         let mut t = Trainer::new(&self.config, train, test, self.params.clone())?;
         if let Some(state) = self.recorded.as_ref().and_then(|s| s.state.as_ref()) {
             t.restore_state(state)?;

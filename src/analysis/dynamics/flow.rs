@@ -88,7 +88,7 @@ pub fn gd_vs_flow(
     check_substeps(steps, substeps)?;
     // GD, the flow and its reference, RK4's four stages and its point, the gradient; four
     // numbers per step.
-    super::check_memory(obj, "GD against gradient flow", 10, steps.saturating_mul(4))?;
+    obj.check_memory("GD against gradient flow", 10, steps.saturating_mul(4))?;
     let mut gd = theta0.to_vec();
     let mut flow = theta0.to_vec();
     let mut g = vec![0.0; p];
@@ -170,7 +170,7 @@ pub fn flow_error_sweep(
     if !(time.is_finite() && time > 0.0) {
         return Err(format!("the time must be finite and positive (got {time})"));
     }
-    super::check_memory(obj, "the flow error sweep", 8, 0)?;
+    obj.check_memory("the flow error sweep", 8, 0)?;
     let mut points = Vec::with_capacity(etas.len());
     let mut g = vec![0.0; theta0.len()];
     for &eta in etas {

@@ -96,7 +96,7 @@ pub fn lyapunov(
         ));
     }
     // Twin trajectories, their gradients, the direction and the optimisers' states.
-    super::check_memory(obj, "the Lyapunov exponent", 10, steps.saturating_mul(3))?;
+    obj.check_memory("the Lyapunov exponent", 10, steps.saturating_mul(3))?;
     let u = direction.unit(n)?;
     let mut a = theta0.to_vec();
     let mut b: Vec<f64> = theta0

@@ -45,17 +45,6 @@ pub trait Objective {
     }
 }
 
-/// Refuse an analysis of `obj` that keeps `vectors` vectors of P and `scalars` numbers when
-/// it would not fit in memory (see [`Objective::check_memory`]).
-pub(crate) fn check_memory(
-    obj: &dyn Objective,
-    what: &str,
-    vectors: usize,
-    scalars: usize,
-) -> Result<(), String> {
-    obj.check_memory(what, vectors, scalars)
-}
-
 /// The training objective of a network: mean loss + l1·Σ|W| + l2·½ΣW² over `rows`
 /// ([`objective`]). Its Hessian is the exact dense one of [`dense_hessian`] (the L1 term has
 /// no curvature almost everywhere and is left out of it).
