@@ -302,7 +302,7 @@ pub fn top_eigenpairs(
 ) -> Result<Vec<RitzPair>, String> {
     let p = problem.net.n_params;
     crate::memory::check(
-        &format!("the top Hessian eigenvectors of {p} parameters"),
+        &format!("computing the top Hessian eigenvectors of {p} parameters"),
         lanczos_bytes(problem, count, steps),
     )?;
     let mut op = HessianOperator::new(problem);
