@@ -14,6 +14,7 @@ pub mod data;
 pub mod error;
 pub mod json_float;
 pub mod lessons;
+pub mod memory;
 pub mod net;
 pub mod optim;
 pub mod rng;

@@ -254,6 +254,36 @@ fn lyapunov_twin_runs_are_deterministic_and_report_divergence() {
     assert!(lyapunov(&mut obj, &theta0, &gd(0.1), 5, 0.0, &Direction::Random(1)).is_err());
 }
 
+/// Step counts whose records no machine holds are refused before anything is allocated
+/// (`Vec::with_capacity` of them aborted the process), each analysis naming itself.
+#[test]
+fn analyses_too_large_for_memory_are_refused_before_they_start() {
+    let reg = Regression::new(2, 40, 5);
+    let theta0 = vec![0.1, -0.2, 0.0];
+    let mut obj = NetObjective::new(&reg.net, reg.rows(), 0.0, 0.0);
+    let huge = usize::MAX / 4;
+    let e = lyapunov(
+        &mut obj,
+        &theta0,
+        &gd(0.05),
+        huge,
+        1e-6,
+        &Direction::Random(1),
+    )
+    .unwrap_err();
+    assert!(
+        e.starts_with("the Lyapunov exponent of 3 parameters needs about")
+            && e.contains("of memory"),
+        "{e}"
+    );
+    let e = momentum_energy(&mut obj, &theta0, 0.05, 0.9, huge).unwrap_err();
+    assert!(
+        e.starts_with("the momentum energy of 3 parameters needs about"),
+        "{e}"
+    );
+    assert_eq!(obj.evaluations, 0, "refused before the first evaluation");
+}
+
 // ---------------------------------------------------------------- gradient flow (#24)
 
 #[test]

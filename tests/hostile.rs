@@ -236,9 +236,9 @@ fn a_network_of_a_million_parameters_saves_loads_and_larger_ones_are_refused_bef
 fn bad_output_paths_are_refused_before_the_first_step() {
     let dir = scratch("outputs");
     let spec = write(&dir, "x.json", XOR);
-    // Close to the most steps a run may count: only a check made before the first step can
+    // The most steps a run may take (hours): only a check made before the first step can
     // answer within the deadline.
-    let many = "9007199254740000";
+    let many = "10000000000";
     for (flag, path, needle) in [
         ("--out", dir.join("missing/x.json"), "does not exist"),
         ("--metrics", dir.join("missing/m.csv"), "does not exist"),
@@ -285,7 +285,7 @@ fn a_read_only_folder_is_refused_before_training() {
     } else {
         ro.join("x.json")
     };
-    let many = "9007199254740000";
+    let many = "10000000000";
     let o = run(&["run", s(&spec), "--steps", many, "--out", s(&target)]);
     refused(&o, "cannot write");
     std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();

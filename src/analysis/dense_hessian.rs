@@ -411,3 +411,34 @@ pub fn dense_hessian_by_columns(problem: HessianProblem) -> Vec<f64> {
     }
     h
 }
+
+/// Bytes [`dense_hessian`] takes at its peak (an upper bound): H itself, and on each of its
+/// two threads a product workspace with the rows of H it is computing (by layers, also the
+/// assembly block; one more set in flight to the joining thread).
+pub fn dense_hessian_bytes(problem: HessianProblem) -> u64 {
+    let net = problem.net;
+    let p = net.n_params;
+    let rows = problem.rows.len();
+    let per_thread = if net.has_batch_norm() || rows == 0 {
+        let kd = directions_per_pass(rows, net.widest().max(1), p);
+        crate::net::hmp::workspace_values(net, rows, kd).saturating_add(kd.saturating_mul(p))
+    } else {
+        let kd = directions_per_pass(rows, net.widest(), usize::MAX);
+        // A piece's rows of H: K units × (fan-in + 1) parameters each, two in flight.
+        let piece = net
+            .layers
+            .iter()
+            .map(|l| kd.min(l.units.max(1)).saturating_mul(l.fan_in + 1))
+            .max()
+            .unwrap_or(0)
+            .saturating_mul(p)
+            .saturating_mul(2);
+        crate::net::hmp::workspace_values(net, rows, kd)
+            .saturating_add(piece)
+            .saturating_add(X_VALUES)
+    };
+    crate::memory::f64s(
+        p.saturating_mul(p)
+            .saturating_add(per_thread.saturating_mul(2)),
+    )
+}

@@ -6,12 +6,14 @@
 use serde::Serialize;
 
 pub use super::dense_hessian::{
-    dense_hessian, dense_hessian_by_columns, dense_hessian_by_layers, dense_hessian_directions,
+    dense_hessian, dense_hessian_by_columns, dense_hessian_by_layers, dense_hessian_bytes,
+    dense_hessian_directions,
 };
 use super::spectrum::{
-    Density, SymmetricOperator, dense_eigen, extreme_eigenpairs, hutchinson_trace, slq_density,
+    Density, RitzPair, SymmetricOperator, dense_eigen, extreme_eigenpairs,
+    extreme_eigenpairs_split, hutchinson_trace, slq_density,
 };
-use crate::net::hmp::{HmpWorkspace, hessian_matrix_product};
+use crate::net::hmp::{HmpWorkspace, hessian_matrix_product, workspace_values};
 use crate::net::{Network, Rows};
 
 /// Largest P for the dense Hessian.
@@ -34,6 +36,8 @@ pub struct HessianOperator<'a> {
     ws: [HmpWorkspace; 2],
     half: Vec<f64>,
     pub products: usize,
+    /// Told the product count after each product (the CLI's progress line).
+    pub on_product: Option<Box<dyn FnMut(usize) + 'a>>,
 }
 
 /// Below this many rows a product runs on one thread.
@@ -46,6 +50,7 @@ impl<'a> HessianOperator<'a> {
             ws: [HmpWorkspace::default(), HmpWorkspace::default()],
             half: Vec::new(),
             products: 0,
+            on_product: None,
         }
     }
 }
@@ -66,6 +71,9 @@ impl SymmetricOperator for HessianOperator<'_> {
         let n = p.net.n_params;
         let m = p.rows.len();
         self.products += v.len() / n.max(1);
+        if let Some(f) = self.on_product.as_mut() {
+            f(self.products);
+        }
         if m < SPLIT_ROWS || p.net.has_batch_norm() {
             let ws = &mut self.ws[0];
             hessian_matrix_product(p.net, p.theta, p.rows, p.l2, v, p.gauss_newton, ws, out);
@@ -223,16 +231,113 @@ impl Default for Options {
     }
 }
 
-/// Compute the spectrum summary of the problem's Hessian.
-pub fn analyse(problem: HessianProblem, opts: Options) -> Result<HessianReport, String> {
+/// Bytes of a [`HessianOperator`] applying `kd` directions at a time (its workspaces: two of
+/// half the rows when it splits them over two threads).
+pub fn operator_bytes(problem: HessianProblem, kd: usize) -> u64 {
+    let net = problem.net;
+    let m = problem.rows.len();
+    let values = if m < SPLIT_ROWS || net.has_batch_norm() {
+        workspace_values(net, m, kd)
+    } else {
+        workspace_values(net, m / 2, kd)
+            .saturating_add(workspace_values(net, m - m / 2, kd))
+            .saturating_add(kd.saturating_mul(net.n_params))
+    };
+    crate::memory::f64s(values)
+}
+
+/// Bytes of [`extreme_eigenpairs`] on the problem's Hessian with `k` pairs at each end and at
+/// most `steps` products: the operator, the Krylov basis (steps + 1 vectors of P), the
+/// Ritz vectors and the pairs copied out of them (4k vectors), the product's input and
+/// output, and the projected matrix.
+pub fn lanczos_bytes(problem: HessianProblem, k: usize, steps: usize) -> u64 {
     let p = problem.net.n_params;
+    let steps = steps.min(p).max(1);
+    let vectors = steps.saturating_add(3).saturating_add(k.saturating_mul(4));
+    operator_bytes(problem, 1)
+        .saturating_add(crate::memory::f64s(p.saturating_mul(vectors)))
+        .saturating_add(crate::memory::f64s(
+            steps.saturating_mul(steps).saturating_mul(2),
+        ))
+}
+
+/// Bytes of the whole analysis [`analyse`] runs with these options (its peak, an upper bound).
+pub fn analysis_bytes(problem: HessianProblem, opts: &Options) -> u64 {
+    let p = problem.net.n_params;
+    let slq = || lanczos_bytes(problem, 0, opts.slq_steps);
     match opts.method {
         Method::Dense => {
-            if p > MAX_DENSE_PARAMS {
-                return Err(format!(
-                    "the dense Hessian is limited to {MAX_DENSE_PARAMS} parameters (this network has {p}); use --method lanczos"
-                ));
+            let square = crate::memory::f64s(p.saturating_mul(p));
+            // H, the eigen-solver's copy and scratch, and with vectors its matrix and their copy.
+            let eigen = square.saturating_mul(if opts.vectors { 4 } else { 2 });
+            let density = if opts.density {
+                square.saturating_add(slq())
+            } else {
+                0
+            };
+            dense_hessian_bytes(problem).max(square.saturating_add(eigen).saturating_add(density))
+        }
+        Method::Lanczos => {
+            let pairs = crate::memory::f64s(p.saturating_mul(opts.k.saturating_mul(2)));
+            let lanczos = lanczos_bytes(problem, opts.k, LANCZOS_STEPS);
+            if opts.density {
+                lanczos.max(slq().saturating_add(pairs))
+            } else {
+                lanczos
             }
+        }
+    }
+}
+
+/// The `count` largest eigenpairs (descending) by Lanczos with at most `steps` products, after
+/// checking that its memory fits: the Hessian directions of the landscape and the λ_max of
+/// the dynamics. `on_product` is told the products done so far.
+pub fn top_eigenpairs(
+    problem: HessianProblem,
+    count: usize,
+    steps: usize,
+    tol: f64,
+    seed: u64,
+    on_product: &mut dyn FnMut(usize),
+) -> Result<Vec<RitzPair>, String> {
+    let p = problem.net.n_params;
+    crate::memory::check(
+        &format!("computing the top Hessian eigenvectors of {p} parameters"),
+        lanczos_bytes(problem, count, steps),
+    )?;
+    let mut op = HessianOperator::new(problem);
+    op.on_product = Some(Box::new(on_product));
+    let (_, top) = extreme_eigenpairs_split(&mut op, count, count, steps.min(p), tol, seed);
+    Ok(top)
+}
+
+/// Most Lanczos products (Krylov dimension) of the spectrum and of the Hessian directions.
+pub const LANCZOS_STEPS: usize = 400;
+
+/// Compute the spectrum summary of the problem's Hessian.
+pub fn analyse(problem: HessianProblem, opts: Options) -> Result<HessianReport, String> {
+    analyse_reporting(problem, opts, &mut |_| {})
+}
+
+/// As [`analyse`], telling `on_product` the Hessian-vector products done so far (Lanczos).
+pub fn analyse_reporting(
+    problem: HessianProblem,
+    opts: Options,
+    on_product: &mut dyn FnMut(usize),
+) -> Result<HessianReport, String> {
+    let p = problem.net.n_params;
+    if opts.method == Method::Dense && p > MAX_DENSE_PARAMS {
+        return Err(format!(
+            "the dense Hessian is limited to {MAX_DENSE_PARAMS} parameters (this network has {p}); use --method lanczos"
+        ));
+    }
+    let what = match opts.method {
+        Method::Dense => format!("the dense Hessian of {p} parameters"),
+        Method::Lanczos => format!("the Lanczos spectrum of {p} parameters"),
+    };
+    crate::memory::check(&what, analysis_bytes(problem, &opts))?;
+    match opts.method {
+        Method::Dense => {
             let h = dense_hessian(problem);
             let (eigs, vecs) = dense_eigen(p, &h, opts.vectors)?;
             let s = summarize(&eigs);
@@ -260,8 +365,14 @@ pub fn analyse(problem: HessianProblem, opts: Options) -> Result<HessianReport, 
         }
         Method::Lanczos => {
             let mut op = HessianOperator::new(problem);
-            let (bottom, top) =
-                extreme_eigenpairs(&mut op, opts.k, 400.min(p), LANCZOS_TOL, opts.seed);
+            op.on_product = Some(Box::new(on_product));
+            let (bottom, top) = extreme_eigenpairs(
+                &mut op,
+                opts.k,
+                LANCZOS_STEPS.min(p),
+                LANCZOS_TOL,
+                opts.seed,
+            );
             let density = if opts.density {
                 Some(slq_density(
                     &mut op,

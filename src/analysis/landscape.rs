@@ -32,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::net::Network;
 use crate::net::objective::Rows;
 
-pub use directions::{PcaPlane, filter_normalise, pca_plane};
+pub use directions::{PcaPlane, filter_normalise, pca_bytes, pca_plane};
 pub use race::{RaceRun, race};
 
 use eval::PlaneEval;
@@ -281,6 +281,63 @@ fn check_plane(obj: &Objective, plane: &Plane) -> Result<()> {
     Ok(())
 }
 
+/// Bytes one objective evaluation holds on a thread: θ, the pass's workspace (in row blocks
+/// without BatchNorm, see [`crate::net::objective`]).
+fn evaluation_values(obj: &Objective) -> usize {
+    let net = obj.net;
+    let pass = crate::net::objective::objective_pass_rows(net, obj.rows.len());
+    net.n_params
+        .saturating_add(pass.saturating_mul(net.workspace_values_per_row(false)))
+}
+
+/// Bytes [`slice`] takes over a `grid`×`grid` grid on `threads` threads (an upper bound): the
+/// first layer's products over the rows (shared), and per thread a point θ, W₀ᵀ, the first
+/// layer's pre-activations and outputs, the rest of the network's workspace over every row
+/// (the plane's evaluation does not split the rows) and an objective evaluation; the grid.
+pub fn slice_bytes(obj: &Objective, grid: usize, threads: usize) -> u64 {
+    let net = obj.net;
+    let m = obj.rows.len();
+    let first = net.layers.first().map_or(0, |l| l.units);
+    let mul = |a: usize, b: usize| a.saturating_mul(b);
+    let shared = mul(m, net.features.len()).saturating_add(mul(mul(m, first), 3));
+    let per_thread = [
+        net.n_params,
+        net.layers.first().map_or(0, |l| l.n_weights()),
+        mul(mul(m, first), 3),
+        mul(m, net.workspace_values_per_row(false)),
+        mul(m, net.widest()).saturating_mul(3),
+        evaluation_values(obj),
+    ]
+    .into_iter()
+    .fold(0usize, usize::saturating_add);
+    crate::memory::f64s(
+        shared
+            .saturating_add(mul(per_thread, threads.max(1)))
+            .saturating_add(mul(grid, grid).saturating_mul(2)),
+    )
+}
+
+/// Operations of a `grid`×`grid` slice, what bounds how long it may run: each point is one
+/// pass over the rows, a multiply-add per row and parameter plus an activation (counted as
+/// ten) per row and unit. Measured here: about 2·10⁹ a second.
+pub fn slice_work(obj: &Objective, grid: usize) -> f64 {
+    let units: usize = obj.net.layers.iter().map(|l| l.units).sum();
+    let per_row = obj.net.n_params as f64 + 10.0 * units as f64;
+    (grid as f64).powi(2) * obj.rows.len().max(1) as f64 * per_row
+}
+
+fn check_slice_memory(obj: &Objective, grid: usize, threads: usize) -> Result<()> {
+    crate::memory::check(
+        &format!(
+            "a {grid}×{grid} landscape of {} parameters over {} rows",
+            obj.net.n_params,
+            obj.rows.len()
+        ),
+        slice_bytes(obj, grid, threads),
+    )
+    .map_err(Error::new)
+}
+
 /// J over the G×G grid of the plane. `on_row(i, values)` is called on the calling thread as
 /// each row finishes (in completion order, which may differ from i's order). Returns
 /// `Ok(None)` if `cancel` was set before the grid was complete.
@@ -293,6 +350,7 @@ pub fn slice(
 ) -> Result<Option<Slice>> {
     spec.validate()?;
     check_plane(obj, plane)?;
+    check_slice_memory(obj, spec.grid, thread_count(spec.threads))?;
     let g = spec.grid;
     let alpha = axis(g, spec.radius);
     let beta = axis(g, spec.radius);
@@ -412,6 +470,16 @@ pub fn line(
             format!("must be between 2 and 100000 (got {points})"),
         ));
     }
+    let threads = thread_count(threads);
+    crate::memory::check(
+        &format!(
+            "the line through θ₀ and θ₁ of {} parameters over {} rows",
+            obj.net.n_params,
+            obj.rows.len()
+        ),
+        crate::memory::f64s(evaluation_values(obj).saturating_mul(threads)),
+    )
+    .map_err(Error::new)?;
     let m = (points - 1) as f64;
     let t: Vec<f64> = (0..points)
         .map(|k| (4 * k) as f64 / (2.0 * m) - 0.5)
@@ -419,7 +487,7 @@ pub fn line(
     let p = theta0.len();
     let values = par_map(
         points,
-        thread_count(threads),
+        threads,
         cancel,
         || (vec![0.0; p], crate::net::Workspace::default()),
         |k, (theta, ws)| {

@@ -7,14 +7,17 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::analysis::dynamics::{
-    Direction, IndefiniteRule, NetObjective, NewtonOptions, Objective, activation_std_by_init,
-    flow_error_sweep, gd_vs_flow, lyapunov, lyapunov_sweep, momentum_energy, newton,
-    signal_propagation,
+    self, Direction, IndefiniteRule, NetObjective, NewtonOptions, Objective,
+    activation_std_by_init, flow_error_sweep, gd_vs_flow, lyapunov, lyapunov_sweep,
+    momentum_energy, newton, signal_propagation,
 };
 use crate::error::{Error, Result};
+use crate::memory::format_number;
 use crate::net::Rows;
 use crate::optim::{OptimizerKind, OptimizerSpec};
 use crate::session;
+
+use super::progress::Progress;
 
 /// Which analysis.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,19 +122,46 @@ fn encode<T: Serialize>(v: &T) -> Result<Value> {
     serde_json::to_value(v).map_err(|e| Error::new(format!("could not encode the result: {e}")))
 }
 
+/// Most steps (`--steps`, `--warmup`), as the flow analysis allows.
+pub const MAX_STEPS: usize = dynamics::MAX_STEPS;
+/// Most learning rates in `--etas`.
+pub const MAX_ETAS: usize = 100;
+
 pub fn dynamics(path: &Path, args: &DynamicsArgs) -> Result<Value> {
-    if args.steps == 0 || args.steps > 1_000_000 {
-        return Err(Error::field("--steps", "must be in 1 … 1000000"));
+    if args.steps == 0 || args.steps > MAX_STEPS {
+        return Err(Error::field(
+            "--steps",
+            format!("must be in 1 … {MAX_STEPS} (got {})", args.steps),
+        ));
+    }
+    if args.warmup > MAX_STEPS {
+        return Err(Error::field(
+            "--warmup",
+            format!("must be in 0 … {MAX_STEPS} (got {})", args.warmup),
+        ));
+    }
+    if args.rows > crate::data::MAX_ROWS {
+        return Err(Error::field(
+            "--rows",
+            format!(
+                "must be in 1 … {} (got {})",
+                crate::data::MAX_ROWS,
+                args.rows
+            ),
+        ));
     }
     positive("--epsilon", args.epsilon)?;
     if args.substeps == 0 || args.substeps > 10_000 {
         return Err(Error::field("--substeps", "must be in 1 … 10000"));
     }
     if let Some(etas) = &args.etas {
-        if etas.is_empty() {
+        if etas.is_empty() || etas.len() > MAX_ETAS {
             return Err(Error::field(
                 "--etas",
-                "must list at least one learning rate",
+                format!(
+                    "must list 1 … {MAX_ETAS} learning rates (got {})",
+                    etas.len()
+                ),
             ));
         }
         for &e in etas {
@@ -168,8 +198,42 @@ pub fn dynamics(path: &Path, args: &DynamicsArgs) -> Result<Value> {
     let seed = loaded.session.seed;
     let p = t.net.n_params;
     let ctx = |e: String| Error::new(format!("{name}: {e}"));
+    if args.kind == Kind::Flow {
+        // Refuse a sweep time that would run for ever before the warm-up, not after it.
+        let time = args.time.unwrap_or(args.steps as f64 * eta);
+        let smallest = args
+            .etas
+            .as_deref()
+            .unwrap_or(&[eta])
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        if time / smallest > MAX_STEPS as f64 {
+            return Err(Error::field(
+                "--time",
+                format!(
+                    "{} at η = {} is {:.3e} GD steps, more than the {MAX_STEPS} allowed; lower --time or raise η",
+                    format_number(time),
+                    format_number(smallest),
+                    time / smallest
+                ),
+            ));
+        }
+    }
     let reg = t.regularization;
     let mut obj = NetObjective::new(&t.net, t.training_rows(), reg.l1, reg.l2);
+    let mut progress = Progress::new(format!("{name}: dynamics {}", args.kind.name()));
+    let warmup = args.warmup as u64;
+    obj.on_value = Some(Box::new(move |n| {
+        progress.update(|| {
+            if n <= warmup {
+                format!("warm-up step {n} / {warmup}")
+            } else {
+                format!("{} gradient evaluations after the warm-up", n - warmup)
+            }
+        })
+    }));
+    obj.check_memory("the warm-up", 3, 0).map_err(ctx)?;
 
     // θ₀: the session's θ, optionally after some plain GD steps.
     let mut theta0 = t.theta.clone();

@@ -2,9 +2,15 @@
 
 use std::path::Path;
 
-use crate::analysis::hessian::{MAX_DENSE_PARAMS, Method, Options, analyse};
+use crate::analysis::hessian::{MAX_DENSE_PARAMS, Method, Options, analyse_reporting};
 use crate::error::{Error, Result};
 use crate::session;
+
+use super::progress::Progress;
+
+/// Most eigenpairs at each end (`--k`): Lanczos takes at most 400 products, which resolve far
+/// fewer extreme pairs than that.
+pub const MAX_K: usize = 100;
 
 /// Options from the command line.
 pub struct HessianArgs {
@@ -15,8 +21,11 @@ pub struct HessianArgs {
 }
 
 pub fn hessian(path: &Path, args: HessianArgs) -> Result<serde_json::Value> {
-    if args.k == 0 {
-        return Err(Error::field("--k", "must be at least 1"));
+    if !(1..=MAX_K).contains(&args.k) {
+        return Err(Error::field(
+            "--k",
+            format!("must be between 1 and {MAX_K} (got {})", args.k),
+        ));
     }
     let name = session::display_name(path);
     let loaded = session::load(path)?;
@@ -35,7 +44,11 @@ pub fn hessian(path: &Path, args: HessianArgs) -> Result<serde_json::Value> {
         seed: loaded.session.seed,
         ..Options::default()
     };
-    let report = analyse(problem, opts).map_err(|e| Error::new(format!("{name}: {e}")))?;
+    let mut progress = Progress::new(format!("{name}: hessian"));
+    let report = analyse_reporting(problem, opts, &mut |n| {
+        progress.update(|| format!("{n} Hessian-vector products"))
+    })
+    .map_err(|e| Error::new(format!("{name}: {e}")))?;
     serde_json::to_value(&report)
         .map_err(|e| Error::new(format!("could not encode the result: {e}")))
 }

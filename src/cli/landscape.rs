@@ -5,10 +5,14 @@ use std::sync::atomic::AtomicBool;
 
 use serde_json::{Value, json};
 
-use crate::analysis::landscape::{MAX_GRID, Objective, Plane, SliceSpec, pca_plane, slice};
-use crate::analysis::spectrum::extreme_eigenpairs;
+use crate::analysis::hessian::{LANCZOS_STEPS, top_eigenpairs};
+use crate::analysis::landscape::{
+    MAX_GRID, Objective, Plane, SliceSpec, pca_bytes, pca_plane, slice, slice_work,
+};
 use crate::error::{Error, Result};
 use crate::session;
+
+use super::progress::Progress;
 
 /// Directions of the slice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -48,6 +52,8 @@ pub struct LandscapeArgs {
 const MAX_SNAPSHOTS: u64 = 200;
 /// Most training steps for --dirs pca.
 const MAX_STEPS: u64 = 10_000_000;
+/// Most operations of the slice ([`slice_work`]): about a quarter of an hour here, not hours.
+pub const MAX_SLICE_WORK: f64 = 2e12;
 
 /// JSON has no NaN: non-finite numbers become null.
 fn num(x: f64) -> Value {
@@ -83,6 +89,35 @@ pub fn landscape(path: &Path, args: &LandscapeArgs) -> Result<Value> {
     let mut t = session::trainer(&loaded).map_err(|e| e.context(&name))?;
     let seed = loaded.session.seed;
 
+    let rows = t.train.rows();
+    let work = slice_work(
+        &Objective {
+            net: &t.net,
+            rows: t.training_rows(),
+            l1: 0.0,
+            l2: 0.0,
+        },
+        args.grid,
+    );
+    if work > MAX_SLICE_WORK {
+        let per_point = work / (args.grid as f64).powi(2);
+        let most = (MAX_SLICE_WORK / per_point).sqrt().floor() as usize;
+        let advice = if most >= 2 {
+            format!("use --grid {most} or fewer")
+        } else {
+            "even --grid 2 is too much: use fewer rows or a smaller network".to_string()
+        };
+        return Err(Error::field(
+            "--grid",
+            format!(
+                "{g} is too large for {p} parameters over {m} rows: the {g}×{g} slice is about {work:.1e} operations, more than the {MAX_SLICE_WORK:.0e} allowed; {advice}",
+                g = args.grid,
+                p = t.net.n_params,
+                m = rows,
+            ),
+        ));
+    }
+    let mut progress = Progress::new(format!("{name}: landscape"));
     let mut extra = serde_json::Map::new();
     let mut path_coords = None;
     let (plane, default_radius) = match args.dirs {
@@ -90,8 +125,10 @@ pub fn landscape(path: &Path, args: &LandscapeArgs) -> Result<Value> {
         Dirs::Hessian => {
             let problem = t.hessian_problem(false);
             let p = t.net.n_params;
-            let mut op = crate::analysis::hessian::HessianOperator::new(problem);
-            let (_, top) = extreme_eigenpairs(&mut op, 2, 400.min(p), 1e-6, seed);
+            let top = top_eigenpairs(problem, 2, LANCZOS_STEPS, 1e-6, seed, &mut |n| {
+                progress.update(|| format!("Hessian directions: {n} Hessian-vector products"))
+            })
+            .map_err(|e| Error::new(format!("{name}: {e}")))?;
             if top.len() < 2 {
                 return Err(Error::new(format!(
                     "{name}: --dirs hessian needs at least 2 parameters (the network has {p})"
@@ -107,8 +144,17 @@ pub fn landscape(path: &Path, args: &LandscapeArgs) -> Result<Value> {
         }
         Dirs::Pca => {
             let every = args.steps.div_ceil(MAX_SNAPSHOTS).max(1);
+            let p = t.net.n_params;
+            let snapshots = (args.steps / every + 2) as usize;
+            crate::memory::check(
+                &format!("--dirs pca with {snapshots} snapshots of {p} parameters"),
+                crate::memory::f64s(snapshots.saturating_mul(p))
+                    .saturating_add(pca_bytes(snapshots, p)),
+            )
+            .map_err(|e| Error::new(format!("{name}: {e}")))?;
             let mut traj = vec![t.theta.clone()];
             for s in 1..=args.steps {
+                progress.count("training step", s, args.steps);
                 let report = t.step();
                 if report.diverged {
                     return Err(Error::field(
@@ -144,9 +190,14 @@ pub fn landscape(path: &Path, args: &LandscapeArgs) -> Result<Value> {
     };
     let spec = SliceSpec::new(args.grid, args.radius.unwrap_or(default_radius));
     let cancel = AtomicBool::new(false);
-    let s = slice(&obj, &plane, &spec, &cancel, &mut |_, _| {})
-        .map_err(|e| e.context(&name))?
-        .ok_or_else(|| Error::new("the landscape was cancelled"))?;
+    let mut rows_done = 0u64;
+    let grid = args.grid as u64;
+    let s = slice(&obj, &plane, &spec, &cancel, &mut |_, _| {
+        rows_done += 1;
+        progress.count("grid row", rows_done, grid);
+    })
+    .map_err(|e| e.context(&name))?
+    .ok_or_else(|| Error::new("the landscape was cancelled"))?;
     let rows: Vec<Value> = (0..s.grid)
         .map(|i| Value::Array(s.row(i).iter().map(|&v| num(v)).collect()))
         .collect();

@@ -13,6 +13,7 @@ mod hessian;
 pub mod jacobian;
 pub mod landscape;
 pub mod lessons;
+pub mod progress;
 pub mod regions;
 pub mod replay;
 pub mod spectral_bias;
@@ -293,12 +294,37 @@ fn grad(path: &Path) -> Result<i32> {
     let loaded = session::load(path)?;
     let mut t = session::trainer(&loaded).map_err(|e| e.context(session::display_name(path)))?;
     let (loss, g) = t.objective_and_gradient();
-    print_json(&json!({
-        "loss": num(loss),
-        "params": t.theta,
-        "grad": g,
-    }));
+    // Streamed: a JSON value of 25M parameters would take gigabytes before a byte is written.
+    let out = std::io::stdout().lock();
+    write_grad_json(std::io::BufWriter::new(out), loss, &t.theta, &g)
+        .map_err(|e| Error::new(format!("could not write the result: {e}")))?;
     Ok(0)
+}
+
+/// `{"loss", "params", "grad"}` laid out as `print_json` would, one number at a time.
+fn write_grad_json(
+    mut w: impl Write,
+    loss: f64,
+    params: &[f64],
+    grad: &[f64],
+) -> std::io::Result<()> {
+    let number = |w: &mut dyn Write, x: f64| -> std::io::Result<()> {
+        serde_json::to_writer(&mut *w, &num(x)).map_err(std::io::Error::other)
+    };
+    write!(w, "{{\n  \"loss\": ")?;
+    number(&mut w, loss)?;
+    for (key, values, last) in [("params", params, false), ("grad", grad, true)] {
+        write!(w, ",\n  \"{key}\": [")?;
+        for (i, &x) in values.iter().enumerate() {
+            write!(w, "{}\n    ", if i == 0 { "" } else { "," })?;
+            number(&mut w, x)?;
+        }
+        write!(w, "{}]", if values.is_empty() { "" } else { "\n  " })?;
+        if last {
+            writeln!(w, "\n}}")?;
+        }
+    }
+    w.flush()
 }
 
 /// One CSV row of the metric history.
@@ -388,6 +414,9 @@ fn check_outputs(loaded: &Loaded, out: Option<&Path>, metrics: Option<&Path>) ->
     Ok(())
 }
 
+/// Most steps of `run` (hours even for the smallest network).
+pub const MAX_RUN_STEPS: u64 = 10_000_000_000;
+
 /// Train a session headless: from its state when it has one (continuing its recording),
 /// otherwise from step 0. `--out` writes the whole recording (format v2).
 fn run_session(
@@ -398,6 +427,12 @@ fn run_session(
     eval_every: Option<u64>,
     checkpoint_budget: Option<u64>,
 ) -> Result<i32> {
+    if steps > MAX_RUN_STEPS {
+        return Err(Error::field(
+            "--steps",
+            format!("must be at most {MAX_RUN_STEPS} (got {steps})"),
+        ));
+    }
     if eval_every == Some(0) {
         return Err(Error::field("--eval-every", "must be at least 1"));
     }

@@ -604,7 +604,14 @@ fn r_backward(
         resize(b, m * kd * widest);
     }
     // Scratch for per-layer weight blocks (K·n·k) as well as batch-sized R-signals.
-    grow(&mut hw.tmp, kd * widest * m.max(widest));
+    // Never widest² (80 GB for a layer 100 000 wide with few rows): the largest weight block.
+    let weight_block = net
+        .layers
+        .iter()
+        .map(|l| l.units * l.fan_in)
+        .max()
+        .unwrap_or(0);
+    grow(&mut hw.tmp, kd * (m * widest).max(weight_block));
     let u_space = matches!(net.loss, Loss::Bce | Loss::CrossEntropy);
     hw.d_post.resize_with(net.layers.len(), Vec::new);
     hw.d_fpp.resize_with(net.layers.len(), Vec::new);
@@ -913,6 +920,167 @@ fn accumulate_products(
                 &mut out[j * p + layer.b..j * p + layer.b + n],
                 &rd[r0..r0 + n],
             );
+        }
+    }
+}
+
+/// f64 values an [`HmpWorkspace`] grows to for products of `kd` directions over `rows` rows
+/// (an upper bound; saturating): the base pass; per layer f′, f″ and the kept δ's, and the
+/// R-buffers (R{u}, R{f}; R{a} with a skip connection; R{z}, R{x̂} with BatchNorm); the error
+/// signals and their R-derivatives; the scratch of the largest weight block; the unit
+/// directions; the first-layer factor when the products take it.
+pub fn workspace_values(net: &Network, rows: usize, kd: usize) -> usize {
+    let m = rows;
+    let widest = net.widest().max(1);
+    let mul = |a: usize, b: usize| a.saturating_mul(b);
+    let weight_block = net
+        .layers
+        .iter()
+        .map(|l| mul(l.units, l.fan_in))
+        .max()
+        .unwrap_or(0);
+    let per_layer = net
+        .layers
+        .iter()
+        .map(|l| {
+            let kept = 4 + usize::from(l.batch_norm || l.prelu.is_some());
+            let r = 2 + usize::from(l.residual) + 2 * usize::from(l.batch_norm);
+            mul(mul(m, l.units), kept).saturating_add(mul(mul(mul(m, kd), l.units), r))
+        })
+        .fold(0usize, usize::saturating_add);
+    let factored = first_layer_factored(net, m, false);
+    let scratch = mul(m, widest).max(weight_block);
+    [
+        mul(m, net.workspace_values_per_row(false)),
+        per_layer,
+        // d, dprev, skip (rows × widest) and their R-derivatives (rows × K × widest).
+        mul(mul(m, widest), 3),
+        mul(mul(mul(m, kd), widest), 3),
+        // tmp (which also builds the factor) and vcat.
+        if factored {
+            mul(kd, scratch).max(FACTOR_LIMIT)
+        } else {
+            mul(kd, scratch)
+        },
+        mul(kd, weight_block),
+        mul(kd, net.n_params),
+        if factored { FACTOR_LIMIT } else { 0 },
+    ]
+    .into_iter()
+    .fold(0usize, usize::saturating_add)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::Activation;
+    use crate::net::spec::{Init, LayerSpec, Loss, NetworkSpec, WeightConstraint};
+    use crate::rng::Rng;
+
+    impl HmpWorkspace {
+        /// f64 values its buffers hold room for.
+        fn values_held(&self) -> usize {
+            let vecs = |v: &[&Vec<f64>]| v.iter().map(|b| b.capacity()).sum::<usize>();
+            let layers: usize = self
+                .layers
+                .iter()
+                .map(|l| vecs(&[&l.ru, &l.rf, &l.ra, &l.rz, &l.rxhat, &l.rinvstd]))
+                .sum();
+            let pairs: usize = self
+                .derivs
+                .iter()
+                .map(|(a, b)| a.capacity() + b.capacity())
+                .sum();
+            let kept: usize = [&self.d_in, &self.d_post, &self.d_fpp]
+                .iter()
+                .flat_map(|v| v.iter())
+                .map(|b| b.capacity())
+                .sum();
+            self.base.values_held()
+                + layers
+                + pairs
+                + kept
+                + vecs(&[
+                    &self.d,
+                    &self.dprev,
+                    &self.skip,
+                    &self.rd,
+                    &self.rdprev,
+                    &self.rskip,
+                    &self.tmp,
+                    &self.vcat,
+                    &self.dirs,
+                    &self.factor,
+                ])
+                + self.sums.iter().map(|b| b.capacity()).sum::<usize>()
+        }
+    }
+
+    fn network(inputs: usize, hidden: &[usize], batch_norm: bool, residual: bool) -> Network {
+        let mut layers: Vec<LayerSpec> = hidden
+            .iter()
+            .enumerate()
+            .map(|(i, &u)| {
+                // Every other layer PReLU, with its slopes.
+                let act = if i % 2 == 1 {
+                    Activation::Prelu
+                } else {
+                    Activation::Tanh
+                };
+                let mut l = LayerSpec::new(u, act);
+                l.batch_norm = batch_norm;
+                l
+            })
+            .collect();
+        layers.push(LayerSpec::new(1, Activation::Sigmoid));
+        let spec = NetworkSpec {
+            inputs,
+            layers,
+            init: Init::XavierNormal,
+            init_scale: 0.1,
+            features: None,
+            residual,
+            weight_constraint: WeightConstraint::None,
+        };
+        Network::build(&spec, Loss::Bce).unwrap()
+    }
+
+    /// The estimate bounds what the products really hold, for a layer far wider than the
+    /// rows (where the scratch once grew to widest², 20 GB at 50 000 units), for many rows,
+    /// with BatchNorm, and for blocks of directions.
+    #[test]
+    fn the_workspace_stays_within_its_estimate() {
+        for (inputs, hidden, bn, residual, rows) in [
+            (2, vec![3000], false, false, 5),
+            (3, vec![8, 8], false, false, 300),
+            (2, vec![40], true, false, 50),
+            (20, vec![30, 10], false, false, 40),
+            (2, vec![6, 6, 6], false, true, 30),
+            (2, vec![6, 6], true, true, 30),
+        ] {
+            let net = network(inputs, &hidden, bn, residual);
+            let p = net.n_params;
+            let mut rng = Rng::new(7);
+            let theta: Vec<f64> = (0..p).map(|_| 0.3 * rng.normal()).collect();
+            let x: Vec<f64> = (0..rows * inputs).map(|_| rng.normal()).collect();
+            let y: Vec<f64> = (0..rows).map(|r| (r % 2) as f64).collect();
+            let rows_of = Rows {
+                x: &x,
+                y: &y,
+                classes: 2,
+            };
+            for kd in [1, 4] {
+                let v: Vec<f64> = (0..kd * p).map(|_| rng.normal()).collect();
+                let mut out = vec![0.0; kd * p];
+                let mut hw = HmpWorkspace::default();
+                hessian_matrix_product(&net, &theta, rows_of, 0.0, &v, false, &mut hw, &mut out);
+                let held = hw.values_held();
+                let bound = workspace_values(&net, rows, kd);
+                assert!(
+                    held <= bound,
+                    "{inputs}-{hidden:?} bn {bn} residual {residual}, {rows} rows, K {kd}: holds {held} values, estimate {bound}"
+                );
+            }
         }
     }
 }

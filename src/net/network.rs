@@ -144,6 +144,38 @@ fn resize(v: &mut Vec<f64>, n: usize) {
     }
 }
 
+impl Workspace {
+    /// f64 values its buffers hold room for (what the memory estimates bound).
+    #[cfg(test)]
+    pub(crate) fn values_held(&self) -> usize {
+        let layers: usize = self
+            .layers
+            .iter()
+            .map(|c| {
+                [
+                    &c.z, &c.u, &c.f, &c.a, &c.mask, &c.xhat, &c.mean, &c.invstd, &c.var,
+                ]
+                .iter()
+                .map(|v| v.capacity())
+                .sum::<usize>()
+            })
+            .sum();
+        [
+            &self.input,
+            &self.targets,
+            &self.d_cur,
+            &self.d_prev,
+            &self.d_tmp,
+            &self.sum_d,
+            &self.sum_dx,
+        ]
+        .iter()
+        .map(|v| v.capacity())
+        .sum::<usize>()
+            + layers
+    }
+}
+
 impl Network {
     /// Build the plan from the spec; every problem is an error naming its field.
     pub fn build(spec: &NetworkSpec, loss: Loss) -> Result<Network> {
@@ -374,6 +406,34 @@ impl Network {
             ));
         }
         Ok(())
+    }
+
+    /// f64 values one row takes in a [`Workspace`] (what [`prepare`](Self::prepare) sizes):
+    /// the features, three error-signal buffers of the widest layer, and per layer u and f,
+    /// plus a and the dropout mask, or z and x̂ with BatchNorm. Saturating.
+    pub fn workspace_values_per_row(&self, dropout: bool) -> usize {
+        let per_layer: usize = self
+            .layers
+            .iter()
+            .map(|l| {
+                let copies = 2
+                    + usize::from(l.residual || (dropout && l.dropout > 0.0))
+                    + usize::from(dropout && l.dropout > 0.0)
+                    + 2 * usize::from(l.batch_norm);
+                l.units.saturating_mul(copies)
+            })
+            .fold(0usize, usize::saturating_add);
+        self.features
+            .len()
+            .saturating_add(self.widest().saturating_mul(3))
+            .saturating_add(self.output_units())
+            .saturating_add(per_layer)
+    }
+
+    /// Rows whose workspace stays within `values` f64 values (at least 1). Depends only on
+    /// the shapes, so a computation split this way sums in the same order on every machine.
+    pub fn rows_within(&self, values: usize) -> usize {
+        (values / self.workspace_values_per_row(false).max(1)).max(1)
     }
 
     /// Size the workspace for `rows` rows (no-op when already that size).

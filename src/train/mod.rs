@@ -2,6 +2,7 @@
 
 pub mod curvature;
 pub mod edit;
+pub mod memory;
 pub mod trainer;
 pub mod worker;
 

@@ -155,8 +155,15 @@ pub struct Trainer {
     alive: Vec<bool>,
 }
 
-/// Rows evaluated at once outside training (bounds workspace memory).
+/// Rows evaluated at once outside training (bounds workspace memory)…
 const EVAL_CHUNK: usize = 4096;
+
+/// …and fewer for wide networks, so one block's workspace stays within the objective's
+/// 256 MB whatever the width (4096 rows × 100 000 units would be 3.3 GB per buffer).
+fn eval_rows(net: &Network) -> usize {
+    net.rows_within(crate::net::objective::OBJECTIVE_CHUNK_VALUES)
+        .min(EVAL_CHUNK)
+}
 
 impl Trainer {
     /// Build the experiment. `params` replaces the initialiser when given.
@@ -173,6 +180,15 @@ impl Trainer {
         if train.rows() == 0 {
             return Err(Error::field("data", "has no training rows"));
         }
+        // Before θ and the buffers are allocated: what training and evaluating this experiment
+        // will hold (the app adds its views' share in `Experiment::trainer`).
+        super::memory::check(super::memory::Shape {
+            net: &net,
+            optimizer: &config.optimizer,
+            train_rows: train.rows(),
+            test_rows: test.rows(),
+            views: false,
+        })?;
         let rule = config.optimizer.effective_rule();
         if rule == TrainingRule::Perceptron
             && (net.layers.len() != 1 || net.layers[0].activation != Activation::Step)
@@ -524,8 +540,9 @@ impl Trainer {
             Some(s) => BnMode::Fixed(s),
             None => BnMode::Batch,
         };
-        for start in (0..rows).step_by(EVAL_CHUNK) {
-            let m = EVAL_CHUNK.min(rows - start);
+        let block = eval_rows(&self.net);
+        for start in (0..rows).step_by(block) {
+            let m = block.min(rows - start);
             self.net.forward(
                 &self.theta,
                 &x[start * d..(start + m) * d],
@@ -777,8 +794,9 @@ fn loss_and_accuracy(
     let d = net.inputs;
     let mut total = 0.0;
     let mut correct = 0usize;
-    for start in (0..rows).step_by(EVAL_CHUNK) {
-        let m = EVAL_CHUNK.min(rows - start);
+    let block = eval_rows(net);
+    for start in (0..rows).step_by(block) {
+        let m = block.min(rows - start);
         net.forward(theta, &set.x[start * d..(start + m) * d], m, ws, mode, None);
         net.set_targets(ws, &set.y[start..start + m], coding);
         total += net.loss_and_output_delta(theta, ws, 1.0);

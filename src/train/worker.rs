@@ -15,7 +15,7 @@ use crate::data::spec::DataSpec;
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
 use crate::net::loss::TargetCoding;
-use crate::net::network::{BnMode, Workspace};
+use crate::net::network::{BnMode, Network, Workspace};
 use crate::optim::spec::{OptimizerSpec, Regularization};
 
 use crate::session::Session;
@@ -36,11 +36,23 @@ pub const MAX_ROWS: usize = 1000;
 /// Step rows the session recording keeps before its own stride doubles (every step is still
 /// reproducible: `replay --verify` compares the rows that are there).
 pub const MAX_RECORDED_ROWS: usize = 20_000;
+/// Most workspace values of one block of the snapshot's grid pass (32 MB).
+pub(crate) const SNAPSHOT_VALUES: usize = 1 << 22;
 /// Bins of the weight histograms.
 pub const HIST_BINS: usize = 30;
 
 const FLUSH_EVERY: Duration = Duration::from_millis(16);
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(50);
+/// Parameters a snapshot may copy (and histogram) per second while training: larger networks
+/// are snapshotted less often (25M parameters once a second), so copying θ never dominates.
+const SNAPSHOT_PARAMS_PER_SEC: f64 = 25e6;
+
+/// Time between two snapshots while training, for `params` parameters.
+fn snapshot_every(params: usize) -> Duration {
+    SNAPSHOT_EVERY.max(Duration::from_secs_f64(
+        params as f64 / SNAPSHOT_PARAMS_PER_SEC,
+    ))
+}
 
 /// Everything needed to build an experiment: the trainer config and where its data comes from.
 #[derive(Clone, Debug)]
@@ -69,6 +81,15 @@ impl Experiment {
 
     pub fn trainer(&self) -> Result<Trainer> {
         let (train, test) = self.build_data()?;
+        // The app holds more than the trainer: snapshots, the trajectory, the curvature sample.
+        let net = Network::build(&self.config.network, self.config.loss)?;
+        super::memory::check(super::memory::Shape {
+            net: &net,
+            optimizer: &self.config.optimizer,
+            train_rows: train.rows(),
+            test_rows: test.rows(),
+            views: true,
+        })?;
         let mut t = Trainer::new(&self.config, train, test, self.params.clone())?;
         if let Some(state) = self.recorded.as_ref().and_then(|s| s.state.as_ref()) {
             t.restore_state(state)?;
@@ -347,6 +368,8 @@ struct State {
     bounds: Option<((f64, f64), (f64, f64))>,
     last_flush: Instant,
     last_snapshot: Instant,
+    /// [`snapshot_every`] of the current network.
+    snapshot_every: Duration,
     rate_start: Instant,
     rate_steps: u64,
     steps_per_sec: f64,
@@ -362,9 +385,11 @@ struct State {
     trajectory: Trajectory,
 }
 
-/// Most θ snapshots the trajectory keeps, and the most f64 values it may hold in all.
-const TRAJECTORY_MAX: usize = 200;
-const TRAJECTORY_BUDGET: usize = 8_000_000;
+/// Most θ snapshots the trajectory keeps, and the most f64 values it may hold in all (but
+/// always the three a PCA plane needs, whatever P).
+pub(crate) const TRAJECTORY_MAX: usize = 200;
+pub(crate) const TRAJECTORY_BUDGET: usize = 8_000_000;
+pub(crate) const TRAJECTORY_MIN: usize = 3;
 
 /// θ₀ and θ every `every` steps since it (thinned: when full, every other snapshot is dropped
 /// and `every` doubles), for the PCA plane of the landscape and its projected path. Recording
@@ -381,7 +406,7 @@ struct Trajectory {
 impl Trajectory {
     fn start(&mut self, theta0: &[f64]) {
         let p = theta0.len().max(1);
-        self.cap = (TRAJECTORY_BUDGET / p).clamp(8, TRAJECTORY_MAX);
+        self.cap = (TRAJECTORY_BUDGET / p).clamp(TRAJECTORY_MIN, TRAJECTORY_MAX);
         self.every = 1;
         self.theta0 = theta0.to_vec();
         self.thetas = vec![theta0.to_vec()];
@@ -459,6 +484,7 @@ impl State {
             bounds: None,
             last_flush: now,
             last_snapshot: now,
+            snapshot_every: SNAPSHOT_EVERY,
             rate_start: now,
             rate_steps: 0,
             steps_per_sec: 0.0,
@@ -508,7 +534,7 @@ impl State {
             if now - self.last_flush >= FLUSH_EVERY {
                 self.flush(false);
             }
-            if now - self.last_snapshot >= SNAPSHOT_EVERY {
+            if now - self.last_snapshot >= self.snapshot_every {
                 self.snapshot();
             }
         }
@@ -752,6 +778,7 @@ impl State {
                 });
                 self.bounds = plane_bounds(&t.train, &t.test);
                 self.grid_x = grid_inputs(&t, self.bounds);
+                self.snapshot_every = snapshot_every(t.net.n_params);
                 self.trainer = Some(t);
                 self.experiment = e;
                 self.curvature.objective = None;
@@ -1016,25 +1043,41 @@ fn build_snapshot(
         Some(s) => BnMode::Fixed(s),
         None => BnMode::Batch,
     };
-    t.net.forward(&t.theta, grid_x, rows, ws, mode, None);
+    // The grid goes through the network in row blocks, keeping only what the views draw (the
+    // features, the first MAX_NEURON_MAPS units of each layer, the outputs): all 4096 rows
+    // at once through a layer 100 000 wide would take gigabytes.
     let nf = t.net.features.len();
-    snap.features = (0..nf)
-        .map(|k| (0..rows).map(|r| ws.input[r * nf + k] as f32).collect())
-        .collect();
-    snap.neurons = t
+    let k = t.net.output_units();
+    let mut features = vec![Vec::with_capacity(rows); nf];
+    let mut neurons: Vec<Vec<Vec<f32>>> = t
         .net
         .layers
         .iter()
-        .zip(&ws.layers)
-        .map(|(l, c)| {
-            let f = c.out();
-            (0..l.units.min(MAX_NEURON_MAPS))
-                .map(|j| (0..rows).map(|r| f[r * l.units + j] as f32).collect())
-                .collect()
-        })
+        .map(|l| vec![Vec::with_capacity(rows); l.units.min(MAX_NEURON_MAPS)])
         .collect();
-    let out = t.net.outputs(ws);
-    let k = t.net.output_units();
+    let mut out = Vec::with_capacity(rows * k);
+    let block = t.net.rows_within(SNAPSHOT_VALUES);
+    for r0 in (0..rows).step_by(block) {
+        let m = block.min(rows - r0);
+        t.net
+            .forward(&t.theta, &grid_x[r0 * d..(r0 + m) * d], m, ws, mode, None);
+        for (kf, col) in features.iter_mut().enumerate() {
+            col.extend((0..m).map(|r| ws.input[r * nf + kf] as f32));
+        }
+        for ((l, c), maps) in t.net.layers.iter().zip(&ws.layers).zip(&mut neurons) {
+            let f = c.out();
+            for (j, map) in maps.iter_mut().enumerate() {
+                map.extend((0..m).map(|r| f[r * l.units + j] as f32));
+            }
+        }
+        out.extend_from_slice(&t.net.outputs(ws)[..m * k]);
+    }
+    if block < rows {
+        // Give the blocks' memory back; the next snapshot sizes it again.
+        *ws = Workspace::default();
+    }
+    snap.features = features;
+    snap.neurons = neurons;
     let coding = t.net.target_coding(t.train.classes);
     if d == 1 {
         snap.output = OutputMap::Curve {
@@ -1252,4 +1295,79 @@ pub fn replay_snapshot(
     let snap = build_snapshot(&mut t, &grid, bounds, &mut ws);
     let eval = t.evaluate();
     Ok((snap, eval))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::spec::{Loss, NetworkSpec};
+    use crate::optim::spec::OptimizerKind;
+
+    #[test]
+    fn large_networks_are_snapshotted_less_often() {
+        assert_eq!(snapshot_every(17), SNAPSHOT_EVERY);
+        assert_eq!(snapshot_every(1_000_000), SNAPSHOT_EVERY);
+        assert_eq!(snapshot_every(25_000_000), Duration::from_secs(1));
+    }
+
+    /// A layer wide enough that the snapshot's grid goes through the network in blocks: the
+    /// neuron maps and the output map equal one pass over the whole grid, and only the first
+    /// MAX_NEURON_MAPS units of a layer get a map.
+    #[test]
+    fn the_grid_in_blocks_equals_one_pass() {
+        let network: NetworkSpec = serde_json::from_str(
+            r#"{"inputs": 2, "init": "xavier_normal",
+                "layers": [{"units": 600, "activation": "tanh"}, {"units": 1, "activation": "sigmoid"}]}"#,
+        )
+        .unwrap();
+        let data: DataSpec =
+            serde_json::from_str(r#"{"source": "moons", "n": 60, "noise": 0.1}"#).unwrap();
+        let config = TrainerConfig {
+            seed: 5,
+            network,
+            loss: Loss::Bce,
+            optimizer: OptimizerSpec::new(OptimizerKind::Sgd, 0.1, 8),
+            regularization: Regularization::default(),
+        };
+        let experiment = Experiment {
+            config,
+            data,
+            dataset: None,
+            params: None,
+            recorded: None,
+        };
+        let (train, test) = experiment.build_data().unwrap();
+        let mut t = experiment.trainer().unwrap();
+        let bounds = plane_bounds(&train, &test);
+        let grid = grid_inputs(&t, bounds);
+        let rows = GRID * GRID;
+        assert!(
+            t.net.rows_within(SNAPSHOT_VALUES) < rows,
+            "the test must take blocks"
+        );
+        let snap = build_snapshot(&mut t, &grid, bounds, &mut Workspace::default());
+
+        let mut ws = Workspace::default();
+        t.net
+            .forward(&t.theta, &grid, rows, &mut ws, BnMode::Batch, None);
+        let hidden = ws.layers[0].out();
+        assert_eq!(snap.neurons[0].len(), MAX_NEURON_MAPS);
+        for (j, map) in snap.neurons[0].iter().enumerate() {
+            for (r, &v) in map.iter().enumerate() {
+                assert_eq!(v, hidden[r * 600 + j] as f32, "unit {j}, grid row {r}");
+            }
+        }
+        let out = t.net.outputs(&ws);
+        let OutputMap::Grid { values, .. } = &snap.output else {
+            panic!("a 2-D input gives a grid map");
+        };
+        assert_eq!(values.len(), rows);
+        for (r, &v) in values.iter().enumerate() {
+            assert_eq!(
+                v,
+                (2.0 * out[r] - 1.0).clamp(-1.0, 1.0) as f32,
+                "grid row {r}"
+            );
+        }
+    }
 }

@@ -18,8 +18,7 @@ use crate::analysis::dynamics::{
     LyapunovSweepPoint, NetObjective, NewtonOptions, NewtonReport, SignalReport, flow_error_sweep,
     gd_vs_flow, lyapunov, momentum_energy, newton, signal_propagation,
 };
-use crate::analysis::hessian::{HessianOperator, MAX_DENSE_PARAMS};
-use crate::analysis::spectrum::extreme_eigenpairs;
+use crate::analysis::hessian::{MAX_DENSE_PARAMS, top_eigenpairs};
 use crate::net::Rows;
 use crate::net::spec::Init;
 use crate::optim::{OptimizerKind, OptimizerSpec};
@@ -238,10 +237,8 @@ impl Dynamics {
 /// λ_max of the training objective's Hessian at θ and its eigenvector (Lanczos).
 pub fn top_eigenpair(path: &ThetaPath) -> Result<(f64, Vec<f64>), String> {
     let o = &path.objective;
-    let p = o.net.n_params;
     let problem = hessian_problem(&o.net, &path.theta, &o.train, path.regularization.l2, false);
-    let mut op = HessianOperator::new(problem);
-    let (_, top) = extreme_eigenpairs(&mut op, 1, 300.min(p), 1e-8, path.seed);
+    let top = top_eigenpairs(problem, 1, 300, 1e-8, path.seed, &mut |_| {})?;
     let t = top
         .into_iter()
         .next()

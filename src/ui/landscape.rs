@@ -15,13 +15,12 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::analysis::hessian::HessianOperator;
+use crate::analysis::hessian::{LANCZOS_STEPS, top_eigenpairs};
 use crate::analysis::landscape::contour::{Contour, contours, levels};
 use crate::analysis::landscape::one_one_one::{self, TinyLoss};
 use crate::analysis::landscape::{
     self, Objective, Plane, Progress, SliceSpec, pca_plane, race, slice_progressive,
 };
-use crate::analysis::spectrum::extreme_eigenpairs;
 use crate::net::Rows;
 use crate::optim::{OptimizerKind, OptimizerSpec};
 use crate::train::trainer::hessian_problem;
@@ -611,8 +610,7 @@ fn compute(
                     path.regularization.l2,
                     false,
                 );
-                let mut op = HessianOperator::new(problem);
-                let (_, top) = extreme_eigenpairs(&mut op, 2, 400.min(p), 1e-6, path.seed);
+                let top = top_eigenpairs(problem, 2, LANCZOS_STEPS, 1e-6, path.seed, &mut |_| {})?;
                 if top.len() < 2 {
                     return Err("the Lanczos iteration found fewer than 2 eigenvectors".into());
                 }

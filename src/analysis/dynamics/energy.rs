@@ -69,6 +69,7 @@ pub fn momentum_energy(
     if !(0.0..1.0).contains(&momentum) {
         return Err(format!("momentum must be in [0, 1) (got {momentum})"));
     }
+    obj.check_memory("the momentum energy", 5, steps.saturating_mul(6))?;
     let mut spec = OptimizerSpec::new(OptimizerKind::Momentum, eta, 1);
     spec.momentum = momentum;
     let mut opt = Optimizer::new(&spec, n);

@@ -82,6 +82,13 @@ pub fn gd_vs_flow(
 ) -> Result<FlowComparison, String> {
     check(obj, theta0, eta, substeps)?;
     let p = theta0.len();
+    if steps > MAX_STEPS {
+        return Err(format!("steps must be at most {MAX_STEPS} (got {steps})"));
+    }
+    check_substeps(steps, substeps)?;
+    // GD, the flow and its reference, RK4's four stages and its point, the gradient; four
+    // numbers per step.
+    obj.check_memory("GD against gradient flow", 10, steps.saturating_mul(4))?;
     let mut gd = theta0.to_vec();
     let mut flow = theta0.to_vec();
     let mut g = vec![0.0; p];
@@ -136,6 +143,22 @@ pub struct FlowSweep {
     pub slope: f64,
 }
 
+/// Most GD steps of a comparison or of one η of the sweep (as `--steps` of the CLI).
+pub const MAX_STEPS: usize = 1_000_000;
+
+/// Most RK4 sub-steps of one flow reference (GD steps × sub-steps): about four times as
+/// many gradient evaluations.
+pub const MAX_FLOW_SUBSTEPS: usize = 100_000_000;
+
+fn check_substeps(steps: usize, substeps: usize) -> Result<(), String> {
+    if steps.saturating_mul(substeps) > MAX_FLOW_SUBSTEPS {
+        return Err(format!(
+            "{steps} GD steps × {substeps} sub-steps is more than the {MAX_FLOW_SUBSTEPS} RK4 sub-steps allowed; lower the steps (or time) or the sub-steps"
+        ));
+    }
+    Ok(())
+}
+
 /// The GD-vs-flow error at the fixed time T for each η, and its log-log slope.
 pub fn flow_error_sweep(
     obj: &mut dyn Objective,
@@ -147,11 +170,21 @@ pub fn flow_error_sweep(
     if !(time.is_finite() && time > 0.0) {
         return Err(format!("the time must be finite and positive (got {time})"));
     }
+    obj.check_memory("the flow error sweep", 8, 0)?;
     let mut points = Vec::with_capacity(etas.len());
     let mut g = vec![0.0; theta0.len()];
     for &eta in etas {
         check(obj, theta0, eta, substeps)?;
         let k = ((time / eta).round() as usize).max(1);
+        if time / eta > MAX_STEPS as f64 {
+            return Err(format!(
+                "the time {} at η = {} is {:.3e} GD steps, more than the {MAX_STEPS} allowed; lower the time or raise η",
+                crate::memory::format_number(time),
+                crate::memory::format_number(eta),
+                time / eta
+            ));
+        }
+        check_substeps(k, substeps)?;
         let mut gd = theta0.to_vec();
         for _ in 0..k {
             obj.value(&gd, Some(&mut g));

@@ -95,6 +95,8 @@ pub fn lyapunov(
             "epsilon must be finite and positive (got {epsilon})"
         ));
     }
+    // Twin trajectories, their gradients, the direction and the optimisers' states.
+    obj.check_memory("the Lyapunov exponent", 10, steps.saturating_mul(3))?;
     let u = direction.unit(n)?;
     let mut a = theta0.to_vec();
     let mut b: Vec<f64> = theta0

@@ -17,8 +17,8 @@ mod signal;
 
 pub use energy::{EnergyReport, EnergyStep, momentum_energy};
 pub use flow::{
-    FlowComparison, FlowSweep, FlowSweepPoint, flow_error_sweep, gd_trajectory, gd_vs_flow,
-    gradient_flow,
+    FlowComparison, FlowSweep, FlowSweepPoint, MAX_FLOW_SUBSTEPS, MAX_STEPS, flow_error_sweep,
+    gd_trajectory, gd_vs_flow, gradient_flow,
 };
 pub use lyapunov::{Direction, LyapunovReport, LyapunovSweepPoint, lyapunov, lyapunov_sweep};
 pub use newton::{IndefiniteRule, NewtonOptions, NewtonReport, newton};
@@ -26,7 +26,7 @@ pub use signal::{
     InitStd, SignalLayer, SignalReport, activation_std_by_init, gaussian_chi, signal_propagation,
 };
 
-use super::hessian::{HessianProblem, MAX_DENSE_PARAMS, dense_hessian};
+use super::hessian::{HessianProblem, MAX_DENSE_PARAMS, dense_hessian, dense_hessian_bytes};
 use crate::net::{Network, Rows, Workspace, objective};
 
 /// A differentiable objective J over ℝᴾ.
@@ -36,6 +36,13 @@ pub trait Objective {
     fn value(&mut self, theta: &[f64], grad: Option<&mut [f64]>) -> f64;
     /// The dense Hessian at θ (row-major P×P), or why it cannot be had.
     fn hessian(&mut self, theta: &[f64]) -> Result<Vec<f64>, String>;
+    /// Whether `what`, keeping `vectors` vectors of P values and `scalars` numbers besides
+    /// what an evaluation of J and ∇J needs, fits in this machine's memory budget. The
+    /// analyses ask before allocating; objectives of a few parameters need not answer.
+    fn check_memory(&self, what: &str, vectors: usize, scalars: usize) -> Result<(), String> {
+        let _ = (what, vectors, scalars);
+        Ok(())
+    }
 }
 
 /// The training objective of a network: mean loss + l1·Σ|W| + l2·½ΣW² over `rows`
@@ -47,6 +54,10 @@ pub struct NetObjective<'a> {
     pub l1: f64,
     pub l2: f64,
     ws: Workspace,
+    /// Evaluations of J so far.
+    pub evaluations: u64,
+    /// Told the evaluation count after each evaluation (the CLI's progress line).
+    pub on_value: Option<Box<dyn FnMut(u64) + 'a>>,
 }
 
 impl<'a> NetObjective<'a> {
@@ -57,6 +68,8 @@ impl<'a> NetObjective<'a> {
             l1,
             l2,
             ws: Workspace::default(),
+            evaluations: 0,
+            on_value: None,
         }
     }
 }
@@ -66,7 +79,7 @@ impl Objective for NetObjective<'_> {
         self.net.n_params
     }
     fn value(&mut self, theta: &[f64], grad: Option<&mut [f64]>) -> f64 {
-        objective(
+        let j = objective(
             self.net,
             theta,
             self.rows,
@@ -74,7 +87,12 @@ impl Objective for NetObjective<'_> {
             self.l2,
             &mut self.ws,
             grad,
-        )
+        );
+        self.evaluations += 1;
+        if let Some(f) = self.on_value.as_mut() {
+            f(self.evaluations);
+        }
+        j
     }
     fn hessian(&mut self, theta: &[f64]) -> Result<Vec<f64>, String> {
         let p = self.net.n_params;
@@ -83,13 +101,30 @@ impl Objective for NetObjective<'_> {
                 "the dense Hessian is limited to {MAX_DENSE_PARAMS} parameters (this network has {p}); use a smaller network"
             ));
         }
-        Ok(dense_hessian(HessianProblem {
+        let problem = HessianProblem {
             net: self.net,
             theta,
             rows: self.rows,
             l2: self.l2,
             gauss_newton: false,
-        }))
+        };
+        crate::memory::check(
+            &format!("the dense Hessian of {p} parameters"),
+            dense_hessian_bytes(problem),
+        )?;
+        Ok(dense_hessian(problem))
+    }
+    fn check_memory(&self, what: &str, vectors: usize, scalars: usize) -> Result<(), String> {
+        let net = self.net;
+        let pass = crate::net::objective::objective_pass_rows(net, self.rows.len());
+        let values = pass
+            .saturating_mul(net.workspace_values_per_row(false))
+            .saturating_add(net.n_params.saturating_mul(vectors))
+            .saturating_add(scalars);
+        crate::memory::check(
+            &format!("{what} of {} parameters", net.n_params),
+            crate::memory::f64s(values),
+        )
     }
 }
 

@@ -133,6 +133,7 @@ pub fn newton(
             opts.damping
         ));
     }
+    obj.check_memory("Newton's method", 6, opts.steps.saturating_mul(4))?;
     let mut theta = theta0.to_vec();
     let mut g = vec![0.0; n];
     let j0 = obj.value(&theta, Some(&mut g));

@@ -86,6 +86,24 @@ fn check_plain(net: &Network) -> Result<(), String> {
 
 /// Measure the backward ratios at initialisation, pooled over `seeds` (each seed draws θ with
 /// `init`/`init_scale`), on the rows `x` (raw inputs), labels `y`.
+/// The rows go through the network in one pass (forward and backward, plus two signal
+/// buffers of the widest layer and a gradient): refuse what would not fit in memory.
+fn check_rows_memory(net: &Network, rows: usize) -> Result<(), String> {
+    let values = rows
+        .saturating_mul(
+            net.workspace_values_per_row(false)
+                .saturating_add(net.widest().saturating_mul(3)),
+        )
+        .saturating_add(net.n_params);
+    crate::memory::check(
+        &format!(
+            "signal propagation over {rows} rows through {} parameters",
+            net.n_params
+        ),
+        crate::memory::f64s(values),
+    )
+}
+
 pub fn signal_propagation(
     net: &Network,
     init: Init,
@@ -103,6 +121,7 @@ pub fn signal_propagation(
     }
     let hidden = net.layers.len() - 1;
     let widest = net.widest().max(1);
+    check_rows_memory(net, m)?;
     // Pooled sums per hidden layer.
     let mut dsq = vec![0.0; hidden + 1]; // index l = 0 … hidden: Σ‖δ⁽ˡ⁾‖²
     let mut w2 = vec![0.0; hidden];
@@ -288,6 +307,7 @@ pub fn activation_std_by_init(
     if rows == 0 || seeds.is_empty() {
         return Err("need at least one row and one seed".into());
     }
+    check_rows_memory(net, rows)?;
     let hidden = net.layers.len() - 1;
     let mut ws = Workspace::default();
     let cases = [

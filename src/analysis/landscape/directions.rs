@@ -54,6 +54,16 @@ pub struct PcaPlane {
     pub path: Vec<[f64; 2]>,
 }
 
+/// Bytes [`pca_plane`] adds to a trajectory of `snapshots` θ's of `p` parameters: the centred
+/// copy, the mean, the two directions and the plane built from them, the Gram matrix and its
+/// eigenvectors.
+pub fn pca_bytes(snapshots: usize, p: usize) -> u64 {
+    let vectors = snapshots.saturating_add(6).saturating_mul(p);
+    crate::memory::f64s(
+        vectors.saturating_add(snapshots.saturating_mul(snapshots).saturating_mul(4)),
+    )
+}
+
 /// The top-2 principal directions of {θ_t − θ_final} (centred, as loss-landscape's
 /// sklearn PCA does), from the eigen-decomposition of the small T×T Gram matrix: if
 /// M = centred differences (T × P) and M·Mᵀ·u = λ·u, the direction is Mᵀu/‖Mᵀu‖.
@@ -77,6 +87,11 @@ pub fn pca_plane(trajectory: &[Vec<f64>]) -> Result<PcaPlane> {
     if trajectory.iter().flatten().any(|v| !v.is_finite()) {
         return Err(Error::field("trajectory", "has a value that is not finite"));
     }
+    crate::memory::check(
+        &format!("the PCA of {t} snapshots of {p} parameters"),
+        pca_bytes(t, p),
+    )
+    .map_err(Error::new)?;
     // Centred differences: (θ_t − θ_T) − mean_t(θ_t − θ_T) = θ_t − mean_t θ_t.
     let mut mean = vec![0.0; p];
     for th in trajectory {

@@ -57,9 +57,22 @@ pub fn race(
         }
     }
     let p = theta0.len();
+    let threads = thread_count(threads).min(runs.len().max(1));
+    // Per thread: an objective evaluation with its gradient, θ, the gradient, a plane point
+    // and the optimiser's state (at most three vectors); per run its path.
+    let per_thread = super::evaluation_values(obj).saturating_add(p.saturating_mul(6));
+    crate::memory::check(
+        &format!("a race of {} optimisers over {p} parameters", runs.len()),
+        crate::memory::f64s(
+            per_thread
+                .saturating_mul(threads)
+                .saturating_add(steps.saturating_add(1).saturating_mul(4 * runs.len())),
+        ),
+    )
+    .map_err(Error::new)?;
     let out = par_map(
         runs.len(),
-        thread_count(threads),
+        threads,
         cancel,
         || (Workspace::default(), vec![0.0; p], vec![0.0; p]),
         |i, (ws, grad, point)| {
