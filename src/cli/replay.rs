@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::session;
 
+use super::progress::Progress;
+
 #[derive(clap::Args, Debug)]
 pub struct ReplayArgs {
     /// Re-run from step 0 (live edits included) and compare every recorded number bit for bit.
@@ -31,9 +33,17 @@ pub fn replay(path: &Path, args: &ReplayArgs) -> Result<i32> {
     }
     let name = session::display_name(path);
     let loaded = session::load(path)?;
+    // A bad output path is found before the re-run, not after it.
+    if let Some(out) = &args.out {
+        session::check_writable(out, "--out")?;
+    }
     let mut code = 0;
     if args.verify {
-        let r = session::verify(&loaded).map_err(|e| e.context(&name))?;
+        let mut p = Progress::new(format!("{name}: verify"));
+        let r = session::replay::verify_reporting(&loaded, &mut |done, total| {
+            p.count("steps re-run", done, total)
+        })
+        .map_err(|e| e.context(&name))?;
         match &r.mismatch {
             None => println!(
                 "{name}: bit-identical: {} steps re-run; compared {} step reports, {} evaluations, {} checkpoints{}; {} edits applied",
@@ -54,7 +64,11 @@ pub fn replay(path: &Path, args: &ReplayArgs) -> Result<i32> {
         }
     }
     if let (Some(step), Some(out)) = (args.to, &args.out) {
-        let forked = session::fork(&loaded, step).map_err(|e| e.context(&name))?;
+        let mut p = Progress::new(format!("{name}: replay to step {step}"));
+        let forked = session::replay::fork_reporting(&loaded, step, &mut |done, total| {
+            p.count("steps re-run", done, total)
+        })
+        .map_err(|e| e.context(&name))?;
         session::save(out, &forked)?;
         println!(
             "{}: the session at step {step} (fork of {name})",

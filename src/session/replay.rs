@@ -233,6 +233,18 @@ fn apply_edits_here(session: &Session, t: &mut Trainer, next: &mut usize) -> Res
 /// the session's state when `step` is its step, else from the nearest checkpoint at or before
 /// `step` (or step 0), and re-runs from there.
 pub fn state_at(loaded: &Loaded, step: u64) -> Result<Trainer> {
+    state_at_reporting(loaded, step, &mut |_, _| {})
+}
+
+/// Steps between two calls of a replay's progress callback.
+const PROGRESS_EVERY: u64 = 4096;
+
+/// [`state_at`], calling `progress(step, target)` every few thousand steps re-run.
+pub fn state_at_reporting(
+    loaded: &Loaded,
+    step: u64,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Trainer> {
     let s = &loaded.session;
     let last = s.last_step();
     if step > last {
@@ -257,6 +269,9 @@ pub fn state_at(loaded: &Loaded, step: u64) -> Result<Trainer> {
             break;
         }
         t.step();
+        if t.step.is_multiple_of(PROGRESS_EVERY) {
+            progress(t.step, step);
+        }
     }
     Ok(t)
 }
@@ -265,6 +280,11 @@ pub fn state_at(loaded: &Loaded, step: u64) -> Result<Trainer> {
 /// the recorded edits, and compare every recorded step report, evaluation, checkpoint and the
 /// final state bit for bit. Stops at the first difference.
 pub fn verify(loaded: &Loaded) -> Result<Report> {
+    verify_reporting(loaded, &mut |_, _| {})
+}
+
+/// [`verify`], calling `progress(step, last)` every few thousand steps re-run.
+pub fn verify_reporting(loaded: &Loaded, progress: &mut dyn FnMut(u64, u64)) -> Result<Report> {
     let s = &loaded.session;
     let last = s.last_step();
     let mut t = initial_trainer(loaded)?;
@@ -305,6 +325,9 @@ pub fn verify(loaded: &Loaded) -> Result<Report> {
         }
         let r = t.step();
         report.steps += 1;
+        if r.step.is_multiple_of(PROGRESS_EVERY) {
+            progress(r.step, last);
+        }
         while h < hist.len() && hist.step[h] < r.step {
             h += 1;
         }
@@ -327,7 +350,16 @@ pub fn verify(loaded: &Loaded) -> Result<Report> {
 /// A new session that continues from `step` of a recorded one: its recording up to `step`
 /// (history, edits, checkpoints, analyses), with the state at `step` as its state.
 pub fn fork(loaded: &Loaded, step: u64) -> Result<Session> {
-    let t = state_at(loaded, step)?;
+    fork_reporting(loaded, step, &mut |_, _| {})
+}
+
+/// [`fork`], calling `progress(step, target)` while it re-runs to `step`.
+pub fn fork_reporting(
+    loaded: &Loaded,
+    step: u64,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Session> {
+    let t = state_at_reporting(loaded, step, progress)?;
     let mut s = loaded.session.clone();
     if s.initial_params.is_none() {
         s.initial_params = initial_trainer(loaded).map(|t0| t0.theta)?.into();
