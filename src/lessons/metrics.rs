@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::dynamics::{Direction, NetObjective, log_log_slope, lyapunov};
 use crate::analysis::hessian::{Method, Options, analyse};
-use crate::analysis::landscape::one_one_one::{TinyLoss, surface};
 use crate::analysis::spectrum::dense_eigen;
 use crate::analysis::{dynamics::signal_propagation, hessian::dense_hessian};
 use crate::error::{Error, Result};
@@ -18,6 +17,7 @@ use crate::session::Session;
 use crate::train::Trainer;
 
 use super::Check;
+use super::measures;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -51,11 +51,41 @@ pub enum Metric {
     ItersPerEpochError,
     /// Finite-time Lyapunov exponent λ_T of twin full-batch runs from θ₀ (T = the steps).
     LyapunovExponent,
-    /// Fraction of a 101×101 grid over [−6, 6]² where the 1-1-1 net's 2×2 Hessian is
-    /// indefinite, MSE on the seed's point (x = 1, y = 0).
-    IndefiniteFractionMse,
-    /// The same under cross-entropy (x = 1, y = 1).
-    IndefiniteFractionCe,
+    /// Fraction of a 101×101 grid over [−6, 6]² of (first weight, last weight) — every other
+    /// parameter 0 — where the 2×2 block of the session objective's Hessian is indefinite.
+    IndefiniteFraction,
+    /// Cover's C(N, d+1): labellings of the N training points an affine separator in the d
+    /// input features can realise (points in general position).
+    CoverCount,
+    /// C(N, d+1)/2^N: the chance a random labelling is linearly separable.
+    CoverFraction,
+    /// γ of the separator found for Novikoff's bound (0 when there is none: no finite bound).
+    NovikoffMargin,
+    /// Heavy-ball momentum that damps the top Hessian direction critically at the session's
+    /// η: (1 − √(ηλ_max))² (λ_max at θ₀).
+    CriticalMomentum,
+    /// |1 − ηλ_max|: plain GD's factor per step across the valley.
+    GdFactorAcross,
+    /// (N − B)/(N − 1) for the largest batch size: the without-replacement factor.
+    FinitePopulationFactor,
+    /// max over hidden units and rows of f′(u) at θ₀.
+    MaxActivationSlope,
+    /// Fraction of the gap J₀ − J* left after one Newton step.
+    NewtonGapAfterOne,
+    /// Fraction of the gap left after the check's steps of GD with η = 1/λ_max.
+    GdGapAfterSteps,
+    /// Log-log slope of the GD-vs-gradient-flow error at t = steps·η against η (η/8 … η).
+    FlowErrorSlope,
+    /// ‖θ_GD − θ_flow‖ at t = steps·η over the distance the flow travelled.
+    FlowDeparture,
+    /// Steps in which the heavy-ball energy ½m‖θ̇‖² + J rose.
+    EnergyIncreases,
+    /// Heavy-ball energy after the steps / at the start.
+    EnergyRatio,
+    /// μ/L: smallest over largest Hessian eigenvalue at θ₀.
+    MuOverL,
+    /// max_t (J_t − J*)/((1 − μ/L)^t (J₀ − J*)) of GD from θ₀: ≤ 1 when the bound holds.
+    StrongConvexityRatio,
     /// ½ Var(y) of the training targets: the MSE of the best constant.
     HalfVarY,
     /// The learning rate in force.
@@ -69,6 +99,16 @@ pub enum Metric {
     LossRatio,
     /// 1 when the loss or θ stopped being finite, else 0.
     Diverged,
+    /// 1 when every training point is classified correctly, else 0 (averaged over `inits`:
+    /// the fraction of initialisations that solve the task).
+    Solved,
+    /// Σ ŷ / Σ y over the training rows in test mode (dropout off): 1 when the outputs keep
+    /// the targets' scale.
+    OutputOverTarget,
+    /// Fraction of hidden ReLU units that output 0 on every training row.
+    DeadFraction,
+    /// Norm of the gradient on the dead units' incoming weights and biases.
+    DeadUnitGrad,
     /// Perceptron mistakes in all steps.
     Mistakes,
     /// Novikoff's bound (R/γ)² for the training data (perceptron rule).
@@ -131,8 +171,22 @@ impl Metric {
                 | GradVarSlope
                 | ItersPerEpochError
                 | LyapunovExponent
-                | IndefiniteFractionMse
-                | IndefiniteFractionCe
+                | IndefiniteFraction
+                | CoverCount
+                | CoverFraction
+                | NovikoffMargin
+                | CriticalMomentum
+                | GdFactorAcross
+                | FinitePopulationFactor
+                | MaxActivationSlope
+                | NewtonGapAfterOne
+                | GdGapAfterSteps
+                | FlowErrorSlope
+                | FlowDeparture
+                | EnergyIncreases
+                | EnergyRatio
+                | MuOverL
+                | StrongConvexityRatio
                 | HalfVarY
                 | LearningRate
         )
@@ -249,14 +303,47 @@ pub fn at_init(
             .map_err(Error::new)?;
             rep.exponent
         }
-        IndefiniteFractionMse | IndefiniteFractionCe => {
-            let loss = if metric == IndefiniteFractionMse {
-                TinyLoss::Mse
+        IndefiniteFraction => measures::indefinite_fraction(tr)?,
+        CoverCount | CoverFraction => {
+            let n = tr.train.rows() as u64;
+            let d = tr.net.layers[0].fan_in as u64 + 1;
+            if metric == CoverCount {
+                measures::cover_count(n, d)
             } else {
-                TinyLoss::CrossEntropy
-            };
-            let (x, y) = loss.seed_data();
-            surface(loss, &x, &y, (-6.0, 6.0), (-6.0, 6.0), 101)?.indefinite_fraction
+                measures::cover_fraction(n, d)
+            }
+        }
+        NovikoffMargin => tr.novikoff.map_or(0.0, |b| b.margin),
+        CriticalMomentum | GdFactorAcross => {
+            let (lmax, _, _) = spectrum(tr)?;
+            let x = tr.optimizer.spec().lr * lmax;
+            if metric == CriticalMomentum {
+                (1.0 - x.sqrt()).powi(2)
+            } else {
+                (1.0 - x).abs()
+            }
+        }
+        FinitePopulationFactor => {
+            let n = tr.train.rows() as f64;
+            let b = check.batch_sizes.iter().copied().max().unwrap_or(1) as f64;
+            (n - b) / (n - 1.0)
+        }
+        MaxActivationSlope => measures::max_activation_slope(tr),
+        NewtonGapAfterOne | GdGapAfterSteps => {
+            let (one, gd) = measures::newton_vs_gd(tr, steps)?;
+            if metric == NewtonGapAfterOne { one } else { gd }
+        }
+        FlowErrorSlope | FlowDeparture => {
+            let (slope, dep) = measures::flow_departure(tr, steps)?;
+            if metric == FlowErrorSlope { slope } else { dep }
+        }
+        EnergyIncreases | EnergyRatio => {
+            let (inc, ratio) = measures::momentum_energy_of(tr, steps)?;
+            if metric == EnergyIncreases { inc } else { ratio }
+        }
+        MuOverL | StrongConvexityRatio => {
+            let (ratio_mu_l, worst) = measures::strong_convexity(tr, steps)?;
+            if metric == MuOverL { ratio_mu_l } else { worst }
         }
         HalfVarY => {
             let y = &tr.train.y;
@@ -312,6 +399,25 @@ pub fn after(metric: Metric, tr: &mut Trainer, rec: &RunRecord) -> Result<f64> {
             }
         }
         Diverged => f64::from(u8::from(rec.diverged || !finite)),
+        Solved => {
+            if !finite {
+                return Ok(0.0);
+            }
+            f64::from(u8::from(tr.evaluate().train_accuracy == 1.0))
+        }
+        OutputOverTarget => {
+            let rows = tr.train.rows();
+            let x = tr.train.x.clone();
+            let yhat = tr.predict(&x, rows);
+            if tr.net.output_units() != 1 {
+                return Err(Error::new("output_over_target needs one output unit"));
+            }
+            yhat.iter().sum::<f64>() / tr.train.y.iter().sum::<f64>()
+        }
+        DeadFraction | DeadUnitGrad => {
+            let (frac, grad) = measures::dead_units(tr)?;
+            if metric == DeadFraction { frac } else { grad }
+        }
         Mistakes => rec.mistakes.last().copied().unwrap_or(0) as f64,
         NovikoffBound => tr.novikoff.map_or(f64::INFINITY, |b| b.bound),
         LastEpochMistakes => {
