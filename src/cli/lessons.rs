@@ -39,6 +39,9 @@ pub struct LessonsArgs {
 /// Ok(0) when every check passed (or when only listing), Ok(1) on any miss.
 pub fn lessons(args: &LessonsArgs) -> Result<i32> {
     let dir = args.dir.clone().unwrap_or_else(lessons::default_dir);
+    if args.write_measured {
+        declare_quotes(&dir, args.only.as_deref())?;
+    }
     let mut files = lessons::load_dir(&dir)?;
     if let Some(only) = &args.only {
         files.retain(|f| &f.name == only);
@@ -100,6 +103,62 @@ pub fn lessons(args: &LessonsArgs) -> Result<i32> {
         start.elapsed().as_secs_f64()
     );
     Ok(if ok { 0 } else { 1 })
+}
+
+/// Before --write-measured: make every lesson file's `lesson.check.measured` list exactly the
+/// numbers its texts quote (new ones at 0), so that the files load and the check measures them.
+fn declare_quotes(dir: &std::path::Path, only: Option<&str>) -> Result<()> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| Error::new(format!("{}: {e}", dir.display())))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        if path.extension().and_then(|s| s.to_str()) != Some("json")
+            || only.is_some_and(|o| stem.as_deref() != Some(o))
+        {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+        let mut value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+        let Some(lesson) = value.get("lesson") else {
+            continue;
+        };
+        let mut keys = std::collections::BTreeSet::new();
+        for ptr in ["/title", "/text", "/check/control/text"] {
+            for lang in ["en", "zh"] {
+                if let Some(s) = lesson
+                    .pointer(&format!("{ptr}/{lang}"))
+                    .and_then(|v| v.as_str())
+                {
+                    keys.extend(lessons::placeholders(s).into_iter().map(|(k, _)| k));
+                }
+            }
+        }
+        let Some(check) = value
+            .pointer_mut("/lesson/check")
+            .and_then(|c| c.as_object_mut())
+        else {
+            continue;
+        };
+        let old = check.get("measured").cloned().unwrap_or_default();
+        let mut stored = serde_json::Map::new();
+        for k in keys {
+            let v = old.get(&k).cloned().unwrap_or(serde_json::json!(0.0));
+            stored.insert(k, v);
+        }
+        if stored.is_empty() {
+            check.remove("measured");
+        } else {
+            check.insert("measured".into(), serde_json::Value::Object(stored));
+        }
+        let pretty = serde_json::to_string_pretty(&value)
+            .map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+        std::fs::write(&path, pretty + "\n")
+            .map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+    }
+    Ok(())
 }
 
 /// Run the full check at the session's seed and store the values its texts quote.

@@ -8,6 +8,7 @@ use crate::analysis::dynamics::{
 };
 use crate::analysis::spectrum::dense_eigen;
 use crate::error::{Error, Result};
+use crate::net::hmp::{HmpWorkspace, hessian_matrix_product};
 use crate::net::linalg::dot;
 use crate::net::network::BnMode;
 use crate::net::{Activation, Rows, Workspace};
@@ -78,8 +79,13 @@ pub fn indefinite_fraction(tr: &Trainer) -> Result<f64> {
         y: &tr.train.y,
         classes: tr.train.classes,
     };
-    let r = tr.regularization;
-    let mut obj = NetObjective::new(&tr.net, rows, r.l1, r.l2);
+    let l2 = tr.regularization.l2;
+    // H·e_a and H·e_b in one product of two directions: the 2×2 block is their entries a, b.
+    let mut dirs = vec![0.0; 2 * p];
+    dirs[a] = 1.0;
+    dirs[p + b] = 1.0;
+    let mut out = vec![0.0; 2 * p];
+    let mut hw = HmpWorkspace::default();
     let grid = 101;
     let mut theta = vec![0.0; p];
     let mut indefinite = 0usize;
@@ -87,8 +93,8 @@ pub fn indefinite_fraction(tr: &Trainer) -> Result<f64> {
         for j in 0..grid {
             theta[a] = -6.0 + 12.0 * j as f64 / (grid - 1) as f64;
             theta[b] = -6.0 + 12.0 * i as f64 / (grid - 1) as f64;
-            let h = obj.hessian(&theta).map_err(Error::new)?;
-            let (haa, hab, hbb) = (h[a * p + a], h[a * p + b], h[b * p + b]);
+            hessian_matrix_product(&tr.net, &theta, rows, l2, &dirs, false, &mut hw, &mut out);
+            let (haa, hab, hbb) = (out[a], 0.5 * (out[b] + out[p + a]), out[p + b]);
             let m = 0.5 * (haa + hbb);
             let d = (0.25 * (haa - hbb).powi(2) + hab * hab).sqrt();
             let (lo, hi) = (m - d, m + d);
@@ -288,5 +294,45 @@ mod tests {
         assert!((cover_fraction(10, 5) - 0.5).abs() < 1e-12);
         assert!((cover_fraction(4, 3) - 14.0 / 16.0).abs() < 1e-12);
         assert!(cover_fraction(200, 3) < 1e-50);
+    }
+
+    fn one_one_one(loss: &str, out: &str, y: f64) -> Trainer {
+        let text = format!(
+            r#"{{"nnlab": 1, "seed": 1, "loss": "{loss}",
+               "data": {{"source": "inline", "x": [[1]], "y": [{y}], "test_fraction": 0,
+                        "task": "{task}"}},
+               "network": {{"inputs": 1, "init": "zeros", "layers": [
+                   {{"units": 1, "activation": "sigmoid"}}, {{"units": 1, "activation": "{out}"}}]}},
+               "optimizer": {{"kind": "gd", "lr": 0.1, "batch_size": 1}}}}"#,
+            task = if loss == "mse" {
+                "regression"
+            } else {
+                "classification"
+            }
+        );
+        let session = crate::session::parse(&text).unwrap();
+        let (train, test) = crate::session::build_data(&session, None).unwrap();
+        Trainer::new(&session.trainer_config(), train, test, None).unwrap()
+    }
+
+    #[test]
+    fn the_session_slice_matches_the_closed_form_one_one_one_surface() {
+        use crate::analysis::landscape::one_one_one::{TinyLoss, surface};
+        for (loss, out, y, tiny) in [
+            ("mse", "identity", 0.0, TinyLoss::Mse),
+            ("bce", "sigmoid", 1.0, TinyLoss::CrossEntropy),
+        ] {
+            let tr = one_one_one(loss, out, y);
+            let measured = indefinite_fraction(&tr).unwrap();
+            let closed = surface(tiny, &[1.0], &[y], (-6.0, 6.0), (-6.0, 6.0), 101)
+                .unwrap()
+                .indefinite_fraction;
+            // The closed form counts det < 0; points with det within rounding of 0 may differ.
+            assert!(
+                (measured - closed).abs() <= 3.0 / (101.0 * 101.0),
+                "{loss}: {measured} against {closed}"
+            );
+            assert!(measured > 0.05, "{loss}: {measured}");
+        }
     }
 }

@@ -339,7 +339,11 @@ pub fn at_init(
         }
         EnergyIncreases | EnergyRatio => {
             let (inc, ratio) = measures::momentum_energy_of(tr, steps)?;
-            if metric == EnergyIncreases { inc } else { ratio }
+            if metric == EnergyIncreases {
+                inc
+            } else {
+                ratio
+            }
         }
         MuOverL | StrongConvexityRatio => {
             let (ratio_mu_l, worst) = measures::strong_convexity(tr, steps)?;

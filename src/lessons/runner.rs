@@ -117,16 +117,18 @@ pub fn run_session_lesson(
         .lesson
         .as_ref()
         .and_then(|l| l.check.control.as_ref())
-        .map(|_| match control_session(session).and_then(|c| measure(&c, dir, mode)) {
-            Ok((results, _)) => ControlResult {
-                results,
-                error: None,
+        .map(
+            |_| match control_session(session).and_then(|c| measure(&c, dir, mode)) {
+                Ok((results, _)) => ControlResult {
+                    results,
+                    error: None,
+                },
+                Err(e) => ControlResult {
+                    results: Vec::new(),
+                    error: Some(e.message),
+                },
             },
-            Err(e) => ControlResult {
-                results: Vec::new(),
-                error: Some(e.message),
-            },
-        });
+        );
     let mut stale = Vec::new();
     if mode == Mode::Full
         && let Some(l) = &session.lesson
