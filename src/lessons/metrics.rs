@@ -10,7 +10,7 @@ use crate::analysis::{dynamics::signal_propagation, hessian::dense_hessian};
 use crate::error::{Error, Result};
 use crate::net::linalg::{dot, norm};
 use crate::net::network::BnMode;
-use crate::net::{Activation, Rows, Workspace, objective};
+use crate::net::{Rows, Workspace, objective};
 use crate::optim::spec::OptimizerKind;
 use crate::rng::Rng;
 use crate::session::Session;
@@ -120,8 +120,9 @@ pub enum Metric {
     /// Largest difference between two units of one hidden layer (incoming weights, bias,
     /// outgoing weights); 0 means the units are identical to the last bit.
     UnitSpread,
-    /// For identity hidden layers: max |u − (A x + c)| / max(1, max|u|), A and c the product
-    /// of the weight matrices and the composed bias, u the output pre-activation.
+    /// max |u − (A x + c)| / max(1, max|u|), A and c the product of the weight matrices and
+    /// the composed bias, u the output pre-activation: 0 up to rounding exactly when the
+    /// hidden layers are linear (identity activations).
     LinearMapError,
     /// Fraction of weights with |w| < 1e-3.
     NearZeroFraction,
@@ -623,13 +624,9 @@ fn unit_spread(tr: &Trainer) -> f64 {
 fn linear_map_error(tr: &Trainer) -> Result<f64> {
     let layers = &tr.net.layers;
     let last = layers.len() - 1;
-    if layers[..last]
-        .iter()
-        .any(|l| l.activation != Activation::Identity || l.batch_norm || l.residual)
-        || layers[last].batch_norm
-    {
+    if layers.iter().any(|l| l.batch_norm || l.residual) {
         return Err(Error::new(
-            "linear_map_error needs identity hidden layers without BatchNorm or skips",
+            "linear_map_error needs layers without BatchNorm or skips",
         ));
     }
     let th = &tr.theta;

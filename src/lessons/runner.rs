@@ -109,7 +109,7 @@ pub fn run_session_lesson(
 ) -> LessonResult {
     let start = std::time::Instant::now();
     let row = session.lesson.as_ref().map_or(0, |l| l.row);
-    let (results, values, error) = match measure(session, dir, mode) {
+    let (results, values, error) = match measure(session, dir, mode, &BTreeMap::new()) {
         Ok((r, v)) => (r, v, None),
         Err(e) => (Vec::new(), BTreeMap::new(), Some(e.message)),
     };
@@ -117,8 +117,20 @@ pub fn run_session_lesson(
         .lesson
         .as_ref()
         .and_then(|l| l.check.control.as_ref())
-        .map(
-            |_| match control_session(session).and_then(|c| measure(&c, dir, mode)) {
+        .map(|c| {
+            // Variants the control leaves alone measure what they measured in the lesson.
+            let reuse: BTreeMap<String, f64> = if c.set.is_empty() {
+                values
+                    .iter()
+                    .filter(|(k, _)| {
+                        super::split_key(k).is_ok_and(|(v, _)| !c.variants.contains_key(&v))
+                    })
+                    .map(|(k, x)| (k.clone(), *x))
+                    .collect()
+            } else {
+                BTreeMap::new()
+            };
+            match control_session(session).and_then(|s| measure(&s, dir, mode, &reuse)) {
                 Ok((results, _)) => ControlResult {
                     results,
                     error: None,
@@ -127,8 +139,8 @@ pub fn run_session_lesson(
                     results: Vec::new(),
                     error: Some(e.message),
                 },
-            },
-        );
+            }
+        });
     let mut stale = Vec::new();
     if mode == Mode::Full
         && let Some(l) = &session.lesson
@@ -199,7 +211,14 @@ pub fn control_session(session: &Session) -> Result<Session> {
 
 type Measured = (Vec<ExpectResult>, BTreeMap<String, f64>);
 
-fn measure(session: &Session, dir: Option<&Path>, mode: Mode) -> Result<Measured> {
+/// Measure every variant the expectations and quoted numbers need; a variant whose every
+/// needed number is in `reuse` (keyed `variant.metric`) is not run again.
+fn measure(
+    session: &Session,
+    dir: Option<&Path>,
+    mode: Mode,
+    reuse: &BTreeMap<String, f64>,
+) -> Result<Measured> {
     let lesson = session
         .lesson
         .as_ref()
@@ -231,6 +250,20 @@ fn measure(session: &Session, dir: Option<&Path>, mode: Mode) -> Result<Measured
         let Some(want) = needed.get(&v.name) else {
             continue;
         };
+        let known: Vec<(Metric, f64)> = want
+            .iter()
+            .filter_map(|m| {
+                reuse
+                    .get(&format!("{}.{}", v.name, m.name()))
+                    .map(|x| (*m, *x))
+            })
+            .collect();
+        if known.len() == want.len() {
+            for (m, x) in known {
+                measured.insert((v.name.clone(), m), x);
+            }
+            continue;
+        }
         let m = run_inits(session, dir, v, steps, want, check)
             .map_err(|e| e.context(format!("variant {}", v.name)))?;
         for (k, val) in m {
