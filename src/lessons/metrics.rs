@@ -51,6 +51,9 @@ pub enum Metric {
     ItersPerEpochError,
     /// Finite-time Lyapunov exponent λ_T of twin full-batch runs from θ₀ (T = the steps).
     LyapunovExponent,
+    /// The same over twice the steps: λ_2T. Where 2T·λ_2T ≈ T·λ_T the gap stopped shrinking
+    /// and λ_T is ln(what is left)/T, not a rate.
+    LyapunovExponentTwiceT,
     /// Fraction of a 101×101 grid over [−6, 6]² of (first weight, last weight) — every other
     /// parameter 0 — where the 2×2 block of the session objective's Hessian is indefinite.
     IndefiniteFraction,
@@ -172,6 +175,7 @@ impl Metric {
                 | GradVarSlope
                 | ItersPerEpochError
                 | LyapunovExponent
+                | LyapunovExponentTwiceT
                 | IndefiniteFraction
                 | CoverCount
                 | CoverFraction
@@ -281,7 +285,12 @@ pub fn at_init(
         FaAngleInit => feedback_angle(tr)?,
         GradVarSlope => grad_var_slope(tr, check)?,
         ItersPerEpochError => iters_per_epoch_error(tr, session, check)?,
-        LyapunovExponent => {
+        LyapunovExponent | LyapunovExponentTwiceT => {
+            let horizon = if metric == LyapunovExponent {
+                steps.max(1)
+            } else {
+                2 * steps.max(1)
+            };
             let spec = tr.optimizer.spec().clone();
             let Trainer {
                 net, train, theta, ..
@@ -297,7 +306,7 @@ pub fn at_init(
                 &mut obj,
                 theta,
                 &spec,
-                steps.max(1) as usize,
+                horizon as usize,
                 1e-7,
                 &Direction::Random(session.seed),
             )
