@@ -4,7 +4,8 @@
 //! full-batch objective.
 
 use crate::analysis::dynamics::{
-    NetObjective, NewtonOptions, Objective, flow_error_sweep, momentum_energy, newton,
+    NetObjective, NewtonOptions, Objective, flow_error_sweep, gd_vs_flow, gradient_flow,
+    momentum_energy, newton,
 };
 use crate::analysis::spectrum::dense_eigen;
 use crate::error::{Error, Result};
@@ -191,24 +192,26 @@ pub fn newton_vs_gd(tr: &Trainer, steps: u64) -> Result<(f64, f64)> {
 }
 
 /// Log-log slope of ‖θ_GD − θ_flow‖ at t = T against η over η/8 … η (the session's η and T
-/// = steps·η), and that error at the session's η relative to ‖θ_flow(T) − θ₀‖.
+/// = steps·η), and the largest ‖θ_GD,k − θ_flow(kη)‖ along the session's run relative to
+/// the distance the flow travels in that time.
 pub fn flow_departure(tr: &Trainer, steps: u64) -> Result<(f64, f64)> {
     let eta = tr.optimizer.spec().lr;
     let mut obj = objective_of(tr);
-    let time = steps.max(1) as f64 * eta;
+    let steps = steps.max(1) as usize;
+    let time = steps as f64 * eta;
     let etas = [eta / 8.0, eta / 4.0, eta / 2.0, eta];
-    let sweep = flow_error_sweep(&mut obj, &tr.theta, &etas, time, 32).map_err(Error::new)?;
-    // The distance the flow itself travels, with the finest reference.
+    let sweep = flow_error_sweep(&mut obj, &tr.theta, &etas, time, 16).map_err(Error::new)?;
+    let run = gd_vs_flow(&mut obj, &tr.theta, eta, steps, 16).map_err(Error::new)?;
     let mut flow = tr.theta.clone();
-    crate::analysis::dynamics::gradient_flow(&mut obj, &mut flow, eta / 32.0, 32 * steps as usize);
+    gradient_flow(&mut obj, &mut flow, eta / 16.0, 16 * run.steps);
     let travelled = flow
         .iter()
         .zip(&tr.theta)
         .map(|(a, b)| (a - b) * (a - b))
         .sum::<f64>()
         .sqrt();
-    let last = sweep.points.last().map_or(f64::NAN, |p| p.error);
-    Ok((sweep.slope, last / travelled))
+    let worst = run.error.iter().cloned().fold(0.0, f64::max);
+    Ok((sweep.slope, worst / travelled))
 }
 
 /// Heavy-ball energy E = ½m‖θ̇‖² + J over `steps` steps with the session's η and μ: how

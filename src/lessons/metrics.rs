@@ -79,7 +79,8 @@ pub enum Metric {
     GdGapAfterSteps,
     /// Log-log slope of the GD-vs-gradient-flow error at t = steps·η against η (η/8 … η).
     FlowErrorSlope,
-    /// ‖θ_GD − θ_flow‖ at t = steps·η over the distance the flow travelled.
+    /// max_k ‖θ_GD,k − θ_flow(kη)‖ over the check's steps, relative to the distance the flow
+    /// travelled.
     FlowDeparture,
     /// Steps in which the heavy-ball energy ½m‖θ̇‖² + J rose.
     EnergyIncreases,
