@@ -158,6 +158,172 @@ impl Metric {
             .unwrap_or_default()
     }
 
+    /// What the number is, for a student: (English, 中文).
+    pub fn label(self) -> (&'static str, &'static str) {
+        use Metric::*;
+        match self {
+            InitLoss => ("loss at the start", "起点的损失"),
+            GradRatioFirstLast => (
+                "first layer's gradient / last layer's, at the start",
+                "起点处第一层梯度 / 最后一层梯度",
+            ),
+            SignalMaxRelError => (
+                "worst layer's error of σ_w²χ against the measured ratio",
+                "σ_w²χ 与实测比值的最大层误差",
+            ),
+            SignalMeanMeasured => (
+                "mean measured backward ratio per layer",
+                "每层反向比值的实测均值",
+            ),
+            SignalMeanPredicted => (
+                "mean predicted backward ratio σ_w²χ",
+                "预测反向比值 σ_w²χ 的均值",
+            ),
+            ActStdLastOverFirst => (
+                "activation std, last hidden layer / first, at the start",
+                "起点处激活标准差：最后隐藏层 / 第一层",
+            ),
+            OutputGrad => (
+                "output layer's gradient norm at the start",
+                "起点处输出层梯度范数",
+            ),
+            InitLambdaMax => (
+                "λ_max of the Hessian at the start",
+                "起点处 Hessian 的 λ_max",
+            ),
+            InitNegativeEigenvalues => (
+                "negative Hessian eigenvalues at the start",
+                "起点处 Hessian 负特征值个数",
+            ),
+            FaAngleInit => (
+                "angle between B and W at the start (degrees)",
+                "起点处 B 与 W 的夹角（度）",
+            ),
+            GradVarSlope => (
+                "log-log slope of gradient variance against batch size",
+                "梯度方差对批大小的双对数斜率",
+            ),
+            ItersPerEpochError => (
+                "largest miss of iterations per epoch against ⌈N/B⌉",
+                "每纪元迭代数与 ⌈N/B⌉ 的最大偏差",
+            ),
+            LyapunovExponent => ("Lyapunov exponent λ_T", "李雅普诺夫指数 λ_T"),
+            LyapunovExponentTwiceT => (
+                "Lyapunov exponent over twice the steps",
+                "两倍步数的李雅普诺夫指数",
+            ),
+            IndefiniteFraction => (
+                "share of the grid where the Hessian is indefinite",
+                "Hessian 不定的网格比例",
+            ),
+            CoverCount => (
+                "Cover's count C(N, d+1) of separable labellings",
+                "Cover 计数 C(N, d+1)（可分标注数）",
+            ),
+            CoverFraction => (
+                "share of labellings a hyperplane can make",
+                "超平面能实现的标注比例",
+            ),
+            NovikoffMargin => ("margin γ of the separator found", "所找分隔面的间隔 γ"),
+            CriticalMomentum => (
+                "critically damping momentum (1 − √(ηλ_max))²",
+                "临界阻尼动量 (1 − √(ηλ_max))²",
+            ),
+            GdFactorAcross => (
+                "GD's factor per step across the valley |1 − ηλ_max|",
+                "梯度下降横跨山谷的每步因子 |1 − ηλ_max|",
+            ),
+            FinitePopulationFactor => (
+                "without-replacement factor (N − B)/(N − 1)",
+                "不放回因子 (N − B)/(N − 1)",
+            ),
+            MaxActivationSlope => (
+                "largest activation slope f′(u) at the start",
+                "起点处最大激活斜率 f′(u)",
+            ),
+            NewtonGapAfterOne => (
+                "share of the loss gap left after one Newton step",
+                "一次牛顿步后剩余的损失间隙比例",
+            ),
+            GdGapAfterSteps => (
+                "share of the loss gap left after GD",
+                "梯度下降后剩余的损失间隙比例",
+            ),
+            FlowErrorSlope => (
+                "log-log slope of GD's error from the flow against η",
+                "梯度下降与梯度流误差对 η 的双对数斜率",
+            ),
+            FlowDeparture => (
+                "GD's largest distance from the flow, relative",
+                "梯度下降与梯度流的最大相对偏差",
+            ),
+            EnergyIncreases => ("steps where the energy rose", "能量上升的步数"),
+            EnergyRatio => ("energy at the end / at the start", "能量：结束 / 开始"),
+            MuOverL => (
+                "μ/L, smallest over largest curvature",
+                "μ/L：最小与最大曲率之比",
+            ),
+            StrongConvexityRatio => (
+                "largest loss gap / (1 − μ/L)ᵗ bound",
+                "损失间隙与 (1 − μ/L)ᵗ 界之比的最大值",
+            ),
+            HalfVarY => (
+                "½Var(y), the best constant's loss",
+                "½Var(y)，最佳常数的损失",
+            ),
+            LearningRate => ("learning rate", "学习率"),
+            TrainLoss => ("training loss", "训练损失"),
+            TrainAccuracy => ("training accuracy", "训练准确率"),
+            TestLoss => ("test loss", "测试损失"),
+            TestAccuracy => ("test accuracy", "测试准确率"),
+            LossRatio => ("final loss / initial loss", "最终损失 / 初始损失"),
+            Diverged => ("diverged (1 = yes)", "是否发散（1 = 是）"),
+            Solved => (
+                "share of runs that classify every point",
+                "分对所有点的运行比例",
+            ),
+            OutputOverTarget => (
+                "test-mode outputs / targets (Σŷ/Σy)",
+                "测试模式输出 / 目标（Σŷ/Σy）",
+            ),
+            DeadFraction => ("share of dead ReLU units", "死亡 ReLU 单元比例"),
+            DeadUnitGrad => ("gradient on the dead units", "死亡单元上的梯度"),
+            Mistakes => ("perceptron mistakes in all", "感知机错误总数"),
+            NovikoffBound => ("Novikoff's bound (R/γ)²", "Novikoff 界 (R/γ)²"),
+            LastEpochMistakes => ("mistakes in the last pass", "最后一遍的错误数"),
+            SupError => ("largest error over the data", "数据上的最大误差"),
+            UnitSpread => (
+                "largest difference between two units of a layer",
+                "同层两个单元的最大差异",
+            ),
+            LinearMapError => (
+                "error of the product of weight matrices",
+                "权重矩阵乘积的误差",
+            ),
+            NearZeroFraction => ("share of weights with |w| < 1e-3", "|w| < 1e-3 的权重比例"),
+            ExactZeroWeights => ("weights exactly 0", "恰好为 0 的权重数"),
+            DropoutOutputScale => (
+                "test-mode / training-mode contribution of the dropout layer",
+                "dropout 层贡献：测试模式 / 训练模式",
+            ),
+            FaAngle => (
+                "angle between B and W after training (degrees)",
+                "训练后 B 与 W 的夹角（度）",
+            ),
+            AcrossValleyPath => ("path length across the valley", "横跨山谷的路径长度"),
+            AlongValleyProgress => ("progress along the valley floor", "沿谷底的进展"),
+            LambdaMax => (
+                "λ_max of the Hessian after training",
+                "训练后 Hessian 的 λ_max",
+            ),
+            NegativeEigenvalues => (
+                "negative Hessian eigenvalues after training",
+                "训练后 Hessian 负特征值个数",
+            ),
+            ConditionNumber => ("condition number κ of the Hessian", "Hessian 条件数 κ"),
+        }
+    }
+
     /// Measured before any training step.
     pub fn at_init(self) -> bool {
         use Metric::*;

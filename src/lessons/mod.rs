@@ -271,7 +271,66 @@ impl Expect {
     }
 }
 
+impl Expect {
+    /// The expectation in words a student reads: "training accuracy (2 hidden units): at
+    /// least 0.98", "… below 0.6 × path length across the valley (gradient descent)".
+    pub fn in_words(&self, check: &Check, zh: bool) -> String {
+        let runs = check.runs();
+        let first = runs[0].name.clone();
+        let run_label = |name: &str| -> String {
+            runs.iter()
+                .find(|r| r.name == name)
+                .and_then(|r| r.label.as_ref())
+                .map_or_else(|| name.replace('_', " "), |t| t.get(zh).to_string())
+        };
+        let metric_label = |m: Metric| {
+            let (en, cn) = m.label();
+            if zh { cn } else { en }
+        };
+        let v = self.variant.as_deref().unwrap_or(&first);
+        let what = if runs.len() > 1 {
+            format!("{} ({})", metric_label(self.metric), run_label(v))
+        } else {
+            metric_label(self.metric).to_string()
+        };
+        let rhs = match (&self.value, &self.than) {
+            (Some(x), _) => fmt_num(*x),
+            (None, Some(r)) => {
+                let rv = r.variant.as_deref().unwrap_or(v);
+                let other = if runs.len() > 1 {
+                    format!("{} ({})", metric_label(r.metric), run_label(rv))
+                } else {
+                    metric_label(r.metric).to_string()
+                };
+                if r.times == 1.0 {
+                    other
+                } else {
+                    format!("{} × {other}", fmt_num(r.times))
+                }
+            }
+            (None, None) => "?".into(),
+        };
+        format!("{what}: {} {rhs}", self.op.words(zh))
+    }
+}
+
 impl Op {
+    /// "below", "at least" … in the UI language.
+    pub fn words(self, zh: bool) -> &'static str {
+        match (self, zh) {
+            (Op::Lt, false) => "below",
+            (Op::Le, false) => "at most",
+            (Op::Gt, false) => "above",
+            (Op::Ge, false) => "at least",
+            (Op::Eq, false) => "exactly",
+            (Op::Lt, true) => "低于",
+            (Op::Le, true) => "不超过",
+            (Op::Gt, true) => "高于",
+            (Op::Ge, true) => "至少",
+            (Op::Eq, true) => "恰好为",
+        }
+    }
+
     pub fn symbol(self) -> &'static str {
         match self {
             Op::Lt => "<",

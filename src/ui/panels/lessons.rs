@@ -11,6 +11,18 @@ use crate::lessons::{self, LessonFile, LessonResult, Mode};
 use crate::ui::app::{Action, NnlabApp};
 use crate::ui::i18n::{Lang, S};
 
+/// Seeds the pass-rate run uses: 1..=SEEDS.
+const SEEDS: u64 = 20;
+
+/// A lesson re-run with seeds 1..=SEEDS.
+#[derive(Clone, Debug)]
+pub struct SeedRate {
+    pub name: String,
+    pub seeds: u64,
+    pub passed: usize,
+    pub control_failed: usize,
+}
+
 /// What the section keeps between frames.
 #[derive(Default)]
 pub struct LessonsPanel {
@@ -21,6 +33,9 @@ pub struct LessonsPanel {
     /// The latest check answer and the lesson it was for.
     pub result: Option<LessonResult>,
     checking: Option<(String, Receiver<LessonResult>)>,
+    /// The latest pass rate over seeds 1–20 and the lesson it was for.
+    pub seed_rate: Option<SeedRate>,
+    rating: Option<(String, Receiver<SeedRate>)>,
     /// Where the lessons are read from (tests point it elsewhere).
     pub dir: Option<PathBuf>,
 }
@@ -29,6 +44,11 @@ impl LessonsPanel {
     /// A check is running on its helper thread.
     pub fn checking(&self) -> bool {
         self.checking.is_some()
+    }
+
+    /// The seed pass-rate run is going on its helper thread.
+    pub fn rating(&self) -> bool {
+        self.rating.is_some()
     }
 
     /// Collect helper-thread answers (never blocks).
@@ -45,6 +65,39 @@ impl LessonsPanel {
             self.result = Some(r);
             self.checking = None;
         }
+        if let Some((_, rx)) = &self.rating
+            && let Ok(r) = rx.try_recv()
+        {
+            self.seed_rate = Some(r);
+            self.rating = None;
+        }
+    }
+
+    fn start_seed_rate(&mut self, ctx: &egui::Context, file: LessonFile) {
+        let (tx, rx) = channel();
+        let ctx = ctx.clone();
+        let name = file.name.clone();
+        std::thread::spawn(move || {
+            let (mut passed, mut control_failed) = (0, 0);
+            for seed in 1..=SEEDS {
+                let r = lessons::run_lesson_seeded(&file, Mode::Full, seed);
+                passed += usize::from(r.passed());
+                control_failed += usize::from(
+                    r.control
+                        .as_ref()
+                        .is_some_and(lessons::ControlResult::failed_as_expected),
+                );
+            }
+            let _ = tx.send(SeedRate {
+                name: file.name.clone(),
+                seeds: SEEDS,
+                passed,
+                control_failed,
+            });
+            ctx.request_repaint();
+        });
+        self.seed_rate = None;
+        self.rating = Some((name, rx));
     }
 
     fn start_loading(&mut self, ctx: &egui::Context) {
@@ -85,7 +138,7 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
             app.lessons.start_loading(ui.ctx());
             body_ui(app, ui, lang);
         });
-    if app.lessons.loading.is_some() || app.lessons.checking() {
+    if app.lessons.loading.is_some() || app.lessons.checking() || app.lessons.rating() {
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(100));
     }
@@ -130,15 +183,30 @@ fn body_ui(app: &mut NnlabApp, ui: &mut egui::Ui, lang: Lang) {
     };
     let l = file.lesson();
     ui.separator();
-    ui.label(egui::RichText::new(l.title.get(zh)).strong());
+    ui.label(egui::RichText::new(l.title.get(zh)).heading());
     ui.label(egui::RichText::new(format!("{} #{}", lang.t(S::TheoryRow), l.row)).weak());
-    ui.label(l.text.get(zh));
+    // The quoted numbers: the latest check's at the session's seed, else the stored ones.
+    let values = match &app.lessons.result {
+        Some(r) if r.name == file.name && r.seed == file.session.seed && r.error.is_none() => {
+            &r.values
+        }
+        _ => &l.check.measured,
+    };
+    ui.add_space(4.0);
+    ui.label(egui::RichText::new(lang.t(S::WhatToWatch)).strong());
+    rich_text(ui, &lessons::fill(l.text.get(zh), values));
+    ui.add_space(4.0);
     ui.label(egui::RichText::new(lang.t(S::ExpectedOutcome)).strong());
-    let first = l.check.runs()[0].name.clone();
     for e in &l.check.expect {
-        ui.label(egui::RichText::new(format!("• {}", e.describe(&first))).monospace());
+        bullet(ui, &e.in_words(&l.check, zh));
     }
-    ui.horizontal(|ui| {
+    if let Some(c) = &l.check.control {
+        ui.add_space(4.0);
+        ui.label(egui::RichText::new(lang.t(S::ControlHeading)).strong());
+        rich_text(ui, &lessons::fill(c.text.get(zh), values));
+    }
+    ui.add_space(4.0);
+    ui.horizontal_wrapped(|ui| {
         if ui.button(lang.t(S::OpenLesson)).clicked() {
             app.actions.push(Action::OpenPath(file.path.clone()));
         }
@@ -153,38 +221,107 @@ fn body_ui(app: &mut NnlabApp, ui: &mut egui::Ui, lang: Lang) {
         if running {
             ui.spinner();
         }
+        let rating = app.lessons.rating();
+        if ui
+            .add_enabled(!rating, egui::Button::new(lang.t(S::SeedRate)))
+            .on_hover_text(lang.t(S::SeedRateHint))
+            .clicked()
+        {
+            app.lessons.start_seed_rate(ui.ctx(), file.clone());
+        }
+        if rating {
+            ui.spinner();
+        }
     });
     if let Some(r) = &app.lessons.result
         && r.name == file.name
     {
-        result_ui(ui, r, lang);
+        result_ui(ui, r, l, lang);
+    }
+    if let Some(r) = &app.lessons.seed_rate
+        && r.name == file.name
+    {
+        let color = |ok: bool| {
+            if ok {
+                egui::Color32::from_rgb(70, 170, 90)
+            } else {
+                egui::Color32::from_rgb(230, 80, 60)
+            }
+        };
+        // At least 19 of 20 seeds: the bar `nnlab lessons --verify --seeds 20` holds.
+        let enough = |k: usize| 20 * k as u64 >= 19 * r.seeds;
+        ui.colored_label(
+            color(enough(r.passed)),
+            format!(
+                "{} {} {} {}",
+                lang.t(S::SeedRatePassed),
+                r.passed,
+                lang.t(S::SeedRateOf),
+                r.seeds
+            ),
+        );
+        ui.colored_label(
+            color(enough(r.control_failed)),
+            format!(
+                "{} {} {} {}",
+                lang.t(S::SeedRateControl),
+                r.control_failed,
+                lang.t(S::SeedRateOf),
+                r.seeds
+            ),
+        );
     }
 }
 
-fn result_ui(ui: &mut egui::Ui, r: &LessonResult, lang: Lang) {
-    if let Some(e) = &r.error {
-        ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
-        return;
+/// Lesson text as paragraphs (blank lines), bullets ("- " or "• ") and headings ("## ").
+fn rich_text(ui: &mut egui::Ui, text: &str) {
+    for para in text.split("\n\n") {
+        for line in para.lines() {
+            let line = line.trim_end();
+            if let Some(h) = line.strip_prefix("## ") {
+                ui.label(egui::RichText::new(h).strong());
+            } else if let Some(item) = line.strip_prefix("- ").or(line.strip_prefix("• ")) {
+                bullet(ui, item);
+            } else if !line.is_empty() {
+                ui.label(line);
+            }
+        }
+        ui.add_space(3.0);
     }
+}
+
+fn bullet(ui: &mut egui::Ui, text: &str) {
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 4.0;
+        ui.label("•");
+        ui.label(text);
+    });
+}
+
+fn result_ui(ui: &mut egui::Ui, r: &LessonResult, l: &lessons::Lesson, lang: Lang) {
+    let zh = lang == Lang::Zh;
     let (ok, bad) = (
         egui::Color32::from_rgb(70, 170, 90),
         egui::Color32::from_rgb(230, 80, 60),
     );
+    if let Some(e) = &r.error {
+        ui.colored_label(bad, e);
+        return;
+    }
     egui::Grid::new("lesson_result")
         .striped(true)
-        .num_columns(3)
+        .num_columns(4)
         .show(ui, |ui| {
+            ui.label(egui::RichText::new(lang.t(S::Number)).strong());
             ui.label(egui::RichText::new(lang.t(S::Measured)).strong());
             ui.label(egui::RichText::new(lang.t(S::Expected)).strong());
             ui.label("");
             ui.end_row();
-            for x in &r.results {
-                ui.label(format!(
-                    "{}.{} = {}",
-                    x.variant,
-                    x.metric,
-                    lessons::fmt_num(x.measured)
-                ));
+            for (x, e) in r.results.iter().zip(&l.check.expect) {
+                let words = e.in_words(&l.check, zh);
+                let what = words.split(": ").next().unwrap_or(&words).to_string();
+                ui.add(egui::Label::new(what).wrap());
+                ui.label(lessons::fmt_num(x.measured));
                 ui.label(&x.expected);
                 if x.pass {
                     ui.colored_label(ok, lang.t(S::Pass));
@@ -200,4 +337,27 @@ fn result_ui(ui: &mut egui::Ui, r: &LessonResult, lang: Lang) {
         S::LessonFailed
     };
     ui.label(format!("{} ({:.1} s)", lang.t(verdict), r.seconds));
+    if let Some(c) = &r.control {
+        if let Some(e) = &c.error {
+            ui.colored_label(bad, format!("{}: {e}", lang.t(S::ControlError)));
+        } else if c.failed_as_expected() {
+            let missed: Vec<String> = c
+                .results
+                .iter()
+                .zip(&l.check.expect)
+                .filter(|(x, _)| !x.pass)
+                .map(|(x, e)| {
+                    let words = e.in_words(&l.check, zh);
+                    let what = words.split(": ").next().unwrap_or(&words).to_string();
+                    format!("{what} = {} ({})", lessons::fmt_num(x.measured), x.expected)
+                })
+                .collect();
+            ui.colored_label(ok, lang.t(S::ControlFails));
+            for m in missed {
+                bullet(ui, &m);
+            }
+        } else {
+            ui.colored_label(bad, lang.t(S::ControlBroken));
+        }
+    }
 }
