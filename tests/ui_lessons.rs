@@ -71,12 +71,17 @@ fn the_check_runs_off_the_ui_thread_and_shows_the_verdict() {
     h.get_by_label("Lessons").click();
     assert!(settle(&mut h, |a| a.lessons.files.is_some()));
     h.get_by_label_contains("#7 ").click();
-    h.run_steps(2);
-    h.get_by_label("Check").click();
-    assert!(
-        settle(&mut h, |a| a.lessons.result.is_some()),
-        "no check result"
-    );
+    h.run_steps(4);
+    // As when opening: a click that lands while the panel reflows can miss; at most three.
+    let mut ok = false;
+    for _ in 0..3 {
+        h.get_by_label("Check").click();
+        if settle(&mut h, |a| a.lessons.result.is_some()) {
+            ok = true;
+            break;
+        }
+    }
+    assert!(ok, "no check result");
     let r = h.state().lessons.result.clone().unwrap();
     assert_eq!(r.row, 7);
     assert!(r.passed(), "{r:?}");
@@ -85,10 +90,8 @@ fn the_check_runs_off_the_ui_thread_and_shows_the_verdict() {
             .is_some()
     );
     assert!(
-        h.query_by_label_contains(
-            "error of the product of weight matrices (identity hidden layers)"
-        )
-        .is_some()
+        h.query_by_label("error of the product of weight matrices (identity hidden layers)")
+            .is_some()
     );
     assert!(r.control.as_ref().unwrap().failed_as_expected());
     assert!(
@@ -103,12 +106,16 @@ fn the_seed_pass_rate_runs_off_the_ui_thread() {
     h.get_by_label("Lessons").click();
     assert!(settle(&mut h, |a| a.lessons.files.is_some()));
     h.get_by_label_contains("#16 ").click();
-    h.run_steps(2);
-    h.get_by_label("Pass rate over seeds 1–20").click();
-    assert!(
-        settle(&mut h, |a| a.lessons.seed_rate.is_some()),
-        "no pass rate"
-    );
+    h.run_steps(4);
+    let mut ok = false;
+    for _ in 0..3 {
+        h.get_by_label("Pass rate over seeds 1–20").click();
+        if settle(&mut h, |a| a.lessons.seed_rate.is_some()) {
+            ok = true;
+            break;
+        }
+    }
+    assert!(ok, "no pass rate");
     let r = h.state().lessons.seed_rate.clone().unwrap();
     assert_eq!((r.seeds, r.passed, r.control_failed), (20, 20, 20));
     assert!(h.query_by_label_contains("passed on 20 of 20").is_some());

@@ -47,7 +47,7 @@ pub enum Metric {
     FaAngleInit,
     /// Slope of log(mini-batch gradient variance) against log B at θ₀.
     GradVarSlope,
-    /// max over the batch sizes of |iterations in one epoch − ⌈N/B⌉|.
+    /// max over the batch sizes of |iterations in one epoch − ceil(N/B)|.
     ItersPerEpochError,
     /// Finite-time Lyapunov exponent λ_T of twin full-batch runs from θ₀ (T = the steps).
     LyapunovExponent,
@@ -71,7 +71,7 @@ pub enum Metric {
     GdFactorAcross,
     /// (N − B)/(N − 1) for the largest batch size: the without-replacement factor.
     FinitePopulationFactor,
-    /// max over hidden units and rows of f′(u) at θ₀.
+    /// max over hidden units and rows of f'(u) at θ₀.
     MaxActivationSlope,
     /// Fraction of the gap J₀ − J* left after one Newton step.
     NewtonGapAfterOne,
@@ -204,8 +204,8 @@ impl Metric {
                 "梯度方差对批大小的双对数斜率",
             ),
             ItersPerEpochError => (
-                "largest miss of iterations per epoch against ⌈N/B⌉",
-                "每纪元迭代数与 ⌈N/B⌉ 的最大偏差",
+                "largest miss of iterations per epoch against ceil(N/B)",
+                "每纪元迭代数与 ceil(N/B) 的最大偏差",
             ),
             LyapunovExponent => ("Lyapunov exponent λ_T", "李雅普诺夫指数 λ_T"),
             LyapunovExponentTwiceT => (
@@ -238,8 +238,8 @@ impl Metric {
                 "不放回因子 (N − B)/(N − 1)",
             ),
             MaxActivationSlope => (
-                "largest activation slope f′(u) at the start",
-                "起点处最大激活斜率 f′(u)",
+                "largest activation slope f'(u) at the start",
+                "起点处最大激活斜率 f'(u)",
             ),
             NewtonGapAfterOne => (
                 "share of the loss gap left after one Newton step",
@@ -264,8 +264,8 @@ impl Metric {
                 "μ/L：最小与最大曲率之比",
             ),
             StrongConvexityRatio => (
-                "largest loss gap / (1 − μ/L)ᵗ bound",
-                "损失间隙与 (1 − μ/L)ᵗ 界之比的最大值",
+                "largest loss gap / (1 − μ/L)^t bound",
+                "损失间隙与 (1 − μ/L)^t 界之比的最大值",
             ),
             HalfVarY => (
                 "½Var(y), the best constant's loss",

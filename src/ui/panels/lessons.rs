@@ -188,23 +188,10 @@ fn body_ui(app: &mut NnlabApp, ui: &mut egui::Ui, lang: Lang) {
     // The quoted numbers: the latest check's at the session's seed, else the stored ones.
     let values = match &app.lessons.result {
         Some(r) if r.name == file.name && r.seed == file.session.seed && r.error.is_none() => {
-            &r.values
+            r.values.clone()
         }
-        _ => &l.check.measured,
+        _ => l.check.measured.clone(),
     };
-    ui.add_space(4.0);
-    ui.label(egui::RichText::new(lang.t(S::WhatToWatch)).strong());
-    rich_text(ui, &lessons::fill(l.text.get(zh), values));
-    ui.add_space(4.0);
-    ui.label(egui::RichText::new(lang.t(S::ExpectedOutcome)).strong());
-    for e in &l.check.expect {
-        bullet(ui, &e.in_words(&l.check, zh));
-    }
-    if let Some(c) = &l.check.control {
-        ui.add_space(4.0);
-        ui.label(egui::RichText::new(lang.t(S::ControlHeading)).strong());
-        rich_text(ui, &lessons::fill(c.text.get(zh), values));
-    }
     ui.add_space(4.0);
     ui.horizontal_wrapped(|ui| {
         if ui.button(lang.t(S::OpenLesson)).clicked() {
@@ -270,6 +257,19 @@ fn body_ui(app: &mut NnlabApp, ui: &mut egui::Ui, lang: Lang) {
                 r.seeds
             ),
         );
+    }
+    ui.add_space(4.0);
+    ui.label(egui::RichText::new(lang.t(S::WhatToWatch)).strong());
+    rich_text(ui, &lessons::fill(l.text.get(zh), &values));
+    ui.add_space(4.0);
+    ui.label(egui::RichText::new(lang.t(S::ExpectedOutcome)).strong());
+    for e in &l.check.expect {
+        bullet(ui, &e.in_words(&l.check, zh));
+    }
+    if let Some(c) = &l.check.control {
+        ui.add_space(4.0);
+        ui.label(egui::RichText::new(lang.t(S::ControlHeading)).strong());
+        rich_text(ui, &lessons::fill(c.text.get(zh), &values));
     }
 }
 
