@@ -27,6 +27,8 @@ pub struct ExpectResult {
     pub measured: f64,
     /// `< 0.001` or `≤ 1 × bound (= 61.2)`.
     pub expected: String,
+    /// The number compared against (the constant, or the other measurement times its factor).
+    pub rhs: f64,
     pub pass: bool,
 }
 
@@ -345,6 +347,7 @@ fn compare(e: &Expect, first: &str, measured: &BTreeMap<(String, Metric), f64>) 
         metric: e.metric.name(),
         measured: value,
         expected,
+        rhs,
         pass: e.op.holds(value, rhs),
     }
 }

@@ -36,6 +36,8 @@ pub struct LessonsPanel {
     /// The latest pass rate over seeds 1–20 and the lesson it was for.
     pub seed_rate: Option<SeedRate>,
     rating: Option<(String, Receiver<SeedRate>)>,
+    /// Fold the list of lessons on the next frame (a lesson was just picked).
+    fold_list: bool,
     /// Where the lessons are read from (tests point it elsewhere).
     pub dir: Option<PathBuf>,
 }
@@ -162,17 +164,26 @@ fn body_ui(app: &mut NnlabApp, ui: &mut egui::Ui, lang: Lang) {
     };
     ui.label(egui::RichText::new(lang.t(S::LessonsHint)).weak());
     let mut clicked = None;
-    // No inner scroll area: the controls panel scrolls, and nested scrolling hides rows.
-    for (i, f) in files.iter().enumerate() {
-        let l = f.lesson();
-        let label = format!("#{} {}", l.row, l.title.get(zh));
-        let on = app.lessons.selected == Some(i);
-        // Wrapped, so a long title does not widen the controls panel.
-        if ui.add(egui::Button::selectable(on, label).wrap()).clicked() {
-            clicked = Some(i);
-        }
-    }
+    // The list folds away once a lesson is picked, so its text is in view without scrolling;
+    // no inner scroll area: the controls panel scrolls, and nested scrolling hides rows.
+    let fold = std::mem::take(&mut app.lessons.fold_list).then_some(false);
+    egui::CollapsingHeader::new(format!("{} ({})", lang.t(S::AllLessons), files.len()))
+        .id_salt("lessons_list")
+        .default_open(true)
+        .open(fold)
+        .show(ui, |ui| {
+            for (i, f) in files.iter().enumerate() {
+                let l = f.lesson();
+                let label = format!("#{} {}", l.row, l.title.get(zh));
+                let on = app.lessons.selected == Some(i);
+                // Wrapped, so a long title does not widen the controls panel.
+                if ui.add(egui::Button::selectable(on, label).wrap()).clicked() {
+                    clicked = Some(i);
+                }
+            }
+        });
     if let Some(i) = clicked {
+        app.lessons.fold_list = true;
         app.lessons.selected = Some(i);
         if app.lessons.result.as_ref().map(|r| &r.name) != files.get(i).map(|f| &f.name) {
             app.lessons.result = None;
@@ -298,8 +309,42 @@ fn bullet(ui: &mut egui::Ui, text: &str) {
     });
 }
 
-fn result_ui(ui: &mut egui::Ui, r: &LessonResult, l: &lessons::Lesson, lang: Lang) {
+/// One expectation: what, measured against expected in words, and the verdict.
+fn outcome_ui(
+    ui: &mut egui::Ui,
+    x: &lessons::ExpectResult,
+    e: &lessons::Expect,
+    l: &lessons::Lesson,
+    lang: Lang,
+) {
     let zh = lang == Lang::Zh;
+    let words = e.in_words(&l.check, zh);
+    let (what, expected) = words.split_once(": ").unwrap_or((&words, ""));
+    let expected = if e.than.is_some() {
+        format!("{expected} (= {})", lessons::fmt_num(x.rhs))
+    } else {
+        expected.to_string()
+    };
+    let (verdict, color) = if x.pass {
+        (lang.t(S::Pass), egui::Color32::from_rgb(70, 170, 90))
+    } else {
+        (lang.t(S::Fail), egui::Color32::from_rgb(230, 80, 60))
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 4.0;
+        ui.label("•");
+        ui.label(egui::RichText::new(what).strong());
+        ui.label(format!(
+            "{} {}, {} {expected}",
+            lang.t(S::Measured),
+            lessons::fmt_num(x.measured),
+            lang.t(S::Expected)
+        ));
+        ui.colored_label(color, verdict);
+    });
+}
+
+fn result_ui(ui: &mut egui::Ui, r: &LessonResult, l: &lessons::Lesson, lang: Lang) {
     let (ok, bad) = (
         egui::Color32::from_rgb(70, 170, 90),
         egui::Color32::from_rgb(230, 80, 60),
@@ -308,29 +353,9 @@ fn result_ui(ui: &mut egui::Ui, r: &LessonResult, l: &lessons::Lesson, lang: Lan
         ui.colored_label(bad, e);
         return;
     }
-    egui::Grid::new("lesson_result")
-        .striped(true)
-        .num_columns(4)
-        .show(ui, |ui| {
-            ui.label(egui::RichText::new(lang.t(S::Number)).strong());
-            ui.label(egui::RichText::new(lang.t(S::Measured)).strong());
-            ui.label(egui::RichText::new(lang.t(S::Expected)).strong());
-            ui.label("");
-            ui.end_row();
-            for (x, e) in r.results.iter().zip(&l.check.expect) {
-                let words = e.in_words(&l.check, zh);
-                let what = words.split(": ").next().unwrap_or(&words).to_string();
-                ui.add(egui::Label::new(what).wrap());
-                ui.label(lessons::fmt_num(x.measured));
-                ui.label(&x.expected);
-                if x.pass {
-                    ui.colored_label(ok, lang.t(S::Pass));
-                } else {
-                    ui.colored_label(bad, lang.t(S::Fail));
-                }
-                ui.end_row();
-            }
-        });
+    for (x, e) in r.results.iter().zip(&l.check.expect) {
+        outcome_ui(ui, x, e, l, lang);
+    }
     let verdict = if r.passed() {
         S::LessonPassed
     } else {
@@ -341,20 +366,11 @@ fn result_ui(ui: &mut egui::Ui, r: &LessonResult, l: &lessons::Lesson, lang: Lan
         if let Some(e) = &c.error {
             ui.colored_label(bad, format!("{}: {e}", lang.t(S::ControlError)));
         } else if c.failed_as_expected() {
-            let missed: Vec<String> = c
-                .results
-                .iter()
-                .zip(&l.check.expect)
-                .filter(|(x, _)| !x.pass)
-                .map(|(x, e)| {
-                    let words = e.in_words(&l.check, zh);
-                    let what = words.split(": ").next().unwrap_or(&words).to_string();
-                    format!("{what} = {} ({})", lessons::fmt_num(x.measured), x.expected)
-                })
-                .collect();
             ui.colored_label(ok, lang.t(S::ControlFails));
-            for m in missed {
-                bullet(ui, &m);
+            for (x, e) in c.results.iter().zip(&l.check.expect) {
+                if !x.pass {
+                    outcome_ui(ui, x, e, l, lang);
+                }
             }
         } else {
             ui.colored_label(bad, lang.t(S::ControlBroken));
