@@ -183,7 +183,7 @@ pub fn newton_vs_gd(tr: &Trainer, steps: u64) -> Result<(f64, f64)> {
         .fold(f64::INFINITY, f64::min);
     let j0 = r.loss_newton[0];
     let gap = j0 - best;
-    if !(gap > 0.0) {
+    if gap.is_nan() || gap <= 0.0 {
         return Err(Error::new("θ₀ is already at the minimum: no gap to close"));
     }
     let after_one = (r.loss_newton[1] - best) / gap;
@@ -243,7 +243,7 @@ pub fn strong_convexity(tr: &mut Trainer, steps: u64) -> Result<(f64, f64)> {
     let h = obj.hessian(&tr.theta).map_err(Error::new)?;
     let (eigs, vecs) = dense_eigen(p, &h, true).map_err(Error::new)?;
     let (mu, l) = (eigs[0], eigs[p - 1]);
-    if !(mu > 0.0) {
+    if mu.is_nan() || mu <= 0.0 {
         return Err(Error::new(format!(
             "the objective is not strongly convex here (smallest Hessian eigenvalue {mu:.3e})"
         )));
