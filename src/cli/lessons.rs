@@ -234,8 +234,8 @@ pub fn run_seeds(files: &[LessonFile], mode: Mode, jobs: usize, n: u64) -> Vec<V
     out
 }
 
-/// Run (lesson, seed) tasks on `jobs` threads, longest lessons first is not attempted: the
-/// tasks are taken in order; results in the order of `tasks`.
+/// Run (lesson, seed) tasks on `jobs` threads, each thread taking the next task in order;
+/// results in the order of `tasks` (each check is deterministic whichever thread ran it).
 fn run_tasks(
     files: &[LessonFile],
     tasks: &[(usize, Option<u64>)],
