@@ -5,19 +5,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::dynamics::{Direction, NetObjective, log_log_slope, lyapunov};
 use crate::analysis::hessian::{Method, Options, analyse};
-use crate::analysis::landscape::one_one_one::{TinyLoss, surface};
 use crate::analysis::spectrum::dense_eigen;
 use crate::analysis::{dynamics::signal_propagation, hessian::dense_hessian};
 use crate::error::{Error, Result};
 use crate::net::linalg::{dot, norm};
 use crate::net::network::BnMode;
-use crate::net::{Activation, Rows, Workspace, objective};
+use crate::net::{Rows, Workspace, objective};
 use crate::optim::spec::OptimizerKind;
 use crate::rng::Rng;
 use crate::session::Session;
 use crate::train::Trainer;
 
 use super::Check;
+use super::measures;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -47,15 +47,49 @@ pub enum Metric {
     FaAngleInit,
     /// Slope of log(mini-batch gradient variance) against log B at θ₀.
     GradVarSlope,
-    /// max over the batch sizes of |iterations in one epoch − ⌈N/B⌉|.
+    /// max over the batch sizes of |iterations in one epoch − ceil(N/B)|.
     ItersPerEpochError,
     /// Finite-time Lyapunov exponent λ_T of twin full-batch runs from θ₀ (T = the steps).
     LyapunovExponent,
-    /// Fraction of a 101×101 grid over [−6, 6]² where the 1-1-1 net's 2×2 Hessian is
-    /// indefinite, MSE on the seed's point (x = 1, y = 0).
-    IndefiniteFractionMse,
-    /// The same under cross-entropy (x = 1, y = 1).
-    IndefiniteFractionCe,
+    /// The same over twice the steps: λ_2T. Where 2T·λ_2T ≈ T·λ_T the gap stopped shrinking
+    /// and λ_T is ln(what is left)/T, not a rate.
+    LyapunovExponentTwiceT,
+    /// Fraction of a 101×101 grid over [−6, 6]² of (first weight, last weight) — every other
+    /// parameter 0 — where the 2×2 block of the session objective's Hessian is indefinite.
+    IndefiniteFraction,
+    /// Cover's C(N, d+1): labellings of the N training points an affine separator in the d
+    /// input features can realise (points in general position).
+    CoverCount,
+    /// C(N, d+1)/2^N: the chance a random labelling is linearly separable.
+    CoverFraction,
+    /// γ of the separator found for Novikoff's bound (0 when there is none: no finite bound).
+    NovikoffMargin,
+    /// Heavy-ball momentum that damps the top Hessian direction critically at the session's
+    /// η: (1 − √(ηλ_max))² (λ_max at θ₀).
+    CriticalMomentum,
+    /// |1 − ηλ_max|: plain GD's factor per step across the valley.
+    GdFactorAcross,
+    /// (N − B)/(N − 1) for the largest batch size: the without-replacement factor.
+    FinitePopulationFactor,
+    /// max over hidden units and rows of f'(u) at θ₀.
+    MaxActivationSlope,
+    /// Fraction of the gap J₀ − J* left after one Newton step.
+    NewtonGapAfterOne,
+    /// Fraction of the gap left after the check's steps of GD with η = 1/λ_max.
+    GdGapAfterSteps,
+    /// Log-log slope of the GD-vs-gradient-flow error at t = steps·η against η (η/8 … η).
+    FlowErrorSlope,
+    /// max_k ‖θ_GD,k − θ_flow(kη)‖ over the check's steps, relative to the distance the flow
+    /// travelled.
+    FlowDeparture,
+    /// Steps in which the heavy-ball energy ½m‖θ̇‖² + J rose.
+    EnergyIncreases,
+    /// Heavy-ball energy after the steps / at the start.
+    EnergyRatio,
+    /// μ/L: smallest over largest Hessian eigenvalue at θ₀.
+    MuOverL,
+    /// max_t (J_t − J*)/((1 − μ/L)^t (J₀ − J*)) of GD from θ₀: ≤ 1 when the bound holds.
+    StrongConvexityRatio,
     /// ½ Var(y) of the training targets: the MSE of the best constant.
     HalfVarY,
     /// The learning rate in force.
@@ -69,6 +103,16 @@ pub enum Metric {
     LossRatio,
     /// 1 when the loss or θ stopped being finite, else 0.
     Diverged,
+    /// 1 when every training point is classified correctly, else 0 (averaged over `inits`:
+    /// the fraction of initialisations that solve the task).
+    Solved,
+    /// Σ ŷ / Σ y over the training rows in test mode (dropout off): 1 when the outputs keep
+    /// the targets' scale.
+    OutputOverTarget,
+    /// Fraction of hidden ReLU units that output 0 on every training row.
+    DeadFraction,
+    /// Norm of the gradient on the dead units' incoming weights and biases.
+    DeadUnitGrad,
     /// Perceptron mistakes in all steps.
     Mistakes,
     /// Novikoff's bound (R/γ)² for the training data (perceptron rule).
@@ -80,8 +124,9 @@ pub enum Metric {
     /// Largest difference between two units of one hidden layer (incoming weights, bias,
     /// outgoing weights); 0 means the units are identical to the last bit.
     UnitSpread,
-    /// For identity hidden layers: max |u − (A x + c)| / max(1, max|u|), A and c the product
-    /// of the weight matrices and the composed bias, u the output pre-activation.
+    /// max |u − (A x + c)| / max(1, max|u|), A and c the product of the weight matrices and
+    /// the composed bias, u the output pre-activation: 0 up to rounding exactly when the
+    /// hidden layers are linear (identity activations).
     LinearMapError,
     /// Fraction of weights with |w| < 1e-3.
     NearZeroFraction,
@@ -113,6 +158,172 @@ impl Metric {
             .unwrap_or_default()
     }
 
+    /// What the number is, for a student: (English, 中文).
+    pub fn label(self) -> (&'static str, &'static str) {
+        use Metric::*;
+        match self {
+            InitLoss => ("loss at the start", "起点的损失"),
+            GradRatioFirstLast => (
+                "first layer's gradient / last layer's, at the start",
+                "起点处第一层梯度 / 最后一层梯度",
+            ),
+            SignalMaxRelError => (
+                "worst layer's error of σ_w²χ against the measured ratio",
+                "σ_w²χ 与实测比值的最大层误差",
+            ),
+            SignalMeanMeasured => (
+                "mean measured backward ratio per layer",
+                "每层反向比值的实测均值",
+            ),
+            SignalMeanPredicted => (
+                "mean predicted backward ratio σ_w²χ",
+                "预测反向比值 σ_w²χ 的均值",
+            ),
+            ActStdLastOverFirst => (
+                "activation std, last hidden layer / first, at the start",
+                "起点处激活标准差：最后隐藏层 / 第一层",
+            ),
+            OutputGrad => (
+                "output layer's gradient norm at the start",
+                "起点处输出层梯度范数",
+            ),
+            InitLambdaMax => (
+                "λ_max of the Hessian at the start",
+                "起点处 Hessian 的 λ_max",
+            ),
+            InitNegativeEigenvalues => (
+                "negative Hessian eigenvalues at the start",
+                "起点处 Hessian 负特征值个数",
+            ),
+            FaAngleInit => (
+                "angle between B and W at the start (degrees)",
+                "起点处 B 与 W 的夹角（度）",
+            ),
+            GradVarSlope => (
+                "log-log slope of gradient variance against batch size",
+                "梯度方差对批大小的双对数斜率",
+            ),
+            ItersPerEpochError => (
+                "largest miss of iterations per epoch against ceil(N/B)",
+                "每纪元迭代数与 ceil(N/B) 的最大偏差",
+            ),
+            LyapunovExponent => ("Lyapunov exponent λ_T", "李雅普诺夫指数 λ_T"),
+            LyapunovExponentTwiceT => (
+                "Lyapunov exponent over twice the steps",
+                "两倍步数的李雅普诺夫指数",
+            ),
+            IndefiniteFraction => (
+                "share of the grid where the Hessian is indefinite",
+                "Hessian 不定的网格比例",
+            ),
+            CoverCount => (
+                "Cover's count C(N, d+1) of separable labellings",
+                "Cover 计数 C(N, d+1)（可分标注数）",
+            ),
+            CoverFraction => (
+                "share of labellings a hyperplane can make",
+                "超平面能实现的标注比例",
+            ),
+            NovikoffMargin => ("margin γ of the separator found", "所找分隔面的间隔 γ"),
+            CriticalMomentum => (
+                "critically damping momentum (1 − √(ηλ_max))²",
+                "临界阻尼动量 (1 − √(ηλ_max))²",
+            ),
+            GdFactorAcross => (
+                "GD's factor per step across the valley |1 − ηλ_max|",
+                "梯度下降横跨山谷的每步因子 |1 − ηλ_max|",
+            ),
+            FinitePopulationFactor => (
+                "without-replacement factor (N − B)/(N − 1)",
+                "不放回因子 (N − B)/(N − 1)",
+            ),
+            MaxActivationSlope => (
+                "largest activation slope f'(u) at the start",
+                "起点处最大激活斜率 f'(u)",
+            ),
+            NewtonGapAfterOne => (
+                "share of the loss gap left after one Newton step",
+                "一次牛顿步后剩余的损失间隙比例",
+            ),
+            GdGapAfterSteps => (
+                "share of the loss gap left after GD",
+                "梯度下降后剩余的损失间隙比例",
+            ),
+            FlowErrorSlope => (
+                "log-log slope of GD's error from the flow against η",
+                "梯度下降与梯度流误差对 η 的双对数斜率",
+            ),
+            FlowDeparture => (
+                "GD's largest distance from the flow, relative",
+                "梯度下降与梯度流的最大相对偏差",
+            ),
+            EnergyIncreases => ("steps where the energy rose", "能量上升的步数"),
+            EnergyRatio => ("energy at the end / at the start", "能量：结束 / 开始"),
+            MuOverL => (
+                "μ/L, smallest over largest curvature",
+                "μ/L：最小与最大曲率之比",
+            ),
+            StrongConvexityRatio => (
+                "largest loss gap / (1 − μ/L)^t bound",
+                "损失间隙与 (1 − μ/L)^t 界之比的最大值",
+            ),
+            HalfVarY => (
+                "½Var(y), the best constant's loss",
+                "½Var(y)，最佳常数的损失",
+            ),
+            LearningRate => ("learning rate", "学习率"),
+            TrainLoss => ("training loss", "训练损失"),
+            TrainAccuracy => ("training accuracy", "训练准确率"),
+            TestLoss => ("test loss", "测试损失"),
+            TestAccuracy => ("test accuracy", "测试准确率"),
+            LossRatio => ("final loss / initial loss", "最终损失 / 初始损失"),
+            Diverged => ("diverged (1 = yes)", "是否发散（1 = 是）"),
+            Solved => (
+                "share of runs that classify every point",
+                "分对所有点的运行比例",
+            ),
+            OutputOverTarget => (
+                "test-mode outputs / targets (Σŷ/Σy)",
+                "测试模式输出 / 目标（Σŷ/Σy）",
+            ),
+            DeadFraction => ("share of dead ReLU units", "死亡 ReLU 单元比例"),
+            DeadUnitGrad => ("gradient on the dead units", "死亡单元上的梯度"),
+            Mistakes => ("perceptron mistakes in all", "感知机错误总数"),
+            NovikoffBound => ("Novikoff's bound (R/γ)²", "Novikoff 界 (R/γ)²"),
+            LastEpochMistakes => ("mistakes in the last pass", "最后一遍的错误数"),
+            SupError => ("largest error over the data", "数据上的最大误差"),
+            UnitSpread => (
+                "largest difference between two units of a layer",
+                "同层两个单元的最大差异",
+            ),
+            LinearMapError => (
+                "error of the product of weight matrices",
+                "权重矩阵乘积的误差",
+            ),
+            NearZeroFraction => ("share of weights with |w| < 1e-3", "|w| < 1e-3 的权重比例"),
+            ExactZeroWeights => ("weights exactly 0", "恰好为 0 的权重数"),
+            DropoutOutputScale => (
+                "test-mode / training-mode contribution of the dropout layer",
+                "dropout 层贡献：测试模式 / 训练模式",
+            ),
+            FaAngle => (
+                "angle between B and W after training (degrees)",
+                "训练后 B 与 W 的夹角（度）",
+            ),
+            AcrossValleyPath => ("path length across the valley", "横跨山谷的路径长度"),
+            AlongValleyProgress => ("progress along the valley floor", "沿谷底的进展"),
+            LambdaMax => (
+                "λ_max of the Hessian after training",
+                "训练后 Hessian 的 λ_max",
+            ),
+            NegativeEigenvalues => (
+                "negative Hessian eigenvalues after training",
+                "训练后 Hessian 负特征值个数",
+            ),
+            ConditionNumber => ("condition number κ of the Hessian", "Hessian 条件数 κ"),
+        }
+    }
+
     /// Measured before any training step.
     pub fn at_init(self) -> bool {
         use Metric::*;
@@ -131,8 +342,23 @@ impl Metric {
                 | GradVarSlope
                 | ItersPerEpochError
                 | LyapunovExponent
-                | IndefiniteFractionMse
-                | IndefiniteFractionCe
+                | LyapunovExponentTwiceT
+                | IndefiniteFraction
+                | CoverCount
+                | CoverFraction
+                | NovikoffMargin
+                | CriticalMomentum
+                | GdFactorAcross
+                | FinitePopulationFactor
+                | MaxActivationSlope
+                | NewtonGapAfterOne
+                | GdGapAfterSteps
+                | FlowErrorSlope
+                | FlowDeparture
+                | EnergyIncreases
+                | EnergyRatio
+                | MuOverL
+                | StrongConvexityRatio
                 | HalfVarY
                 | LearningRate
         )
@@ -226,7 +452,12 @@ pub fn at_init(
         FaAngleInit => feedback_angle(tr)?,
         GradVarSlope => grad_var_slope(tr, check)?,
         ItersPerEpochError => iters_per_epoch_error(tr, session, check)?,
-        LyapunovExponent => {
+        LyapunovExponent | LyapunovExponentTwiceT => {
+            let horizon = if metric == LyapunovExponent {
+                steps.max(1)
+            } else {
+                2 * steps.max(1)
+            };
             let spec = tr.optimizer.spec().clone();
             let Trainer {
                 net, train, theta, ..
@@ -242,21 +473,58 @@ pub fn at_init(
                 &mut obj,
                 theta,
                 &spec,
-                steps.max(1) as usize,
+                horizon as usize,
                 1e-7,
                 &Direction::Random(session.seed),
             )
             .map_err(Error::new)?;
             rep.exponent
         }
-        IndefiniteFractionMse | IndefiniteFractionCe => {
-            let loss = if metric == IndefiniteFractionMse {
-                TinyLoss::Mse
+        IndefiniteFraction => measures::indefinite_fraction(tr)?,
+        CoverCount | CoverFraction => {
+            let n = tr.train.rows() as u64;
+            let d = tr.net.layers[0].fan_in as u64 + 1;
+            if metric == CoverCount {
+                measures::cover_count(n, d)
             } else {
-                TinyLoss::CrossEntropy
-            };
-            let (x, y) = loss.seed_data();
-            surface(loss, &x, &y, (-6.0, 6.0), (-6.0, 6.0), 101)?.indefinite_fraction
+                measures::cover_fraction(n, d)
+            }
+        }
+        NovikoffMargin => tr.novikoff.map_or(0.0, |b| b.margin),
+        CriticalMomentum | GdFactorAcross => {
+            let (lmax, _, _) = spectrum(tr)?;
+            let x = tr.optimizer.spec().lr * lmax;
+            if metric == CriticalMomentum {
+                (1.0 - x.sqrt()).powi(2)
+            } else {
+                (1.0 - x).abs()
+            }
+        }
+        FinitePopulationFactor => {
+            let n = tr.train.rows() as f64;
+            let b = check.batch_sizes.iter().copied().max().unwrap_or(1) as f64;
+            (n - b) / (n - 1.0)
+        }
+        MaxActivationSlope => measures::max_activation_slope(tr),
+        NewtonGapAfterOne | GdGapAfterSteps => {
+            let (one, gd) = measures::newton_vs_gd(tr, steps)?;
+            if metric == NewtonGapAfterOne { one } else { gd }
+        }
+        FlowErrorSlope | FlowDeparture => {
+            let (slope, dep) = measures::flow_departure(tr, steps)?;
+            if metric == FlowErrorSlope { slope } else { dep }
+        }
+        EnergyIncreases | EnergyRatio => {
+            let (inc, ratio) = measures::momentum_energy_of(tr, steps)?;
+            if metric == EnergyIncreases {
+                inc
+            } else {
+                ratio
+            }
+        }
+        MuOverL | StrongConvexityRatio => {
+            let (ratio_mu_l, worst) = measures::strong_convexity(tr, steps)?;
+            if metric == MuOverL { ratio_mu_l } else { worst }
         }
         HalfVarY => {
             let y = &tr.train.y;
@@ -312,6 +580,25 @@ pub fn after(metric: Metric, tr: &mut Trainer, rec: &RunRecord) -> Result<f64> {
             }
         }
         Diverged => f64::from(u8::from(rec.diverged || !finite)),
+        Solved => {
+            if !finite {
+                return Ok(0.0);
+            }
+            f64::from(u8::from(tr.evaluate().train_accuracy == 1.0))
+        }
+        OutputOverTarget => {
+            let rows = tr.train.rows();
+            let x = tr.train.x.clone();
+            let yhat = tr.predict(&x, rows);
+            if tr.net.output_units() != 1 {
+                return Err(Error::new("output_over_target needs one output unit"));
+            }
+            yhat.iter().sum::<f64>() / tr.train.y.iter().sum::<f64>()
+        }
+        DeadFraction | DeadUnitGrad => {
+            let (frac, grad) = measures::dead_units(tr)?;
+            if metric == DeadFraction { frac } else { grad }
+        }
         Mistakes => rec.mistakes.last().copied().unwrap_or(0) as f64,
         NovikoffBound => tr.novikoff.map_or(f64::INFINITY, |b| b.bound),
         LastEpochMistakes => {
@@ -513,13 +800,9 @@ fn unit_spread(tr: &Trainer) -> f64 {
 fn linear_map_error(tr: &Trainer) -> Result<f64> {
     let layers = &tr.net.layers;
     let last = layers.len() - 1;
-    if layers[..last]
-        .iter()
-        .any(|l| l.activation != Activation::Identity || l.batch_norm || l.residual)
-        || layers[last].batch_norm
-    {
+    if layers.iter().any(|l| l.batch_norm || l.residual) {
         return Err(Error::new(
-            "linear_map_error needs identity hidden layers without BatchNorm or skips",
+            "linear_map_error needs layers without BatchNorm or skips",
         ));
     }
     let th = &tr.theta;

@@ -3,6 +3,7 @@
 //! the THEORY row, and a check — train the session (or variants of it with one setting
 //! overridden) and compare measured numbers against expected ones.
 
+mod measures;
 mod metrics;
 mod runner;
 
@@ -14,9 +15,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::session::{self, Session};
 
+pub use measures::{cover_count, cover_fraction};
 pub use metrics::Metric;
 pub use runner::{
-    ExpectResult, LessonResult, Mode, apply_variant, fmt_num, run_lesson, run_session_lesson,
+    ControlResult, ExpectResult, LessonResult, Mode, apply_variant, control_session, fmt_num,
+    run_lesson, run_lesson_seeded, run_session_lesson,
 };
 
 /// The `lesson` section of a session file.
@@ -44,6 +47,92 @@ impl Text {
     }
 }
 
+impl Lesson {
+    /// The check is well-formed and every number the texts quote is one the check measures.
+    pub fn validate(&self) -> Result<()> {
+        self.check.validate()?;
+        let runs = self.check.runs();
+        for key in self.check.measured.keys() {
+            let (v, _) = split_key(key).map_err(|e| e.context("lesson.check.measured"))?;
+            if !runs.iter().any(|r| r.name == v) {
+                return Err(Error::field(
+                    "lesson.check.measured",
+                    format!("\"{key}\" names the variant \"{v}\", which is not declared"),
+                ));
+            }
+        }
+        let mut texts = vec![("lesson.text", &self.text), ("lesson.title", &self.title)];
+        if let Some(c) = &self.check.control {
+            texts.push(("lesson.check.control.text", &c.text));
+        }
+        for (field, t) in texts {
+            for s in [&t.en, &t.zh] {
+                for (key, _) in placeholders(s) {
+                    if !self.check.measured.contains_key(&key) {
+                        return Err(Error::field(
+                            field,
+                            format!(
+                                "quotes {{{key}}}, which is not in lesson.check.measured \
+                                 (run nnlab lessons --verify --write-measured)"
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `variant.metric` → (variant, metric); variant names may contain dots, metric names do not.
+pub fn split_key(key: &str) -> Result<(String, Metric)> {
+    let (v, m) = key
+        .rsplit_once('.')
+        .ok_or_else(|| Error::new(format!("\"{key}\" is not variant.metric")))?;
+    let metric: Metric = serde_json::from_value(serde_json::Value::String(m.to_string()))
+        .map_err(|_| Error::new(format!("\"{m}\" in \"{key}\" is not a metric")))?;
+    Ok((v.to_string(), metric))
+}
+
+/// The `{variant.metric}` and `{variant.metric:%}` placeholders of a text, in order, with
+/// whether each is a percentage.
+pub fn placeholders(text: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        let inner = &after[..close];
+        if inner.contains('.') && !inner.contains(char::is_whitespace) {
+            match inner.strip_suffix(":%") {
+                Some(key) => out.push((key.to_string(), true)),
+                None => out.push((inner.to_string(), false)),
+            }
+        }
+        rest = &after[close + 1..];
+    }
+    out
+}
+
+/// The text with its placeholders replaced by the numbers in `values` (four significant
+/// digits, or a percentage with one decimal); an unknown key shows as "?".
+pub fn fill(text: &str, values: &BTreeMap<String, f64>) -> String {
+    let mut out = text.to_string();
+    for (key, percent) in placeholders(text) {
+        let v = values.get(&key).copied();
+        let (pat, shown) = if percent {
+            (
+                format!("{{{key}:%}}"),
+                v.map_or("?".into(), |x| format!("{:.1} %", 100.0 * x)),
+            )
+        } else {
+            (format!("{{{key}}}"), v.map_or("?".into(), fmt_num))
+        };
+        out = out.replace(&pat, &shown);
+    }
+    out
+}
+
 /// What the headless check does: run each variant for `steps` training steps (`fast_steps`
 /// with `--fast`), measure the metrics named in `expect`, compare.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -62,6 +151,40 @@ pub struct Check {
     /// Mini-batches drawn per batch size for the gradient variance (default 200).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub samples: Option<usize>,
+    /// The claim with its precondition removed: the same expectations must NOT all hold there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<Control>,
+    /// The numbers the lesson text quotes (`{variant.metric}` placeholders), as measured by
+    /// the full check at the session's seed; written by `nnlab lessons --verify
+    /// --write-measured`, compared with the measurement by every full `--verify`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub measured: BTreeMap<String, f64>,
+}
+
+/// A control: overrides that remove the claim's precondition (tanh instead of sigmoid,
+/// BatchNorm removed, separable data …). The check is run on the session with these applied
+/// and must fail there; a check that also passes on its control shows nothing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Control {
+    /// What the control removes, one sentence.
+    pub text: Text,
+    /// Dotted paths set in the session before each variant applies its own overrides.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub set: serde_json::Map<String, serde_json::Value>,
+    /// Changes to one variant only, after its own overrides: variant name → changes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub variants: BTreeMap<String, VariantPatch>,
+}
+
+/// What a control changes in one variant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VariantPatch {
+    /// Dotted paths and values, applied after the variant's own.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub set: serde_json::Map<String, serde_json::Value>,
+    /// Replaces the variant's learning rate as a multiple of the edge 2/λ_max.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lr_over_edge: Option<f64>,
 }
 
 /// The session with some settings overridden.
@@ -76,6 +199,13 @@ pub struct Variant {
     /// the initial θ.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lr_over_edge: Option<f64>,
+    /// What this run is, for a student ("2 hidden units"); the name when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<Text>,
+    /// Train this many initialisations (seeds derived from the session's) and report each
+    /// metric's mean over them: how a claim about chance is measured (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inits: Option<usize>,
 }
 
 /// One expected number: `variant.metric op value` or `variant.metric op times × other`.
@@ -141,7 +271,66 @@ impl Expect {
     }
 }
 
+impl Expect {
+    /// The expectation in words a student reads: "training accuracy (2 hidden units): at
+    /// least 0.98", "… below 0.6 × path length across the valley (gradient descent)".
+    pub fn in_words(&self, check: &Check, zh: bool) -> String {
+        let runs = check.runs();
+        let first = runs[0].name.clone();
+        let run_label = |name: &str| -> String {
+            runs.iter()
+                .find(|r| r.name == name)
+                .and_then(|r| r.label.as_ref())
+                .map_or_else(|| name.replace('_', " "), |t| t.get(zh).to_string())
+        };
+        let metric_label = |m: Metric| {
+            let (en, cn) = m.label();
+            if zh { cn } else { en }
+        };
+        let v = self.variant.as_deref().unwrap_or(&first);
+        let what = if runs.len() > 1 {
+            format!("{} ({})", metric_label(self.metric), run_label(v))
+        } else {
+            metric_label(self.metric).to_string()
+        };
+        let rhs = match (&self.value, &self.than) {
+            (Some(x), _) => fmt_num(*x),
+            (None, Some(r)) => {
+                let rv = r.variant.as_deref().unwrap_or(v);
+                let other = if runs.len() > 1 {
+                    format!("{} ({})", metric_label(r.metric), run_label(rv))
+                } else {
+                    metric_label(r.metric).to_string()
+                };
+                if r.times == 1.0 {
+                    other
+                } else {
+                    format!("{} × {other}", fmt_num(r.times))
+                }
+            }
+            (None, None) => "?".into(),
+        };
+        format!("{what}: {} {rhs}", self.op.words(zh))
+    }
+}
+
 impl Op {
+    /// "below", "at least" … in the UI language.
+    pub fn words(self, zh: bool) -> &'static str {
+        match (self, zh) {
+            (Op::Lt, false) => "below",
+            (Op::Le, false) => "at most",
+            (Op::Gt, false) => "above",
+            (Op::Ge, false) => "at least",
+            (Op::Eq, false) => "exactly",
+            (Op::Lt, true) => "低于",
+            (Op::Le, true) => "不超过",
+            (Op::Gt, true) => "高于",
+            (Op::Ge, true) => "至少",
+            (Op::Eq, true) => "恰好为",
+        }
+    }
+
     pub fn symbol(self) -> &'static str {
         match self {
             Op::Lt => "<",
@@ -171,6 +360,8 @@ impl Check {
                 name: "session".into(),
                 set: serde_json::Map::new(),
                 lr_over_edge: None,
+                label: None,
+                inits: None,
             }]
         } else {
             self.variants.clone()
@@ -200,6 +391,14 @@ impl Check {
                     format!("\"{}\" is used twice", v.name),
                 ));
             }
+            if let Some(k) = v.inits
+                && !(1..=100).contains(&k)
+            {
+                return Err(Error::field(
+                    &format!("lesson.check.variants[{i}].inits"),
+                    "must be between 1 and 100",
+                ));
+            }
             if let Some(f) = v.lr_over_edge
                 && !(f.is_finite() && f > 0.0)
             {
@@ -227,6 +426,11 @@ impl Check {
                     "lesson.check.batch_sizes",
                     format!("needs at least two sizes for {}", e.metric.name()),
                 ));
+            }
+        }
+        if let Some(c) = &self.control {
+            for name in c.variants.keys() {
+                known(&Some(name.clone()), "lesson.check.control.variants")?;
             }
         }
         if self.batch_sizes.contains(&0) {
@@ -295,7 +499,7 @@ pub fn load_file(path: &Path) -> Result<LessonFile> {
         .lesson
         .as_ref()
         .ok_or_else(|| Error::new(format!("{name}: has no \"lesson\" section")))?;
-    lesson.check.validate().map_err(|e| e.context(&name))?;
+    lesson.validate().map_err(|e| e.context(&name))?;
     Ok(LessonFile {
         name: path
             .file_stem()

@@ -27,6 +27,8 @@ pub struct ExpectResult {
     pub measured: f64,
     /// `< 0.001` or `≤ 1 × bound (= 61.2)`.
     pub expected: String,
+    /// The number compared against (the constant, or the other measurement times its factor).
+    pub rhs: f64,
     pub pass: bool,
 }
 
@@ -34,24 +36,73 @@ pub struct ExpectResult {
 pub struct LessonResult {
     pub name: String,
     pub row: u32,
+    /// The seed the check ran with (data and initialisation).
+    pub seed: u64,
     pub results: Vec<ExpectResult>,
     /// The check could not run (bad variant, analysis refused …).
     pub error: Option<String>,
+    /// Every number measured, keyed `variant.metric` (what the text's placeholders quote).
+    pub values: BTreeMap<String, f64>,
+    /// The same expectations on the control, when the lesson declares one.
+    pub control: Option<ControlResult>,
+    /// Quoted numbers whose stored value no longer matches the measurement (full mode at the
+    /// session's own seed only): `key: stored → measured`.
+    pub stale: Vec<String>,
     pub seconds: f64,
+}
+
+/// The check run on the control, where it must fail.
+#[derive(Clone, Debug, Serialize)]
+pub struct ControlResult {
+    pub results: Vec<ExpectResult>,
+    pub error: Option<String>,
+}
+
+impl ControlResult {
+    /// The control ran and at least one expectation missed there: the claim's precondition
+    /// matters. An error is not a fail — it measured nothing.
+    pub fn failed_as_expected(&self) -> bool {
+        self.error.is_none() && !self.results.is_empty() && self.results.iter().any(|r| !r.pass)
+    }
 }
 
 impl LessonResult {
     pub fn passed(&self) -> bool {
         self.error.is_none() && !self.results.is_empty() && self.results.iter().all(|r| r.pass)
     }
+
+    /// Passed, its control failed, and its quoted numbers are current.
+    pub fn verified(&self) -> bool {
+        self.passed()
+            && self
+                .control
+                .as_ref()
+                .is_some_and(ControlResult::failed_as_expected)
+            && self.stale.is_empty()
+    }
 }
 
-/// Run the check of a lesson file.
+/// Run the check of a lesson file, and its control, at the file's seed.
 pub fn run_lesson(file: &LessonFile, mode: Mode) -> LessonResult {
     run_session_lesson(&file.session, file.path.parent(), &file.name, mode)
 }
 
-/// Run the check of a session's lesson; `dir` is where its CSV paths are relative to.
+/// Run the check of a lesson file and its control with the session seed replaced by `seed`
+/// (data and initialisation both follow it).
+pub fn run_lesson_seeded(file: &LessonFile, mode: Mode, seed: u64) -> LessonResult {
+    let mut session = file.session.clone();
+    session.seed = seed;
+    session.data.seed = None;
+    let mut r = run_session_lesson(&session, file.path.parent(), &file.name, mode);
+    if seed != file.session.seed {
+        // The quoted numbers are those of the session's own seed.
+        r.stale.clear();
+    }
+    r
+}
+
+/// Run the check of a session's lesson and its control; `dir` is where its CSV paths are
+/// relative to.
 pub fn run_session_lesson(
     session: &Session,
     dir: Option<&Path>,
@@ -60,20 +111,116 @@ pub fn run_session_lesson(
 ) -> LessonResult {
     let start = std::time::Instant::now();
     let row = session.lesson.as_ref().map_or(0, |l| l.row);
-    let (results, error) = match measure(session, dir, mode) {
-        Ok(r) => (r, None),
-        Err(e) => (Vec::new(), Some(e.message)),
+    let (results, values, error) = match measure(session, dir, mode, &BTreeMap::new()) {
+        Ok((r, v)) => (r, v, None),
+        Err(e) => (Vec::new(), BTreeMap::new(), Some(e.message)),
     };
+    let control = session
+        .lesson
+        .as_ref()
+        .and_then(|l| l.check.control.as_ref())
+        .map(|c| {
+            // Variants the control leaves alone measure what they measured in the lesson.
+            let reuse: BTreeMap<String, f64> = if c.set.is_empty() {
+                values
+                    .iter()
+                    .filter(|(k, _)| {
+                        super::split_key(k).is_ok_and(|(v, _)| !c.variants.contains_key(&v))
+                    })
+                    .map(|(k, x)| (k.clone(), *x))
+                    .collect()
+            } else {
+                BTreeMap::new()
+            };
+            match control_session(session).and_then(|s| measure(&s, dir, mode, &reuse)) {
+                Ok((results, _)) => ControlResult {
+                    results,
+                    error: None,
+                },
+                Err(e) => ControlResult {
+                    results: Vec::new(),
+                    error: Some(e.message),
+                },
+            }
+        });
+    let mut stale = Vec::new();
+    if mode == Mode::Full
+        && let Some(l) = &session.lesson
+    {
+        for (key, stored) in &l.check.measured {
+            let now = values.get(key).copied().unwrap_or(f64::NAN);
+            if fmt_num(now) != fmt_num(*stored) {
+                stale.push(format!("{key}: {} → {}", fmt_num(*stored), fmt_num(now)));
+            }
+        }
+    }
     LessonResult {
         name: name.to_string(),
         row,
+        seed: session.seed,
         results,
         error,
+        values,
+        control,
+        stale,
         seconds: start.elapsed().as_secs_f64(),
     }
 }
 
-fn measure(session: &Session, dir: Option<&Path>, mode: Mode) -> Result<Vec<ExpectResult>> {
+/// The session with the lesson's control applied: its `set` on the session, its per-variant
+/// overrides added to those variants; the control itself removed.
+pub fn control_session(session: &Session) -> Result<Session> {
+    let lesson = session
+        .lesson
+        .as_ref()
+        .ok_or_else(|| Error::new("the session has no lesson"))?;
+    let control = lesson
+        .check
+        .control
+        .as_ref()
+        .ok_or_else(|| Error::new("the lesson has no control"))?;
+    let patch = Variant {
+        name: "control".into(),
+        set: control.set.clone(),
+        lr_over_edge: None,
+        label: None,
+        inits: None,
+    };
+    let mut out = apply_variant(session, &patch).map_err(|e| e.context("control"))?;
+    let check = &mut out
+        .lesson
+        .as_mut()
+        .ok_or_else(|| Error::new("the control lost the lesson"))?
+        .check;
+    let mut runs = check.runs();
+    for (name, patch) in &control.variants {
+        let v = runs
+            .iter_mut()
+            .find(|v| &v.name == name)
+            .ok_or_else(|| Error::new(format!("control: no variant named \"{name}\"")))?;
+        for (k, val) in &patch.set {
+            v.set.insert(k.clone(), val.clone());
+        }
+        if patch.lr_over_edge.is_some() {
+            v.lr_over_edge = patch.lr_over_edge;
+        }
+    }
+    check.variants = runs;
+    check.control = None;
+    check.measured.clear();
+    Ok(out)
+}
+
+type Measured = (Vec<ExpectResult>, BTreeMap<String, f64>);
+
+/// Measure every variant the expectations and quoted numbers need; a variant whose every
+/// needed number is in `reuse` (keyed `variant.metric`) is not run again.
+fn measure(
+    session: &Session,
+    dir: Option<&Path>,
+    mode: Mode,
+    reuse: &BTreeMap<String, f64>,
+) -> Result<Measured> {
     let lesson = session
         .lesson
         .as_ref()
@@ -86,7 +233,7 @@ fn measure(session: &Session, dir: Option<&Path>, mode: Mode) -> Result<Vec<Expe
     };
     let runs = check.runs();
     let first = runs[0].name.clone();
-    // Which metrics each variant needs.
+    // Which metrics each variant needs: the expectations' and the quoted numbers'.
     let mut needed: BTreeMap<String, BTreeSet<Metric>> = BTreeMap::new();
     for e in &check.expect {
         let v = e.variant.clone().unwrap_or_else(|| first.clone());
@@ -96,22 +243,72 @@ fn measure(session: &Session, dir: Option<&Path>, mode: Mode) -> Result<Vec<Expe
             needed.entry(rv).or_default().insert(r.metric);
         }
     }
+    for key in check.measured.keys() {
+        let (v, m) = super::split_key(key)?;
+        needed.entry(v).or_default().insert(m);
+    }
     let mut measured: BTreeMap<(String, Metric), f64> = BTreeMap::new();
     for v in &runs {
         let Some(want) = needed.get(&v.name) else {
             continue;
         };
-        let m = run_variant(session, dir, v, steps, want, check)
+        let known: Vec<(Metric, f64)> = want
+            .iter()
+            .filter_map(|m| {
+                reuse
+                    .get(&format!("{}.{}", v.name, m.name()))
+                    .map(|x| (*m, *x))
+            })
+            .collect();
+        if known.len() == want.len() {
+            for (m, x) in known {
+                measured.insert((v.name.clone(), m), x);
+            }
+            continue;
+        }
+        let m = run_inits(session, dir, v, steps, want, check)
             .map_err(|e| e.context(format!("variant {}", v.name)))?;
         for (k, val) in m {
             measured.insert((v.name.clone(), k), val);
         }
     }
-    Ok(check
+    let results = check
         .expect
         .iter()
         .map(|e| compare(e, &first, &measured))
-        .collect())
+        .collect();
+    let values = measured
+        .iter()
+        .map(|((v, m), x)| (format!("{v}.{}", m.name()), *x))
+        .collect();
+    Ok((results, values))
+}
+
+/// Run a variant once, or (`inits` k) from k initialisations on the same data and average
+/// each metric over them.
+fn run_inits(
+    base: &Session,
+    dir: Option<&Path>,
+    v: &Variant,
+    steps: u64,
+    want: &BTreeSet<Metric>,
+    check: &Check,
+) -> Result<BTreeMap<Metric, f64>> {
+    let k = v.inits.unwrap_or(1);
+    if k == 1 {
+        return run_variant(base, dir, v, steps, want, check);
+    }
+    let mut sum: BTreeMap<Metric, f64> = BTreeMap::new();
+    for i in 0..k as u64 {
+        let mut s = base.clone();
+        // The data keeps the session's seed; only the initialisation changes.
+        s.data.seed = Some(base.data.seed.unwrap_or(base.seed));
+        s.seed = base.seed.wrapping_mul(1000).wrapping_add(1 + i);
+        for (m, x) in run_variant(&s, dir, v, steps, want, check)? {
+            *sum.entry(m).or_insert(0.0) += x;
+        }
+    }
+    Ok(sum.into_iter().map(|(m, x)| (m, x / k as f64)).collect())
 }
 
 fn compare(e: &Expect, first: &str, measured: &BTreeMap<(String, Metric), f64>) -> ExpectResult {
@@ -150,6 +347,7 @@ fn compare(e: &Expect, first: &str, measured: &BTreeMap<(String, Metric), f64>) 
         metric: e.metric.name(),
         measured: value,
         expected,
+        rhs,
         pass: e.op.holds(value, rhs),
     }
 }

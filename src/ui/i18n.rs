@@ -223,6 +223,17 @@ strings! {
     Fail => "FAIL", "未通过";
     LessonPassed => "Every expectation holds.", "所有预期均成立。";
     LessonFailed => "Some expectation does not hold.", "有预期不成立。";
+    WhatToWatch => "What to look at", "看什么";
+    AllLessons => "All lessons", "全部课程";
+    ControlHeading => "Control (the claim's precondition removed; the check must fail there)", "对照（去掉结论的前提条件；检查在这里必须不成立）";
+    ControlFails => "The control fails as expected", "对照如预期般不成立";
+    ControlBroken => "BROKEN: the control passes too, so the check shows nothing", "有问题：对照也通过了，检查什么也没证明";
+    ControlError => "The control could not run", "对照无法运行";
+    SeedRate => "Pass rate over seeds 1–20", "种子 1–20 的通过率";
+    SeedRateHint => "Re-run the check and its control with seeds 1 to 20 (data and initialisation) on a helper thread.", "在后台线程用种子 1 到 20（数据与初始化）重新运行检查及其对照。";
+    SeedRatePassed => "passed on", "通过的种子数";
+    SeedRateControl => "control failed on", "对照不成立的种子数";
+    SeedRateOf => "of", "/";
     // landscape and dynamics panels
     LandscapePlot => "Loss landscape", "损失曲面";
     DynamicsPlot => "Training dynamics", "训练动力学";

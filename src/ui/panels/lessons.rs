@@ -11,6 +11,18 @@ use crate::lessons::{self, LessonFile, LessonResult, Mode};
 use crate::ui::app::{Action, NnlabApp};
 use crate::ui::i18n::{Lang, S};
 
+/// Seeds the pass-rate run uses: 1..=SEEDS.
+const SEEDS: u64 = 20;
+
+/// A lesson re-run with seeds 1..=SEEDS.
+#[derive(Clone, Debug)]
+pub struct SeedRate {
+    pub name: String,
+    pub seeds: u64,
+    pub passed: usize,
+    pub control_failed: usize,
+}
+
 /// What the section keeps between frames.
 #[derive(Default)]
 pub struct LessonsPanel {
@@ -21,6 +33,11 @@ pub struct LessonsPanel {
     /// The latest check answer and the lesson it was for.
     pub result: Option<LessonResult>,
     checking: Option<(String, Receiver<LessonResult>)>,
+    /// The latest pass rate over seeds 1–20 and the lesson it was for.
+    pub seed_rate: Option<SeedRate>,
+    rating: Option<(String, Receiver<SeedRate>)>,
+    /// Fold the list of lessons on the next frame (a lesson was just picked).
+    fold_list: bool,
     /// Where the lessons are read from (tests point it elsewhere).
     pub dir: Option<PathBuf>,
 }
@@ -29,6 +46,11 @@ impl LessonsPanel {
     /// A check is running on its helper thread.
     pub fn checking(&self) -> bool {
         self.checking.is_some()
+    }
+
+    /// The seed pass-rate run is going on its helper thread.
+    pub fn rating(&self) -> bool {
+        self.rating.is_some()
     }
 
     /// Collect helper-thread answers (never blocks).
@@ -45,6 +67,39 @@ impl LessonsPanel {
             self.result = Some(r);
             self.checking = None;
         }
+        if let Some((_, rx)) = &self.rating
+            && let Ok(r) = rx.try_recv()
+        {
+            self.seed_rate = Some(r);
+            self.rating = None;
+        }
+    }
+
+    fn start_seed_rate(&mut self, ctx: &egui::Context, file: LessonFile) {
+        let (tx, rx) = channel();
+        let ctx = ctx.clone();
+        let name = file.name.clone();
+        std::thread::spawn(move || {
+            let (mut passed, mut control_failed) = (0, 0);
+            for seed in 1..=SEEDS {
+                let r = lessons::run_lesson_seeded(&file, Mode::Full, seed);
+                passed += usize::from(r.passed());
+                control_failed += usize::from(
+                    r.control
+                        .as_ref()
+                        .is_some_and(lessons::ControlResult::failed_as_expected),
+                );
+            }
+            let _ = tx.send(SeedRate {
+                name: file.name.clone(),
+                seeds: SEEDS,
+                passed,
+                control_failed,
+            });
+            ctx.request_repaint();
+        });
+        self.seed_rate = None;
+        self.rating = Some((name, rx));
     }
 
     fn start_loading(&mut self, ctx: &egui::Context) {
@@ -85,7 +140,7 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
             app.lessons.start_loading(ui.ctx());
             body_ui(app, ui, lang);
         });
-    if app.lessons.loading.is_some() || app.lessons.checking() {
+    if app.lessons.loading.is_some() || app.lessons.checking() || app.lessons.rating() {
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(100));
     }
@@ -109,17 +164,26 @@ fn body_ui(app: &mut NnlabApp, ui: &mut egui::Ui, lang: Lang) {
     };
     ui.label(egui::RichText::new(lang.t(S::LessonsHint)).weak());
     let mut clicked = None;
-    // No inner scroll area: the controls panel scrolls, and nested scrolling hides rows.
-    for (i, f) in files.iter().enumerate() {
-        let l = f.lesson();
-        let label = format!("#{} {}", l.row, l.title.get(zh));
-        let on = app.lessons.selected == Some(i);
-        // Wrapped, so a long title does not widen the controls panel.
-        if ui.add(egui::Button::selectable(on, label).wrap()).clicked() {
-            clicked = Some(i);
-        }
-    }
+    // The list folds away once a lesson is picked, so its text is in view without scrolling;
+    // no inner scroll area: the controls panel scrolls, and nested scrolling hides rows.
+    let fold = std::mem::take(&mut app.lessons.fold_list).then_some(false);
+    egui::CollapsingHeader::new(format!("{} ({})", lang.t(S::AllLessons), files.len()))
+        .id_salt("lessons_list")
+        .default_open(true)
+        .open(fold)
+        .show(ui, |ui| {
+            for (i, f) in files.iter().enumerate() {
+                let l = f.lesson();
+                let label = format!("#{} {}", l.row, l.title.get(zh));
+                let on = app.lessons.selected == Some(i);
+                // Wrapped, so a long title does not widen the controls panel.
+                if ui.add(egui::Button::selectable(on, label).wrap()).clicked() {
+                    clicked = Some(i);
+                }
+            }
+        });
     if let Some(i) = clicked {
+        app.lessons.fold_list = true;
         app.lessons.selected = Some(i);
         if app.lessons.result.as_ref().map(|r| &r.name) != files.get(i).map(|f| &f.name) {
             app.lessons.result = None;
@@ -130,15 +194,17 @@ fn body_ui(app: &mut NnlabApp, ui: &mut egui::Ui, lang: Lang) {
     };
     let l = file.lesson();
     ui.separator();
-    ui.label(egui::RichText::new(l.title.get(zh)).strong());
+    ui.label(egui::RichText::new(l.title.get(zh)).heading());
     ui.label(egui::RichText::new(format!("{} #{}", lang.t(S::TheoryRow), l.row)).weak());
-    ui.label(l.text.get(zh));
-    ui.label(egui::RichText::new(lang.t(S::ExpectedOutcome)).strong());
-    let first = l.check.runs()[0].name.clone();
-    for e in &l.check.expect {
-        ui.label(egui::RichText::new(format!("• {}", e.describe(&first))).monospace());
-    }
-    ui.horizontal(|ui| {
+    // The quoted numbers: the latest check's at the session's seed, else the stored ones.
+    let values = match &app.lessons.result {
+        Some(r) if r.name == file.name && r.seed == file.session.seed && r.error.is_none() => {
+            r.values.clone()
+        }
+        _ => l.check.measured.clone(),
+    };
+    ui.add_space(4.0);
+    ui.horizontal_wrapped(|ui| {
         if ui.button(lang.t(S::OpenLesson)).clicked() {
             app.actions.push(Action::OpenPath(file.path.clone()));
         }
@@ -153,51 +219,161 @@ fn body_ui(app: &mut NnlabApp, ui: &mut egui::Ui, lang: Lang) {
         if running {
             ui.spinner();
         }
+        let rating = app.lessons.rating();
+        if ui
+            .add_enabled(!rating, egui::Button::new(lang.t(S::SeedRate)))
+            .on_hover_text(lang.t(S::SeedRateHint))
+            .clicked()
+        {
+            app.lessons.start_seed_rate(ui.ctx(), file.clone());
+        }
+        if rating {
+            ui.spinner();
+        }
     });
     if let Some(r) = &app.lessons.result
         && r.name == file.name
     {
-        result_ui(ui, r, lang);
+        result_ui(ui, r, l, lang);
+    }
+    if let Some(r) = &app.lessons.seed_rate
+        && r.name == file.name
+    {
+        let color = |ok: bool| {
+            if ok {
+                egui::Color32::from_rgb(70, 170, 90)
+            } else {
+                egui::Color32::from_rgb(230, 80, 60)
+            }
+        };
+        // At least 19 of 20 seeds: the bar `nnlab lessons --verify --seeds 20` holds.
+        let enough = |k: usize| 20 * k as u64 >= 19 * r.seeds;
+        ui.colored_label(
+            color(enough(r.passed)),
+            format!(
+                "{} {} {} {}",
+                lang.t(S::SeedRatePassed),
+                r.passed,
+                lang.t(S::SeedRateOf),
+                r.seeds
+            ),
+        );
+        ui.colored_label(
+            color(enough(r.control_failed)),
+            format!(
+                "{} {} {} {}",
+                lang.t(S::SeedRateControl),
+                r.control_failed,
+                lang.t(S::SeedRateOf),
+                r.seeds
+            ),
+        );
+    }
+    ui.add_space(4.0);
+    ui.label(egui::RichText::new(lang.t(S::WhatToWatch)).strong());
+    rich_text(ui, &lessons::fill(l.text.get(zh), &values));
+    ui.add_space(4.0);
+    ui.label(egui::RichText::new(lang.t(S::ExpectedOutcome)).strong());
+    for e in &l.check.expect {
+        bullet(ui, &e.in_words(&l.check, zh));
+    }
+    if let Some(c) = &l.check.control {
+        ui.add_space(4.0);
+        ui.label(egui::RichText::new(lang.t(S::ControlHeading)).strong());
+        rich_text(ui, &lessons::fill(c.text.get(zh), &values));
     }
 }
 
-fn result_ui(ui: &mut egui::Ui, r: &LessonResult, lang: Lang) {
-    if let Some(e) = &r.error {
-        ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
-        return;
+/// Lesson text as paragraphs (blank lines), bullets ("- " or "• ") and headings ("## ").
+fn rich_text(ui: &mut egui::Ui, text: &str) {
+    for para in text.split("\n\n") {
+        for line in para.lines() {
+            let line = line.trim_end();
+            if let Some(h) = line.strip_prefix("## ") {
+                ui.label(egui::RichText::new(h).strong());
+            } else if let Some(item) = line.strip_prefix("- ").or(line.strip_prefix("• ")) {
+                bullet(ui, item);
+            } else if !line.is_empty() {
+                ui.label(line);
+            }
+        }
+        ui.add_space(3.0);
     }
+}
+
+fn bullet(ui: &mut egui::Ui, text: &str) {
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 4.0;
+        ui.label("•");
+        ui.label(text);
+    });
+}
+
+/// One expectation: what, measured against expected in words, and the verdict.
+fn outcome_ui(
+    ui: &mut egui::Ui,
+    x: &lessons::ExpectResult,
+    e: &lessons::Expect,
+    l: &lessons::Lesson,
+    lang: Lang,
+) {
+    let zh = lang == Lang::Zh;
+    let words = e.in_words(&l.check, zh);
+    let (what, expected) = words.split_once(": ").unwrap_or((&words, ""));
+    let expected = if e.than.is_some() {
+        format!("{expected} (= {})", lessons::fmt_num(x.rhs))
+    } else {
+        expected.to_string()
+    };
+    let (verdict, color) = if x.pass {
+        (lang.t(S::Pass), egui::Color32::from_rgb(70, 170, 90))
+    } else {
+        (lang.t(S::Fail), egui::Color32::from_rgb(230, 80, 60))
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 4.0;
+        ui.label("•");
+        ui.label(egui::RichText::new(what).strong());
+        ui.label(format!(
+            "{} {}, {} {expected}",
+            lang.t(S::Measured),
+            lessons::fmt_num(x.measured),
+            lang.t(S::Expected)
+        ));
+        ui.colored_label(color, verdict);
+    });
+}
+
+fn result_ui(ui: &mut egui::Ui, r: &LessonResult, l: &lessons::Lesson, lang: Lang) {
     let (ok, bad) = (
         egui::Color32::from_rgb(70, 170, 90),
         egui::Color32::from_rgb(230, 80, 60),
     );
-    egui::Grid::new("lesson_result")
-        .striped(true)
-        .num_columns(3)
-        .show(ui, |ui| {
-            ui.label(egui::RichText::new(lang.t(S::Measured)).strong());
-            ui.label(egui::RichText::new(lang.t(S::Expected)).strong());
-            ui.label("");
-            ui.end_row();
-            for x in &r.results {
-                ui.label(format!(
-                    "{}.{} = {}",
-                    x.variant,
-                    x.metric,
-                    lessons::fmt_num(x.measured)
-                ));
-                ui.label(&x.expected);
-                if x.pass {
-                    ui.colored_label(ok, lang.t(S::Pass));
-                } else {
-                    ui.colored_label(bad, lang.t(S::Fail));
-                }
-                ui.end_row();
-            }
-        });
+    if let Some(e) = &r.error {
+        ui.colored_label(bad, e);
+        return;
+    }
+    for (x, e) in r.results.iter().zip(&l.check.expect) {
+        outcome_ui(ui, x, e, l, lang);
+    }
     let verdict = if r.passed() {
         S::LessonPassed
     } else {
         S::LessonFailed
     };
     ui.label(format!("{} ({:.1} s)", lang.t(verdict), r.seconds));
+    if let Some(c) = &r.control {
+        if let Some(e) = &c.error {
+            ui.colored_label(bad, format!("{}: {e}", lang.t(S::ControlError)));
+        } else if c.failed_as_expected() {
+            ui.colored_label(ok, lang.t(S::ControlFails));
+            for (x, e) in c.results.iter().zip(&l.check.expect) {
+                if !x.pass {
+                    outcome_ui(ui, x, e, l, lang);
+                }
+            }
+        } else {
+            ui.colored_label(bad, lang.t(S::ControlBroken));
+        }
+    }
 }

@@ -1,0 +1,341 @@
+//! Measurements a lesson needs that are not an analysis of their own: Cover's counting
+//! function, the session's 2×2 curvature slice, dead units, and the dynamics comparisons
+//! (Newton, gradient flow, momentum energy, the strongly convex rate) on the session's
+//! full-batch objective.
+
+use crate::analysis::dynamics::{
+    NetObjective, NewtonOptions, Objective, flow_error_sweep, gd_vs_flow, gradient_flow,
+    momentum_energy, newton,
+};
+use crate::analysis::spectrum::dense_eigen;
+use crate::error::{Error, Result};
+use crate::net::hmp::{HmpWorkspace, hessian_matrix_product};
+use crate::net::linalg::dot;
+use crate::net::network::BnMode;
+use crate::net::{Activation, Rows, Workspace};
+use crate::optim::spec::OptimizerKind;
+use crate::train::Trainer;
+
+/// Cover's function counting function C(N, d) = 2·Σ_{k<d} binom(N−1, k): how many of the 2^N
+/// labellings of N points in general position in ℝᵈ a hyperplane through the origin realises
+/// (affine separators in ℝᵈ⁻¹: use d = inputs + 1). Computed in f64 (exact below 2^53).
+pub fn cover_count(n: u64, d: u64) -> f64 {
+    if n == 0 {
+        return 1.0;
+    }
+    // binom(n−1, k) built up term by term: b_{k+1} = b_k·(n−1−k)/(k+1).
+    let mut b = 1.0f64;
+    let mut sum = 0.0;
+    for k in 0..d.min(n) {
+        sum += b;
+        b = b * (n - 1 - k) as f64 / (k + 1) as f64;
+    }
+    2.0 * sum
+}
+
+/// C(N, d)/2^N, in log space so that N in the hundreds does not overflow.
+pub fn cover_fraction(n: u64, d: u64) -> f64 {
+    if d >= n {
+        return 1.0;
+    }
+    // ln Σ_{k<d} binom(n−1, k) with log-sum-exp over ln binom.
+    let ln_binom = |k: u64| -> f64 {
+        (0..k)
+            .map(|i| ((n - 1 - i) as f64).ln() - ((i + 1) as f64).ln())
+            .sum()
+    };
+    let terms: Vec<f64> = (0..d).map(ln_binom).collect();
+    let top = terms.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let ln_sum = top + terms.iter().map(|t| (t - top).exp()).sum::<f64>().ln();
+    (std::f64::consts::LN_2 + ln_sum - n as f64 * std::f64::consts::LN_2).exp()
+}
+
+/// The two parameters the curvature slice spans: the first layer's first weight and the last
+/// layer's first weight (w₁, w₂ of a 1-1-1 net); for a one-layer net its weight and bias.
+fn slice_params(tr: &Trainer) -> (usize, usize) {
+    let layers = &tr.net.layers;
+    let first = layers[0].w;
+    let last = layers.len() - 1;
+    if last == 0 {
+        (first, layers[0].b)
+    } else {
+        (first, layers[last].w)
+    }
+}
+
+/// Fraction of a 101×101 grid over [−6, 6]² of the two slice parameters (every other
+/// parameter 0) where the 2×2 block of the session objective's exact Hessian is indefinite:
+/// its smaller eigenvalue below −1e-12 times the larger magnitude. One point of that set
+/// already proves the objective is not convex.
+pub fn indefinite_fraction(tr: &Trainer) -> Result<f64> {
+    let p = tr.net.n_params;
+    if p > 16 {
+        return Err(Error::new(format!(
+            "indefinite_fraction scans a grid of dense Hessians: at most 16 parameters (this net has {p})"
+        )));
+    }
+    let (a, b) = slice_params(tr);
+    let rows = Rows {
+        x: &tr.train.x,
+        y: &tr.train.y,
+        classes: tr.train.classes,
+    };
+    let l2 = tr.regularization.l2;
+    // H·e_a and H·e_b in one product of two directions: the 2×2 block is their entries a, b.
+    let mut dirs = vec![0.0; 2 * p];
+    dirs[a] = 1.0;
+    dirs[p + b] = 1.0;
+    let mut out = vec![0.0; 2 * p];
+    let mut hw = HmpWorkspace::default();
+    let grid = 101;
+    let mut theta = vec![0.0; p];
+    let mut indefinite = 0usize;
+    for i in 0..grid {
+        for j in 0..grid {
+            theta[a] = -6.0 + 12.0 * j as f64 / (grid - 1) as f64;
+            theta[b] = -6.0 + 12.0 * i as f64 / (grid - 1) as f64;
+            hessian_matrix_product(&tr.net, &theta, rows, l2, &dirs, false, &mut hw, &mut out);
+            let (haa, hab, hbb) = (out[a], 0.5 * (out[b] + out[p + a]), out[p + b]);
+            let m = 0.5 * (haa + hbb);
+            let d = (0.25 * (haa - hbb).powi(2) + hab * hab).sqrt();
+            let (lo, hi) = (m - d, m + d);
+            if lo < -1e-12 * hi.abs().max(lo.abs()) {
+                indefinite += 1;
+            }
+        }
+    }
+    Ok(indefinite as f64 / (grid * grid) as f64)
+}
+
+/// Fraction of the hidden ReLU-family units that output 0 on every training row (dead: no
+/// gradient reaches their incoming weights), and the norm of the gradient on those weights.
+pub fn dead_units(tr: &mut Trainer) -> Result<(f64, f64)> {
+    let rows = tr.train.rows();
+    let mut ws = Workspace::default();
+    tr.net
+        .forward(&tr.theta, &tr.train.x, rows, &mut ws, BnMode::Batch, None);
+    let (_, g) = tr.objective_and_gradient();
+    let layers = &tr.net.layers;
+    let (mut dead, mut total, mut grad2) = (0usize, 0usize, 0.0f64);
+    for (i, l) in layers[..layers.len() - 1].iter().enumerate() {
+        if !matches!(l.activation, Activation::Relu | Activation::LeakyRelu) {
+            continue;
+        }
+        let u = &ws.layers[i].u;
+        for j in 0..l.units {
+            total += 1;
+            if (0..rows).all(|r| u[r * l.units + j] <= 0.0) {
+                dead += 1;
+                let w = &g[l.w + j * l.fan_in..l.w + (j + 1) * l.fan_in];
+                grad2 += dot(w, w) + g[l.b + j] * g[l.b + j];
+            }
+        }
+    }
+    if total == 0 {
+        return Err(Error::new(
+            "dead units are counted in relu or leaky_relu hidden layers; this net has none",
+        ));
+    }
+    Ok((dead as f64 / total as f64, grad2.sqrt()))
+}
+
+/// max over hidden units and training rows of f′(u) at the current θ.
+pub fn max_activation_slope(tr: &Trainer) -> f64 {
+    let rows = tr.train.rows();
+    let mut ws = Workspace::default();
+    tr.net
+        .forward(&tr.theta, &tr.train.x, rows, &mut ws, BnMode::Batch, None);
+    let layers = &tr.net.layers;
+    let mut best = 0.0f64;
+    for (i, l) in layers[..layers.len() - 1].iter().enumerate() {
+        let (u, f) = (&ws.layers[i].u, &ws.layers[i].f);
+        for k in 0..rows * l.units {
+            best = best.max(l.activation.deriv(u[k], f[k], l.param));
+        }
+    }
+    best
+}
+
+fn objective_of(tr: &Trainer) -> NetObjective<'_> {
+    let rows = Rows {
+        x: &tr.train.x,
+        y: &tr.train.y,
+        classes: tr.train.classes,
+    };
+    NetObjective::new(&tr.net, rows, tr.regularization.l1, tr.regularization.l2)
+}
+
+/// Newton against GD (η = 1/λ_max) for `steps` iterations from θ₀: the fraction of the gap
+/// J₀ − J* left after ONE Newton step, and after `steps` GD steps, J* the lowest loss either
+/// method reached.
+pub fn newton_vs_gd(tr: &Trainer, steps: u64) -> Result<(f64, f64)> {
+    let mut obj = objective_of(tr);
+    let opts = NewtonOptions {
+        steps: steps.max(2) as usize,
+        ..NewtonOptions::default()
+    };
+    let r = newton(&mut obj, &tr.theta, opts).map_err(Error::new)?;
+    let best = r
+        .loss_newton
+        .iter()
+        .chain(&r.loss_gd)
+        .cloned()
+        .fold(f64::INFINITY, f64::min);
+    let j0 = r.loss_newton[0];
+    let gap = j0 - best;
+    if gap.is_nan() || gap <= 0.0 {
+        return Err(Error::new("θ₀ is already at the minimum: no gap to close"));
+    }
+    let after_one = (r.loss_newton[1] - best) / gap;
+    let gd = (r.loss_gd.last().copied().unwrap_or(j0) - best) / gap;
+    Ok((after_one, gd))
+}
+
+/// Log-log slope of ‖θ_GD − θ_flow‖ at t = T against η over η/8 … η (the session's η and T
+/// = steps·η), and the largest ‖θ_GD,k − θ_flow(kη)‖ along the session's run relative to
+/// the distance the flow travels in that time.
+pub fn flow_departure(tr: &Trainer, steps: u64) -> Result<(f64, f64)> {
+    let eta = tr.optimizer.spec().lr;
+    let mut obj = objective_of(tr);
+    let steps = steps.max(1) as usize;
+    let time = steps as f64 * eta;
+    let etas = [eta / 8.0, eta / 4.0, eta / 2.0, eta];
+    let sweep = flow_error_sweep(&mut obj, &tr.theta, &etas, time, 16).map_err(Error::new)?;
+    let run = gd_vs_flow(&mut obj, &tr.theta, eta, steps, 16).map_err(Error::new)?;
+    let mut flow = tr.theta.clone();
+    gradient_flow(&mut obj, &mut flow, eta / 16.0, 16 * run.steps);
+    let travelled = flow
+        .iter()
+        .zip(&tr.theta)
+        .map(|(a, b)| (a - b) * (a - b))
+        .sum::<f64>()
+        .sqrt();
+    let worst = run.error.iter().cloned().fold(0.0, f64::max);
+    Ok((sweep.slope, worst / travelled))
+}
+
+/// Heavy-ball energy E = ½m‖θ̇‖² + J over `steps` steps with the session's η and μ: how
+/// many steps E rose, and E_T/E_0.
+pub fn momentum_energy_of(tr: &Trainer, steps: u64) -> Result<(f64, f64)> {
+    let spec = tr.optimizer.spec();
+    if spec.kind != OptimizerKind::Momentum {
+        return Err(Error::new(
+            "the momentum energy needs the momentum optimizer",
+        ));
+    }
+    let mut obj = objective_of(tr);
+    let r = momentum_energy(&mut obj, &tr.theta, spec.lr, spec.momentum, steps as usize)
+        .map_err(Error::new)?;
+    if r.diverged {
+        return Ok((r.increases as f64, f64::INFINITY));
+    }
+    let e0 = r.steps.first().map_or(f64::NAN, |s| s.total);
+    let et = r.steps.last().map_or(f64::NAN, |s| s.total);
+    Ok((r.increases as f64, et / e0))
+}
+
+/// μ/L (smallest over largest Hessian eigenvalue at θ₀), J* = J₀ − ½Σ(v_k·g)²/λ_k of the
+/// quadratic model, and (for `steps` GD steps with the session's η) the largest
+/// (J_t − J*)/((1 − μ/L)^t (J₀ − J*)): at most 1 when the bound holds.
+pub fn strong_convexity(tr: &mut Trainer, steps: u64) -> Result<(f64, f64)> {
+    let p = tr.net.n_params;
+    let mut obj = objective_of(tr);
+    let h = obj.hessian(&tr.theta).map_err(Error::new)?;
+    let (eigs, vecs) = dense_eigen(p, &h, true).map_err(Error::new)?;
+    let (mu, l) = (eigs[0], eigs[p - 1]);
+    if mu.is_nan() || mu <= 0.0 {
+        return Err(Error::new(format!(
+            "the objective is not strongly convex here (smallest Hessian eigenvalue {mu:.3e})"
+        )));
+    }
+    let mut g = vec![0.0; p];
+    let j0 = obj.value(&tr.theta, Some(&mut g));
+    let jstar = j0
+        - 0.5
+            * vecs
+                .iter()
+                .zip(&eigs)
+                .map(|(v, lam)| dot(v, &g).powi(2) / lam)
+                .sum::<f64>();
+    let gap0 = j0 - jstar;
+    let eta = tr.optimizer.spec().lr;
+    let rate = 1.0 - mu / l;
+    let mut theta = tr.theta.clone();
+    let mut worst = 0.0f64;
+    for t in 1..=steps {
+        for (th, gi) in theta.iter_mut().zip(&g) {
+            *th -= eta * gi;
+        }
+        let j = obj.value(&theta, Some(&mut g));
+        let bound = rate.powi(t as i32) * gap0;
+        if !j.is_finite() {
+            return Ok((mu / l, f64::INFINITY));
+        }
+        // Past 1e-10 of the start the gap is rounding, not the rate.
+        if bound < 1e-10 * gap0 {
+            break;
+        }
+        worst = worst.max((j - jstar) / bound);
+    }
+    Ok((mu / l, worst))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cover_counts_match_small_cases_by_hand() {
+        // 4 points in the plane (d = 3 with the bias): 14 of the 16 labellings; XOR and its
+        // complement are the two a line cannot make.
+        assert_eq!(cover_count(4, 3), 14.0);
+        assert_eq!(cover_count(4, 4), 16.0);
+        // N ≤ d: every labelling.
+        assert_eq!(cover_count(3, 3), 8.0);
+        // Cover's N = 2d: exactly half.
+        assert_eq!(cover_count(10, 5) / 1024.0, 0.5);
+        assert!((cover_fraction(10, 5) - 0.5).abs() < 1e-12);
+        assert!((cover_fraction(4, 3) - 14.0 / 16.0).abs() < 1e-12);
+        assert!(cover_fraction(200, 3) < 1e-50);
+    }
+
+    fn one_one_one(loss: &str, out: &str, y: f64) -> Trainer {
+        let text = format!(
+            r#"{{"nnlab": 1, "seed": 1, "loss": "{loss}",
+               "data": {{"source": "inline", "x": [[1]], "y": [{y}], "test_fraction": 0,
+                        "task": "{task}"}},
+               "network": {{"inputs": 1, "init": "zeros", "layers": [
+                   {{"units": 1, "activation": "sigmoid"}}, {{"units": 1, "activation": "{out}"}}]}},
+               "optimizer": {{"kind": "gd", "lr": 0.1, "batch_size": 1}}}}"#,
+            task = if loss == "mse" {
+                "regression"
+            } else {
+                "classification"
+            }
+        );
+        let session = crate::session::parse(&text).unwrap();
+        let (train, test) = crate::session::build_data(&session, None).unwrap();
+        Trainer::new(&session.trainer_config(), train, test, None).unwrap()
+    }
+
+    #[test]
+    fn the_session_slice_matches_the_closed_form_one_one_one_surface() {
+        use crate::analysis::landscape::one_one_one::{TinyLoss, surface};
+        for (loss, out, y, tiny) in [
+            ("mse", "identity", 0.0, TinyLoss::Mse),
+            ("bce", "sigmoid", 1.0, TinyLoss::CrossEntropy),
+        ] {
+            let tr = one_one_one(loss, out, y);
+            let measured = indefinite_fraction(&tr).unwrap();
+            let closed = surface(tiny, &[1.0], &[y], (-6.0, 6.0), (-6.0, 6.0), 101)
+                .unwrap()
+                .indefinite_fraction;
+            // The closed form counts det < 0; points with det within rounding of 0 may differ.
+            assert!(
+                (measured - closed).abs() <= 3.0 / (101.0 * 101.0),
+                "{loss}: {measured} against {closed}"
+            );
+            assert!(measured > 0.05, "{loss}: {measured}");
+        }
+    }
+}
