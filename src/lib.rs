@@ -1,7 +1,7 @@
 //! nnlab: a laboratory for the theory of neural networks.
 //!
-//! Dependencies point one way: `ui, cli → lessons → session → train → analysis → optim →
-//! {net, data}`. The numeric core (`net`, `data`, `optim`, `analysis`) never touches threads,
+//! Dependencies point one way: `ui, cli → lessons, export → session → train → analysis →
+//! optim → {net, data}`. The numeric core (`net`, `data`, `optim`, `analysis`) never touches threads,
 //! files or the GUI.
 
 // Numeric kernels index several arrays with one counter; iterator chains would hide the maths.
@@ -12,6 +12,7 @@ pub mod bench;
 pub mod cli;
 pub mod data;
 pub mod error;
+pub mod export;
 pub mod json_float;
 pub mod lessons;
 pub mod memory;

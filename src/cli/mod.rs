@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 
 pub mod dynamics;
+pub mod export;
 mod hessian;
 pub mod jacobian;
 pub mod landscape;
@@ -119,6 +120,13 @@ pub enum Command {
         #[command(flatten)]
         args: dynamics::DynamicsArgs,
     },
+    /// Export the session's network (where it stands) to PyTorch (a folder with model.py and
+    /// model.safetensors) or ONNX (one file): raw inputs in, the network's outputs out.
+    Export {
+        session: PathBuf,
+        #[command(flatten)]
+        args: export::ExportArgs,
+    },
     /// The exact linear regions of a piecewise-linear network over the input box.
     Regions {
         session: PathBuf,
@@ -224,6 +232,10 @@ pub fn run(command: Command) -> Result<i32> {
         }
         Command::Dynamics { session, args } => {
             print_json(&dynamics::dynamics(&session, &args)?);
+            Ok(0)
+        }
+        Command::Export { session, args } => {
+            print_json(&export::export_command(&session, &args)?);
             Ok(0)
         }
         Command::Regions { session, args } => {
