@@ -175,6 +175,8 @@ pub struct NnlabApp {
     pub curvature: Curvature,
     // sessions (timeline, compare, export, recovery)
     pub export: panels::export::Export,
+    /// Session → Export model… (PyTorch or ONNX).
+    pub model_export: panels::model_export::ModelExport,
     pub compare: panels::compare::Compare,
     /// Bytes the recording's checkpoints may take (the Session menu sets it).
     pub checkpoint_budget: u64,
@@ -296,6 +298,7 @@ impl NnlabApp {
             fps: 0.0,
             rebuilt_at: None,
             export: Default::default(),
+            model_export: Default::default(),
             compare: panels::compare::Compare::new(repaint.clone()),
             checkpoint_budget: crate::session::recorder::DEFAULT_CHECKPOINT_BUDGET,
             timeline: panels::timeline::Timeline::new(repaint.clone()),
@@ -1198,6 +1201,7 @@ impl NnlabApp {
         panels::dialogs::ui(self, &ctx);
         // sessions (timeline, compare, export, recovery)
         panels::export::ui(self, &ctx);
+        panels::model_export::ui(self, &ctx);
         panels::compare::ui(self, &ctx);
         panels::dialogs::session_ui(self, &ctx);
         self.check_close(&ctx);

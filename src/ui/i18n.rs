@@ -48,6 +48,15 @@ strings! {
     Open => "Open…", "打开…";
     Save => "Save", "保存";
     SaveAs => "Save as…", "另存为…";
+    ExportModel => "Export model…", "导出模型…";
+    ExportModelTitle => "Export model", "导出模型";
+    ModelOnnx => "ONNX (one file)", "ONNX（单个文件）";
+    ModelPytorch => "PyTorch (folder: model.py + model.safetensors)", "PyTorch（文件夹：model.py + model.safetensors）";
+    ExportModelButton => "Export", "导出";
+    ExportModelHint => "The network as shown: raw inputs in, its outputs out (BatchNorm with the training set's statistics, dropout off)", "当前显示的网络：输入原始数据，输出网络结果（BatchNorm 使用训练集统计量，不使用 dropout）";
+    NoModelYet => "no network to export yet", "暂无可导出的网络";
+    ModelExported => "Model exported", "模型已导出";
+    ModelExportFailed => "Model export failed", "模型导出失败";
     Recent => "Recent", "最近文件";
     NoRecent => "(none yet)", "（暂无）";
     Examples => "Examples", "示例";

@@ -11,6 +11,7 @@ pub mod export;
 pub mod geometry;
 pub mod landscape;
 pub mod lessons;
+pub mod model_export;
 pub mod network;
 pub mod output;
 pub mod plots;

@@ -112,6 +112,9 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                         app.dialogs.path = "session.json".into();
                     }
                 }
+                if ui.button(app.t(S::ExportModel)).clicked() {
+                    app.model_export.show();
+                }
                 ui.horizontal(|ui| {
                     let label = ui.label(app.t(S::CheckpointBudget));
                     let mut mb = app.checkpoint_budget as f64 / MB;

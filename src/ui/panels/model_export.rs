@@ -1,0 +1,234 @@
+//! Session → Export model…: the network as shown (its θ at the latest snapshot) to a PyTorch
+//! folder or an ONNX file. The native dialog and the export run on a helper thread that answers
+//! on this view's own channel; the outcome is one line, in the window and in the status area.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+use eframe::egui;
+
+use crate::data::Dataset;
+use crate::export::{self, Format, Model};
+use crate::net::Network;
+use crate::ui::app::NnlabApp;
+use crate::ui::i18n::S;
+
+/// What the helper thread answers.
+enum Answer {
+    /// The native dialog picked this path (None: cancelled or no dialog).
+    Picked(Option<PathBuf>),
+    /// The export to this path finished: the files written, or the error line.
+    Done(PathBuf, Result<Vec<PathBuf>, String>),
+}
+
+/// The Export model window's state.
+pub struct ModelExport {
+    pub open: bool,
+    pub format: Format,
+    pub path: String,
+    /// An export is running on its helper thread.
+    pub running: bool,
+    /// The last outcome, one line (Ok: success text).
+    pub outcome: Option<Result<String, String>>,
+    tx: Sender<Answer>,
+    rx: Receiver<Answer>,
+}
+
+impl Default for ModelExport {
+    fn default() -> Self {
+        let (tx, rx) = channel();
+        ModelExport {
+            open: false,
+            format: Format::Onnx,
+            path: String::new(),
+            running: false,
+            outcome: None,
+            tx,
+            rx,
+        }
+    }
+}
+
+impl ModelExport {
+    /// Open the window with a default name for the format.
+    pub fn show(&mut self) {
+        self.open = true;
+        if self.path.trim().is_empty() {
+            self.path = default_path(self.format).into();
+        }
+    }
+}
+
+fn default_path(format: Format) -> &'static str {
+    match format {
+        Format::Pytorch => "model",
+        Format::Onnx => "model.onnx",
+    }
+}
+
+/// Export on a helper thread: everything it needs is copied or shared first.
+fn spawn_export(
+    tx: Sender<Answer>,
+    ctx: egui::Context,
+    job: (String, Network, Vec<f64>, Arc<Dataset>),
+    format: Format,
+    out: PathBuf,
+) {
+    let (name, net, theta, train) = job;
+    std::thread::spawn(move || {
+        let done = Model::new(&name, &net, &theta, &train)
+            .and_then(|m| export::write(&m, format, &out))
+            .map(|w| w.files)
+            .map_err(|e| e.to_string());
+        let _ = tx.send(Answer::Done(out, done));
+        ctx.request_repaint();
+    });
+}
+
+/// Take the helper threads' answers; put an outcome in the status area.
+fn drain(app: &mut NnlabApp) {
+    while let Ok(a) = app.model_export.rx.try_recv() {
+        match a {
+            Answer::Picked(Some(p)) => app.model_export.path = p.display().to_string(),
+            Answer::Picked(None) => {}
+            Answer::Done(out, r) => {
+                app.model_export.running = false;
+                let line = match r {
+                    Ok(files) => {
+                        // This view's earlier failure no longer stands.
+                        if let Some(Err(e)) = &app.model_export.outcome
+                            && app.error.as_ref() == Some(e)
+                        {
+                            app.error = None;
+                        }
+                        let done = app.t(S::ModelExported);
+                        // The status area names the file or folder; the window every file.
+                        app.notify(format!("{done}: {}", out.display()));
+                        let shown: Vec<String> =
+                            files.iter().map(|p| p.display().to_string()).collect();
+                        Ok(format!("{done}: {}", shown.join(", ")))
+                    }
+                    Err(e) => {
+                        let text = format!("{}: {e}", app.t(S::ModelExportFailed));
+                        app.error = Some(text.clone());
+                        Err(text)
+                    }
+                };
+                app.model_export.outcome = Some(line);
+            }
+        }
+    }
+}
+
+pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
+    drain(app);
+    if !app.model_export.open {
+        return;
+    }
+    let lang = app.lang;
+    // The network as shown: the applied plan and the latest snapshot's θ.
+    let source = match (&app.net, &app.snapshot) {
+        (Some(net), Some(s)) if s.theta.len() == net.n_params => Some((s.step, net)),
+        _ => None,
+    };
+    let mut open = true;
+    let mut browse = false;
+    let mut start = false;
+    egui::Window::new(lang.t(S::ExportModelTitle))
+        .id(egui::Id::unique("model_export_dialog"))
+        .open(&mut open)
+        .collapsible(false)
+        .default_width(460.0)
+        // Below the top bar, in the middle: not over the Play button.
+        .pivot(egui::Align2::CENTER_TOP)
+        .default_pos(egui::pos2(ctx.content_rect().center().x, 90.0))
+        .show(ctx, |ui| {
+            let me = &mut app.model_export;
+            ui.horizontal(|ui| {
+                for (format, label) in [
+                    (Format::Onnx, S::ModelOnnx),
+                    (Format::Pytorch, S::ModelPytorch),
+                ] {
+                    if ui.radio(me.format == format, lang.t(label)).clicked() && me.format != format
+                    {
+                        if me.path.trim() == default_path(me.format) {
+                            me.path = default_path(format).into();
+                        }
+                        me.format = format;
+                    }
+                }
+            });
+            ui.horizontal(|ui| {
+                if ui.button(lang.t(S::Browse)).clicked() {
+                    browse = true;
+                }
+                let label = ui.label(lang.t(S::Path));
+                ui.add(
+                    egui::TextEdit::singleline(&mut me.path)
+                        .hint_text(lang.t(S::PathHint))
+                        .desired_width(240.0),
+                )
+                .labelled_by(label.id);
+            });
+            ui.horizontal(|ui| {
+                let ready = source.is_some() && !me.running && !me.path.trim().is_empty();
+                if ui
+                    .add_enabled(ready, egui::Button::new(lang.t(S::ExportModelButton)))
+                    .on_hover_text(lang.t(S::ExportModelHint))
+                    .clicked()
+                {
+                    start = true;
+                }
+                match source {
+                    Some((step, _)) => ui.weak(format!("{} {step}", lang.t(S::StepCount))),
+                    None => ui.weak(lang.t(S::NoModelYet)),
+                };
+                if me.running {
+                    ui.spinner();
+                }
+            });
+            match &me.outcome {
+                Some(Ok(line)) => {
+                    ui.label(line);
+                }
+                Some(Err(line)) => {
+                    ui.colored_label(egui::Color32::from_rgb(230, 80, 60), line);
+                }
+                None => {}
+            }
+        });
+    if browse {
+        let (tx, ctx, format) = (
+            app.model_export.tx.clone(),
+            ctx.clone(),
+            app.model_export.format,
+        );
+        let name = app.model_export.path.trim().to_string();
+        std::thread::spawn(move || {
+            let dialog = rfd::FileDialog::new();
+            let picked = match format {
+                Format::Pytorch => dialog.pick_folder(),
+                Format::Onnx => dialog
+                    .add_filter("ONNX", &["onnx"])
+                    .set_file_name(name)
+                    .save_file(),
+            };
+            let _ = tx.send(Answer::Picked(picked));
+            ctx.request_repaint();
+        });
+    }
+    if start && let (Some(net), Some(snapshot)) = (&app.net, &app.snapshot) {
+        let me = &mut app.model_export;
+        me.running = true;
+        let job = (
+            app.applied.name.clone(),
+            net.clone(),
+            snapshot.theta.clone(),
+            app.train.clone(),
+        );
+        let out = PathBuf::from(me.path.trim());
+        spawn_export(me.tx.clone(), ctx.clone(), job, me.format, out);
+    }
+    app.model_export.open &= open;
+}
