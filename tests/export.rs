@@ -183,7 +183,10 @@ fn pytorch_files_hold_theta_bit_for_bit_and_name_every_layer() {
     // The BatchNorm statistics are those nnlab evaluates with.
     let stats = t.train_bn_stats().unwrap();
     for i in [0, 2] {
-        for (what, v) in [("running_mean", &stats.mean[i]), ("running_var", &stats.var[i])] {
+        for (what, v) in [
+            ("running_mean", &stats.mean[i]),
+            ("running_var", &stats.var[i]),
+        ] {
             let view = st.tensor(&format!("layers.{i}.norm.{what}")).unwrap();
             assert_eq!(view.shape(), [6]);
             assert_eq!(bits(&f64s(view.data())), bits(v), "layers.{i}.{what}");
@@ -255,7 +258,10 @@ fn onnx_agrees(name: &str, case: (&str, &str, &str), tol: f64) -> f64 {
         assert!(err <= tol, "{name}: onnx {g} vs nnlab {w}");
         worst = worst.max(err);
     }
-    eprintln!("{name}: tract vs nnlab, worst error {worst:.1e} over {} outputs", got.len());
+    eprintln!(
+        "{name}: tract vs nnlab, worst error {worst:.1e} over {} outputs",
+        got.len()
+    );
     worst
 }
 
@@ -370,7 +376,10 @@ fn the_cli_exports_both_formats_and_a_reference() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["format"], "onnx");
-    assert_eq!(v["network"], "2 → 5 swish → 5 softplus → 5 tanh → 2 softmax");
+    assert_eq!(
+        v["network"],
+        "2 → 5 swish → 5 softplus → 5 tanh → 2 softmax"
+    );
 
     // The reference holds the training rows and nnlab's outputs on them, bit for bit; the
     // ONNX file run by tract agrees with them.
@@ -438,9 +447,10 @@ fn bad_exports_are_refused_in_one_line() {
     let wild = dir.join("wild.json");
     std::fs::write(
         &wild,
-        std::fs::read_to_string(&spec)
-            .unwrap()
-            .replace("\"kind\": \"adam\", \"lr\": 0.02", "\"kind\": \"sgd\", \"lr\": 1e6"),
+        std::fs::read_to_string(&spec).unwrap().replace(
+            "\"kind\": \"adam\", \"lr\": 0.02",
+            "\"kind\": \"sgd\", \"lr\": 1e6",
+        ),
     )
     .unwrap();
     let diverged = dir.join("diverged.json");
@@ -450,7 +460,12 @@ fn bad_exports_are_refused_in_one_line() {
         .arg(&wild)
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     refused(
         &[
             diverged.as_os_str(),

@@ -30,7 +30,10 @@ pub fn export_command(path: &Path, args: &ExportArgs) -> Result<Value> {
     let mut targets = export::targets(args.to, &args.out);
     targets.extend(args.reference.clone());
     for target in &targets {
-        for (what, source) in [("the session file", Some(path)), ("the session's CSV data", csv.as_deref())] {
+        for (what, source) in [
+            ("the session file", Some(path)),
+            ("the session's CSV data", csv.as_deref()),
+        ] {
             if let Some(source) = source
                 && session::files::same_file(&target, source)
             {

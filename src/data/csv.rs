@@ -114,11 +114,16 @@ impl<'a> LineCounter<'a> {
 
     /// The line of the record the reader placed at `byte`.
     fn line_at(&mut self, byte: u64) -> u64 {
-        let mut start = usize::try_from(byte).unwrap_or(usize::MAX).clamp(self.at, self.text.len());
+        let mut start = usize::try_from(byte)
+            .unwrap_or(usize::MAX)
+            .clamp(self.at, self.text.len());
         while start < self.text.len() && matches!(self.text[start], b'\r' | b'\n') {
             start += 1;
         }
-        self.line += self.text[self.at..start].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.line += self.text[self.at..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
         self.at = start;
         self.line
     }
@@ -231,11 +236,9 @@ mod tests {
         let text = "\"height, cm\",\"say \"\"hi\"\"\",\"class\nlabel\"\n170,\"1,5\"\n";
         let e = from_csv(text, "f.csv", None).unwrap_err();
         // The quoted "1,5" is one field (not two numbers): 2 fields, and it is not a number.
-        assert_eq!(
-            e.message,
-            "f.csv: line 3 has 2 fields but the header has 3"
-        );
-        let text = "\"height, cm\",\"say \"\"hi\"\"\",\"class\nlabel\"\n170,\"2\",1\n\n180, 3 ,\"0\"\n";
+        assert_eq!(e.message, "f.csv: line 3 has 2 fields but the header has 3");
+        let text =
+            "\"height, cm\",\"say \"\"hi\"\"\",\"class\nlabel\"\n170,\"2\",1\n\n180, 3 ,\"0\"\n";
         let ds = from_csv(text, "f.csv", None).unwrap();
         assert_eq!((ds.inputs, ds.rows()), (2, 2));
         assert_eq!(ds.x, vec![170.0, 2.0, 180.0, 3.0]);
@@ -244,8 +247,7 @@ mod tests {
         let text = "\"a,b\",y\n1,0\n\"x\ny\",1\n";
         assert_eq!(
             from_csv(text, "f.csv", None).unwrap_err().message,
-            "f.csv: line 3, column \"a,b\": \"x\ny\" is not a number"
-                .replace('\n', "\\n")
+            "f.csv: line 3, column \"a,b\": \"x\ny\" is not a number".replace('\n', "\\n")
         );
     }
 
@@ -255,7 +257,9 @@ mod tests {
         let mut text: String = (1..=cols).map(|j| format!("\"x{j}, raw\",")).collect();
         text.push_str("label\n");
         for r in 0..3 {
-            let row: Vec<String> = (0..cols).map(|j| format!("{}", (r * cols + j) % 7)).collect();
+            let row: Vec<String> = (0..cols)
+                .map(|j| format!("{}", (r * cols + j) % 7))
+                .collect();
             text.push_str(&row.join(","));
             text.push_str(&format!(",{}\n", r % 2));
         }
@@ -266,7 +270,11 @@ mod tests {
         let e = from_csv(&text.replace(",0\n", ",0,9\n"), "wide.csv", None).unwrap_err();
         assert_eq!(
             e.message,
-            format!("wide.csv: line 2 has {} fields but the header has {}", cols + 2, cols + 1)
+            format!(
+                "wide.csv: line 2 has {} fields but the header has {}",
+                cols + 2,
+                cols + 1
+            )
         );
     }
 

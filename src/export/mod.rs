@@ -153,7 +153,13 @@ fn training_statistics(net: &Network, theta: &[f64], train: &Dataset) -> Result<
     let mut ws = Workspace::default();
     net.forward(theta, &train.x, rows, &mut ws, BnMode::Batch, None);
     let stats = net.bn_stats(&ws);
-    if stats.mean.iter().chain(&stats.var).flatten().any(|v| !v.is_finite()) {
+    if stats
+        .mean
+        .iter()
+        .chain(&stats.var)
+        .flatten()
+        .any(|v| !v.is_finite())
+    {
         return Err(Error::new(
             "BatchNorm's statistics over the training rows are not finite: there is no network to export",
         ));
@@ -182,8 +188,11 @@ pub fn write(model: &Model, format: Format, out: &Path) -> Result<Written> {
 pub(crate) fn safetensors_file(tensors: &[Tensor], format: &str, network: &str) -> Result<Vec<u8>> {
     let values: usize = tensors.iter().map(|t| t.values.len()).sum();
     // The little-endian bytes of every tensor, then the file holding them again.
-    memory::check("the safetensors file", memory::f64s(values).saturating_mul(2))
-        .map_err(Error::new)?;
+    memory::check(
+        "the safetensors file",
+        memory::f64s(values).saturating_mul(2),
+    )
+    .map_err(Error::new)?;
     let raw: Vec<Vec<u8>> = tensors
         .iter()
         .map(|t| t.values.iter().flat_map(|v| v.to_le_bytes()).collect())

@@ -219,7 +219,10 @@ fn features(g: &mut Graph, features: &[Feature], inputs: usize) -> String {
 /// u = (z − μ)·(1/√(σ² + ε))·γ + β, as nnlab's evaluation computes it.
 fn batch_norm(g: &mut Graph, p: &str, z: &str) -> String {
     let eps = g.scalar("batch_norm_eps", BN_EPS);
-    let (mean, var) = (format!("{p}.norm.running_mean"), format!("{p}.norm.running_var"));
+    let (mean, var) = (
+        format!("{p}.norm.running_mean"),
+        format!("{p}.norm.running_var"),
+    );
     let (gamma, beta) = (format!("{p}.norm.weight"), format!("{p}.norm.bias"));
     let centred = g.node("Sub", &format!("{p}.norm.centred"), &[z, &mean], &[]);
     let var_eps = g.node("Add", &format!("{p}.norm.var_eps"), &[&var, &eps], &[]);
@@ -276,7 +279,12 @@ fn activation(g: &mut Graph, p: &str, l: &Layer, u: &str) -> String {
             let half = g.scalar("half", 0.5);
             let inv_sqrt2 = g.scalar("inv_sqrt2", std::f64::consts::FRAC_1_SQRT_2);
             let scaled = g.node("Mul", &sub("scaled"), &[u, &inv_sqrt2], &[]);
-            let narrow = g.node("Cast", &sub("f32"), &[&scaled], &[int_attribute("to", FLOAT)]);
+            let narrow = g.node(
+                "Cast",
+                &sub("f32"),
+                &[&scaled],
+                &[int_attribute("to", FLOAT)],
+            );
             let erf = g.node("Erf", &sub("erf"), &[&narrow], &[]);
             let wide = g.node("Cast", &sub("f64"), &[&erf], &[int_attribute("to", DOUBLE)]);
             let cdf = g.node("Add", &sub("one_plus_erf"), &[&one, &wide], &[]);
@@ -367,7 +375,12 @@ pub fn model_bytes(model: &Model) -> Result<Vec<u8>> {
         .string(3, env!("CARGO_PKG_VERSION"))
         .string(
             6,
-            &format!("{} ({}), exported by {}", model.name, net.describe(), producer()),
+            &format!(
+                "{} ({}), exported by {}",
+                model.name,
+                net.describe(),
+                producer()
+            ),
         )
         .message(7, &graph)
         .message(8, &opset);

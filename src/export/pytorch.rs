@@ -178,7 +178,9 @@ pub fn model_py(model: &Model) -> String {
         net.inputs,
         net.output_units()
     ));
-    line("the output activation). BatchNorm holds the statistics of the whole training set at these");
+    line(
+        "the output activation). BatchNorm holds the statistics of the whole training set at these",
+    );
     line("weights (what nnlab evaluates with); dropout acts only in train mode.");
     line("");
     line("Needs PyTorch and nothing else: read_safetensors below reads the weights.");
@@ -198,7 +200,9 @@ pub fn model_py(model: &Model) -> String {
     line("def read_safetensors(path):");
     line("    \"\"\"The float64 tensors of a safetensors file, by name.\"\"\"");
     line("    if sys.byteorder != \"little\":");
-    line("        raise RuntimeError(\"safetensors holds little-endian numbers; this reader needs a little-endian machine\")");
+    line(
+        "        raise RuntimeError(\"safetensors holds little-endian numbers; this reader needs a little-endian machine\")",
+    );
     line("    with open(path, \"rb\") as f:");
     line("        data = f.read()");
     line("    n = int.from_bytes(data[:8], \"little\")");
@@ -209,7 +213,9 @@ pub fn model_py(model: &Model) -> String {
     line("        if info[\"dtype\"] != \"F64\":");
     line("            raise ValueError(f\"{path}: {name} is {info['dtype']}, expected F64\")");
     line("        begin, end = info[\"data_offsets\"]");
-    line("        values = torch.frombuffer(bytearray(data[8 + n + begin : 8 + n + end]), dtype=torch.float64)");
+    line(
+        "        values = torch.frombuffer(bytearray(data[8 + n + begin : 8 + n + end]), dtype=torch.float64)",
+    );
     line("        tensors[name] = values.reshape(info[\"shape\"])");
     line("    return tensors");
     line("");
@@ -238,7 +244,9 @@ pub fn model_py(model: &Model) -> String {
     }
     if uses(Activation::Softplus) {
         line("class Softplus(nn.Module):");
-        line("    \"\"\"ln(1 + e^u) as max(u, 0) + log1p(e^-|u|), exact for every u (torch's softplus");
+        line(
+            "    \"\"\"ln(1 + e^u) as max(u, 0) + log1p(e^-|u|), exact for every u (torch's softplus",
+        );
         line("    returns u above its threshold of 20, 2e-9 off there).\"\"\"");
         line("");
         line("    def forward(self, u):");
@@ -273,13 +281,19 @@ pub fn model_py(model: &Model) -> String {
         line("    def forward(self, x):");
         line("        return x");
     } else {
-        line("    \"\"\"phi(x): the input features the first layer sees, from the raw columns.\"\"\"");
+        line(
+            "    \"\"\"phi(x): the input features the first layer sees, from the raw columns.\"\"\"",
+        );
         line("");
         line("    def forward(self, x):");
         line("        return torch.stack(");
         line("            [");
         for f in &net.features {
-            line(&format!("                {},  # {}", feature_expr(*f), f.label()));
+            line(&format!(
+                "                {},  # {}",
+                feature_expr(*f),
+                f.label()
+            ));
         }
         line("            ],");
         line("            dim=1,");
@@ -325,7 +339,10 @@ pub fn model_py(model: &Model) -> String {
     line("            [");
     let last = net.layers.len() - 1;
     for (i, l) in net.layers.iter().enumerate() {
-        line(&format!("                # {}", layer_comment(i, l, i == last)));
+        line(&format!(
+            "                # {}",
+            layer_comment(i, l, i == last)
+        ));
         line(&format!("                {},", layer_expr(l)));
     }
     line("            ]");
@@ -333,7 +350,9 @@ pub fn model_py(model: &Model) -> String {
     line("");
     line("    def forward(self, x):");
     line("        if x.dim() != 2 or x.shape[1] != INPUTS:");
-    line("            raise ValueError(f\"expected raw inputs [N, {INPUTS}], got {tuple(x.shape)}\")");
+    line(
+        "            raise ValueError(f\"expected raw inputs [N, {INPUTS}], got {tuple(x.shape)}\")",
+    );
     line("        a = self.features(x)");
     line("        for layer in self.layers:");
     line("            a = layer(a)");
@@ -341,16 +360,22 @@ pub fn model_py(model: &Model) -> String {
     line("");
     line("");
     line("def load(path=None) -> torch.nn.Module:");
-    line("    \"\"\"The network with the weights of `path` (model.safetensors beside this file), float64,");
+    line(
+        "    \"\"\"The network with the weights of `path` (model.safetensors beside this file), float64,",
+    );
     line("    in evaluation mode.\"\"\"");
     line("    if path is None:");
-    line("        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), \"model.safetensors\")");
+    line(
+        "        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), \"model.safetensors\")",
+    );
     line("    net = Net()");
     line("    missing, unexpected = net.load_state_dict(read_safetensors(path), strict=False)");
     line("    # BatchNorm's batch counter is not part of the network.");
     line("    missing = [k for k in missing if not k.endswith(\"num_batches_tracked\")]");
     line("    if missing or unexpected:");
-    line("        raise ValueError(f\"{path} does not fit this network: missing {missing}, unexpected {unexpected}\")");
+    line(
+        "        raise ValueError(f\"{path} does not fit this network: missing {missing}, unexpected {unexpected}\")",
+    );
     line("    return net.eval()");
     py
 }
