@@ -22,7 +22,7 @@ use crate::analysis::hessian::Method;
 use crate::bench;
 use crate::error::{Error, Result};
 use crate::session::{self, Loaded};
-use crate::train::{Evaluation, StepReport, Trainer};
+use crate::train::{Evaluation, StepReport, StopRule, StopWatch, Trainer};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -68,6 +68,8 @@ pub enum Command {
         /// checkpoint_budget, else 8 MiB).
         #[arg(long)]
         checkpoint_budget: Option<u64>,
+        #[command(flatten)]
+        stop: StopArgs,
     },
     /// Re-run a recorded session: --verify checks it bit for bit (exit 1 on a mismatch);
     /// --to STEP --out FILE writes the session as it stood at STEP.
@@ -170,6 +172,7 @@ pub fn run(command: Command) -> Result<i32> {
             metrics,
             eval_every,
             checkpoint_budget,
+            stop,
         } => run_session(
             &session,
             steps,
@@ -177,6 +180,7 @@ pub fn run(command: Command) -> Result<i32> {
             metrics.as_deref(),
             eval_every,
             checkpoint_budget,
+            &stop,
         ),
         Command::Replay { session, args } => replay::replay(&session, &args),
         Command::Grad { session } => grad(&session),
@@ -426,6 +430,7 @@ fn run_session(
     metrics: Option<&Path>,
     eval_every: Option<u64>,
     checkpoint_budget: Option<u64>,
+    stop: &StopArgs,
 ) -> Result<i32> {
     if steps > MAX_RUN_STEPS {
         return Err(Error::field(
@@ -446,6 +451,13 @@ fn run_session(
     let loaded: Loaded = session::load(path)?;
     check_outputs(&loaded, out, metrics)?;
     let mut t = session::trainer(&loaded).map_err(|e| e.context(&name))?;
+    let rule = stop.over(loaded.session.stop.clone().unwrap_or_default());
+    rule.validate(
+        loaded.test.rows(),
+        loaded.train.task == crate::data::spec::Task::Classification,
+    )?;
+    let mut watch = StopWatch::new(rule, t.iterations_per_epoch() as u64);
+    let mut stopped = None;
     if steps > crate::train::trainer::MAX_STEP - t.step {
         return Err(Error::field(
             "--steps",
@@ -490,15 +502,36 @@ fn run_session(
             diverged_at = Some(report.step);
         }
         let due = eval_every.is_some_and(|k| report.step.is_multiple_of(k));
+        let stop_due = watch.evaluation_due(report.step);
         evaluated_last = false;
-        if (metrics.is_some() || out.is_some()) && (due || last || report.diverged) {
+        let recorded = (metrics.is_some() || out.is_some()) && (due || last || report.diverged);
+        if recorded || stop_due {
             last_eval = t.evaluate();
             evaluated_last = true;
+        }
+        if recorded {
             rec.record_evaluation(report.step, &last_eval);
             if metrics.is_some() {
                 csv.push_str(&csv_row(&report, &last_eval));
                 csv.push('\n');
             }
+        }
+        stopped = watch.check(
+            report.step,
+            report.epoch,
+            evaluated_last.then_some(&last_eval),
+        );
+        if let Some(reason) = &stopped {
+            eprintln!("{name}: {}", reason.describe());
+            if !recorded && (metrics.is_some() || out.is_some()) {
+                // The stopping step's evaluation goes into the recording like the last one.
+                rec.record_evaluation(report.step, &last_eval);
+                if metrics.is_some() {
+                    csv.push_str(&csv_row(&report, &last_eval));
+                    csv.push('\n');
+                }
+            }
+            break;
         }
         if last_print.elapsed().as_secs_f64() > 1.0 {
             eprintln!(
@@ -543,6 +576,7 @@ fn run_session(
         "mistakes": t.mistakes,
         "novikoff_bound": t.novikoff.map(|b| b.bound),
         "diverged": diverged_at.is_some(),
+        "stopped": stopped,
         "seconds": seconds,
         "steps_per_sec": (t.step - first_step) as f64 / seconds.max(1e-12),
         "first_step": first_step,
@@ -557,4 +591,36 @@ fn run_session(
         return Ok(3);
     }
     Ok(0)
+}
+
+/// `nnlab run`'s stop conditions; each overrides the session's `stop` field of the same name.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct StopArgs {
+    /// Stop once the training loss is at most this.
+    #[arg(long)]
+    pub stop_loss: Option<f64>,
+    /// Stop once the training accuracy (a fraction, e.g. 0.99) is at least this.
+    #[arg(long)]
+    pub stop_accuracy: Option<f64>,
+    /// Stop after this many epochs.
+    #[arg(long)]
+    pub stop_epochs: Option<u64>,
+    /// Early stopping: stop when the test loss has not improved for this many checks.
+    #[arg(long)]
+    pub patience: Option<u64>,
+    /// Steps between checks of the losses (default: one epoch).
+    #[arg(long)]
+    pub check_every: Option<u64>,
+}
+
+impl StopArgs {
+    /// The session's rule with these flags laid over it.
+    pub fn over(&self, mut rule: StopRule) -> StopRule {
+        rule.train_loss = self.stop_loss.or(rule.train_loss);
+        rule.train_accuracy = self.stop_accuracy.or(rule.train_accuracy);
+        rule.epochs = self.stop_epochs.or(rule.epochs);
+        rule.patience = self.patience.or(rule.patience);
+        rule.check_every = self.check_every.or(rule.check_every);
+        rule
+    }
 }

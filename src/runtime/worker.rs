@@ -26,7 +26,9 @@ use crate::analysis::curvature::{Objective, Sample};
 pub use crate::train::memory::{GRID, MAX_NEURON_MAPS};
 use crate::train::memory::{SNAPSHOT_VALUES, TRAJECTORY_BUDGET, TRAJECTORY_MAX, TRAJECTORY_MIN};
 pub use crate::train::{Edit, LiveEdit};
-use crate::train::{Evaluation, LayerStats, Trainer, TrainerConfig};
+use crate::train::{
+    Evaluation, LayerStats, StopReason, StopRule, StopWatch, Trainer, TrainerConfig,
+};
 
 /// Points of the 1-D curve.
 pub const CURVE: usize = 200;
@@ -148,6 +150,9 @@ pub enum Command {
     SetCheckpointBudget(u64),
     /// Hand out θ, θ₀ and the recorded trajectory for the landscape / dynamics panels now.
     PathNow,
+    /// When to stop training (armed again by every rebuild and reset; a rule that has fired
+    /// stays quiet until then, so Play continues past it).
+    SetStop(StopRule),
     /// Panic on purpose (tests the crash report).
     InjectPanic,
     Shutdown,
@@ -261,6 +266,8 @@ pub enum Event {
         step: u64,
         loss: f64,
     },
+    /// A stop condition was met: training paused at its step.
+    Stopped(StopReason),
     Edits(Vec<LiveEdit>),
     /// θ for the curvature analysis (at most one per flush: the newest k-th step).
     Curvature(Box<Sample>),
@@ -340,6 +347,9 @@ fn thread_main(
 struct State {
     experiment: Experiment,
     trainer: Option<Trainer>,
+    /// When to stop, and its watch over the current run (None: no rule, or it has fired).
+    stop_rule: StopRule,
+    stop_watch: Option<StopWatch>,
     tx: Sender<Event>,
     repaint: Arc<dyn Fn() + Send + Sync>,
     running: bool,
@@ -450,6 +460,8 @@ impl State {
         let mut s = State {
             experiment: experiment.clone(),
             trainer: None,
+            stop_rule: StopRule::default(),
+            stop_watch: None,
             tx,
             repaint,
             running: false,
@@ -645,6 +657,10 @@ impl State {
                 self.speed = s;
                 self.start_rate();
             }
+            Command::SetStop(rule) => {
+                self.stop_rule = rule;
+                self.arm_stop();
+            }
             Command::Snapshot => {}
             Command::CurvatureEvery(k) => {
                 self.curvature.every = k.map(|k| k.max(1));
@@ -761,6 +777,7 @@ impl State {
                 self.snapshot_every = snapshot_every(t.net.n_params);
                 self.trainer = Some(t);
                 self.experiment = e;
+                self.arm_stop();
                 self.curvature.objective = None;
                 self.curvature.due = None;
                 if let Some(t) = &self.trainer {
@@ -801,10 +818,17 @@ impl State {
             return;
         }
         let mut diverged = None;
+        let mut stopped = None;
         let mut taken = 0u64;
         while taken < budget {
             let r = t.step();
             taken += 1;
+            if let Some(w) = &mut self.stop_watch
+                && !r.diverged
+            {
+                let eval = w.evaluation_due(r.step).then(|| t.evaluate());
+                stopped = w.check(r.step, r.epoch, eval.as_ref());
+            }
             if let Some(rec) = &mut self.recorder {
                 rec.record_step(&r, t);
             }
@@ -825,6 +849,9 @@ impl State {
             }
             if failed {
                 diverged = Some((step, loss));
+                break;
+            }
+            if stopped.is_some() {
                 break;
             }
             if taken.is_multiple_of(16) && Instant::now() >= deadline {
@@ -853,6 +880,25 @@ impl State {
             self.send(Event::Diverged { step, loss });
             self.snapshot();
         }
+        if let Some(reason) = stopped {
+            self.running = false;
+            self.pending = 0;
+            self.stop_watch = None;
+            self.flush(false);
+            self.send(Event::Stopped(reason));
+            self.snapshot();
+        }
+    }
+
+    /// A fresh watch of the stop rule over the current trainer (None without a rule).
+    fn arm_stop(&mut self) {
+        self.stop_watch = match &self.trainer {
+            Some(t) if !self.stop_rule.is_empty() => Some(StopWatch::new(
+                self.stop_rule.clone(),
+                t.iterations_per_epoch() as u64,
+            )),
+            _ => None,
+        };
     }
 
     /// Send the waiting curvature sample, if any.
