@@ -38,12 +38,6 @@ pub struct Cli {
     pub file: Option<PathBuf>,
 }
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
-pub enum MethodArg {
-    Dense,
-    Lanczos,
-}
-
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Open the desktop app, optionally with a session file.
@@ -86,7 +80,7 @@ pub enum Command {
         /// dense: every eigenvalue (P ≤ 3000); lanczos: the k extreme pairs at each end.
         /// Default: dense when P ≤ 3000.
         #[arg(long, value_enum)]
-        method: Option<MethodArg>,
+        method: Option<Method>,
         /// Eigenpairs at each end of the spectrum (lanczos).
         #[arg(long, default_value_t = 10)]
         k: usize,
@@ -96,6 +90,10 @@ pub enum Command {
         /// Use the Gauss–Newton matrix (positive semi-definite; shows no negative curvature).
         #[arg(long)]
         gauss_newton: bool,
+        /// Add each top eigenvector's share per layer (as the app's Curvature tile shows;
+        /// dense: needs the eigenvectors, a few times slower).
+        #[arg(long)]
+        layer_shares: bool,
     },
     /// A 2-D slice of the training objective around the session's θ.
     Landscape {
@@ -103,16 +101,22 @@ pub enum Command {
         /// Points per side of the grid.
         #[arg(long, default_value_t = 51)]
         grid: usize,
-        /// random: filter-normalised random directions; hessian: the top two eigenvectors;
-        /// pca: the principal plane of a training trajectory.
+        /// What to compute: a slice along random or Hessian directions or the PCA plane of a
+        /// training trajectory, the line from θ₀ to θ, the 1-1-1 surface, an optimiser race.
         #[arg(long, value_enum, default_value = "random")]
-        dirs: landscape::Dirs,
+        dirs: crate::analysis::landscape::Mode,
         /// Half-width of the grid in units of the directions.
         #[arg(long)]
         radius: Option<f64>,
-        /// Training steps recorded for --dirs pca.
+        /// Training steps recorded for --dirs pca; steps of each optimiser for --dirs race.
         #[arg(long, default_value_t = 100)]
         steps: u64,
+        /// The learning rate of every optimiser of --dirs race.
+        #[arg(long, default_value_t = 0.1)]
+        lr: f64,
+        /// The loss of --dirs tiny.
+        #[arg(long, value_enum, default_value = "mse")]
+        tiny_loss: crate::analysis::landscape::one_one_one::TinyLoss,
     },
     /// Training as a dynamical system: Lyapunov exponent, GD vs gradient flow, momentum's
     /// energy, signal propagation at initialisation, Newton steps.
@@ -190,6 +194,8 @@ pub fn run(command: Command) -> Result<i32> {
             dirs,
             radius,
             steps,
+            lr,
+            tiny_loss,
         } => {
             let v = landscape::landscape(
                 &session,
@@ -198,6 +204,8 @@ pub fn run(command: Command) -> Result<i32> {
                     dirs,
                     radius,
                     steps,
+                    lr,
+                    tiny_loss,
                 },
             )?;
             print_json(&v);
@@ -209,11 +217,8 @@ pub fn run(command: Command) -> Result<i32> {
             k,
             density,
             gauss_newton,
+            layer_shares,
         } => {
-            let method = method.map(|m| match m {
-                MethodArg::Dense => Method::Dense,
-                MethodArg::Lanczos => Method::Lanczos,
-            });
             let v = hessian::hessian(
                 &session,
                 hessian::HessianArgs {
@@ -221,6 +226,7 @@ pub fn run(command: Command) -> Result<i32> {
                     k,
                     density,
                     gauss_newton,
+                    layer_shares,
                 },
             )?;
             print_json(&v);

@@ -438,6 +438,37 @@ pub struct ThetaPath {
     pub seed: u64,
 }
 
+impl ThetaPath {
+    /// The trainer's θ now with θ₀ and the θ snapshots recorded so far (in step order): what
+    /// the landscape and dynamics tiles analyse. The trajectory is made to end at θ.
+    pub fn new(
+        t: &Trainer,
+        objective: Arc<Objective>,
+        theta0: Vec<f64>,
+        mut trajectory: Vec<Vec<f64>>,
+        mut steps: Vec<u64>,
+    ) -> ThetaPath {
+        if steps.last() != Some(&t.step) {
+            trajectory.push(t.theta.clone());
+            steps.push(t.step);
+        } else if let Some(last) = trajectory.last_mut() {
+            // A weight edited since the snapshot: the path ends at the θ analysed.
+            last.clone_from(&t.theta);
+        }
+        ThetaPath {
+            objective,
+            theta: t.theta.clone(),
+            step: t.step,
+            theta0,
+            trajectory,
+            steps,
+            regularization: t.regularization,
+            optimizer: t.optimizer.spec().clone(),
+            seed: t.seed,
+        }
+    }
+}
+
 /// θ handed out for the curvature analysis: copied at every k-th step into one buffer, sent
 /// at the next flush (so a fast run sends the newest, not thousands a second).
 #[derive(Default)]
@@ -922,7 +953,8 @@ impl State {
             theta: self.curvature.theta.clone(),
             step,
             lr,
-            l2: t.regularization.l2,
+            regularization: t.regularization,
+            seed: t.seed,
         })));
         (self.repaint)();
     }
@@ -940,25 +972,13 @@ impl State {
             })
             .clone();
         let tr = &self.trajectory;
-        let (mut trajectory, mut steps) = (tr.thetas.clone(), tr.steps.clone());
-        if steps.last() != Some(&t.step) {
-            trajectory.push(t.theta.clone());
-            steps.push(t.step);
-        } else if let Some(last) = trajectory.last_mut() {
-            // A weight edited since the snapshot: the path ends at the θ analysed.
-            last.clone_from(&t.theta);
-        }
-        self.send(Event::Path(Arc::new(ThetaPath {
+        self.send(Event::Path(Arc::new(ThetaPath::new(
+            t,
             objective,
-            theta: t.theta.clone(),
-            step: t.step,
-            theta0: tr.theta0.clone(),
-            trajectory,
-            steps,
-            regularization: t.regularization,
-            optimizer: t.optimizer.spec().clone(),
-            seed: t.seed,
-        })));
+            tr.theta0.clone(),
+            tr.thetas.clone(),
+            tr.steps.clone(),
+        ))));
         (self.repaint)();
     }
 
