@@ -17,7 +17,7 @@ PyTorch (and, optionally, onnxruntime) live in a venv outside the repository:
     /tmp/torchvenv/bin/python benches/export_check.py --json
 
 Flags: SESSION... (default: sessions/*.json and sessions/lessons/*.json),
-then five networks written here that cover every activation, input features,
+then six networks written here that cover every activation, input features,
 BatchNorm, both dropouts and residual connections (--no-coverage: not those),
 --steps N (training steps before exporting, default 200; 0 exports the
 session as it stands), --nnlab PATH (default target/release/nnlab),
@@ -94,6 +94,15 @@ COVERAGE = {
                         {"units": 8, "activation": "gelu"},
                         {"units": 8, "activation": "relu", "batch_norm": True},
                         {"units": 1, "activation": "softplus"}]},
+        "loss": "mse",
+    },
+    "coverage_sine_mish": {
+        "data": {"source": "sawtooth", "teeth": 2, "n": 100, "noise": 0.0},
+        "network": {"inputs": 1, "init": "siren",
+                    "layers": [
+                        {"units": 6, "activation": "sine", "omega": 3.5},
+                        {"units": 6, "activation": "mish"},
+                        {"units": 1, "activation": "identity"}]},
         "loss": "mse",
     },
     "coverage_prelu_output": {

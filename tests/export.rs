@@ -92,6 +92,17 @@ const GELU: (&str, &str, &str) = (
     "mse",
 );
 
+/// SIREN-style sine units with their ω₀, then Mish.
+const SINE_MISH: (&str, &str, &str) = (
+    r#"{"source": "sawtooth", "teeth": 2, "n": 60, "noise": 0.0}"#,
+    r#"{"inputs": 1, "init": "siren",
+        "layers": [
+          {"units": 6, "activation": "sine", "omega": 3.5},
+          {"units": 6, "activation": "mish"},
+          {"units": 1, "activation": "identity"}]}"#,
+    "mse",
+);
+
 /// Write the session, load it, train `steps` steps in process.
 fn trained(dir: &Path, name: &str, case: (&str, &str, &str), steps: usize) -> Trainer {
     let path = dir.join(format!("{name}.json"));
@@ -278,6 +289,11 @@ fn onnx_reproduces_swish_softplus_tanh_and_softmax() {
 #[test]
 fn onnx_reproduces_step_relu_identity_and_tanh() {
     onnx_agrees("step", STEP_RELU_HINGE, 1e-12);
+}
+
+#[test]
+fn onnx_reproduces_sine_and_mish() {
+    onnx_agrees("sine", SINE_MISH, 1e-12);
 }
 
 #[test]

@@ -13,6 +13,7 @@ use super::spectrum::{
     Density, RitzPair, SymmetricOperator, dense_eigen, extreme_eigenpairs,
     extreme_eigenpairs_split, hutchinson_trace, slq_density,
 };
+use crate::data::Dataset;
 use crate::net::hmp::{HmpWorkspace, hessian_matrix_product, workspace_values};
 use crate::net::{Network, Rows};
 
@@ -28,6 +29,28 @@ pub struct HessianProblem<'a> {
     pub l2: f64,
     /// Use the Gauss–Newton matrix instead (positive semi-definite: no negative curvature).
     pub gauss_newton: bool,
+}
+
+/// The Hessian problem of the training objective over `train` (what
+/// `Trainer::hessian_problem` gives, for a copy of the network, θ and rows held elsewhere).
+pub fn hessian_problem<'a>(
+    net: &'a Network,
+    theta: &'a [f64],
+    train: &'a Dataset,
+    l2: f64,
+    gauss_newton: bool,
+) -> HessianProblem<'a> {
+    HessianProblem {
+        net,
+        theta,
+        rows: Rows {
+            x: &train.x,
+            y: &train.y,
+            classes: train.classes,
+        },
+        l2,
+        gauss_newton,
+    }
 }
 
 /// The problem as an operator v ↦ Hv, with its own workspace; counts its products.
@@ -159,11 +182,13 @@ pub fn summarize(eigs: &[f64]) -> SpectrumSummary {
     }
 }
 
-/// How to compute the spectrum.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// How to compute the spectrum (also `nnlab hessian --method`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
+    /// Every eigenvalue of the dense matrix (P ≤ 3000).
     Dense,
+    /// The k extreme pairs at each end, by Lanczos.
     Lanczos,
 }
 

@@ -8,7 +8,8 @@
 //! - leaky ReLU, PReLU and ELU as `Where(u > 0, …)` with α an f64 constant: ONNX's LeakyRelu
 //!   and Elu take α as an f32 attribute (0.01 becomes 0.009999999776…);
 //! - BatchNorm as (z − μ)·(1/√(σ² + ε))·γ + β: BatchNormalization's ε is an f32 attribute too;
-//! - softplus as max(u, 0) + ln(1 + e^−|u|): finite for every u.
+//! - softplus as max(u, 0) + ln(1 + e^−|u|): finite for every u (and inside Mish, whose ONNX
+//!   operator needs opset 18).
 //!
 //! GELU needs erf, which neither tract nor onnxruntime computes in double: its argument is cast
 //! to f32 for Erf and back (about 1e-7 relative in that layer), and the export says so.
@@ -142,6 +143,19 @@ impl Graph {
         let exp = self.node("Exp", &format!("{out}.exp"), &[&neg], &[]);
         let den = self.node("Add", &format!("{out}.denominator"), &[&one, &exp], &[]);
         self.node("Reciprocal", out, &[&den], &[])
+    }
+
+    /// ln(1 + e^input) = max(input, 0) + ln(1 + e^−|input|) under the names `out.*`: finite
+    /// for every input.
+    fn softplus(&mut self, out: &str, input: &str) -> String {
+        let (zero, one) = (self.scalar("zero", 0.0), self.scalar("one", 1.0));
+        let pos = self.node("Max", &format!("{out}.positive_part"), &[input, &zero], &[]);
+        let abs = self.node("Abs", &format!("{out}.abs"), &[input], &[]);
+        let neg = self.node("Neg", &format!("{out}.minus_abs"), &[&abs], &[]);
+        let exp = self.node("Exp", &format!("{out}.exp"), &[&neg], &[]);
+        let one_plus = self.node("Add", &format!("{out}.one_plus_exp"), &[&one, &exp], &[]);
+        let log = self.node("Log", &format!("{out}.log"), &[&one_plus], &[]);
+        self.node("Add", out, &[&pos, &log], &[])
     }
 
     /// `u` where u > 0, else `negative`.
@@ -291,15 +305,16 @@ fn activation(g: &mut Graph, p: &str, l: &Layer, u: &str) -> String {
             let half_u = g.node("Mul", &sub("half_u"), &[&half, u], &[]);
             g.node("Mul", &out, &[&half_u, &cdf], &[])
         }
-        Activation::Softplus => {
-            let (zero, one) = (g.scalar("zero", 0.0), g.scalar("one", 1.0));
-            let pos = g.node("Max", &sub("positive_part"), &[u, &zero], &[]);
-            let abs = g.node("Abs", &sub("abs"), &[u], &[]);
-            let neg = g.node("Neg", &sub("minus_abs"), &[&abs], &[]);
-            let exp = g.node("Exp", &sub("exp"), &[&neg], &[]);
-            let one_plus = g.node("Add", &sub("one_plus_exp"), &[&one, &exp], &[]);
-            let log = g.node("Log", &sub("log"), &[&one_plus], &[]);
-            g.node("Add", &out, &[&pos, &log], &[])
+        Activation::Softplus => g.softplus(&out, u),
+        Activation::Mish => {
+            let sp = g.softplus(&sub("softplus"), u);
+            let t = g.node("Tanh", &sub("tanh"), &[&sp], &[]);
+            g.node("Mul", &out, &[u, &t], &[])
+        }
+        Activation::Sine => {
+            let omega = g.scalar(&format!("{p}.act.omega"), l.param);
+            let wu = g.node("Mul", &sub("omega_u"), &[&omega, u], &[]);
+            g.node("Sin", &out, &[&wu], &[])
         }
         Activation::Softmax => g.node("Softmax", &out, &[u], &[int_attribute("axis", 1)]),
     }

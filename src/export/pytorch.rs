@@ -100,6 +100,8 @@ fn activation_expr(l: &Layer) -> String {
         Activation::Swish => format!("Swish({})", exact(l.param)),
         Activation::Gelu => "nn.GELU()".into(),
         Activation::Softplus => "Softplus()".into(),
+        Activation::Mish => "nn.Mish()".into(),
+        Activation::Sine => format!("Sine({})", exact(l.param)),
         Activation::Softmax => "nn.Softmax(dim=1)".into(),
     }
 }
@@ -239,6 +241,19 @@ pub fn model_py(model: &Model) -> String {
         line("");
         line("    def forward(self, u):");
         line("        return u * torch.sigmoid(self.beta * u)");
+        line("");
+        line("");
+    }
+    if uses(Activation::Sine) {
+        line("class Sine(nn.Module):");
+        line("    \"\"\"sin(omega * u): the SIREN unit.\"\"\"");
+        line("");
+        line("    def __init__(self, omega):");
+        line("        super().__init__()");
+        line("        self.omega = omega");
+        line("");
+        line("    def forward(self, u):");
+        line("        return torch.sin(self.omega * u)");
         line("");
         line("");
     }

@@ -1,16 +1,16 @@
 //! Session → Export model…: the network as shown (its θ at the latest snapshot) to a PyTorch
-//! folder or an ONNX file. The native dialog and the export run on a helper thread that answers
-//! on this view's own channel; the outcome is one line, in the window and in the status area.
+//! folder or an ONNX file. The native dialog and the export run on this view's own job thread
+//! (started when first needed); the outcome is one line, in the window and in the status area.
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender, channel};
 
 use eframe::egui;
 
 use crate::data::Dataset;
 use crate::export::{self, Format, Model};
 use crate::net::Network;
+use crate::runtime::job::{JobThread, Task};
 use crate::ui::app::NnlabApp;
 use crate::ui::i18n::S;
 
@@ -27,25 +27,23 @@ pub struct ModelExport {
     pub open: bool,
     pub format: Format,
     pub path: String,
-    /// An export is running on its helper thread.
+    /// An export is running on the job thread.
     pub running: bool,
     /// The last outcome, one line (Ok: success text).
     pub outcome: Option<Result<String, String>>,
-    tx: Sender<Answer>,
-    rx: Receiver<Answer>,
+    /// Dialogs and exports, in turn (None until the window first needs it).
+    thread: Option<JobThread<Task<Answer>, Answer>>,
 }
 
 impl Default for ModelExport {
     fn default() -> Self {
-        let (tx, rx) = channel();
         ModelExport {
             open: false,
             format: Format::Onnx,
             path: String::new(),
             running: false,
             outcome: None,
-            tx,
-            rx,
+            thread: None,
         }
     }
 }
@@ -67,28 +65,40 @@ fn default_path(format: Format) -> &'static str {
     }
 }
 
-/// Export on a helper thread: everything it needs is copied or shared first.
-fn spawn_export(
-    tx: Sender<Answer>,
-    ctx: egui::Context,
+/// The export as a task: everything it needs is copied or shared first.
+fn export_task(
     job: (String, Network, Vec<f64>, Arc<Dataset>),
     format: Format,
     out: PathBuf,
-) {
+) -> Task<Answer> {
     let (name, net, theta, train) = job;
-    std::thread::spawn(move || {
+    Box::new(move |send| {
         let done = Model::new(&name, &net, &theta, &train)
             .and_then(|m| export::write(&m, format, &out))
             .map(|w| w.files)
             .map_err(|e| e.to_string());
-        let _ = tx.send(Answer::Done(out, done));
-        ctx.request_repaint();
-    });
+        send(Answer::Done(out, done));
+    })
 }
 
-/// Take the helper threads' answers; put an outcome in the status area.
+/// The view's job thread, started on first use.
+fn job_thread<'a>(
+    me: &'a mut ModelExport,
+    ctx: &egui::Context,
+) -> &'a JobThread<Task<Answer>, Answer> {
+    me.thread.get_or_insert_with(|| {
+        let ctx = ctx.clone();
+        JobThread::tasks(
+            "nnlab-model-export",
+            Arc::new(move || ctx.request_repaint()),
+            |panic| Answer::Done(PathBuf::new(), Err(panic)),
+        )
+    })
+}
+
+/// Take the job thread's answers; put an outcome in the status area.
 fn drain(app: &mut NnlabApp) {
-    while let Ok(a) = app.model_export.rx.try_recv() {
+    while let Some(a) = app.model_export.thread.as_ref().and_then(JobThread::try_recv) {
         match a {
             Answer::Picked(Some(p)) => app.model_export.path = p.display().to_string(),
             Answer::Picked(None) => {}
@@ -199,13 +209,9 @@ pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
             }
         });
     if browse {
-        let (tx, ctx, format) = (
-            app.model_export.tx.clone(),
-            ctx.clone(),
-            app.model_export.format,
-        );
+        let format = app.model_export.format;
         let name = app.model_export.path.trim().to_string();
-        std::thread::spawn(move || {
+        job_thread(&mut app.model_export, ctx).queue(Box::new(move |send| {
             let dialog = rfd::FileDialog::new();
             let picked = match format {
                 Format::Pytorch => dialog.pick_folder(),
@@ -214,9 +220,8 @@ pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
                     .set_file_name(name)
                     .save_file(),
             };
-            let _ = tx.send(Answer::Picked(picked));
-            ctx.request_repaint();
-        });
+            send(Answer::Picked(picked));
+        }));
     }
     if start && let (Some(net), Some(snapshot)) = (&app.net, &app.snapshot) {
         let me = &mut app.model_export;
@@ -228,7 +233,8 @@ pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
             app.train.clone(),
         );
         let out = PathBuf::from(me.path.trim());
-        spawn_export(me.tx.clone(), ctx.clone(), job, me.format, out);
+        let task = export_task(job, me.format, out);
+        job_thread(me, ctx).queue(task);
     }
     app.model_export.open &= open;
 }

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 use eframe::egui::{self, Color32, ColorImage, TextureHandle, TextureOptions};
 use egui_plot::{Legend, Line, MarkerShape, Plot, PlotImage, PlotPoint, PlotPoints, Points};
 
-use crate::train::worker::{GRID, OutputMap, Snapshot};
+use crate::analysis::contour::Polyline;
+use crate::analysis::hyperplanes as contour;
+use crate::runtime::worker::{GRID, OutputMap, Snapshot};
 use crate::ui::app::NnlabApp;
-use crate::ui::contour::{self, Polyline};
 use crate::ui::i18n::S;
 use crate::ui::theme;
 
@@ -64,7 +65,15 @@ pub fn refresh(app: &mut NnlabApp, ctx: &egui::Context) {
             },
         ) if app.hyperplanes => {
             let bn = contour::first_layer_bn(net, &s.theta, &app.train.x);
-            contour::first_layer_zero_sets(net, &s.theta, bn.as_ref(), *x_range, *y_range, GRID)
+            contour::first_layer_zero_sets(
+                net,
+                &s.theta,
+                bn.as_ref(),
+                *x_range,
+                *y_range,
+                GRID,
+                crate::runtime::worker::MAX_NEURON_MAPS,
+            )
         }
         _ => Vec::new(),
     };

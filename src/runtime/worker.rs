@@ -21,23 +21,22 @@ use crate::optim::spec::{OptimizerSpec, Regularization};
 use crate::session::Session;
 use crate::session::recorder::{DEFAULT_CHECKPOINT_BUDGET, Recorder};
 
-use super::curvature::{Objective, Sample};
-pub use super::edit::{Edit, LiveEdit};
-use super::trainer::{Evaluation, LayerStats, Trainer, TrainerConfig};
+use super::job::{JobThread, panic_message};
+use crate::analysis::curvature::{Objective, Sample};
+pub use crate::train::memory::{GRID, MAX_NEURON_MAPS};
+use crate::train::memory::{SNAPSHOT_VALUES, TRAJECTORY_BUDGET, TRAJECTORY_MAX, TRAJECTORY_MIN};
+pub use crate::train::{Edit, LiveEdit};
+use crate::train::{
+    Evaluation, LayerStats, StopReason, StopRule, StopWatch, Trainer, TrainerConfig,
+};
 
-/// Side of the square grid over the input plane (decision map and neuron maps).
-pub const GRID: usize = 64;
 /// Points of the 1-D curve.
 pub const CURVE: usize = 200;
-/// Units per layer whose individual outputs are sent (wider layers are drawn as a box).
-pub const MAX_NEURON_MAPS: usize = 16;
 /// Metric rows kept before the recording stride doubles.
 pub const MAX_ROWS: usize = 1000;
 /// Step rows the session recording keeps before its own stride doubles (every step is still
 /// reproducible: `replay --verify` compares the rows that are there).
 pub const MAX_RECORDED_ROWS: usize = 20_000;
-/// Most workspace values of one block of the snapshot's grid pass (32 MB).
-pub(crate) const SNAPSHOT_VALUES: usize = 1 << 22;
 /// Bins of the weight histograms.
 pub const HIST_BINS: usize = 30;
 
@@ -83,7 +82,7 @@ impl Experiment {
         let (train, test) = self.build_data()?;
         // The app holds more than the trainer: snapshots, the trajectory, the curvature sample.
         let net = Network::build(&self.config.network, self.config.loss)?;
-        super::memory::check(super::memory::Shape {
+        crate::train::memory::check(crate::train::memory::Shape {
             net: &net,
             optimizer: &self.config.optimizer,
             train_rows: train.rows(),
@@ -151,6 +150,9 @@ pub enum Command {
     SetCheckpointBudget(u64),
     /// Hand out θ, θ₀ and the recorded trajectory for the landscape / dynamics panels now.
     PathNow,
+    /// When to stop training (armed again by every rebuild and reset; a rule that has fired
+    /// stays quiet until then, so Play continues past it).
+    SetStop(StopRule),
     /// Panic on purpose (tests the crash report).
     InjectPanic,
     Shutdown,
@@ -264,6 +266,8 @@ pub enum Event {
         step: u64,
         loss: f64,
     },
+    /// A stop condition was met: training paused at its step.
+    Stopped(StopReason),
     Edits(Vec<LiveEdit>),
     /// θ for the curvature analysis (at most one per flush: the newest k-th step).
     Curvature(Box<Sample>),
@@ -318,17 +322,6 @@ impl Drop for Worker {
     }
 }
 
-/// The text of a caught panic.
-pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_string()
-    }
-}
-
 fn thread_main(
     experiment: Experiment,
     rx: Receiver<Command>,
@@ -354,6 +347,9 @@ fn thread_main(
 struct State {
     experiment: Experiment,
     trainer: Option<Trainer>,
+    /// When to stop, and its watch over the current run (None: no rule, or it has fired).
+    stop_rule: StopRule,
+    stop_watch: Option<StopWatch>,
     tx: Sender<Event>,
     repaint: Arc<dyn Fn() + Send + Sync>,
     running: bool,
@@ -384,12 +380,6 @@ struct State {
     initial: Option<TrainerConfig>,
     trajectory: Trajectory,
 }
-
-/// Most θ snapshots the trajectory keeps, and the most f64 values it may hold in all (but
-/// always the three a PCA plane needs, whatever P).
-pub(crate) const TRAJECTORY_MAX: usize = 200;
-pub(crate) const TRAJECTORY_BUDGET: usize = 8_000_000;
-pub(crate) const TRAJECTORY_MIN: usize = 3;
 
 /// θ₀ and θ every `every` steps since it (thinned: when full, every other snapshot is dropped
 /// and `every` doubles), for the PCA plane of the landscape and its projected path. Recording
@@ -448,6 +438,37 @@ pub struct ThetaPath {
     pub seed: u64,
 }
 
+impl ThetaPath {
+    /// The trainer's θ now with θ₀ and the θ snapshots recorded so far (in step order): what
+    /// the landscape and dynamics tiles analyse. The trajectory is made to end at θ.
+    pub fn new(
+        t: &Trainer,
+        objective: Arc<Objective>,
+        theta0: Vec<f64>,
+        mut trajectory: Vec<Vec<f64>>,
+        mut steps: Vec<u64>,
+    ) -> ThetaPath {
+        if steps.last() != Some(&t.step) {
+            trajectory.push(t.theta.clone());
+            steps.push(t.step);
+        } else if let Some(last) = trajectory.last_mut() {
+            // A weight edited since the snapshot: the path ends at the θ analysed.
+            last.clone_from(&t.theta);
+        }
+        ThetaPath {
+            objective,
+            theta: t.theta.clone(),
+            step: t.step,
+            theta0,
+            trajectory,
+            steps,
+            regularization: t.regularization,
+            optimizer: t.optimizer.spec().clone(),
+            seed: t.seed,
+        }
+    }
+}
+
 /// θ handed out for the curvature analysis: copied at every k-th step into one buffer, sent
 /// at the next flush (so a fast run sends the newest, not thousands a second).
 #[derive(Default)]
@@ -470,6 +491,8 @@ impl State {
         let mut s = State {
             experiment: experiment.clone(),
             trainer: None,
+            stop_rule: StopRule::default(),
+            stop_watch: None,
             tx,
             repaint,
             running: false,
@@ -665,6 +688,10 @@ impl State {
                 self.speed = s;
                 self.start_rate();
             }
+            Command::SetStop(rule) => {
+                self.stop_rule = rule;
+                self.arm_stop();
+            }
             Command::Snapshot => {}
             Command::CurvatureEvery(k) => {
                 self.curvature.every = k.map(|k| k.max(1));
@@ -781,6 +808,7 @@ impl State {
                 self.snapshot_every = snapshot_every(t.net.n_params);
                 self.trainer = Some(t);
                 self.experiment = e;
+                self.arm_stop();
                 self.curvature.objective = None;
                 self.curvature.due = None;
                 if let Some(t) = &self.trainer {
@@ -821,10 +849,17 @@ impl State {
             return;
         }
         let mut diverged = None;
+        let mut stopped = None;
         let mut taken = 0u64;
         while taken < budget {
             let r = t.step();
             taken += 1;
+            if let Some(w) = &mut self.stop_watch
+                && !r.diverged
+            {
+                let eval = w.evaluation_due(r.step).then(|| t.evaluate());
+                stopped = w.check(r.step, r.epoch, eval.as_ref());
+            }
             if let Some(rec) = &mut self.recorder {
                 rec.record_step(&r, t);
             }
@@ -845,6 +880,9 @@ impl State {
             }
             if failed {
                 diverged = Some((step, loss));
+                break;
+            }
+            if stopped.is_some() {
                 break;
             }
             if taken.is_multiple_of(16) && Instant::now() >= deadline {
@@ -873,6 +911,25 @@ impl State {
             self.send(Event::Diverged { step, loss });
             self.snapshot();
         }
+        if let Some(reason) = stopped {
+            self.running = false;
+            self.pending = 0;
+            self.stop_watch = None;
+            self.flush(false);
+            self.send(Event::Stopped(reason));
+            self.snapshot();
+        }
+    }
+
+    /// A fresh watch of the stop rule over the current trainer (None without a rule).
+    fn arm_stop(&mut self) {
+        self.stop_watch = match &self.trainer {
+            Some(t) if !self.stop_rule.is_empty() => Some(StopWatch::new(
+                self.stop_rule.clone(),
+                t.iterations_per_epoch() as u64,
+            )),
+            _ => None,
+        };
     }
 
     /// Send the waiting curvature sample, if any.
@@ -896,7 +953,8 @@ impl State {
             theta: self.curvature.theta.clone(),
             step,
             lr,
-            l2: t.regularization.l2,
+            regularization: t.regularization,
+            seed: t.seed,
         })));
         (self.repaint)();
     }
@@ -914,25 +972,13 @@ impl State {
             })
             .clone();
         let tr = &self.trajectory;
-        let (mut trajectory, mut steps) = (tr.thetas.clone(), tr.steps.clone());
-        if steps.last() != Some(&t.step) {
-            trajectory.push(t.theta.clone());
-            steps.push(t.step);
-        } else if let Some(last) = trajectory.last_mut() {
-            // A weight edited since the snapshot: the path ends at the θ analysed.
-            last.clone_from(&t.theta);
-        }
-        self.send(Event::Path(Arc::new(ThetaPath {
+        self.send(Event::Path(Arc::new(ThetaPath::new(
+            t,
             objective,
-            theta: t.theta.clone(),
-            step: t.step,
-            theta0: tr.theta0.clone(),
-            trajectory,
-            steps,
-            regularization: t.regularization,
-            optimizer: t.optimizer.spec().clone(),
-            seed: t.seed,
-        })));
+            tr.theta0.clone(),
+            tr.thetas.clone(),
+            tr.steps.clone(),
+        ))));
         (self.repaint)();
     }
 
@@ -1188,72 +1234,50 @@ pub enum ReplayAnswer {
     },
 }
 
-/// The replay thread of the timeline: recomputes a step from the nearest checkpoint so the UI
-/// thread never does. Requests that arrive while one is computed are coalesced (only the
-/// newest snapshot request is answered; a fork is never dropped).
+/// The replay threads of the timeline: recompute a step from the nearest checkpoint so the UI
+/// thread never does. Scrubbing asks for many snapshots; only the newest is computed. A fork
+/// goes to a thread of its own, so scrubbing never drops it.
 pub struct Replayer {
-    tx: Sender<Option<ReplayRequest>>,
-    rx: Receiver<ReplayAnswer>,
-    handle: Option<JoinHandle<()>>,
+    snapshots: JobThread<ReplayRequest, ReplayAnswer>,
+    forks: JobThread<ReplayRequest, ReplayAnswer>,
 }
 
 impl Replayer {
     pub fn spawn(repaint: Arc<dyn Fn() + Send + Sync>) -> Replayer {
-        let (tx, req_rx) = mpsc::channel::<Option<ReplayRequest>>();
-        let (ans_tx, rx) = mpsc::channel();
-        let handle =
-            std::thread::Builder::new()
-                .name("nnlab-replay".into())
-                .spawn(move || {
-                    while let Ok(Some(first)) = req_rx.recv() {
-                        let mut batch = vec![first];
-                        loop {
-                            match req_rx.try_recv() {
-                                Ok(Some(r)) => batch.push(r),
-                                Ok(None) | Err(TryRecvError::Disconnected) => return,
-                                Err(TryRecvError::Empty) => break,
-                            }
-                        }
-                        // Forks in order, then the newest snapshot request.
-                        let newest = batch.iter().rposition(|r| !r.fork);
-                        for (i, r) in batch.into_iter().enumerate() {
-                            if r.fork || Some(i) == newest {
-                                let a = catch_unwind(AssertUnwindSafe(|| answer(&r)))
-                                    .unwrap_or_else(|p| ReplayAnswer::Failed {
-                                        step: r.step,
-                                        message: panic_message(p.as_ref()),
-                                    });
-                                if ans_tx.send(a).is_err() {
-                                    return;
-                                }
-                                repaint();
-                            }
-                        }
-                    }
-                })
-                .expect("spawn the replay thread");
+        let thread = |name: &str| {
+            // A panic is reported against the step that was asked for.
+            let asked = Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let on_panic_asked = asked.clone();
+            JobThread::spawn(
+                name,
+                repaint.clone(),
+                move |r: ReplayRequest, _cancel, emit| {
+                    asked.store(r.step, std::sync::atomic::Ordering::Relaxed);
+                    emit(answer(&r));
+                },
+                move |message| ReplayAnswer::Failed {
+                    step: on_panic_asked.load(std::sync::atomic::Ordering::Relaxed),
+                    message,
+                },
+            )
+        };
         Replayer {
-            tx,
-            rx,
-            handle: Some(handle),
+            snapshots: thread("nnlab-replay"),
+            forks: thread("nnlab-fork"),
         }
     }
 
     pub fn send(&self, r: ReplayRequest) {
-        let _ = self.tx.send(Some(r));
-    }
-
-    pub fn try_recv(&self) -> Option<ReplayAnswer> {
-        self.rx.try_recv().ok()
-    }
-}
-
-impl Drop for Replayer {
-    fn drop(&mut self) {
-        let _ = self.tx.send(None);
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
+        if r.fork {
+            self.forks.queue(r);
+        } else {
+            self.snapshots.submit(r);
         }
+    }
+
+    /// The next answer of either thread.
+    pub fn try_recv(&self) -> Option<ReplayAnswer> {
+        self.forks.try_recv().or_else(|| self.snapshots.try_recv())
     }
 }
 
