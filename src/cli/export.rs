@@ -35,7 +35,7 @@ pub fn export_command(path: &Path, args: &ExportArgs) -> Result<Value> {
             ("the session's CSV data", csv.as_deref()),
         ] {
             if let Some(source) = source
-                && session::files::same_file(&target, source)
+                && session::files::same_file(target, source)
             {
                 return Err(Error::new(format!(
                     "{} is {what}; the export would overwrite it",

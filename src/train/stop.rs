@@ -222,8 +222,8 @@ impl StopWatch {
             if let Some(patience) = self.rule.patience
                 && step.is_multiple_of(self.every)
             {
-                let improved = e.test_loss.is_finite()
-                    && self.best.is_none_or(|(_, best)| e.test_loss < best);
+                let improved =
+                    e.test_loss.is_finite() && self.best.is_none_or(|(_, best)| e.test_loss < best);
                 if improved {
                     self.best = Some((step, e.test_loss));
                     self.checks_since_best = 0;

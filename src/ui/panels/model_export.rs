@@ -98,7 +98,12 @@ fn job_thread<'a>(
 
 /// Take the job thread's answers; put an outcome in the status area.
 fn drain(app: &mut NnlabApp) {
-    while let Some(a) = app.model_export.thread.as_ref().and_then(JobThread::try_recv) {
+    while let Some(a) = app
+        .model_export
+        .thread
+        .as_ref()
+        .and_then(JobThread::try_recv)
+    {
         match a {
             Answer::Picked(Some(p)) => app.model_export.path = p.display().to_string(),
             Answer::Picked(None) => {}
