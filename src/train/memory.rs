@@ -11,7 +11,8 @@ use crate::net::objective::objective_pass_rows;
 use crate::optim::spec::{OptimizerKind, OptimizerSpec, TrainingRule};
 
 use super::worker::{
-    GRID, MAX_NEURON_MAPS, SNAPSHOT_VALUES, TRAJECTORY_BUDGET, TRAJECTORY_MAX, TRAJECTORY_MIN,
+    MAX_MAP_SIDE, MAX_NEURON_MAPS, NEURON_MAP_VALUES, SNAPSHOT_VALUES, TRAJECTORY_BUDGET,
+    TRAJECTORY_MAX, TRAJECTORY_MIN,
 };
 
 /// Most bytes an experiment may take (8 GiB), whatever the machine: a session that loads on
@@ -73,12 +74,13 @@ pub fn estimated_bytes(s: Shape) -> u64 {
         (net.inputs + 1).saturating_mul(3),
     )
     .saturating_add(rows);
-    let grid = GRID * GRID;
-    let maps = net.layers.len().min(1000) * MAX_NEURON_MAPS + net.features.len() + 2;
+    // The largest grid a view may ask for: its pass, the decision map (values, confidence)
+    // and the focused unit, and the neuron and feature maps (at most NEURON_MAP_VALUES).
+    let grid = MAX_MAP_SIDE * MAX_MAP_SIDE;
+    let units = net.layers.len().min(1000) * MAX_NEURON_MAPS + net.features.len();
+    let maps = NEURON_MAP_VALUES.min(mul(grid, units)) + 3 * grid;
     let snapshot = mul(
-        SNAPSHOT_VALUES
-            .min(mul(grid, per_row))
-            .saturating_add(mul(grid, maps)),
+        SNAPSHOT_VALUES.min(mul(grid, per_row)).saturating_add(maps),
         views,
     );
     crate::memory::f64s(

@@ -231,6 +231,7 @@ impl NnlabApp {
         let ctx2 = ctx.clone();
         let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx2.request_repaint());
         let worker = Worker::spawn(model::experiment(&session, None), repaint.clone());
+        worker.send(Command::SetSpeed(panels::top_bar::DEFAULT_SPEED));
         let (jobs_tx, jobs_rx) = channel();
         let autosaver = recovery::Autosaver::spawn(state_dir.clone(), jobs_tx.clone());
         let net = Network::build(&session.network, session.loss).ok();
@@ -262,7 +263,7 @@ impl NnlabApp {
             error: None,
             notice: None,
             actions: Vec::new(),
-            speed: Speed::Max,
+            speed: panels::top_bar::DEFAULT_SPEED,
             textures: Textures::default(),
             tiles: Tile::ALL.to_vec(),
             enlarged: None,
