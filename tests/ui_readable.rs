@@ -104,6 +104,19 @@ fn deep_network_headers_never_overlap_and_wide_layers_show_their_units() {
                 .count();
             // 9 strips of 16, the 2 active input features, the output unit.
             assert!(maps >= 9 * 16 + 3, "{size:?} {lang:?}: {maps} maps drawn");
+            // A shortened header says itself in full on hover.
+            if lang == Lang::En {
+                let (_, l3) = hs.iter().find(|(t, _)| t == "L3").expect("“L3”");
+                // The pointer rests there (a tooltip waits for it to be still).
+                h.hover_at(l3.center());
+                h.run_steps(8);
+                assert!(
+                    h.query_by_label_contains("Layer 3\n32 · sigmoid").is_some(),
+                    "{size:?}: no full header on hover"
+                );
+                h.hover_at(canvas.right_bottom() + egui::vec2(40.0, 40.0));
+                h.run_steps(2);
+            }
         }
     }
 }

@@ -30,9 +30,9 @@ pub const GRID: usize = 64;
 /// Sides a view may ask for: at least as fine as the pixels a map covers, up to this.
 pub const MIN_MAP_SIDE: usize = 8;
 pub const MAX_MAP_SIDE: usize = 256;
-/// Most values the neuron and feature maps of one snapshot hold together: a network with many
-/// drawn units gets smaller maps than asked.
-pub const NEURON_MAP_VALUES: usize = 1 << 21;
+/// Most values the neuron and feature maps of one snapshot hold together (the UI colours each
+/// one): a network with many drawn units gets smaller maps than asked.
+pub const NEURON_MAP_VALUES: usize = 1 << 19;
 /// Grid work one snapshot may do per map (multiply-adds, an activation counted as
 /// [`ACTIVATION_COST`]): while training at full speed, and otherwise. A larger network gets
 /// a coarser grid than asked, so the maps never cost more than this.
@@ -1566,22 +1566,23 @@ mod tests {
         };
         assert_eq!(map_sides(&small, ask(300, 40), MAP_WORK_FAST), (256, 40));
         assert_eq!(map_sides(&small, ask(137, 3), MAP_WORK_FAST), (137, 8));
-        // 2^24 / 226 = 74 235 rows ≥ 256²: even at full speed the small net gets 256.
-        assert_eq!(map_sides(&small, ask(256, 256), MAP_WORK_FAST), (256, 256));
+        // 2^24 / 226 = 74 235 rows ≥ 256²: even at full speed the small net gets 256. Its 19
+        // maps (2 features, 8 + 8 + 1 units) within 2^19 values: 27 594 each → 166².
+        assert_eq!(map_sides(&small, ask(256, 256), MAP_WORK_FAST), (256, 166));
         // Lesson r09's shape: 2-32×9-1 sigmoid: 2 + (64 + 256) + 8·(1024 + 256) + (32 + 8)
         // = 10 602 per row; 2^24 / 10 602 = 1582 rows → 39²; 2^28 / 10 602 = 25 319 → 159².
-        // Its 147 maps (2 features, 9 × 16 units, the output) within 2^21 values: 119² each.
+        // Its 147 maps (2 features, 9 × 16 units, the output) within 2^19 values: 59² each.
         let unit = r#"{"units": 32, "activation": "sigmoid"}"#;
         let deep = net(&format!(
             "{}, {{\"units\": 1, \"activation\": \"sigmoid\"}}",
             vec![unit; 9].join(", ")
         ));
         assert_eq!(map_sides(&deep, ask(256, 30), MAP_WORK_FAST), (39, 30));
-        assert_eq!(map_sides(&deep, ask(256, 256), MAP_WORK), (159, 119));
+        assert_eq!(map_sides(&deep, ask(256, 256), MAP_WORK), (159, 59));
         // 600 tanh units and a sigmoid: 2 + (1200 + 4800) + (600 + 8) = 6610 per row, and 19
-        // maps (2 features, 16 units, the output): 2^21 / 19 = 110 376 values each → 332².
+        // maps (2 features, 16 units, the output): 2^19 / 19 = 27 594 values each → 166².
         let wide =
             net(r#"{"units": 600, "activation": "tanh"}, {"units": 1, "activation": "sigmoid"}"#);
-        assert_eq!(map_sides(&wide, ask(256, 256), MAP_WORK), (201, 201));
+        assert_eq!(map_sides(&wide, ask(256, 256), MAP_WORK), (201, 166));
     }
 }

@@ -299,7 +299,14 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
         let x = col_x(c);
         if n > MAX_DOTS {
             let h = body.height() * 0.8;
-            let r = Rect::from_center_size(pos2(x, body.center().y), vec2(node.max(24.0), h));
+            // Wide enough for its "16/32" where the columns leave room.
+            let between = if ncols > 1 {
+                col_x(1) - col_x(0)
+            } else {
+                body.width()
+            };
+            let w = node.max(32.0).min(0.8 * between).max(16.0);
+            let r = Rect::from_center_size(pos2(x, body.center().y), vec2(w, h));
             rects.push(Vec::new());
             boxed.push(Some(r));
             continue;
@@ -473,9 +480,12 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
         {
             // The buttons keep their size and follow the column; hidden when panned away.
             let y = tf(pos2(col_x(c), rect.bottom() - footer_h + 1.0)).y;
-            let minus = Rect::from_min_size(pos2(x - 24.0, y), vec2(20.0, 16.0));
-            let plus = Rect::from_min_size(pos2(x + 4.0, y), vec2(20.0, 16.0));
-            if rect.contains_rect(minus.union(plus)) {
+            // Narrower where the columns are close, so neighbours' buttons never touch; none
+            // where they would be too small to hit (the side panel still edits the units).
+            let w = ((spacing - HEADER_GAP) / 2.0 - 2.0).min(20.0);
+            let minus = Rect::from_min_size(pos2(x - w - 2.0, y), vec2(w, 16.0));
+            let plus = Rect::from_min_size(pos2(x + 2.0, y), vec2(w, 16.0));
+            if w >= 12.0 && rect.contains_rect(minus.union(plus)) {
                 let name = format!("{} {}", lang.t(S::Layer), l + 1);
                 let r = ui.put(minus, egui::Button::new("−").small());
                 r.widget_info(|| {
@@ -543,8 +553,8 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     drawn_nodes.push(((c, j), r));
                 }
             }
-            // "16/32", or only "32" where the column is too narrow for it.
-            let label_room = b.width().max(spacing - HEADER_GAP);
+            // "16/32", or only "32" where the box is too narrow for it.
+            let label_room = b.width() - 4.0;
             let long = format!("{shown}/{n}");
             let text = if width(&long, &count) <= label_room {
                 long
@@ -727,12 +737,10 @@ fn edge_editor(app: &mut NnlabApp, ui: &mut egui::Ui) {
         .as_ref()
         .and_then(|s| s.theta.get(e.index))
         .copied()
-        .unwrap_or(f64::NAN);
+        .filter(|v| v.is_finite())
+        .map_or_else(|| "—".to_string(), |v| format!("{v:.5}"));
     ui.horizontal(|ui| {
-        ui.label(format!(
-            "{} {from} → {to} = {current:.5}",
-            lang.t(S::Weight)
-        ));
+        ui.label(format!("{} {from} → {to} = {current}", lang.t(S::Weight)));
         ui.add(egui::TextEdit::singleline(&mut app.edge_text).desired_width(80.0))
             .accessible_name(lang.t(S::Weight));
         if ui.button(lang.t(S::Apply)).clicked() {
