@@ -12,7 +12,7 @@ use common_ui::{drawn_images, harness, harness_sized, settle};
 use eframe::egui::{self, Rect};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use nnlab::train::worker::{OutputMap, Speed};
+use nnlab::runtime::worker::{OutputMap, Speed};
 use nnlab::ui::NnlabApp;
 use nnlab::ui::panels::plots::Tile;
 

@@ -8,7 +8,7 @@
 use eframe::egui::{self, Color32, Pos2, Rect, Stroke, Vec2, pos2, vec2};
 
 use crate::net::{Activation, Network};
-use crate::train::worker::{MAX_NEURON_MAPS, OutputMap};
+use crate::runtime::worker::{MAX_NEURON_MAPS, OutputMap};
 use crate::ui::app::{Action, NnlabApp};
 use crate::ui::i18n::S;
 use crate::ui::model::feature_choices;
@@ -99,6 +99,8 @@ fn activation_short(a: Activation) -> &'static str {
         Activation::Gelu => "gelu",
         Activation::Softplus => "s+",
         Activation::Softmax => "smax",
+        Activation::Mish => "mish",
+        Activation::Sine => "sin",
     }
 }
 
@@ -662,7 +664,7 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
 fn draw_unit_map(
     app: &NnlabApp,
     painter: &egui::Painter,
-    snap: Option<&crate::train::worker::Snapshot>,
+    snap: Option<&crate::runtime::worker::Snapshot>,
     curve_xs: Option<&[f64]>,
     (lc, idx): (usize, usize),
     r: Rect,
