@@ -1529,7 +1529,7 @@ mod tests {
         let unit = r#"{"units": 32, "activation": "sigmoid"}"#;
         let deep = net(&format!(
             "{}, {{\"units\": 1, \"activation\": \"sigmoid\"}}",
-            vec![unit; 9].join(", ")
+            [unit; 9].join(", ")
         ));
         assert_eq!(map_sides(&deep, ask(256, 30), MAP_WORK_FAST), (39, 30));
         assert_eq!(map_sides(&deep, ask(256, 256), MAP_WORK), (159, 59));
