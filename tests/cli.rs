@@ -274,3 +274,79 @@ fn bundled_sessions_all_load_and_train() {
     }
     assert!(n >= 5);
 }
+
+/// `--stop-accuracy` stops at the first epoch boundary where the training accuracy reaches the
+/// target: checked against an independent run that records every epoch's evaluation.
+#[test]
+fn run_stops_at_the_first_epoch_reaching_the_target_accuracy() {
+    let out = nnlab()
+        .args(["run", "sessions/spiral.json", "--steps", "20000"])
+        .args(["--stop-accuracy", "0.95"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["stopped"]["reason"], "train_accuracy");
+    let step = v["stopped"]["step"].as_u64().unwrap();
+    assert_eq!(v["steps"].as_u64(), Some(step));
+    let per_epoch = v["iterations_per_epoch"].as_u64().unwrap();
+    assert!(step < 20000 && step.is_multiple_of(per_epoch), "{step}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("stopped at step {step}")));
+
+    // The same run without a stop rule, evaluated at every epoch boundary.
+    let dir = scratch("stop_accuracy");
+    let csv = dir.join("m.csv");
+    let ok = nnlab()
+        .args(["run", "sessions/spiral.json", "--steps", &step.to_string()])
+        .args(["--eval-every", &per_epoch.to_string(), "--metrics"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "train_accuracy").unwrap();
+    let rows: Vec<(u64, f64)> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].parse().unwrap(), f[col].parse().unwrap())
+        })
+        .collect();
+    let (last_step, last_acc) = *rows.last().unwrap();
+    assert_eq!(last_step, step);
+    assert!(last_acc >= 0.95, "{last_acc}");
+    assert_eq!(v["train_accuracy"].as_f64(), Some(last_acc));
+    for &(s, acc) in &rows[..rows.len() - 1] {
+        assert!(
+            acc < 0.95,
+            "accuracy {acc} at step {s} already met the target"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn early_stopping_needs_a_test_set_and_names_the_field() {
+    let dir = scratch("stop_no_test");
+    let mut s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("sessions/xor.json").unwrap()).unwrap();
+    s["data"]["test_fraction"] = 0.0.into();
+    s["stop"] = serde_json::json!({"patience": 3});
+    let path = dir.join("s.json");
+    std::fs::write(&path, s.to_string()).unwrap();
+    let out = nnlab().arg("run").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("stop.patience") && err.contains("test set"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}

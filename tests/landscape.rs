@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use common_net::*;
 use nnlab::analysis::landscape::one_one_one::{self, TinyLoss};
 use nnlab::analysis::landscape::{
-    Objective, Plane, Progress, SliceSpec, axis, line, pca_plane, pca_slice, race, slice,
+    Objective, Plane, SliceProgress, SliceSpec, axis, line, pca_plane, pca_slice, race, slice,
     slice_progressive,
 };
 use nnlab::net::init::initialise;
@@ -530,8 +530,8 @@ fn progressive_slice_reports_a_preview_then_every_row_and_can_be_cancelled() {
     let spec = SliceSpec::new(15, 1.0);
     let mut events = Vec::new();
     let full = slice_progressive(&obj, &plane, &spec, 5, &never(), &mut |p| match p {
-        Progress::Coarse(s) => events.push((usize::MAX, s.grid)),
-        Progress::Row { index, values } => events.push((index, values.len())),
+        SliceProgress::Coarse(s) => events.push((usize::MAX, s.grid)),
+        SliceProgress::Row { index, values } => events.push((index, values.len())),
     })
     .unwrap()
     .unwrap();
@@ -603,7 +603,9 @@ fn bad_input_is_an_error_not_a_panic() {
 mod cli {
     use std::path::Path;
 
-    use nnlab::cli::landscape::{Dirs, LandscapeArgs, landscape};
+    use nnlab::analysis::landscape::Mode as Dirs;
+    use nnlab::analysis::landscape::one_one_one::TinyLoss;
+    use nnlab::cli::landscape::{LandscapeArgs, landscape};
 
     fn args(grid: usize, dirs: Dirs) -> LandscapeArgs {
         LandscapeArgs {
@@ -611,6 +613,8 @@ mod cli {
             dirs,
             radius: None,
             steps: 40,
+            lr: 0.1,
+            tiny_loss: TinyLoss::Mse,
         }
     }
 

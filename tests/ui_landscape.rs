@@ -420,8 +420,8 @@ fn the_landscape_and_dynamics_tiles_export_their_data_as_csv() {
         );
     }
     let sweep = series("sweep");
-    assert_eq!(sweep.len(), nnlab::ui::dynamics::SWEEP.len());
-    for ((eta, _), f) in sweep.iter().zip(nnlab::ui::dynamics::SWEEP) {
+    assert_eq!(sweep.len(), nnlab::analysis::dynamics::EDGE_SWEEP.len());
+    for ((eta, _), f) in sweep.iter().zip(nnlab::analysis::dynamics::EDGE_SWEEP) {
         let want = f * 2.0 / r.lambda_max;
         assert!((eta - want).abs() <= 1e-15 * want, "η {eta} vs {want}");
     }

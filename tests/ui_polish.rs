@@ -8,10 +8,10 @@ use common_ui::{harness, settle};
 use eframe::egui::{self, Pos2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use nnlab::analysis::hyperplanes as contour;
 use nnlab::net::spec::{Init, LayerSpec, Loss, NetworkSpec, WeightConstraint};
 use nnlab::net::{Activation, Network};
 use nnlab::ui::NnlabApp;
-use nnlab::ui::contour;
 use nnlab::ui::panels::designer::EdgeSel;
 use nnlab::ui::panels::plots::decimate;
 
@@ -241,7 +241,7 @@ fn first_layer_zero_sets_with_nonlinear_features() {
         theta[l.w + j * 4..l.w + j * 4 + 4].copy_from_slice(&w[j]);
         theta[l.b + j] = b[j];
     }
-    let sets = contour::first_layer_zero_sets(&net, &theta, None, (-2.0, 2.0), (-2.0, 2.0), 64);
+    let sets = contour::first_layer_zero_sets(&net, &theta, None, (-2.0, 2.0), (-2.0, 2.0), 64, 16);
     assert_eq!(sets.len(), 3);
     for (j, lines) in sets.iter().enumerate() {
         let n: usize = lines.iter().map(Vec::len).sum();
@@ -295,7 +295,7 @@ fn first_layer_zero_sets_with_batch_norm() {
     assert!((bn.0[0] - m0).abs() < 1e-12 && (bn.1[0] - v0).abs() < 1e-12);
     assert!((bn.0[1] - m1).abs() < 1e-12 && (bn.1[1] - v1).abs() < 1e-12);
     let sets =
-        contour::first_layer_zero_sets(&net, &theta, Some(&bn), (-3.0, 3.0), (-3.0, 3.0), 64);
+        contour::first_layer_zero_sets(&net, &theta, Some(&bn), (-3.0, 3.0), (-3.0, 3.0), 64, 16);
     let eps = 1e-5;
     for p in sets[0].iter().flatten() {
         let z = p[0] + 2.0 * p[1] + 0.5;

@@ -1,16 +1,25 @@
-//! The live curvature analysis: the Hessian spectrum of the training objective at a θ sample
-//! (dense up to [`MAX_DENSE_PARAMS`] parameters, else Lanczos with an SLQ density), the
-//! per-layer make-up of the top eigenvectors, and the spectrum ready to plot. The app's
-//! curvature thread (`runtime::curvature`) runs [`analyse`] on the samples training hands out.
+//! The curvature analysis: the Hessian spectrum of the training objective at θ (dense up to
+//! [`MAX_DENSE_PARAMS`] parameters, else Lanczos, with an SLQ density when asked), the
+//! per-layer make-up of the top eigenvectors, and the spectrum ready to plot.
+//!
+//! [`run`] is the one entry point: the app's curvature thread (`runtime::curvature`) runs the
+//! [`Job::request`] of each θ sample training hands out, `nnlab hessian` the request its flags
+//! describe; the same request gives the same [`Report`].
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
+use serde::Serialize;
+
+use super::spectrum::Density;
+use super::{Subject, check_cancel};
 use crate::analysis::hessian::{
-    self, MAX_DENSE_PARAMS, Method, Options, ZERO_TOL, hessian_problem,
+    MAX_DENSE_PARAMS, Method, Options, ZERO_TOL, analyse_reporting, hessian_problem,
 };
 use crate::data::Dataset;
 use crate::net::Network;
+use crate::optim::Regularization;
 
 /// What stays fixed while an experiment trains: the network's structure and its training rows.
 /// Built once per experiment and shared by every sample of it.
@@ -26,8 +35,10 @@ pub struct Sample {
     pub step: u64,
     /// The learning rate at that step (the edge of stability is 2/η).
     pub lr: f64,
-    /// The L2 coefficient of the objective at that step.
-    pub l2: f64,
+    /// The regulariser of the objective at that step (its L2 term has curvature).
+    pub regularization: Regularization,
+    /// The experiment's seed (Lanczos and SLQ start vectors).
+    pub seed: u64,
 }
 
 /// A sample and how to analyse it.
@@ -38,13 +49,73 @@ pub struct Job {
     pub gauss_newton: bool,
 }
 
-/// Top eigenvectors whose per-layer make-up is reported.
+impl Job {
+    /// What the app's Curvature tile computes for a sample: dense up to [`MAX_DENSE_PARAMS`]
+    /// (every eigenvalue, drawn as a histogram), else Lanczos with an SLQ density (drawn as a
+    /// curve); the layer shares of the top [`TOP_VECTORS`] eigenvectors.
+    pub fn request(&self) -> Request<'_> {
+        let s = &self.sample;
+        let o = &*s.objective;
+        Request {
+            subject: Subject {
+                net: &o.net,
+                train: &o.train,
+                theta: &s.theta,
+                regularization: s.regularization,
+                seed: s.seed,
+            },
+            step: s.step,
+            lr: s.lr,
+            gauss_newton: self.gauss_newton,
+            method: None,
+            k: TOP_VECTORS,
+            density: o.net.n_params > MAX_DENSE_PARAMS,
+            layer_shares: true,
+        }
+    }
+}
+
+/// Top eigenvectors whose per-layer make-up the app shows.
 pub const TOP_VECTORS: usize = 3;
 /// Bins of the eigenvalue histogram.
 pub const BINS: usize = 48;
+/// Most eigenpairs at each end (`k`): Lanczos takes at most 400 products, which resolve far
+/// fewer extreme pairs than that.
+pub const MAX_K: usize = 100;
+/// Probes of Hutchinson's trace estimate (Lanczos).
+pub const TRACE_SAMPLES: usize = 20;
+/// Lanczos steps of the SLQ density.
+pub const SLQ_STEPS: usize = 80;
+
+/// One curvature analysis, everything it depends on spelled out.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    pub subject: Subject<'a>,
+    /// The step θ belongs to and the learning rate there (reported back: the edge 2/η).
+    pub step: u64,
+    pub lr: f64,
+    /// The Gauss–Newton matrix instead of the Hessian (positive semi-definite).
+    pub gauss_newton: bool,
+    /// None: dense up to [`MAX_DENSE_PARAMS`] parameters, else Lanczos.
+    pub method: Option<Method>,
+    /// Eigenpairs at each end (Lanczos); the top values (and vectors) reported.
+    pub k: usize,
+    /// The spectral density by stochastic Lanczos quadrature.
+    pub density: bool,
+    /// Each top eigenvector's share per layer (dense: needs the eigenvectors, several times
+    /// the cost of the eigenvalues alone).
+    pub layer_shares: bool,
+}
+
+/// How far [`run`] is.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Hessian-vector products so far (Lanczos).
+    pub products: usize,
+}
 
 /// How much of a unit eigenvector's squared norm lies in one layer, split by kind.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct LayerShare {
     pub weights: f64,
     pub biases: f64,
@@ -70,97 +141,125 @@ pub struct SpectrumPlot {
     pub zeros: usize,
 }
 
-/// The answer for one sample.
-#[derive(Clone, Debug)]
-pub struct Analysis {
+/// The answer to a request (`nnlab hessian` prints it as JSON).
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
     pub step: u64,
     pub lr: f64,
     pub params: usize,
     pub method: Method,
     pub gauss_newton: bool,
-    pub seconds: f64,
+    /// Ascending; all of them for dense, the bottom-k then top-k Ritz values for Lanczos.
+    pub eigenvalues: Vec<f64>,
     pub lambda_max: f64,
     pub lambda_min: f64,
-    /// Exact for dense; the SLQ estimate for Lanczos.
+    /// Dense: exact count. Lanczos: the density's estimate P·(weight below 0), else the count
+    /// among the Ritz values found.
     pub negative_count: f64,
+    pub negative_fraction: f64,
     pub condition_number: f64,
+    /// Dense: exact. Lanczos: Hutchinson's estimate.
     pub trace: f64,
-    /// Eigenvalues of the top vectors (descending).
+    /// Lanczos: standard error of the trace estimate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_stderr: Option<f64>,
+    /// Lanczos: residual bounds ‖Hx − λx‖ of the Ritz pairs (the order of `eigenvalues`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub residuals: Option<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub density: Option<Density>,
+    /// Directions pushed through the R-operator.
+    pub hessian_vector_products: usize,
+    /// The k largest eigenvalues (descending).
     pub top_values: Vec<f64>,
-    /// Per top vector, per layer.
+    /// Per top vector, per layer (when asked for).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub shares: Vec<Vec<LayerShare>>,
+    /// Drawn, not printed: derived from the eigenvalues or the density.
+    #[serde(skip)]
     pub spectrum: SpectrumPlot,
+    /// Wall time of the run (not in the JSON: it differs from run to run).
+    #[serde(skip)]
+    pub seconds: f64,
 }
 
-/// Dense up to [`MAX_DENSE_PARAMS`], else Lanczos with an SLQ density.
-pub fn options_for(params: usize, seed: u64) -> Options {
-    let dense = params <= MAX_DENSE_PARAMS;
-    Options {
-        method: if dense {
-            Method::Dense
-        } else {
-            Method::Lanczos
-        },
-        k: TOP_VECTORS,
-        density: !dense,
-        slq_steps: 80,
-        slq_probes: 1,
-        trace_samples: 10,
-        seed,
-        vectors: true,
-    }
-}
-
-/// Analyse one job (on the calling thread).
-pub fn analyse(job: &Job) -> Result<Analysis, String> {
-    let s = &job.sample;
-    let obj = &*s.objective;
-    if s.theta.len() != obj.net.n_params {
-        return Err(format!(
-            "θ has {} values but the network has {} parameters",
-            s.theta.len(),
-            obj.net.n_params
-        ));
-    }
-    if s.theta.iter().any(|v| !v.is_finite()) {
-        return Err("θ is not finite (training diverged)".into());
-    }
+/// Run one curvature analysis on the calling thread. `cancel` is looked at before the work
+/// starts (a spectrum is one indivisible computation).
+pub fn run(
+    req: &Request,
+    progress: &mut dyn FnMut(Progress),
+    cancel: &AtomicBool,
+) -> Result<Report, String> {
     let start = Instant::now();
-    let problem = hessian_problem(&obj.net, &s.theta, &obj.train, s.l2, job.gauss_newton);
-    let report = hessian::analyse(problem, options_for(obj.net.n_params, s.step))?;
-    let shares = report
-        .top_vectors
-        .iter()
-        .take(TOP_VECTORS)
-        .map(|v| layer_shares(&obj.net, v))
-        .collect();
-    let top_values = match report.method {
-        Method::Dense => report.eigenvalues.iter().rev().copied().collect(),
-        Method::Lanczos => {
-            let mut v = report.eigenvalues.clone();
-            v.sort_by(|a, b| b.total_cmp(a));
-            v
-        }
+    let s = &req.subject;
+    s.check()?;
+    if !(1..=MAX_K).contains(&req.k) {
+        return Err(format!("k must be between 1 and {MAX_K} (got {})", req.k));
+    }
+    check_cancel(cancel)?;
+    let p = s.net.n_params;
+    let method = req.method.unwrap_or(if p <= MAX_DENSE_PARAMS {
+        Method::Dense
+    } else {
+        Method::Lanczos
+    });
+    let problem = hessian_problem(
+        s.net,
+        s.theta,
+        s.train,
+        s.regularization.l2,
+        req.gauss_newton,
+    );
+    let opts = Options {
+        method,
+        k: req.k,
+        density: req.density,
+        slq_steps: SLQ_STEPS,
+        slq_probes: 1,
+        trace_samples: TRACE_SAMPLES,
+        seed: s.seed,
+        vectors: req.layer_shares,
     };
-    let spectrum = match (&report.density, report.method) {
+    let r = analyse_reporting(problem, opts, &mut |products| {
+        progress(Progress { products })
+    })?;
+    let shares = if req.layer_shares {
+        r.top_vectors
+            .iter()
+            .take(req.k)
+            .map(|v| layer_shares(s.net, v))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut top_values = r.eigenvalues.clone();
+    top_values.sort_by(|a, b| b.total_cmp(a));
+    top_values.truncate(req.k);
+    let spectrum = match (&r.density, r.method) {
         (Some(d), Method::Lanczos) => density_plot(&d.grid, &d.density),
-        _ => histogram_plot(&report.eigenvalues),
+        _ => histogram_plot(&r.eigenvalues),
     };
-    Ok(Analysis {
-        step: s.step,
-        lr: s.lr,
-        params: report.params,
-        method: report.method,
-        gauss_newton: report.gauss_newton,
-        seconds: start.elapsed().as_secs_f64(),
-        lambda_max: report.lambda_max,
-        lambda_min: report.lambda_min,
-        negative_count: report.negative_count,
-        condition_number: report.condition_number,
-        trace: report.trace,
-        top_values: top_values.into_iter().take(TOP_VECTORS).collect(),
+    Ok(Report {
+        step: req.step,
+        lr: req.lr,
+        params: r.params,
+        method: r.method,
+        gauss_newton: r.gauss_newton,
+        lambda_max: r.lambda_max,
+        lambda_min: r.lambda_min,
+        negative_count: r.negative_count,
+        negative_fraction: r.negative_fraction,
+        condition_number: r.condition_number,
+        trace: r.trace,
+        trace_stderr: r.trace_stderr,
+        residuals: r.residuals,
+        density: r.density,
+        hessian_vector_products: r.hessian_vector_products,
+        top_values,
         shares,
         spectrum,
+        seconds: start.elapsed().as_secs_f64(),
+        eigenvalues: r.eigenvalues,
     })
 }
 

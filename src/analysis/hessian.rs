@@ -182,11 +182,13 @@ pub fn summarize(eigs: &[f64]) -> SpectrumSummary {
     }
 }
 
-/// How to compute the spectrum.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// How to compute the spectrum (also `nnlab hessian --method`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
+    /// Every eigenvalue of the dense matrix (P ≤ 3000).
     Dense,
+    /// The k extreme pairs at each end, by Lanczos.
     Lanczos,
 }
 

@@ -10,6 +10,7 @@
 //! - [`line`]: J((1−t)θ₀ + tθ₁) for t ∈ [−0.5, 1.5].
 //! - [`race`]: several optimisers from one θ, their paths projected onto a plane.
 //! - [`one_one_one`]: the 1-1-1 network's exact surface and 2×2 Hessian (THEORY #17).
+//! - [`run`]: the one entry point of the app's Landscape tile and of `nnlab landscape`.
 //!
 //! J is always [`crate::net::objective`] over the whole training set: mean loss + regulariser,
 //! BatchNorm on the statistics of that set, no dropout.
@@ -18,8 +19,8 @@
 //! J(θ + α[j]·d1 + β[i]·d2). Every grid value is computed from (α, β) alone, so it does not
 //! depend on the number of threads or on which thread computed it.
 
-pub mod contour;
 mod directions;
+mod entry;
 mod eval;
 mod fast;
 pub mod one_one_one;
@@ -33,6 +34,10 @@ use crate::net::Network;
 use crate::net::objective::Rows;
 
 pub use directions::{PcaPlane, filter_normalise, pca_bytes, pca_plane};
+pub use entry::{
+    LINE_POINTS, MAX_RACE_STEPS, Mode, Output, Progress, RacePath, Report, Request, SliceReport,
+    TINY_RADIUS, race_runs, run,
+};
 pub use race::{RaceRun, race};
 
 use eval::PlaneEval;
@@ -392,7 +397,7 @@ pub fn slice(
 
 /// What [`slice_progressive`] reports while it works.
 #[derive(Debug)]
-pub enum Progress<'a> {
+pub enum SliceProgress<'a> {
     /// The coarse preview, complete.
     Coarse(&'a Slice),
     /// Row `index` of the full grid is done (`values` along α).
@@ -407,7 +412,7 @@ pub fn slice_progressive(
     spec: &SliceSpec,
     coarse: usize,
     cancel: &AtomicBool,
-    on_progress: &mut dyn FnMut(Progress<'_>),
+    on_progress: &mut dyn FnMut(SliceProgress<'_>),
 ) -> Result<Option<Slice>> {
     spec.validate()?;
     if coarse > 0 && coarse < spec.grid {
@@ -416,12 +421,12 @@ pub fn slice_progressive(
             ..*spec
         };
         match slice(obj, plane, &c, cancel, &mut |_, _| {})? {
-            Some(s) => on_progress(Progress::Coarse(&s)),
+            Some(s) => on_progress(SliceProgress::Coarse(&s)),
             None => return Ok(None),
         }
     }
     slice(obj, plane, spec, cancel, &mut |index, values| {
-        on_progress(Progress::Row { index, values })
+        on_progress(SliceProgress::Row { index, values })
     })
 }
 
@@ -442,7 +447,7 @@ pub fn pca_slice(
 }
 
 /// J along the line through θ₀ and θ₁.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Line {
     /// t ∈ [−0.5, 1.5]; 0 and 1 are hit exactly when `points` ≡ 1 (mod 4).
     pub t: Vec<f64>,

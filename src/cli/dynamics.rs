@@ -1,59 +1,23 @@
 //! `nnlab dynamics`: training as a dynamical system on the session's training objective (the
-//! one `nnlab grad` reports, full batch, so every trajectory is deterministic).
+//! one `nnlab grad` reports, full batch, so every trajectory is deterministic), by the analysis
+//! the app's Dynamics tile runs ([`dynamics::run`]).
 
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 
-use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
 
+use crate::analysis::Subject;
 use crate::analysis::dynamics::{
-    self, Direction, IndefiniteRule, NetObjective, NewtonOptions, Objective,
-    activation_std_by_init, flow_error_sweep, gd_vs_flow, lyapunov, lyapunov_sweep,
-    momentum_energy, newton, signal_propagation,
+    self, Eta, IndefiniteRule, Kind, MAX_SEEDS, MAX_SUBSTEPS, MAX_SWEEP, Progress as Step, Request,
+    Start,
 };
 use crate::error::{Error, Result};
 use crate::memory::format_number;
-use crate::net::Rows;
-use crate::optim::{OptimizerKind, OptimizerSpec};
+use crate::optim::OptimizerKind;
 use crate::session;
 
 use super::progress::Progress;
-
-/// Which analysis.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// Finite-time Lyapunov exponent of twin GD runs, and its sweep over η.
-    Lyapunov,
-    /// GD against an RK4 gradient-flow reference; error at fixed time against η.
-    Flow,
-    /// Heavy-ball momentum's kinetic, potential and total energy.
-    Energy,
-    /// Backward σ_w²χ per layer against the measured ratio at initialisation.
-    Signal,
-    /// Newton / damped-Newton steps against GD (dense Hessian, small networks).
-    Newton,
-}
-
-impl Kind {
-    fn name(self) -> &'static str {
-        match self {
-            Kind::Lyapunov => "lyapunov",
-            Kind::Flow => "flow",
-            Kind::Energy => "energy",
-            Kind::Signal => "signal",
-            Kind::Newton => "newton",
-        }
-    }
-}
-
-/// How Newton treats an indefinite Hessian.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RuleArg {
-    /// Use |λ_k| (saddle-free Newton).
-    SaddleFree,
-    /// Raise the damping above −λ_min.
-    Shift,
-}
 
 /// Options from the command line.
 #[derive(clap::Args, Clone, Debug)]
@@ -63,16 +27,25 @@ pub struct DynamicsArgs {
     /// Steps of the trajectory (Newton: Newton iterations).
     #[arg(long, default_value_t = 100)]
     pub steps: usize,
-    /// Learning rate (default: the session's optimizer.lr).
+    /// Learning rate (default: the session's optimizer.lr); also the η of --warmup and of
+    /// Newton's GD comparison.
     #[arg(long)]
     pub eta: Option<f64>,
+    /// Lyapunov, flow, energy: η as this fraction of 2/λ_max at θ (the edge of stability)
+    /// instead of --eta; the app's Dynamics tile sets the Lyapunov η this way.
+    #[arg(long)]
+    pub eta_edge: Option<f64>,
     /// Plain GD steps at --eta before the analysis starts (to approach a minimum).
     #[arg(long, default_value_t = 0)]
     pub warmup: usize,
     /// Lyapunov: initial separation ε.
     #[arg(long, default_value_t = 1e-6)]
     pub epsilon: f64,
-    /// Lyapunov / flow: learning rates of the sweep (comma-separated).
+    /// Lyapunov: direction of the initial separation.
+    #[arg(long, value_enum, default_value = "top")]
+    pub direction: Start,
+    /// Lyapunov / flow: learning rates of the sweep (comma-separated). Default: Lyapunov
+    /// 0.1 … 3 × 2/λ_max (ten points across the edge of stability), flow η, η/2, η/4, η/8.
     #[arg(long, value_delimiter = ',')]
     pub etas: Option<Vec<f64>>,
     /// Flow: RK4 sub-steps per GD step of the reference.
@@ -101,7 +74,7 @@ pub struct DynamicsArgs {
     pub alpha: f64,
     /// Newton: treatment of an indefinite Hessian.
     #[arg(long, value_enum, default_value = "saddle-free")]
-    pub rule: RuleArg,
+    pub rule: IndefiniteRule,
     /// Newton: halve α until the step lowers the loss.
     #[arg(long)]
     pub line_search: bool,
@@ -118,16 +91,13 @@ fn positive(flag: &str, x: f64) -> Result<f64> {
     }
 }
 
-fn encode<T: Serialize>(v: &T) -> Result<Value> {
-    serde_json::to_value(v).map_err(|e| Error::new(format!("could not encode the result: {e}")))
-}
-
 /// Most steps (`--steps`, `--warmup`), as the flow analysis allows.
 pub const MAX_STEPS: usize = dynamics::MAX_STEPS;
 /// Most learning rates in `--etas`.
-pub const MAX_ETAS: usize = 100;
+pub const MAX_ETAS: usize = MAX_SWEEP;
 
-pub fn dynamics(path: &Path, args: &DynamicsArgs) -> Result<Value> {
+/// The flags as bounds the analysis accepts, each refused by its name.
+fn check_flags(args: &DynamicsArgs) -> Result<()> {
     if args.steps == 0 || args.steps > MAX_STEPS {
         return Err(Error::field(
             "--steps",
@@ -151,8 +121,14 @@ pub fn dynamics(path: &Path, args: &DynamicsArgs) -> Result<Value> {
         ));
     }
     positive("--epsilon", args.epsilon)?;
-    if args.substeps == 0 || args.substeps > 10_000 {
-        return Err(Error::field("--substeps", "must be in 1 … 10000"));
+    if let Some(f) = args.eta_edge {
+        positive("--eta-edge", f)?;
+    }
+    if args.substeps == 0 || args.substeps > MAX_SUBSTEPS {
+        return Err(Error::field(
+            "--substeps",
+            format!("must be in 1 … {MAX_SUBSTEPS}"),
+        ));
     }
     if let Some(etas) = &args.etas {
         if etas.is_empty() || etas.len() > MAX_ETAS {
@@ -176,8 +152,11 @@ pub fn dynamics(path: &Path, args: &DynamicsArgs) -> Result<Value> {
             format!("must be in [0, 1) (got {m})"),
         ));
     }
-    if args.seeds == 0 || args.seeds > 1000 {
-        return Err(Error::field("--seeds", "must be in 1 … 1000"));
+    if args.seeds == 0 || args.seeds > MAX_SEEDS {
+        return Err(Error::field(
+            "--seeds",
+            format!("must be in 1 … {MAX_SEEDS}"),
+        ));
     }
     if args.rows == 0 {
         return Err(Error::field("--rows", "must be at least 1"));
@@ -190,15 +169,16 @@ pub fn dynamics(path: &Path, args: &DynamicsArgs) -> Result<Value> {
     if let Some(t) = args.time {
         positive("--time", t)?;
     }
+    Ok(())
+}
 
+pub fn dynamics(path: &Path, args: &DynamicsArgs) -> Result<Value> {
+    check_flags(args)?;
     let name = session::display_name(path);
     let loaded = session::load(path)?;
     let t = session::trainer(&loaded).map_err(|e| e.context(&name))?;
     let eta = positive("--eta", args.eta.unwrap_or(t.optimizer.spec().lr))?;
-    let seed = loaded.session.seed;
-    let p = t.net.n_params;
-    let ctx = |e: String| Error::new(format!("{name}: {e}"));
-    if args.kind == Kind::Flow {
+    if args.kind == Kind::Flow && args.eta_edge.is_none() {
         // Refuse a sweep time that would run for ever before the warm-up, not after it.
         let time = args.time.unwrap_or(args.steps as f64 * eta);
         let smallest = args
@@ -220,128 +200,70 @@ pub fn dynamics(path: &Path, args: &DynamicsArgs) -> Result<Value> {
             ));
         }
     }
-    let reg = t.regularization;
-    let mut obj = NetObjective::new(&t.net, t.training_rows(), reg.l1, reg.l2);
-    let mut progress = Progress::new(format!("{name}: dynamics {}", args.kind.name()));
-    let warmup = args.warmup as u64;
-    obj.on_value = Some(Box::new(move |n| {
-        progress.update(|| {
-            if n <= warmup {
-                format!("warm-up step {n} / {warmup}")
-            } else {
-                format!("{} gradient evaluations after the warm-up", n - warmup)
-            }
-        })
-    }));
-    obj.check_memory("the warm-up", 3, 0).map_err(ctx)?;
-
-    // θ₀: the session's θ, optionally after some plain GD steps.
-    let mut theta0 = t.theta.clone();
-    let mut g = vec![0.0; p];
-    for _ in 0..args.warmup {
-        obj.value(&theta0, Some(&mut g));
-        for (th, gi) in theta0.iter_mut().zip(&g) {
-            *th -= eta * gi;
-        }
-    }
-    if theta0.iter().any(|v| !v.is_finite()) {
-        return Err(Error::field(
-            "--warmup",
-            "diverged (θ is no longer finite); lower --eta",
-        ));
-    }
-    let start_loss = obj.value(&theta0, None);
-
-    let result = match args.kind {
-        Kind::Lyapunov => {
-            let spec = OptimizerSpec::new(OptimizerKind::Gd, eta, 1);
-            let dir = Direction::Random(seed);
-            let r =
-                lyapunov(&mut obj, &theta0, &spec, args.steps, args.epsilon, &dir).map_err(ctx)?;
-            let etas = args
-                .etas
-                .clone()
-                .unwrap_or_else(|| [0.25, 0.5, 1.0, 2.0, 4.0, 8.0].map(|f| f * eta).to_vec());
-            let sweep = lyapunov_sweep(
-                &mut obj,
-                &theta0,
-                &spec,
-                &etas,
-                args.steps,
-                args.epsilon,
-                &dir,
-            )
-            .map_err(ctx)?;
-            json!({ "run": encode(&r)?, "sweep": encode(&sweep)? })
-        }
-        Kind::Flow => {
-            let c = gd_vs_flow(&mut obj, &theta0, eta, args.steps, args.substeps).map_err(ctx)?;
-            let time = args.time.unwrap_or(args.steps as f64 * eta);
-            let etas = args.etas.clone().unwrap_or_else(|| {
-                [1.0, 0.5, 0.25, 0.125]
-                    .map(|f| f * eta)
-                    .into_iter()
-                    .filter(|e| *e <= time)
-                    .collect()
-            });
-            let sweep =
-                flow_error_sweep(&mut obj, &theta0, &etas, time, args.substeps).map_err(ctx)?;
-            json!({ "run": encode(&c)?, "sweep": encode(&sweep)? })
-        }
-        Kind::Energy => {
-            let spec = t.optimizer.spec();
-            let mu = args.momentum.unwrap_or(match spec.kind {
-                OptimizerKind::Momentum | OptimizerKind::Nesterov => spec.momentum,
-                _ => 0.9,
-            });
-            let r = momentum_energy(&mut obj, &theta0, eta, mu, args.steps).map_err(ctx)?;
-            encode(&r)?
-        }
-        Kind::Signal => {
-            let rows = args.rows.min(t.train.rows());
-            let d = t.train.inputs;
-            let all = t.training_rows();
-            let sub = Rows {
-                x: &all.x[..rows * d],
-                y: &all.y[..rows],
-                classes: all.classes,
-            };
-            let net_spec = &loaded.session.network;
-            let seeds: Vec<u64> = (0..args.seeds as u64)
-                .map(|i| seed.wrapping_add(i))
-                .collect();
-            let r = signal_propagation(&t.net, net_spec.init, net_spec.init_scale, sub, &seeds)
-                .map_err(ctx)?;
-            let by_init =
-                activation_std_by_init(&t.net, sub.x, rows, &seeds, args.naive_std).map_err(ctx)?;
-            json!({ "backward": encode(&r)?, "forward_std_by_init": encode(&by_init)? })
-        }
-        Kind::Newton => {
-            let opts = NewtonOptions {
-                alpha: args.alpha,
-                damping: args.damping,
-                steps: args.steps,
-                rule: match args.rule {
-                    RuleArg::SaddleFree => IndefiniteRule::SaddleFree,
-                    RuleArg::Shift => IndefiniteRule::Shift,
-                },
-                gd_eta: args.eta,
-                line_search: args.line_search,
-            };
-            let r = newton(&mut obj, &theta0, opts).map_err(ctx)?;
-            encode(&r)?
-        }
+    let spec = t.optimizer.spec();
+    let network = &loaded.session.network;
+    let request = Request {
+        kind: args.kind,
+        subject: Subject {
+            net: &t.net,
+            train: &t.train,
+            theta: &t.theta,
+            regularization: t.regularization,
+            seed: t.seed,
+        },
+        step: t.step,
+        init: network.init,
+        init_scale: network.init_scale,
+        steps: args.steps,
+        eta: match args.eta_edge {
+            Some(f) => Eta::EdgeFraction(f),
+            None => Eta::Value(eta),
+        },
+        warmup: args.warmup,
+        warmup_eta: eta,
+        epsilon: args.epsilon,
+        start: args.direction,
+        etas: args.etas.clone(),
+        substeps: args.substeps,
+        time: args.time,
+        momentum: args.momentum.unwrap_or(match spec.kind {
+            OptimizerKind::Momentum | OptimizerKind::Nesterov => spec.momentum,
+            _ => 0.9,
+        }),
+        seeds: args.seeds,
+        rows: args.rows,
+        naive_std: args.naive_std,
+        damping: args.damping,
+        alpha: args.alpha,
+        rule: args.rule,
+        line_search: args.line_search,
+        gd_eta: args.eta,
     };
-    let mut out = json!({
-        "kind": args.kind.name(),
-        "session": loaded.session.name,
-        "params": p,
-        "eta": eta,
-        "warmup": args.warmup,
-        "start_loss": start_loss,
-    });
-    if let (Value::Object(o), Value::Object(r)) = (&mut out, result) {
-        o.extend(r);
+    let mut progress = Progress::new(format!("{name}: dynamics {}", args.kind.name()));
+    let report = dynamics::run(
+        &request,
+        &mut |step| {
+            progress.update(|| match step {
+                Step::Warmup { done, of } => format!("warm-up step {done} / {of}"),
+                Step::Evaluations(n) => format!("{n} gradient evaluations after the warm-up"),
+            })
+        },
+        &AtomicBool::new(false),
+    )
+    .map_err(|e| Error::new(format!("{name}: {e}")))?;
+    let Value::Object(fields) = serde_json::to_value(&report)
+        .map_err(|e| Error::new(format!("could not encode the result: {e}")))?
+    else {
+        return Err(Error::new("could not encode the result as an object"));
+    };
+    // The session's name after the kind, then the report.
+    let mut out = Map::new();
+    for (key, value) in fields {
+        let after_kind = key == "kind";
+        out.insert(key, value);
+        if after_kind {
+            out.insert("session".into(), Value::String(loaded.session.name.clone()));
+        }
     }
-    Ok(out)
+    Ok(Value::Object(out))
 }

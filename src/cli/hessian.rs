@@ -1,16 +1,16 @@
-//! `nnlab hessian`: the spectrum of the same objective `nnlab grad` reports.
+//! `nnlab hessian`: the spectrum of the same objective `nnlab grad` reports, by the curvature
+//! analysis the app's Curvature tile runs ([`curvature::run`]).
 
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 
-use crate::analysis::hessian::{MAX_DENSE_PARAMS, Method, Options, analyse_reporting};
+use crate::analysis::Subject;
+use crate::analysis::curvature::{self, MAX_K, Request};
+use crate::analysis::hessian::Method;
 use crate::error::{Error, Result};
 use crate::session;
 
 use super::progress::Progress;
-
-/// Most eigenpairs at each end (`--k`): Lanczos takes at most 400 products, which resolve far
-/// fewer extreme pairs than that.
-pub const MAX_K: usize = 100;
 
 /// Options from the command line.
 pub struct HessianArgs {
@@ -18,6 +18,7 @@ pub struct HessianArgs {
     pub k: usize,
     pub density: bool,
     pub gauss_newton: bool,
+    pub layer_shares: bool,
 }
 
 pub fn hessian(path: &Path, args: HessianArgs) -> Result<serde_json::Value> {
@@ -30,24 +31,28 @@ pub fn hessian(path: &Path, args: HessianArgs) -> Result<serde_json::Value> {
     let name = session::display_name(path);
     let loaded = session::load(path)?;
     let t = session::trainer(&loaded).map_err(|e| e.context(&name))?;
-    let p = t.net.n_params;
-    let method = args.method.unwrap_or(if p <= MAX_DENSE_PARAMS {
-        Method::Dense
-    } else {
-        Method::Lanczos
-    });
-    let problem = t.hessian_problem(args.gauss_newton);
-    let opts = Options {
-        method,
+    let request = Request {
+        subject: Subject {
+            net: &t.net,
+            train: &t.train,
+            theta: &t.theta,
+            regularization: t.regularization,
+            seed: t.seed,
+        },
+        step: t.step,
+        lr: t.optimizer.learning_rate(),
+        gauss_newton: args.gauss_newton,
+        method: args.method,
         k: args.k,
         density: args.density,
-        seed: loaded.session.seed,
-        ..Options::default()
+        layer_shares: args.layer_shares,
     };
     let mut progress = Progress::new(format!("{name}: hessian"));
-    let report = analyse_reporting(problem, opts, &mut |n| {
-        progress.update(|| format!("{n} Hessian-vector products"))
-    })
+    let report = curvature::run(
+        &request,
+        &mut |p| progress.update(|| format!("{} Hessian-vector products", p.products)),
+        &AtomicBool::new(false),
+    )
     .map_err(|e| Error::new(format!("{name}: {e}")))?;
     serde_json::to_value(&report)
         .map_err(|e| Error::new(format!("could not encode the result: {e}")))

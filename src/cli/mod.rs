@@ -22,7 +22,7 @@ use crate::analysis::hessian::Method;
 use crate::bench;
 use crate::error::{Error, Result};
 use crate::session::{self, Loaded};
-use crate::train::{Evaluation, StepReport, Trainer};
+use crate::train::{Evaluation, StepReport, StopRule, StopWatch, Trainer};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -36,12 +36,6 @@ pub struct Cli {
     pub command: Option<Command>,
     /// A session file to open in the app.
     pub file: Option<PathBuf>,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
-pub enum MethodArg {
-    Dense,
-    Lanczos,
 }
 
 #[derive(Subcommand, Debug)]
@@ -68,6 +62,8 @@ pub enum Command {
         /// checkpoint_budget, else 8 MiB).
         #[arg(long)]
         checkpoint_budget: Option<u64>,
+        #[command(flatten)]
+        stop: StopArgs,
     },
     /// Re-run a recorded session: --verify checks it bit for bit (exit 1 on a mismatch);
     /// --to STEP --out FILE writes the session as it stood at STEP.
@@ -84,7 +80,7 @@ pub enum Command {
         /// dense: every eigenvalue (P ≤ 3000); lanczos: the k extreme pairs at each end.
         /// Default: dense when P ≤ 3000.
         #[arg(long, value_enum)]
-        method: Option<MethodArg>,
+        method: Option<Method>,
         /// Eigenpairs at each end of the spectrum (lanczos).
         #[arg(long, default_value_t = 10)]
         k: usize,
@@ -94,6 +90,10 @@ pub enum Command {
         /// Use the Gauss–Newton matrix (positive semi-definite; shows no negative curvature).
         #[arg(long)]
         gauss_newton: bool,
+        /// Add each top eigenvector's share per layer (as the app's Curvature tile shows;
+        /// dense: needs the eigenvectors, a few times slower).
+        #[arg(long)]
+        layer_shares: bool,
     },
     /// A 2-D slice of the training objective around the session's θ.
     Landscape {
@@ -101,16 +101,22 @@ pub enum Command {
         /// Points per side of the grid.
         #[arg(long, default_value_t = 51)]
         grid: usize,
-        /// random: filter-normalised random directions; hessian: the top two eigenvectors;
-        /// pca: the principal plane of a training trajectory.
+        /// What to compute: a slice along random or Hessian directions or the PCA plane of a
+        /// training trajectory, the line from θ₀ to θ, the 1-1-1 surface, an optimiser race.
         #[arg(long, value_enum, default_value = "random")]
-        dirs: landscape::Dirs,
+        dirs: crate::analysis::landscape::Mode,
         /// Half-width of the grid in units of the directions.
         #[arg(long)]
         radius: Option<f64>,
-        /// Training steps recorded for --dirs pca.
+        /// Training steps recorded for --dirs pca; steps of each optimiser for --dirs race.
         #[arg(long, default_value_t = 100)]
         steps: u64,
+        /// The learning rate of every optimiser of --dirs race.
+        #[arg(long, default_value_t = 0.1)]
+        lr: f64,
+        /// The loss of --dirs tiny.
+        #[arg(long, value_enum, default_value = "mse")]
+        tiny_loss: crate::analysis::landscape::one_one_one::TinyLoss,
     },
     /// Training as a dynamical system: Lyapunov exponent, GD vs gradient flow, momentum's
     /// energy, signal propagation at initialisation, Newton steps.
@@ -170,6 +176,7 @@ pub fn run(command: Command) -> Result<i32> {
             metrics,
             eval_every,
             checkpoint_budget,
+            stop,
         } => run_session(
             &session,
             steps,
@@ -177,6 +184,7 @@ pub fn run(command: Command) -> Result<i32> {
             metrics.as_deref(),
             eval_every,
             checkpoint_budget,
+            &stop,
         ),
         Command::Replay { session, args } => replay::replay(&session, &args),
         Command::Grad { session } => grad(&session),
@@ -186,6 +194,8 @@ pub fn run(command: Command) -> Result<i32> {
             dirs,
             radius,
             steps,
+            lr,
+            tiny_loss,
         } => {
             let v = landscape::landscape(
                 &session,
@@ -194,6 +204,8 @@ pub fn run(command: Command) -> Result<i32> {
                     dirs,
                     radius,
                     steps,
+                    lr,
+                    tiny_loss,
                 },
             )?;
             print_json(&v);
@@ -205,11 +217,8 @@ pub fn run(command: Command) -> Result<i32> {
             k,
             density,
             gauss_newton,
+            layer_shares,
         } => {
-            let method = method.map(|m| match m {
-                MethodArg::Dense => Method::Dense,
-                MethodArg::Lanczos => Method::Lanczos,
-            });
             let v = hessian::hessian(
                 &session,
                 hessian::HessianArgs {
@@ -217,6 +226,7 @@ pub fn run(command: Command) -> Result<i32> {
                     k,
                     density,
                     gauss_newton,
+                    layer_shares,
                 },
             )?;
             print_json(&v);
@@ -426,6 +436,7 @@ fn run_session(
     metrics: Option<&Path>,
     eval_every: Option<u64>,
     checkpoint_budget: Option<u64>,
+    stop: &StopArgs,
 ) -> Result<i32> {
     if steps > MAX_RUN_STEPS {
         return Err(Error::field(
@@ -446,6 +457,13 @@ fn run_session(
     let loaded: Loaded = session::load(path)?;
     check_outputs(&loaded, out, metrics)?;
     let mut t = session::trainer(&loaded).map_err(|e| e.context(&name))?;
+    let rule = stop.over(loaded.session.stop.clone().unwrap_or_default());
+    rule.validate(
+        loaded.test.rows(),
+        loaded.train.task == crate::data::spec::Task::Classification,
+    )?;
+    let mut watch = StopWatch::new(rule, t.iterations_per_epoch() as u64);
+    let mut stopped = None;
     if steps > crate::train::trainer::MAX_STEP - t.step {
         return Err(Error::field(
             "--steps",
@@ -490,15 +508,36 @@ fn run_session(
             diverged_at = Some(report.step);
         }
         let due = eval_every.is_some_and(|k| report.step.is_multiple_of(k));
+        let stop_due = watch.evaluation_due(report.step);
         evaluated_last = false;
-        if (metrics.is_some() || out.is_some()) && (due || last || report.diverged) {
+        let recorded = (metrics.is_some() || out.is_some()) && (due || last || report.diverged);
+        if recorded || stop_due {
             last_eval = t.evaluate();
             evaluated_last = true;
+        }
+        if recorded {
             rec.record_evaluation(report.step, &last_eval);
             if metrics.is_some() {
                 csv.push_str(&csv_row(&report, &last_eval));
                 csv.push('\n');
             }
+        }
+        stopped = watch.check(
+            report.step,
+            report.epoch,
+            evaluated_last.then_some(&last_eval),
+        );
+        if let Some(reason) = &stopped {
+            eprintln!("{name}: {}", reason.describe());
+            if !recorded && (metrics.is_some() || out.is_some()) {
+                // The stopping step's evaluation goes into the recording like the last one.
+                rec.record_evaluation(report.step, &last_eval);
+                if metrics.is_some() {
+                    csv.push_str(&csv_row(&report, &last_eval));
+                    csv.push('\n');
+                }
+            }
+            break;
         }
         if last_print.elapsed().as_secs_f64() > 1.0 {
             eprintln!(
@@ -543,6 +582,7 @@ fn run_session(
         "mistakes": t.mistakes,
         "novikoff_bound": t.novikoff.map(|b| b.bound),
         "diverged": diverged_at.is_some(),
+        "stopped": stopped,
         "seconds": seconds,
         "steps_per_sec": (t.step - first_step) as f64 / seconds.max(1e-12),
         "first_step": first_step,
@@ -557,4 +597,36 @@ fn run_session(
         return Ok(3);
     }
     Ok(0)
+}
+
+/// `nnlab run`'s stop conditions; each overrides the session's `stop` field of the same name.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct StopArgs {
+    /// Stop once the training loss is at most this.
+    #[arg(long)]
+    pub stop_loss: Option<f64>,
+    /// Stop once the training accuracy (a fraction, e.g. 0.99) is at least this.
+    #[arg(long)]
+    pub stop_accuracy: Option<f64>,
+    /// Stop after this many epochs.
+    #[arg(long)]
+    pub stop_epochs: Option<u64>,
+    /// Early stopping: stop when the test loss has not improved for this many checks.
+    #[arg(long)]
+    pub patience: Option<u64>,
+    /// Steps between checks of the losses (default: one epoch).
+    #[arg(long)]
+    pub check_every: Option<u64>,
+}
+
+impl StopArgs {
+    /// The session's rule with these flags laid over it.
+    pub fn over(&self, mut rule: StopRule) -> StopRule {
+        rule.train_loss = self.stop_loss.or(rule.train_loss);
+        rule.train_accuracy = self.stop_accuracy.or(rule.train_accuracy);
+        rule.epochs = self.stop_epochs.or(rule.epochs);
+        rule.patience = self.patience.or(rule.patience);
+        rule.check_every = self.check_every.or(rule.check_every);
+        rule
+    }
 }

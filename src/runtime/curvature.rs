@@ -1,12 +1,13 @@
 //! The curvature thread of the desktop app: the Hessian spectrum of the training objective at the
-//! θ samples the training worker hands out every k steps ([`analyse`] on a [`JobThread`]).
+//! θ samples the training worker hands out every k steps (each [`Job`]'s request [`run`] on a
+//! [`JobThread`]).
 //!
 //! Only the newest θ matters, so a newer sample replaces one still waiting and a slow analysis
 //! never builds a queue. Answers carry the step and generation they belong to.
 
 use std::sync::Arc;
 
-use crate::analysis::curvature::{Analysis, Job, analyse};
+use crate::analysis::curvature::{Job, Report, run};
 
 use super::job::JobThread;
 
@@ -16,7 +17,7 @@ pub enum CurvatureEvent {
     Done {
         generation: u64,
         step: u64,
-        result: Result<Box<Analysis>, String>,
+        result: Result<Box<Report>, String>,
     },
 }
 
@@ -34,13 +35,13 @@ impl CurvatureWorker {
         let thread = JobThread::spawn(
             "nnlab-curvature",
             repaint,
-            move |job: Job, _cancel, emit| {
+            move |job: Job, cancel, emit| {
                 let (generation, step) = (job.generation, job.sample.step);
                 if let Ok(mut r) = running.lock() {
                     *r = (generation, step);
                 }
                 emit(CurvatureEvent::Started { generation, step });
-                let result = analyse(&job).map(Box::new);
+                let result = run(&job.request(), &mut |_| {}, cancel).map(Box::new);
                 emit(CurvatureEvent::Done {
                     generation,
                     step,
@@ -121,7 +122,8 @@ mod tests {
                 theta: theta.clone(),
                 step,
                 lr: 0.1,
-                l2: 0.0,
+                regularization: Default::default(),
+                seed: 3,
             },
             generation: 7,
             gauss_newton: false,

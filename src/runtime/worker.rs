@@ -28,7 +28,9 @@ pub use crate::train::memory::{
 };
 use crate::train::memory::{SNAPSHOT_VALUES, TRAJECTORY_BUDGET, TRAJECTORY_MAX, TRAJECTORY_MIN};
 pub use crate::train::{Edit, LiveEdit};
-use crate::train::{Evaluation, LayerStats, Trainer, TrainerConfig};
+use crate::train::{
+    Evaluation, LayerStats, StopReason, StopRule, StopWatch, Trainer, TrainerConfig,
+};
 
 /// Grid work one snapshot may do per map (multiply-adds, an activation counted as
 /// [`ACTIVATION_COST`]): while training at full speed, and otherwise. A larger network gets
@@ -162,6 +164,9 @@ pub enum Command {
     PathNow,
     /// The sides of the maps the views draw and the unit shown large (a new snapshot follows).
     SetMaps(MapRequest),
+    /// When to stop training (armed again by every rebuild and reset; a rule that has fired
+    /// stays quiet until then, so Play continues past it).
+    SetStop(StopRule),
     /// Panic on purpose: the crash report's test (compiled only for tests).
     #[cfg(any(test, feature = "test-hooks"))]
     InjectPanic,
@@ -340,6 +345,8 @@ pub enum Event {
         step: u64,
         loss: f64,
     },
+    /// A stop condition was met: training paused at its step.
+    Stopped(StopReason),
     Edits(Vec<LiveEdit>),
     /// θ for the curvature analysis (at most one per flush: the newest k-th step).
     Curvature(Box<Sample>),
@@ -419,6 +426,9 @@ fn thread_main(
 struct State {
     experiment: Experiment,
     trainer: Option<Trainer>,
+    /// When to stop, and its watch over the current run (None: no rule, or it has fired).
+    stop_rule: StopRule,
+    stop_watch: Option<StopWatch>,
     tx: Sender<Event>,
     repaint: Arc<dyn Fn() + Send + Sync>,
     running: bool,
@@ -509,6 +519,37 @@ pub struct ThetaPath {
     pub seed: u64,
 }
 
+impl ThetaPath {
+    /// The trainer's θ now with θ₀ and the θ snapshots recorded so far (in step order): what
+    /// the landscape and dynamics tiles analyse. The trajectory is made to end at θ.
+    pub fn new(
+        t: &Trainer,
+        objective: Arc<Objective>,
+        theta0: Vec<f64>,
+        mut trajectory: Vec<Vec<f64>>,
+        mut steps: Vec<u64>,
+    ) -> ThetaPath {
+        if steps.last() != Some(&t.step) {
+            trajectory.push(t.theta.clone());
+            steps.push(t.step);
+        } else if let Some(last) = trajectory.last_mut() {
+            // A weight edited since the snapshot: the path ends at the θ analysed.
+            last.clone_from(&t.theta);
+        }
+        ThetaPath {
+            objective,
+            theta: t.theta.clone(),
+            step: t.step,
+            theta0,
+            trajectory,
+            steps,
+            regularization: t.regularization,
+            optimizer: t.optimizer.spec().clone(),
+            seed: t.seed,
+        }
+    }
+}
+
 /// θ handed out for the curvature analysis: copied at every k-th step into one buffer, sent
 /// at the next flush (so a fast run sends the newest, not thousands a second).
 #[derive(Default)]
@@ -531,6 +572,8 @@ impl State {
         let mut s = State {
             experiment: experiment.clone(),
             trainer: None,
+            stop_rule: StopRule::default(),
+            stop_watch: None,
             tx,
             repaint,
             running: false,
@@ -733,6 +776,10 @@ impl State {
                 self.speed = s;
                 self.start_rate();
             }
+            Command::SetStop(rule) => {
+                self.stop_rule = rule;
+                self.arm_stop();
+            }
             Command::Snapshot => {}
             Command::CurvatureEvery(k) => {
                 self.curvature.every = k.map(|k| k.max(1));
@@ -850,6 +897,7 @@ impl State {
                 self.snapshot_every = snapshot_every(t.net.n_params);
                 self.trainer = Some(t);
                 self.experiment = e;
+                self.arm_stop();
                 self.curvature.objective = None;
                 self.curvature.due = None;
                 if let Some(t) = &self.trainer {
@@ -890,10 +938,17 @@ impl State {
             return;
         }
         let mut diverged = None;
+        let mut stopped = None;
         let mut taken = 0u64;
         while taken < budget {
             let r = t.step();
             taken += 1;
+            if let Some(w) = &mut self.stop_watch
+                && !r.diverged
+            {
+                let eval = w.evaluation_due(r.step).then(|| t.evaluate());
+                stopped = w.check(r.step, r.epoch, eval.as_ref());
+            }
             if let Some(rec) = &mut self.recorder {
                 rec.record_step(&r, t);
             }
@@ -914,6 +969,9 @@ impl State {
             }
             if failed {
                 diverged = Some((step, loss));
+                break;
+            }
+            if stopped.is_some() {
                 break;
             }
             if taken.is_multiple_of(16) && Instant::now() >= deadline {
@@ -942,6 +1000,25 @@ impl State {
             self.send(Event::Diverged { step, loss });
             self.snapshot();
         }
+        if let Some(reason) = stopped {
+            self.running = false;
+            self.pending = 0;
+            self.stop_watch = None;
+            self.flush(false);
+            self.send(Event::Stopped(reason));
+            self.snapshot();
+        }
+    }
+
+    /// A fresh watch of the stop rule over the current trainer (None without a rule).
+    fn arm_stop(&mut self) {
+        self.stop_watch = match &self.trainer {
+            Some(t) if !self.stop_rule.is_empty() => Some(StopWatch::new(
+                self.stop_rule.clone(),
+                t.iterations_per_epoch() as u64,
+            )),
+            _ => None,
+        };
     }
 
     /// Send the waiting curvature sample, if any.
@@ -965,7 +1042,8 @@ impl State {
             theta: self.curvature.theta.clone(),
             step,
             lr,
-            l2: t.regularization.l2,
+            regularization: t.regularization,
+            seed: t.seed,
         })));
         (self.repaint)();
     }
@@ -983,25 +1061,13 @@ impl State {
             })
             .clone();
         let tr = &self.trajectory;
-        let (mut trajectory, mut steps) = (tr.thetas.clone(), tr.steps.clone());
-        if steps.last() != Some(&t.step) {
-            trajectory.push(t.theta.clone());
-            steps.push(t.step);
-        } else if let Some(last) = trajectory.last_mut() {
-            // A weight edited since the snapshot: the path ends at the θ analysed.
-            last.clone_from(&t.theta);
-        }
-        self.send(Event::Path(Arc::new(ThetaPath {
+        self.send(Event::Path(Arc::new(ThetaPath::new(
+            t,
             objective,
-            theta: t.theta.clone(),
-            step: t.step,
-            theta0: tr.theta0.clone(),
-            trajectory,
-            steps,
-            regularization: t.regularization,
-            optimizer: t.optimizer.spec().clone(),
-            seed: t.seed,
-        })));
+            tr.theta0.clone(),
+            tr.thetas.clone(),
+            tr.steps.clone(),
+        ))));
         (self.repaint)();
     }
 

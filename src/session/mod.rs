@@ -355,6 +355,10 @@ pub fn load(path: &Path) -> Result<Loaded> {
     let net = Network::build(&session.network, session.loss).map_err(|e| e.context(&name))?;
     validate(&session, net.n_params, net.layers.len(), train.rows())
         .map_err(|e| e.context(&name))?;
+    if let Some(stop) = &session.stop {
+        stop.validate(test.rows(), train.task == data::spec::Task::Classification)
+            .map_err(|e| e.context(&name))?;
+    }
     Ok(Loaded {
         session,
         train,

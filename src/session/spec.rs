@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::spec::DataSpec;
 use crate::net::spec::{Loss, NetworkSpec};
 use crate::optim::spec::{OptimizerSpec, Regularization};
-use crate::train::{LiveEdit, TrainerConfig, TrainerState};
+use crate::train::{LiveEdit, StopRule, TrainerConfig, TrainerState};
 
 use super::analysis::Analysis;
 use super::history::History;
@@ -30,6 +30,9 @@ pub struct Session {
     pub optimizer: OptimizerSpec,
     #[serde(default)]
     pub regularization: Regularization,
+    /// When to stop training (a target loss or accuracy, steps, epochs, early stopping).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<StopRule>,
     /// The flat parameter vector θ; replaces the initialiser when present (and there is no
     /// `state`). A recorded session writes its current θ here too, for readers of version 1.
     #[serde(default, with = "crate::json_float::opt_vec")]

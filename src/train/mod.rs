@@ -3,7 +3,9 @@
 
 pub mod edit;
 pub mod memory;
+pub mod stop;
 pub mod trainer;
 
 pub use edit::{Edit, LiveEdit};
+pub use stop::{StopReason, StopRule, StopWatch};
 pub use trainer::{Evaluation, LayerStats, StepReport, Trainer, TrainerConfig, TrainerState};

@@ -40,6 +40,8 @@ pub enum Action {
     /// Optimiser settings changed live.
     LiveOptimizer,
     LiveRegularization,
+    /// The stop rule was edited.
+    StopRule,
     SetWeight {
         index: usize,
         value: f64,
@@ -457,6 +459,10 @@ impl NnlabApp {
             Event::Recording { session, purpose } => self.on_recording(session, purpose),
             Event::Evaluation { step, eval } => self.history.add_eval(step, eval),
             Event::Diverged { step, loss } => self.diverged = Some((step, loss)),
+            Event::Stopped(reason) => {
+                let text = panels::training::stop_text(&reason, self.lang);
+                self.notify(text);
+            }
             Event::Edits(e) => self.edits = e,
             Event::Curvature(s) => self.curvature.on_sample(*s),
             Event::Path(p) => {
@@ -668,6 +674,9 @@ impl NnlabApp {
         let mut e = model::experiment(&self.session, self.dataset.clone());
         e.recorded = full.is_recorded().then(|| Arc::new(full));
         self.worker.send(Command::Rebuild(Box::new(e)));
+        self.worker.send(Command::SetStop(
+            self.session.stop.clone().unwrap_or_default(),
+        ));
     }
 
     /// The session fields the worker does not know (name, data); it adds the recording.
@@ -1033,6 +1042,12 @@ impl NnlabApp {
                             }
                         }
                     }
+                }
+                Action::StopRule => {
+                    self.applied.stop = self.session.stop.clone();
+                    self.worker.send(Command::SetStop(
+                        self.session.stop.clone().unwrap_or_default(),
+                    ));
                 }
                 Action::LiveRegularization => {
                     match crate::optim::validate_regularization(&self.session.regularization) {

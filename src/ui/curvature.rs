@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crate::analysis::curvature::{Analysis, Job, Sample, histogram_plot};
+use crate::analysis::curvature::{Job, Report, Sample, histogram_plot};
 use crate::analysis::hessian::Method;
 use crate::runtime::curvature::{CurvatureEvent, CurvatureWorker};
 use crate::session::Session;
@@ -27,7 +27,7 @@ pub struct Replayed {
     /// The timeline's step.
     pub at: u64,
     /// The stored spectrum nearest at or before `at` (None: there is none).
-    pub shown: Option<Box<Analysis>>,
+    pub shown: Option<Box<Report>>,
     /// `shown` was rebuilt from the recording's stored eigenvalues (no answer of this run
     /// had that step), so it has no layer shares and only those eigenvalues.
     pub stored_only: bool,
@@ -66,7 +66,7 @@ pub struct Curvature {
     pub generation: u64,
     /// The step being analysed now.
     pub computing: Option<u64>,
-    pub last: Option<Box<Analysis>>,
+    pub last: Option<Box<Report>>,
     pub error: Option<String>,
     pub lambda_max: Series,
     pub lambda_min: Series,
@@ -79,7 +79,7 @@ pub struct Curvature {
     /// Analyses finished in this generation.
     pub analysed: usize,
     /// This generation's answers, one per step (thinned past `MAX_KEPT`), for the timeline.
-    pub kept: Vec<Box<Analysis>>,
+    pub kept: Vec<Box<Report>>,
     /// Set while the timeline shows a past step (None: live, `last` is shown).
     pub replayed: Option<Replayed>,
     worker: CurvatureWorker,
@@ -177,7 +177,7 @@ impl Curvature {
         }
     }
 
-    fn add(&mut self, a: &Analysis) {
+    fn add(&mut self, a: &Report) {
         let x = a.step as f64;
         // "Analyse now" twice at one step: one point per step in the plots.
         if self
@@ -205,7 +205,7 @@ impl Curvature {
     }
 
     /// Keep a whole answer for the timeline (a second answer at one step replaces the first).
-    fn keep(&mut self, a: &Analysis) {
+    fn keep(&mut self, a: &Report) {
         match self.kept.last_mut() {
             Some(k) if k.step == a.step => **k = a.clone(),
             Some(k) if k.step > a.step => {}
@@ -223,7 +223,7 @@ impl Curvature {
     }
 
     /// The analysis the panel shows: the replayed step's stored one, or the latest.
-    pub fn shown(&self) -> Option<&Analysis> {
+    pub fn shown(&self) -> Option<&Report> {
         match &self.replayed {
             Some(r) => r.shown.as_deref(),
             None => self.last.as_deref(),
@@ -279,7 +279,7 @@ pub fn stored_at(s: &Session, at: u64) -> Option<(u64, SpectrumResult)> {
 /// histogram) is filled in; what they may not (κ, trace, negative count, time, η, the layer
 /// shares: the app stores only the top eigenvalues and λ_min) is left NaN or empty, and the
 /// panel says so.
-pub fn from_stored(step: u64, r: &SpectrumResult) -> Analysis {
+pub fn from_stored(step: u64, r: &SpectrumResult) -> Report {
     let mut eigs: Vec<f64> = r
         .eigenvalues
         .iter()
@@ -294,7 +294,7 @@ pub fn from_stored(step: u64, r: &SpectrumResult) -> Analysis {
     if top_values.len() == eigs.len() && top_values.len() > 1 {
         top_values.pop();
     }
-    Analysis {
+    Report {
         step,
         lr: 0.0,
         params: eigs.len(),
@@ -308,11 +308,17 @@ pub fn from_stored(step: u64, r: &SpectrumResult) -> Analysis {
         lambda_max,
         lambda_min,
         negative_count: f64::NAN,
+        negative_fraction: f64::NAN,
         condition_number: f64::NAN,
         trace: f64::NAN,
+        trace_stderr: None,
+        residuals: None,
+        density: None,
+        hessian_vector_products: 0,
         top_values,
         shares: Vec::new(),
         spectrum: histogram_plot(&eigs),
+        eigenvalues: eigs,
     }
 }
 

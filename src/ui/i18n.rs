@@ -124,6 +124,13 @@ strings! {
     Perceptron => "perceptron", "感知机";
     FeedbackAlignment => "feedback alignment", "反馈对齐";
     LiveEdits => "Live edits recorded", "已记录的实时修改";
+    StopWhen => "Stop when", "停止条件";
+    StopHint => "Checked once an epoch: training pauses at the first condition met; Play continues past it.", "每轮检查一次：满足任一条件即暂停训练；再按“训练”可继续。";
+    StopLoss => "training loss ≤", "训练损失 ≤";
+    StopAccuracy => "training accuracy ≥ (%)", "训练准确率 ≥ (%)";
+    StopEpochs => "epochs reach", "轮数达到";
+    StopPatience => "test loss stalls for (epochs)", "测试损失停滞 (轮)";
+    StopNeedsTest => "needs a test set", "需要测试集";
     BadNumber => "must be a positive finite number", "必须是有限的正数";
     Output => "Output", "输出";
     Discretize => "Discretise", "离散化";

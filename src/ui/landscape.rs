@@ -12,51 +12,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::analysis::hessian::hessian_problem;
-use crate::analysis::hessian::{LANCZOS_STEPS, top_eigenpairs};
-use crate::analysis::landscape::contour::{Contour, contours, levels};
-use crate::analysis::landscape::one_one_one::{self, TinyLoss};
+use crate::analysis::contour::{Contour, contour, contours, levels};
+use crate::analysis::landscape::one_one_one::TinyLoss;
 use crate::analysis::landscape::{
-    self, Objective, Plane, Progress, SliceSpec, pca_plane, race, slice_progressive,
+    self, Objective, Progress, Report, Request, SliceReport, TINY_RADIUS,
 };
+pub use crate::analysis::landscape::{Line as LineView, Mode, RacePath};
+use crate::analysis::{CANCELLED, Subject};
 use crate::net::Rows;
-use crate::optim::{OptimizerKind, OptimizerSpec};
 use crate::runtime::JobThread;
 use crate::runtime::worker::ThetaPath;
 
-/// What the panel shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// A slice along two filter-normalised random directions.
-    Random,
-    /// A slice along the top-2 Hessian eigenvectors.
-    Hessian,
-    /// A slice of the PCA plane of the trajectory, with the projected path.
-    Pca,
-    /// J along the line from θ₀ to θ.
-    Line,
-    /// The 1-1-1 network's exact surface over (w₁, w₂).
-    Tiny,
-    /// Several optimisers from θ₀ on one slice.
-    Race,
-}
-
-impl Mode {
-    pub const ALL: [Mode; 6] = [
-        Mode::Random,
-        Mode::Hessian,
-        Mode::Pca,
-        Mode::Line,
-        Mode::Tiny,
-        Mode::Race,
-    ];
-
-    /// Modes that need the live network's θ (the 1-1-1 surface does not).
-    pub fn needs_theta(self) -> bool {
-        self != Mode::Tiny
-    }
-}
-
+/// The tile's controls.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Settings {
     pub mode: Mode,
@@ -82,7 +49,7 @@ impl Default for Settings {
             coarse: 13,
             radius: 1.0,
             tiny_loss: TinyLoss::Mse,
-            tiny_radius: 6.0,
+            tiny_radius: TINY_RADIUS,
             race_lr: 0.1,
             race_steps: 200,
         }
@@ -91,21 +58,8 @@ impl Default for Settings {
 
 /// Contour levels per slice.
 pub const LEVELS: usize = 12;
-/// Points of the θ₀ → θ line (≡ 1 mod 4, so t = 0 and t = 1 are grid points).
-pub const LINE_POINTS: usize = 201;
 /// Largest grid the panel offers.
 pub const MAX_GRID: usize = 201;
-
-/// One optimiser's path in a race.
-#[derive(Clone, Debug)]
-pub struct RacePath {
-    pub name: String,
-    pub path: Vec<[f64; 2]>,
-    pub final_loss: f64,
-    pub diverged: bool,
-    /// Largest distance of the run from the plane, relative to its distance from θ₀.
-    pub off_plane: f64,
-}
 
 /// A grid ready to draw: values, contour lines and what goes on top of them.
 #[derive(Clone, Debug, Default)]
@@ -134,15 +88,6 @@ pub struct SliceView {
     pub notes: Vec<(String, f64)>,
 }
 
-/// J along the line from θ₀ to θ.
-#[derive(Clone, Debug)]
-pub struct LineView {
-    pub t: Vec<f64>,
-    pub loss: Vec<f64>,
-    pub min: f64,
-    pub max: f64,
-}
-
 #[derive(Clone, Debug)]
 pub enum Output {
     Slice(Box<SliceView>),
@@ -160,7 +105,8 @@ pub struct Answer {
     pub output: Output,
 }
 
-pub struct Request {
+/// A computation the thread is asked for.
+pub struct Job {
     pub id: u64,
     pub settings: Settings,
     /// θ and its history (not needed for the 1-1-1 surface).
@@ -215,7 +161,7 @@ pub struct Landscape {
         eframe::egui::TextureHandle,
         Option<eframe::egui::TextureHandle>,
     )>,
-    thread: JobThread<Request, LandscapeEvent>,
+    thread: JobThread<Job, LandscapeEvent>,
 }
 
 impl Landscape {
@@ -237,7 +183,7 @@ impl Landscape {
             thread: JobThread::spawn(
                 "nnlab-landscape",
                 repaint,
-                |req: Request, cancel, emit| run(req, cancel, emit),
+                |job: Job, cancel, emit| work(&job, cancel, emit),
                 |msg| LandscapeEvent::Failed {
                     id: u64::MAX,
                     error: format!("the landscape computation failed: {msg}"),
@@ -275,7 +221,7 @@ impl Landscape {
     fn submit(&mut self, path: Option<Arc<ThetaPath>>) {
         self.computing = Some(0.0);
         self.coarse = None;
-        self.thread.submit(Request {
+        self.thread.submit(Job {
             id: self.id,
             settings: self.settings,
             path,
@@ -347,312 +293,129 @@ pub fn objective(path: &ThetaPath) -> Objective<'_> {
     }
 }
 
-fn run(req: Request, cancel: &AtomicBool, emit: &mut dyn FnMut(LandscapeEvent)) {
-    let id = req.id;
-    emit(LandscapeEvent::Started { id });
-    match compute(&req, cancel, emit) {
-        Ok(Some(answer)) => emit(LandscapeEvent::Answer {
-            id,
-            answer: Box::new(answer),
-        }),
-        Ok(None) => emit(LandscapeEvent::Cancelled { id }),
-        Err(error) => emit(LandscapeEvent::Failed { id, error }),
-    }
-}
-
-/// Trace the contour lines of a grid, linear and log levels.
-pub fn view(
-    x: Vec<f64>,
-    y: Vec<f64>,
-    values: Vec<f64>,
-    min: f64,
-    max: f64,
-    path: Option<Vec<[f64; 2]>>,
-    current: Option<[f64; 2]>,
-) -> SliceView {
-    let lin = contours(&values, &x, &y, &levels(min, max, LEVELS, false));
-    let log = contours(&values, &x, &y, &levels(min, max, LEVELS, true));
-    SliceView {
-        x,
-        y,
-        values,
-        min,
-        max,
-        contours: lin,
-        contours_log: log,
-        path,
-        current,
-        ..SliceView::default()
-    }
-}
-
-fn slice_view(s: &landscape::Slice, path: &Option<Vec<[f64; 2]>>, current: [f64; 2]) -> SliceView {
-    view(
-        s.alpha.clone(),
-        s.beta.clone(),
-        s.loss.clone(),
-        s.min,
-        s.max,
-        path.clone(),
-        Some(current),
-    )
-}
-
-/// The largest |coordinate| of some paths, ×1.25 (1 when they do not move).
-fn reach<'a>(paths: impl Iterator<Item = &'a [f64; 2]>) -> f64 {
-    let r = paths
-        .flat_map(|c| [c[0].abs(), c[1].abs()])
-        .filter(|v| v.is_finite())
-        .fold(0.0f64, f64::max);
-    if r > 0.0 { 1.25 * r } else { 1.0 }
-}
-
-/// The optimisers of the race, all with learning rate `lr`.
-pub fn race_runs(lr: f64) -> Vec<(String, OptimizerSpec)> {
-    let mk = |kind, name: &str| (name.to_string(), OptimizerSpec::new(kind, lr, 1));
-    let mut momentum = mk(OptimizerKind::Momentum, "momentum");
-    momentum.1.momentum = 0.9;
-    let mut nesterov = mk(OptimizerKind::Nesterov, "nesterov");
-    nesterov.1.momentum = 0.9;
-    vec![
-        mk(OptimizerKind::Gd, "gd"),
-        momentum,
-        nesterov,
-        mk(OptimizerKind::Rmsprop, "rmsprop"),
-        mk(OptimizerKind::Adam, "adam"),
-    ]
-}
-
-fn compute(
-    req: &Request,
-    cancel: &AtomicBool,
-    emit: &mut dyn FnMut(LandscapeEvent),
-) -> Result<Option<Answer>, String> {
-    let start = Instant::now();
-    let st = req.settings;
-    let id = req.id;
-    if st.mode == Mode::Tiny {
-        return tiny(&st, cancel, emit, id, start);
-    }
-    let path = req
-        .path
-        .as_ref()
-        .ok_or("there is no network to analyse (rebuild it)")?;
-    let obj = objective(path);
-    let theta = &path.theta;
-    if theta.iter().any(|v| !v.is_finite()) {
-        return Err("θ is not finite (training diverged): reset first".into());
-    }
-    let answer = |coarse: bool, grid: usize, output: Output| Answer {
+/// The request the tile computes with these settings on the θ the worker handed out (None:
+/// no network, which only the 1-1-1 surface does without): the radius as set for random and
+/// Hessian directions and for the 1-1-1 surface, fitted to the paths for PCA and the race.
+pub fn request<'a>(settings: &Settings, path: Option<&'a ThetaPath>) -> Request<'a> {
+    let st = settings;
+    Request {
         mode: st.mode,
-        step: path.step,
-        grid,
-        coarse,
-        seconds: start.elapsed().as_secs_f64(),
-        output,
-    };
-    if st.mode == Mode::Line {
-        let l = landscape::line(&obj, &path.theta0, theta, LINE_POINTS, 0, cancel)
-            .map_err(|e| e.to_string())?;
-        return Ok(l.map(|l| {
-            answer(
-                false,
-                LINE_POINTS,
-                Output::Line(LineView {
-                    t: l.t,
-                    loss: l.loss,
-                    min: l.min,
-                    max: l.max,
-                }),
-            )
-        }));
+        subject: path.map(|p| Subject {
+            net: &p.objective.net,
+            train: &p.objective.train,
+            theta: &p.theta,
+            regularization: p.regularization,
+            seed: p.seed,
+        }),
+        step: path.map_or(0, |p| p.step),
+        theta0: path.map_or(&[], |p| &p.theta0),
+        trajectory: path.map_or(&[], |p| &p.trajectory),
+        grid: st.grid.clamp(3, MAX_GRID),
+        coarse: st.coarse,
+        radius: match st.mode {
+            Mode::Random | Mode::Hessian => Some(st.radius),
+            Mode::Tiny => Some(st.tiny_radius),
+            Mode::Pca | Mode::Line | Mode::Race => None,
+        },
+        tiny_loss: st.tiny_loss,
+        race_lr: st.race_lr,
+        race_steps: st.race_steps,
     }
-    let net = &path.objective.net;
-    let mut notes = Vec::new();
-    let mut races = Vec::new();
-    let (plane, radius, proj, current) = match st.mode {
-        Mode::Random | Mode::Hessian => {
-            let plane = if st.mode == Mode::Random {
-                Plane::random(net, theta, path.seed)
-            } else {
-                let p = net.n_params;
-                if p < 2 {
-                    return Err(format!(
-                        "the Hessian directions need at least 2 parameters (the network has {p})"
-                    ));
-                }
-                let problem = hessian_problem(
-                    net,
-                    theta,
-                    &path.objective.train,
-                    path.regularization.l2,
-                    false,
-                );
-                let top = top_eigenpairs(problem, 2, LANCZOS_STEPS, 1e-6, path.seed, &mut |_| {})?;
-                if top.len() < 2 {
-                    return Err("the Lanczos iteration found fewer than 2 eigenvectors".into());
-                }
-                notes.push(("λ₁".to_string(), top[0].value));
-                notes.push(("λ₂".to_string(), top[1].value));
-                Plane::given(theta, &top[0].vector, &top[1].vector).map_err(|e| e.to_string())?
-            };
-            let proj = plane.project_all(&path.trajectory);
-            (plane, st.radius, proj, [0.0, 0.0])
-        }
-        Mode::Pca => {
-            let pca = pca_plane(&path.trajectory).map_err(|e| {
-                format!("{e} — train for a while first: the PCA plane needs a trajectory")
-            })?;
-            notes.push(("PC1".to_string(), pca.explained[0]));
-            notes.push(("PC2".to_string(), pca.explained[1]));
-            let r = reach(pca.path.iter());
-            let current = pca.path.last().copied().unwrap_or([0.0, 0.0]);
-            (pca.plane, r, pca.path, current)
-        }
-        Mode::Race => {
-            let runs = race_runs(st.race_lr);
-            let theta0 = &path.theta0;
-            // Pass 1 finds where each optimiser ends; the plane through θ₀ that best holds
-            // those ends (PCA with θ₀ last, so θ₀ is the origin) is where pass 2 projects.
-            let probe = Plane::random(net, theta0, path.seed);
-            let Some(first) = race(&obj, theta0, &runs, st.race_steps, &probe, 0, cancel)
-                .map_err(|e| e.to_string())?
-            else {
-                return Ok(None);
-            };
-            let mut ends: Vec<Vec<f64>> = first
-                .iter()
-                .filter(|r| r.theta.iter().all(|v| v.is_finite()))
-                .map(|r| r.theta.clone())
-                .collect();
-            ends.push(theta0.clone());
-            let plane = match pca_plane(&ends) {
-                Ok(p) => p.plane,
-                Err(_) => probe,
-            };
-            let Some(second) = race(&obj, theta0, &runs, st.race_steps, &plane, 0, cancel)
-                .map_err(|e| e.to_string())?
-            else {
-                return Ok(None);
-            };
-            for r in &second {
-                let moved = r
-                    .theta
-                    .iter()
-                    .zip(theta0)
-                    .map(|(a, b)| (a - b) * (a - b))
-                    .sum::<f64>()
-                    .sqrt();
-                let off = r.off_plane.iter().copied().fold(0.0f64, f64::max);
-                races.push(RacePath {
-                    name: r.name.clone(),
-                    path: r.path.clone(),
-                    final_loss: r.loss.last().copied().unwrap_or(f64::NAN),
-                    diverged: r.diverged,
-                    off_plane: if moved > 0.0 { off / moved } else { 0.0 },
-                });
-            }
-            let r = reach(races.iter().flat_map(|r| r.path.iter()));
-            (plane, r, Vec::new(), [0.0, 0.0])
-        }
-        Mode::Line | Mode::Tiny => unreachable!("handled above"),
-    };
-    let path_proj = (!proj.is_empty()).then_some(proj);
-    let spec = SliceSpec::new(st.grid.clamp(3, MAX_GRID), radius);
-    let total = spec.grid as f64;
-    let mut rows_done = 0usize;
-    let mut last_progress = Instant::now();
-    let mut pending_coarse: Option<SliceView> = None;
-    let result = slice_progressive(&obj, &plane, &spec, st.coarse, cancel, &mut |p| match p {
-        Progress::Coarse(s) => pending_coarse = Some(slice_view(s, &path_proj, current)),
-        Progress::Row { .. } => {
-            if let Some(v) = pending_coarse.take() {
-                emit_coarse(emit, id, &st, path.step, start, v, &notes, &races);
-            }
-            rows_done += 1;
-            if last_progress.elapsed() > Duration::from_millis(60) {
-                last_progress = Instant::now();
-                emit(LandscapeEvent::Progress {
-                    id,
-                    done: rows_done as f64 / total,
-                });
-            }
-        }
-    })
-    .map_err(|e| e.to_string())?;
-    let Some(s) = result else { return Ok(None) };
-    let mut v = slice_view(&s, &path_proj, current);
-    v.notes = notes;
-    v.races = races;
-    Ok(Some(answer(false, s.grid, Output::Slice(Box::new(v)))))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn emit_coarse(
-    emit: &mut dyn FnMut(LandscapeEvent),
-    id: u64,
-    st: &Settings,
-    step: u64,
-    start: Instant,
-    mut v: SliceView,
-    notes: &[(String, f64)],
-    races: &[RacePath],
-) {
-    v.notes = notes.to_vec();
-    v.races = races.to_vec();
-    emit(LandscapeEvent::Answer {
-        id,
-        answer: Box::new(Answer {
-            mode: st.mode,
-            step,
-            grid: v.x.len(),
-            coarse: true,
-            seconds: start.elapsed().as_secs_f64(),
-            output: Output::Slice(Box::new(v)),
-        }),
+/// Run a job on the landscape thread: the coarse preview and the refined answer go out ready
+/// to draw (contours traced), progress at most every 60 ms.
+fn work(job: &Job, cancel: &AtomicBool, emit: &mut dyn FnMut(LandscapeEvent)) {
+    let id = job.id;
+    emit(LandscapeEvent::Started { id });
+    let req = request(&job.settings, job.path.as_deref());
+    let mut last_progress = Instant::now();
+    let result = landscape::run(
+        &req,
+        &mut |p| match p {
+            Progress::Preview(r) => emit(LandscapeEvent::Answer {
+                id,
+                answer: Box::new(answer(r.clone(), true)),
+            }),
+            Progress::Rows { done, of } => {
+                if last_progress.elapsed() > Duration::from_millis(60) {
+                    last_progress = Instant::now();
+                    emit(LandscapeEvent::Progress {
+                        id,
+                        done: done as f64 / of as f64,
+                    });
+                }
+            }
+            Progress::Products(_) => {}
+        },
+        cancel,
+    );
+    emit(match result {
+        Ok(r) => LandscapeEvent::Answer {
+            id,
+            answer: Box::new(answer(r, false)),
+        },
+        Err(_) if cancel.load(Ordering::Relaxed) => LandscapeEvent::Cancelled { id },
+        Err(e) if e == CANCELLED => LandscapeEvent::Cancelled { id },
+        Err(error) => LandscapeEvent::Failed { id, error },
     });
 }
 
-/// The 1-1-1 network's exact surface on the seed's one-point data, coarse then refined.
-fn tiny(
-    st: &Settings,
-    cancel: &AtomicBool,
-    emit: &mut dyn FnMut(LandscapeEvent),
-    id: u64,
-    start: Instant,
-) -> Result<Option<Answer>, String> {
-    let (x, y) = st.tiny_loss.seed_data();
-    let r = st.tiny_radius;
-    let make = |g: usize| -> Result<SliceView, String> {
-        let s = one_one_one::surface(st.tiny_loss, &x, &y, (-r, r), (-r, r), g)
-            .map_err(|e| e.to_string())?;
-        let boundary = crate::analysis::landscape::contour::contour(&s.det, &s.w1, &s.w2, 0.0);
-        let mut v = view(s.w1, s.w2, s.value, s.min, s.max, None, None);
-        v.indefinite_boundary = boundary;
-        v.indefinite = Some(s.indefinite);
-        v.indefinite_fraction = s.indefinite_fraction;
-        Ok(v)
+/// A report ready to draw: its grid with the contour lines traced (linear and log levels, and
+/// the edge of the 1-1-1 surface's indefinite region), its notes named.
+pub fn answer(report: Report, coarse: bool) -> Answer {
+    let output = match report.output {
+        landscape::Output::Line(l) => Output::Line(l),
+        landscape::Output::Slice(s) => Output::Slice(Box::new(view(*s))),
     };
-    let grid = st.grid.clamp(3, MAX_GRID);
-    let answer = |coarse: bool, v: SliceView| Answer {
-        mode: Mode::Tiny,
-        step: 0,
-        grid: v.x.len(),
+    let grid = match &output {
+        Output::Slice(v) => v.x.len(),
+        Output::Line(l) => l.t.len(),
+    };
+    Answer {
+        mode: report.mode,
+        step: report.step,
+        grid,
         coarse,
-        seconds: start.elapsed().as_secs_f64(),
-        output: Output::Slice(Box::new(v)),
-    };
-    if st.coarse >= 2 && st.coarse < grid {
-        let v = make(st.coarse)?;
-        emit(LandscapeEvent::Answer {
-            id,
-            answer: Box::new(answer(true, v)),
-        });
+        seconds: report.seconds,
+        output,
     }
-    if cancel.load(Ordering::Relaxed) {
-        return Ok(None);
+}
+
+fn view(s: SliceReport) -> SliceView {
+    let (x, y, values) = (s.alpha, s.beta, s.loss);
+    let lin = contours(&values, &x, &y, &levels(s.min, s.max, LEVELS, false));
+    let log = contours(&values, &x, &y, &levels(s.min, s.max, LEVELS, true));
+    let indefinite_boundary = s
+        .det
+        .as_ref()
+        .map(|det| contour(det, &x, &y, 0.0))
+        .unwrap_or_default();
+    let mut notes = Vec::new();
+    if let Some([l1, l2]) = s.eigenvalues {
+        notes.push(("λ₁".to_string(), l1));
+        notes.push(("λ₂".to_string(), l2));
     }
-    Ok(Some(answer(false, make(grid)?)))
+    if let Some([p1, p2]) = s.explained_variance {
+        notes.push(("PC1".to_string(), p1));
+        notes.push(("PC2".to_string(), p2));
+    }
+    SliceView {
+        min: s.min,
+        max: s.max,
+        contours: lin,
+        contours_log: log,
+        path: s.path,
+        current: s.current,
+        indefinite: s.indefinite,
+        indefinite_fraction: s.indefinite_fraction.unwrap_or(0.0),
+        indefinite_boundary,
+        races: s.races,
+        notes,
+        x,
+        y,
+        values,
+    }
 }
 
 /// A CSV field: the number in Rust's shortest exact form, or empty where there is none.
@@ -744,9 +507,11 @@ pub fn sample(v: &SliceView, x: f64, y: f64) -> Option<f64> {
 mod tests {
     use super::*;
     use crate::analysis::curvature::Objective as Fixed;
+    use crate::analysis::landscape::{Plane, pca_plane};
     use crate::data::Dataset;
     use crate::net::Network;
     use crate::net::spec::{Init, LayerSpec, Loss, NetworkSpec, WeightConstraint};
+    use crate::optim::{OptimizerKind, OptimizerSpec};
 
     fn path() -> ThetaPath {
         let spec = NetworkSpec {
@@ -802,19 +567,20 @@ mod tests {
             coarse: 7,
             ..Settings::default()
         };
-        let req = Request {
+        let job = Job {
             id: 1,
             settings,
             path: Some(p.clone()),
         };
-        let mut coarse = Vec::new();
-        let a = compute(&req, &AtomicBool::new(false), &mut |e| {
-            if let LandscapeEvent::Answer { answer, .. } = e {
-                coarse.push(answer.coarse);
-            }
-        })
-        .unwrap()
-        .unwrap();
+        let mut answers = Vec::new();
+        work(&job, &AtomicBool::new(false), &mut |e| match e {
+            LandscapeEvent::Answer { answer, .. } => answers.push(*answer),
+            LandscapeEvent::Failed { error, .. } => panic!("{error}"),
+            _ => {}
+        });
+        let a = answers.pop().expect("an answer");
+        assert!(!a.coarse, "the refined answer comes last");
+        let coarse = answers.iter().map(|a| a.coarse).collect();
         (coarse, a)
     }
 

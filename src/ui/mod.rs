@@ -2,7 +2,6 @@
 //! heavily itself.
 
 pub mod app;
-pub mod contour;
 pub mod curvature;
 pub mod dynamics;
 pub mod fonts;

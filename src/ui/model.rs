@@ -87,6 +87,7 @@ pub fn default_session() -> Session {
         loss: Loss::Bce,
         optimizer: OptimizerSpec::new(OptimizerKind::Adam, 0.01, 16),
         regularization: Regularization::default(),
+        stop: None,
         params: None,
         state: None,
         initial_params: None,

@@ -37,6 +37,8 @@ pub struct EnergyStep {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct EnergyReport {
+    /// (The dynamics report's `eta` says it in the JSON.)
+    #[serde(skip)]
     pub eta: f64,
     pub momentum: f64,
     /// m = μη.

@@ -8,14 +8,21 @@
 //! set of rows (exactly what `nnlab grad` reports: full batch, evaluation mode, so every
 //! trajectory is deterministic); [`Quadratic`] is ½θᵀAθ − bᵀθ, whose dynamics have closed
 //! forms the tests check against.
+//!
+//! [`run`] is the one entry point of the app's Dynamics tile and of `nnlab dynamics`.
 
 mod energy;
+mod entry;
 mod flow;
 mod lyapunov;
 mod newton;
 mod signal;
 
 pub use energy::{EnergyReport, EnergyStep, momentum_energy};
+pub use entry::{
+    EDGE_SWEEP, Eta, FLOW_SWEEP, FlowResult, Kind, LyapunovResult, MAX_SEEDS, MAX_SUBSTEPS,
+    MAX_SWEEP, Output, Progress, Report, Request, SignalResult, Start, run,
+};
 pub use flow::{
     FlowComparison, FlowSweep, FlowSweepPoint, MAX_FLOW_SUBSTEPS, MAX_STEPS, flow_error_sweep,
     gd_trajectory, gd_vs_flow, gradient_flow,

@@ -27,13 +27,14 @@ use serde::Serialize;
 use super::Objective;
 use crate::analysis::spectrum::dense_eigen;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Default)]
+/// How Newton treats an indefinite Hessian (also `nnlab dynamics --rule`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Default, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum IndefiniteRule {
-    /// |λ_k| + λ.
+    /// Use |λ_k| + λ (saddle-free Newton).
     #[default]
     SaddleFree,
-    /// λ_k + λ, or λ_k − λ_min + max(λ, 1e-3·max|λ|) when H + λI is not positive definite.
+    /// Use λ_k + λ, raising the damping above −λ_min when H + λI is not positive definite.
     Shift,
 }
 
@@ -66,6 +67,8 @@ impl Default for NewtonOptions {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct NewtonReport {
+    /// (The dynamics report's `params` says it in the JSON.)
+    #[serde(skip)]
     pub params: usize,
     pub alpha: f64,
     pub damping: f64,

@@ -17,9 +17,12 @@
 use crate::error::{Error, Result};
 use crate::net::activation::{sigmoid, softplus};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The 1-1-1 network's loss (also `nnlab landscape --tiny-loss`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum TinyLoss {
+    /// Squared error on the point (x, y) = (1, 0).
     Mse,
+    /// Cross-entropy of a sigmoid output on (x, y) = (1, 1).
     CrossEntropy,
 }
 

@@ -43,9 +43,9 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui, enlarged: bool) {
     let two = enlarged || area.width() >= 640.0;
     match &a.output {
         Output::Lyapunov(r) => lyapunov_ui(app, ui, r, two, room),
-        Output::Flow(b) => flow_ui(app, ui, &b.0, &b.1, two, room),
+        Output::Flow(b) => flow_ui(app, ui, &b.run, &b.sweep, two, room),
         Output::Energy(r) => energy_ui(app, ui, r, room),
-        Output::Signal(r) => signal_ui(app, ui, r, room),
+        Output::Signal(r) => signal_ui(app, ui, &r.backward, room),
         Output::Newton(r) => newton_ui(app, ui, r, &a, room),
     }
 }

@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 use eframe::egui::{self, Color32, ColorImage, TextureHandle, TextureOptions};
 use egui_plot::{Legend, Line, MarkerShape, Plot, PlotImage, PlotPoint, PlotPoints, Points};
 
+use crate::analysis::contour::Polyline;
+use crate::analysis::hyperplanes as contour;
 use crate::runtime::worker::{Command, MapRequest, OutputMap, Snapshot};
 use crate::ui::app::NnlabApp;
-use crate::ui::contour::{self, Polyline};
 use crate::ui::i18n::S;
 use crate::ui::theme;
 
@@ -97,6 +98,7 @@ pub fn refresh(app: &mut NnlabApp, ctx: &egui::Context) {
                 *x_range,
                 *y_range,
                 PLANES_GRID,
+                crate::runtime::worker::MAX_NEURON_MAPS,
             )
         }
         _ => Vec::new(),

@@ -6,8 +6,9 @@ use eframe::egui;
 
 use crate::net::spec::Loss;
 use crate::optim::spec::{OptimizerKind, Schedule, TrainingRule};
+use crate::train::StopReason;
 use crate::ui::app::{Action, NnlabApp};
-use crate::ui::i18n::S;
+use crate::ui::i18n::{Lang, S};
 
 /// Every optimiser with its name (the Compare panel's variants use it too).
 pub(crate) const KINDS: [(OptimizerKind, &str); 7] = [
@@ -397,6 +398,9 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 .join("\n"),
         );
     }
+    if stop_rule_ui(app, ui) {
+        app.actions.push(Action::StopRule);
+    }
     if rebuild {
         app.actions.push(Action::Rebuild);
     } else if live {
@@ -404,5 +408,157 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
     }
     if reg {
         app.actions.push(Action::LiveRegularization);
+    }
+}
+
+/// The "Stop when" section: a target training loss or accuracy, an epoch count, early stopping
+/// on the test loss. Returns whether the rule changed.
+fn stop_rule_ui(app: &mut NnlabApp, ui: &mut egui::Ui) -> bool {
+    let lang = app.lang;
+    let classification = app.train.classes > 0;
+    let has_test = app.test.rows() > 0;
+    let mut rule = app.session.stop.clone().unwrap_or_default();
+    let before = rule.clone();
+    egui::CollapsingHeader::new(lang.t(S::StopWhen))
+        .id_salt("stop_when")
+        .show(ui, |ui| {
+            ui.label(egui::RichText::new(lang.t(S::StopHint)).weak());
+            egui::Grid::new("stop_grid")
+                .num_columns(2)
+                .spacing([8.0, 4.0])
+                .show(ui, |ui| {
+                    optional(
+                        ui,
+                        lang.t(S::StopLoss),
+                        &mut rule.train_loss,
+                        0.01,
+                        |ui, v| {
+                            ui.add(
+                                egui::DragValue::new(v)
+                                    .range(0.0..=f64::MAX)
+                                    .speed(1e-4)
+                                    .max_decimals(6),
+                            )
+                        },
+                    );
+                    ui.end_row();
+                    ui.add_enabled_ui(classification, |ui| {
+                        optional(
+                            ui,
+                            lang.t(S::StopAccuracy),
+                            &mut rule.train_accuracy,
+                            0.99,
+                            |ui, v| {
+                                // Shown in percent, kept as a fraction.
+                                let mut pct = *v * 100.0;
+                                let r = ui.add(
+                                    egui::DragValue::new(&mut pct)
+                                        .range(0.1..=100.0)
+                                        .speed(0.1)
+                                        .max_decimals(2),
+                                );
+                                *v = pct / 100.0;
+                                r
+                            },
+                        )
+                    });
+                    ui.end_row();
+                    optional(ui, lang.t(S::StopEpochs), &mut rule.epochs, 100, |ui, v| {
+                        ui.add(egui::DragValue::new(v).range(1..=u64::MAX).speed(1.0))
+                    });
+                    ui.end_row();
+                    let r = ui.add_enabled_ui(has_test, |ui| {
+                        optional(
+                            ui,
+                            lang.t(S::StopPatience),
+                            &mut rule.patience,
+                            10,
+                            |ui, v| ui.add(egui::DragValue::new(v).range(1..=100_000).speed(0.2)),
+                        )
+                    });
+                    if !has_test {
+                        r.response.on_hover_text(lang.t(S::StopNeedsTest));
+                    }
+                    ui.end_row();
+                });
+        });
+    if !classification {
+        rule.train_accuracy = None;
+    }
+    if !has_test {
+        rule.patience = None;
+    }
+    if rule == before {
+        return false;
+    }
+    app.session.stop = (!rule.is_empty()).then_some(rule);
+    true
+}
+
+/// A checkbox that turns an optional setting on (at `default`) or off, and its editor.
+fn optional<T: Copy>(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut Option<T>,
+    default: T,
+    editor: impl FnOnce(&mut egui::Ui, &mut T) -> egui::Response,
+) {
+    let mut on = value.is_some();
+    if ui.checkbox(&mut on, label).changed() {
+        *value = on.then_some(value.unwrap_or(default));
+    }
+    if let Some(v) = value {
+        editor(ui, v).accessible_name(label);
+    } else {
+        ui.label("");
+    }
+}
+
+/// What the notice says when a stop condition pauses training.
+pub fn stop_text(reason: &StopReason, lang: Lang) -> String {
+    let zh = lang == Lang::Zh;
+    match *reason {
+        StopReason::TrainLoss { step, loss, target } if zh => {
+            format!("已停止于第 {step} 步：训练损失 {loss:.4e} ≤ {target:.4e}")
+        }
+        StopReason::TrainLoss { step, loss, target } => {
+            format!("Stopped at step {step}: training loss {loss:.4e} ≤ {target:.4e}")
+        }
+        StopReason::TrainAccuracy {
+            step,
+            accuracy,
+            target,
+        } => {
+            let (a, t) = (100.0 * accuracy, 100.0 * target);
+            if zh {
+                format!("已停止于第 {step} 步：训练准确率 {a:.2}% ≥ {t:.2}%")
+            } else {
+                format!("Stopped at step {step}: training accuracy {a:.2}% ≥ {t:.2}%")
+            }
+        }
+        StopReason::Steps { step } if zh => format!("已停止于第 {step} 步：达到步数上限"),
+        StopReason::Steps { step } => format!("Stopped at step {step}: the step limit"),
+        StopReason::Epochs { step, epochs } if zh => {
+            format!("已停止于第 {step} 步：已完成 {epochs} 轮")
+        }
+        StopReason::Epochs { step, epochs } => {
+            format!("Stopped at step {step}: {epochs} epochs done")
+        }
+        StopReason::Patience {
+            step,
+            best_step,
+            best_loss,
+            checks,
+        } => {
+            if zh {
+                format!(
+                    "提前停止于第 {step} 步：测试损失已连续 {checks} 次检查未下降（最佳 {best_loss:.4e}，第 {best_step} 步）"
+                )
+            } else {
+                format!(
+                    "Stopped early at step {step}: the test loss has not improved for {checks} checks (best {best_loss:.4e} at step {best_step})"
+                )
+            }
+        }
     }
 }

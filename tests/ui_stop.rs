@@ -1,0 +1,60 @@
+//! Stop conditions in the app: set in the Training panel, the worker pauses at the first one
+//! met, at the same step `nnlab run` stops at, and says why.
+
+mod common_ui;
+
+use common_ui::{harness, settle};
+use egui_kittest::kittest::Queryable;
+
+#[test]
+fn an_epoch_limit_set_in_the_panel_pauses_training_where_the_cli_stops() {
+    let mut h = harness(Some("sessions/xor.json".into()));
+    // The file is read on the file thread: wait until it is the experiment.
+    assert!(settle(&mut h, |a| a.path.is_some() && !a.busy));
+    h.get_by_label("Stop when").click();
+    h.run_steps(2);
+    // The section sits low in the controls panel: scroll the panel down (600 px) as a person
+    // would, until the checkbox is inside the 1000 px window.
+    for _ in 0..6 {
+        h.get_by_label("epochs reach").scroll_down();
+        h.run_steps(2);
+    }
+    let rect = h.get_by_label("epochs reach").rect();
+    assert!(
+        rect.max.y < 1000.0,
+        "the checkbox is still below the window: {rect:?}"
+    );
+    h.get_by_label("epochs reach").click();
+    h.run_steps(3);
+    assert_eq!(
+        h.state().session.stop.as_ref().and_then(|r| r.epochs),
+        Some(100),
+        "the checkbox turns the epoch limit on at its default"
+    );
+    h.get_by_label("▶ Play").click();
+    assert!(
+        settle(&mut h, |a| a.status.step > 0 && !a.status.running),
+        "training never paused"
+    );
+    let app = h.state();
+    let step = app.status.step;
+    let notice = app.notice.as_ref().map(|n| n.0.clone()).unwrap_or_default();
+    assert_eq!(notice, format!("Stopped at step {step}: 100 epochs done"));
+
+    // The CLI with the same rule stops at the same step.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nnlab"))
+        .args([
+            "run",
+            "sessions/xor.json",
+            "--steps",
+            "100000",
+            "--stop-epochs",
+            "100",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["stopped"]["step"].as_u64(), Some(step));
+    assert_eq!(v["epochs"].as_u64(), Some(100));
+}
