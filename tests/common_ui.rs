@@ -8,10 +8,18 @@ use eframe::egui;
 use egui_kittest::Harness;
 use nnlab::ui::NnlabApp;
 
-/// The app (optionally opening `file`), run until its network is built.
+/// The app (optionally opening `file`) in a 1600×1000 window, run until its network is built.
 pub fn harness(file: Option<std::path::PathBuf>) -> Harness<'static, NnlabApp> {
+    harness_sized(file, egui::vec2(1600.0, 1000.0))
+}
+
+/// The same in a window of `size` points.
+pub fn harness_sized(
+    file: Option<std::path::PathBuf>,
+    size: egui::Vec2,
+) -> Harness<'static, NnlabApp> {
     let mut h = Harness::builder()
-        .with_size(egui::vec2(1600.0, 1000.0))
+        .with_size(size)
         // Every input widget must have an accessible name. The check runs when `run()` settles;
         // the training worker keeps frames coming, so tests also call `unnamed_widgets()`.
         .with_accessibility_check(true)
@@ -46,4 +54,41 @@ pub fn settle(h: &mut Harness<'static, NnlabApp>, done: impl Fn(&NnlabApp) -> bo
         std::thread::sleep(Duration::from_millis(20));
     }
     false
+}
+
+/// Every piece of text the last frame drew, with its rect (points): labels, painter text,
+/// plot axes and legends alike.
+pub fn drawn_texts(h: &Harness<'static, NnlabApp>) -> Vec<(String, egui::Rect)> {
+    fn walk(shape: &egui::Shape, out: &mut Vec<(String, egui::Rect)>) {
+        match shape {
+            egui::Shape::Vec(v) => v.iter().for_each(|s| walk(s, out)),
+            egui::Shape::Text(t) => {
+                out.push((t.galley.text().to_string(), t.visual_bounding_rect()))
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for c in &h.output().shapes {
+        walk(&c.shape, &mut out);
+    }
+    out
+}
+
+/// The rects (points) of every textured mesh the last frame drew: images and maps.
+pub fn drawn_images(h: &Harness<'static, NnlabApp>) -> Vec<egui::Rect> {
+    fn walk(shape: &egui::Shape, out: &mut Vec<egui::Rect>) {
+        match shape {
+            egui::Shape::Vec(v) => v.iter().for_each(|s| walk(s, out)),
+            egui::Shape::Mesh(m) if m.texture_id != egui::TextureId::default() => {
+                out.push(m.calc_bounds())
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for c in &h.output().shapes {
+        walk(&c.shape, &mut out);
+    }
+    out
 }

@@ -10,33 +10,32 @@ use nnlab::analysis::landscape::pca_plane;
 use nnlab::ui::NnlabApp;
 use nnlab::ui::dynamics::{Eta, Kind, Output as DynOutput};
 use nnlab::ui::landscape::{Mode, Output, SliceView, objective};
+use nnlab::ui::panels::plots::Tile;
 
-/// Train `n` × 10 steps and wait until the worker has stopped.
+/// Press +10 `n` times, each once its steps are done (the button is off while training), and
+/// check that every press took.
 fn train(h: &mut Harness<'static, NnlabApp>, n: usize) {
-    let before = h.state().status.step;
     for _ in 0..n {
+        let want = h.state().status.step + 10;
         h.get_by_label("+10").click();
-        h.run_steps(1);
+        assert!(
+            settle(h, |a| a.status.step == want && !a.status.running),
+            "one press of +10 did not take the app to step {want}"
+        );
     }
-    let want = before + 10 * n as u64;
-    assert!(
-        settle(h, |a| a.status.step >= want && !a.status.running),
-        "training did not reach step {want}"
-    );
 }
 
-/// Press Compute and wait for the refined answer.
+/// Press Compute once and wait for the refined answer.
 fn compute(h: &mut Harness<'static, NnlabApp>) {
     // Settings changed through state_mut move the button: lay the tile out first.
     h.run_steps(2);
     let id = h.state().landscape.id;
-    for _ in 0..10 {
-        h.get_by_label("Compute").click();
-        h.run_steps(2);
-        if h.state().landscape.id > id {
-            break;
-        }
-    }
+    h.get_by_label("Compute").click();
+    h.run_steps(1);
+    assert!(
+        h.state().landscape.id > id,
+        "one click on Compute did not take"
+    );
     assert!(
         settle(h, |a| a.landscape.id > id
             && a.landscape.last.is_some()
@@ -221,15 +220,9 @@ fn the_lyapunov_exponent_changes_sign_across_two_over_lambda_max() {
         }
         h.run_steps(2);
         let id = h.state().dynamics.id;
-        // The tile's rows can reflow for a frame as the status line changes: click until the
-        // request is made (bounded).
-        for _ in 0..10 {
-            h.get_by_label("Run").click();
-            h.run_steps(2);
-            if h.state().dynamics.id > id {
-                break;
-            }
-        }
+        h.get_by_label("Run").click();
+        h.run_steps(1);
+        assert!(h.state().dynamics.id > id, "one click on Run did not take");
         assert!(
             settle(&mut h, |a| a.dynamics.id > id
                 && !a.dynamics.busy()
@@ -324,5 +317,113 @@ fn a_refined_slice_is_saved_with_the_session() {
             .all(|(x, y)| x.to_bits() == y.to_bits()),
         "stored values differ from the drawn ones"
     );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Through the tile's Export window: a typed path and one click on Save CSV; the file's text.
+fn export_csv(h: &mut Harness<'static, NnlabApp>, tile: Tile, path: &std::path::Path) -> String {
+    h.state_mut()
+        .actions
+        .push(nnlab::ui::app::Action::Export(tile));
+    h.run_steps(2);
+    h.state_mut().export.path = path.display().to_string();
+    h.run_steps(1);
+    h.get_by_label("Save CSV").click();
+    let file = path.with_extension("csv");
+    assert!(
+        settle(h, |_| file.exists()),
+        "{tile:?}: the CSV was not written"
+    );
+    std::fs::read_to_string(&file).unwrap()
+}
+
+/// Rows of a CSV after its comment line and header, split at commas.
+fn csv_rows(text: &str, header: &str) -> Vec<Vec<String>> {
+    let mut lines = text.lines();
+    assert!(
+        lines.next().unwrap().starts_with("# "),
+        "a comment line first"
+    );
+    assert_eq!(lines.next().unwrap(), header);
+    lines
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect()
+}
+
+#[test]
+fn the_landscape_and_dynamics_tiles_export_their_data_as_csv() {
+    let dir = std::env::temp_dir().join(format!("nnlab-land-csv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut h = harness(None);
+    train(&mut h, 2);
+    compute(&mut h);
+    let text = export_csv(&mut h, Tile::Landscape, &dir.join("landscape"));
+    let rows = csv_rows(&text, "series,x,y,loss");
+    assert!(rows.iter().all(|r| r.len() == 4), "four fields a row");
+    let grid: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "grid").collect();
+    assert_eq!(grid.len(), 51 * 51, "one row per grid point");
+    // The centre row is J(θ) at the θ analysed, computed here from the objective.
+    let centre = grid
+        .iter()
+        .find(|r| r[1] == "0.0" && r[2] == "0.0")
+        .expect("the centre of the slice");
+    let path = h.state().landscape.path.clone().unwrap();
+    let j = objective(&path).value(&path.theta);
+    let written: f64 = centre[3].parse().unwrap();
+    assert!(
+        (written - j).abs() <= 1e-12 * j.abs(),
+        "{written} vs J(θ) {j}"
+    );
+    // Random directions: θ itself is the one point drawn on the slice.
+    let current: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "current").collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(
+        (current[0][1].as_str(), current[0][3].as_str()),
+        ("0.0", "")
+    );
+
+    // The Lyapunov run: its λ_t per step and the sweep over η, as the tile plots them.
+    h.state_mut().dynamics.settings.kind = Kind::Lyapunov;
+    h.run_steps(2);
+    let id = h.state().dynamics.id;
+    h.get_by_label("Run").click();
+    h.run_steps(1);
+    assert!(h.state().dynamics.id > id, "one click on Run did not take");
+    assert!(
+        settle(&mut h, |a| a.dynamics.id > id
+            && !a.dynamics.busy()
+            && a.dynamics.last.is_some()),
+        "no dynamics answer: {:?}",
+        h.state().dynamics.error
+    );
+    let text = export_csv(&mut h, Tile::Dynamics, &dir.join("dynamics"));
+    let rows = csv_rows(&text, "series,x,y");
+    let DynOutput::Lyapunov(r) = &h.state().dynamics.last.as_ref().unwrap().output else {
+        panic!("a Lyapunov answer")
+    };
+    let series = |name: &str| -> Vec<(f64, f64)> {
+        rows.iter()
+            .filter(|row| row[0] == name)
+            // An empty field is a diverged run's missing value.
+            .map(|row| (row[1].parse().unwrap(), row[2].parse().unwrap_or(f64::NAN)))
+            .collect()
+    };
+    let exponent = series("exponent");
+    assert_eq!(exponent.len(), r.run.curve.len());
+    for (t, (x, y)) in exponent.iter().enumerate() {
+        assert_eq!(*x, (t + 1) as f64);
+        assert_eq!(
+            y.to_bits(),
+            r.run.curve[t].to_bits(),
+            "λ_t at t = {}",
+            t + 1
+        );
+    }
+    let sweep = series("sweep");
+    assert_eq!(sweep.len(), nnlab::analysis::dynamics::EDGE_SWEEP.len());
+    for ((eta, _), f) in sweep.iter().zip(nnlab::analysis::dynamics::EDGE_SWEEP) {
+        let want = f * 2.0 / r.lambda_max;
+        assert!((eta - want).abs() <= 1e-15 * want, "η {eta} vs {want}");
+    }
     let _ = std::fs::remove_dir_all(dir);
 }

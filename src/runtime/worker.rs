@@ -15,7 +15,7 @@ use crate::data::spec::DataSpec;
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
 use crate::net::loss::TargetCoding;
-use crate::net::network::{BnMode, Network, Workspace};
+use crate::net::network::{BnMode, BnStats, Network, Workspace};
 use crate::optim::spec::{OptimizerSpec, Regularization};
 
 use crate::session::Session;
@@ -23,13 +23,25 @@ use crate::session::recorder::{DEFAULT_CHECKPOINT_BUDGET, Recorder};
 
 use super::job::{JobThread, panic_message};
 use crate::analysis::curvature::{Objective, Sample};
-pub use crate::train::memory::{GRID, MAX_NEURON_MAPS};
+pub use crate::train::memory::{
+    GRID, MAX_MAP_SIDE, MAX_NEURON_MAPS, MIN_MAP_SIDE, NEURON_MAP_VALUES,
+};
 use crate::train::memory::{SNAPSHOT_VALUES, TRAJECTORY_BUDGET, TRAJECTORY_MAX, TRAJECTORY_MIN};
 pub use crate::train::{Edit, LiveEdit};
 use crate::train::{
     Evaluation, LayerStats, StopReason, StopRule, StopWatch, Trainer, TrainerConfig,
 };
 
+/// Grid work one snapshot may do per map (multiply-adds, an activation counted as
+/// [`ACTIVATION_COST`]): while training at full speed, and otherwise. A larger network gets
+/// a coarser grid than asked, so the maps never cost more than this.
+const MAP_WORK_FAST: usize = 1 << 24;
+const MAP_WORK: usize = 1 << 28;
+const ACTIVATION_COST: usize = 8;
+/// Share of the training thread's time snapshots may take while training at full speed, and
+/// at a set speed (the thread is mostly idle then).
+const SNAPSHOT_SHARE_FAST: f64 = 0.1;
+const SNAPSHOT_SHARE: f64 = 0.5;
 /// Points of the 1-D curve.
 pub const CURVE: usize = 200;
 /// Metric rows kept before the recording stride doubles.
@@ -150,10 +162,13 @@ pub enum Command {
     SetCheckpointBudget(u64),
     /// Hand out θ, θ₀ and the recorded trajectory for the landscape / dynamics panels now.
     PathNow,
+    /// The sides of the maps the views draw and the unit shown large (a new snapshot follows).
+    SetMaps(MapRequest),
     /// When to stop training (armed again by every rebuild and reset; a rule that has fired
     /// stays quiet until then, so Play continues past it).
     SetStop(StopRule),
-    /// Panic on purpose (tests the crash report).
+    /// Panic on purpose: the crash report's test (compiled only for tests).
+    #[cfg(any(test, feature = "test-hooks"))]
     InjectPanic,
     Shutdown,
 }
@@ -191,13 +206,73 @@ pub struct Histogram {
     pub counts: Vec<u32>,
 }
 
+/// What the views ask of a snapshot's maps: their sides in grid points (the pixels they cover
+/// on screen) and the unit the output view shows large.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MapRequest {
+    /// Side of the decision map and of the focused unit's map.
+    pub output: usize,
+    /// Side of each neuron and feature map of the network diagram.
+    pub neurons: usize,
+    /// (column, unit): column 0 holds the input features, column l ≥ 1 the l-th layer.
+    pub focus: Option<(usize, usize)>,
+}
+
+impl Default for MapRequest {
+    fn default() -> Self {
+        MapRequest {
+            output: GRID,
+            neurons: GRID,
+            focus: None,
+        }
+    }
+}
+
+/// Multiply-adds of one grid row through `net` (an activation counted as [`ACTIVATION_COST`]).
+fn row_work(net: &Network) -> usize {
+    net.layers
+        .iter()
+        .map(|l| {
+            l.n_weights()
+                .saturating_add(l.units.saturating_mul(ACTIVATION_COST))
+        })
+        .fold(net.features.len(), usize::saturating_add)
+}
+
+/// The sides actually computed for `asked`: within [MIN_MAP_SIDE, MAX_MAP_SIDE], a grid's work
+/// within `work`, and all neuron and feature maps within [`NEURON_MAP_VALUES`].
+pub fn map_sides(net: &Network, asked: MapRequest, work: usize) -> (usize, usize) {
+    let by_work = (work / row_work(net).max(1)).isqrt();
+    let side = |s: usize| s.min(by_work).clamp(MIN_MAP_SIDE, MAX_MAP_SIDE);
+    let maps = net
+        .layers
+        .iter()
+        .map(|l| l.units.min(MAX_NEURON_MAPS))
+        .fold(net.features.len(), usize::saturating_add)
+        .max(1);
+    let by_values = (NEURON_MAP_VALUES / maps).isqrt();
+    (
+        side(asked.output),
+        side(asked.neurons.min(by_values)).min(by_values.max(1)),
+    )
+}
+
+/// The focused unit's outputs over the decision map's grid.
+#[derive(Clone, Debug)]
+pub struct FocusMap {
+    /// (column, unit) as in [`MapRequest::focus`].
+    pub unit: (usize, usize),
+    pub values: Vec<f32>,
+}
+
 /// What the output view shows.
 #[derive(Clone, Debug, Default)]
 pub enum OutputMap {
     #[default]
     None,
-    /// 2-D inputs: `values[row * GRID + col]`, row 0 at the top (largest x2).
+    /// 2-D inputs: `values[row * side + col]`, row 0 at the top (largest x2).
     Grid {
+        side: usize,
         x_range: (f64, f64),
         y_range: (f64, f64),
         /// Per cell: score in [−1, 1] (two classes), the class index (k classes) or the output.
@@ -215,10 +290,14 @@ pub struct Snapshot {
     pub step: u64,
     pub theta: Vec<f64>,
     pub output: OutputMap,
+    /// Side of the feature and neuron maps' grid (2-D inputs).
+    pub map_side: usize,
     /// Per input feature, its value on the grid / curve.
     pub features: Vec<Vec<f32>>,
     /// Per layer, per drawn unit (at most MAX_NEURON_MAPS), its output on the grid / curve.
     pub neurons: Vec<Vec<Vec<f32>>>,
+    /// The unit asked for in [`MapRequest::focus`], on the decision map's grid (2-D inputs).
+    pub focus: Option<FocusMap>,
     pub histograms: Vec<Histogram>,
 }
 
@@ -360,12 +439,14 @@ struct State {
     rows: Vec<StepRow>,
     edits: Vec<LiveEdit>,
     ws: Workspace,
-    grid_x: Vec<f64>,
+    maps: MapRequest,
     bounds: Option<((f64, f64), (f64, f64))>,
     last_flush: Instant,
     last_snapshot: Instant,
     /// [`snapshot_every`] of the current network.
     snapshot_every: Duration,
+    /// How long the last snapshot took (the next waits so snapshots keep to their share).
+    snapshot_cost: Duration,
     rate_start: Instant,
     rate_steps: u64,
     steps_per_sec: f64,
@@ -503,11 +584,12 @@ impl State {
             rows: Vec::new(),
             edits: Vec::new(),
             ws: Workspace::default(),
-            grid_x: Vec::new(),
+            maps: MapRequest::default(),
             bounds: None,
             last_flush: now,
             last_snapshot: now,
             snapshot_every: SNAPSHOT_EVERY,
+            snapshot_cost: Duration::ZERO,
             rate_start: now,
             rate_steps: 0,
             steps_per_sec: 0.0,
@@ -557,7 +639,13 @@ impl State {
             if now - self.last_flush >= FLUSH_EVERY {
                 self.flush(false);
             }
-            if now - self.last_snapshot >= self.snapshot_every {
+            let share = if self.speed == Speed::Max {
+                SNAPSHOT_SHARE_FAST
+            } else {
+                SNAPSHOT_SHARE
+            };
+            let every = self.snapshot_every.max(self.snapshot_cost.div_f64(share));
+            if now - self.last_snapshot >= every {
                 self.snapshot();
             }
         }
@@ -723,6 +811,8 @@ impl State {
                 }
             }
             Command::PathNow => self.send_path(),
+            Command::SetMaps(m) => self.maps = m,
+            #[cfg(any(test, feature = "test-hooks"))]
             Command::InjectPanic => panic!("injected panic (test of the crash report)"),
             Command::Shutdown => {}
         }
@@ -804,7 +894,6 @@ impl State {
                     test: Arc::new(t.test.clone()),
                 });
                 self.bounds = plane_bounds(&t.train, &t.test);
-                self.grid_x = grid_inputs(&t, self.bounds);
                 self.snapshot_every = snapshot_every(t.net.n_params);
                 self.trainer = Some(t);
                 self.experiment = e;
@@ -984,7 +1073,10 @@ impl State {
 
     fn snapshot(&mut self) {
         self.dirty = false;
-        self.last_snapshot = Instant::now();
+        let start = Instant::now();
+        self.last_snapshot = start;
+        // Training at full speed: maps within the smaller work budget (steps/s stays high).
+        let fast = (self.running || self.pending > 0) && self.speed == Speed::Max;
         let Some(t) = self.trainer.as_mut() else {
             return;
         };
@@ -994,10 +1086,12 @@ impl State {
             r.record_evaluation(step, &eval);
         }
         let _ = self.tx.send(Event::Evaluation { step, eval });
-        let snap = build_snapshot(t, &self.grid_x, self.bounds, &mut self.ws);
+        let work = if fast { MAP_WORK_FAST } else { MAP_WORK };
+        let snap = build_snapshot(t, self.bounds, self.maps, work, &mut self.ws);
         let _ = self.tx.send(Event::Snapshot(Box::new(snap)));
         let _ = self.tx.send(Event::Status(self.status()));
         (self.repaint)();
+        self.snapshot_cost = start.elapsed();
     }
 }
 
@@ -1035,21 +1129,21 @@ pub fn plane_bounds(train: &Dataset, test: &Dataset) -> Option<((f64, f64), (f64
     Some((x, y))
 }
 
-/// Raw input rows of the grid (2-D, row 0 at the top) or the curve (1-D).
-fn grid_inputs(t: &Trainer, bounds: Option<((f64, f64), (f64, f64))>) -> Vec<f64> {
+/// Raw input rows of a `side`×`side` grid (2-D, row 0 at the top) or of the curve (1-D).
+fn grid_inputs(inputs: usize, bounds: Option<((f64, f64), (f64, f64))>, side: usize) -> Vec<f64> {
     let Some(((x0, x1), (y0, y1))) = bounds else {
         return Vec::new();
     };
-    if t.net.inputs == 1 {
+    if inputs == 1 {
         (0..CURVE)
             .map(|i| x0 + (x1 - x0) * i as f64 / (CURVE - 1) as f64)
             .collect()
     } else {
-        let mut g = Vec::with_capacity(GRID * GRID * 2);
-        for row in 0..GRID {
-            let y = y1 - (y1 - y0) * (row as f64 + 0.5) / GRID as f64;
-            for col in 0..GRID {
-                let x = x0 + (x1 - x0) * (col as f64 + 0.5) / GRID as f64;
+        let mut g = Vec::with_capacity(side * side * 2);
+        for row in 0..side {
+            let y = y1 - (y1 - y0) * (row as f64 + 0.5) / side as f64;
+            for col in 0..side {
+                let x = x0 + (x1 - x0) * (col as f64 + 0.5) / side as f64;
                 g.push(x);
                 g.push(y);
             }
@@ -1058,10 +1152,58 @@ fn grid_inputs(t: &Trainer, bounds: Option<((f64, f64), (f64, f64))>) -> Vec<f64
     }
 }
 
+/// Pass the grid `x` through the network in row blocks (all of it at once through a layer
+/// 100 000 wide would take gigabytes), handing each block's workspace to `keep(rows, ws)`.
+fn grid_pass(
+    (net, theta, bn): (&Network, &[f64], Option<&BnStats>),
+    x: &[f64],
+    ws: &mut Workspace,
+    mut keep: impl FnMut(usize, &Workspace),
+) {
+    let d = net.inputs;
+    let rows = x.len() / d;
+    let mode = match bn {
+        Some(s) => BnMode::Fixed(s),
+        None => BnMode::Batch,
+    };
+    let block = net.rows_within(SNAPSHOT_VALUES);
+    for r0 in (0..rows).step_by(block) {
+        let m = block.min(rows - r0);
+        net.forward(theta, &x[r0 * d..(r0 + m) * d], m, ws, mode, None);
+        keep(m, ws);
+    }
+    if block < rows {
+        // Give the blocks' memory back; the next snapshot sizes it again.
+        *ws = Workspace::default();
+    }
+}
+
+/// The output of (column, unit) for the `m` rows of a block: column 0 an input feature,
+/// column l ≥ 1 the l-th layer (None: no such unit).
+fn unit_values(
+    net: &Network,
+    ws: &Workspace,
+    m: usize,
+    (c, j): (usize, usize),
+) -> Option<Vec<f32>> {
+    if c == 0 {
+        let nf = net.features.len();
+        (j < nf).then(|| (0..m).map(|r| ws.input[r * nf + j] as f32).collect())
+    } else {
+        let l = net.layers.get(c - 1)?;
+        let f = ws.layers[c - 1].out();
+        (j < l.units).then(|| (0..m).map(|r| f[r * l.units + j] as f32).collect())
+    }
+}
+
+/// A snapshot of the trainer's network: θ, the weight histograms and, over the input plane
+/// `bounds`, the decision map (and the focused unit) and the neuron and feature maps at the
+/// sides `maps` asks, each grid within `work` ([`map_sides`]).
 fn build_snapshot(
     t: &mut Trainer,
-    grid_x: &[f64],
     bounds: Option<((f64, f64), (f64, f64))>,
+    maps: MapRequest,
+    work: usize,
     ws: &mut Workspace,
 ) -> Snapshot {
     let histograms = t
@@ -1080,54 +1222,64 @@ fn build_snapshot(
         return snap;
     };
     let d = t.net.inputs;
-    let rows = grid_x.len() / d;
+    let (out_side, map_side) = map_sides(&t.net, maps, work);
+    // The neuron and feature maps (at the curve's points for 1-D inputs).
+    let grid = grid_inputs(d, bounds, map_side);
+    let rows = grid.len() / d;
     if rows == 0 {
         return snap;
     }
     let bn = t.train_bn_stats();
-    let mode = match &bn {
-        Some(s) => BnMode::Fixed(s),
-        None => BnMode::Batch,
-    };
-    // The grid goes through the network in row blocks, keeping only what the views draw (the
-    // features, the first MAX_NEURON_MAPS units of each layer, the outputs): all 4096 rows
-    // at once through a layer 100 000 wide would take gigabytes.
-    let nf = t.net.features.len();
-    let k = t.net.output_units();
+    let (net, theta, classes) = (&t.net, &t.theta, t.train.classes);
+    let model = (net, theta.as_slice(), bn.as_ref());
+    let nf = net.features.len();
     let mut features = vec![Vec::with_capacity(rows); nf];
-    let mut neurons: Vec<Vec<Vec<f32>>> = t
-        .net
+    let mut neurons: Vec<Vec<Vec<f32>>> = net
         .layers
         .iter()
         .map(|l| vec![Vec::with_capacity(rows); l.units.min(MAX_NEURON_MAPS)])
         .collect();
-    let mut out = Vec::with_capacity(rows * k);
-    let block = t.net.rows_within(SNAPSHOT_VALUES);
-    for r0 in (0..rows).step_by(block) {
-        let m = block.min(rows - r0);
-        t.net
-            .forward(&t.theta, &grid_x[r0 * d..(r0 + m) * d], m, ws, mode, None);
+    grid_pass(model, &grid, ws, |m, ws| {
         for (kf, col) in features.iter_mut().enumerate() {
             col.extend((0..m).map(|r| ws.input[r * nf + kf] as f32));
         }
-        for ((l, c), maps) in t.net.layers.iter().zip(&ws.layers).zip(&mut neurons) {
+        for ((l, c), maps) in net.layers.iter().zip(&ws.layers).zip(&mut neurons) {
             let f = c.out();
             for (j, map) in maps.iter_mut().enumerate() {
                 map.extend((0..m).map(|r| f[r * l.units + j] as f32));
             }
         }
-        out.extend_from_slice(&t.net.outputs(ws)[..m * k]);
-    }
-    if block < rows {
-        // Give the blocks' memory back; the next snapshot sizes it again.
-        *ws = Workspace::default();
-    }
+    });
+    snap.map_side = map_side;
     snap.features = features;
     snap.neurons = neurons;
-    let coding = t.net.target_coding(t.train.classes);
+    // The decision map and the focused unit, on their own grid (the same grid for 1-D).
+    let k = net.output_units();
+    let out_grid = if d == 1 {
+        grid
+    } else {
+        grid_inputs(d, bounds, out_side)
+    };
+    let rows = out_grid.len() / d;
+    let mut out = Vec::with_capacity(rows * k);
+    let mut focus = maps.focus.map(|u| FocusMap {
+        unit: u,
+        values: Vec::with_capacity(rows),
+    });
+    grid_pass(model, &out_grid, ws, |m, ws| {
+        out.extend_from_slice(&net.outputs(ws)[..m * k]);
+        if let Some(f) = &mut focus {
+            match unit_values(net, ws, m, f.unit) {
+                Some(v) => f.values.extend(v),
+                None => f.values.clear(),
+            }
+        }
+    });
+    snap.focus = focus.filter(|f| d == 2 && f.values.len() == rows);
+    let coding = net.target_coding(classes);
     if d == 1 {
         snap.output = OutputMap::Curve {
-            xs: grid_x.to_vec(),
+            xs: out_grid,
             ys: (0..rows).map(|r| out[r * k]).collect(),
         };
     } else {
@@ -1166,6 +1318,7 @@ fn build_snapshot(
             }
         }
         snap.output = OutputMap::Grid {
+            side: out_side,
             x_range: (x0, x1),
             y_range: (y0, y1),
             values,
@@ -1214,6 +1367,8 @@ pub struct ReplayRequest {
     pub loaded: Arc<crate::session::Loaded>,
     pub step: u64,
     pub fork: bool,
+    /// The maps the views draw (as for the live snapshots).
+    pub maps: MapRequest,
 }
 
 pub enum ReplayAnswer {
@@ -1296,7 +1451,7 @@ fn answer(r: &ReplayRequest) -> ReplayAnswer {
             Err(e) => failed(e),
         };
     }
-    match replay_snapshot(&r.loaded, step) {
+    match replay_snapshot(&r.loaded, step, r.maps) {
         Ok((snapshot, eval)) => ReplayAnswer::Snapshot {
             step,
             snapshot: Box::new(snapshot),
@@ -1311,12 +1466,12 @@ fn answer(r: &ReplayRequest) -> ReplayAnswer {
 pub fn replay_snapshot(
     loaded: &crate::session::Loaded,
     step: u64,
+    maps: MapRequest,
 ) -> Result<(Snapshot, Evaluation)> {
     let mut t = crate::session::replay::state_at(loaded, step)?;
     let bounds = plane_bounds(&t.train, &t.test);
-    let grid = grid_inputs(&t, bounds);
     let mut ws = Workspace::default();
-    let snap = build_snapshot(&mut t, &grid, bounds, &mut ws);
+    let snap = build_snapshot(&mut t, bounds, maps, MAP_WORK, &mut ws);
     let eval = t.evaluate();
     Ok((snap, eval))
 }
@@ -1363,13 +1518,19 @@ mod tests {
         let (train, test) = experiment.build_data().unwrap();
         let mut t = experiment.trainer().unwrap();
         let bounds = plane_bounds(&train, &test);
-        let grid = grid_inputs(&t, bounds);
+        let grid = grid_inputs(2, bounds, GRID);
         let rows = GRID * GRID;
         assert!(
             t.net.rows_within(SNAPSHOT_VALUES) < rows,
             "the test must take blocks"
         );
-        let snap = build_snapshot(&mut t, &grid, bounds, &mut Workspace::default());
+        let maps = MapRequest {
+            output: GRID,
+            neurons: GRID,
+            focus: Some((1, 3)),
+        };
+        let snap = build_snapshot(&mut t, bounds, maps, MAP_WORK, &mut Workspace::default());
+        assert_eq!(snap.map_side, GRID);
 
         let mut ws = Workspace::default();
         t.net
@@ -1381,10 +1542,16 @@ mod tests {
                 assert_eq!(v, hidden[r * 600 + j] as f32, "unit {j}, grid row {r}");
             }
         }
+        let focus = snap.focus.as_ref().expect("the focused unit's map");
+        assert_eq!(focus.unit, (1, 3));
+        for (r, &v) in focus.values.iter().enumerate() {
+            assert_eq!(v, hidden[r * 600 + 3] as f32, "focus, grid row {r}");
+        }
         let out = t.net.outputs(&ws);
-        let OutputMap::Grid { values, .. } = &snap.output else {
+        let OutputMap::Grid { values, side, .. } = &snap.output else {
             panic!("a 2-D input gives a grid map");
         };
+        assert_eq!(*side, GRID);
         assert_eq!(values.len(), rows);
         for (r, &v) in values.iter().enumerate() {
             assert_eq!(
@@ -1393,5 +1560,49 @@ mod tests {
                 "grid row {r}"
             );
         }
+    }
+
+    fn net(layers: &str) -> Network {
+        let spec: NetworkSpec = serde_json::from_str(&format!(
+            r#"{{"inputs": 2, "init": "xavier_normal", "layers": [{layers}]}}"#
+        ))
+        .unwrap();
+        Network::build(&spec, Loss::Bce).unwrap()
+    }
+
+    /// The sides follow the request within [8, 256]; a deep network's grid shrinks to keep
+    /// its work within the budget, counted by hand here.
+    #[test]
+    fn map_sides_follow_the_request_within_the_work_budget() {
+        // 2-8-8-1 tanh: 2 features + (2·8 + 8·8) + (8·8 + 8·8) + (8·1 + 1·8) = 226 per row.
+        let small = net(
+            r#"{"units": 8, "activation": "tanh"}, {"units": 8, "activation": "tanh"},
+               {"units": 1, "activation": "sigmoid"}"#,
+        );
+        let ask = |output, neurons| MapRequest {
+            output,
+            neurons,
+            focus: None,
+        };
+        assert_eq!(map_sides(&small, ask(300, 40), MAP_WORK_FAST), (256, 40));
+        assert_eq!(map_sides(&small, ask(137, 3), MAP_WORK_FAST), (137, 8));
+        // 2^24 / 226 = 74 235 rows ≥ 256²: even at full speed the small net gets 256. Its 19
+        // maps (2 features, 8 + 8 + 1 units) within 2^19 values: 27 594 each → 166².
+        assert_eq!(map_sides(&small, ask(256, 256), MAP_WORK_FAST), (256, 166));
+        // Lesson r09's shape: 2-32×9-1 sigmoid: 2 + (64 + 256) + 8·(1024 + 256) + (32 + 8)
+        // = 10 602 per row; 2^24 / 10 602 = 1582 rows → 39²; 2^28 / 10 602 = 25 319 → 159².
+        // Its 147 maps (2 features, 9 × 16 units, the output) within 2^19 values: 59² each.
+        let unit = r#"{"units": 32, "activation": "sigmoid"}"#;
+        let deep = net(&format!(
+            "{}, {{\"units\": 1, \"activation\": \"sigmoid\"}}",
+            [unit; 9].join(", ")
+        ));
+        assert_eq!(map_sides(&deep, ask(256, 30), MAP_WORK_FAST), (39, 30));
+        assert_eq!(map_sides(&deep, ask(256, 256), MAP_WORK), (159, 59));
+        // 600 tanh units and a sigmoid: 2 + (1200 + 4800) + (600 + 8) = 6610 per row, and 19
+        // maps (2 features, 16 units, the output): 2^19 / 19 = 27 594 values each → 166².
+        let wide =
+            net(r#"{"units": 600, "activation": "tanh"}, {"units": 1, "activation": "sigmoid"}"#);
+        assert_eq!(map_sides(&wide, ask(256, 256), MAP_WORK), (201, 166));
     }
 }

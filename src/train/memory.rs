@@ -10,9 +10,15 @@ use crate::net::Network;
 use crate::net::objective::objective_pass_rows;
 use crate::optim::spec::{OptimizerKind, OptimizerSpec, TrainingRule};
 
-/// Side of the square grid over the input plane (decision map and neuron maps) that the app's
-/// training worker evaluates for its views.
+/// Side of the square grids over the input plane (decision map and neuron maps) that the app's
+/// training worker evaluates for its views until they ask for others.
 pub const GRID: usize = 64;
+/// Sides a view may ask for: at least as fine as the pixels a map covers, up to this.
+pub const MIN_MAP_SIDE: usize = 8;
+pub const MAX_MAP_SIDE: usize = 256;
+/// Most values the neuron and feature maps of one snapshot hold together (the UI colours each
+/// one): a network with many drawn units gets smaller maps than asked.
+pub const NEURON_MAP_VALUES: usize = 1 << 19;
 /// Units per layer whose individual outputs the worker sends (wider layers are drawn as a box).
 pub const MAX_NEURON_MAPS: usize = 16;
 /// Most workspace values of one block of the snapshot's grid pass (32 MB).
@@ -82,12 +88,13 @@ pub fn estimated_bytes(s: Shape) -> u64 {
         (net.inputs + 1).saturating_mul(3),
     )
     .saturating_add(rows);
-    let grid = GRID * GRID;
-    let maps = net.layers.len().min(1000) * MAX_NEURON_MAPS + net.features.len() + 2;
+    // The largest grid a view may ask for: its pass, the decision map (values, confidence)
+    // and the focused unit, and the neuron and feature maps (at most NEURON_MAP_VALUES).
+    let grid = MAX_MAP_SIDE * MAX_MAP_SIDE;
+    let units = net.layers.len().min(1000) * MAX_NEURON_MAPS + net.features.len();
+    let maps = NEURON_MAP_VALUES.min(mul(grid, units)) + 3 * grid;
     let snapshot = mul(
-        SNAPSHOT_VALUES
-            .min(mul(grid, per_row))
-            .saturating_add(mul(grid, maps)),
+        SNAPSHOT_VALUES.min(mul(grid, per_row)).saturating_add(maps),
         views,
     );
     crate::memory::f64s(

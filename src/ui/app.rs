@@ -240,6 +240,7 @@ impl NnlabApp {
         let ctx2 = ctx.clone();
         let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx2.request_repaint());
         let worker = Worker::spawn(model::experiment(&session, None), repaint.clone());
+        worker.send(Command::SetSpeed(panels::top_bar::DEFAULT_SPEED));
         let autosaver = recovery::Autosaver::spawn(state_dir.clone(), repaint.clone());
         let tasks = JobThread::tasks("nnlab-files", repaint.clone(), Job::TaskFailed);
         let file_dialogs = JobThread::tasks("nnlab-dialogs", repaint.clone(), Job::TaskFailed);
@@ -272,7 +273,7 @@ impl NnlabApp {
             error: None,
             notice: None,
             actions: Vec::new(),
-            speed: Speed::Max,
+            speed: panels::top_bar::DEFAULT_SPEED,
             textures: Textures::default(),
             tiles: Tile::ALL.to_vec(),
             enlarged: None,

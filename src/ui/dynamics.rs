@@ -14,8 +14,8 @@
 use std::sync::Arc;
 
 use crate::analysis::Subject;
+use crate::analysis::dynamics::{EnergyStep, IndefiniteRule, Request, Start, run};
 pub use crate::analysis::dynamics::{Eta, Kind, LyapunovResult, Output, Report as Answer};
-use crate::analysis::dynamics::{IndefiniteRule, Request, Start, run};
 use crate::net::spec::Init;
 use crate::runtime::JobThread;
 use crate::runtime::worker::ThetaPath;
@@ -222,4 +222,104 @@ impl Dynamics {
             }
         }
     }
+}
+
+/// A CSV field: the number in Rust's shortest exact form, or empty where there is none (a
+/// diverged run's ∞ or NaN).
+fn field(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:?}")
+    } else {
+        String::new()
+    }
+}
+
+/// The answer's data as CSV, one point a row: `series,x,y`, every series the tile plots
+/// (what x and y are per series is said in the first line).
+pub fn csv(a: &Answer) -> String {
+    let mut rows: Vec<(&str, f64, f64)> = Vec::new();
+    let about = match &a.output {
+        Output::Lyapunov(r) => {
+            rows.extend(
+                r.run
+                    .curve
+                    .iter()
+                    .enumerate()
+                    .map(|(t, v)| ("exponent", (t + 1) as f64, *v)),
+            );
+            rows.extend(r.sweep.iter().map(|p| ("sweep", p.eta, p.exponent)));
+            format!(
+                "# lyapunov at step {}: exponent (x step, y λ_t), sweep (x η, y λ_T); λ_max {}, η {}, predicted ln|1 − ηλ_max| {}",
+                a.step,
+                field(r.lambda_max),
+                field(r.eta),
+                field(r.predicted)
+            )
+        }
+        Output::Flow(b) => {
+            let (c, s) = (&b.run, &b.sweep);
+            for (name, ys) in [
+                ("error", &c.error),
+                ("loss_gd", &c.loss_gd),
+                ("loss_flow", &c.loss_flow),
+            ] {
+                rows.extend(c.time.iter().zip(ys).map(|(t, y)| (name, *t, *y)));
+            }
+            rows.extend(s.points.iter().map(|p| ("sweep", p.eta, p.error)));
+            format!(
+                "# gradient flow at step {}: error ‖θ_GD − θ_flow‖, loss_gd, loss_flow (x time), sweep (x η, y error at time {}); η {}, slope {}",
+                a.step,
+                field(s.time),
+                field(c.eta),
+                field(s.slope)
+            )
+        }
+        Output::Energy(r) => {
+            let pick = |name, f: fn(&EnergyStep) -> f64| {
+                r.steps.iter().map(move |e| (name, e.step as f64, f(e)))
+            };
+            rows.extend(pick("kinetic", |e| e.kinetic));
+            rows.extend(pick("potential", |e| e.potential));
+            rows.extend(pick("total", |e| e.total));
+            format!(
+                "# momentum energy at step {}: kinetic, potential, total (x step); η {}, μ {}",
+                a.step,
+                field(r.eta),
+                field(r.momentum)
+            )
+        }
+        Output::Signal(r) => {
+            let layers = &r.backward.layers;
+            rows.extend(
+                layers
+                    .iter()
+                    .map(|l| ("predicted", l.layer as f64, l.predicted)),
+            );
+            rows.extend(
+                layers
+                    .iter()
+                    .map(|l| ("measured", l.layer as f64, l.measured)),
+            );
+            format!(
+                "# signal propagation at step {}: predicted σ_w²χ and measured gradient-norm ratio (x layer)",
+                a.step
+            )
+        }
+        Output::Newton(r) => {
+            for (name, ys) in [("loss_newton", &r.loss_newton), ("loss_gd", &r.loss_gd)] {
+                rows.extend(ys.iter().enumerate().map(|(k, y)| (name, k as f64, *y)));
+            }
+            format!(
+                "# newton at step {}: loss_newton, loss_gd (x iteration); GD η {}",
+                a.step,
+                field(r.gd_eta)
+            )
+        }
+    };
+    let mut out = about;
+    out.push_str("\nseries,x,y\n");
+    for (series, x, y) in rows {
+        out.push_str(&format!("{series},{},{}\n", field(x), field(y)));
+    }
+    out
 }

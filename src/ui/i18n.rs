@@ -38,6 +38,8 @@ strings! {
     Reset => "Reset", "重置";
     Speed => "Speed", "速度";
     SpeedMax => "max", "最快";
+    FullSpeed => "Full speed", "全速";
+    FullSpeedHint => "Train as fast as this computer can; click again to go back to 250 steps/s, where the default session's boundary forms in about 15 s.", "以本机最快速度训练；再点一次回到每秒 250 步（默认会话的决策边界约 15 秒形成）。";
     Epoch => "Epoch", "轮次";
     Iteration => "Iteration", "迭代";
     StepCount => "Step", "步数";
@@ -90,6 +92,10 @@ strings! {
     Units => "units", "个神经元";
     Activation => "Activation", "激活函数";
     OutputLayer => "Output", "输出层";
+    OutputShort => "Out", "输出";
+    LayerShort => "L", "层";
+    InputsShort => "Inputs", "输入";
+    StripHint => "The first {shown} of the layer's {n} units; hover one to see it in the output view.", "该层 {n} 个神经元中的前 {shown} 个；悬停某个可在输出视图中放大。";
     Layer => "Layer", "层";
     BatchNorm => "BN", "批归一化";
     Dropout => "Dropout", "丢弃率";
@@ -144,11 +150,13 @@ strings! {
     BatchLoss => "batch loss", "批损失";
     TrainAcc => "train accuracy", "训练准确率";
     TestAcc => "test accuracy", "测试准确率";
+    NoTestSet => "no test set (test fraction 0)", "没有测试集（测试比例为 0）";
     LossPlot => "Loss", "损失";
     AccuracyPlot => "Accuracy", "准确率";
     GradPlot => "Gradient norm per layer", "各层梯度范数";
     UpdatePlot => "Update ratio ‖ΔW‖/‖W‖", "更新比 ‖ΔW‖/‖W‖";
     SatPlot => "Saturated / dead fraction", "饱和 / 死亡比例";
+    SatDeadNote => "solid: saturated · dashed: dead", "实线：饱和 · 虚线：死亡";
     HistPlot => "Weight histogram", "权重直方图";
     LogScale => "log", "对数";
     Enlarge => "Enlarge", "放大";
@@ -373,6 +381,7 @@ strings! {
     Cancel => "Cancel", "取消";
     Timeline => "Timeline", "时间轴";
     TimelinePaused => "pause to replay any step", "暂停后可回放任意一步";
+    TimelineEmpty => "train, then pause to replay any step", "训练后暂停即可回放任意一步";
     Recomputing => "computing…", "计算中…";
     Showing => "showing step", "当前显示步数";
     BackToLive => "Back to live", "回到实时";

@@ -418,6 +418,71 @@ fn view(s: SliceReport) -> SliceView {
     }
 }
 
+/// A CSV field: the number in Rust's shortest exact form, or empty where there is none.
+fn field(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:?}")
+    } else {
+        String::new()
+    }
+}
+
+/// The answer's data as CSV. A slice: `series,x,y,loss` with one `grid` row per grid point
+/// (row-major, y outer), then the points drawn on it — the projected training `path`, the
+/// `current` θ and each race's path (`race <name>`) — with an empty loss. The line θ₀ → θ:
+/// `t,loss`.
+pub fn csv(a: &Answer) -> String {
+    let axes = if a.mode == Mode::Tiny {
+        "(w1, w2) of the 1-1-1 network"
+    } else {
+        "(alpha, beta) along the plane's two directions"
+    };
+    match &a.output {
+        Output::Line(l) => {
+            let mut out = format!("# loss along theta0 → theta at step {}\nt,loss\n", a.step);
+            for (t, j) in l.t.iter().zip(&l.loss) {
+                out.push_str(&format!("{},{}\n", field(*t), field(*j)));
+            }
+            out
+        }
+        Output::Slice(v) => {
+            let mut out = format!(
+                "# loss landscape at step {}, {}×{} grid, x and y are {axes}\nseries,x,y,loss\n",
+                a.step,
+                v.x.len(),
+                v.y.len()
+            );
+            let nx = v.x.len();
+            for (i, y) in v.y.iter().enumerate() {
+                for (j, x) in v.x.iter().enumerate() {
+                    let j_value = v.values.get(i * nx + j).copied().unwrap_or(f64::NAN);
+                    out.push_str(&format!(
+                        "grid,{},{},{}\n",
+                        field(*x),
+                        field(*y),
+                        field(j_value)
+                    ));
+                }
+            }
+            let mut points = |name: &str, pts: &[[f64; 2]]| {
+                for p in pts {
+                    out.push_str(&format!("{name},{},{},\n", field(p[0]), field(p[1])));
+                }
+            };
+            if let Some(p) = &v.path {
+                points("path", p);
+            }
+            if let Some(c) = v.current {
+                points("current", &[c]);
+            }
+            for r in &v.races {
+                points(&format!("race {}", r.name), &r.path);
+            }
+            out
+        }
+    }
+}
+
 /// The value of a grid at (x, y) by bilinear interpolation (None outside or where missing).
 pub fn sample(v: &SliceView, x: f64, y: f64) -> Option<f64> {
     let locate = |axis: &[f64], t: f64| -> Option<(usize, f64)> {

@@ -37,6 +37,24 @@ pub fn series_color(i: usize) -> Color32 {
     C[i % C.len()]
 }
 
+/// Line colour of layer `i` of `n` on a depth scale (first layer blue, through purple and red,
+/// to the output in orange): many layers read as one ordered family instead of ten unrelated
+/// colours, and every stop is mid-tone so it reads on either theme.
+pub fn depth_color(i: usize, n: usize) -> Color32 {
+    const STOPS: [Color32; 4] = [
+        Color32::from_rgb(31, 119, 180),
+        Color32::from_rgb(148, 103, 189),
+        Color32::from_rgb(214, 39, 40),
+        Color32::from_rgb(255, 127, 14),
+    ];
+    if n <= 1 {
+        return STOPS[0];
+    }
+    let t = (i.min(n - 1) as f32 / (n - 1) as f32) * (STOPS.len() - 1) as f32;
+    let k = (t.floor() as usize).min(STOPS.len() - 2);
+    lerp(STOPS[k], STOPS[k + 1], t - k as f32)
+}
+
 fn lerp(a: Color32, b: Color32, t: f32) -> Color32 {
     let t = t.clamp(0.0, 1.0);
     let m = |x: u8, y: u8| (x as f32 + (y as f32 - x as f32) * t).round() as u8;

@@ -62,19 +62,7 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
             app.error = None;
         }
     }
-    if let Some(at) = app.rebuilt_at
-        && at.elapsed().as_secs_f32() < 2.5
-    {
-        let text = format!(
-            "{} — {} {}",
-            app.t(S::Rebuilt),
-            app.t(S::Params),
-            app.n_params
-        );
-        banner(ui, egui::Color32::from_rgb(60, 160, 90), |ui| {
-            ui.label(text);
-        });
-        ui.ctx()
-            .request_repaint_after(std::time::Duration::from_millis(250));
-    }
+    // "Network rebuilt" and the other passing notices float over the views (they would move
+    // every tile down and up again here).
+    super::notices::ui(app, ui.ctx());
 }

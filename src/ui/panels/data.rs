@@ -210,17 +210,21 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
         if ui.button(app.t(S::Browse)).clicked() {
             app.actions.push(Action::BrowseCsv);
         }
-        let w = (ui.available_width() - 70.0).max(60.0);
-        let r = ui.add(
-            egui::TextEdit::singleline(&mut app.csv_path)
-                .hint_text(app.lang.t(S::PathHint))
-                .desired_width(w),
-        );
-        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if (ui.button(app.t(S::LoadCsv)).clicked() || enter) && !app.csv_path.trim().is_empty() {
-            app.actions
-                .push(Action::LoadCsv(app.csv_path.trim().into()));
-        }
+        // Load CSV at the right end, the path field in exactly the width between: a guessed
+        // width would make the row wider than the panel, and the panel would grow every frame.
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let load = ui.button(app.t(S::LoadCsv)).clicked();
+            let r = ui.add(
+                egui::TextEdit::singleline(&mut app.csv_path)
+                    .hint_text(app.lang.t(S::PathHint))
+                    .desired_width(f32::INFINITY),
+            );
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if (load || enter) && !app.csv_path.trim().is_empty() {
+                app.actions
+                    .push(Action::LoadCsv(app.csv_path.trim().into()));
+            }
+        });
     });
     if let Some(e) = &app.csv_error {
         ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);

@@ -1,10 +1,13 @@
 //! The network designer, drawn with the painter: input features (click to toggle) → hidden
 //! layers (+/− units, + layer / − layer) → output. Every neuron shows its output over the input
 //! plane; edges are coloured by sign and sized by magnitude; hover a neuron to enlarge it in the
-//! output view; click an edge to see and edit its weight. Wide layers collapse to a box.
+//! output view; click an edge to see and edit its weight. Wide layers collapse to a box that
+//! shows a strip of its first units' maps. Column headers shorten to fit between the columns
+//! (the full header on hover).
 
 use eframe::egui::{self, Color32, Pos2, Rect, Stroke, Vec2, pos2, vec2};
 
+use crate::net::{Activation, Network};
 use crate::runtime::worker::{MAX_NEURON_MAPS, OutputMap};
 use crate::ui::app::{Action, NnlabApp};
 use crate::ui::i18n::S;
@@ -78,6 +81,80 @@ impl View {
 
 /// Layers wider than this are drawn as a box.
 const MAX_DOTS: usize = MAX_NEURON_MAPS;
+/// Space kept between two column headers.
+const HEADER_GAP: f32 = 6.0;
+
+/// A short name of an activation for narrow column headers.
+fn activation_short(a: Activation) -> &'static str {
+    match a {
+        Activation::Identity => "id",
+        Activation::Step => "step",
+        Activation::Sigmoid => "σ",
+        Activation::Tanh => "tanh",
+        Activation::Relu => "relu",
+        Activation::LeakyRelu => "lrelu",
+        Activation::Prelu => "prelu",
+        Activation::Elu => "elu",
+        Activation::Swish => "swish",
+        Activation::Gelu => "gelu",
+        Activation::Softplus => "s+",
+        Activation::Softmax => "smax",
+        Activation::Mish => "mish",
+        Activation::Sine => "sin",
+    }
+}
+
+/// A column's header as (title, subtitle), from the full form to the shortest.
+fn header_forms(lang: crate::ui::i18n::Lang, net: &Network, col: &Column) -> Vec<(String, String)> {
+    match col {
+        Column::Features(_) => vec![
+            (lang.t(S::Features).to_string(), String::new()),
+            (lang.t(S::InputsShort).to_string(), String::new()),
+        ],
+        Column::Layer(l) => {
+            let layer = &net.layers[*l];
+            let output = *l + 1 == net.layers.len();
+            let bn = if layer.batch_norm { " · BN" } else { "" };
+            let (full, short) = if output {
+                (
+                    lang.t(S::OutputLayer).to_string(),
+                    lang.t(S::OutputShort).to_string(),
+                )
+            } else {
+                (
+                    format!("{} {}", lang.t(S::Layer), l + 1),
+                    format!("{}{}", lang.t(S::LayerShort), l + 1),
+                )
+            };
+            let act = layer.activation;
+            vec![
+                (full, format!("{} · {}{bn}", layer.units, act.name())),
+                (
+                    short.clone(),
+                    format!("{} · {}{bn}", layer.units, activation_short(act)),
+                ),
+                (short, format!("{}", layer.units)),
+            ]
+        }
+    }
+}
+
+/// Draw `text` centred on `x` from `top`, cut with … to at most `room` wide; its rect.
+fn fitted_text(
+    painter: &egui::Painter,
+    (x, top): (f32, f32),
+    text: &str,
+    font: egui::FontId,
+    room: f32,
+    color: Color32,
+) -> Rect {
+    let mut job = egui::text::LayoutJob::simple_singleline(text.to_string(), font, color);
+    job.wrap = egui::text::TextWrapping::truncate_at_width(room);
+    let galley = painter.layout_job(job);
+    let rect = Rect::from_min_size(pos2(x - galley.size().x / 2.0, top), galley.size());
+    painter.galley(rect.min, galley, color);
+    rect
+}
 
 enum Column {
     /// Input features: (name, index among the active features or None when off).
@@ -224,7 +301,14 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
         let x = col_x(c);
         if n > MAX_DOTS {
             let h = body.height() * 0.8;
-            let r = Rect::from_center_size(pos2(x, body.center().y), vec2(node.max(24.0), h));
+            // Wide enough for its "16/32" where the columns leave room.
+            let between = if ncols > 1 {
+                col_x(1) - col_x(0)
+            } else {
+                body.width()
+            };
+            let w = node.max(32.0).min(0.8 * between).max(16.0);
+            let r = Rect::from_center_size(pos2(x, body.center().y), vec2(w, h));
             rects.push(Vec::new());
             boxed.push(Some(r));
             continue;
@@ -342,47 +426,68 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
         _ => None,
     };
     let text_scale = zoom.clamp(0.5, 3.0);
+    // Headers get the room between two columns (the tile's width for a lone column).
+    let spacing = if ncols > 1 {
+        (col_x(1) - col_x(0)) * zoom
+    } else {
+        rect.width()
+    };
+    let room = (spacing - HEADER_GAP).max(8.0);
+    let (title_font, sub_font) = (
+        egui::FontId::proportional(13.0 * text_scale),
+        egui::FontId::proportional(11.0 * text_scale),
+    );
+    let width = |t: &str, f: &egui::FontId| {
+        painter
+            .layout_no_wrap(t.to_string(), f.clone(), text_color)
+            .size()
+            .x
+    };
+    let mut full_header = None;
     for (c, col) in cols.iter().enumerate() {
         let x = tf(pos2(col_x(c), 0.0)).x;
-        // Column header.
-        let (title, sub) = match col {
-            Column::Features(_) => (lang.t(S::Features).to_string(), String::new()),
-            Column::Layer(l) => {
-                let layer = &net.layers[*l];
-                let t = if *l + 1 == net.layers.len() {
-                    lang.t(S::OutputLayer).to_string()
-                } else {
-                    format!("{} {}", lang.t(S::Layer), l + 1)
-                };
-                let mut sub = format!("{} · {}", layer.units, layer.activation.name());
-                if layer.batch_norm {
-                    sub.push_str(" · BN");
-                }
-                (t, sub)
-            }
+        // Column header: the longest form that fits, cut with … if even the shortest does not.
+        let forms = header_forms(lang, &net, col);
+        let fits = |(t, s): &(String, String)| {
+            width(t, &title_font) <= room && width(s, &sub_font) <= room
         };
-        painter.text(
-            tf(pos2(col_x(c), rect.top() + 2.0)),
-            egui::Align2::CENTER_TOP,
+        let chosen = forms.iter().position(fits).unwrap_or(forms.len() - 1);
+        let (title, sub) = &forms[chosen];
+        let top = tf(pos2(col_x(c), rect.top() + 2.0)).y;
+        let t = fitted_text(
+            &painter,
+            (x, top),
             title,
-            egui::FontId::proportional(13.0 * text_scale),
+            title_font.clone(),
+            room,
             text_color,
         );
-        painter.text(
-            tf(pos2(col_x(c), rect.top() + 18.0)),
-            egui::Align2::CENTER_TOP,
-            sub,
-            egui::FontId::proportional(11.0 * text_scale),
-            text_color.gamma_multiply(0.7),
+        let top = tf(pos2(col_x(c), rect.top() + 18.0)).y;
+        let color = text_color.gamma_multiply(0.7);
+        let s = fitted_text(&painter, (x, top), sub, sub_font.clone(), room, color);
+        let header = Rect::from_min_max(
+            pos2(x - spacing / 2.0, t.top()),
+            pos2(x + spacing / 2.0, s.bottom().max(t.bottom())),
         );
+        if chosen > 0 && pointer.is_some_and(|p| header.contains(p)) {
+            let (t, s) = &forms[0];
+            full_header = Some(if s.is_empty() {
+                t.clone()
+            } else {
+                format!("{t}\n{s}")
+            });
+        }
         if let Column::Layer(l) = col
             && *l + 1 < net.layers.len()
         {
             // The buttons keep their size and follow the column; hidden when panned away.
             let y = tf(pos2(col_x(c), rect.bottom() - footer_h + 1.0)).y;
-            let minus = Rect::from_min_size(pos2(x - 24.0, y), vec2(20.0, 16.0));
-            let plus = Rect::from_min_size(pos2(x + 4.0, y), vec2(20.0, 16.0));
-            if rect.contains_rect(minus.union(plus)) {
+            // Narrower where the columns are close, so neighbours' buttons never touch; none
+            // where they would be too small to hit (the side panel still edits the units).
+            let w = ((spacing - HEADER_GAP) / 2.0 - 2.0).min(20.0);
+            let minus = Rect::from_min_size(pos2(x - w - 2.0, y), vec2(w, 16.0));
+            let plus = Rect::from_min_size(pos2(x + 2.0, y), vec2(w, 16.0));
+            if w >= 12.0 && rect.contains_rect(minus.union(plus)) {
                 let name = format!("{} {}", lang.t(S::Layer), l + 1);
                 let r = ui.put(minus, egui::Button::new("−").small());
                 r.widget_info(|| {
@@ -412,13 +517,68 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 Column::Features(f) => f.len(),
                 Column::Layer(l) => net.layers[*l].units,
             };
-            painter.text(
-                b.center(),
-                egui::Align2::CENTER_CENTER,
-                format!("{n}\n{}", lang.t(S::Units)),
-                egui::FontId::proportional(11.0 * text_scale),
+            // A strip of the first units' maps, then how many of how many it shows.
+            let count = egui::FontId::proportional(10.0 * text_scale);
+            let label_h = 14.0 * text_scale;
+            let strip = Rect::from_min_max(
+                b.min + vec2(3.0, 3.0),
+                pos2(b.max.x - 3.0, b.max.y - label_h - 3.0),
+            );
+            let shown = n.min(MAX_DOTS);
+            let cell_gap = 1.0;
+            let cell = ((strip.height() - cell_gap * (shown as f32 - 1.0)) / shown as f32)
+                .min(strip.width())
+                .max(1.0);
+            let top =
+                strip.center().y - (cell * shown as f32 + cell_gap * (shown as f32 - 1.0)) / 2.0;
+            if let Column::Layer(l) = col {
+                for j in 0..shown {
+                    let r = Rect::from_min_size(
+                        pos2(
+                            strip.center().x - cell / 2.0,
+                            top + j as f32 * (cell + cell_gap),
+                        ),
+                        vec2(cell, cell),
+                    );
+                    let key = (l + 1, j);
+                    draw_unit_map(app, &painter, snap, curve_xs, key, r);
+                    let hovered_here = pointer.is_some_and(|p| r.contains(p));
+                    if hovered_here {
+                        hovered = Some(key);
+                        painter.rect_stroke(
+                            r,
+                            0.0,
+                            Stroke::new(1.5, text_color),
+                            egui::StrokeKind::Outside,
+                        );
+                    }
+                    drawn_nodes.push(((c, j), r));
+                }
+            }
+            // "16/32", or only "32" where the box is too narrow for it.
+            let label_room = b.width() - 4.0;
+            let long = format!("{shown}/{n}");
+            let text = if width(&long, &count) <= label_room {
+                long
+            } else {
+                n.to_string()
+            };
+            let label = fitted_text(
+                &painter,
+                (b.center().x, b.bottom() - label_h),
+                &text,
+                count,
+                label_room,
                 text_color,
             );
+            if pointer.is_some_and(|p| label.contains(p) || strip.contains(p)) && hovered.is_none()
+            {
+                full_header = Some(
+                    lang.t(S::StripHint)
+                        .replace("{shown}", &shown.to_string())
+                        .replace("{n}", &n.to_string()),
+                );
+            }
             continue;
         }
         for (j, r) in rects[c].iter().enumerate() {
@@ -437,29 +597,8 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
             };
             painter.rect_filled(*r, 3.0, bg);
             // The neuron's output map.
-            if let Some((lc, idx)) = key {
-                let tex = if lc == 0 {
-                    app.textures.features.get(idx)
-                } else {
-                    app.textures.neurons.get(lc - 1).and_then(|v| v.get(idx))
-                };
-                if let (Some(t), None) = (tex, curve_xs) {
-                    painter.image(
-                        t.id(),
-                        *r,
-                        Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
-                        Color32::WHITE,
-                    );
-                } else if let (Some(xs), Some(s)) = (curve_xs, snap) {
-                    let vals = if lc == 0 {
-                        s.features.get(idx)
-                    } else {
-                        s.neurons.get(lc - 1).and_then(|v| v.get(idx))
-                    };
-                    if let Some(v) = vals {
-                        draw_curve(&painter, *r, xs, v);
-                    }
-                }
+            if let Some(key) = key {
+                draw_unit_map(app, &painter, snap, curve_xs, key, *r);
             }
             if !enabled {
                 painter.rect_filled(*r, 3.0, bg.gamma_multiply(0.85));
@@ -494,6 +633,14 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
             }
         }
     }
+    if let Some(text) = full_header {
+        resp.clone().on_hover_text_at_pointer(text);
+    }
+    // The neuron maps' grid as fine as the pixels of a node (the worker bounds it).
+    let side = super::output::map_side_for(node * zoom, ui.ctx().pixels_per_point());
+    if side > 0 {
+        app.textures.maps.neurons = side;
+    }
     app.hovered_neuron = hovered;
     app.diagram.nodes = drawn_nodes;
     app.diagram.edges = drawn_edges;
@@ -510,6 +657,39 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
     }
     if best_edge.is_some() && hovered.is_none() {
         ui.ctx().set_cursor_icon(egui::CursorIcon::PointingHand);
+    }
+}
+
+/// The map of (column, unit) in `r`: its texture over the plane, or its curve (1-D inputs).
+fn draw_unit_map(
+    app: &NnlabApp,
+    painter: &egui::Painter,
+    snap: Option<&crate::runtime::worker::Snapshot>,
+    curve_xs: Option<&[f64]>,
+    (lc, idx): (usize, usize),
+    r: Rect,
+) {
+    let tex = if lc == 0 {
+        app.textures.features.get(idx)
+    } else {
+        app.textures.neurons.get(lc - 1).and_then(|v| v.get(idx))
+    };
+    if let (Some(t), None) = (tex, curve_xs) {
+        painter.image(
+            t.id(),
+            r,
+            Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
+            Color32::WHITE,
+        );
+    } else if let (Some(xs), Some(s)) = (curve_xs, snap) {
+        let vals = if lc == 0 {
+            s.features.get(idx)
+        } else {
+            s.neurons.get(lc - 1).and_then(|v| v.get(idx))
+        };
+        if let Some(v) = vals {
+            draw_curve(painter, r, xs, v);
+        }
     }
 }
 
@@ -559,12 +739,10 @@ fn edge_editor(app: &mut NnlabApp, ui: &mut egui::Ui) {
         .as_ref()
         .and_then(|s| s.theta.get(e.index))
         .copied()
-        .unwrap_or(f64::NAN);
+        .filter(|v| v.is_finite())
+        .map_or_else(|| "—".to_string(), |v| format!("{v:.5}"));
     ui.horizontal(|ui| {
-        ui.label(format!(
-            "{} {from} → {to} = {current:.5}",
-            lang.t(S::Weight)
-        ));
+        ui.label(format!("{} {from} → {to} = {current}", lang.t(S::Weight)));
         ui.add(egui::TextEdit::singleline(&mut app.edge_text).desired_width(80.0))
             .accessible_name(lang.t(S::Weight));
         if ui.button(lang.t(S::Apply)).clicked() {

@@ -68,7 +68,7 @@ fn layer_columns(prefix: &str, series: &[Series]) -> Vec<String> {
         .collect()
 }
 
-/// The data behind a tile as CSV (None: the tile is a picture only).
+/// The data behind a tile as CSV (None: the tile has no data yet).
 pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
     let h = &app.history;
     match tile {
@@ -137,12 +137,13 @@ pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
             let s = app.snapshot.as_ref()?;
             match &s.output {
                 OutputMap::Grid {
+                    side,
                     x_range,
                     y_range,
                     values,
                     ..
                 } => {
-                    let g = crate::runtime::worker::GRID;
+                    let g = *side;
                     let mut out = String::from("x1,x2,output\n");
                     for row in 0..g {
                         let y = y_range.1 - (y_range.1 - y_range.0) * (row as f64 + 0.5) / g as f64;
@@ -166,8 +167,8 @@ pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
             }
         }
         Tile::Geometry => super::geometry::csv(app),
-        #[allow(unreachable_patterns)]
-        _ => None,
+        Tile::Landscape => app.landscape.shown().map(crate::ui::landscape::csv),
+        Tile::Dynamics => app.dynamics.last.as_deref().map(crate::ui::dynamics::csv),
     }
 }
 

@@ -222,6 +222,12 @@ fn body_ui(app: &mut NnlabApp, ui: &mut egui::Ui, lang: Lang) {
     // The list folds away once a lesson is picked, so its text is in view without scrolling;
     // no inner scroll area: the controls panel scrolls, and nested scrolling hides rows.
     let fold = std::mem::take(&mut app.lessons.fold_list).then_some(false);
+    if fold.is_some() {
+        // Folded at once, not animated: the lesson's buttons below the list are where they
+        // are drawn from the next frame on, so a click aimed at them lands.
+        let id = ui.make_persistent_id("lessons_list");
+        ui.ctx().animate_bool_with_time(id, false, 0.0);
+    }
     egui::CollapsingHeader::new(format!("{} ({})", lang.t(S::AllLessons), files.len()))
         .id_salt("lessons_list")
         .default_open(true)

@@ -9,7 +9,7 @@ use egui_plot::{Legend, Line, MarkerShape, Plot, PlotImage, PlotPoint, PlotPoint
 
 use crate::analysis::contour::Polyline;
 use crate::analysis::hyperplanes as contour;
-use crate::runtime::worker::{GRID, OutputMap, Snapshot};
+use crate::runtime::worker::{Command, MapRequest, OutputMap, Snapshot};
 use crate::ui::app::NnlabApp;
 use crate::ui::i18n::S;
 use crate::ui::theme;
@@ -20,6 +20,12 @@ pub struct Textures {
     /// [layer][unit]
     pub neurons: Vec<Vec<TextureHandle>>,
     pub features: Vec<TextureHandle>,
+    /// The unit hovered in the diagram, at the decision map's resolution: ((column, unit), map).
+    pub focus: Option<((usize, usize), TextureHandle)>,
+    /// The maps' sides and focus the views want (set while drawing), and what the worker was
+    /// last asked for.
+    pub maps: MapRequest,
+    maps_sent: Option<MapRequest>,
     /// Per first-layer unit, the zero set of its activation's argument (when the overlay is on).
     pub planes: Vec<Vec<Polyline>>,
     /// The planes are older than the newest snapshot.
@@ -29,10 +35,30 @@ pub struct Textures {
 
 /// The zero sets are a few milliseconds of work: at most this often while training.
 const PLANES_EVERY: Duration = Duration::from_millis(200);
+/// Grid side of the zero sets (lines: marching squares interpolates between grid points).
+const PLANES_GRID: usize = 64;
 
-/// Called every frame: upload the newest snapshot's maps once, and with the overlay on recompute
-/// the first layer's zero sets for it (at most every [`PLANES_EVERY`]; the last one always).
+/// Grid points for a map covering `points` screen points: one per pixel, rounded up to a
+/// multiple of 8 so resizing a tile does not ask for a new grid every frame.
+pub fn map_side_for(points: f32, pixels_per_point: f32) -> usize {
+    let px = (points * pixels_per_point).ceil();
+    if !(px.is_finite() && px > 0.0) {
+        return 0;
+    }
+    (px as usize).div_ceil(8) * 8
+}
+
+/// Called every frame: ask the worker for maps of the sizes the views drew last frame (a new
+/// snapshot follows), upload the newest snapshot's maps once, and with the overlay on
+/// recompute the first layer's zero sets for it (at most every [`PLANES_EVERY`]; the last one
+/// always).
 pub fn refresh(app: &mut NnlabApp, ctx: &egui::Context) {
+    app.textures.maps.focus = app.hovered_neuron;
+    if app.textures.maps_sent != Some(app.textures.maps) {
+        app.textures.maps_sent = Some(app.textures.maps);
+        app.timeline.maps = app.textures.maps;
+        app.worker.send(Command::SetMaps(app.textures.maps));
+    }
     let Some(s) = &app.snapshot else {
         return;
     };
@@ -71,7 +97,7 @@ pub fn refresh(app: &mut NnlabApp, ctx: &egui::Context) {
                 bn.as_ref(),
                 *x_range,
                 *y_range,
-                GRID,
+                PLANES_GRID,
                 crate::runtime::worker::MAX_NEURON_MAPS,
             )
         }
@@ -79,7 +105,8 @@ pub fn refresh(app: &mut NnlabApp, ctx: &egui::Context) {
     };
 }
 
-fn map_image(values: &[f32], dark: bool) -> ColorImage {
+/// A side × side map of values coloured on a diverging scale (its largest |value| at the ends).
+fn map_image(values: &[f32], side: usize, dark: bool) -> ColorImage {
     let m = values
         .iter()
         .filter(|v| v.is_finite())
@@ -90,9 +117,9 @@ fn map_image(values: &[f32], dark: bool) -> ColorImage {
         .map(|v| theme::diverging(v / m, dark))
         .collect();
     ColorImage {
-        size: [GRID, GRID],
+        size: [side, side],
         pixels,
-        source_size: egui::vec2(GRID as f32, GRID as f32),
+        source_size: egui::vec2(side as f32, side as f32),
     }
 }
 
@@ -108,14 +135,19 @@ impl Textures {
     /// Upload the snapshot's maps (only when a new snapshot arrives).
     pub fn update(&mut self, ctx: &egui::Context, s: &Snapshot, dark: bool, discretize: bool) {
         let OutputMap::Grid {
-            values, confidence, ..
+            side,
+            values,
+            confidence,
+            ..
         } = &s.output
         else {
             self.decision = None;
             self.neurons.clear();
             self.features.clear();
+            self.focus = None;
             return;
         };
+        let (side, map_side) = (*side, s.map_side);
         let multiclass = confidence.iter().any(|c| *c != 1.0);
         let pixels: Vec<Color32> = values
             .iter()
@@ -131,17 +163,26 @@ impl Textures {
             })
             .collect();
         let img = ColorImage {
-            size: [GRID, GRID],
+            size: [side, side],
             pixels,
-            source_size: egui::vec2(GRID as f32, GRID as f32),
+            source_size: egui::vec2(side as f32, side as f32),
         };
         set_or_load(ctx, &mut self.decision, "decision", img);
+        match &s.focus {
+            Some(f) if f.values.len() == side * side => {
+                let img = map_image(&f.values, side, dark);
+                let mut slot = self.focus.take().map(|(_, t)| t);
+                set_or_load(ctx, &mut slot, "focus", img);
+                self.focus = slot.map(|t| (f.unit, t));
+            }
+            _ => self.focus = None,
+        }
         self.neurons.resize_with(s.neurons.len(), Vec::new);
         for (l, layer) in s.neurons.iter().enumerate() {
             let slots = &mut self.neurons[l];
             slots.truncate(layer.len());
             for (j, vals) in layer.iter().enumerate() {
-                let img = map_image(vals, dark);
+                let img = map_image(vals, map_side, dark);
                 if let Some(t) = slots.get_mut(j) {
                     t.set(img, TextureOptions::LINEAR);
                 } else {
@@ -151,7 +192,7 @@ impl Textures {
         }
         self.features.truncate(s.features.len());
         for (k, vals) in s.features.iter().enumerate() {
-            let img = map_image(vals, dark);
+            let img = map_image(vals, map_side, dark);
             if let Some(t) = self.features.get_mut(k) {
                 t.set(img, TextureOptions::LINEAR);
             } else {
@@ -162,29 +203,42 @@ impl Textures {
     }
 }
 
-fn eval_line(app: &NnlabApp) -> String {
-    match app.history.last_eval {
-        Some(e) => {
-            let mut s = format!(
-                "{} {:.4} · {} {:.4}",
-                app.t(S::TrainLoss),
-                e.train_loss,
-                app.t(S::TestLoss),
-                e.test_loss
-            );
-            if e.train_accuracy.is_finite() {
-                s.push_str(&format!(
-                    " · {} {:.1}% · {} {:.1}%",
-                    app.t(S::TrainAcc),
-                    100.0 * e.train_accuracy,
-                    app.t(S::TestAcc),
-                    100.0 * e.test_accuracy
-                ));
-            }
-            s
-        }
-        None => String::new(),
+/// `v` with `decimals` decimals, or "—" when there is no number.
+fn number(v: f64, decimals: usize) -> String {
+    if v.is_finite() {
+        format!("{v:.decimals$}")
+    } else {
+        "—".to_string()
     }
+}
+
+/// The last evaluation in words: losses and (for classification) accuracies, train then test;
+/// without a test set, a phrase saying so instead of its missing numbers.
+pub fn eval_line(app: &NnlabApp) -> String {
+    let Some(e) = app.history.last_eval else {
+        return String::new();
+    };
+    let test = app.test.rows() > 0;
+    let classification = e.train_accuracy.is_finite();
+    let mut parts = vec![format!(
+        "{} {}",
+        app.t(S::TrainLoss),
+        number(e.train_loss, 4)
+    )];
+    if test {
+        parts.push(format!("{} {}", app.t(S::TestLoss), number(e.test_loss, 4)));
+    }
+    if classification {
+        let pct = |v: f64| number(100.0 * v, 1) + if v.is_finite() { "%" } else { "" };
+        parts.push(format!("{} {}", app.t(S::TrainAcc), pct(e.train_accuracy)));
+        if test {
+            parts.push(format!("{} {}", app.t(S::TestAcc), pct(e.test_accuracy)));
+        }
+    }
+    if !test {
+        parts.push(app.t(S::NoTestSet).to_string());
+    }
+    parts.join(" · ")
 }
 
 pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
@@ -235,7 +289,16 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
         OutputMap::Grid {
             x_range, y_range, ..
         } => {
+            // The hovered unit at the decision map's resolution once the worker has sent it;
+            // until then its diagram map.
+            let focus = app
+                .textures
+                .focus
+                .as_ref()
+                .filter(|(u, _)| Some(*u) == hovered)
+                .map(|(_, t)| t);
             let tex = match hovered {
+                Some(_) if focus.is_some() => focus,
                 Some((0, j)) => app.textures.features.get(j),
                 Some((l, j)) => app.textures.neurons.get(l - 1).and_then(|v| v.get(j)),
                 None => app.textures.decision.as_ref(),
@@ -252,7 +315,7 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 &[]
             };
             let show_test = app.show_test;
-            Plot::new("output_plot")
+            let plot = Plot::new("output_plot")
                 .data_aspect(1.0)
                 .allow_scroll(false)
                 .show_grid(false)
@@ -319,6 +382,17 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                         }
                     }
                 });
+            // Ask for a grid as fine as the pixels the map covers (up to 256 a side).
+            let t = plot.transform;
+            let (a, b) = (
+                t.position_from_point(&PlotPoint::new(x0, y0)),
+                t.position_from_point(&PlotPoint::new(x1, y1)),
+            );
+            let points = (b - a).abs().max_elem();
+            let side = map_side_for(points, ui.ctx().pixels_per_point());
+            if side > 0 {
+                app.textures.maps.output = side;
+            }
         }
         OutputMap::Curve { xs, ys } => {
             let fitted: Vec<[f64; 2]> = match hovered {

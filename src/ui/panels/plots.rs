@@ -5,6 +5,7 @@
 use eframe::egui;
 use egui_plot::{GridMark, Legend, Line, Plot, PlotPoint, PlotPoints};
 
+use super::depth_scale;
 use crate::ui::app::NnlabApp;
 use crate::ui::i18n::S;
 use crate::ui::theme;
@@ -160,11 +161,7 @@ fn line_points<'a>(p: &egui_plot::PlotUi<'a>, points: &'a [PlotPoint]) -> PlotPo
 }
 
 fn layer_name(app: &NnlabApp, i: usize, n: usize) -> String {
-    if i + 1 == n {
-        app.t(S::OutputLayer).to_string()
-    } else {
-        format!("{} {}", app.t(S::Layer), i + 1)
-    }
+    super::depth_scale::layer_name(app.lang, i, n)
 }
 
 pub fn central_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
@@ -239,7 +236,20 @@ fn tile_ui(
         .show(ui, |ui| {
             ui.set_min_size(rect.size() - egui::vec2(14.0, 14.0));
             ui.set_max_size(rect.size() - egui::vec2(14.0, 14.0));
-            ui.horizontal(|ui| {
+            // The header in a row of its own, clipped to it: in a narrow tile its controls
+            // would otherwise push it past the tile's left edge, and everything below with it.
+            let row = egui::Rect::from_min_size(
+                ui.cursor().min,
+                egui::vec2(ui.available_width(), ui.spacing().interact_size.y),
+            );
+            ui.advance_cursor_after_rect(row);
+            let mut header = ui.new_child(
+                egui::UiBuilder::new()
+                    .max_rect(row)
+                    .layout(egui::Layout::left_to_right(egui::Align::Center)),
+            );
+            header.set_clip_rect(row.intersect(ui.clip_rect()));
+            header.horizontal(|ui| {
                 let title = app.t(tile.title());
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     // Export (…) where the header has room; a narrow tile exports when enlarged.
@@ -325,10 +335,23 @@ pub(crate) fn cursor(app: &NnlabApp, p: &mut egui_plot::PlotUi<'_>) {
 fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
     let h = &app.history;
     let id = format!("plot_{tile:?}");
-    let base = Plot::new(id)
-        .legend(Legend::default())
-        .allow_scroll(false)
-        .x_axis_label(app.t(S::StepCount));
+    let step_label = app.t(S::StepCount);
+    let plain = || {
+        Plot::new(id.as_str())
+            .allow_scroll(false)
+            .x_axis_label(step_label)
+    };
+    // One series per layer: a legend while it is short, else a depth scale above the plot
+    // (ten legend rows would cover the data).
+    let per_layer = |ui: &mut egui::Ui, plot: Plot<'static>, n: usize, note: Option<&str>| {
+        if depth_scale::wanted(n) {
+            depth_scale::ui(ui, app.lang, n, note);
+            plot
+        } else {
+            plot.legend(Legend::default())
+        }
+    };
+    let base = plain().legend(Legend::default());
     match tile {
         Tile::Loss => {
             let log = app.log_loss;
@@ -382,7 +405,7 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
             };
             let n = series.len();
             let names: Vec<String> = (0..n).map(|i| layer_name(app, i, n)).collect();
-            let mut p = base;
+            let mut p = per_layer(ui, plain(), n, None);
             if log {
                 p = p.y_axis_formatter(log_ticks).label_formatter(log_label);
             }
@@ -391,7 +414,7 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
                 for (i, s) in series.iter().enumerate() {
                     p.line(
                         Line::new(names[i].clone(), line_points(p, s.points(log)))
-                            .color(theme::series_color(i)),
+                            .color(depth_scale::color(i, n)),
                     );
                 }
             });
@@ -422,11 +445,14 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
                 ui.weak(app.t(S::NoSatLayers));
                 return;
             }
-            base.include_y(0.0).include_y(1.0).show(ui, |p| {
+            let both = lines.iter().any(|l| l.3) && lines.iter().any(|l| !l.3);
+            let note = both.then(|| app.t(S::SatDeadNote));
+            let p = per_layer(ui, plain(), n, note);
+            p.include_y(0.0).include_y(1.0).show(ui, |p| {
                 cursor(app, p);
                 for (name, points, i, dashed) in lines {
                     let mut line =
-                        Line::new(name, line_points(p, points)).color(theme::series_color(i));
+                        Line::new(name, line_points(p, points)).color(depth_scale::color(i, n));
                     if dashed {
                         line = line.style(egui_plot::LineStyle::dashed_loose());
                     }
@@ -457,20 +483,19 @@ fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
                     (layer_name(app, i, n), pts)
                 })
                 .collect();
-            Plot::new("plot_hist")
-                .legend(Legend::default())
+            let plot = Plot::new("plot_hist")
                 .allow_scroll(false)
-                .x_axis_label(app.t(S::Weight))
-                .show(ui, |p| {
-                    for (i, (name, pts)) in lines.into_iter().enumerate() {
-                        p.line(
-                            Line::new(name, PlotPoints::from(pts))
-                                .color(theme::series_color(i))
-                                .fill(0.0)
-                                .fill_alpha(0.15),
-                        );
-                    }
-                });
+                .x_axis_label(app.t(S::Weight));
+            per_layer(ui, plot, n, None).show(ui, |p| {
+                for (i, (name, pts)) in lines.into_iter().enumerate() {
+                    p.line(
+                        Line::new(name, PlotPoints::from(pts))
+                            .color(depth_scale::color(i, n))
+                            .fill(0.0)
+                            .fill_alpha(0.15),
+                    );
+                }
+            });
         }
         Tile::Network
         | Tile::Output

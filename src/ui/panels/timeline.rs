@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use eframe::egui;
 
-use crate::runtime::worker::{ReplayAnswer, ReplayRequest, Replayer, Snapshot};
+use crate::runtime::worker::{MapRequest, ReplayAnswer, ReplayRequest, Replayer, Snapshot};
 use crate::session::Loaded;
 use crate::ui::app::{Action, NnlabApp};
 use crate::ui::i18n::S;
@@ -29,6 +29,8 @@ pub struct Timeline {
     /// The replayed step's snapshot is on screen.
     pub shown: Option<u64>,
     pub error: Option<String>,
+    /// The maps the views ask for (replayed snapshots are drawn as the live ones).
+    pub maps: MapRequest,
     replayer: Replayer,
 }
 
@@ -43,6 +45,7 @@ impl Timeline {
             live: None,
             shown: None,
             error: None,
+            maps: MapRequest::default(),
             replayer: Replayer::spawn(repaint),
         }
     }
@@ -61,7 +64,12 @@ impl Timeline {
         if !fork {
             self.computing = Some(step);
         }
-        self.replayer.send(ReplayRequest { loaded, step, fork });
+        self.replayer.send(ReplayRequest {
+            loaded,
+            step,
+            fork,
+            maps: self.maps,
+        });
     }
 
     pub fn try_recv(&self) -> Option<ReplayAnswer> {
@@ -136,16 +144,23 @@ pub fn on_answer(app: &mut NnlabApp, ctx: &egui::Context, a: ReplayAnswer) {
     }
 }
 
-/// The strip: slider, step, state, Back to live, Fork from here.
+/// The strip: slider, step, state, Back to live, Fork from here. It is always there and always
+/// one row high (a hint before the first step and while training), so the views below it never
+/// move when training starts, stops or takes its first step.
 pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
     let last = app.status.step;
-    if last == 0 && app.timeline.step.is_none() {
-        return;
-    }
     let running = app.status.running;
     let lang = app.lang;
-    ui.horizontal(|ui| {
+    let row = egui::vec2(ui.available_width(), ui.spacing().interact_size.y);
+    let layout = egui::Layout::left_to_right(egui::Align::Center);
+    ui.allocate_ui_with_layout(row, layout, |ui| {
+        ui.set_min_size(row);
+        ui.set_max_height(row.y);
         ui.label(egui::RichText::new(lang.t(S::Timeline)).strong());
+        if last == 0 && app.timeline.step.is_none() {
+            ui.weak(lang.t(S::TimelineEmpty));
+            return;
+        }
         if running {
             ui.weak(lang.t(S::TimelinePaused));
             return;
