@@ -210,14 +210,27 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
         if ui.button(app.t(S::Browse)).clicked() {
             app.actions.push(Action::BrowseCsv);
         }
-        let w = (ui.available_width() - 70.0).max(60.0);
+        // The field takes what the button leaves: a guess of the button's width pushed the
+        // row past the panel, which then grew a few points every frame.
+        let label = app.t(S::LoadCsv);
+        let button = egui::WidgetText::from(label)
+            .into_galley(
+                ui,
+                Some(egui::TextWrapMode::Extend),
+                f32::INFINITY,
+                egui::TextStyle::Button,
+            )
+            .size()
+            .x
+            + 2.0 * ui.spacing().button_padding.x;
+        let w = (ui.available_width() - button - ui.spacing().item_spacing.x).max(60.0);
         let r = ui.add(
             egui::TextEdit::singleline(&mut app.csv_path)
                 .hint_text(app.lang.t(S::PathHint))
                 .desired_width(w),
         );
         let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if (ui.button(app.t(S::LoadCsv)).clicked() || enter) && !app.csv_path.trim().is_empty() {
+        if (ui.button(label).clicked() || enter) && !app.csv_path.trim().is_empty() {
             app.actions
                 .push(Action::LoadCsv(app.csv_path.trim().into()));
         }

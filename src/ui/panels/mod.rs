@@ -17,3 +17,4 @@ pub mod plots;
 pub mod timeline;
 pub mod top_bar;
 pub mod training;
+pub mod workspace;
