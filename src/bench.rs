@@ -1,6 +1,7 @@
 //! The three reference training runs of the speed goals, measured in steps per second.
 //! Shared by `nnlab bench` and the criterion benchmark; `benches/pytorch_reference.py` runs the
-//! same three in PyTorch.
+//! same three in PyTorch. Also the curvature timings (`--curvature`) and the UI's frame cost
+//! (`--ui`).
 
 use std::time::Instant;
 
@@ -175,6 +176,40 @@ pub fn print(as_json: bool, seconds: f64, only: Option<&str>) -> crate::Result<(
             );
         }
     }
+    Ok(())
+}
+
+/// The size `nnlab bench --ui` lays the app out at (points).
+pub const UI_SIZE: [f32; 2] = [1600.0, 1000.0];
+
+/// The UI thread's cost per frame of the real app (default workspace, training the default
+/// session at max speed), against the speed of the same session trained headless the way
+/// `nnlab run` does. Prints JSON.
+pub fn print_ui(seconds: f64) -> crate::Result<()> {
+    let session = crate::ui::model::default_session();
+    let experiment = crate::ui::model::experiment(&session, None);
+    let (train, test) = experiment.build_data()?;
+    let mut trainer = Trainer::new(&experiment.config, train, test, None)?;
+    let load_before = load_average();
+    let run = steps_per_second(&mut trainer, seconds);
+    let size = eframe::egui::vec2(UI_SIZE[0], UI_SIZE[1]);
+    let cost = crate::ui::headless::measure(size, seconds)?;
+    let q = |p| crate::ui::headless::quantile(&cost.cpu_ms, p);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({
+            "frames": cost.cpu_ms.len(),
+            "ms_per_frame_p50": q(0.5),
+            "ms_per_frame_p95": q(0.95),
+            "steps_per_sec": cost.steps_per_sec,
+            "run_steps_per_sec": run,
+            "size": UI_SIZE,
+            "seconds": cost.seconds,
+            "load_average_before": load_before,
+            "load_average_after": load_average(),
+        }))
+        .unwrap_or_default()
+    );
     Ok(())
 }
 

@@ -156,6 +156,12 @@ pub enum Command {
         /// Only these runs (comma-separated names, e.g. `a,c`).
         #[arg(long)]
         only: Option<String>,
+        /// Time the app's frames instead: its UI headless at 1600×1000 (default workspace,
+        /// the default session training at max speed) for --seconds after a 1 s warm-up, and
+        /// the same session trained headless; prints JSON (frames, ms_per_frame_p50/p95 of the
+        /// UI thread's CPU time for layout and tessellation, steps_per_sec, run_steps_per_sec).
+        #[arg(long, conflicts_with_all = ["curvature", "only"])]
+        ui: bool,
     },
 }
 
@@ -244,11 +250,14 @@ pub fn run(command: Command) -> Result<i32> {
             seconds,
             curvature,
             only,
+            ui,
         } => {
             if !(seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0) {
                 return Err(Error::field("--seconds", "must be in (0, 3600]"));
             }
-            if curvature {
+            if ui {
+                bench::print_ui(seconds)?;
+            } else if curvature {
                 bench::print_curvature(json, only.as_deref())?;
             } else {
                 bench::print(json, seconds, only.as_deref())?;

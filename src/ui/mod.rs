@@ -7,6 +7,7 @@ pub mod curvature;
 pub mod dynamics;
 pub mod fonts;
 pub mod geometry;
+pub mod headless;
 pub mod history;
 pub mod i18n;
 pub mod landscape;

@@ -207,8 +207,11 @@ impl Workspace {
             self.window = window.or(self.window);
             self.changed();
         }
-        if self.changed_at.is_some_and(|t| t.elapsed() >= SAVE_AFTER) {
-            self.flush();
+        match self.changed_at.map(|t| t.elapsed()) {
+            Some(waited) if waited >= SAVE_AFTER => self.flush(),
+            // An idle app draws no frames: ask for the one that writes.
+            Some(waited) => ctx.request_repaint_after(SAVE_AFTER - waited),
+            None => {}
         }
     }
 
