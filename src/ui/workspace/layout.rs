@@ -303,11 +303,6 @@ fn describe_tile(tiles: &Tiles<Tile>, id: TileId, depth: usize) -> Option<Node> 
     })
 }
 
-/// Make `tile` the shown tab of its tab group (and of every group it is inside).
-pub fn reveal(tree: &mut Tree<Tile>, tile: Tile) {
-    tree.make_active(|_, t| matches!(t, egui_tiles::Tile::Pane(p) if *p == tile));
-}
-
 /// The tiles shown now (the active tab of each group; all of them in rows and columns).
 pub fn shown(tree: &Tree<Tile>) -> Vec<Tile> {
     tree.active_tiles()

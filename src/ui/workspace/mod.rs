@@ -164,15 +164,6 @@ impl Workspace {
         self.changed();
     }
 
-    /// Show `tile`: make it the open tab of its group (or leave the enlarged view for it).
-    pub fn reveal(&mut self, tile: Tile) {
-        if self.enlarged.is_some_and(|t| t != tile) {
-            self.enlarged = None;
-        }
-        layout::reveal(&mut self.tree, tile);
-        self.changed();
-    }
-
     /// The tiles drawn in the next frame.
     pub fn shown(&self) -> Vec<Tile> {
         match self.enlarged {
