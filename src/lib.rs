@@ -1,8 +1,10 @@
 //! nnlab: a laboratory for the theory of neural networks.
 //!
-//! Dependencies point one way: `ui, cli → lessons → session → train → analysis → optim →
-//! {net, data}`. The numeric core (`net`, `data`, `optim`, `analysis`) never touches threads,
-//! files or the GUI.
+//! Dependencies point one way (`tests/layering.rs` keeps them so):
+//! `{net, data, optim} → analysis → train → session → runtime → lessons → {cli, ui}`, read "→"
+//! as "is used by", with `error`, `rng`, `memory` and `json_float` below them all. The numeric
+//! core (`net`, `data`, `optim`, `analysis`, `train`) never touches threads, files or the GUI;
+//! `session` is the only module that touches files; `runtime` owns the threads.
 
 // Numeric kernels index several arrays with one counter; iterator chains would hide the maths.
 #![allow(clippy::needless_range_loop)]
@@ -18,6 +20,7 @@ pub mod memory;
 pub mod net;
 pub mod optim;
 pub mod rng;
+pub mod runtime;
 pub mod session;
 pub mod train;
 pub mod ui;

@@ -108,6 +108,8 @@ pub fn hidden_activations() -> Vec<Activation> {
 pub fn spec(hidden: Activation, case: LossCase, opt: Options) -> NetworkSpec {
     let mut h1 = LayerSpec::new(4, hidden);
     h1.batch_norm = opt.batch_norm;
+    // A frequency other than the default, so the sine's ω₀ enters every derivative.
+    h1.omega = Some(1.7);
     let mut h2 = LayerSpec::new(4, hidden);
     h2.batch_norm = opt.batch_norm;
     h2.dropout_scaling = DropoutScaling::Inverted;

@@ -147,7 +147,7 @@ fn slice_equals_the_objective_for_every_activation_loss_and_layer_option() {
         let obj = objective(c.net, c.rows.x, c.rows.y, c.case.classes, c.opt);
         check_slice_against_objective(&obj, c.theta, c.seed, &c.label());
     });
-    assert_eq!(n, 10 * 6 * 5);
+    assert_eq!(n, 12 * 6 * 5);
 }
 
 #[test]

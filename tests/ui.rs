@@ -136,7 +136,7 @@ fn a_worker_panic_is_caught_and_shown() {
     let mut h = harness(None);
     h.state()
         .worker
-        .send(nnlab::train::worker::Command::InjectPanic);
+        .send(nnlab::runtime::worker::Command::InjectPanic);
     assert!(settle(&mut h, |a| a.panicked.is_some()));
     assert!(h.query_by_label("⚠ The training thread crashed").is_some());
     // The banner's Reset (the top bar has one too).

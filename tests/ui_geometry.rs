@@ -6,7 +6,7 @@ mod common_ui;
 use common_ui::{harness, settle};
 use egui_kittest::kittest::Queryable;
 use nnlab::analysis::regions::InputBox;
-use nnlab::train::worker::OutputMap;
+use nnlab::runtime::worker::OutputMap;
 use nnlab::ui::geometry::{Mode, Output};
 use nnlab::ui::panels::plots::Tile;
 

@@ -13,6 +13,7 @@ use super::spectrum::{
     Density, RitzPair, SymmetricOperator, dense_eigen, extreme_eigenpairs,
     extreme_eigenpairs_split, hutchinson_trace, slq_density,
 };
+use crate::data::Dataset;
 use crate::net::hmp::{HmpWorkspace, hessian_matrix_product, workspace_values};
 use crate::net::{Network, Rows};
 
@@ -28,6 +29,28 @@ pub struct HessianProblem<'a> {
     pub l2: f64,
     /// Use the Gauss–Newton matrix instead (positive semi-definite: no negative curvature).
     pub gauss_newton: bool,
+}
+
+/// The Hessian problem of the training objective over `train` (what
+/// `Trainer::hessian_problem` gives, for a copy of the network, θ and rows held elsewhere).
+pub fn hessian_problem<'a>(
+    net: &'a Network,
+    theta: &'a [f64],
+    train: &'a Dataset,
+    l2: f64,
+    gauss_newton: bool,
+) -> HessianProblem<'a> {
+    HessianProblem {
+        net,
+        theta,
+        rows: Rows {
+            x: &train.x,
+            y: &train.y,
+            classes: train.classes,
+        },
+        l2,
+        gauss_newton,
+    }
 }
 
 /// The problem as an operator v ↦ Hv, with its own workspace; counts its products.

@@ -1,5 +1,7 @@
-//! Analyses over (network, data, θ): curvature and dynamics. Pure functions.
+//! Analyses over (network, data, θ): curvature, landscapes, dynamics, the function's geometry.
+//! Pure functions; the app runs them on its job threads (`runtime`).
 
+pub mod curvature;
 pub mod dense_hessian;
 pub mod dynamics;
 pub mod hessian;

@@ -178,15 +178,16 @@ fn write_measured(file: &mut LessonFile) -> Result<()> {
         .flat_map(|s| lessons::placeholders(s))
         .map(|(k, _)| k)
         .collect();
-    let mut session = file.session.clone();
-    let check = &mut session
-        .lesson
-        .as_mut()
-        .ok_or_else(|| Error::new("no lesson"))?
-        .check;
-    check.measured = keys.iter().map(|k| (k.clone(), 0.0)).collect();
-    check.control = None;
-    let r = lessons::run_session_lesson(&session, file.path.parent(), &file.name, Mode::Full);
+    let mut lesson = lesson.clone();
+    lesson.check.measured = keys.iter().map(|k| (k.clone(), 0.0)).collect();
+    lesson.check.control = None;
+    let r = lessons::run_session_lesson(
+        &file.session,
+        &lesson,
+        file.path.parent(),
+        &file.name,
+        Mode::Full,
+    );
     if let Some(e) = r.error {
         return Err(Error::new(format!("{}: {e}", file.name)));
     }

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use crate::analysis::regions::{InputBox, regions};
 use crate::error::{Error, Result};
+use crate::runtime::worker::plane_bounds;
 use crate::session;
-use crate::train::worker::plane_bounds;
 
 /// Options from the command line.
 #[derive(clap::Args, Clone, Debug)]

@@ -443,22 +443,35 @@ impl Check {
     }
 }
 
-/// A lesson file found on disk.
+/// A lesson file found on disk: a session and, in its "lesson" section, the claim it
+/// demonstrates (the session format ignores that section; a lesson wraps a session).
 #[derive(Clone, Debug)]
 pub struct LessonFile {
     /// The file stem: the name `--only` matches.
     pub name: String,
     pub path: PathBuf,
     pub session: Session,
+    pub lesson: Lesson,
 }
 
 impl LessonFile {
     pub fn lesson(&self) -> &Lesson {
-        self.session
-            .lesson
-            .as_ref()
-            .expect("LessonFile holds only sessions with a lesson")
+        &self.lesson
     }
+}
+
+/// The part of a lesson file the session format leaves alone.
+#[derive(Deserialize)]
+struct LessonSection {
+    lesson: Option<Lesson>,
+}
+
+/// Read the lesson section of a lesson file's text (None: the file has none).
+pub fn parse_lesson(text: &str) -> Result<Option<Lesson>> {
+    let de = &mut serde_json::Deserializer::from_str(text.trim_start_matches('\u{feff}'));
+    let section: LessonSection = serde_path_to_error::deserialize(de)
+        .map_err(|e| Error::new(format!("{}: {}", e.path(), e.inner())))?;
+    Ok(section.lesson)
 }
 
 /// The bundled lessons folder: `sessions/lessons` under the current folder, else beside the
@@ -495,9 +508,8 @@ pub fn load_file(path: &Path) -> Result<LessonFile> {
     let name = session::display_name(path);
     let text = std::fs::read_to_string(path).map_err(|e| Error::new(format!("{name}: {e}")))?;
     let session = session::parse(&text).map_err(|e| e.context(&name))?;
-    let lesson = session
-        .lesson
-        .as_ref()
+    let lesson = parse_lesson(&text)
+        .map_err(|e| e.context(&name))?
         .ok_or_else(|| Error::new(format!("{name}: has no \"lesson\" section")))?;
     lesson.validate().map_err(|e| e.context(&name))?;
     Ok(LessonFile {
@@ -507,5 +519,6 @@ pub fn load_file(path: &Path) -> Result<LessonFile> {
             .unwrap_or(name),
         path: path.to_path_buf(),
         session,
+        lesson,
     })
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::metrics::{self, Metric, RunRecord};
-use super::{Check, Expect, LessonFile, Variant};
+use super::{Check, Expect, Lesson, LessonFile, Variant};
 use crate::error::{Error, Result};
 use crate::session::{self, Session};
 use crate::train::Trainer;
@@ -84,7 +84,13 @@ impl LessonResult {
 
 /// Run the check of a lesson file, and its control, at the file's seed.
 pub fn run_lesson(file: &LessonFile, mode: Mode) -> LessonResult {
-    run_session_lesson(&file.session, file.path.parent(), &file.name, mode)
+    run_session_lesson(
+        &file.session,
+        &file.lesson,
+        file.path.parent(),
+        &file.name,
+        mode,
+    )
 }
 
 /// Run the check of a lesson file and its control with the session seed replaced by `seed`
@@ -93,7 +99,7 @@ pub fn run_lesson_seeded(file: &LessonFile, mode: Mode, seed: u64) -> LessonResu
     let mut session = file.session.clone();
     session.seed = seed;
     session.data.seed = None;
-    let mut r = run_session_lesson(&session, file.path.parent(), &file.name, mode);
+    let mut r = run_session_lesson(&session, &file.lesson, file.path.parent(), &file.name, mode);
     if seed != file.session.seed {
         // The quoted numbers are those of the session's own seed.
         r.stale.clear();
@@ -101,53 +107,49 @@ pub fn run_lesson_seeded(file: &LessonFile, mode: Mode, seed: u64) -> LessonResu
     r
 }
 
-/// Run the check of a session's lesson and its control; `dir` is where its CSV paths are
-/// relative to.
+/// Run the check of a lesson on its session, and its control; `dir` is where the session's CSV
+/// paths are relative to.
 pub fn run_session_lesson(
     session: &Session,
+    lesson: &Lesson,
     dir: Option<&Path>,
     name: &str,
     mode: Mode,
 ) -> LessonResult {
     let start = std::time::Instant::now();
-    let row = session.lesson.as_ref().map_or(0, |l| l.row);
-    let (results, values, error) = match measure(session, dir, mode, &BTreeMap::new()) {
+    let row = lesson.row;
+    let (results, values, error) = match measure(session, lesson, dir, mode, &BTreeMap::new()) {
         Ok((r, v)) => (r, v, None),
         Err(e) => (Vec::new(), BTreeMap::new(), Some(e.message)),
     };
-    let control = session
-        .lesson
-        .as_ref()
-        .and_then(|l| l.check.control.as_ref())
-        .map(|c| {
-            // Variants the control leaves alone measure what they measured in the lesson.
-            let reuse: BTreeMap<String, f64> = if c.set.is_empty() {
-                values
-                    .iter()
-                    .filter(|(k, _)| {
-                        super::split_key(k).is_ok_and(|(v, _)| !c.variants.contains_key(&v))
-                    })
-                    .map(|(k, x)| (k.clone(), *x))
-                    .collect()
-            } else {
-                BTreeMap::new()
-            };
-            match control_session(session).and_then(|s| measure(&s, dir, mode, &reuse)) {
-                Ok((results, _)) => ControlResult {
-                    results,
-                    error: None,
-                },
-                Err(e) => ControlResult {
-                    results: Vec::new(),
-                    error: Some(e.message),
-                },
-            }
-        });
+    let control = lesson.check.control.as_ref().map(|c| {
+        // Variants the control leaves alone measure what they measured in the lesson.
+        let reuse: BTreeMap<String, f64> = if c.set.is_empty() {
+            values
+                .iter()
+                .filter(|(k, _)| {
+                    super::split_key(k).is_ok_and(|(v, _)| !c.variants.contains_key(&v))
+                })
+                .map(|(k, x)| (k.clone(), *x))
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
+        match control_session(session, lesson).and_then(|(s, l)| measure(&s, &l, dir, mode, &reuse))
+        {
+            Ok((results, _)) => ControlResult {
+                results,
+                error: None,
+            },
+            Err(e) => ControlResult {
+                results: Vec::new(),
+                error: Some(e.message),
+            },
+        }
+    });
     let mut stale = Vec::new();
-    if mode == Mode::Full
-        && let Some(l) = &session.lesson
-    {
-        for (key, stored) in &l.check.measured {
+    if mode == Mode::Full {
+        for (key, stored) in &lesson.check.measured {
             let now = values.get(key).copied().unwrap_or(f64::NAN);
             if fmt_num(now) != fmt_num(*stored) {
                 stale.push(format!("{key}: {} → {}", fmt_num(*stored), fmt_num(now)));
@@ -167,13 +169,9 @@ pub fn run_session_lesson(
     }
 }
 
-/// The session with the lesson's control applied: its `set` on the session, its per-variant
-/// overrides added to those variants; the control itself removed.
-pub fn control_session(session: &Session) -> Result<Session> {
-    let lesson = session
-        .lesson
-        .as_ref()
-        .ok_or_else(|| Error::new("the session has no lesson"))?;
+/// The session and lesson with the lesson's control applied: its `set` on the session, its
+/// per-variant overrides added to those variants; the control itself removed.
+pub fn control_session(session: &Session, lesson: &Lesson) -> Result<(Session, Lesson)> {
     let control = lesson
         .check
         .control
@@ -186,12 +184,9 @@ pub fn control_session(session: &Session) -> Result<Session> {
         label: None,
         inits: None,
     };
-    let mut out = apply_variant(session, &patch).map_err(|e| e.context("control"))?;
-    let check = &mut out
-        .lesson
-        .as_mut()
-        .ok_or_else(|| Error::new("the control lost the lesson"))?
-        .check;
+    let out = apply_variant(session, &patch).map_err(|e| e.context("control"))?;
+    let mut lesson = lesson.clone();
+    let check = &mut lesson.check;
     let mut runs = check.runs();
     for (name, patch) in &control.variants {
         let v = runs
@@ -208,7 +203,7 @@ pub fn control_session(session: &Session) -> Result<Session> {
     check.variants = runs;
     check.control = None;
     check.measured.clear();
-    Ok(out)
+    Ok((out, lesson))
 }
 
 type Measured = (Vec<ExpectResult>, BTreeMap<String, f64>);
@@ -217,14 +212,11 @@ type Measured = (Vec<ExpectResult>, BTreeMap<String, f64>);
 /// needed number is in `reuse` (keyed `variant.metric`) is not run again.
 fn measure(
     session: &Session,
+    lesson: &Lesson,
     dir: Option<&Path>,
     mode: Mode,
     reuse: &BTreeMap<String, f64>,
 ) -> Result<Measured> {
-    let lesson = session
-        .lesson
-        .as_ref()
-        .ok_or_else(|| Error::new("the session has no lesson"))?;
     let check = &lesson.check;
     check.validate()?;
     let steps = match mode {

@@ -27,6 +27,11 @@ pub enum Activation {
     Gelu,
     /// ln(1 + eᵘ).
     Softplus,
+    /// u·tanh(softplus(u)) (Misra 2019): smooth, non-monotone, unbounded above.
+    Mish,
+    /// sin(ω₀u) (ω₀ = `omega`, default 1): the periodic unit of SIRENs (Sitzmann et al. 2020),
+    /// which pair it with ω₀ ≈ 30 and the `siren` initialiser.
+    Sine,
     /// Output layers only, with the cross-entropy loss.
     Softmax,
 }
@@ -52,7 +57,7 @@ pub fn softplus(u: f64) -> f64 {
 }
 
 impl Activation {
-    pub const ALL: [Activation; 12] = [
+    pub const ALL: [Activation; 14] = [
         Activation::Identity,
         Activation::Step,
         Activation::Sigmoid,
@@ -64,6 +69,8 @@ impl Activation {
         Activation::Swish,
         Activation::Gelu,
         Activation::Softplus,
+        Activation::Mish,
+        Activation::Sine,
         Activation::Softmax,
     ];
 
@@ -80,16 +87,18 @@ impl Activation {
             Activation::Swish => "swish",
             Activation::Gelu => "gelu",
             Activation::Softplus => "softplus",
+            Activation::Mish => "mish",
+            Activation::Sine => "sine",
             Activation::Softmax => "softmax",
         }
     }
 
-    /// The default of the layer's `alpha` / `beta` parameter (0 where there is none).
+    /// The default of the layer's `alpha` / `beta` / `omega` parameter (0 where there is none).
     pub fn default_param(self) -> f64 {
         match self {
             Activation::LeakyRelu => 0.01,
             Activation::Prelu => 0.25,
-            Activation::Elu | Activation::Swish => 1.0,
+            Activation::Elu | Activation::Swish | Activation::Sine => 1.0,
             _ => 0.0,
         }
     }
@@ -109,7 +118,7 @@ impl Activation {
         self == Activation::Relu
     }
 
-    /// f(u); `p` is α (leaky, PReLU, ELU) or β (swish).
+    /// f(u); `p` is α (leaky, PReLU, ELU), β (swish) or ω₀ (sine).
     #[inline]
     pub fn value(self, u: f64, p: f64) -> f64 {
         match self {
@@ -141,6 +150,8 @@ impl Activation {
             Activation::Swish => u * sigmoid(p * u),
             Activation::Gelu => 0.5 * u * (1.0 + libm::erf(u * INV_SQRT_2)),
             Activation::Softplus => softplus(u),
+            Activation::Mish => u * softplus(u).tanh(),
+            Activation::Sine => (p * u).sin(),
         }
     }
 
@@ -182,6 +193,12 @@ impl Activation {
                 cdf + u * INV_SQRT_2PI * (-0.5 * u * u).exp()
             }
             Activation::Softplus => sigmoid(u),
+            Activation::Mish => {
+                // t = tanh(softplus u), dt/du = (1 − t²)·σ(u).
+                let t = softplus(u).tanh();
+                t + u * (1.0 - t * t) * sigmoid(u)
+            }
+            Activation::Sine => p * (p * u).cos(),
         }
     }
 
@@ -213,6 +230,13 @@ impl Activation {
                 let s = sigmoid(u);
                 s * (1.0 - s)
             }
+            Activation::Mish => {
+                // f′ = t + u·g·s with g = 1 − t², s = σ(u); g′ = −2t·g·s, s′ = s(1 − s).
+                let (t, s) = (softplus(u).tanh(), sigmoid(u));
+                let g = 1.0 - t * t;
+                g * s * (2.0 + u * (1.0 - s - 2.0 * t * s))
+            }
+            Activation::Sine => -p * p * y,
         }
     }
 
@@ -244,6 +268,7 @@ mod tests {
             let p = match act {
                 Activation::Swish => 1.3,
                 Activation::Elu => 0.7,
+                Activation::Sine => 2.7,
                 _ => act.default_param(),
             };
             for &u in &[-2.3, -0.71, -0.05, 0.13, 0.9, 3.1] {
@@ -284,5 +309,33 @@ mod tests {
         assert!(softplus(-800.0) >= 0.0);
         assert_eq!(Activation::Step.value(-0.1, 0.0), -1.0);
         assert_eq!(Activation::Step.value(0.1, 0.0), 1.0);
+    }
+
+    #[test]
+    fn mish_and_sine_match_their_closed_forms() {
+        // Mish(1) = tanh(ln(1 + e)); Mish is ≈ u for large u and → 0⁻ for very negative u.
+        let m = Activation::Mish;
+        assert!((m.value(1.0, 0.0) - (1.0f64 + 1.0f64.exp()).ln().tanh()).abs() < 1e-15);
+        assert!((m.value(30.0, 0.0) - 30.0).abs() < 1e-12);
+        assert!(m.value(-30.0, 0.0) < 0.0 && m.value(-30.0, 0.0) > -1e-11);
+        // Its minimum ≈ −0.30884 at u ≈ −1.19 (f′ = 0 there).
+        let (mut lo, mut hi) = (-2.0, -0.5);
+        for _ in 0..100 {
+            let mid = 0.5 * (lo + hi);
+            if m.deriv(mid, m.value(mid, 0.0), 0.0) < 0.0 {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        assert!((lo + 1.1924).abs() < 1e-3, "{lo}");
+        assert!((m.value(lo, 0.0) + 0.30884).abs() < 1e-4);
+        // sin(ω₀u) with ω₀ = 30 at u = π/60: 1, slope 0, curvature −ω₀².
+        let s = Activation::Sine;
+        let u = std::f64::consts::PI / 60.0;
+        let y = s.value(u, 30.0);
+        assert!((y - 1.0).abs() < 1e-15);
+        assert!(s.deriv(u, y, 30.0).abs() < 1e-13);
+        assert!((s.second(u, y, 30.0) + 900.0).abs() < 1e-12);
     }
 }

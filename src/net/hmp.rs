@@ -7,7 +7,6 @@
 //! P/K passes of large GEMMs.
 
 use super::activation::{Activation, sigmoid};
-use super::hvp::fingerprint;
 use super::kernels::{add_row, factor_row, mul_row, r_delta_row};
 use super::linalg::{matmul_nn, matmul_nt, matmul_tn_acc};
 use super::network::{BnMode, Network, Workspace};
@@ -968,6 +967,16 @@ pub fn workspace_values(net: &Network, rows: usize, kd: usize) -> usize {
     ]
     .into_iter()
     .fold(0usize, usize::saturating_add)
+}
+
+/// A cheap fingerprint of θ and the rows, so repeated products at one point skip the base pass.
+pub(crate) fn fingerprint(theta: &[f64], rows: &Rows) -> (usize, usize, u64) {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for v in theta.iter().chain(rows.x).chain(rows.y) {
+        h ^= v.to_bits();
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (theta.len(), rows.len(), h)
 }
 
 #[cfg(test)]

@@ -23,16 +23,6 @@ use super::objective::Rows;
 /// Buffers reused between products (the base pass is cached for the same θ and rows).
 pub type HvpWorkspace = HmpWorkspace;
 
-/// A cheap fingerprint of θ and the rows, so repeated products at one point skip the base pass.
-pub(crate) fn fingerprint(theta: &[f64], rows: &Rows) -> (usize, usize, u64) {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for v in theta.iter().chain(rows.x).chain(rows.y) {
-        h ^= v.to_bits();
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    (theta.len(), rows.len(), h)
-}
-
 /// Hv (or Gv with `gauss_newton`) of J(θ) = mean ℓ + l1·Σ|W| + l2·½ΣW², written into `out`.
 /// The L1 term has zero curvature almost everywhere.
 #[allow(clippy::too_many_arguments)]

@@ -3,6 +3,7 @@
 
 use faer::Mat;
 
+use super::activation::Activation;
 use super::network::Network;
 use super::spec::{Init, WeightConstraint};
 use crate::rng::Rng;
@@ -11,7 +12,12 @@ use crate::rng::Rng;
 pub fn initialise(net: &Network, init: Init, scale: f64, seed: u64) -> Vec<f64> {
     let mut rng = Rng::stream(seed, "init");
     let mut theta = vec![0.0; net.n_params];
-    for layer in &net.layers {
+    // SIREN: ω₀ of the last sine layer so far (1 before the first).
+    let mut omega = 1.0;
+    for (index, layer) in net.layers.iter().enumerate() {
+        if layer.activation == Activation::Sine {
+            omega = layer.param;
+        }
         let (fan_in, fan_out) = (layer.fan_in as f64, layer.units as f64);
         let w = &mut theta[layer.w..layer.w + layer.units * layer.fan_in];
         if init == Init::Orthogonal {
@@ -34,6 +40,11 @@ pub fn initialise(net: &Network, init: Init, scale: f64, seed: u64) -> Vec<f64> 
                 }
                 Init::HeNormal => (2.0 / fan_in).sqrt() * rng.normal(),
                 Init::Orthogonal => *v,
+                Init::Siren if index == 0 => rng.range(-1.0 / fan_in, 1.0 / fan_in),
+                Init::Siren => {
+                    let a = (6.0 / fan_in).sqrt() / omega;
+                    rng.range(-a, a)
+                }
             };
             if net.constraint == WeightConstraint::Nonnegative {
                 *v = v.abs();
@@ -73,6 +84,54 @@ fn orthogonal(w: &mut [f64], rows: usize, cols: usize, gain: f64, rng: &mut Rng)
             } else {
                 w[j * cols + i] = v;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::spec::{LayerSpec, Loss, NetworkSpec};
+
+    #[test]
+    fn siren_draws_each_layer_from_its_own_range() {
+        let mut sine = LayerSpec::new(64, Activation::Sine);
+        sine.omega = Some(30.0);
+        let spec = NetworkSpec {
+            inputs: 2,
+            layers: vec![
+                sine.clone(),
+                sine.clone(),
+                sine,
+                LayerSpec::new(1, Activation::Identity),
+            ],
+            init: Init::Siren,
+            init_scale: 0.1,
+            features: None,
+            residual: false,
+            weight_constraint: WeightConstraint::None,
+        };
+        let net = Network::build(&spec, Loss::Mse).unwrap();
+        let theta = initialise(&net, Init::Siren, 0.1, 5);
+        for (i, layer) in net.layers.iter().enumerate() {
+            let w = &theta[layer.w..layer.w + layer.units * layer.fan_in];
+            // First layer U(−1/n, 1/n); later ones U(−a, a), a = √(6/n)/30 (the output layer
+            // takes the last sine layer's ω₀).
+            let n = layer.fan_in as f64;
+            let a = if i == 0 {
+                1.0 / n
+            } else {
+                (6.0 / n).sqrt() / 30.0
+            };
+            assert!(w.iter().all(|v| v.abs() <= a), "layer {i}");
+            // A uniform on [−a, a] has variance a²/3.
+            let var = w.iter().map(|v| v * v).sum::<f64>() / w.len() as f64;
+            let tolerance = if w.len() > 1000 { 0.1 } else { 0.5 };
+            assert!(
+                (var / (a * a / 3.0) - 1.0).abs() < tolerance,
+                "layer {i}: variance {var} against {}",
+                a * a / 3.0
+            );
         }
     }
 }

@@ -240,13 +240,19 @@ impl Network {
                     "is not allowed on the output layer",
                 ));
             }
-            let param = match (ls.activation, ls.alpha, ls.beta) {
-                (Activation::Swish, _, Some(b)) => b,
-                (Activation::LeakyRelu | Activation::Prelu | Activation::Elu, Some(a), _) => a,
-                (act, _, _) => act.default_param(),
+            let param = match (ls.activation, ls.alpha, ls.beta, ls.omega) {
+                (Activation::Swish, _, Some(b), _) => b,
+                (Activation::LeakyRelu | Activation::Prelu | Activation::Elu, Some(a), _, _) => a,
+                (Activation::Sine, _, _, Some(w)) => w,
+                (act, _, _, _) => act.default_param(),
             };
             if !param.is_finite() {
-                return Err(Error::field(&field("alpha"), "must be a finite number"));
+                let name = match ls.activation {
+                    Activation::Swish => "beta",
+                    Activation::Sine => "omega",
+                    _ => "alpha",
+                };
+                return Err(Error::field(&field(name), "must be a finite number"));
             }
             let units = ls.units;
             let n_w = units

@@ -52,6 +52,9 @@ pub struct LayerSpec {
     /// β of `swish` (default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub beta: Option<f64>,
+    /// ω₀ of `sine` (default 1): f(u) = sin(ω₀u).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub omega: Option<f64>,
     /// Normalise the pre-activation over the batch, then scale by γ and shift by β.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub batch_norm: bool,
@@ -73,6 +76,7 @@ impl LayerSpec {
             activation,
             alpha: None,
             beta: None,
+            omega: None,
             batch_norm: false,
             dropout: 0.0,
             dropout_scaling: DropoutScaling::Inverted,
@@ -128,6 +132,10 @@ pub enum Init {
     /// `init_scale` × a random orthogonal matrix (QR of a Gaussian; Saxe et al. 2014): every
     /// singular value of W equals `init_scale`, the gain.
     Orthogonal,
+    /// SIREN's (Sitzmann et al. 2020): the first layer U(−1/fan_in, 1/fan_in), every later one
+    /// U(−a, a) with a = √(6/fan_in)/ω₀, ω₀ that of the layer's `sine` (or of the last sine
+    /// layer below it; 1 if none), so that ω₀·u is spread like U(−√6, √6) at every depth.
+    Siren,
 }
 
 /// Per-sample loss; the objective is its mean over the rows plus the regulariser.

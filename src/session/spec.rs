@@ -34,9 +34,6 @@ pub struct Session {
     /// `state`). A recorded session writes its current θ here too, for readers of version 1.
     #[serde(default, with = "crate::json_float::opt_vec")]
     pub params: Option<Vec<f64>>,
-    /// A lesson: the THEORY.md claim this session demonstrates and the check that verifies it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lesson: Option<crate::lessons::Lesson>,
     /// v2: the exact resumable trainer state at the end of the recording.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<TrainerState>,

@@ -10,9 +10,18 @@ use crate::net::Network;
 use crate::net::objective::objective_pass_rows;
 use crate::optim::spec::{OptimizerKind, OptimizerSpec, TrainingRule};
 
-use super::worker::{
-    GRID, MAX_NEURON_MAPS, SNAPSHOT_VALUES, TRAJECTORY_BUDGET, TRAJECTORY_MAX, TRAJECTORY_MIN,
-};
+/// Side of the square grid over the input plane (decision map and neuron maps) that the app's
+/// training worker evaluates for its views.
+pub const GRID: usize = 64;
+/// Units per layer whose individual outputs the worker sends (wider layers are drawn as a box).
+pub const MAX_NEURON_MAPS: usize = 16;
+/// Most workspace values of one block of the snapshot's grid pass (32 MB).
+pub const SNAPSHOT_VALUES: usize = 1 << 22;
+/// Most θ snapshots the app's trajectory keeps, and the most f64 values it may hold in all (but
+/// always the three a PCA plane needs, whatever P).
+pub const TRAJECTORY_MAX: usize = 200;
+pub const TRAJECTORY_BUDGET: usize = 8_000_000;
+pub const TRAJECTORY_MIN: usize = 3;
 
 /// Most bytes an experiment may take (8 GiB), whatever the machine: a session that loads on
 /// one machine loads on every machine with that much to give. A smaller machine refuses it

@@ -1,10 +1,9 @@
-//! Training: the deterministic loop (`trainer`) and the worker thread that runs it for the GUI.
+//! Training: the deterministic loop (`trainer`), its live edits and its memory estimate — no
+//! threads (the app's training thread is `runtime::worker`).
 
-pub mod curvature;
 pub mod edit;
 pub mod memory;
 pub mod trainer;
-pub mod worker;
 
 pub use edit::{Edit, LiveEdit};
 pub use trainer::{Evaluation, LayerStats, StepReport, Trainer, TrainerConfig, TrainerState};

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::hessian::HessianProblem;
+use crate::analysis::hessian::{HessianProblem, hessian_problem};
 use crate::analysis::novikoff::{NovikoffBound, novikoff_bound};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
@@ -856,26 +856,4 @@ fn perceptron_pass(
         }
     }
     mistakes
-}
-
-/// The Hessian problem of the training objective over `train` (what
-/// [`Trainer::hessian_problem`] gives, for a copy of the network, θ and rows held elsewhere).
-pub fn hessian_problem<'a>(
-    net: &'a Network,
-    theta: &'a [f64],
-    train: &'a Dataset,
-    l2: f64,
-    gauss_newton: bool,
-) -> HessianProblem<'a> {
-    HessianProblem {
-        net,
-        theta,
-        rows: Rows {
-            x: &train.x,
-            y: &train.y,
-            classes: train.classes,
-        },
-        l2,
-        gauss_newton,
-    }
 }

@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
 use eframe::egui;
@@ -11,8 +10,10 @@ use eframe::egui;
 use crate::data::Dataset;
 use crate::net::network::Network;
 use crate::optim::spec::TrainingRule;
+use crate::runtime::JobThread;
+use crate::runtime::job::Task;
+use crate::runtime::worker::{Command, Event, LiveEdit, Snapshot, Speed, Status, Worker};
 use crate::session::{self, Session};
-use crate::train::worker::{Command, Event, LiveEdit, Snapshot, Speed, Status, Worker};
 
 use super::curvature::Curvature;
 use super::dynamics::Dynamics;
@@ -110,6 +111,8 @@ pub enum Job {
     /// A recovery file that could not be read (it is kept).
     RecoveryUnreadable(String),
     AutosaveFailed(String),
+    /// A file or dialog task panicked (a bug): its message.
+    TaskFailed(String),
 }
 
 pub struct Dialogs {
@@ -164,8 +167,10 @@ pub struct NnlabApp {
     pub dialogs: Dialogs,
     pub recent: Vec<PathBuf>,
     pub path: Option<PathBuf>,
-    pub jobs_tx: Sender<Job>,
-    pub jobs_rx: Receiver<Job>,
+    /// File reads and writes, in order (a save is never dropped).
+    pub(crate) tasks: JobThread<Task<Job>, Job>,
+    /// File dialogs, one at a time (each blocks its thread until closed).
+    pub(crate) file_dialogs: JobThread<Task<Job>, Job>,
     pub busy: bool,
     pub frame_times: std::collections::VecDeque<Instant>,
     /// When the last `NNLAB_PERF_LOG` line was printed (None: not logging).
@@ -233,8 +238,9 @@ impl NnlabApp {
         let ctx2 = ctx.clone();
         let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx2.request_repaint());
         let worker = Worker::spawn(model::experiment(&session, None), repaint.clone());
-        let (jobs_tx, jobs_rx) = channel();
-        let autosaver = recovery::Autosaver::spawn(state_dir.clone(), jobs_tx.clone());
+        let autosaver = recovery::Autosaver::spawn(state_dir.clone(), repaint.clone());
+        let tasks = JobThread::tasks("nnlab-files", repaint.clone(), Job::TaskFailed);
+        let file_dialogs = JobThread::tasks("nnlab-dialogs", repaint.clone(), Job::TaskFailed);
         let net = Network::build(&session.network, session.loss).ok();
         let empty = Arc::new(Dataset {
             inputs: 2,
@@ -289,8 +295,8 @@ impl NnlabApp {
             },
             recent: Vec::new(),
             path: None,
-            jobs_tx,
-            jobs_rx,
+            tasks,
+            file_dialogs,
             busy: false,
             frame_times: Default::default(),
             perf_log: std::env::var_os("NNLAB_PERF_LOG").map(|_| Instant::now()),
@@ -323,7 +329,7 @@ impl NnlabApp {
         // The first build's report is the clean point: `applied` and the step are the worker's
         // (a resumed recording's step is known only then). Widgets no longer round the spec.
         app.mark_clean_after_build();
-        app.start_session_jobs(ctx, file);
+        app.start_session_jobs(file);
         app
     }
 
@@ -344,7 +350,12 @@ impl NnlabApp {
             };
             self.on_event(ev);
         }
-        while let Ok(job) = self.jobs_rx.try_recv() {
+        while let Some(job) = self
+            .tasks
+            .try_recv()
+            .or_else(|| self.file_dialogs.try_recv())
+            .or_else(|| self.autosaver.try_recv())
+        {
             self.on_job(job);
         }
         self.curvature.drain();
@@ -544,6 +555,10 @@ impl NnlabApp {
             Job::RecoveryFound(found) => self.recovery = found,
             Job::RecoveryUnreadable(e) => self.error = Some(e),
             Job::AutosaveFailed(e) => self.error = Some(e),
+            Job::TaskFailed(e) => {
+                self.busy = false;
+                self.error = Some(e);
+            }
         }
     }
 
@@ -555,27 +570,23 @@ impl NnlabApp {
         // Persisted off the UI thread; a failure only loses the list.
         if let Some(dir) = self.state_dir.clone() {
             let list = self.recent.clone();
-            std::thread::spawn(move || recovery::save_recent(&dir, &list));
+            self.tasks.queue(Box::new(move |_| {
+                let _ = recovery::save_recent(&dir, &list);
+            }));
         }
     }
 
     // sessions (timeline, compare, export, recovery)
 
-    /// On a helper thread: read the recent list, open `file` if one was given, then look for
+    /// On the file thread: read the recent list, open `file` if one was given, then look for
     /// recovery files of earlier runs. The open comes first, so a restore chosen afterwards is
     /// never replaced by the file arriving late; the recovery is offered whether or not a file
     /// was given.
-    fn start_session_jobs(&mut self, ctx: &egui::Context, file: Option<PathBuf>) {
-        let tx = self.jobs_tx.clone();
+    fn start_session_jobs(&mut self, file: Option<PathBuf>) {
         let dir = self.state_dir.clone();
         let own = self.autosaver.path.clone();
-        let ctx = ctx.clone();
         self.busy = file.is_some();
-        std::thread::spawn(move || {
-            let send = |job: Job| {
-                let _ = tx.send(job);
-                ctx.request_repaint();
-            };
+        self.tasks.queue(Box::new(move |send| {
             // The file first (every job clears `busy`, so it stays set until the file is in).
             if let Some(p) = file {
                 send(match session::load(&p) {
@@ -602,7 +613,7 @@ impl NnlabApp {
             if !found.is_empty() {
                 send(Job::RecoveryFound(found));
             }
-        });
+        }));
     }
 
     /// The next run the worker reports is the saved state (after Open or New).
@@ -667,7 +678,7 @@ impl NnlabApp {
     }
 
     /// Ask the worker for the whole recording (answered by `Event::Recording`).
-    pub fn request_recording_for(&mut self, purpose: crate::train::worker::Purpose) {
+    pub fn request_recording_for(&mut self, purpose: crate::runtime::worker::Purpose) {
         self.worker.send(Command::Export {
             base: Box::new(self.base_session()),
             purpose,
@@ -676,21 +687,18 @@ impl NnlabApp {
 
     /// The timeline needs the recording up to now.
     pub fn request_recording(&mut self) {
-        self.request_recording_for(crate::train::worker::Purpose::Timeline);
+        self.request_recording_for(crate::runtime::worker::Purpose::Timeline);
     }
 
-    fn on_recording(&mut self, s: Option<Box<Session>>, purpose: crate::train::worker::Purpose) {
-        use crate::train::worker::Purpose;
+    fn on_recording(&mut self, s: Option<Box<Session>>, purpose: crate::runtime::worker::Purpose) {
+        use crate::runtime::worker::Purpose;
         // No trainer (a failed build): the spec alone is still worth saving.
         let s = s.map_or_else(|| self.base_session(), |s| *s);
         match purpose {
-            Purpose::Save(p) => self.spawn_job(
-                move || match session::save(&p, &s) {
-                    Ok(()) => Job::Saved(p),
-                    Err(e) => Job::SaveFailed(e.to_string()),
-                },
-                None,
-            ),
+            Purpose::Save(p) => self.spawn_job(move || match session::save(&p, &s) {
+                Ok(()) => Job::Saved(p),
+                Err(e) => Job::SaveFailed(e.to_string()),
+            }),
             Purpose::Autosave => self.autosaver.save(s),
             Purpose::Timeline => {
                 let loaded = session::Loaded {
@@ -731,17 +739,14 @@ impl NnlabApp {
             return;
         }
         self.last_autosave = Instant::now();
-        self.request_recording_for(crate::train::worker::Purpose::Autosave);
+        self.request_recording_for(crate::runtime::worker::Purpose::Autosave);
     }
 
     fn compare_file(&mut self, p: PathBuf) {
-        self.spawn_job(
-            move || match session::load(&p) {
-                Ok(l) => Job::CompareLoaded(p, Box::new(l)),
-                Err(e) => Job::OpenFailed(e.to_string()),
-            },
-            None,
-        );
+        self.spawn_job(move || match session::load(&p) {
+            Ok(l) => Job::CompareLoaded(p, Box::new(l)),
+            Err(e) => Job::OpenFailed(e.to_string()),
+        });
     }
 
     fn apply_session_action(&mut self, a: Action, ctx: &egui::Context) {
@@ -757,13 +762,12 @@ impl NnlabApp {
                 self.export.path = panels::export::default_name(tile, ext);
             }
             Action::CompareBrowse => {
-                let tx = self.jobs_tx.clone();
-                std::thread::spawn(move || {
+                self.file_dialogs.queue(Box::new(|send| {
                     let p = rfd::FileDialog::new()
                         .add_filter("nnlab session", &["json"])
                         .pick_file();
-                    let _ = tx.send(Job::PickedCompare(p));
-                });
+                    send(Job::PickedCompare(p));
+                }));
             }
             Action::CompareFile(p) => self.compare_file(p),
             Action::CompareVariant => panels::compare::start_variant(self),
@@ -906,66 +910,54 @@ impl NnlabApp {
         }
     }
 
-    fn spawn_job(&mut self, f: impl FnOnce() -> Job + Send + 'static, ctx: Option<egui::Context>) {
-        let tx = self.jobs_tx.clone();
+    /// Run `f` on the file thread (after the file work already waiting); its answer comes
+    /// back as a [`Job`].
+    fn spawn_job(&mut self, f: impl FnOnce() -> Job + Send + 'static) {
         self.busy = true;
-        std::thread::spawn(move || {
-            let _ = tx.send(f());
-            if let Some(c) = ctx {
-                c.request_repaint();
-            }
-        });
+        self.tasks.queue(Box::new(move |send| send(f())));
     }
 
     pub fn open_path(&mut self, p: PathBuf) {
-        self.spawn_job(
-            move || match session::load(&p) {
-                Ok(l) => Job::Opened(p, Box::new(l)),
-                Err(e) => Job::OpenFailed(e.to_string()),
-            },
-            None,
-        );
+        self.spawn_job(move || match session::load(&p) {
+            Ok(l) => Job::Opened(p, Box::new(l)),
+            Err(e) => Job::OpenFailed(e.to_string()),
+        });
     }
 
     /// Save the whole experiment: the worker hands over its recording, a helper thread writes.
     fn save_to(&mut self, p: PathBuf) {
         self.busy = true;
-        self.request_recording_for(crate::train::worker::Purpose::Save(p));
+        self.request_recording_for(crate::runtime::worker::Purpose::Save(p));
     }
 
     fn load_csv(&mut self, p: PathBuf) {
         let frac = self.session.data.test_fraction;
         let seed = self.session.data.seed.unwrap_or(self.session.seed);
-        self.spawn_job(
-            move || {
-                let name = session::display_name(&p);
-                let text = match session::files::read_limited(&p, session::MAX_FILE_BYTES) {
-                    Ok(b) => match String::from_utf8(b) {
-                        Ok(t) => t,
-                        Err(_) => return Job::CsvFailed(format!("{name}: is not a text file")),
-                    },
-                    Err(e) => return Job::CsvFailed(e.to_string()),
-                };
-                match crate::data::from_csv(&text, &name, None) {
-                    Ok(ds) => Job::Csv(p, Box::new(crate::data::split(&ds, frac, seed))),
-                    Err(e) => Job::CsvFailed(e.to_string()),
-                }
-            },
-            None,
-        );
+        self.spawn_job(move || {
+            let name = session::display_name(&p);
+            let text = match session::files::read_limited(&p, session::MAX_FILE_BYTES) {
+                Ok(b) => match String::from_utf8(b) {
+                    Ok(t) => t,
+                    Err(_) => return Job::CsvFailed(format!("{name}: is not a text file")),
+                },
+                Err(e) => return Job::CsvFailed(e.to_string()),
+            };
+            match crate::data::from_csv(&text, &name, None) {
+                Ok(ds) => Job::Csv(p, Box::new(crate::data::split(&ds, frac, seed))),
+                Err(e) => Job::CsvFailed(e.to_string()),
+            }
+        });
     }
 
     fn pick(&mut self, kind: u8) {
-        let tx = self.jobs_tx.clone();
-        std::thread::spawn(move || {
+        self.file_dialogs.queue(Box::new(move |send| {
             let d = rfd::FileDialog::new();
-            let job = match kind {
+            send(match kind {
                 0 => Job::PickedOpen(d.add_filter("nnlab session", &["json"]).pick_file()),
                 1 => Job::PickedSave(d.add_filter("nnlab session", &["json"]).save_file()),
                 _ => Job::PickedCsv(d.add_filter("CSV", &["csv", "txt"]).pick_file()),
-            };
-            let _ = tx.send(job);
-        });
+            });
+        }));
     }
 
     /// Check the edited session and hand it to the worker, or refuse it and explain.

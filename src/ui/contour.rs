@@ -12,7 +12,7 @@ use crate::net::network::{BN_EPS, batch_mean_var};
 pub type Polyline = Vec<[f64; 2]>;
 
 /// Units of the first layer whose zero sets are drawn (as many as the diagram draws as dots).
-pub const MAX_UNITS: usize = crate::train::worker::MAX_NEURON_MAPS;
+pub const MAX_UNITS: usize = crate::runtime::worker::MAX_NEURON_MAPS;
 
 /// The zero set of `f` over the box, as polylines. Marching squares on `n`×`n` cells says which
 /// cell edges the set crosses; each crossing is then located by bisection of `f` along its edge,

@@ -7,12 +7,11 @@
 
 use std::sync::Arc;
 
+use crate::analysis::curvature::{Analysis, Job, Sample, histogram_plot};
 use crate::analysis::hessian::Method;
+use crate::runtime::curvature::{CurvatureEvent, CurvatureWorker};
 use crate::session::Session;
 use crate::session::analysis::SpectrumResult;
-use crate::train::curvature::{
-    Analysis, CurvatureEvent, CurvatureWorker, Job, Sample, histogram_plot,
-};
 
 use super::history::Series;
 

@@ -18,14 +18,14 @@ use crate::analysis::dynamics::{
     LyapunovSweepPoint, NetObjective, NewtonOptions, NewtonReport, SignalReport, flow_error_sweep,
     gd_vs_flow, lyapunov, momentum_energy, newton, signal_propagation,
 };
+use crate::analysis::hessian::hessian_problem;
 use crate::analysis::hessian::{MAX_DENSE_PARAMS, top_eigenpairs};
 use crate::net::Rows;
 use crate::net::spec::Init;
 use crate::optim::{OptimizerKind, OptimizerSpec};
-use crate::train::trainer::hessian_problem;
-use crate::train::worker::ThetaPath;
+use crate::runtime::worker::ThetaPath;
 
-use super::landscape::JobThread;
+use crate::runtime::JobThread;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {

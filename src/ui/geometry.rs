@@ -14,10 +14,10 @@ use crate::analysis::regions::{self, InputBox, Regions};
 use crate::data::Dataset;
 use crate::net::features::Feature;
 use crate::net::{BnMode, BnStats, Network, Workspace};
-use crate::train::worker::{OutputMap, Snapshot};
+use crate::runtime::worker::{OutputMap, Snapshot};
 use crate::ui::i18n::S;
 
-use super::landscape::JobThread;
+use crate::runtime::JobThread;
 
 /// Points the tile's Jacobian spectrum is computed at (the first training rows).
 pub const JACOBIAN_POINTS: usize = 16;

@@ -2,8 +2,8 @@
 
 use egui_plot::PlotPoint;
 
+use crate::runtime::worker::StepRow;
 use crate::train::Evaluation;
-use crate::train::worker::StepRow;
 
 /// One plotted quantity: its points, and the same points as log10(y) for log axes (only the
 /// positive ones), kept together so the two never disagree.

@@ -8,13 +8,11 @@
 //! point), so only the newest is ever drawn. The thread sends a coarse preview first, then
 //! progress, then the refined grid with its contour lines already traced.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::analysis::hessian::hessian_problem;
 use crate::analysis::hessian::{LANCZOS_STEPS, top_eigenpairs};
 use crate::analysis::landscape::contour::{Contour, contours, levels};
 use crate::analysis::landscape::one_one_one::{self, TinyLoss};
@@ -23,128 +21,8 @@ use crate::analysis::landscape::{
 };
 use crate::net::Rows;
 use crate::optim::{OptimizerKind, OptimizerSpec};
-use crate::train::trainer::hessian_problem;
-use crate::train::worker::ThetaPath;
-
-/// A helper thread that runs one job at a time: a new job replaces one still waiting and
-/// raises the cancel flag of the one running. `work(job, cancel, emit)` sends its events
-/// through `emit`; a panic becomes `on_panic(message)`.
-pub struct JobThread<J: Send + 'static, E: Send + 'static> {
-    mailbox: Arc<(Mutex<Mailbox<J>>, Condvar)>,
-    rx: Receiver<E>,
-    handle: Option<JoinHandle<()>>,
-}
-
-struct Mailbox<J> {
-    job: Option<(J, Arc<AtomicBool>)>,
-    running: Option<Arc<AtomicBool>>,
-    shutdown: bool,
-}
-
-impl<J: Send + 'static, E: Send + 'static> JobThread<J, E> {
-    pub fn spawn(
-        name: &str,
-        repaint: Arc<dyn Fn() + Send + Sync>,
-        work: impl Fn(J, &AtomicBool, &mut dyn FnMut(E)) + Send + 'static,
-        on_panic: impl Fn(String) -> E + Send + 'static,
-    ) -> Self {
-        let mailbox = Arc::new((
-            Mutex::new(Mailbox {
-                job: None,
-                running: None,
-                shutdown: false,
-            }),
-            Condvar::new(),
-        ));
-        let (tx, rx) = mpsc::channel();
-        let m = mailbox.clone();
-        let handle = std::thread::Builder::new()
-            .name(name.into())
-            .spawn(move || job_main(&m, &tx, repaint, work, on_panic))
-            .expect("spawn a helper thread");
-        JobThread {
-            mailbox,
-            rx,
-            handle: Some(handle),
-        }
-    }
-
-    /// Queue `job`, replacing one still waiting and cancelling the one running.
-    pub fn submit(&self, job: J) {
-        let (lock, cv) = &*self.mailbox;
-        if let Ok(mut m) = lock.lock() {
-            if let Some(r) = &m.running {
-                r.store(true, Ordering::Relaxed);
-            }
-            m.job = Some((job, Arc::new(AtomicBool::new(false))));
-            cv.notify_one();
-        }
-    }
-
-    /// Cancel the running job and drop a waiting one.
-    pub fn cancel(&self) {
-        if let Ok(mut m) = self.mailbox.0.lock() {
-            if let Some(r) = &m.running {
-                r.store(true, Ordering::Relaxed);
-            }
-            m.job = None;
-        }
-    }
-
-    pub fn try_recv(&self) -> Option<E> {
-        self.rx.try_recv().ok()
-    }
-}
-
-impl<J: Send + 'static, E: Send + 'static> Drop for JobThread<J, E> {
-    fn drop(&mut self) {
-        self.cancel();
-        let (lock, cv) = &*self.mailbox;
-        if let Ok(mut m) = lock.lock() {
-            m.shutdown = true;
-            cv.notify_one();
-        }
-        // The running job sees its cancel flag soon; don't make the window wait for it.
-        drop(self.handle.take());
-    }
-}
-
-fn job_main<J, E>(
-    mailbox: &(Mutex<Mailbox<J>>, Condvar),
-    tx: &Sender<E>,
-    repaint: Arc<dyn Fn() + Send + Sync>,
-    work: impl Fn(J, &AtomicBool, &mut dyn FnMut(E)),
-    on_panic: impl Fn(String) -> E,
-) {
-    crate::train::curvature::lower_priority();
-    let (lock, cv) = mailbox;
-    loop {
-        let (job, cancel) = {
-            let Ok(mut m) = lock.lock() else { return };
-            m.running = None;
-            loop {
-                if m.shutdown {
-                    return;
-                }
-                if let Some((j, c)) = m.job.take() {
-                    m.running = Some(c.clone());
-                    break (j, c);
-                }
-                m = match cv.wait(m) {
-                    Ok(m) => m,
-                    Err(_) => return,
-                };
-            }
-        };
-        let mut emit = |e: E| {
-            let _ = tx.send(e);
-            repaint();
-        };
-        if let Err(p) = catch_unwind(AssertUnwindSafe(|| work(job, &cancel, &mut emit))) {
-            emit(on_panic(crate::train::worker::panic_message(p.as_ref())));
-        }
-    }
-}
+use crate::runtime::JobThread;
+use crate::runtime::worker::ThetaPath;
 
 /// What the panel shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -800,10 +678,10 @@ pub fn sample(v: &SliceView, x: f64, y: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::curvature::Objective as Fixed;
     use crate::data::Dataset;
     use crate::net::Network;
     use crate::net::spec::{Init, LayerSpec, Loss, NetworkSpec, WeightConstraint};
-    use crate::train::curvature::Objective as Fixed;
 
     fn path() -> ThetaPath {
         let spec = NetworkSpec {

@@ -26,7 +26,7 @@ pub fn run_app(file: Option<std::path::PathBuf>) -> i32 {
     // nice value, so they never slow the training thread either. Fails only if a pool exists.
     let _ = rayon::ThreadPoolBuilder::new()
         .thread_name(|i| format!("nnlab-analysis-{i}"))
-        .start_handler(|_| crate::train::curvature::lower_priority())
+        .start_handler(|_| crate::runtime::job::lower_priority())
         .build_global();
     // The window opens at the size it had when it was last closed.
     let size = workspace::store::load(recovery::state_dir().as_deref())

@@ -12,8 +12,8 @@ use crate::net::spec::{Init, LayerSpec, Loss, NetworkSpec, WeightConstraint};
 use crate::net::{Activation, features};
 use crate::optim::spec::{OptimizerKind, OptimizerSpec, Regularization, TrainingRule};
 use crate::optim::{validate, validate_regularization};
+use crate::runtime::worker::Experiment;
 use crate::session::{FORMAT_VERSION, Session};
-use crate::train::worker::Experiment;
 
 /// Every generator the data panel offers, in order.
 pub const GENERATORS: [DataSource; 13] = [
@@ -88,7 +88,6 @@ pub fn default_session() -> Session {
         optimizer: OptimizerSpec::new(OptimizerKind::Adam, 0.01, 16),
         regularization: Regularization::default(),
         params: None,
-        lesson: None,
         state: None,
         initial_params: None,
         history: Default::default(),

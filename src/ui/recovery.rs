@@ -9,9 +9,10 @@
 //! the person has chosen.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::thread::JoinHandle;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use crate::runtime::JobThread;
 use crate::session::{self, Session};
 use crate::ui::app::Job;
 
@@ -119,33 +120,67 @@ enum Msg {
     Adopt(PathBuf),
     /// A recovery file the person chose to discard.
     Discard(PathBuf),
-    Shutdown,
 }
 
 /// The autosave thread's handle. Sessions sent faster than they are written are coalesced:
-/// only the newest is written.
+/// only the newest is written. Removing, adopting and discarding files keep their order and are
+/// finished even while the app closes.
 pub struct Autosaver {
-    tx: Sender<Msg>,
-    handle: Option<JoinHandle<()>>,
+    thread: JobThread<Msg, Job>,
     pub path: Option<PathBuf>,
     /// How long the last autosave took to encode and write (milliseconds).
-    last_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    last_ms: Arc<AtomicU64>,
 }
 
 impl Autosaver {
-    pub fn spawn(dir: Option<PathBuf>, errors: Sender<Job>) -> Autosaver {
-        let (tx, rx) = mpsc::channel();
+    pub fn spawn(dir: Option<PathBuf>, repaint: Arc<dyn Fn() + Send + Sync>) -> Autosaver {
         let path = dir.as_deref().map(own_recovery_path);
-        let p2 = path.clone();
-        let last_ms = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let last_ms = Arc::new(AtomicU64::new(0));
         let took = last_ms.clone();
-        let handle = std::thread::Builder::new()
-            .name("nnlab-autosave".into())
-            .spawn(move || autosave_main(rx, dir, p2, errors, &took))
-            .ok();
+        let target = dir.zip(path.clone());
+        // One message per run is enough: the next autosave will try again anyway.
+        let reported = AtomicBool::new(false);
+        let thread = JobThread::spawn(
+            "nnlab-autosave",
+            repaint,
+            move |msg: Msg, _cancel, emit| {
+                // No folder to write to: nothing to do.
+                let Some((dir, path)) = &target else { return };
+                let mut report = |message: String| {
+                    if !reported.swap(true, Ordering::Relaxed) {
+                        emit(Job::AutosaveFailed(message));
+                    }
+                };
+                match msg {
+                    Msg::Remove => {
+                        let _ = std::fs::remove_file(path);
+                    }
+                    Msg::Adopt(from) => {
+                        if std::fs::rename(&from, path).is_err() {
+                            report(format!("autosave: could not take over {}", from.display()));
+                        }
+                    }
+                    Msg::Discard(p) => {
+                        let _ = std::fs::remove_file(p);
+                    }
+                    Msg::Save(s) => {
+                        let start = std::time::Instant::now();
+                        let r = std::fs::create_dir_all(dir)
+                            .map_err(|e| {
+                                crate::error::Error::new(format!("{}: {e}", dir.display()))
+                            })
+                            .and_then(|()| session::save(path, &s));
+                        took.store(start.elapsed().as_millis() as u64, Ordering::Relaxed);
+                        if let Err(e) = r {
+                            report(format!("autosave: {e}"));
+                        }
+                    }
+                }
+            },
+            |message| Job::AutosaveFailed(format!("autosave failed: {message}")),
+        );
         Autosaver {
-            tx,
-            handle,
+            thread,
             path,
             last_ms,
         }
@@ -154,102 +189,32 @@ impl Autosaver {
     /// The time between autosaves: [`AUTOSAVE_EVERY`], or longer for a session that takes
     /// long to write (a network of a million parameters writes ~170 MB).
     pub fn interval(&self) -> std::time::Duration {
-        let last = std::time::Duration::from_millis(
-            self.last_ms.load(std::sync::atomic::Ordering::Relaxed),
-        );
+        let last = std::time::Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
         AUTOSAVE_EVERY.max(last * AUTOSAVE_DUTY)
     }
 
+    /// Write `s` as this app's recovery file (replacing a save still waiting).
     pub fn save(&self, s: Session) {
-        let _ = self.tx.send(Msg::Save(Box::new(s)));
+        self.thread.submit(Msg::Save(Box::new(s)));
     }
 
     /// The work is saved or discarded: no recovery needed.
     pub fn remove(&self) {
-        let _ = self.tx.send(Msg::Remove);
+        self.thread.queue(Msg::Remove);
     }
 
     /// The recovery file `from` was restored: it becomes this app's own recovery file.
     pub fn adopt(&self, from: PathBuf) {
-        let _ = self.tx.send(Msg::Adopt(from));
+        self.thread.queue(Msg::Adopt(from));
     }
 
     /// The recovery file `path` was discarded by the person.
     pub fn discard(&self, path: PathBuf) {
-        let _ = self.tx.send(Msg::Discard(path));
+        self.thread.queue(Msg::Discard(path));
     }
-}
 
-impl Drop for Autosaver {
-    fn drop(&mut self) {
-        let _ = self.tx.send(Msg::Shutdown);
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
-    }
-}
-
-fn autosave_main(
-    rx: Receiver<Msg>,
-    dir: Option<PathBuf>,
-    path: Option<PathBuf>,
-    errors: Sender<Job>,
-    took: &std::sync::atomic::AtomicU64,
-) {
-    let (Some(dir), Some(path)) = (dir, path) else {
-        // No folder to write to: drain until shut down.
-        while let Ok(m) = rx.recv() {
-            if matches!(m, Msg::Shutdown) {
-                return;
-            }
-        }
-        return;
-    };
-    let mut reported = false;
-    while let Ok(first) = rx.recv() {
-        // Keep only the newest message of the burst.
-        // A save that a newer message follows is skipped; Remove and Shutdown keep their order.
-        let mut msg = first;
-        while matches!(msg, Msg::Save(_)) {
-            match rx.try_recv() {
-                Ok(m) => msg = m,
-                Err(_) => break,
-            }
-        }
-        match msg {
-            Msg::Shutdown => return,
-            Msg::Remove => {
-                let _ = std::fs::remove_file(&path);
-            }
-            Msg::Adopt(from) => {
-                if std::fs::rename(&from, &path).is_err() && !reported {
-                    reported = true;
-                    let _ = errors.send(Job::AutosaveFailed(format!(
-                        "autosave: could not take over {}",
-                        from.display()
-                    )));
-                }
-            }
-            Msg::Discard(p) => {
-                let _ = std::fs::remove_file(p);
-            }
-            Msg::Save(s) => {
-                let start = std::time::Instant::now();
-                let r = std::fs::create_dir_all(&dir)
-                    .map_err(|e| crate::error::Error::new(format!("{}: {e}", dir.display())))
-                    .and_then(|()| session::save(&path, &s));
-                took.store(
-                    start.elapsed().as_millis() as u64,
-                    std::sync::atomic::Ordering::Relaxed,
-                );
-                // One message per run is enough: the next autosave will try again anyway.
-                if let Err(e) = r
-                    && !reported
-                {
-                    reported = true;
-                    let _ = errors.send(Job::AutosaveFailed(format!("autosave: {e}")));
-                }
-            }
-        }
+    /// An autosave failure to report.
+    pub fn try_recv(&self) -> Option<Job> {
+        self.thread.try_recv()
     }
 }

@@ -5,7 +5,7 @@
 
 use eframe::egui::{self, Color32, Pos2, Rect, Stroke, Vec2, pos2, vec2};
 
-use crate::train::worker::{MAX_NEURON_MAPS, OutputMap};
+use crate::runtime::worker::{MAX_NEURON_MAPS, OutputMap};
 use crate::ui::app::{Action, NnlabApp};
 use crate::ui::i18n::S;
 use crate::ui::model::feature_choices;

@@ -3,14 +3,16 @@
 //! tile). Files are chosen with the native dialog or a typed path and written on a helper
 //! thread.
 
+use crate::runtime::JobThread;
+use crate::runtime::job::JobSender;
+use crate::runtime::job::Task;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::Sender;
 
 use eframe::egui;
 
-use crate::train::worker::OutputMap;
+use crate::runtime::worker::OutputMap;
 use crate::ui::app::{Job, NnlabApp};
 use crate::ui::history::Series;
 use crate::ui::i18n::S;
@@ -140,7 +142,7 @@ pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
                     values,
                     ..
                 } => {
-                    let g = crate::train::worker::GRID;
+                    let g = crate::runtime::worker::GRID;
                     let mut out = String::from("x1,x2,output\n");
                     for row in 0..g {
                         let y = y_range.1 - (y_range.1 - y_range.0) * (row as f64 + 0.5) / g as f64;
@@ -174,32 +176,32 @@ pub fn default_name(tile: Tile, ext: &str) -> String {
     format!("nnlab-{}.{ext}", format!("{tile:?}").to_lowercase())
 }
 
-/// Write text on a helper thread.
-pub fn write_csv(path: PathBuf, text: String, tx: Sender<Job>, ctx: egui::Context) {
-    std::thread::spawn(move || {
-        let job = match crate::session::write_atomic(&path, text.as_bytes()) {
+/// Write text on the app's file thread (writes run there in order).
+pub fn write_csv(path: PathBuf, text: String, files: &JobThread<Task<Job>, Job>) {
+    files.queue(Box::new(move |send| {
+        send(match crate::session::write_atomic(&path, text.as_bytes()) {
             Ok(()) => Job::Exported(path),
             Err(e) => Job::ExportFailed(e.to_string()),
-        };
-        let _ = tx.send(job);
-        ctx.request_repaint();
-    });
+        });
+    }));
 }
 
-/// Ask for a screenshot of this frame; crop `rect` from it and write the PNG off the UI thread.
-pub fn request_png(ctx: &egui::Context, rect: egui::Rect, path: PathBuf, tx: Sender<Job>) {
+/// Ask for a screenshot of this frame; crop `rect` from it and write the PNG on the file thread.
+pub fn request_png(
+    ctx: &egui::Context,
+    rect: egui::Rect,
+    path: PathBuf,
+    files: JobSender<Task<Job>>,
+) {
     let ppp = ctx.pixels_per_point();
-    let ctx2 = ctx.clone();
     ctx.request_screenshot(move |image: Arc<egui::ColorImage>| {
         // The callback runs where the frame is painted: encode elsewhere.
-        std::thread::spawn(move || {
-            let job = match write_png(&image, rect, ppp, &path) {
+        files.queue(Box::new(move |send| {
+            send(match write_png(&image, rect, ppp, &path) {
                 Ok(()) => Job::Exported(path),
                 Err(e) => Job::ExportFailed(e),
-            };
-            let _ = tx.send(job);
-            ctx2.request_repaint();
-        });
+            });
+        }));
     });
     ctx.request_repaint();
 }
@@ -248,7 +250,7 @@ pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
             app.export.pending_png = Some((tile, path, wait - 1));
             ctx.request_repaint();
         } else if let Some((_, rect)) = app.export.rects.iter().find(|(t, _)| *t == tile) {
-            request_png(ctx, *rect, path, app.jobs_tx.clone());
+            request_png(ctx, *rect, path, app.tasks.sender());
         } else {
             app.error = Some(app.t(S::TileHidden).to_string());
         }
@@ -302,12 +304,11 @@ pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
         }
     });
     if browse {
-        let tx = app.jobs_tx.clone();
         let name = app.export.path.clone();
-        std::thread::spawn(move || {
+        app.file_dialogs.queue(Box::new(move |send| {
             let p = rfd::FileDialog::new().set_file_name(name).save_file();
-            let _ = tx.send(Job::PickedExport(p));
-        });
+            send(Job::PickedExport(p));
+        }));
     }
     match act {
         Some(("png", p)) => {
@@ -317,7 +318,7 @@ pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
         }
         Some((_, p)) => {
             if let Some(text) = tile_csv(app, tile) {
-                write_csv(p, text, app.jobs_tx.clone(), ctx.clone());
+                write_csv(p, text, &app.tasks);
                 app.export.tile = None;
             }
         }

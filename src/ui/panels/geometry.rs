@@ -9,7 +9,7 @@ use egui_plot::{Legend, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points, VL
 
 use crate::analysis::jacobian::JacobianReport;
 use crate::analysis::regions::Regions;
-use crate::train::worker::OutputMap;
+use crate::runtime::worker::OutputMap;
 use crate::ui::app::NnlabApp;
 use crate::ui::geometry::{Mode, Output, not_applicable};
 use crate::ui::i18n::S;

@@ -3,11 +3,13 @@
 //! headless check on a helper thread and shows measured against expected.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use eframe::egui;
 
 use crate::lessons::{self, LessonFile, LessonResult, Mode};
+use crate::runtime::JobThread;
 use crate::ui::app::{Action, NnlabApp};
 use crate::ui::i18n::{Lang, S};
 
@@ -23,23 +25,44 @@ pub struct SeedRate {
     pub control_failed: usize,
 }
 
+/// Work for the lessons' helper thread.
+enum LessonJob {
+    Load(PathBuf),
+    Check(LessonFile),
+    SeedRate(LessonFile),
+}
+
+/// Its answers.
+enum LessonAnswer {
+    Loaded(Result<Vec<LessonFile>, String>),
+    Checked(LessonResult),
+    Rated(SeedRate),
+    Failed(String),
+}
+
 /// What the section keeps between frames.
 #[derive(Default)]
 pub struct LessonsPanel {
     /// The lessons found, or why none could be read; None until the first load answers.
     pub files: Option<Result<Vec<LessonFile>, String>>,
-    loading: Option<Receiver<Result<Vec<LessonFile>, String>>>,
+    loading: bool,
     pub selected: Option<usize>,
     /// The latest check answer and the lesson it was for.
     pub result: Option<LessonResult>,
-    checking: Option<(String, Receiver<LessonResult>)>,
+    /// The lesson whose check is running.
+    checking: Option<String>,
     /// The latest pass rate over seeds 1–20 and the lesson it was for.
     pub seed_rate: Option<SeedRate>,
-    rating: Option<(String, Receiver<SeedRate>)>,
+    /// The lesson whose pass rate is being measured.
+    rating: Option<String>,
+    /// Why the last job failed.
+    failed: Option<String>,
     /// Fold the list of lessons on the next frame (a lesson was just picked).
     fold_list: bool,
     /// Where the lessons are read from (tests point it elsewhere).
     pub dir: Option<PathBuf>,
+    /// One job at a time: a new check or pass-rate run replaces the one going on.
+    thread: Option<JobThread<LessonJob, LessonAnswer>>,
 }
 
 impl LessonsPanel {
@@ -53,80 +76,112 @@ impl LessonsPanel {
         self.rating.is_some()
     }
 
+    fn thread(&mut self, ctx: &egui::Context) -> &JobThread<LessonJob, LessonAnswer> {
+        self.thread.get_or_insert_with(|| {
+            let ctx = ctx.clone();
+            JobThread::spawn(
+                "nnlab-lessons",
+                Arc::new(move || ctx.request_repaint()),
+                |job, cancel, emit| match job {
+                    LessonJob::Load(dir) => emit(LessonAnswer::Loaded(
+                        lessons::load_dir(&dir).map_err(|e| e.to_string()),
+                    )),
+                    LessonJob::Check(file) => {
+                        emit(LessonAnswer::Checked(lessons::run_lesson(
+                            &file,
+                            Mode::Full,
+                        )));
+                    }
+                    LessonJob::SeedRate(file) => {
+                        if let Some(rate) = seed_rate(&file, cancel) {
+                            emit(LessonAnswer::Rated(rate));
+                        }
+                    }
+                },
+                LessonAnswer::Failed,
+            )
+        })
+    }
+
     /// Collect helper-thread answers (never blocks).
     fn poll(&mut self) {
-        if let Some(rx) = &self.loading
-            && let Ok(r) = rx.try_recv()
-        {
-            self.files = Some(r);
-            self.loading = None;
-        }
-        if let Some((_, rx)) = &self.checking
-            && let Ok(r) = rx.try_recv()
-        {
-            self.result = Some(r);
-            self.checking = None;
-        }
-        if let Some((_, rx)) = &self.rating
-            && let Ok(r) = rx.try_recv()
-        {
-            self.seed_rate = Some(r);
-            self.rating = None;
+        let Some(thread) = &self.thread else { return };
+        while let Some(answer) = thread.try_recv() {
+            match answer {
+                LessonAnswer::Loaded(r) => {
+                    self.files = Some(r);
+                    self.loading = false;
+                }
+                LessonAnswer::Checked(r) => {
+                    self.result = Some(r);
+                    self.checking = None;
+                }
+                LessonAnswer::Rated(r) => {
+                    self.seed_rate = Some(r);
+                    self.rating = None;
+                }
+                LessonAnswer::Failed(e) => {
+                    if self.loading {
+                        self.files = Some(Err(e.clone()));
+                    }
+                    self.failed = Some(e);
+                    self.loading = false;
+                    self.checking = None;
+                    self.rating = None;
+                }
+            }
         }
     }
 
     fn start_seed_rate(&mut self, ctx: &egui::Context, file: LessonFile) {
-        let (tx, rx) = channel();
-        let ctx = ctx.clone();
         let name = file.name.clone();
-        std::thread::spawn(move || {
-            let (mut passed, mut control_failed) = (0, 0);
-            for seed in 1..=SEEDS {
-                let r = lessons::run_lesson_seeded(&file, Mode::Full, seed);
-                passed += usize::from(r.passed());
-                control_failed += usize::from(
-                    r.control
-                        .as_ref()
-                        .is_some_and(lessons::ControlResult::failed_as_expected),
-                );
-            }
-            let _ = tx.send(SeedRate {
-                name: file.name.clone(),
-                seeds: SEEDS,
-                passed,
-                control_failed,
-            });
-            ctx.request_repaint();
-        });
+        self.thread(ctx).submit(LessonJob::SeedRate(file));
         self.seed_rate = None;
-        self.rating = Some((name, rx));
+        self.checking = None;
+        self.failed = None;
+        self.rating = Some(name);
     }
 
     fn start_loading(&mut self, ctx: &egui::Context) {
-        if self.files.is_some() || self.loading.is_some() {
+        if self.files.is_some() || self.loading {
             return;
         }
         let dir = self.dir.clone().unwrap_or_else(lessons::default_dir);
-        let (tx, rx) = channel();
-        let ctx = ctx.clone();
-        std::thread::spawn(move || {
-            let _ = tx.send(lessons::load_dir(&dir).map_err(|e| e.to_string()));
-            ctx.request_repaint();
-        });
-        self.loading = Some(rx);
+        self.thread(ctx).queue(LessonJob::Load(dir));
+        self.loading = true;
     }
 
     fn start_check(&mut self, ctx: &egui::Context, file: LessonFile) {
-        let (tx, rx) = channel();
-        let ctx = ctx.clone();
         let name = file.name.clone();
-        std::thread::spawn(move || {
-            let _ = tx.send(lessons::run_lesson(&file, Mode::Full));
-            ctx.request_repaint();
-        });
+        self.thread(ctx).submit(LessonJob::Check(file));
         self.result = None;
-        self.checking = Some((name, rx));
+        self.rating = None;
+        self.failed = None;
+        self.checking = Some(name);
     }
+}
+
+/// The lesson and its control re-run at seeds 1..=SEEDS (None: cancelled by a newer job).
+fn seed_rate(file: &LessonFile, cancel: &AtomicBool) -> Option<SeedRate> {
+    let (mut passed, mut control_failed) = (0, 0);
+    for seed in 1..=SEEDS {
+        if cancel.load(Ordering::Relaxed) {
+            return None;
+        }
+        let r = lessons::run_lesson_seeded(file, Mode::Full, seed);
+        passed += usize::from(r.passed());
+        control_failed += usize::from(
+            r.control
+                .as_ref()
+                .is_some_and(lessons::ControlResult::failed_as_expected),
+        );
+    }
+    Some(SeedRate {
+        name: file.name.clone(),
+        seeds: SEEDS,
+        passed,
+        control_failed,
+    })
 }
 
 /// The section, drawn at the top of the controls panel.
@@ -140,7 +195,7 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
             app.lessons.start_loading(ui.ctx());
             body_ui(app, ui, lang);
         });
-    if app.lessons.loading.is_some() || app.lessons.checking() || app.lessons.rating() {
+    if app.lessons.loading || app.lessons.checking() || app.lessons.rating() {
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(100));
     }
@@ -231,6 +286,9 @@ fn body_ui(app: &mut NnlabApp, ui: &mut egui::Ui, lang: Lang) {
             ui.spinner();
         }
     });
+    if let Some(e) = &app.lessons.failed {
+        ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
+    }
     if let Some(r) = &app.lessons.result
         && r.name == file.name
     {

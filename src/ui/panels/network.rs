@@ -13,7 +13,7 @@ pub const MAX_HIDDEN: usize = 8;
 pub const MAX_UNITS_UI: usize = 1024;
 
 /// Every initialiser with its name (the Compare panel's variants use it too).
-pub(crate) const INITS: [(Init, &str); 9] = [
+pub(crate) const INITS: [(Init, &str); 10] = [
     (Init::Zeros, "zeros"),
     (Init::Constant, "constant"),
     (Init::Uniform, "uniform"),
@@ -23,6 +23,7 @@ pub(crate) const INITS: [(Init, &str); 9] = [
     (Init::HeUniform, "he_uniform"),
     (Init::HeNormal, "he_normal"),
     (Init::Orthogonal, "orthogonal"),
+    (Init::Siren, "siren"),
 ];
 
 pub fn init_name(i: Init) -> &'static str {

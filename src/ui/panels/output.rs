@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use eframe::egui::{self, Color32, ColorImage, TextureHandle, TextureOptions};
 use egui_plot::{Legend, Line, MarkerShape, Plot, PlotImage, PlotPoint, PlotPoints, Points};
 
-use crate::train::worker::{GRID, OutputMap, Snapshot};
+use crate::runtime::worker::{GRID, OutputMap, Snapshot};
 use crate::ui::app::NnlabApp;
 use crate::ui::contour::{self, Polyline};
 use crate::ui::i18n::S;

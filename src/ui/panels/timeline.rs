@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use eframe::egui;
 
+use crate::runtime::worker::{ReplayAnswer, ReplayRequest, Replayer, Snapshot};
 use crate::session::Loaded;
-use crate::train::worker::{ReplayAnswer, ReplayRequest, Replayer, Snapshot};
 use crate::ui::app::{Action, NnlabApp};
 use crate::ui::i18n::S;
 

@@ -2,7 +2,7 @@
 
 use eframe::egui;
 
-use crate::train::worker::Speed;
+use crate::runtime::worker::Speed;
 use crate::ui::app::{Action, NnlabApp};
 use crate::ui::i18n::{Lang, S};
 use crate::ui::theme;

@@ -1,23 +1,16 @@
-//! The curvature thread of the desktop app: the Hessian spectrum of the training objective at θ
-//! snapshots the training worker hands out every k steps.
-//!
-//! One job waits at a time: a newer job replaces the waiting one (only the newest θ matters), so
-//! a slow analysis never builds a queue. The thread runs at the lowest scheduling priority, so
-//! on a busy machine it takes the time training and drawing leave over, not theirs. Results go
-//! back over a channel with the step and generation they belong to, and a repaint callback
-//! keeps this module free of the GUI toolkit.
+//! The live curvature analysis: the Hessian spectrum of the training objective at a θ sample
+//! (dense up to [`MAX_DENSE_PARAMS`] parameters, else Lanczos with an SLQ density), the
+//! per-layer make-up of the top eigenvectors, and the spectrum ready to plot. The app's
+//! curvature thread (`runtime::curvature`) runs [`analyse`] on the samples training hands out.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread::JoinHandle;
+use std::sync::Arc;
 use std::time::Instant;
 
-use crate::analysis::hessian::{self, MAX_DENSE_PARAMS, Method, Options, ZERO_TOL};
+use crate::analysis::hessian::{
+    self, MAX_DENSE_PARAMS, Method, Options, ZERO_TOL, hessian_problem,
+};
 use crate::data::Dataset;
 use crate::net::Network;
-
-use super::trainer::hessian_problem;
 
 /// What stays fixed while an experiment trains: the network's structure and its training rows.
 /// Built once per experiment and shared by every sample of it.
@@ -97,141 +90,6 @@ pub struct Analysis {
     /// Per top vector, per layer.
     pub shares: Vec<Vec<LayerShare>>,
     pub spectrum: SpectrumPlot,
-}
-
-pub enum CurvatureEvent {
-    /// The thread picked up the sample of this step.
-    Started { generation: u64, step: u64 },
-    Done {
-        generation: u64,
-        step: u64,
-        result: Result<Box<Analysis>, String>,
-    },
-}
-
-#[derive(Default)]
-struct Mailbox {
-    job: Option<Job>,
-    shutdown: bool,
-}
-
-/// The handle the UI keeps.
-pub struct CurvatureWorker {
-    mailbox: Arc<(Mutex<Mailbox>, Condvar)>,
-    rx: Receiver<CurvatureEvent>,
-    handle: Option<JoinHandle<()>>,
-}
-
-impl CurvatureWorker {
-    pub fn spawn(repaint: Arc<dyn Fn() + Send + Sync>) -> CurvatureWorker {
-        let mailbox: Arc<(Mutex<Mailbox>, Condvar)> = Arc::default();
-        let (tx, rx) = mpsc::channel();
-        let m = mailbox.clone();
-        let handle = std::thread::Builder::new()
-            .name("nnlab-curvature".into())
-            .spawn(move || thread_main(&m, &tx, repaint))
-            .expect("spawn the curvature thread");
-        CurvatureWorker {
-            mailbox,
-            rx,
-            handle: Some(handle),
-        }
-    }
-
-    /// Queue a job, replacing one still waiting.
-    pub fn submit(&self, job: Job) {
-        let (lock, cv) = &*self.mailbox;
-        if let Ok(mut m) = lock.lock() {
-            m.job = Some(job);
-            cv.notify_one();
-        }
-    }
-
-    /// Drop a job still waiting (the experiment it belongs to is gone).
-    pub fn cancel(&self) {
-        if let Ok(mut m) = self.mailbox.0.lock() {
-            m.job = None;
-        }
-    }
-
-    pub fn try_recv(&self) -> Option<CurvatureEvent> {
-        self.rx.try_recv().ok()
-    }
-}
-
-impl Drop for CurvatureWorker {
-    fn drop(&mut self) {
-        let (lock, cv) = &*self.mailbox;
-        if let Ok(mut m) = lock.lock() {
-            m.shutdown = true;
-            m.job = None;
-            cv.notify_one();
-        }
-        // A running analysis is not interruptible; don't make the window wait for it.
-        drop(self.handle.take());
-    }
-}
-
-fn thread_main(
-    mailbox: &(Mutex<Mailbox>, Condvar),
-    tx: &Sender<CurvatureEvent>,
-    repaint: Arc<dyn Fn() + Send + Sync>,
-) {
-    lower_priority();
-    let (lock, cv) = mailbox;
-    loop {
-        let job = {
-            let Ok(mut m) = lock.lock() else { return };
-            loop {
-                if m.shutdown {
-                    return;
-                }
-                if let Some(j) = m.job.take() {
-                    break j;
-                }
-                m = match cv.wait(m) {
-                    Ok(m) => m,
-                    Err(_) => return,
-                };
-            }
-        };
-        let (generation, step) = (job.generation, job.sample.step);
-        if tx
-            .send(CurvatureEvent::Started { generation, step })
-            .is_err()
-        {
-            return;
-        }
-        repaint();
-        let result = match catch_unwind(AssertUnwindSafe(|| analyse(&job))) {
-            Ok(r) => r.map(Box::new),
-            Err(p) => Err(format!(
-                "the curvature analysis failed: {}",
-                super::worker::panic_message(p.as_ref())
-            )),
-        };
-        let done = CurvatureEvent::Done {
-            generation,
-            step,
-            result,
-        };
-        if tx.send(done).is_err() {
-            return;
-        }
-        repaint();
-    }
-}
-
-/// Nice 10 for this thread (and the helper threads it starts, which inherit it) on Linux, where
-/// the nice value is per thread: training keeps most of a busy CPU (nice 19 left an analysis
-/// of a few milliseconds waiting seconds behind full-speed training), yet analyses still finish
-/// between frames. The landscape and dynamics threads use it too.
-pub fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: setpriority only changes the calling thread's nice value.
-    unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
-    }
 }
 
 /// Dense up to [`MAX_DENSE_PARAMS`], else Lanczos with an SLQ density.
@@ -436,79 +294,5 @@ mod tests {
         let neg = area(&h.log_negative, h.log_width);
         assert!((pos - 3.0 / 6.0).abs() < 1e-9, "{pos}");
         assert!((neg - 1.0 / 6.0).abs() < 1e-9, "{neg}");
-    }
-
-    #[test]
-    fn answers_come_back_with_their_step_and_generation() {
-        use crate::net::spec::{Init, LayerSpec, Loss, NetworkSpec, WeightConstraint};
-        let spec = NetworkSpec {
-            inputs: 2,
-            layers: vec![
-                LayerSpec::new(3, crate::net::Activation::Tanh),
-                LayerSpec::new(1, crate::net::Activation::Identity),
-            ],
-            init: Init::XavierNormal,
-            init_scale: 1.0,
-            features: None,
-            residual: false,
-            weight_constraint: WeightConstraint::None,
-        };
-        let net = Network::build(&spec, Loss::Mse).unwrap();
-        let theta = crate::net::init::initialise(&net, Init::XavierNormal, 1.0, 3);
-        let train = Dataset {
-            inputs: 2,
-            x: vec![0.1, 0.2, -0.3, 0.4, 0.5, -0.6, 0.7, 0.8],
-            y: vec![0.1, -0.2, 0.3, 0.4],
-            task: crate::data::spec::Task::Regression,
-            classes: 0,
-        };
-        let objective = Arc::new(Objective { net, train });
-        let (ping_tx, ping_rx) = mpsc::channel::<()>();
-        let ping_tx = Mutex::new(ping_tx);
-        let w = CurvatureWorker::spawn(Arc::new(move || {
-            let _ = ping_tx.lock().unwrap().send(());
-        }));
-        let job = |step| Job {
-            sample: Sample {
-                objective: objective.clone(),
-                theta: theta.clone(),
-                step,
-                lr: 0.1,
-                l2: 0.0,
-            },
-            generation: 7,
-            gauss_newton: false,
-        };
-        w.submit(job(1));
-        w.submit(job(2));
-        w.submit(job(3));
-        let mut done = Vec::new();
-        while done.last() != Some(&3) {
-            ping_rx
-                .recv_timeout(std::time::Duration::from_secs(20))
-                .expect("an answer");
-            while let Some(e) = w.try_recv() {
-                if let CurvatureEvent::Done {
-                    generation,
-                    step,
-                    result,
-                } = e
-                {
-                    assert_eq!(generation, 7);
-                    let a = result.unwrap();
-                    assert_eq!(a.method, Method::Dense);
-                    assert_eq!(a.params, 13);
-                    assert!(a.lambda_max >= a.lambda_min);
-                    let s: f64 = a.shares[0]
-                        .iter()
-                        .map(|l| l.weights + l.biases + l.other)
-                        .sum();
-                    assert!((s - 1.0).abs() < 1e-9, "{s}");
-                    done.push(step);
-                }
-            }
-        }
-        // Jobs that waited while another ran were replaced: never more answers than jobs.
-        assert!(done.len() <= 3, "{done:?}");
     }
 }

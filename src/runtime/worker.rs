@@ -21,23 +21,20 @@ use crate::optim::spec::{OptimizerSpec, Regularization};
 use crate::session::Session;
 use crate::session::recorder::{DEFAULT_CHECKPOINT_BUDGET, Recorder};
 
-use super::curvature::{Objective, Sample};
-pub use super::edit::{Edit, LiveEdit};
-use super::trainer::{Evaluation, LayerStats, Trainer, TrainerConfig};
+use super::job::{JobThread, panic_message};
+use crate::analysis::curvature::{Objective, Sample};
+pub use crate::train::memory::{GRID, MAX_NEURON_MAPS};
+use crate::train::memory::{SNAPSHOT_VALUES, TRAJECTORY_BUDGET, TRAJECTORY_MAX, TRAJECTORY_MIN};
+pub use crate::train::{Edit, LiveEdit};
+use crate::train::{Evaluation, LayerStats, Trainer, TrainerConfig};
 
-/// Side of the square grid over the input plane (decision map and neuron maps).
-pub const GRID: usize = 64;
 /// Points of the 1-D curve.
 pub const CURVE: usize = 200;
-/// Units per layer whose individual outputs are sent (wider layers are drawn as a box).
-pub const MAX_NEURON_MAPS: usize = 16;
 /// Metric rows kept before the recording stride doubles.
 pub const MAX_ROWS: usize = 1000;
 /// Step rows the session recording keeps before its own stride doubles (every step is still
 /// reproducible: `replay --verify` compares the rows that are there).
 pub const MAX_RECORDED_ROWS: usize = 20_000;
-/// Most workspace values of one block of the snapshot's grid pass (32 MB).
-pub(crate) const SNAPSHOT_VALUES: usize = 1 << 22;
 /// Bins of the weight histograms.
 pub const HIST_BINS: usize = 30;
 
@@ -83,7 +80,7 @@ impl Experiment {
         let (train, test) = self.build_data()?;
         // The app holds more than the trainer: snapshots, the trajectory, the curvature sample.
         let net = Network::build(&self.config.network, self.config.loss)?;
-        super::memory::check(super::memory::Shape {
+        crate::train::memory::check(crate::train::memory::Shape {
             net: &net,
             optimizer: &self.config.optimizer,
             train_rows: train.rows(),
@@ -318,17 +315,6 @@ impl Drop for Worker {
     }
 }
 
-/// The text of a caught panic.
-pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_string()
-    }
-}
-
 fn thread_main(
     experiment: Experiment,
     rx: Receiver<Command>,
@@ -384,12 +370,6 @@ struct State {
     initial: Option<TrainerConfig>,
     trajectory: Trajectory,
 }
-
-/// Most θ snapshots the trajectory keeps, and the most f64 values it may hold in all (but
-/// always the three a PCA plane needs, whatever P).
-pub(crate) const TRAJECTORY_MAX: usize = 200;
-pub(crate) const TRAJECTORY_BUDGET: usize = 8_000_000;
-pub(crate) const TRAJECTORY_MIN: usize = 3;
 
 /// θ₀ and θ every `every` steps since it (thinned: when full, every other snapshot is dropped
 /// and `every` doubles), for the PCA plane of the landscape and its projected path. Recording
@@ -1188,72 +1168,50 @@ pub enum ReplayAnswer {
     },
 }
 
-/// The replay thread of the timeline: recomputes a step from the nearest checkpoint so the UI
-/// thread never does. Requests that arrive while one is computed are coalesced (only the
-/// newest snapshot request is answered; a fork is never dropped).
+/// The replay threads of the timeline: recompute a step from the nearest checkpoint so the UI
+/// thread never does. Scrubbing asks for many snapshots; only the newest is computed. A fork
+/// goes to a thread of its own, so scrubbing never drops it.
 pub struct Replayer {
-    tx: Sender<Option<ReplayRequest>>,
-    rx: Receiver<ReplayAnswer>,
-    handle: Option<JoinHandle<()>>,
+    snapshots: JobThread<ReplayRequest, ReplayAnswer>,
+    forks: JobThread<ReplayRequest, ReplayAnswer>,
 }
 
 impl Replayer {
     pub fn spawn(repaint: Arc<dyn Fn() + Send + Sync>) -> Replayer {
-        let (tx, req_rx) = mpsc::channel::<Option<ReplayRequest>>();
-        let (ans_tx, rx) = mpsc::channel();
-        let handle =
-            std::thread::Builder::new()
-                .name("nnlab-replay".into())
-                .spawn(move || {
-                    while let Ok(Some(first)) = req_rx.recv() {
-                        let mut batch = vec![first];
-                        loop {
-                            match req_rx.try_recv() {
-                                Ok(Some(r)) => batch.push(r),
-                                Ok(None) | Err(TryRecvError::Disconnected) => return,
-                                Err(TryRecvError::Empty) => break,
-                            }
-                        }
-                        // Forks in order, then the newest snapshot request.
-                        let newest = batch.iter().rposition(|r| !r.fork);
-                        for (i, r) in batch.into_iter().enumerate() {
-                            if r.fork || Some(i) == newest {
-                                let a = catch_unwind(AssertUnwindSafe(|| answer(&r)))
-                                    .unwrap_or_else(|p| ReplayAnswer::Failed {
-                                        step: r.step,
-                                        message: panic_message(p.as_ref()),
-                                    });
-                                if ans_tx.send(a).is_err() {
-                                    return;
-                                }
-                                repaint();
-                            }
-                        }
-                    }
-                })
-                .expect("spawn the replay thread");
+        let thread = |name: &str| {
+            // A panic is reported against the step that was asked for.
+            let asked = Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let on_panic_asked = asked.clone();
+            JobThread::spawn(
+                name,
+                repaint.clone(),
+                move |r: ReplayRequest, _cancel, emit| {
+                    asked.store(r.step, std::sync::atomic::Ordering::Relaxed);
+                    emit(answer(&r));
+                },
+                move |message| ReplayAnswer::Failed {
+                    step: on_panic_asked.load(std::sync::atomic::Ordering::Relaxed),
+                    message,
+                },
+            )
+        };
         Replayer {
-            tx,
-            rx,
-            handle: Some(handle),
+            snapshots: thread("nnlab-replay"),
+            forks: thread("nnlab-fork"),
         }
     }
 
     pub fn send(&self, r: ReplayRequest) {
-        let _ = self.tx.send(Some(r));
-    }
-
-    pub fn try_recv(&self) -> Option<ReplayAnswer> {
-        self.rx.try_recv().ok()
-    }
-}
-
-impl Drop for Replayer {
-    fn drop(&mut self) {
-        let _ = self.tx.send(None);
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
+        if r.fork {
+            self.forks.queue(r);
+        } else {
+            self.snapshots.submit(r);
         }
+    }
+
+    /// The next answer of either thread.
+    pub fn try_recv(&self) -> Option<ReplayAnswer> {
+        self.forks.try_recv().or_else(|| self.snapshots.try_recv())
     }
 }
 
