@@ -1,7 +1,7 @@
 //! The three reference training runs of the speed goals, measured in steps per second.
 //! Shared by `nnlab bench` and the criterion benchmark; `benches/pytorch_reference.py` runs the
-//! same three in PyTorch. Also the curvature timings (`--curvature`) and the UI's frame cost
-//! (`--ui`).
+//! same three in PyTorch. Also the curvature timings (`--curvature`); the UI's frame cost
+//! (`--ui`) is `ui::headless`, above this module.
 
 use std::time::Instant;
 
@@ -179,40 +179,6 @@ pub fn print(as_json: bool, seconds: f64, only: Option<&str>) -> crate::Result<(
     Ok(())
 }
 
-/// The size `nnlab bench --ui` lays the app out at (points).
-pub const UI_SIZE: [f32; 2] = [1600.0, 1000.0];
-
-/// The UI thread's cost per frame of the real app (default workspace, training the default
-/// session at max speed), against the speed of the same session trained headless the way
-/// `nnlab run` does. Prints JSON.
-pub fn print_ui(seconds: f64) -> crate::Result<()> {
-    let session = crate::ui::model::default_session();
-    let experiment = crate::ui::model::experiment(&session, None);
-    let (train, test) = experiment.build_data()?;
-    let mut trainer = Trainer::new(&experiment.config, train, test, None)?;
-    let load_before = load_average();
-    let run = steps_per_second(&mut trainer, seconds);
-    let size = eframe::egui::vec2(UI_SIZE[0], UI_SIZE[1]);
-    let cost = crate::ui::headless::measure(size, seconds)?;
-    let q = |p| crate::ui::headless::quantile(&cost.cpu_ms, p);
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&json!({
-            "frames": cost.cpu_ms.len(),
-            "ms_per_frame_p50": q(0.5),
-            "ms_per_frame_p95": q(0.95),
-            "steps_per_sec": cost.steps_per_sec,
-            "run_steps_per_sec": run,
-            "size": UI_SIZE,
-            "seconds": cost.seconds,
-            "load_average_before": load_before,
-            "load_average_after": load_average(),
-        }))
-        .unwrap_or_default()
-    );
-    Ok(())
-}
-
 /// The curvature timings of issue #4's speed goals (same networks as
 /// benches/pytorch_hessian.py: tanh MLPs, BCE, XOR-like data, at the initial θ).
 pub struct CurvatureRun {
@@ -322,7 +288,7 @@ fn process_cpu_seconds() -> Option<f64> {
 }
 
 /// The 1-minute load average (Linux), to tell whether the machine was busy during a run.
-fn load_average() -> Option<f64> {
+pub fn load_average() -> Option<f64> {
     std::fs::read_to_string("/proc/loadavg")
         .ok()?
         .split_whitespace()

@@ -31,8 +31,13 @@ fn the_ui_bench_prints_the_frame_cost_and_the_training_speed_as_json() {
 }
 
 #[test]
-fn the_ui_bench_is_not_combined_with_the_other_benches() {
-    for other in [&["--curvature"][..], &["--only", "a"]] {
+fn the_ui_bench_refuses_other_benches_and_a_bad_time_in_one_line() {
+    for other in [
+        &["--curvature"][..],
+        &["--only", "a"],
+        &["--seconds", "0"],
+        &["--seconds", "NaN"],
+    ] {
         let out = nnlab()
             .args(["bench", "--ui"])
             .args(other)
@@ -41,6 +46,6 @@ fn the_ui_bench_is_not_combined_with_the_other_benches() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{other:?}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
-        assert!(err.contains("--ui"), "{err}");
+        assert!(err.contains(other[0]), "{err}");
     }
 }

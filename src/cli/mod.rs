@@ -168,7 +168,8 @@ pub enum Command {
 /// Run a headless command; Ok(exit code) or an error for the one-line message.
 pub fn run(command: Command) -> Result<i32> {
     match command {
-        Command::Open { .. } => Ok(0),
+        // The window and the UI bench are the app's, above this module: `main` runs them.
+        Command::Open { .. } | Command::Bench { ui: true, .. } => Ok(0),
         Command::Run {
             session,
             steps,
@@ -250,20 +251,25 @@ pub fn run(command: Command) -> Result<i32> {
             seconds,
             curvature,
             only,
-            ui,
+            ui: false,
         } => {
-            if !(seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0) {
-                return Err(Error::field("--seconds", "must be in (0, 3600]"));
-            }
-            if ui {
-                bench::print_ui(seconds)?;
-            } else if curvature {
+            check_bench_seconds(seconds)?;
+            if curvature {
                 bench::print_curvature(json, only.as_deref())?;
             } else {
                 bench::print(json, seconds, only.as_deref())?;
             }
             Ok(0)
         }
+    }
+}
+
+/// `bench --seconds`: a positive time of at most an hour.
+pub fn check_bench_seconds(seconds: f64) -> Result<()> {
+    if seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0 {
+        Ok(())
+    } else {
+        Err(Error::field("--seconds", "must be in (0, 3600]"))
     }
 }
 

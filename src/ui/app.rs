@@ -272,7 +272,7 @@ impl NnlabApp {
             actions: Vec::new(),
             speed: Speed::Max,
             textures: Textures::default(),
-            workspace: super::workspace::Workspace::new(&prefs, state_dir.clone()),
+            workspace: super::workspace::Workspace::new(&prefs, state_dir.clone(), repaint.clone()),
             log_loss: true,
             log_grad: true,
             discretize: false,
@@ -1195,7 +1195,9 @@ impl NnlabApp {
         panels::dialogs::session_ui(self, &ctx);
         self.check_close(&ctx);
         self.autosave_tick();
-        self.workspace.remember(&ctx, self.dark, self.lang);
+        if let Some(e) = self.workspace.remember(&ctx, self.dark, self.lang) {
+            self.error = Some(e);
+        }
         self.apply_actions(&ctx);
         if self.status.running || self.busy || self.compare.busy() {
             ctx.request_repaint_after(Duration::from_millis(100));

@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 use eframe::egui;
 
-use crate::train::worker::Speed;
+use serde_json::json;
+
+use crate::runtime::worker::Speed;
+use crate::train::Trainer;
 use crate::ui::app::{Action, NnlabApp};
 
 /// A 60 Hz display.
@@ -121,6 +124,38 @@ pub fn measure(size: egui::Vec2, seconds: f64) -> crate::Result<FrameCost> {
         seconds: elapsed,
         cpu_ms,
     })
+}
+
+/// The size `nnlab bench --ui` lays the app out at (points).
+pub const BENCH_SIZE: [f32; 2] = [1600.0, 1000.0];
+
+/// `nnlab bench --ui`: the UI thread's cost per frame of the real app (default workspace,
+/// training the default session at max speed), against the speed of the same session trained
+/// headless the way `nnlab run` does. Prints JSON.
+pub fn print_bench(seconds: f64) -> crate::Result<()> {
+    let session = crate::ui::model::default_session();
+    let experiment = crate::ui::model::experiment(&session, None);
+    let (train, test) = experiment.build_data()?;
+    let mut trainer = Trainer::new(&experiment.config, train, test, None)?;
+    let load_before = crate::bench::load_average();
+    let run = crate::bench::steps_per_second(&mut trainer, seconds);
+    let cost = measure(egui::vec2(BENCH_SIZE[0], BENCH_SIZE[1]), seconds)?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({
+            "frames": cost.cpu_ms.len(),
+            "ms_per_frame_p50": quantile(&cost.cpu_ms, 0.5),
+            "ms_per_frame_p95": quantile(&cost.cpu_ms, 0.95),
+            "steps_per_sec": cost.steps_per_sec,
+            "run_steps_per_sec": run,
+            "size": BENCH_SIZE,
+            "seconds": cost.seconds,
+            "load_average_before": load_before,
+            "load_average_after": crate::bench::load_average(),
+        }))
+        .unwrap_or_default()
+    );
+    Ok(())
 }
 
 /// The `q`-quantile (0…1) of `values` (nearest rank; NaN when empty).

@@ -7,6 +7,7 @@ pub mod layout;
 pub mod store;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use eframe::egui;
@@ -137,13 +138,17 @@ pub struct Workspace {
 
 impl Workspace {
     /// The workspace of `prefs`, written back into `dir` when it changes (None: never).
-    pub fn new(prefs: &store::Prefs, dir: Option<PathBuf>) -> Workspace {
+    pub fn new(
+        prefs: &store::Prefs,
+        dir: Option<PathBuf>,
+        repaint: Arc<dyn Fn() + Send + Sync>,
+    ) -> Workspace {
         let tree = layout::build(&prefs.layout).unwrap_or_else(|_| layout::default_tree());
         Workspace {
             tree,
             enlarged: None,
             cut_titles: Vec::new(),
-            writer: store::Writer::spawn(dir),
+            writer: store::Writer::spawn(dir, repaint),
             saved: prefs.to_json(),
             changed_at: None,
             dark: prefs.dark,
@@ -187,8 +192,8 @@ impl Workspace {
     }
 
     /// Once a frame: note the theme, language and window size, and write the state once it
-    /// has stopped changing.
-    pub fn remember(&mut self, ctx: &egui::Context, dark: bool, lang: Lang) {
+    /// has stopped changing. Returns the first write failure of the run.
+    pub fn remember(&mut self, ctx: &egui::Context, dark: bool, lang: Lang) -> Option<String> {
         let window = ctx
             .input(|i| i.viewport().inner_rect)
             .map(|r| [r.width().round(), r.height().round()]);
@@ -204,6 +209,7 @@ impl Workspace {
             Some(waited) => ctx.request_repaint_after(SAVE_AFTER - waited),
             None => {}
         }
+        self.writer.failure()
     }
 
     /// Hand the state to the writer if it differs from what was written.

@@ -1,18 +1,18 @@
 //! What the app remembers between runs besides sessions: the layout of the workspace, the theme,
 //! the language and the window size, in `workspace.json` of the state folder
-//! (`recovery::state_dir`). Read once at start; written atomically by a helper thread whenever
-//! it changed, and a last time when the app closes.
+//! (`recovery::state_dir`). Read once at start; written atomically on a helper thread once it
+//! has stopped changing, and a last time when the app closes.
 //!
 //! Each field is read on its own: a missing, unknown or broken field (or an unreadable file, or
 //! one from a later version) gives that field's default, never an error the person must act on.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, Sender, channel};
-use std::thread::JoinHandle;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use super::layout::{self, Node};
+use crate::runtime::JobThread;
 use crate::ui::i18n::Lang;
 
 /// The file's format; a file of another version keeps only its theme, language and window.
@@ -108,63 +108,46 @@ pub fn save(dir: &Path, text: &str) -> crate::Result<()> {
     crate::session::write_atomic(&path(dir), text.as_bytes())
 }
 
-/// The helper thread that writes the state file; of texts sent faster than they are written,
-/// only the newest is. Dropping it writes what is pending and waits for it.
+/// Writes the state file on a helper thread (`runtime::JobThread`), in order; dropping it
+/// finishes the writes still waiting. A failure comes back as one line, once per run.
 pub struct Writer {
-    tx: Option<Sender<String>>,
-    handle: Option<JoinHandle<()>>,
+    thread: Option<JobThread<String, String>>,
+    reported: bool,
 }
 
 impl Writer {
     /// A writer into `dir` (None: texts are dropped).
-    pub fn spawn(dir: Option<PathBuf>) -> Writer {
-        let Some(dir) = dir else {
-            return Writer {
-                tx: None,
-                handle: None,
-            };
-        };
-        let (tx, rx) = channel();
-        let handle = std::thread::Builder::new()
-            .name("nnlab-workspace".into())
-            .spawn(move || write_main(&dir, rx))
-            .ok();
+    pub fn spawn(dir: Option<PathBuf>, repaint: Arc<dyn Fn() + Send + Sync>) -> Writer {
+        let thread = dir.map(|dir| {
+            JobThread::spawn(
+                "nnlab-workspace",
+                repaint,
+                move |text: String, _cancel, emit| {
+                    if let Err(e) = save(&dir, &text) {
+                        emit(format!("the workspace layout could not be saved: {e}"));
+                    }
+                },
+                |panic| format!("the workspace layout could not be saved: {panic}"),
+            )
+        });
         Writer {
-            tx: handle.is_some().then_some(tx),
-            handle,
+            thread,
+            reported: false,
         }
     }
 
+    /// Write `text` after the writes already waiting (a few kilobytes, at most about once a
+    /// second: nothing piles up, and none is lost at exit).
     pub fn write(&self, text: String) {
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(text);
+        if let Some(t) = &self.thread {
+            t.queue(text);
         }
     }
-}
 
-impl Drop for Writer {
-    fn drop(&mut self) {
-        // Closing the channel ends the thread once it has written the last text.
-        self.tx = None;
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
-    }
-}
-
-fn write_main(dir: &Path, rx: Receiver<String>) {
-    let mut reported = false;
-    while let Ok(mut text) = rx.recv() {
-        while let Ok(newer) = rx.try_recv() {
-            text = newer;
-        }
-        // Losing the layout is not worth interrupting anyone: one line on stderr per run.
-        if let Err(e) = save(dir, &text)
-            && !reported
-        {
-            reported = true;
-            eprintln!("nnlab: the workspace layout could not be saved: {e}");
-        }
+    /// The first write failure of this run, once.
+    pub fn failure(&mut self) -> Option<String> {
+        let e = self.thread.as_ref()?.try_recv()?;
+        (!std::mem::replace(&mut self.reported, true)).then_some(e)
     }
 }
 
