@@ -158,8 +158,9 @@ pub enum Command {
         only: Option<String>,
         /// Time the app's frames instead: its UI headless at 1600×1000 (default workspace,
         /// the default session training at max speed) for --seconds after a 1 s warm-up, and
-        /// the same session trained headless; prints JSON (frames, ms_per_frame_p50/p95 of the
-        /// UI thread's CPU time for layout and tessellation, steps_per_sec, run_steps_per_sec).
+        /// the same session trained headless (half before, half after); prints JSON (frames,
+        /// ms_per_frame_p50/p95 of the UI thread's CPU time for layout and tessellation,
+        /// steps_per_sec, run_steps_per_sec).
         #[arg(long, conflicts_with_all = ["curvature", "only"])]
         ui: bool,
     },

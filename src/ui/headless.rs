@@ -138,8 +138,12 @@ pub fn print_bench(seconds: f64) -> crate::Result<()> {
     let (train, test) = experiment.build_data()?;
     let mut trainer = Trainer::new(&experiment.config, train, test, None)?;
     let load_before = crate::bench::load_average();
-    let run = crate::bench::steps_per_second(&mut trainer, seconds);
+    // Half the headless run before the app and half after: the mean follows a machine whose
+    // load drifts during the bench.
+    let before = crate::bench::steps_per_second(&mut trainer, seconds / 2.0);
     let cost = measure(egui::vec2(BENCH_SIZE[0], BENCH_SIZE[1]), seconds)?;
+    let after = crate::bench::steps_per_second(&mut trainer, seconds / 2.0);
+    let run = (before + after) / 2.0;
     println!(
         "{}",
         serde_json::to_string_pretty(&json!({
