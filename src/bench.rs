@@ -1,6 +1,7 @@
 //! The three reference training runs of the speed goals, measured in steps per second.
 //! Shared by `nnlab bench` and the criterion benchmark; `benches/pytorch_reference.py` runs the
-//! same three in PyTorch.
+//! same three in PyTorch. Also the curvature timings (`--curvature`); the UI's frame cost
+//! (`--ui`) is `ui::headless`, above this module.
 
 use std::time::Instant;
 
@@ -287,7 +288,7 @@ fn process_cpu_seconds() -> Option<f64> {
 }
 
 /// The 1-minute load average (Linux), to tell whether the machine was busy during a run.
-fn load_average() -> Option<f64> {
+pub fn load_average() -> Option<f64> {
     std::fs::read_to_string("/proc/loadavg")
         .ok()?
         .split_whitespace()

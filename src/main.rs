@@ -29,6 +29,17 @@ fn main() {
             file => nnlab::ui::run_app(file),
         },
         Some(Command::Open { file }) => nnlab::ui::run_app(file),
+        Some(Command::Bench {
+            ui: true, seconds, ..
+        }) => match cli::check_bench_seconds(seconds)
+            .and_then(|()| nnlab::ui::headless::print_bench(seconds))
+        {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("{e}");
+                2
+            }
+        },
         Some(command) => match cli::run(command) {
             Ok(code) => code,
             Err(e) => {

@@ -102,7 +102,7 @@ fn the_enlarged_tile_in_chinese() {
     let mut h = harness(None);
     h.get_by_label("Analyse now").click();
     assert!(settle(&mut h, |a| a.curvature.last.is_some()));
-    h.state_mut().enlarged = Some(nnlab::ui::panels::plots::Tile::Curvature);
+    h.state_mut().workspace.enlarged = Some(nnlab::ui::panels::plots::Tile::Curvature);
     h.get_by_label("中文").click();
     h.run_steps(4);
     for t in ["条件数 κ", "负特征值个数", "主特征向量的各层分布"] {

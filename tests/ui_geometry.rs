@@ -30,14 +30,14 @@ fn the_tile_shows_the_exact_regions_of_the_live_theta() {
     let relu = r#"{ "units": 8, "activation": "relu" }, { "units": 8, "activation": "relu" }"#;
     let mut h = harness(Some(session("relu", relu, "he_normal")));
     // Hidden behind another enlarged tile (not drawn since), the tile computes nothing.
-    h.state_mut().enlarged = Some(Tile::Loss);
+    h.state_mut().workspace.enlarged = Some(Tile::Loss);
     h.run_steps(2);
     h.state_mut().geometry.restart();
     h.state_mut().geometry.drawn_at = None;
     h.run_steps(10);
     assert_eq!(h.state().geometry.drawn_at, None, "not drawn while hidden");
     assert!(h.state().geometry.last.is_none() && !h.state().geometry.computing);
-    h.state_mut().enlarged = Some(Tile::Geometry);
+    h.state_mut().workspace.enlarged = Some(Tile::Geometry);
     assert!(
         settle(&mut h, |a| a.geometry.last.is_some()),
         "no regions: {:?}",
@@ -86,7 +86,7 @@ fn the_tile_shows_the_exact_regions_of_the_live_theta() {
 fn the_tile_says_why_for_tanh_and_a_single_hidden_layer() {
     let tanh = r#"{ "units": 6, "activation": "tanh" }"#;
     let mut h = harness(Some(session("tanh", tanh, "orthogonal")));
-    h.state_mut().enlarged = Some(Tile::Geometry);
+    h.state_mut().workspace.enlarged = Some(Tile::Geometry);
     h.run_steps(3);
     assert!(h.query_by_label_contains("not piecewise linear").is_some());
     assert!(h.query_by_label_contains("Activation: tanh").is_some());

@@ -3,7 +3,7 @@
 
 mod common_ui;
 
-use common_ui::{harness, settle};
+use common_ui::{harness, open_tab, settle};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use nnlab::analysis::landscape::pca_plane;
@@ -27,6 +27,8 @@ fn train(h: &mut Harness<'static, NnlabApp>, n: usize) {
 
 /// Press Compute once and wait for the refined answer.
 fn compute(h: &mut Harness<'static, NnlabApp>) {
+    // The tile is a tab behind Curvature in the default workspace.
+    open_tab(h, "Loss landscape");
     // Settings changed through state_mut move the button: lay the tile out first.
     h.run_steps(2);
     let id = h.state().landscape.id;
@@ -212,6 +214,7 @@ fn the_line_and_the_race_are_drawn() {
 fn the_lyapunov_exponent_changes_sign_across_two_over_lambda_max() {
     let mut h = harness(None);
     train(&mut h, 2);
+    open_tab(&mut h, "Training dynamics");
     for (fraction, contracting) in [(0.4, true), (1.5, false)] {
         {
             let d = &mut h.state_mut().dynamics.settings;
@@ -255,7 +258,7 @@ fn the_lyapunov_exponent_changes_sign_across_two_over_lambda_max() {
 #[test]
 fn the_enlarged_tiles_in_chinese() {
     let mut h = harness(None);
-    h.state_mut().enlarged = Some(nnlab::ui::panels::plots::Tile::Landscape);
+    h.state_mut().workspace.enlarged = Some(nnlab::ui::panels::plots::Tile::Landscape);
     h.get_by_label("中文").click();
     h.run_steps(3);
     for t in ["损失曲面", "网格", "半径", "计算", "对数着色", "跟随训练"] {
@@ -264,7 +267,7 @@ fn the_enlarged_tiles_in_chinese() {
     h.get_by_label("计算").click();
     assert!(settle(&mut h, |a| a.landscape.last.is_some()));
     assert!(h.query_by_label_contains("随机方向 · 51×51").is_some());
-    h.state_mut().enlarged = Some(nnlab::ui::panels::plots::Tile::Dynamics);
+    h.state_mut().workspace.enlarged = Some(nnlab::ui::panels::plots::Tile::Dynamics);
     h.run_steps(3);
     for t in ["训练动力学", "运行", "沿最大特征向量偏移"] {
         assert!(h.query_all_by_label(t).count() > 0, "no {t}");

@@ -178,7 +178,7 @@ fn without_a_test_set_nothing_reads_nan() {
         h.state_mut().lang = lang;
         // Every tile, enlarged in turn, then the whole workspace.
         for tile in Tile::ALL.into_iter().map(Some).chain([None]) {
-            h.state_mut().enlarged = tile;
+            h.state_mut().workspace.enlarged = tile;
             h.run_steps(3);
             let texts = drawn_texts(&h);
             for (t, _) in &texts {

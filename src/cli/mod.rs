@@ -170,13 +170,21 @@ pub enum Command {
         /// Only these runs (comma-separated names, e.g. `a,c`).
         #[arg(long)]
         only: Option<String>,
+        /// Time the app's frames instead: its UI headless at 1600×1000 (default workspace,
+        /// the default session training at max speed) for --seconds after a 1 s warm-up, and
+        /// the same session trained headless (half before, half after); prints JSON (frames,
+        /// ms_per_frame_p50/p95 of the UI thread's CPU time for layout and tessellation,
+        /// steps_per_sec, run_steps_per_sec).
+        #[arg(long, conflicts_with_all = ["curvature", "only"])]
+        ui: bool,
     },
 }
 
 /// Run a headless command; Ok(exit code) or an error for the one-line message.
 pub fn run(command: Command) -> Result<i32> {
     match command {
-        Command::Open { .. } => Ok(0),
+        // The window and the UI bench are the app's, above this module: `main` runs them.
+        Command::Open { .. } | Command::Bench { ui: true, .. } => Ok(0),
         Command::Run {
             session,
             steps,
@@ -266,10 +274,9 @@ pub fn run(command: Command) -> Result<i32> {
             seconds,
             curvature,
             only,
+            ui: false,
         } => {
-            if !(seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0) {
-                return Err(Error::field("--seconds", "must be in (0, 3600]"));
-            }
+            check_bench_seconds(seconds)?;
             if curvature {
                 bench::print_curvature(json, only.as_deref())?;
             } else {
@@ -277,6 +284,15 @@ pub fn run(command: Command) -> Result<i32> {
             }
             Ok(0)
         }
+    }
+}
+
+/// `bench --seconds`: a positive time of at most an hour.
+pub fn check_bench_seconds(seconds: f64) -> Result<()> {
+    if seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0 {
+        Ok(())
+    } else {
+        Err(Error::field("--seconds", "must be in (0, 3600]"))
     }
 }
 

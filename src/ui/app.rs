@@ -150,8 +150,8 @@ pub struct NnlabApp {
     pub actions: Vec<Action>,
     pub speed: Speed,
     pub textures: Textures,
-    pub tiles: Vec<Tile>,
-    pub enlarged: Option<Tile>,
+    /// The central area's tiles, their layout, and what is remembered between runs.
+    pub workspace: super::workspace::Workspace,
     pub log_loss: bool,
     pub log_grad: bool,
     pub discretize: bool,
@@ -235,7 +235,9 @@ impl NnlabApp {
         state_dir: Option<PathBuf>,
     ) -> Self {
         fonts::install(ctx);
-        theme::apply(ctx, true);
+        // The layout, theme and language of the last run.
+        let prefs = super::workspace::store::load(state_dir.as_deref());
+        theme::apply(ctx, prefs.dark);
         let session = model::default_session();
         let ctx2 = ctx.clone();
         let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx2.request_repaint());
@@ -253,8 +255,8 @@ impl NnlabApp {
             classes: 2,
         });
         let mut app = NnlabApp {
-            lang: Lang::En,
-            dark: true,
+            lang: prefs.lang,
+            dark: prefs.dark,
             lr_text: format!("{}", session.optimizer.lr),
             applied: session.clone(),
             session,
@@ -275,8 +277,7 @@ impl NnlabApp {
             actions: Vec::new(),
             speed: panels::top_bar::DEFAULT_SPEED,
             textures: Textures::default(),
-            tiles: Tile::ALL.to_vec(),
-            enlarged: None,
+            workspace: super::workspace::Workspace::new(&prefs, state_dir.clone(), repaint.clone()),
             log_loss: true,
             log_grad: true,
             discretize: false,
@@ -1204,7 +1205,7 @@ impl NnlabApp {
         egui::CentralPanel::default().show(ui, |ui| {
             panels::banners::ui(self, ui);
             panels::timeline::ui(self, ui);
-            panels::plots::central_ui(self, ui);
+            panels::workspace::central_ui(self, ui);
         });
         panels::dialogs::ui(self, &ctx);
         // sessions (timeline, compare, export, recovery)
@@ -1214,6 +1215,9 @@ impl NnlabApp {
         panels::dialogs::session_ui(self, &ctx);
         self.check_close(&ctx);
         self.autosave_tick();
+        if let Some(e) = self.workspace.remember(&ctx, self.dark, self.lang) {
+            self.error = Some(e);
+        }
         self.apply_actions(&ctx);
         if self.status.running || self.busy || self.compare.busy() {
             ctx.request_repaint_after(Duration::from_millis(100));

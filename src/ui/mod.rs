@@ -6,6 +6,7 @@ pub mod curvature;
 pub mod dynamics;
 pub mod fonts;
 pub mod geometry;
+pub mod headless;
 pub mod history;
 pub mod i18n;
 pub mod landscape;
@@ -13,6 +14,7 @@ pub mod model;
 pub mod panels;
 pub mod recovery;
 pub mod theme;
+pub mod workspace;
 
 pub use app::NnlabApp;
 
@@ -25,10 +27,14 @@ pub fn run_app(file: Option<std::path::PathBuf>) -> i32 {
         .thread_name(|i| format!("nnlab-analysis-{i}"))
         .start_handler(|_| crate::runtime::job::lower_priority())
         .build_global();
+    // The window opens at the size it had when it was last closed.
+    let size = workspace::store::load(recovery::state_dir().as_deref())
+        .window
+        .unwrap_or([1600.0, 1000.0]);
     let options = eframe::NativeOptions {
         viewport: eframe::egui::ViewportBuilder::default()
             .with_title("nnlab")
-            .with_inner_size([1600.0, 1000.0])
+            .with_inner_size(size)
             .with_min_inner_size([1024.0, 700.0]),
         renderer: eframe::Renderer::Glow,
         ..Default::default()

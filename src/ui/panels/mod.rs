@@ -20,3 +20,4 @@ pub mod plots;
 pub mod timeline;
 pub mod top_bar;
 pub mod training;
+pub mod workspace;

@@ -1,6 +1,6 @@
-//! The central area: tiles (network designer, output view and the metric plots) that can be
-//! moved (◀ ▶) and enlarged (⛶). Plots borrow the history (`PlotPoints::Borrowed`); log axes
-//! plot log10(y) and label the ticks as powers of ten.
+//! The metric plots of the workspace (loss, accuracy, per-layer gradients, updates, saturation,
+//! weight histogram). Plots borrow the history (`PlotPoints::Borrowed`); log axes plot log10(y)
+//! and label the ticks as powers of ten.
 
 use eframe::egui;
 use egui_plot::{GridMark, Legend, Line, Plot, PlotPoint, PlotPoints};
@@ -9,63 +9,8 @@ use super::depth_scale;
 use crate::ui::app::NnlabApp;
 use crate::ui::i18n::S;
 use crate::ui::theme;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tile {
-    Network,
-    Output,
-    Loss,
-    Accuracy,
-    Gradient,
-    Update,
-    Saturation,
-    Histogram,
-    Curvature,
-    Landscape,
-    Dynamics,
-    Geometry,
-}
-
-impl Tile {
-    pub const ALL: [Tile; 12] = [
-        Tile::Network,
-        Tile::Output,
-        Tile::Loss,
-        Tile::Accuracy,
-        Tile::Gradient,
-        Tile::Update,
-        Tile::Saturation,
-        Tile::Histogram,
-        Tile::Curvature,
-        Tile::Landscape,
-        Tile::Dynamics,
-        Tile::Geometry,
-    ];
-
-    pub fn title(self) -> S {
-        match self {
-            Tile::Network => S::Network,
-            Tile::Output => S::Output,
-            Tile::Loss => S::LossPlot,
-            Tile::Accuracy => S::AccuracyPlot,
-            Tile::Gradient => S::GradPlot,
-            Tile::Update => S::UpdatePlot,
-            Tile::Saturation => S::SatPlot,
-            Tile::Histogram => S::HistPlot,
-            Tile::Curvature => S::CurvaturePlot,
-            Tile::Landscape => S::LandscapePlot,
-            Tile::Dynamics => S::DynamicsPlot,
-            Tile::Geometry => S::GeometryPlot,
-        }
-    }
-}
-
-enum TileAct {
-    Left,
-    Right,
-    Enlarge,
-    Back,
-}
+/// The tiles are the workspace's; re-exported where they were first defined.
+pub use crate::ui::workspace::Tile;
 
 pub fn log_ticks(mark: GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
     let v = mark.value;
@@ -164,163 +109,6 @@ fn layer_name(app: &NnlabApp, i: usize, n: usize) -> String {
     super::depth_scale::layer_name(app.lang, i, n)
 }
 
-pub fn central_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    let mut act: Option<(Tile, TileAct)> = None;
-    app.export.rects.clear();
-    if let Some(t) = app.enlarged {
-        let rect = ui.available_rect_before_wrap();
-        tile_ui(app, ui, t, rect, true, &mut act);
-    } else {
-        let area = ui.available_rect_before_wrap();
-        let gap = 6.0;
-        let top_h = (area.height() * 0.56).max(260.0);
-        let top = egui::Rect::from_min_size(area.min, egui::vec2(area.width(), top_h));
-        let w0 = (area.width() - gap) * 0.56;
-        let r0 = egui::Rect::from_min_size(top.min, egui::vec2(w0, top_h));
-        let r1 = egui::Rect::from_min_max(egui::pos2(r0.right() + gap, top.top()), top.max);
-        let tiles = app.tiles.clone();
-        tile_ui(app, ui, tiles[0], r0, false, &mut act);
-        tile_ui(app, ui, tiles[1], r1, false, &mut act);
-        let rest = &tiles[2..];
-        // Two rows: three tiles each, or four when there are more than six.
-        let cols = rest.len().div_ceil(2).max(3);
-        let rows = rest.len().div_ceil(cols);
-        let bottom =
-            egui::Rect::from_min_max(egui::pos2(area.left(), top.bottom() + gap), area.max);
-        let cw = (bottom.width() - gap * (cols - 1) as f32) / cols as f32;
-        let rh = (bottom.height() - gap * (rows - 1) as f32) / rows as f32;
-        for (k, t) in rest.iter().enumerate() {
-            let (c, r) = (k % cols, k / cols);
-            let rect = egui::Rect::from_min_size(
-                egui::pos2(
-                    bottom.left() + c as f32 * (cw + gap),
-                    bottom.top() + r as f32 * (rh + gap),
-                ),
-                egui::vec2(cw, rh),
-            );
-            tile_ui(app, ui, *t, rect, false, &mut act);
-        }
-    }
-    ui.allocate_rect(ui.available_rect_before_wrap(), egui::Sense::hover());
-    if let Some((t, a)) = act {
-        let i = app.tiles.iter().position(|x| *x == t).unwrap_or(0);
-        let n = app.tiles.len();
-        match a {
-            TileAct::Left => app.tiles.swap(i, (i + n - 1) % n),
-            TileAct::Right => app.tiles.swap(i, (i + 1) % n),
-            TileAct::Enlarge => app.enlarged = Some(t),
-            TileAct::Back => app.enlarged = None,
-        }
-    }
-}
-
-fn tile_ui(
-    app: &mut NnlabApp,
-    ui: &mut egui::Ui,
-    tile: Tile,
-    rect: egui::Rect,
-    enlarged: bool,
-    act: &mut Option<(Tile, TileAct)>,
-) {
-    let mut child = ui.new_child(
-        egui::UiBuilder::new()
-            .max_rect(rect)
-            .id_salt(("tile", tile as u8))
-            .layout(egui::Layout::top_down(egui::Align::Min)),
-    );
-    let ui = &mut child;
-    let mut export = false;
-    app.export.rects.push((tile, rect));
-    egui::Frame::group(ui.style())
-        .inner_margin(6.0)
-        .show(ui, |ui| {
-            ui.set_min_size(rect.size() - egui::vec2(14.0, 14.0));
-            ui.set_max_size(rect.size() - egui::vec2(14.0, 14.0));
-            // The header in a row of its own, clipped to it: in a narrow tile its controls
-            // would otherwise push it past the tile's left edge, and everything below with it.
-            let row = egui::Rect::from_min_size(
-                ui.cursor().min,
-                egui::vec2(ui.available_width(), ui.spacing().interact_size.y),
-            );
-            ui.advance_cursor_after_rect(row);
-            let mut header = ui.new_child(
-                egui::UiBuilder::new()
-                    .max_rect(row)
-                    .layout(egui::Layout::left_to_right(egui::Align::Center)),
-            );
-            header.set_clip_rect(row.intersect(ui.clip_rect()));
-            header.horizontal(|ui| {
-                let title = app.t(tile.title());
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    // Export (…) where the header has room; a narrow tile exports when enlarged.
-                    if (enlarged || rect.width() >= 230.0)
-                        && ui
-                            .small_button("…")
-                            .on_hover_text(app.t(S::ExportHover))
-                            .clicked()
-                    {
-                        export = true;
-                    }
-                    if enlarged {
-                        if ui.small_button(app.t(S::Back)).clicked() {
-                            *act = Some((tile, TileAct::Back));
-                        }
-                    } else {
-                        if ui
-                            .small_button("[ ]")
-                            .on_hover_text(app.t(S::Enlarge))
-                            .clicked()
-                        {
-                            *act = Some((tile, TileAct::Enlarge));
-                        }
-                        if ui
-                            .small_button(">")
-                            .on_hover_text(app.t(S::MoveRight))
-                            .clicked()
-                        {
-                            *act = Some((tile, TileAct::Right));
-                        }
-                        if ui
-                            .small_button("<")
-                            .on_hover_text(app.t(S::MoveLeft))
-                            .clicked()
-                        {
-                            *act = Some((tile, TileAct::Left));
-                        }
-                    }
-                    match tile {
-                        Tile::Loss => {
-                            let t = app.t(S::LogScale);
-                            ui.checkbox(&mut app.log_loss, t);
-                        }
-                        Tile::Gradient | Tile::Update => {
-                            let t = app.t(S::LogScale);
-                            ui.checkbox(&mut app.log_grad, t);
-                        }
-                        _ => {}
-                    }
-                    // The title takes what is left and is cut with … when the tile is narrow.
-                    ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
-                        ui.add(egui::Label::new(egui::RichText::new(title).strong()).truncate())
-                            .on_hover_text(title);
-                    });
-                });
-            });
-            match tile {
-                Tile::Network => super::designer::ui(app, ui),
-                Tile::Output => super::output::ui(app, ui),
-                Tile::Curvature => super::curvature::ui(app, ui, enlarged),
-                Tile::Landscape => super::landscape::ui(app, ui, enlarged),
-                Tile::Dynamics => super::dynamics::ui(app, ui, enlarged),
-                Tile::Geometry => super::geometry::ui(app, ui),
-                _ => plot_ui(app, ui, tile),
-            }
-        });
-    if export {
-        app.actions.push(crate::ui::app::Action::Export(tile));
-    }
-}
-
 /// The timeline's cursor: a vertical line at the replayed step.
 pub(crate) fn cursor(app: &NnlabApp, p: &mut egui_plot::PlotUi<'_>) {
     if let Some(step) = app.timeline.step {
@@ -332,7 +120,7 @@ pub(crate) fn cursor(app: &NnlabApp, p: &mut egui_plot::PlotUi<'_>) {
     }
 }
 
-fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
+pub(crate) fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
     let h = &app.history;
     let id = format!("plot_{tile:?}");
     let step_label = app.t(S::StepCount);

@@ -164,6 +164,7 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     }
                 });
             });
+            super::workspace::menu(app, ui);
             if ui
                 .selectable_label(app.compare.open, app.t(S::Compare))
                 .clicked()
