@@ -4,6 +4,7 @@
 mod common_ui;
 
 use common_ui::{harness, settle};
+use eframe::egui;
 use egui_kittest::kittest::Queryable;
 
 #[test]
@@ -11,14 +12,24 @@ fn an_epoch_limit_set_in_the_panel_pauses_training_where_the_cli_stops() {
     let mut h = harness(Some("sessions/xor.json".into()));
     // The file is read on the file thread: wait until it is the experiment.
     assert!(settle(&mut h, |a| a.path.is_some() && !a.busy));
+    // The section sits low in the controls panel: scroll the panel to its end with the wheel,
+    // as a person would, open the section, and scroll to the end again for its checkbox.
+    let to_the_end = |h: &mut egui_kittest::Harness<'static, nnlab::ui::NnlabApp>| {
+        h.hover_at(egui::pos2(150.0, 500.0));
+        h.run_steps(1);
+        h.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, -5000.0),
+            modifiers: egui::Modifiers::NONE,
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Wheel,
+        });
+        h.run_steps(4);
+    };
+    to_the_end(&mut h);
     h.get_by_label("Stop when").click();
     h.run_steps(2);
-    // The section sits low in the controls panel: scroll the panel down (600 px) as a person
-    // would, until the checkbox is inside the 1000 px window.
-    for _ in 0..6 {
-        h.get_by_label("epochs reach").scroll_down();
-        h.run_steps(2);
-    }
+    to_the_end(&mut h);
     let rect = h.get_by_label("epochs reach").rect();
     assert!(
         rect.max.y < 1000.0,
