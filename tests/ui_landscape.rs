@@ -386,6 +386,7 @@ fn the_landscape_and_dynamics_tiles_export_their_data_as_csv() {
     );
 
     // The Lyapunov run: its λ_t per step and the sweep over η, as the tile plots them.
+    open_tab(&mut h, "Training dynamics");
     h.state_mut().dynamics.settings.kind = Kind::Lyapunov;
     h.run_steps(2);
     let id = h.state().dynamics.id;

@@ -131,13 +131,16 @@ fn per_layer_plots_show_a_depth_scale_not_ten_legend_rows() {
             h.run_steps(3);
             let layer = |i: usize| format!("{} {i}", lang.t(nnlab::ui::i18n::S::Layer));
             let output = lang.t(nnlab::ui::i18n::S::OutputLayer);
-            let texts = drawn_texts(&h);
             for tile in [
                 Tile::Gradient,
                 Tile::Update,
                 Tile::Saturation,
                 Tile::Histogram,
             ] {
+                // The per-layer plots share a tab group: enlarge each in turn to see it.
+                h.state_mut().workspace.enlarged = Some(tile);
+                h.run_steps(3);
+                let texts = drawn_texts(&h);
                 let rect = tile_rect(h.state(), tile);
                 let inside: Vec<&String> = texts
                     .iter()
