@@ -16,6 +16,7 @@ pub mod cli;
 pub mod data;
 pub mod error;
 pub mod export;
+pub mod formula;
 pub mod json_float;
 pub mod lessons;
 pub mod memory;

@@ -13,6 +13,7 @@ const FLOORS: &[(&str, u32)] = &[
     ("rng", 0),
     ("memory", 0),
     ("json_float", 0),
+    ("formula", 0),
     ("net", 1),
     ("data", 1),
     ("optim", 1),

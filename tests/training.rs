@@ -185,3 +185,40 @@ fn layer_statistics_are_measured() {
         assert!((l.update_norm - 0.01 * l.grad_norm).abs() <= 1e-12 * l.update_norm.max(1.0));
     }
 }
+
+/// RMSE and R² of a regression, against a two-pass computation from the predictions.
+#[test]
+fn regression_fit_matches_an_independent_rmse_and_r2() {
+    let mut t = trainer_from(
+        r#"{"nnlab": 1, "name": "fit", "seed": 4,
+        "data": {"source": "formula", "formula": "x1^2 - x2", "inputs": 2, "n": 300,
+                 "noise": 0.1, "test_fraction": 0.3},
+        "network": {"inputs": 2, "layers": [{"units": 8, "activation": "tanh"},
+                                            {"units": 1, "activation": "identity"}]},
+        "loss": "mse", "optimizer": {"kind": "adam", "lr": 0.02, "batch_size": 30}}"#,
+    );
+    for _ in 0..400 {
+        t.step();
+    }
+    let e = t.evaluate();
+    for (set, rmse, r2) in [
+        (t.train.clone(), e.train_rmse, e.train_r2),
+        (t.test.clone(), e.test_rmse, e.test_r2),
+    ] {
+        let n = set.rows();
+        let pred = t.predict(&set.x, n);
+        let mean = set.y.iter().sum::<f64>() / n as f64;
+        let ss_res: f64 = pred.iter().zip(&set.y).map(|(p, y)| (p - y).powi(2)).sum();
+        let ss_tot: f64 = set.y.iter().map(|y| (y - mean).powi(2)).sum();
+        let want_rmse = (ss_res / n as f64).sqrt();
+        let want_r2 = 1.0 - ss_res / ss_tot;
+        assert!((rmse - want_rmse).abs() <= 1e-12 * want_rmse, "{rmse} vs {want_rmse}");
+        assert!((r2 - want_r2).abs() <= 1e-12, "{r2} vs {want_r2}");
+        assert!(r2 > 0.5, "the net learned something: R² {r2}");
+    }
+    // Classification has no fit to report.
+    let mut c = trainer_from(BUSY);
+    let e = c.evaluate();
+    assert!(e.train_rmse.is_nan() && e.test_r2.is_nan());
+    assert!(e.train_accuracy.is_finite());
+}

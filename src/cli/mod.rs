@@ -368,7 +368,7 @@ fn write_grad_json(
 /// One CSV row of the metric history.
 fn csv_header(t: &Trainer) -> String {
     let mut h = String::from(
-        "step,epoch,lr,batch_loss,grad_norm,train_loss,train_accuracy,test_loss,test_accuracy,mistakes",
+        "step,epoch,lr,batch_loss,grad_norm,train_loss,train_accuracy,test_loss,test_accuracy,train_rmse,train_r2,test_rmse,test_r2,mistakes",
     );
     for l in 1..=t.net.layers.len() {
         for k in [
@@ -395,7 +395,7 @@ fn csv_row(r: &StepReport, e: &Evaluation) -> String {
         }
     };
     let mut s = format!(
-        "{},{},{},{},{},{},{},{},{},{}",
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
         r.step,
         r.epoch,
         f(r.lr),
@@ -405,6 +405,10 @@ fn csv_row(r: &StepReport, e: &Evaluation) -> String {
         f(e.train_accuracy),
         f(e.test_loss),
         f(e.test_accuracy),
+        f(e.train_rmse),
+        f(e.train_r2),
+        f(e.test_rmse),
+        f(e.test_r2),
         r.mistakes
     );
     for l in &r.layers {
@@ -607,6 +611,10 @@ fn run_session(
         "train_accuracy": num(eval.train_accuracy),
         "test_loss": num(eval.test_loss),
         "test_accuracy": num(eval.test_accuracy),
+        "train_rmse": num(eval.train_rmse),
+        "train_r2": num(eval.train_r2),
+        "test_rmse": num(eval.test_rmse),
+        "test_r2": num(eval.test_r2),
         "mistakes": t.mistakes,
         "novikoff_bound": t.novikoff.map(|b| b.bound),
         "diverged": diverged_at.is_some(),

@@ -8,6 +8,7 @@ use std::f64::consts::{PI, TAU};
 
 use super::Dataset;
 use super::spec::{BooleanOp, Task};
+use crate::formula::Formula;
 use crate::rng::Rng;
 
 pub(super) const DEFAULT_MARGIN: f64 = 0.3;
@@ -201,6 +202,56 @@ pub(super) fn neg_x(n: usize, noise: f64, rng: &mut Rng) -> Dataset {
 /// Telgarsky's sawtooth on [0, 1].
 pub(super) fn sawtooth(n: usize, teeth: usize, noise: f64, rng: &mut Rng) -> Dataset {
     regression(n, noise, rng, (0.0, 1.0), |x| tooth(teeth, x))
+}
+
+/// Points uniform in [-1, 1]^inputs labelled by `formula`: a condition gives class 1 where it
+/// holds (the jitter moves the point after labelling, as for the other classification
+/// sources), a number gives a regression target (plus gaussian noise). A target that is not
+/// finite at some point (`sqrt(x1)` at x1 < 0) is an error naming that point.
+pub(super) fn formula(
+    formula: &Formula,
+    inputs: usize,
+    n: usize,
+    noise: f64,
+    rng: &mut Rng,
+) -> Result<Dataset, String> {
+    let condition = formula.is_condition();
+    let mut x = Vec::with_capacity(n * inputs);
+    let mut y = Vec::with_capacity(n);
+    let mut point = vec![0.0; inputs];
+    for _ in 0..n {
+        for v in point.iter_mut() {
+            *v = rng.range(-1.0, 1.0);
+        }
+        let value = formula.eval(&point);
+        if !value.is_finite() {
+            let at: Vec<String> = point.iter().map(|v| format!("{v:.3}")).collect();
+            return Err(format!(
+                "\"{}\" is {value} at x = ({}): keep it finite on [-1, 1]",
+                formula.text(),
+                at.join(", ")
+            ));
+        }
+        if condition {
+            x.extend(point.iter().map(|v| v + noise * rng.normal()));
+            y.push(value);
+        } else {
+            x.extend_from_slice(&point);
+            y.push(value + noise * rng.normal());
+        }
+    }
+    let (task, classes) = if condition {
+        (Task::Classification, 2)
+    } else {
+        (Task::Regression, 0)
+    };
+    Ok(Dataset {
+        inputs,
+        x,
+        y,
+        task,
+        classes,
+    })
 }
 
 /// Triangle wave with `teeth` peaks of height 1 on [0, 1]: 0 at x = j/teeth, 1 at

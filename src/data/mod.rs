@@ -13,6 +13,7 @@ mod generators;
 pub use csv::from_csv;
 
 use crate::error::{Error, Result};
+use crate::formula::Formula;
 use crate::rng::Rng;
 use spec::{DataSource, DataSpec, Task};
 
@@ -114,8 +115,46 @@ pub fn generate(spec: &DataSpec, seed: u64) -> Result<Dataset> {
             let bits = spec.bits.unwrap_or(generators::DEFAULT_BITS);
             generators::boolean(bits, spec.op.unwrap_or_default())
         }
+        DataSource::Formula => {
+            let (formula, inputs) = formula_of(spec)?;
+            generators::formula(&formula, inputs, n, noise, &mut rng)
+                .map_err(|m| Error::field("data.formula", m))?
+        }
     };
     Ok(ds)
+}
+
+/// Most input columns a `formula` source may have.
+pub const MAX_FORMULA_INPUTS: usize = 16;
+
+/// The formula of a `formula` source, read, and its number of input columns.
+pub fn formula_of(spec: &DataSpec) -> Result<(Formula, usize)> {
+    let Some(text) = spec.formula.as_deref() else {
+        return Err(Error::field("data.formula", "is required for source formula"));
+    };
+    let inputs = spec.inputs.unwrap_or(MAX_FORMULA_INPUTS);
+    if !(1..=MAX_FORMULA_INPUTS).contains(&inputs) {
+        return Err(Error::field(
+            "data.inputs",
+            format!("must be between 1 and {MAX_FORMULA_INPUTS}"),
+        ));
+    }
+    let formula = Formula::parse(text, inputs)
+        .map_err(|e| Error::field("data.formula", format!("\"{text}\": {e}")))?;
+    let inputs = spec.inputs.unwrap_or(formula.variables().max(1));
+    match spec.task {
+        Some(Task::Classification) if !formula.is_condition() => Err(Error::field(
+            "data.formula",
+            format!(
+                "\"{text}\" is a number, but data.task is classification: write a condition such as {text} > 0"
+            ),
+        )),
+        Some(Task::Regression) if formula.is_condition() => Err(Error::field(
+            "data.formula",
+            format!("\"{text}\" is a condition (0 or 1), but data.task is regression"),
+        )),
+        _ => Ok((formula, inputs)),
+    }
 }
 
 /// `inline` rows; `spec` has passed `validate`, so `x` and `y` are present and consistent.
@@ -280,6 +319,9 @@ pub fn validate(spec: &DataSpec) -> Result<()> {
             }
             return Ok(());
         }
+        DataSource::Formula => {
+            formula_of(spec)?;
+        }
         _ => {}
     }
     // The sampled generators.
@@ -400,6 +442,73 @@ mod tests {
             Ok(()) => panic!("expected an error for {spec:?}"),
             Err(e) => e.message,
         }
+    }
+
+    fn formula_spec(text: &str, inputs: Option<usize>, n: usize, noise: f64) -> DataSpec {
+        DataSpec {
+            formula: Some(text.into()),
+            inputs,
+            ..DataSpec::generator(DataSource::Formula, n, noise)
+        }
+    }
+
+    #[test]
+    fn formula_conditions_label_classes_and_numbers_give_targets() {
+        // Without noise every label is the condition at its own point, checked independently.
+        let ds = generate(&formula_spec("x1^2 + x2 > 0.5", None, 500, 0.0), 7).unwrap();
+        assert_eq!((ds.inputs, ds.classes, ds.task), (2, 2, Task::Classification));
+        assert_eq!(ds.rows(), 500);
+        let mut ones = 0;
+        for i in 0..ds.rows() {
+            let p = ds.row(i);
+            assert!(p.iter().all(|v| (-1.0..1.0).contains(v)));
+            let want = if p[0] * p[0] + p[1] > 0.5 { 1.0 } else { 0.0 };
+            assert_eq!(ds.y[i], want, "row {i} at {p:?}");
+            ones += want as usize;
+        }
+        // Both classes are there (area of x1^2 + x2 > 0.5 in [-1,1]^2 is about 0.36 of it).
+        assert!((100..300).contains(&ones), "{ones} points of class 1");
+
+        let ds = generate(&formula_spec("sin(3*x1)", None, 200, 0.0), 7).unwrap();
+        assert_eq!((ds.inputs, ds.classes, ds.task), (1, 0, Task::Regression));
+        for i in 0..ds.rows() {
+            assert_eq!(ds.y[i], (3.0 * ds.x[i]).sin());
+        }
+        // inputs may exceed what the formula names; a 1-column condition stays 1-D.
+        let ds = generate(&formula_spec("x1 > 0", Some(3), 10, 0.0), 1).unwrap();
+        assert_eq!((ds.inputs, ds.x.len()), (3, 30));
+        assert_eq!(generate(&formula_spec("x1 > 0", None, 10, 0.0), 1).unwrap().inputs, 1);
+        // Same seed, same rows; the noise moves the same points.
+        let a = generate(&formula_spec("x1 - x2", None, 50, 0.0), 3).unwrap();
+        assert_eq!(a, generate(&formula_spec("x1 - x2", None, 50, 0.0), 3).unwrap());
+        let b = generate(&formula_spec("x1 - x2", None, 50, 0.1), 3).unwrap();
+        assert_eq!(a.x, b.x);
+        assert_ne!(a.y, b.y);
+    }
+
+    #[test]
+    fn formula_errors_name_the_field_and_the_column() {
+        let e = |spec: DataSpec| generate(&spec, 1).unwrap_err().to_string();
+        let msg = e(DataSpec::generator(DataSource::Formula, 10, 0.0));
+        assert!(msg.contains("data.formula") && msg.contains("required"), "{msg}");
+        let msg = e(formula_spec("x1 + * 2", None, 10, 0.0));
+        assert!(msg.contains("data.formula") && msg.contains("column 6"), "{msg}");
+        let msg = e(formula_spec("x1 + x3", Some(2), 10, 0.0));
+        assert!(msg.contains("x1 … x2"), "{msg}");
+        let msg = e(formula_spec("x1", Some(0), 10, 0.0));
+        assert!(msg.contains("data.inputs"), "{msg}");
+        let msg = e(formula_spec("x1", Some(17), 10, 0.0));
+        assert!(msg.contains("data.inputs"), "{msg}");
+        let msg = e(formula_spec("sqrt(x1)", None, 100, 0.0));
+        assert!(msg.contains("NaN at x = (-"), "{msg}");
+        let mut spec = formula_spec("x1", None, 10, 0.0);
+        spec.task = Some(Task::Classification);
+        assert!(e(spec).contains("write a condition"));
+        let mut spec = formula_spec("x1 > 0", None, 10, 0.0);
+        spec.task = Some(Task::Regression);
+        assert!(e(spec).contains("is a condition"));
+        let msg = e(formula_spec("x1", None, 0, 0.0));
+        assert!(msg.contains("data.n"), "{msg}");
     }
 
     #[test]

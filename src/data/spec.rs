@@ -35,6 +35,10 @@ pub enum DataSource {
     NegX,
     /// All 2^bits rows of an n-bit boolean function (`op`: and, or, parity), class 0/1.
     Boolean,
+    /// Points uniform in [-1, 1]^inputs labelled by a typed `formula` of x1, x2, …: a
+    /// condition (`x1^2 + x2 > 0.5`) gives classes 1 (holds) and 0, a number (`sin(3*x1)`) a
+    /// regression target.
+    Formula,
 }
 
 /// The boolean function of the `boolean` source.
@@ -94,6 +98,13 @@ pub struct DataSpec {
     /// `csv`: path relative to the session file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// `formula`: the label or target as a formula of x1, x2, … (see `crate::formula`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formula: Option<String>,
+    /// `formula`: number of input columns, 1 to 16 (default: the highest xᵢ the formula names,
+    /// at least 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<usize>,
 }
 
 fn default_n() -> usize {
@@ -137,6 +148,8 @@ impl DataSpec {
             y: None,
             task: None,
             path: None,
+            formula: None,
+            inputs: None,
         }
     }
 }

@@ -88,6 +88,31 @@ pub struct EvalColumns {
     pub test_loss: Vec<f64>,
     #[serde(default, with = "crate::json_float::vec")]
     pub test_accuracy: Vec<f64>,
+    /// Regression only (empty otherwise, and in files written before these existed).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "crate::json_float::vec"
+    )]
+    pub train_rmse: Vec<f64>,
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "crate::json_float::vec"
+    )]
+    pub train_r2: Vec<f64>,
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "crate::json_float::vec"
+    )]
+    pub test_rmse: Vec<f64>,
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "crate::json_float::vec"
+    )]
+    pub test_r2: Vec<f64>,
 }
 
 impl EvalColumns {
@@ -105,6 +130,25 @@ impl EvalColumns {
         self.train_accuracy.push(e.train_accuracy);
         self.test_loss.push(e.test_loss);
         self.test_accuracy.push(e.test_accuracy);
+        // The regression columns start with the first evaluation that has a fit (a
+        // classification history keeps them empty); once started they get one value per step.
+        if !self.train_rmse.is_empty() || !e.train_rmse.is_nan() {
+            let n = self.step.len() - 1;
+            for (col, v) in [
+                (&mut self.train_rmse, e.train_rmse),
+                (&mut self.train_r2, e.train_r2),
+                (&mut self.test_rmse, e.test_rmse),
+                (&mut self.test_r2, e.test_r2),
+            ] {
+                col.resize(n, f64::NAN);
+                col.push(v);
+            }
+        }
+    }
+
+    /// Are the regression columns recorded (files written before they existed lack them)?
+    pub fn has_regression_fit(&self) -> bool {
+        !self.train_rmse.is_empty()
     }
 
     /// The i-th evaluation.
@@ -116,6 +160,10 @@ impl EvalColumns {
                 train_accuracy: self.train_accuracy[i],
                 test_loss: self.test_loss[i],
                 test_accuracy: self.test_accuracy[i],
+                train_rmse: at(&self.train_rmse, i),
+                train_r2: at(&self.train_r2, i),
+                test_rmse: at(&self.test_rmse, i),
+                test_r2: at(&self.test_r2, i),
             },
         )
     }
@@ -127,10 +175,19 @@ impl EvalColumns {
             &mut self.train_accuracy,
             &mut self.test_loss,
             &mut self.test_accuracy,
+            &mut self.train_rmse,
+            &mut self.train_r2,
+            &mut self.test_rmse,
+            &mut self.test_r2,
         ] {
             v.truncate(n);
         }
     }
+}
+
+/// `v[i]`, NaN past its end (a column that was not recorded).
+fn at(v: &[f64], i: usize) -> f64 {
+    v.get(i).copied().unwrap_or(f64::NAN)
 }
 
 /// Every recorded training step, by column. Row i of every column belongs to step `step[i]`.

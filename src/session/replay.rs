@@ -196,13 +196,29 @@ fn diff_reports(rec: &StepReport, now: &StepReport) -> Option<Mismatch> {
     None
 }
 
-fn diff_evaluations(step: u64, rec: &Evaluation, now: &Evaluation) -> Option<Mismatch> {
-    let cols = [
+/// `fit`: the recording has this step's regression fit (files written before it existed do
+/// not, nor do their steps when training went on in a newer version; the training set's RMSE
+/// is never NaN where it was recorded).
+fn diff_evaluations(
+    step: u64,
+    rec: &Evaluation,
+    now: &Evaluation,
+    fit: bool,
+) -> Option<Mismatch> {
+    let mut cols = vec![
         ("train_loss", rec.train_loss, now.train_loss),
         ("train_accuracy", rec.train_accuracy, now.train_accuracy),
         ("test_loss", rec.test_loss, now.test_loss),
         ("test_accuracy", rec.test_accuracy, now.test_accuracy),
     ];
+    if fit {
+        cols.extend([
+            ("train_rmse", rec.train_rmse, now.train_rmse),
+            ("train_r2", rec.train_r2, now.train_r2),
+            ("test_rmse", rec.test_rmse, now.test_rmse),
+            ("test_r2", rec.test_r2, now.test_r2),
+        ]);
+    }
     cols.into_iter()
         .find(|(_, a, b)| !same(*a, *b))
         .map(|(n, a, b)| Mismatch {
@@ -310,7 +326,7 @@ pub fn verify_reporting(loaded: &Loaded, progress: &mut dyn FnMut(u64, u64)) -> 
             let (at, rec) = hist.evaluations.get(ev);
             if at == t.step {
                 report.evaluations += 1;
-                if let Some(m) = diff_evaluations(at, &rec, &t.evaluate()) {
+                if let Some(m) = diff_evaluations(at, &rec, &t.evaluate(), !rec.train_rmse.is_nan()) {
                     report.mismatch = Some(m);
                     return Ok(report);
                 }

@@ -267,6 +267,7 @@ mod tests {
             train_accuracy,
             test_loss,
             test_accuracy: 0.0,
+            ..Evaluation::default()
         }
     }
 

@@ -66,13 +66,37 @@ pub struct StepReport {
     pub diverged: bool,
 }
 
-/// Loss and accuracy over the whole training and test sets (evaluation mode).
+/// Loss and accuracy (classification) or RMSE and R² (regression) over the whole training and
+/// test sets (evaluation mode). What does not apply, or a set with no rows, is NaN.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     pub train_loss: f64,
     pub train_accuracy: f64,
     pub test_loss: f64,
     pub test_accuracy: f64,
+    /// Regression: √(mean (ŷ − y)²) of the output against the target.
+    #[serde(default = "nan")]
+    pub train_rmse: f64,
+    /// Regression: 1 − Σ(ŷ − y)² / Σ(y − ȳ)², ȳ the set's own mean (NaN when every y is equal).
+    #[serde(default = "nan")]
+    pub train_r2: f64,
+    #[serde(default = "nan")]
+    pub test_rmse: f64,
+    #[serde(default = "nan")]
+    pub test_r2: f64,
+}
+
+fn nan() -> f64 {
+    f64::NAN
+}
+
+/// Loss, accuracy and the regression fit of one set.
+#[derive(Clone, Copy, Debug)]
+struct SetScore {
+    loss: f64,
+    accuracy: f64,
+    rmse: f64,
+    r2: f64,
 }
 
 /// The random streams a running trainer draws from.
@@ -560,7 +584,7 @@ impl Trainer {
     pub fn evaluate(&mut self) -> Evaluation {
         let bn = self.train_bn_stats();
         let (net, theta, coding) = (&self.net, &self.theta, self.coding);
-        let (train_loss, train_accuracy) = loss_and_accuracy(
+        let train = score(
             net,
             theta,
             &self.train,
@@ -568,7 +592,7 @@ impl Trainer {
             &mut self.eval_ws,
             bn.as_ref(),
         );
-        let (test_loss, test_accuracy) = loss_and_accuracy(
+        let test = score(
             net,
             theta,
             &self.test,
@@ -577,10 +601,14 @@ impl Trainer {
             bn.as_ref(),
         );
         Evaluation {
-            train_loss,
-            train_accuracy,
-            test_loss,
-            test_accuracy,
+            train_loss: train.loss,
+            train_accuracy: train.accuracy,
+            test_loss: test.loss,
+            test_accuracy: test.accuracy,
+            train_rmse: train.rmse,
+            train_r2: train.r2,
+            test_rmse: test.rmse,
+            test_r2: test.r2,
         }
     }
 
@@ -773,19 +801,32 @@ pub fn check_state_shape(
     Ok(())
 }
 
-/// Mean loss (without the regulariser) and accuracy of a set, evaluation mode.
-fn loss_and_accuracy(
+/// Mean loss (without the regulariser) and accuracy, or RMSE and R², of a set, evaluation mode.
+fn score(
     net: &Network,
     theta: &[f64],
     set: &Dataset,
     coding: TargetCoding,
     ws: &mut Workspace,
     bn: Option<&BnStats>,
-) -> (f64, f64) {
+) -> SetScore {
     let rows = set.rows();
     if rows == 0 {
-        return (f64::NAN, f64::NAN);
+        return SetScore {
+            loss: f64::NAN,
+            accuracy: f64::NAN,
+            rmse: f64::NAN,
+            r2: f64::NAN,
+        };
     }
+    // Regression with one output unit: the fit of ŷ to y (ȳ first, for R²'s total sum).
+    let regression = set.classes == 0 && net.output_units() == 1;
+    let mean_y = if regression {
+        set.y.iter().sum::<f64>() / rows as f64
+    } else {
+        0.0
+    };
+    let (mut ss_res, mut ss_tot) = (0.0, 0.0);
     let k = net.output_units();
     let mode = match bn {
         Some(s) => BnMode::Fixed(s),
@@ -807,14 +848,35 @@ fn loss_and_accuracy(
                     correct += 1;
                 }
             }
+        } else if regression {
+            let out = net.outputs(ws);
+            for (r, &y) in set.y[start..start + m].iter().enumerate() {
+                ss_res += (out[r] - y) * (out[r] - y);
+                ss_tot += (y - mean_y) * (y - mean_y);
+            }
         }
     }
-    let acc = if set.classes > 0 {
+    let accuracy = if set.classes > 0 {
         correct as f64 / rows as f64
     } else {
         f64::NAN
     };
-    (total / rows as f64, acc)
+    let (rmse, r2) = if regression {
+        let r2 = if ss_tot > 0.0 {
+            1.0 - ss_res / ss_tot
+        } else {
+            f64::NAN
+        };
+        ((ss_res / rows as f64).sqrt(), r2)
+    } else {
+        (f64::NAN, f64::NAN)
+    };
+    SetScore {
+        loss: total / rows as f64,
+        accuracy,
+        rmse,
+        r2,
+    }
 }
 
 /// Rosenblatt's rule over the batch rows in order: on a mistake, w += η·t·φ(x), b += η·t.

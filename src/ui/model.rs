@@ -48,6 +48,7 @@ pub fn source_name(s: DataSource) -> &'static str {
         DataSource::Sawtooth => "sawtooth",
         DataSource::NegX => "neg_x",
         DataSource::Boolean => "boolean",
+        DataSource::Formula => "formula",
     }
 }
 
@@ -114,6 +115,10 @@ pub fn data_shape(spec: &DataSpec, loaded: Option<&Dataset>) -> (usize, usize) {
         | DataSource::Sawtooth
         | DataSource::NegX => (1, 0),
         DataSource::Boolean => (spec.bits.unwrap_or(2), 2),
+        DataSource::Formula => match crate::data::formula_of(spec) {
+            Ok((f, inputs)) => (inputs, if f.is_condition() { 2 } else { 0 }),
+            Err(_) => (2, 2),
+        },
         DataSource::Csv | DataSource::Inline => match loaded {
             Some(d) => (d.inputs, d.classes),
             None => match (&spec.x, &spec.y) {
