@@ -311,8 +311,7 @@ fn tokenize(text: &str) -> Result<Vec<Token>, FormulaError> {
             i += 1;
             continue;
         }
-        if c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
-        {
+        if c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) {
             let start = i;
             while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
                 i += 1;
@@ -375,7 +374,11 @@ fn tokenize(text: &str) -> Result<Vec<Token>, FormulaError> {
                     tok: Tok::Op(op),
                     column,
                 });
-                i += if rest.starts_with("**") { 2 } else { op.chars().count() };
+                i += if rest.starts_with("**") {
+                    2
+                } else {
+                    op.chars().count()
+                };
             }
             None => {
                 let hint = match c {
@@ -514,7 +517,10 @@ impl Parser {
         };
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return self.err(col, format!("the formula nests deeper than {MAX_DEPTH} levels"));
+            return self.err(
+                col,
+                format!("the formula nests deeper than {MAX_DEPTH} levels"),
+            );
         }
         let inner_col = self.column();
         let inner = self.negation()?;
@@ -591,7 +597,10 @@ impl Parser {
         if let Some((op, col)) = self.eat_op(&["-", "+"]) {
             self.depth += 1;
             if self.depth > MAX_DEPTH {
-                return self.err(col, format!("the formula nests deeper than {MAX_DEPTH} levels"));
+                return self.err(
+                    col,
+                    format!("the formula nests deeper than {MAX_DEPTH} levels"),
+                );
             }
             let inner_col = self.column();
             let inner = self.unary()?;
@@ -616,12 +625,18 @@ impl Parser {
         // Right-associative, and the exponent may carry its own sign: 2^-1, 2^3^2 = 2^9.
         let e = self.unary()?;
         let e = self.number(e, ecol, "'^'")?;
-        Ok((Node::Bin(BinOp::Pow, Box::new(b), Box::new(e)), Kind::Number))
+        Ok((
+            Node::Bin(BinOp::Pow, Box::new(b), Box::new(e)),
+            Kind::Number,
+        ))
     }
 
     fn primary(&mut self) -> Parsed {
         let Some(t) = self.peek().cloned() else {
-            return self.err(self.end, "the formula ends where a number or variable is expected");
+            return self.err(
+                self.end,
+                "the formula ends where a number or variable is expected",
+            );
         };
         self.at += 1;
         match t.tok {
@@ -665,7 +680,10 @@ impl Parser {
             }
             other => self.err(
                 t.column,
-                format!("expected a number, a variable or '(' but found {}", other.describe()),
+                format!(
+                    "expected a number, a variable or '(' but found {}",
+                    other.describe()
+                ),
             ),
         }
     }
@@ -883,7 +901,10 @@ mod tests {
         assert!(e.message.contains("is a function"), "{e}");
         assert_eq!(err("x1 $ 2", 1).column, 4);
         assert_eq!(err("1 +", 0).column, 4);
-        assert_eq!(format!("{}", err("1 +", 0)).split(':').next(), Some("at column 4"));
+        assert_eq!(
+            format!("{}", err("1 +", 0)).split(':').next(),
+            Some("at column 4")
+        );
     }
 
     #[test]
@@ -894,7 +915,7 @@ mod tests {
         assert!(err(&deep, 0).message.contains("nests deeper"));
         let minus = "-".repeat(1000) + "1";
         assert!(err(&minus, 0).message.contains("nests deeper"));
-        assert!(Formula::parse(&"-".repeat(100) , 0).is_err());
+        assert!(Formula::parse(&"-".repeat(100), 0).is_err());
         assert!(Formula::parse("1e999999", 0).is_ok_and(|f| f.eval(&[]).is_infinite()));
         assert!(Formula::parse("x99999999999999999999999", 1).is_err());
         assert!(Formula::parse("中文", 1).is_err());

@@ -378,14 +378,24 @@ fn formula_data_trains_reports_rmse_and_r2_and_replays() {
         .arg(&metrics)
         .output()
         .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
-    let (r2, rmse) = (v["train_r2"].as_f64().unwrap(), v["train_rmse"].as_f64().unwrap());
+    let (r2, rmse) = (
+        v["train_r2"].as_f64().unwrap(),
+        v["train_rmse"].as_f64().unwrap(),
+    );
     // A 16-unit tanh net fits this smooth target well in 600 Adam steps; the noise (0.05)
     // bounds the RMSE from below.
     assert!(r2 > 0.9 && r2 <= 1.0, "{v}");
     assert!(rmse > 0.02 && rmse < 0.3, "{v}");
-    assert!(v["test_r2"].as_f64().is_some() && v["train_accuracy"].is_null(), "{v}");
+    assert!(
+        v["test_r2"].as_f64().is_some() && v["train_accuracy"].is_null(),
+        "{v}"
+    );
     // The CSV carries the same numbers in its named columns.
     let text = std::fs::read_to_string(&metrics).unwrap();
     let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
@@ -398,23 +408,45 @@ fn formula_data_trains_reports_rmse_and_r2_and_replays() {
     assert_eq!(cell("test_rmse"), v["test_rmse"].as_f64().unwrap());
 
     // The recording replays bit for bit, the fit included.
-    let verify = |file: &std::path::Path| nnlab().arg("replay").arg(file).arg("--verify").output().unwrap();
+    let verify = |file: &std::path::Path| {
+        nnlab()
+            .arg("replay")
+            .arg(file)
+            .arg("--verify")
+            .output()
+            .unwrap()
+    };
     let ok = verify(&out);
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     // A file from before the fit columns existed (the same recording without them) still
     // verifies; a changed R² does not.
     let mut rec: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     let evals = rec["history"]["evaluations"].as_object_mut().unwrap();
-    assert_eq!(evals["train_r2"].as_array().unwrap().len(), 6, "steps 100, …, 600");
+    assert_eq!(
+        evals["train_r2"].as_array().unwrap().len(),
+        6,
+        "steps 100, …, 600"
+    );
     let mut old = rec.clone();
     for k in ["train_rmse", "train_r2", "test_rmse", "test_r2"] {
-        old["history"]["evaluations"].as_object_mut().unwrap().remove(k);
+        old["history"]["evaluations"]
+            .as_object_mut()
+            .unwrap()
+            .remove(k);
     }
     let old_path = dir.join("old.json");
     std::fs::write(&old_path, old.to_string()).unwrap();
     let ok = verify(&old_path);
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     rec["history"]["evaluations"]["train_r2"][3] = serde_json::json!(0.5);
     let bad_path = dir.join("bad.json");
     std::fs::write(&bad_path, rec.to_string()).unwrap();
@@ -433,7 +465,9 @@ fn a_broken_formula_is_refused_with_its_column() {
     refused(
         "run",
         "f.json",
-        FORMULA.replace("sin(3*x1) + 0.5*x1", "sin(3*x1) + * x1").as_bytes(),
+        FORMULA
+            .replace("sin(3*x1) + 0.5*x1", "sin(3*x1) + * x1")
+            .as_bytes(),
         "data.formula \"sin(3*x1) + * x1\": at column 13: expected a number",
     );
     refused(

@@ -212,7 +212,10 @@ fn regression_fit_matches_an_independent_rmse_and_r2() {
         let ss_tot: f64 = set.y.iter().map(|y| (y - mean).powi(2)).sum();
         let want_rmse = (ss_res / n as f64).sqrt();
         let want_r2 = 1.0 - ss_res / ss_tot;
-        assert!((rmse - want_rmse).abs() <= 1e-12 * want_rmse, "{rmse} vs {want_rmse}");
+        assert!(
+            (rmse - want_rmse).abs() <= 1e-12 * want_rmse,
+            "{rmse} vs {want_rmse}"
+        );
         assert!((r2 - want_r2).abs() <= 1e-12, "{r2} vs {want_r2}");
         assert!(r2 > 0.5, "the net learned something: R² {r2}");
     }

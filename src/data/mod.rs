@@ -130,7 +130,10 @@ pub const MAX_FORMULA_INPUTS: usize = 16;
 /// The formula of a `formula` source, read, and its number of input columns.
 pub fn formula_of(spec: &DataSpec) -> Result<(Formula, usize)> {
     let Some(text) = spec.formula.as_deref() else {
-        return Err(Error::field("data.formula", "is required for source formula"));
+        return Err(Error::field(
+            "data.formula",
+            "is required for source formula",
+        ));
     };
     let inputs = spec.inputs.unwrap_or(MAX_FORMULA_INPUTS);
     if !(1..=MAX_FORMULA_INPUTS).contains(&inputs) {
@@ -456,7 +459,10 @@ mod tests {
     fn formula_conditions_label_classes_and_numbers_give_targets() {
         // Without noise every label is the condition at its own point, checked independently.
         let ds = generate(&formula_spec("x1^2 + x2 > 0.5", None, 500, 0.0), 7).unwrap();
-        assert_eq!((ds.inputs, ds.classes, ds.task), (2, 2, Task::Classification));
+        assert_eq!(
+            (ds.inputs, ds.classes, ds.task),
+            (2, 2, Task::Classification)
+        );
         assert_eq!(ds.rows(), 500);
         let mut ones = 0;
         for i in 0..ds.rows() {
@@ -477,10 +483,18 @@ mod tests {
         // inputs may exceed what the formula names; a 1-column condition stays 1-D.
         let ds = generate(&formula_spec("x1 > 0", Some(3), 10, 0.0), 1).unwrap();
         assert_eq!((ds.inputs, ds.x.len()), (3, 30));
-        assert_eq!(generate(&formula_spec("x1 > 0", None, 10, 0.0), 1).unwrap().inputs, 1);
+        assert_eq!(
+            generate(&formula_spec("x1 > 0", None, 10, 0.0), 1)
+                .unwrap()
+                .inputs,
+            1
+        );
         // Same seed, same rows; the noise moves the same points.
         let a = generate(&formula_spec("x1 - x2", None, 50, 0.0), 3).unwrap();
-        assert_eq!(a, generate(&formula_spec("x1 - x2", None, 50, 0.0), 3).unwrap());
+        assert_eq!(
+            a,
+            generate(&formula_spec("x1 - x2", None, 50, 0.0), 3).unwrap()
+        );
         let b = generate(&formula_spec("x1 - x2", None, 50, 0.1), 3).unwrap();
         assert_eq!(a.x, b.x);
         assert_ne!(a.y, b.y);
@@ -490,9 +504,15 @@ mod tests {
     fn formula_errors_name_the_field_and_the_column() {
         let e = |spec: DataSpec| generate(&spec, 1).unwrap_err().to_string();
         let msg = e(DataSpec::generator(DataSource::Formula, 10, 0.0));
-        assert!(msg.contains("data.formula") && msg.contains("required"), "{msg}");
+        assert!(
+            msg.contains("data.formula") && msg.contains("required"),
+            "{msg}"
+        );
         let msg = e(formula_spec("x1 + * 2", None, 10, 0.0));
-        assert!(msg.contains("data.formula") && msg.contains("column 6"), "{msg}");
+        assert!(
+            msg.contains("data.formula") && msg.contains("column 6"),
+            "{msg}"
+        );
         let msg = e(formula_spec("x1 + x3", Some(2), 10, 0.0));
         assert!(msg.contains("x1 … x2"), "{msg}");
         let msg = e(formula_spec("x1", Some(0), 10, 0.0));

@@ -199,12 +199,7 @@ fn diff_reports(rec: &StepReport, now: &StepReport) -> Option<Mismatch> {
 /// `fit`: the recording has this step's regression fit (files written before it existed do
 /// not, nor do their steps when training went on in a newer version; the training set's RMSE
 /// is never NaN where it was recorded).
-fn diff_evaluations(
-    step: u64,
-    rec: &Evaluation,
-    now: &Evaluation,
-    fit: bool,
-) -> Option<Mismatch> {
+fn diff_evaluations(step: u64, rec: &Evaluation, now: &Evaluation, fit: bool) -> Option<Mismatch> {
     let mut cols = vec![
         ("train_loss", rec.train_loss, now.train_loss),
         ("train_accuracy", rec.train_accuracy, now.train_accuracy),
@@ -326,7 +321,8 @@ pub fn verify_reporting(loaded: &Loaded, progress: &mut dyn FnMut(u64, u64)) -> 
             let (at, rec) = hist.evaluations.get(ev);
             if at == t.step {
                 report.evaluations += 1;
-                if let Some(m) = diff_evaluations(at, &rec, &t.evaluate(), !rec.train_rmse.is_nan()) {
+                if let Some(m) = diff_evaluations(at, &rec, &t.evaluate(), !rec.train_rmse.is_nan())
+                {
                     report.mismatch = Some(m);
                     return Ok(report);
                 }
