@@ -105,7 +105,7 @@ pub fn levels(min: f64, max: f64, n: usize, log: bool) -> Vec<f64> {
 }
 
 /// The `level` line of the grid `values` (row-major, `y.len()` rows of `x.len()` values:
-/// `values[i·nx + j]` at (x[j], y[i])), each crossing linearly interpolated along its edge; a
+/// `values[i·nx + j]` at (x\[j\], y\[i\])), each crossing linearly interpolated along its edge; a
 /// saddle is resolved by the mean of the cell's corners. Cells with a non-finite corner are
 /// skipped.
 pub fn contour(values: &[f64], x: &[f64], y: &[f64], level: f64) -> Vec<[[f64; 2]; 2]> {

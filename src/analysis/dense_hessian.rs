@@ -1,13 +1,13 @@
 //! The dense Hessian of the training objective (row-major P×P), two ways.
 //!
 //! **By layers** (networks without BatchNorm). Each row's loss depends on θ only through its
-//! own pass, and from layer l up a weight direction W_l[i][c] moves that pass as input_l[r][c]
+//! own pass, and from layer l up a weight direction W_l\[i\]\[c\] moves that pass as input_l\[r\]\[c\]
 //! times the direction of unit i's bias (below layer l it does not; those blocks come from
 //! symmetry). So one R-pass per *unit* (not per parameter) gives per-row
 //! signals, and every Hessian entry between a weight or bias of layer l and one of layer
 //! m ≥ l is a sum over rows of products of those signals:
 //!
-//! H[(i,c), (j,q)] = Σ_r input_l[r][c] · (R{δ_m}ᵢ[r][j]·input_m[r][q] + δ_m[r][j]·R{input_m}ᵢ[r][q])
+//! H\[(i,c), (j,q)\] = Σ_r input_l\[r\]\[c\] · (R{δ_m}ᵢ\[r\]\[j\]·input_m\[r\]\[q\] + δ_m\[r\]\[j\]·R{input_m}ᵢ\[r\]\[q\])
 //!
 //! which for all c at once is ONE matrix product (fan-in+1 × rows)·(rows × P_m) per unit i
 //! and layer m: about N·P²/2 multiply-adds in large GEMMs, against about 5·N·P² for P

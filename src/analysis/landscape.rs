@@ -4,19 +4,19 @@
 //! - [`Plane`]: an origin θ and two directions d1, d2 — filter-normalised random
 //!   ([`Plane::random`]), given (e.g. the top-2 Hessian eigenvectors, [`Plane::given`]) or the
 //!   PCA plane of a trajectory ([`pca_plane`]).
-//! - [`slice`]: J(θ + α·d1 + β·d2) over a G×G grid of (α, β) ∈ [−r, r]², rows split over
+//! - [`slice()`]: J(θ + α·d1 + β·d2) over a G×G grid of (α, β) ∈ [−r, r]², rows split over
 //!   threads, a callback per finished row, cancellable; [`slice_progressive`] gives a coarse
 //!   preview first, then the full grid.
-//! - [`line`]: J((1−t)θ₀ + tθ₁) for t ∈ [−0.5, 1.5].
+//! - [`line()`]: J((1−t)θ₀ + tθ₁) for t ∈ [−0.5, 1.5].
 //! - [`race`]: several optimisers from one θ, their paths projected onto a plane.
 //! - [`one_one_one`]: the 1-1-1 network's exact surface and 2×2 Hessian (THEORY #17).
 //! - [`run`]: the one entry point of the app's Landscape tile and of `nnlab landscape`.
 //!
-//! J is always [`crate::net::objective`] over the whole training set: mean loss + regulariser,
+//! J is always [`crate::net::objective()`] over the whole training set: mean loss + regulariser,
 //! BatchNorm on the statistics of that set, no dropout.
 //!
 //! Grids are row-major with rows along β and columns along α: `loss[i·G + j]` is
-//! J(θ + α[j]·d1 + β[i]·d2). Every grid value is computed from (α, β) alone, so it does not
+//! J(θ + α\[j\]·d1 + β\[i\]·d2). Every grid value is computed from (α, β) alone, so it does not
 //! depend on the number of threads or on which thread computed it.
 
 mod directions;
@@ -238,7 +238,7 @@ pub struct Slice {
     pub alpha: Vec<f64>,
     /// Row coordinates (along d2).
     pub beta: Vec<f64>,
-    /// G×G, row-major: `loss[i·G + j]` = J(θ + α[j]·d1 + β[i]·d2). Non-finite where J is.
+    /// G×G, row-major: `loss[i·G + j]` = J(θ + α\[j\]·d1 + β\[i\]·d2). Non-finite where J is.
     pub loss: Vec<f64>,
     /// Smallest and largest finite values (NaN if none is finite).
     pub min: f64,
@@ -249,7 +249,7 @@ pub struct Slice {
 }
 
 impl Slice {
-    /// Row i (β = beta[i]).
+    /// Row i (β = beta\[i\]).
     pub fn row(&self, i: usize) -> &[f64] {
         &self.loss[i * self.grid..(i + 1) * self.grid]
     }
@@ -287,7 +287,7 @@ fn check_plane(obj: &Objective, plane: &Plane) -> Result<()> {
 }
 
 /// Bytes one objective evaluation holds on a thread: θ, the pass's workspace (in row blocks
-/// without BatchNorm, see [`crate::net::objective`]).
+/// without BatchNorm, see [`crate::net::objective()`]).
 fn evaluation_values(obj: &Objective) -> usize {
     let net = obj.net;
     let pass = crate::net::objective::objective_pass_rows(net, obj.rows.len());
@@ -295,7 +295,7 @@ fn evaluation_values(obj: &Objective) -> usize {
         .saturating_add(pass.saturating_mul(net.workspace_values_per_row(false)))
 }
 
-/// Bytes [`slice`] takes over a `grid`×`grid` grid on `threads` threads (an upper bound): the
+/// Bytes [`slice()`] takes over a `grid`×`grid` grid on `threads` threads (an upper bound): the
 /// first layer's products over the rows (shared), and per thread a point θ, W₀ᵀ, the first
 /// layer's pre-activations and outputs, the rest of the network's workspace over every row
 /// (the plane's evaluation does not split the rows) and an objective evaluation; the grid.

@@ -149,7 +149,7 @@ pub struct BandHistory {
     /// The peak frequencies (cycles per interval), ascending.
     pub frequencies: Vec<usize>,
     pub steps: Vec<u64>,
-    /// [step][peak].
+    /// \[step\]\[peak\].
     pub errors: Vec<Vec<f64>>,
 }
 

@@ -42,7 +42,7 @@ impl SymmetricOperator for DenseOperator {
     }
 }
 
-/// Eigenvalues (ascending) and optionally eigenvectors (column j = vectors[j]) of a dense
+/// Eigenvalues (ascending) and optionally eigenvectors (column j = vectors\[j\]) of a dense
 /// symmetric matrix (row-major; only its upper triangle is read).
 pub fn dense_eigen(
     n: usize,
@@ -187,7 +187,7 @@ fn advise_huge_pages(buffer: &Vec<f64>) {
 }
 
 /// Block Lanczos with reorthogonalisation (full for blocks; for b = 1 partial, keeping the
-/// basis orthonormal to about √ε, see [`Orthogonality`]): an orthonormal basis Q = [Q₀ Q₁ …] of the block
+/// basis orthonormal to about √ε, see `Orthogonality`): an orthonormal basis Q = \[Q₀ Q₁ …\] of the block
 /// Krylov space of A from a starting block of `b` vectors, and the block-tridiagonal
 /// T = QᵀAQ (diagonal blocks Aⱼ, sub-diagonal blocks Rⱼ). One step costs one block product
 /// A·Qⱼ (the Hessian's K-direction R-pass) and Gram–Schmidt as GEMMs against the basis.

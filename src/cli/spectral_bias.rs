@@ -37,7 +37,7 @@ pub const PEAK_SHARE: f64 = 0.1;
 pub struct SpectralRun {
     pub basis: FourierBasis,
     pub history: BandHistory,
-    /// [record][k]: |r̂(k)|.
+    /// \[record\]\[k\]: |r̂(k)|.
     pub heatmap: Vec<Vec<f64>>,
 }
 

@@ -66,7 +66,7 @@ const FACTOR_LIMIT: usize = 1 << 22;
 /// with such a quantity: δ₁ᵀ·R{a₀} (the second layer's weight block) and x̃ᵀ·(f′(u₀) ⊙ δ₁·V₁)
 /// (the first layer's block, reached through δ₁·V₁). Both are sums over c of
 /// M_c = δ₁ᵀ·diag(x̃_c)·f′(u₀) (n₁ × n₀), formed once per θ:
-///   (δ₁ᵀ·R{a₀})[j][i] = Σ_c M_c[j][i]·Ṽ₀[i][c],   (x̃ᵀ·(f′ ⊙ δ₁·V₁))[c][i] = Σ_j V₁[j][i]·M_c[j][i],
+///   (δ₁ᵀ·R{a₀})\[j\]\[i\] = Σ_c M_c\[j\]\[i\]·Ṽ₀\[i\]\[c\],   (x̃ᵀ·(f′ ⊙ δ₁·V₁))\[c\]\[i\] = Σ_j V₁\[j\]\[i\]·M_c\[j\]\[i\],
 /// which costs (d+1)·n₀·n₁ per direction instead of 2·rows·n₀·n₁: four large GEMMs per
 /// product instead of six. It needs the full Hessian (Gauss–Newton drops these terms), rows
 /// that do not interact (no BatchNorm) and a first layer whose R{a₀} has that form (no PReLU
@@ -364,8 +364,8 @@ enum Sink<'a> {
 /// pre-activation of unit `units.start + j` by one on every row (it is that unit's bias).
 ///
 /// Without BatchNorm each row's loss depends on θ only through its own pass, so the weight
-/// direction W[i][c] moves row r's signals in this layer and above by exactly input[r][c]
-/// times unit i's. (Not below: there the weight direction adds δ[r][i]·e_c to R{δ}, which the
+/// direction W\[i\]\[c\] moves row r's signals in this layer and above by exactly input\[r\]\[c\]
+/// times unit i's. (Not below: there the weight direction adds δ\[r\]\[i\]·e_c to R{δ}, which the
 /// bias direction has no counterpart for, so the pass must stop at `layer`.) The dense
 /// Hessian's rows for a whole layer then follow from these signals by GEMMs over the rows
 /// (see `analysis::dense_hessian`), for the cost of one R-pass per unit instead of one per

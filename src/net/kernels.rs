@@ -58,7 +58,7 @@ macro_rules! dispatch {
             }
         }
 
-        /// dst[i] = f(src[i]).
+        /// `dst[i] = f(src[i])`.
         pub fn $name(src: &[f64], dst: &mut [f64]) {
             #[cfg(target_arch = "x86_64")]
             if std::is_x86_feature_detected!("avx2") {
@@ -103,7 +103,7 @@ macro_rules! row_kernel {
 }
 
 row_kernel!(
-    /// rd[i] = rd[i]·f′[i] + keep·g[i]·R{u}[i]: an R-error signal through the activation
+    /// `rd[i] = rd[i]·f′[i] + keep·g[i]·R{u}[i]`: an R-error signal through the activation
     /// (g = δ⊙f″; keep = 0 for Gauss–Newton).
     r_delta_row(rd: &mut [f64], fp: &[f64], g: &[f64], ru: &[f64], keep: f64) {
         for (((r, &f), &gi), &u) in rd.iter_mut().zip(fp).zip(g).zip(ru) {
@@ -113,7 +113,7 @@ row_kernel!(
 );
 
 row_kernel!(
-    /// out[i] = a[i]·b[i].
+    /// `out[i] = a[i]·b[i]`.
     mul_row(out: &mut [f64], a: &[f64], b: &[f64]) {
         for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
             *o = x * y;
@@ -122,7 +122,7 @@ row_kernel!(
 );
 
 row_kernel!(
-    /// out[i] += a[i].
+    /// `out[i] += a[i]`.
     add_row(out: &mut [f64], a: &[f64]) {
         for (o, &x) in out.iter_mut().zip(a) {
             *o += x;
@@ -131,7 +131,7 @@ row_kernel!(
 );
 
 row_kernel!(
-    /// o[i] += m[i]·v[i] and acc[i] += w[i]·m[i]: one row of the first-layer factor's two
+    /// `o[i] += m[i]·v[i]` and `acc[i] += w[i]·m[i]`: one row of the first-layer factor's two
     /// terms (see `hmp::first_layer_factored`).
     factor_row(o: &mut [f64], acc: &mut [f64], m: &[f64], v: &[f64], w: &[f64]) {
         for ((((oi, ai), &mi), &vi), &wi) in o.iter_mut().zip(acc.iter_mut()).zip(m).zip(v).zip(w) {

@@ -1,8 +1,8 @@
 //! The network: a plan of layers over ONE flat parameter vector θ, a batched forward pass that
 //! caches what the backward pass needs, and the exact backward pass.
 //!
-//! θ layout, per layer in order: W row-major [units × fan_in], then b [units], then BatchNorm
-//! γ [units] and β [units] (if the layer has BatchNorm), then PReLU α [units] (if PReLU).
+//! θ layout, per layer in order: W row-major \[units × fan_in\], then b \[units\], then BatchNorm
+//! γ \[units\] and β \[units\] (if the layer has BatchNorm), then PReLU α \[units\] (if PReLU).
 //!
 //! Per layer the forward pass computes
 //!   z = a_prev·Wᵀ + b;  u = BN(z) = γ·(z − μ)/√(σ² + ε) + β  (or u = z);

@@ -139,7 +139,7 @@ pub enum Command {
     /// Replace the experiment (architecture, data or rule changed).
     Rebuild(Box<Experiment>),
     SetSpeed(Speed),
-    /// Set θ[index] (an edge weight clicked in the designer).
+    /// Set θ\[index\] (an edge weight clicked in the designer).
     SetWeight {
         index: usize,
         value: f64,

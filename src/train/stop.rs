@@ -192,7 +192,7 @@ impl StopWatch {
         self.rule.needs_evaluation() && step.is_multiple_of(self.every)
     }
 
-    /// After a step: `eval` is the evaluation at `step` when [`evaluation_due`] said so (or
+    /// After a step: `eval` is the evaluation at `step` when `evaluation_due` said so (or
     /// when one was made anyway); None otherwise.
     pub fn check(
         &mut self,

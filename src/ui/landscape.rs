@@ -67,7 +67,7 @@ pub struct SliceView {
     /// Columns (α or w₁) and rows (β or w₂).
     pub x: Vec<f64>,
     pub y: Vec<f64>,
-    /// Row-major, `values[i·nx + j]` at (x[j], y[i]).
+    /// Row-major, `values[i·nx + j]` at (x\[j\], y\[i\]).
     pub values: Vec<f64>,
     pub min: f64,
     pub max: f64,

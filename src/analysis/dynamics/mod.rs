@@ -53,7 +53,7 @@ pub trait Objective {
 }
 
 /// The training objective of a network: mean loss + l1·Σ|W| + l2·½ΣW² over `rows`
-/// ([`objective`]). Its Hessian is the exact dense one of [`dense_hessian`] (the L1 term has
+/// ([`objective()`]). Its Hessian is the exact dense one of [`dense_hessian`] (the L1 term has
 /// no curvature almost everywhere and is left out of it).
 pub struct NetObjective<'a> {
     pub net: &'a Network,

@@ -113,7 +113,7 @@ pub struct SliceReport {
     /// Columns (α or w₁) and rows (β or w₂).
     pub alpha: Vec<f64>,
     pub beta: Vec<f64>,
-    /// Row-major, `loss[i·G + j]` at (alpha[j], beta[i]); in the JSON one array per row.
+    /// Row-major, `loss[i·G + j]` at (alpha\[j\], beta\[i\]); in the JSON one array per row.
     #[serde(serialize_with = "square_rows")]
     pub loss: Vec<f64>,
     /// Smallest and largest finite values (NaN, in the JSON null, if none is).

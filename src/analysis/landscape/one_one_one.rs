@@ -54,7 +54,7 @@ impl TinyLoss {
     }
 }
 
-/// J, ∇J and ∇²J at w = (w₁, w₂), in closed form, mean over the points (x[i], y[i]).
+/// J, ∇J and ∇²J at w = (w₁, w₂), in closed form, mean over the points (x\[i\], y\[i\]).
 pub fn value_gradient_hessian(
     loss: TinyLoss,
     w: [f64; 2],
@@ -111,7 +111,7 @@ pub struct TinySurface {
     pub w1: Vec<f64>,
     /// Row coordinates.
     pub w2: Vec<f64>,
-    /// Row-major (rows along w₂): `value[i·G + j]` = J(w1[j], w2[i]).
+    /// Row-major (rows along w₂): `value[i·G + j]` = J(w1\[j\], w2\[i\]).
     pub value: Vec<f64>,
     /// det ∇²J at each point.
     pub det: Vec<f64>,
@@ -126,7 +126,7 @@ pub struct TinySurface {
 }
 
 /// J, det ∇²J and the indefinite mask over `grid`×`grid` points of
-/// [w1_range.0, w1_range.1] × [w2_range.0, w2_range.1], for the points (x[i], y[i]).
+/// \[w1_range.0, w1_range.1\] × \[w2_range.0, w2_range.1\], for the points (x\[i\], y\[i\]).
 pub fn surface(
     loss: TinyLoss,
     x: &[f64],

@@ -19,7 +19,7 @@ pub struct RaceRun {
     pub path: Vec<[f64; 2]>,
     /// J(θ_0) … J(θ_T).
     pub loss: Vec<f64>,
-    /// ‖θ_t − plane point at path[t]‖: how far the run leaves the plane.
+    /// ‖θ_t − plane point at path\[t\]‖: how far the run leaves the plane.
     pub off_plane: Vec<f64>,
     /// The final θ.
     pub theta: Vec<f64>,

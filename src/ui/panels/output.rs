@@ -50,7 +50,7 @@ pub fn map_side_for(points: f32, pixels_per_point: f32) -> usize {
 
 /// Called every frame: ask the worker for maps of the sizes the views drew last frame (a new
 /// snapshot follows), upload the newest snapshot's maps once, and with the overlay on
-/// recompute the first layer's zero sets for it (at most every [`PLANES_EVERY`]; the last one
+/// recompute the first layer's zero sets for it (at most every `PLANES_EVERY`; the last one
 /// always).
 pub fn refresh(app: &mut NnlabApp, ctx: &egui::Context) {
     app.textures.maps.focus = app.hovered_neuron;
