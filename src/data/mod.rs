@@ -48,6 +48,70 @@ impl Dataset {
         &self.x[i * self.inputs..(i + 1) * self.inputs]
     }
 
+    /// The inputs as an ndarray view, rows × inputs (no copy: `x` is row-major).
+    pub fn x_view(&self) -> ndarray::ArrayView2<'_, f64> {
+        ndarray::ArrayView2::from_shape((self.rows(), self.inputs), &self.x)
+            .expect("x holds rows × inputs values")
+    }
+
+    /// The targets as an ndarray view (class indices as 0.0, 1.0, … or real values).
+    pub fn y_view(&self) -> ndarray::ArrayView1<'_, f64> {
+        ndarray::ArrayView1::from(&self.y[..])
+    }
+
+    /// A data set from ndarray arrays: `x` rows × inputs (any memory layout), `y` one target
+    /// per row. `task` None guesses as inline data does (classification when every target is
+    /// a class index). Checked like inline data: matching lengths, finite values, class
+    /// indices for classification.
+    pub fn from_arrays(
+        x: ndarray::ArrayView2<'_, f64>,
+        y: ndarray::ArrayView1<'_, f64>,
+        task: Option<Task>,
+    ) -> Result<Dataset> {
+        let (rows, inputs) = x.dim();
+        if rows == 0 || inputs == 0 {
+            return Err(Error::field(
+                "x",
+                format!("is {rows} × {inputs}: needs at least one row and one column"),
+            ));
+        }
+        if rows > MAX_ROWS {
+            return Err(Error::field(
+                "x",
+                format!("has {rows} rows (at most {MAX_ROWS})"),
+            ));
+        }
+        if y.len() != rows {
+            return Err(Error::field(
+                "y",
+                format!("has {} values but x has {rows} rows", y.len()),
+            ));
+        }
+        if let Some(((i, j), _)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::field(&format!("x[{i}][{j}]"), "is not finite"));
+        }
+        for (i, &v) in y.iter().enumerate() {
+            if !v.is_finite() {
+                return Err(Error::field(&format!("y[{i}]"), "is not finite"));
+            }
+            if task == Some(Task::Classification) && !is_class_index(v) {
+                return Err(Error::field(
+                    &format!("y[{i}]"),
+                    format!("= {v} {}", not_a_class_index()),
+                ));
+            }
+        }
+        let y: Vec<f64> = y.iter().copied().collect();
+        let (task, classes) = task_and_classes(task, &y);
+        Ok(Dataset {
+            inputs,
+            x: x.iter().copied().collect(),
+            y,
+            task,
+            classes,
+        })
+    }
+
     /// Same shape and task, no rows: what a split with nothing held out gives as its test set.
     pub fn empty_like(&self) -> Dataset {
         Dataset {
@@ -453,6 +517,38 @@ mod tests {
             inputs,
             ..DataSpec::generator(DataSource::Formula, n, noise)
         }
+    }
+
+    #[test]
+    fn ndarray_in_and_out() {
+        use ndarray::{Array1, Array2, ShapeBuilder};
+        // A column-major (Fortran-order) array goes in by value, whatever its layout.
+        let x = Array2::from_shape_vec((3, 2).f(), vec![1.0, 3.0, 5.0, 2.0, 4.0, 6.0]).unwrap();
+        let y = Array1::from(vec![0.0, 1.0, 2.0]);
+        let ds = Dataset::from_arrays(x.view(), y.view(), None).unwrap();
+        assert_eq!(ds.x, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        assert_eq!(
+            (ds.inputs, ds.classes, ds.task),
+            (2, 3, Task::Classification)
+        );
+        assert_eq!(ds.x_view(), x);
+        assert_eq!(ds.y_view(), y);
+        // The view shares the data set's memory.
+        assert_eq!(ds.x_view().as_ptr(), ds.x.as_ptr());
+        let r = Dataset::from_arrays(x.view(), y.view(), Some(Task::Regression)).unwrap();
+        assert_eq!((r.task, r.classes), (Task::Regression, 0));
+        let e = |x: Array2<f64>, y: Array1<f64>, t| {
+            Dataset::from_arrays(x.view(), y.view(), t)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(e(x.clone(), Array1::zeros(2), None).contains("y: has 2 values but x has 3"));
+        let mut bad = x.clone();
+        bad[[2, 1]] = f64::NAN;
+        assert!(e(bad, y.clone(), None).contains("x[2][1]"));
+        let half = Array1::from(vec![0.0, 0.5, 1.0]);
+        assert!(e(x.clone(), half, Some(Task::Classification)).contains("y[1]"));
+        assert!(e(Array2::zeros((0, 2)), Array1::zeros(0), None).contains("0 × 2"));
     }
 
     #[test]
