@@ -542,7 +542,7 @@ mod tests {
                 .unwrap_err()
                 .to_string()
         };
-        assert!(e(x.clone(), Array1::zeros(2), None).contains("y: has 2 values but x has 3"));
+        assert!(e(x.clone(), Array1::zeros(2), None).contains("y has 2 values but x has 3 rows"));
         let mut bad = x.clone();
         bad[[2, 1]] = f64::NAN;
         assert!(e(bad, y.clone(), None).contains("x[2][1]"));
