@@ -2,12 +2,14 @@
 
 use std::fmt;
 
+/// A problem to show a person: the field or file it concerns and what is wrong, in one line.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Error {
     /// One line: `network.layers[1].units must be at least 1`.
     pub message: String,
 }
 
+/// The result of anything in nnlab that can fail on bad input.
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {

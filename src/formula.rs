@@ -58,7 +58,9 @@ const MAX_DEPTH: usize = 200;
 /// What went wrong, and where: `column` counts characters from 1.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FormulaError {
+    /// Where: characters from the start of the text, counting from 1.
     pub column: usize,
+    /// What is wrong there, and how to write it instead when that is clear.
     pub message: String,
 }
 

@@ -188,10 +188,12 @@ pub fn write_slice<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
 pub mod scalar {
     use super::*;
 
+    /// Write one number (non-finite ones as the strings described above).
     pub fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
         write_one(*x, s)
     }
 
+    /// Read one number, exactly as written.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
         d.deserialize_any(One)
     }
@@ -201,10 +203,12 @@ pub mod scalar {
 pub mod vec {
     use super::*;
 
+    /// Write an array of numbers.
     pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
         write_slice(v, s)
     }
 
+    /// Read an array of numbers, exactly as written.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
         d.deserialize_any(Many)
     }
@@ -214,6 +218,7 @@ pub mod vec {
 pub mod opt_vec {
     use super::*;
 
+    /// Write an array of numbers, or `null` for None.
     pub fn serialize<S: Serializer>(v: &Option<Vec<f64>>, s: S) -> Result<S::Ok, S::Error> {
         match v {
             Some(v) => write_slice(v, s),
@@ -221,6 +226,7 @@ pub mod opt_vec {
         }
     }
 
+    /// Read an array of numbers, or None for `null`.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<f64>>, D::Error> {
         struct OptMany;
         impl<'de> Visitor<'de> for OptMany {

@@ -31,6 +31,7 @@ fn fnv1a(name: &str) -> u64 {
 }
 
 impl Rng {
+    /// A generator seeded from `seed` (expanded to the 256-bit state by SplitMix64).
     pub fn new(seed: u64) -> Self {
         let mut x = seed;
         let s = [
@@ -63,6 +64,7 @@ impl Rng {
         self.s != [0; 4]
     }
 
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         let result = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
         let t = self.s[1] << 17;

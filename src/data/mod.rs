@@ -33,12 +33,14 @@ pub struct Dataset {
     pub x: Vec<f64>,
     /// One target per row: class index (0.0, 1.0, …) or real value.
     pub y: Vec<f64>,
+    /// Class labels or real-valued targets.
     pub task: Task,
     /// Number of classes; 0 for regression.
     pub classes: usize,
 }
 
 impl Dataset {
+    /// Number of rows.
     pub fn rows(&self) -> usize {
         self.y.len()
     }

@@ -45,8 +45,11 @@ pub enum DataSource {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum BooleanOp {
+    /// 1 when every bit is 1.
     And,
+    /// 1 when any bit is 1.
     Or,
+    /// 1 when an odd number of bits are 1 (XOR for two bits).
     #[default]
     Parity,
 }
@@ -54,6 +57,7 @@ pub enum BooleanOp {
 /// `"data": {...}`. Fields that a source does not use are ignored by it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DataSpec {
+    /// Where the rows come from.
     pub source: DataSource,
     /// Number of rows to generate (generators only).
     #[serde(default = "default_n")]
@@ -118,7 +122,9 @@ fn default_test_fraction() -> f64 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Task {
+    /// Each target is a class index 0, 1, ….
     Classification,
+    /// Each target is a real value.
     Regression,
 }
 

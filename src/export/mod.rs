@@ -30,6 +30,7 @@ pub enum Format {
 }
 
 impl Format {
+    /// The name `nnlab export --to` takes (`pytorch`, `onnx`).
     pub fn name(self) -> &'static str {
         match self {
             Format::Pytorch => "pytorch",
@@ -42,7 +43,9 @@ impl Format {
 pub struct Model<'a> {
     /// The session's name (documentation in the files).
     pub name: String,
+    /// The network's plan (layers, activations, features, θ layout).
     pub net: &'a Network,
+    /// Its parameters, in the layout of `net`.
     pub theta: &'a [f64],
     /// Per layer, the training set's mean and variance (None without BatchNorm).
     pub bn: Option<BnStats>,
@@ -50,8 +53,11 @@ pub struct Model<'a> {
 
 /// One named tensor of the export: a slice of θ or of the BatchNorm statistics.
 pub struct Tensor<'a> {
+    /// The name in the exported file (`layers.0.weight`, …).
     pub name: String,
+    /// Its shape, outermost first (a weight matrix is [units, fan_in]).
     pub shape: Vec<usize>,
+    /// Its values, row-major.
     pub values: &'a [f64],
 }
 
@@ -170,6 +176,7 @@ fn training_statistics(net: &Network, theta: &[f64], train: &Dataset) -> Result<
 /// What an export wrote.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Written {
+    /// The files written, in order.
     pub files: Vec<PathBuf>,
     /// `f64`, or where some operator runs in f32 which (ONNX's Erf for GELU).
     pub precision: String,

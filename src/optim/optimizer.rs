@@ -102,6 +102,7 @@ impl Optimizer {
         }
     }
 
+    /// The settings in force.
     pub fn spec(&self) -> &OptimizerSpec {
         &self.spec
     }

@@ -43,21 +43,38 @@ pub enum TrainingRule {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Schedule {
+    /// η at every step.
     #[default]
     Constant,
     /// η·gamma^⌊t/every⌋.
-    Step { every: u64, gamma: f64 },
+    Step {
+        /// Steps between two drops.
+        every: u64,
+        /// Factor of each drop.
+        gamma: f64,
+    },
     /// η·gamma^t.
-    Exponential { gamma: f64 },
+    Exponential {
+        /// Factor per step.
+        gamma: f64,
+    },
     /// η_min + ½(η − η_min)(1 + cos(π·min(t, period)/period)).
-    Cosine { period: u64, min_lr: f64 },
+    Cosine {
+        /// Steps from η down to η_min (then η_min stays).
+        period: u64,
+        /// η_min.
+        min_lr: f64,
+    },
 }
 
 /// `"optimizer": {...}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OptimizerSpec {
+    /// The update rule.
     pub kind: OptimizerKind,
+    /// The learning rate η (before the schedule).
     pub lr: f64,
+    /// Rows per mini-batch (at least the training set: full-batch gradient descent).
     #[serde(default = "default_batch")]
     pub batch_size: usize,
     /// Momentum / Nesterov μ.
@@ -75,6 +92,7 @@ pub struct OptimizerSpec {
     /// ε in the denominators of AdaGrad, RMSprop and Adam.
     #[serde(default = "default_eps")]
     pub eps: f64,
+    /// How η changes with the step.
     #[serde(default)]
     pub schedule: Schedule,
     /// Rescale the gradient so its global L2 norm is at most this.
@@ -83,6 +101,7 @@ pub struct OptimizerSpec {
     /// Clamp each gradient component to [−v, v].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clip_value: Option<f64>,
+    /// Where the update direction comes from (back-propagation, or a rule the `kind` implies).
     #[serde(default)]
     pub rule: TrainingRule,
 }
@@ -107,6 +126,8 @@ fn default_eps() -> f64 {
 }
 
 impl OptimizerSpec {
+    /// `kind` at learning rate `lr` and `batch_size`, everything else at its default
+    /// (μ = 0.9, β₁ = 0.9, β₂ = 0.999, ρ = 0.9, ε = 1e-8, constant η, no clipping).
     pub fn new(kind: OptimizerKind, lr: f64, batch_size: usize) -> Self {
         OptimizerSpec {
             kind,
@@ -137,8 +158,10 @@ impl OptimizerSpec {
 /// `"regularization": {...}`: objective += l1·Σ|W| + l2·½ΣW² over weights (not biases).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct Regularization {
+    /// Weight of Σ|W|.
     #[serde(default)]
     pub l1: f64,
+    /// Weight of ½ΣW².
     #[serde(default)]
     pub l2: f64,
 }
