@@ -93,6 +93,13 @@ fn run_trains_and_writes_session_and_metrics() {
     assert_eq!(v["iterations_per_epoch"], 5);
     assert_eq!(v["epochs"], 300);
     assert!(v["train_accuracy"].as_f64().unwrap() > 0.9, "{v}");
+    // The confusion matrix counts the 160 training rows once each; its diagonal is the accuracy.
+    let m: Vec<Vec<u64>> = serde_json::from_value(v["confusion_train"].clone()).unwrap();
+    assert_eq!(m.iter().flatten().sum::<u64>(), 160);
+    assert_eq!(
+        (m[0][0] + m[1][1]) as f64 / 160.0,
+        v["train_accuracy"].as_f64().unwrap()
+    );
     let csv = std::fs::read_to_string(&metrics).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 1 + 15, "header + one row per 100 steps");
@@ -396,6 +403,7 @@ fn formula_data_trains_reports_rmse_and_r2_and_replays() {
         v["test_r2"].as_f64().is_some() && v["train_accuracy"].is_null(),
         "{v}"
     );
+    assert!(v["confusion_train"].is_null(), "{v}");
     // The CSV carries the same numbers in its named columns.
     let text = std::fs::read_to_string(&metrics).unwrap();
     let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();

@@ -225,3 +225,44 @@ fn regression_fit_matches_an_independent_rmse_and_r2() {
     assert!(e.train_rmse.is_nan() && e.test_r2.is_nan());
     assert!(e.train_accuracy.is_finite());
 }
+
+/// The confusion matrix agrees with the evaluation's accuracy and with the class counts.
+#[test]
+fn confusion_matrix_counts_every_row_once_and_matches_the_accuracy() {
+    let mut t = trainer_from(
+        r#"{"nnlab": 1, "name": "blobs", "seed": 2,
+        "data": {"source": "blobs", "classes": 4, "n": 400, "noise": 0.35, "test_fraction": 0.25},
+        "network": {"inputs": 2, "layers": [{"units": 8, "activation": "tanh"},
+                                            {"units": 4, "activation": "softmax"}]},
+        "loss": "cross_entropy", "optimizer": {"kind": "adam", "lr": 0.02, "batch_size": 50}}"#,
+    );
+    for _ in 0..150 {
+        t.step();
+    }
+    let e = t.evaluate();
+    for (set, accuracy) in [
+        (t.train.clone(), e.train_accuracy),
+        (t.test.clone(), e.test_accuracy),
+    ] {
+        let c = nnlab::train::confusion(&mut t, &set).expect("classification");
+        assert_eq!(c.classes, 4);
+        assert_eq!(c.total(), set.rows() as u64);
+        for class in 0..4 {
+            let rows = set.y.iter().filter(|&&y| y == class as f64).count() as u64;
+            let counted: u64 = (0..4).map(|p| c.get(class, p)).sum();
+            assert_eq!(counted, rows, "class {class}");
+        }
+        assert_eq!(c.accuracy(), accuracy);
+        // The noisy blobs overlap: some rows are off the diagonal, most are on it.
+        assert!(accuracy > 0.6 && accuracy < 1.0, "{accuracy}");
+    }
+    // Regression has none.
+    let mut r = trainer_from(
+        r#"{"nnlab": 1, "name": "r", "seed": 1, "data": {"source": "sin", "n": 50},
+        "network": {"inputs": 1, "layers": [{"units": 4, "activation": "tanh"},
+                                            {"units": 1, "activation": "identity"}]},
+        "loss": "mse", "optimizer": {"kind": "sgd", "lr": 0.1}}"#,
+    );
+    let train = r.train.clone();
+    assert!(nnlab::train::confusion(&mut r, &train).is_none());
+}

@@ -600,6 +600,9 @@ fn run_session(
         rec.write_into(&mut s, &t);
         session::save(o, &s)?;
     }
+    let (train_set, test_set) = (t.train.clone(), t.test.clone());
+    let train_confusion = crate::train::confusion(&mut t, &train_set);
+    let test_confusion = crate::train::confusion(&mut t, &test_set).filter(|c| c.total() > 0);
     let summary = json!({
         "name": loaded.session.name,
         "network": t.net.describe(),
@@ -615,6 +618,8 @@ fn run_session(
         "train_r2": num(eval.train_r2),
         "test_rmse": num(eval.test_rmse),
         "test_r2": num(eval.test_r2),
+        "confusion_train": train_confusion.map(|c| c.rows()),
+        "confusion_test": test_confusion.map(|c| c.rows()),
         "mistakes": t.mistakes,
         "novikoff_bound": t.novikoff.map(|b| b.bound),
         "diverged": diverged_at.is_some(),
