@@ -68,9 +68,7 @@ pub mod optim;
 pub mod rng;
 #[allow(missing_docs)]
 pub mod runtime;
-#[allow(missing_docs)]
 pub mod session;
-#[allow(missing_docs)]
 pub mod train;
 #[allow(missing_docs)]
 pub mod ui;

@@ -15,6 +15,7 @@ pub struct Analysis {
     #[serde(default)]
     pub step: u64,
     #[serde(default)]
+    /// The result, as the kind wrote it.
     pub result: serde_json::Value,
 }
 
@@ -26,6 +27,7 @@ pub struct SpectrumResult {
     #[serde(default)]
     pub method: String,
     #[serde(default)]
+    /// The Gauss–Newton matrix instead of the Hessian.
     pub gauss_newton: bool,
     /// Ascending.
     #[serde(default, with = "crate::json_float::vec")]
@@ -59,6 +61,7 @@ pub struct LandscapeResult {
         skip_serializing_if = "Vec::is_empty",
         with = "crate::json_float::vec"
     )]
+    /// See `a`.
     pub b: Vec<f64>,
 }
 
@@ -74,10 +77,12 @@ impl Analysis {
         })
     }
 
+    /// Store a spectrum computed at `step`.
     pub fn spectrum(step: u64, r: &SpectrumResult) -> Result<Analysis> {
         Analysis::new("spectrum", step, r)
     }
 
+    /// Store a landscape computed at `step`.
     pub fn landscape(step: u64, r: &LandscapeResult) -> Result<Analysis> {
         Analysis::new("landscape", step, r)
     }

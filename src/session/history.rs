@@ -10,18 +10,25 @@ use crate::train::{Evaluation, LayerStats, StepReport};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LayerColumns {
     #[serde(default, with = "crate::json_float::vec")]
+    /// ‖∂L/∂W‖_F per recorded step.
     pub grad_norm: Vec<f64>,
     #[serde(default, with = "crate::json_float::vec")]
+    /// ‖ΔW‖_F per recorded step.
     pub update_norm: Vec<f64>,
     #[serde(default, with = "crate::json_float::vec")]
+    /// ‖W‖_F per recorded step.
     pub weight_norm: Vec<f64>,
     #[serde(default, with = "crate::json_float::vec")]
+    /// Mean activation over the batch per recorded step.
     pub act_mean: Vec<f64>,
     #[serde(default, with = "crate::json_float::vec")]
+    /// Standard deviation of the activation per recorded step.
     pub act_std: Vec<f64>,
     #[serde(default, with = "crate::json_float::vec")]
+    /// Fraction of saturated outputs per recorded step.
     pub saturated: Vec<f64>,
     #[serde(default, with = "crate::json_float::vec")]
+    /// Fraction of dead ReLU units per recorded step.
     pub dead: Vec<f64>,
 }
 
@@ -79,14 +86,19 @@ impl LayerColumns {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EvalColumns {
     #[serde(default)]
+    /// The step of each evaluation (increasing).
     pub step: Vec<u64>,
     #[serde(default, with = "crate::json_float::vec")]
+    /// Mean loss over the training set.
     pub train_loss: Vec<f64>,
     #[serde(default, with = "crate::json_float::vec")]
+    /// Accuracy over the training set (NaN for regression).
     pub train_accuracy: Vec<f64>,
     #[serde(default, with = "crate::json_float::vec")]
+    /// Mean loss over the test set (NaN without one).
     pub test_loss: Vec<f64>,
     #[serde(default, with = "crate::json_float::vec")]
+    /// Accuracy over the test set.
     pub test_accuracy: Vec<f64>,
     /// Regression only (empty otherwise, and in files written before these existed).
     #[serde(
@@ -100,30 +112,36 @@ pub struct EvalColumns {
         skip_serializing_if = "Vec::is_empty",
         with = "crate::json_float::vec"
     )]
+    /// R² over the training set.
     pub train_r2: Vec<f64>,
     #[serde(
         default,
         skip_serializing_if = "Vec::is_empty",
         with = "crate::json_float::vec"
     )]
+    /// RMSE over the test set.
     pub test_rmse: Vec<f64>,
     #[serde(
         default,
         skip_serializing_if = "Vec::is_empty",
         with = "crate::json_float::vec"
     )]
+    /// R² over the test set.
     pub test_r2: Vec<f64>,
 }
 
 impl EvalColumns {
+    /// Number of evaluations.
     pub fn len(&self) -> usize {
         self.step.len()
     }
 
+    /// No evaluation recorded.
     pub fn is_empty(&self) -> bool {
         self.step.is_empty()
     }
 
+    /// Append the evaluation made at `step`.
     pub fn push(&mut self, step: u64, e: &Evaluation) {
         self.step.push(step);
         self.train_loss.push(e.train_loss);
@@ -194,14 +212,19 @@ fn at(v: &[f64], i: usize) -> f64 {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct History {
     #[serde(default)]
+    /// The step of each row (increasing).
     pub step: Vec<u64>,
     #[serde(default)]
+    /// Completed epochs at that step.
     pub epoch: Vec<u64>,
     #[serde(default, with = "crate::json_float::vec")]
+    /// The learning rate the step used.
     pub lr: Vec<f64>,
     #[serde(default, with = "crate::json_float::vec")]
+    /// Loss on the step's mini-batch.
     pub batch_loss: Vec<f64>,
     #[serde(default, with = "crate::json_float::vec")]
+    /// Global ‖∇‖₂ of the step's batch objective.
     pub grad_norm: Vec<f64>,
     /// Perceptron rule: mistakes so far (empty when every value would be 0).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -213,6 +236,7 @@ pub struct History {
     #[serde(default)]
     pub layers: Vec<LayerColumns>,
     #[serde(default)]
+    /// Whole-set evaluations, at their own steps.
     pub evaluations: EvalColumns,
 }
 
@@ -222,6 +246,7 @@ impl History {
         self.step.len()
     }
 
+    /// No step recorded.
     pub fn is_empty(&self) -> bool {
         self.step.is_empty() && self.evaluations.is_empty()
     }

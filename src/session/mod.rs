@@ -325,8 +325,11 @@ fn json_error(e: serde_json::Error) -> Error {
 
 /// A session with its data built, ready to train.
 pub struct Loaded {
+    /// The session as read and validated.
     pub session: Session,
+    /// Its training rows (after the split).
     pub train: Dataset,
+    /// Its held-out test rows (empty when `test_fraction` is 0).
     pub test: Dataset,
     /// Where the file lives (CSV paths are relative to it).
     pub dir: Option<PathBuf>,

@@ -19,12 +19,18 @@ pub const DEFAULT_HISTORY_LIMIT: usize = 100_000;
 /// Most values the history may hold (≈ 170 MB in a session file): fewer rows for deep nets.
 pub const MAX_HISTORY_VALUES: usize = 16_000_000;
 
+/// Collects a run's recording (history, edits, checkpoints, analyses) while it trains, within
+/// its budgets, and writes it into a session.
 pub struct Recorder {
     /// θ at step 0.
     pub initial_params: Vec<f64>,
+    /// Per-step reports and evaluations.
     pub history: History,
+    /// Live edits, at the steps they applied.
     pub edits: Vec<LiveEdit>,
+    /// Trainer states to restart replay from.
     pub checkpoints: Vec<TrainerState>,
+    /// Analyses computed during the run.
     pub analyses: Vec<Analysis>,
     /// Bytes the checkpoints may take (compact JSON). The first and the last are kept even if
     /// they alone exceed it.
@@ -145,6 +151,7 @@ impl Recorder {
         self.edits.push(LiveEdit { step, edit });
     }
 
+    /// Keep an analysis computed during the run.
     pub fn record_analysis(&mut self, a: Analysis) {
         self.analyses.push(a);
     }

@@ -14,7 +14,9 @@ pub struct Mismatch {
     pub step: u64,
     /// What differs, as a field path (`history.batch_loss`, `checkpoints[3].theta[17]`).
     pub field: String,
+    /// The value in the file.
     pub recorded: String,
+    /// The value the re-run produced.
     pub recomputed: String,
 }
 
@@ -25,10 +27,13 @@ pub struct Report {
     pub steps: u64,
     /// Recorded step reports compared.
     pub step_reports: usize,
+    /// Recorded evaluations compared.
     pub evaluations: usize,
+    /// Checkpoints compared.
     pub checkpoints: usize,
     /// Whether the final `state` was compared.
     pub state: bool,
+    /// Recorded edits applied.
     pub edits: usize,
     /// None: bit-identical.
     pub mismatch: Option<Mismatch>,

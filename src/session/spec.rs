@@ -16,19 +16,28 @@ use super::history::History;
 /// The format version this build writes.
 pub const FORMAT_VERSION: u32 = 2;
 
+/// An experiment (data, network, loss, optimiser, regulariser, seed) and optionally its
+/// recording: the whole content of a session file (docs/session-format.md).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     /// Format version.
     pub nnlab: u32,
     #[serde(default)]
+    /// A name to show.
     pub name: String,
     #[serde(default)]
+    /// Seed of every random stream (initialisation, data, batches, dropout).
     pub seed: u64,
+    /// Where the rows come from.
     pub data: DataSpec,
+    /// The network.
     pub network: NetworkSpec,
+    /// The training loss.
     pub loss: Loss,
+    /// The optimiser and its settings.
     pub optimizer: OptimizerSpec,
     #[serde(default)]
+    /// L1/L2 penalties on the weights.
     pub regularization: Regularization,
     /// When to stop training (a target loss or accuracy, steps, epochs, early stopping).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -104,6 +113,7 @@ impl Session {
         }
     }
 
+    /// What a [`crate::train::Trainer`] needs from this session.
     pub fn trainer_config(&self) -> TrainerConfig {
         TrainerConfig {
             seed: self.seed,

@@ -13,15 +13,31 @@ use super::trainer::Trainer;
 pub struct LiveEdit {
     /// Steps taken before the edit applied.
     pub step: u64,
+    /// What changed.
     pub edit: Edit,
 }
 
+/// A change made to a running training (the app's live edits), replayed at its step.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Edit {
-    Optimizer { spec: OptimizerSpec },
-    Regularization { regularization: Regularization },
-    Weight { index: usize, value: f64 },
+    /// New optimiser settings (the moments are kept when the kind stays).
+    Optimizer {
+        /// The settings in force from this step.
+        spec: OptimizerSpec,
+    },
+    /// New L1/L2 penalties.
+    Regularization {
+        /// The penalties in force from this step.
+        regularization: Regularization,
+    },
+    /// One parameter set by hand (an edge weight in the designer).
+    Weight {
+        /// Index in θ.
+        index: usize,
+        /// Its new value.
+        value: f64,
+    },
 }
 
 impl Trainer {

@@ -15,6 +15,7 @@ use crate::optim::spec::{OptimizerKind, OptimizerSpec, TrainingRule};
 pub const GRID: usize = 64;
 /// Sides a view may ask for: at least as fine as the pixels a map covers, up to this.
 pub const MIN_MAP_SIDE: usize = 8;
+/// Largest side a view may ask for.
 pub const MAX_MAP_SIDE: usize = 256;
 /// Most values the neuron and feature maps of one snapshot hold together (the UI colours each
 /// one): a network with many drawn units gets smaller maps than asked.
@@ -26,7 +27,9 @@ pub const SNAPSHOT_VALUES: usize = 1 << 22;
 /// Most θ snapshots the app's trajectory keeps, and the most f64 values it may hold in all (but
 /// always the three a PCA plane needs, whatever P).
 pub const TRAJECTORY_MAX: usize = 200;
+/// See [`TRAJECTORY_MAX`].
 pub const TRAJECTORY_BUDGET: usize = 8_000_000;
+/// See [`TRAJECTORY_MAX`].
 pub const TRAJECTORY_MIN: usize = 3;
 
 /// Most bytes an experiment may take (8 GiB), whatever the machine: a session that loads on
@@ -37,9 +40,13 @@ pub const MAX_EXPERIMENT_BYTES: u64 = 8 << 30;
 /// The shapes that decide an experiment's memory.
 #[derive(Clone, Copy, Debug)]
 pub struct Shape<'a> {
+    /// The network.
     pub net: &'a Network,
+    /// Its optimiser (its moments take memory).
     pub optimizer: &'a OptimizerSpec,
+    /// Rows of the training set.
     pub train_rows: usize,
+    /// Rows of the test set.
     pub test_rows: usize,
     /// Count the app's views too (snapshots, trajectory, curvature sample), not only what a
     /// headless command holds.

@@ -40,33 +40,51 @@ pub struct StopRule {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum StopReason {
+    /// The training loss reached its target.
     TrainLoss {
+        /// Step at which it stopped.
         step: u64,
+        /// The training loss measured.
         loss: f64,
+        /// The target it reached.
         target: f64,
     },
+    /// The training accuracy reached its target.
     TrainAccuracy {
+        /// Step at which it stopped.
         step: u64,
+        /// The training accuracy measured.
         accuracy: f64,
+        /// The target it reached.
         target: f64,
     },
+    /// The step limit was reached.
     Steps {
+        /// Step at which it stopped.
         step: u64,
     },
+    /// The epoch limit was reached.
     Epochs {
+        /// Step at which it stopped.
         step: u64,
+        /// Epochs completed.
         epochs: u64,
     },
     /// The test loss last improved at `best_step` (to `best_loss`).
     Patience {
+        /// Step at which it stopped.
         step: u64,
+        /// Step of the best test loss.
         best_step: u64,
+        /// The best test loss.
         best_loss: f64,
+        /// Checks since without a better one.
         checks: u64,
     },
 }
 
 impl StopReason {
+    /// The step at which training stopped.
     pub fn step(&self) -> u64 {
         match *self {
             StopReason::TrainLoss { step, .. }
@@ -167,6 +185,7 @@ impl StopRule {
 /// The running state of a stop rule over one run.
 #[derive(Clone, Debug)]
 pub struct StopWatch {
+    /// The rule watched.
     pub rule: StopRule,
     /// Steps between checks of the losses.
     every: u64,

@@ -21,10 +21,15 @@ use crate::rng::Rng;
 /// Everything about an experiment except the data.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainerConfig {
+    /// Seed of every random stream.
     pub seed: u64,
+    /// The network to build.
     pub network: NetworkSpec,
+    /// The training loss.
     pub loss: Loss,
+    /// The optimiser.
     pub optimizer: OptimizerSpec,
+    /// L1/L2 penalties on the weights.
     pub regularization: Regularization,
 }
 
@@ -39,6 +44,7 @@ pub struct LayerStats {
     pub weight_norm: f64,
     /// Mean and std of the layer's activation f(u) over the batch.
     pub act_mean: f64,
+    /// See `act_mean`.
     pub act_std: f64,
     /// Fraction of outputs in the flat tails (sigmoid < 0.02 or > 0.98, |tanh| > 0.96).
     pub saturated: f64,
@@ -59,6 +65,7 @@ pub struct StepReport {
     pub batch_loss: f64,
     /// Global ‖∇‖₂ of the batch objective.
     pub grad_norm: f64,
+    /// Statistics per layer (empty when they are off).
     pub layers: Vec<LayerStats>,
     /// Perceptron rule: mistakes so far.
     pub mistakes: u64,
@@ -70,9 +77,13 @@ pub struct StepReport {
 /// test sets (evaluation mode). What does not apply, or a set with no rows, is NaN.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
+    /// Mean loss over the training set (without the regulariser).
     pub train_loss: f64,
+    /// Accuracy over the training set (classification).
     pub train_accuracy: f64,
+    /// Mean loss over the test set.
     pub test_loss: f64,
+    /// Accuracy over the test set (classification).
     pub test_accuracy: f64,
     /// Regression: √(mean (ŷ − y)²) of the output against the target.
     #[serde(default = "nan")]
@@ -81,8 +92,10 @@ pub struct Evaluation {
     #[serde(default = "nan")]
     pub train_r2: f64,
     #[serde(default = "nan")]
+    /// Regression: RMSE over the test set.
     pub test_rmse: f64,
     #[serde(default = "nan")]
+    /// Regression: R² over the test set.
     pub test_r2: f64,
 }
 
@@ -135,6 +148,7 @@ pub struct TrainerState {
     pub optimizer: Optimizer,
     /// The regulariser in force (live edits included).
     pub regularization: Regularization,
+    /// The random streams' states.
     pub rng: RngStates,
     /// The row permutation of the current epoch (mini-batches are slices of it).
     pub perm: Vec<usize>,
@@ -143,13 +157,22 @@ pub struct TrainerState {
     pub feedback: Option<Vec<f64>>,
 }
 
+/// The deterministic training loop: a network, its θ, the data and the optimiser. The same
+/// configuration and seed give the same θ after every step, to the last bit.
 pub struct Trainer {
+    /// The network's plan (layers, θ layout).
     pub net: Network,
+    /// All parameters, in the network's layout.
     pub theta: Vec<f64>,
+    /// The rows it trains on.
     pub train: Dataset,
+    /// The rows it evaluates on.
     pub test: Dataset,
+    /// The optimiser with its state (moments, step count).
     pub optimizer: Optimizer,
+    /// The regulariser in force.
     pub regularization: Regularization,
+    /// Seed of every random stream.
     pub seed: u64,
     /// Steps taken.
     pub step: u64,
@@ -343,6 +366,7 @@ impl Trainer {
         }
     }
 
+    /// The training rule in force.
     pub fn rule(&self) -> TrainingRule {
         self.optimizer.spec().effective_rule()
     }
@@ -365,6 +389,7 @@ impl Trainer {
         Ok(())
     }
 
+    /// Change the L1/L2 penalties from the next step (checked first).
     pub fn set_regularization(&mut self, r: Regularization) -> Result<()> {
         validate_regularization(&r)?;
         self.regularization = r;
