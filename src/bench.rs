@@ -14,8 +14,11 @@ use crate::net::spec::{Init, LayerSpec, Loss, NetworkSpec, WeightConstraint};
 use crate::optim::spec::{OptimizerKind, OptimizerSpec, Regularization};
 use crate::train::{Trainer, TrainerConfig};
 
+/// One of the reference training runs `nnlab bench` times.
 pub struct Reference {
+    /// Short name (`--only` takes it).
     pub name: &'static str,
+    /// What the run is, in words.
     pub description: &'static str,
     hidden: &'static [(usize, Activation)],
     points: usize,
@@ -28,6 +31,7 @@ const A_HIDDEN: [(usize, Activation); 2] = [(8, Activation::Tanh), (8, Activatio
 const B_HIDDEN: [(usize, Activation); 10] = [(32, Activation::Sigmoid); 10];
 const C_HIDDEN: [(usize, Activation); 2] = [(256, Activation::Relu), (256, Activation::Relu)];
 
+/// The reference runs: a small, a deep and a wide network.
 pub const REFERENCES: [Reference; 3] = [
     Reference {
         name: "a",
@@ -182,12 +186,15 @@ pub fn print(as_json: bool, seconds: f64, only: Option<&str>) -> crate::Result<(
 /// The curvature timings of issue #4's speed goals (same networks as
 /// benches/pytorch_hessian.py: tanh MLPs, BCE, XOR-like data, at the initial θ).
 pub struct CurvatureRun {
+    /// Short name (`--only` takes it).
     pub name: &'static str,
+    /// What the run is, in words.
     pub description: &'static str,
     width: usize,
     points: usize,
 }
 
+/// The curvature runs `nnlab bench --curvature` times.
 pub const CURVATURE_RUNS: [CurvatureRun; 4] = [
     CurvatureRun {
         name: "hessian_1k",

@@ -50,7 +50,6 @@
 
 #[allow(missing_docs)]
 pub mod analysis;
-#[allow(missing_docs)]
 pub mod bench;
 #[allow(missing_docs)]
 pub mod cli;

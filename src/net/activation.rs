@@ -6,14 +6,19 @@
 
 use serde::{Deserialize, Serialize};
 
+/// A unit's activation function f(u), with its first and second derivatives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Activation {
+    /// f(u) = u.
     Identity,
     /// sign(u) ∈ {−1, +1} with zero gradient: the perceptron unit.
     Step,
+    /// 1/(1 + e^(−u)).
     Sigmoid,
+    /// tanh u.
     Tanh,
+    /// max(0, u).
     Relu,
     /// u for u > 0, αu otherwise (α = `alpha`, default 0.01).
     LeakyRelu,
@@ -40,6 +45,7 @@ const INV_SQRT_2: f64 = std::f64::consts::FRAC_1_SQRT_2;
 /// 1/√(2π)
 const INV_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 
+/// 1/(1 + e^(−u)), without overflow for large |u|.
 #[inline]
 pub fn sigmoid(u: f64) -> f64 {
     if u >= 0.0 {
@@ -57,6 +63,7 @@ pub fn softplus(u: f64) -> f64 {
 }
 
 impl Activation {
+    /// Every activation, in the order the designer lists them.
     pub const ALL: [Activation; 14] = [
         Activation::Identity,
         Activation::Step,
@@ -74,6 +81,7 @@ impl Activation {
         Activation::Softmax,
     ];
 
+    /// The name in session files (`relu`, `leaky_relu`, …).
     pub fn name(self) -> &'static str {
         match self {
             Activation::Identity => "identity",

@@ -329,11 +329,13 @@ fn base_pass(net: &Network, theta: &[f64], rows: Rows, hw: &mut HmpWorkspace) {
 pub struct LayerSignals<'a> {
     /// The layer these signals belong to.
     pub layer: usize,
+    /// Rows of the batch.
     pub rows: usize,
     /// Number of directions K.
     pub kd: usize,
     /// The layer's units and fan-in.
     pub n: usize,
+    /// See `n`.
     pub k: usize,
     /// R{δ} at the layer's pre-activation, rows × K × n (already divided by the row count).
     pub rd: &'a [f64],

@@ -22,6 +22,7 @@ pub enum TargetCoding {
 }
 
 impl TargetCoding {
+    /// Write the target vector of label `y` into `out` (one row of the output layer).
     pub fn fill(self, y: f64, out: &mut [f64]) {
         match self {
             TargetCoding::Real | TargetCoding::Binary01 => out[0] = y,

@@ -35,44 +35,66 @@ pub const MAX_LAYERS: usize = 1_000;
 /// One layer of the plan, with the offsets of its parameters in θ.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Layer {
+    /// Width of the layer's input (features or the previous layer's units).
     pub fan_in: usize,
+    /// Number of units.
     pub units: usize,
+    /// The units' activation.
     pub activation: Activation,
     /// α (leaky ReLU, ELU, initial PReLU) or β (swish).
     pub param: f64,
+    /// BatchNorm before the activation.
     pub batch_norm: bool,
+    /// Dropout probability while training.
     pub dropout: f64,
+    /// How dropout scales the kept units.
     pub dropout_scaling: DropoutScaling,
     /// Identity skip connection applies (hidden layer with fan_in == units).
     pub residual: bool,
+    /// Offset of W (units × fan_in, row-major) in θ.
     pub w: usize,
+    /// Offset of the biases in θ.
     pub b: usize,
+    /// Offset of BatchNorm's γ in θ.
     pub gamma: Option<usize>,
+    /// Offset of BatchNorm's β in θ.
     pub beta: Option<usize>,
+    /// Offset of PReLU's learned α in θ.
     pub prelu: Option<usize>,
     /// One past the last parameter of this layer.
     pub end: usize,
 }
 
 impl Layer {
+    /// This layer's W in `theta`, row-major units × fan_in.
     pub fn weights<'a>(&self, theta: &'a [f64]) -> &'a [f64] {
         &theta[self.w..self.w + self.units * self.fan_in]
     }
+    /// This layer's biases in `theta`.
     pub fn bias<'a>(&self, theta: &'a [f64]) -> &'a [f64] {
         &theta[self.b..self.b + self.units]
     }
+    /// Number of weights (units × fan_in).
     pub fn n_weights(&self) -> usize {
         self.units * self.fan_in
     }
 }
 
+/// A network's plan: its layers and where each parameter lives in the flat θ. It holds no
+/// parameters itself, so one plan serves any θ.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Network {
+    /// Raw input columns.
     pub inputs: usize,
+    /// The fixed features the first layer sees (the raw columns by default).
     pub features: Vec<Feature>,
+    /// The layers, input side first.
     pub layers: Vec<Layer>,
+    /// The training loss.
     pub loss: Loss,
+    /// A constraint projected after every update.
     pub constraint: WeightConstraint,
+    /// Length of θ.
     pub n_params: usize,
 }
 
@@ -88,7 +110,9 @@ pub enum BnMode<'a> {
 /// Per-layer BatchNorm mean and variance (empty vectors for layers without BatchNorm).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BnStats {
+    /// Per layer, the mean of each unit's z.
     pub mean: Vec<Vec<f64>>,
+    /// Per layer, the (biased) variance of each unit's z.
     pub var: Vec<Vec<f64>>,
 }
 
@@ -107,8 +131,11 @@ pub struct LayerCache {
     pub mask: Vec<f64>,
     /// Normalised z (BatchNorm).
     pub xhat: Vec<f64>,
+    /// BatchNorm: the batch mean of z per unit.
     pub mean: Vec<f64>,
+    /// BatchNorm: 1/√(var + ε) per unit.
     pub invstd: Vec<f64>,
+    /// BatchNorm: the batch variance of z per unit.
     pub var: Vec<f64>,
 }
 
@@ -123,9 +150,11 @@ impl LayerCache {
 /// step allocates nothing.
 #[derive(Clone, Debug, Default)]
 pub struct Workspace {
+    /// Rows of the batch the buffers hold.
     pub rows: usize,
     /// φ(x): rows × features.
     pub input: Vec<f64>,
+    /// Per-layer buffers.
     pub layers: Vec<LayerCache>,
     /// Targets: rows × output units.
     pub targets: Vec<f64>,
@@ -342,10 +371,12 @@ impl Network {
         })
     }
 
+    /// The output layer.
     pub fn output(&self) -> &Layer {
         &self.layers[self.layers.len() - 1]
     }
 
+    /// Units of the output layer.
     pub fn output_units(&self) -> usize {
         self.output().units
     }
@@ -867,6 +898,7 @@ impl Network {
         s
     }
 
+    /// Does any layer normalise with BatchNorm?
     pub fn has_batch_norm(&self) -> bool {
         self.layers.iter().any(|l| l.batch_norm)
     }

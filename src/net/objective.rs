@@ -7,16 +7,20 @@ use super::network::{BnMode, Network, Workspace};
 /// Rows of the objective: inputs `x` (rows × inputs) and labels `y`.
 #[derive(Clone, Copy, Debug)]
 pub struct Rows<'a> {
+    /// Inputs, rows × inputs, row-major.
     pub x: &'a [f64],
+    /// One label per row.
     pub y: &'a [f64],
     /// Number of classes, 0 for regression.
     pub classes: usize,
 }
 
 impl Rows<'_> {
+    /// Number of rows.
     pub fn len(&self) -> usize {
         self.y.len()
     }
+    /// No rows.
     pub fn is_empty(&self) -> bool {
         self.y.is_empty()
     }

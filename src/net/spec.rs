@@ -9,7 +9,9 @@ use super::activation::Activation;
 pub struct NetworkSpec {
     /// Number of raw input columns of the data.
     pub inputs: usize,
+    /// The layers, input side first; the last is the output layer.
     pub layers: Vec<LayerSpec>,
+    /// How the weights start.
     #[serde(default)]
     pub init: Init,
     /// Scale for `constant` (the value), `uniform` (half-width), `normal` (std) and
@@ -23,6 +25,7 @@ pub struct NetworkSpec {
     /// Identity skip connection on every hidden layer whose input and output widths match.
     #[serde(default)]
     pub residual: bool,
+    /// A constraint on the weights, kept after every update.
     #[serde(default)]
     pub weight_constraint: WeightConstraint,
 }
@@ -44,7 +47,9 @@ fn default_init_scale() -> f64 {
 /// `"layers": [{...}]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LayerSpec {
+    /// Number of units.
     pub units: usize,
+    /// The units' activation.
     pub activation: Activation,
     /// α of `leaky_relu` (default 0.01), `elu` (default 1), initial α of `prelu` (default 0.25).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -61,6 +66,7 @@ pub struct LayerSpec {
     /// Probability of zeroing each unit's output while training (hidden layers only).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub dropout: f64,
+    /// How dropout scales the kept units.
     #[serde(default, skip_serializing_if = "DropoutScaling::is_default")]
     pub dropout_scaling: DropoutScaling,
 }
@@ -70,6 +76,7 @@ fn is_zero(x: &f64) -> bool {
 }
 
 impl LayerSpec {
+    /// A layer of `units` with `activation`, nothing else (no BatchNorm, no dropout).
     pub fn new(units: usize, activation: Activation) -> Self {
         LayerSpec {
             units,
@@ -89,8 +96,10 @@ impl LayerSpec {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum DropoutScaling {
+    /// Kept units are scaled by 1/(1−p) while training.
     #[default]
     Inverted,
+    /// No scaling: test-time outputs are (1−p) too large relative to training.
     None,
 }
 
@@ -100,9 +109,11 @@ impl DropoutScaling {
     }
 }
 
+/// A constraint on the weights, kept by projection after every update.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum WeightConstraint {
+    /// None.
     #[default]
     None,
     /// Weights (not biases) are projected to ≥ 0 after every update: monotone networks.
@@ -113,6 +124,7 @@ pub enum WeightConstraint {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Init {
+    /// Every weight 0 (the symmetry lesson: units never differ).
     Zeros,
     /// Every weight equal to `init_scale`.
     Constant,
@@ -153,8 +165,10 @@ pub enum Loss {
 }
 
 impl Loss {
+    /// Every loss, in the order the designer lists them.
     pub const ALL: [Loss; 4] = [Loss::Mse, Loss::Bce, Loss::CrossEntropy, Loss::Hinge];
 
+    /// The name in session files.
     pub fn name(self) -> &'static str {
         match self {
             Loss::Mse => "mse",
