@@ -65,7 +65,6 @@ pub mod memory;
 pub mod net;
 pub mod optim;
 pub mod rng;
-#[allow(missing_docs)]
 pub mod runtime;
 pub mod session;
 pub mod train;

@@ -11,12 +11,22 @@ use crate::analysis::curvature::{Job, Report, run};
 
 use super::job::JobThread;
 
+/// What the curvature thread reports.
 pub enum CurvatureEvent {
     /// The thread picked up the sample of this step.
-    Started { generation: u64, step: u64 },
-    Done {
+    Started {
+        /// Which request (newer ones replace older).
         generation: u64,
+        /// The step of the sampled θ.
         step: u64,
+    },
+    /// The analysis finished (or failed with a one-line reason).
+    Done {
+        /// Which request.
+        generation: u64,
+        /// The step of the sampled θ.
+        step: u64,
+        /// The report, or why there is none.
         result: Result<Box<Report>, String>,
     },
 }
@@ -27,6 +37,7 @@ pub struct CurvatureWorker {
 }
 
 impl CurvatureWorker {
+    /// Start the thread (at low priority); `repaint` wakes the UI when a result is ready.
     pub fn spawn(repaint: Arc<dyn Fn() + Send + Sync>) -> CurvatureWorker {
         // A panic is reported against the job that was running; the thread keeps the last
         // job's identity for it.
@@ -70,6 +81,7 @@ impl CurvatureWorker {
         self.thread.cancel();
     }
 
+    /// The next event, if one is waiting.
     pub fn try_recv(&self) -> Option<CurvatureEvent> {
         self.thread.try_recv()
     }

@@ -55,6 +55,8 @@ impl<E: Send + 'static> JobThread<Task<E>, E> {
 }
 
 impl<J: Send + 'static, E: Send + 'static> JobThread<J, E> {
+    /// Start the thread: `run(job, cancel, emit)` does one job, sending events through `emit`;
+    /// a panic in it becomes the event `on_panic` makes of its message.
     pub fn spawn(
         name: &str,
         repaint: Arc<dyn Fn() + Send + Sync>,
@@ -118,6 +120,7 @@ impl<J: Send + 'static, E: Send + 'static> JobThread<J, E> {
             .is_ok_and(|m| m.running.is_some() || !m.jobs.is_empty())
     }
 
+    /// The next event, if one is waiting.
     pub fn try_recv(&self) -> Option<E> {
         self.rx.try_recv().ok()
     }

@@ -68,7 +68,9 @@ fn snapshot_every(params: usize) -> Duration {
 /// Everything needed to build an experiment: the trainer config and where its data comes from.
 #[derive(Clone, Debug)]
 pub struct Experiment {
+    /// The trainer's configuration.
     pub config: TrainerConfig,
+    /// Where the rows come from.
     pub data: DataSpec,
     /// Rows already read (CSV, or a session's data): used instead of generating `data`.
     pub dataset: Option<Arc<(Dataset, Dataset)>>,
@@ -90,6 +92,7 @@ impl Experiment {
         Ok(data::split(&ds, self.data.test_fraction, seed))
     }
 
+    /// A trainer for this experiment (its data built, its memory checked).
     pub fn trainer(&self) -> Result<Trainer> {
         let (train, test) = self.build_data()?;
         // The app holds more than the trainer: snapshots, the trajectory, the curvature sample.
@@ -127,21 +130,29 @@ pub enum Speed {
     PerSecond(f64),
 }
 
+/// What the UI asks of the training thread.
 pub enum Command {
+    /// Train continuously.
     Start,
+    /// Stop training (the state is kept).
     Pause,
     /// Take n steps, then stop.
     Step(u64),
     /// Back to the initial parameters of the current experiment.
     Reset,
+    /// New optimiser settings (recorded as a live edit).
     SetOptimizer(OptimizerSpec),
+    /// New L1/L2 penalties (recorded as a live edit).
     SetRegularization(Regularization),
     /// Replace the experiment (architecture, data or rule changed).
     Rebuild(Box<Experiment>),
+    /// Steps per second, or as fast as possible.
     SetSpeed(Speed),
     /// Set θ\[index\] (an edge weight clicked in the designer).
     SetWeight {
+        /// Index in θ.
         index: usize,
+        /// Its new value.
         value: f64,
     },
     /// Send a fresh snapshot now.
@@ -153,7 +164,9 @@ pub enum Command {
     /// Send the whole recording as a session (`base` gives name, data and the spec at step 0
     /// of what is not the worker's: the optimiser and regularisation come from the recording).
     Export {
+        /// The session whose name, data and network the recording goes with.
         base: Box<Session>,
+        /// What the recording is for (the answer carries it back).
         purpose: Purpose,
     },
     /// Store an analysis result in the recording.
@@ -170,17 +183,24 @@ pub enum Command {
     /// Panic on purpose: the crash report's test (compiled only for tests).
     #[cfg(any(test, feature = "test-hooks"))]
     InjectPanic,
+    /// End the thread.
     Shutdown,
 }
 
 /// One recorded training step.
 #[derive(Clone, Debug, Default)]
 pub struct StepRow {
+    /// The step.
     pub step: u64,
+    /// Completed epochs.
     pub epoch: u64,
+    /// The learning rate used.
     pub lr: f64,
+    /// Loss on the step's batch.
     pub batch_loss: f64,
+    /// Global gradient norm.
     pub grad_norm: f64,
+    /// Per-layer statistics.
     pub layers: Vec<LayerStats>,
 }
 
@@ -201,8 +221,11 @@ impl From<crate::train::StepReport> for StepRow {
 /// A histogram of one layer's weights.
 #[derive(Clone, Debug, Default)]
 pub struct Histogram {
+    /// Left edge of the first bin.
     pub lo: f64,
+    /// Right edge of the last bin.
     pub hi: f64,
+    /// Weights per bin (equal widths).
     pub counts: Vec<u32>,
 }
 
@@ -262,18 +285,23 @@ pub fn map_sides(net: &Network, asked: MapRequest, work: usize) -> (usize, usize
 pub struct FocusMap {
     /// (column, unit) as in [`MapRequest::focus`].
     pub unit: (usize, usize),
+    /// Its output per grid cell, as the decision map's `values`.
     pub values: Vec<f32>,
 }
 
 /// What the output view shows.
 #[derive(Clone, Debug, Default)]
 pub enum OutputMap {
+    /// Nothing to show (no network yet, or more than two inputs).
     #[default]
     None,
     /// 2-D inputs: `values[row * side + col]`, row 0 at the top (largest x2).
     Grid {
+        /// Cells per side.
         side: usize,
+        /// The x1 range the grid covers.
         x_range: (f64, f64),
+        /// The x2 range the grid covers.
         y_range: (f64, f64),
         /// Per cell: score in [−1, 1] (two classes), the class index (k classes) or the output.
         values: Vec<f32>,
@@ -281,14 +309,22 @@ pub enum OutputMap {
         confidence: Vec<f32>,
     },
     /// 1-D inputs: the fitted curve.
-    Curve { xs: Vec<f64>, ys: Vec<f64> },
+    Curve {
+        /// Inputs, increasing.
+        xs: Vec<f64>,
+        /// The output at each.
+        ys: Vec<f64>,
+    },
 }
 
 /// A throttled picture of the live network.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
+    /// The step it shows.
     pub step: u64,
+    /// θ at that step.
     pub theta: Vec<f64>,
+    /// The decision map or fitted curve.
     pub output: OutputMap,
     /// Side of the feature and neuron maps' grid (2-D inputs).
     pub map_side: usize,
@@ -298,65 +334,94 @@ pub struct Snapshot {
     pub neurons: Vec<Vec<Vec<f32>>>,
     /// The unit asked for in [`MapRequest::focus`], on the decision map's grid (2-D inputs).
     pub focus: Option<FocusMap>,
+    /// Per layer, a histogram of its weights.
     pub histograms: Vec<Histogram>,
 }
 
 /// Counters and speed.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Status {
+    /// Training continuously.
     pub running: bool,
+    /// Steps taken.
     pub step: u64,
+    /// Completed epochs.
     pub epoch: u64,
+    /// Iteration within the epoch.
     pub iteration: usize,
+    /// Mini-batches per epoch.
     pub iterations_per_epoch: usize,
+    /// Measured training speed.
     pub steps_per_sec: f64,
+    /// Perceptron rule: mistakes so far.
     pub mistakes: u64,
 }
 
 /// What an exported recording is for.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Purpose {
+    /// Save to this file.
     Save(std::path::PathBuf),
+    /// The recovery file.
     Autosave,
+    /// The timeline's copy of the recording (to replay from).
     Timeline,
 }
 
+/// What the training thread tells the UI.
 pub enum Event {
     /// A new experiment is live (history restarts).
     Rebuilt {
+        /// Length of θ.
         n_params: usize,
+        /// The training rows.
         train: Arc<Dataset>,
+        /// The test rows.
         test: Arc<Dataset>,
     },
     /// The requested rebuild was refused; the previous experiment keeps running.
     RebuildFailed(String),
     /// Parameters went back to the start.
     WasReset,
+    /// Steps taken since the last event (for the plots).
     Steps(Vec<StepRow>),
     /// The recording stride doubled: keep only rows whose step is a multiple of it.
     Stride(u64),
+    /// Counters and speed.
     Status(Status),
+    /// A new picture of the network.
     Snapshot(Box<Snapshot>),
+    /// Whole-set loss and accuracy (or RMSE and R²).
     Evaluation {
+        /// The step evaluated.
         step: u64,
+        /// The numbers.
         eval: Evaluation,
     },
+    /// The loss or θ stopped being finite; training paused.
     Diverged {
+        /// The step it happened at.
         step: u64,
+        /// The loss then.
         loss: f64,
     },
     /// A stop condition was met: training paused at its step.
     Stopped(StopReason),
+    /// The live edits recorded so far.
     Edits(Vec<LiveEdit>),
     /// θ for the curvature analysis (at most one per flush: the newest k-th step).
     Curvature(Box<Sample>),
     /// Answer to [`Command::PathNow`].
     Path(Arc<ThetaPath>),
+    /// A command failed (one line for the person).
     Error(String),
+    /// The thread panicked (the message); the UI offers to save the recovery file.
     WorkerPanicked(String),
     /// The whole recording, as asked by `Command::Export` (None: there is no trainer).
     Recording {
+        /// The session (None: there is no trainer).
         session: Option<Box<Session>>,
+        /// What it was asked for.
         purpose: Purpose,
     },
 }
@@ -369,6 +434,7 @@ pub struct Worker {
 }
 
 impl Worker {
+    /// Start the training thread on `experiment`; `repaint` wakes the UI when events wait.
     pub fn spawn(experiment: Experiment, repaint: Arc<dyn Fn() + Send + Sync>) -> Worker {
         let (tx, cmd_rx) = mpsc::channel();
         let (ev_tx, rx) = mpsc::channel();
@@ -383,10 +449,12 @@ impl Worker {
         }
     }
 
+    /// Send a command (ignored once the thread has ended).
     pub fn send(&self, command: Command) {
         let _ = self.tx.send(command);
     }
 
+    /// The next event, if one is waiting.
     pub fn try_recv(&self) -> Option<Event> {
         self.rx.try_recv().ok()
     }
@@ -507,15 +575,23 @@ impl Trajectory {
 /// What the landscape and dynamics panels analyse: the objective, the current θ, the θ the
 /// experiment started from and the (thinned) trajectory between them, ending at θ.
 pub struct ThetaPath {
+    /// The training objective (network, rows, regulariser).
     pub objective: Arc<Objective>,
+    /// θ now.
     pub theta: Vec<f64>,
+    /// The step of `theta`.
     pub step: u64,
+    /// θ at step 0.
     pub theta0: Vec<f64>,
     /// θ snapshots in step order; the last is `theta`.
     pub trajectory: Vec<Vec<f64>>,
+    /// The step of each trajectory entry.
     pub steps: Vec<u64>,
+    /// The regulariser in force.
     pub regularization: Regularization,
+    /// The optimiser in force (a race replays it).
     pub optimizer: OptimizerSpec,
+    /// The session's seed.
     pub seed: u64,
 }
 
@@ -1364,27 +1440,39 @@ pub fn check(e: &Experiment) -> Result<()> {
 /// A replay request of the timeline: the state of `loaded` at `step`, as a snapshot or as a
 /// new session continuing from there (fork).
 pub struct ReplayRequest {
+    /// The recorded session.
     pub loaded: Arc<crate::session::Loaded>,
+    /// The step wanted.
     pub step: u64,
+    /// A new session from there instead of a snapshot.
     pub fork: bool,
     /// The maps the views draw (as for the live snapshots).
     pub maps: MapRequest,
 }
 
+/// What the replay threads answer.
 pub enum ReplayAnswer {
     /// What the views show at `step`.
     Snapshot {
+        /// The step.
         step: u64,
+        /// The picture at that step.
         snapshot: Box<Snapshot>,
+        /// The whole-set evaluation there.
         eval: Evaluation,
     },
     /// A new (unsaved) session continuing from `step`.
     Forked {
+        /// The step it continues from.
         step: u64,
+        /// The new session.
         session: Box<crate::session::Session>,
     },
+    /// The state at `step` could not be rebuilt.
     Failed {
+        /// The step asked for.
         step: u64,
+        /// Why, in one line.
         message: String,
     },
 }
@@ -1398,6 +1486,7 @@ pub struct Replayer {
 }
 
 impl Replayer {
+    /// Start the replay threads; `repaint` wakes the UI when an answer is ready.
     pub fn spawn(repaint: Arc<dyn Fn() + Send + Sync>) -> Replayer {
         let thread = |name: &str| {
             // A panic is reported against the step that was asked for.
@@ -1422,6 +1511,7 @@ impl Replayer {
         }
     }
 
+    /// Ask for a step (a snapshot replaces any waiting one; a fork is never dropped).
     pub fn send(&self, r: ReplayRequest) {
         if r.fork {
             self.forks.queue(r);
