@@ -9,6 +9,7 @@ use crate::analysis::dynamics::{
     momentum_energy, newton,
 };
 use crate::analysis::jacobian::jacobian_spectrum;
+use crate::analysis::outer_product::{self, numerical_rank, predicted_update};
 use crate::analysis::regions::{InputBox, regions};
 use crate::analysis::spectral_bias::{BandHistory, FourierBasis};
 use crate::analysis::spectrum::dense_eigen;
@@ -497,6 +498,47 @@ pub fn jacobian_spread(tr: &mut Trainer) -> Result<f64> {
         .ok_or_else(|| Error::new("the Jacobian spread needs at least two hidden layers"))
 }
 
+/// Singular values below this share of the largest do not count towards an update's rank.
+pub const RANK_TOL: f64 = 1e-9;
+
+/// One more training step, compared with −η (1/m) Σ δ aᵀ over its batch at the θ before it
+/// (THEORY row 32): the largest |ΔW − prediction| over every layer's weights relative to the
+/// largest |ΔW|, and the largest numerical rank of a layer's ΔW.
+pub fn next_update(tr: &mut Trainer) -> Result<(f64, f64)> {
+    if let Some(why) = outer_product::not_applicable(&tr.net) {
+        return Err(Error::new(why));
+    }
+    let before = tr.theta.clone();
+    let lr = tr.optimizer.learning_rate();
+    if tr.step().diverged {
+        return Err(Error::new(
+            "the step diverged: there is no update to compare",
+        ));
+    }
+    let (x, y) = tr.last_batch();
+    let rows = Rows {
+        x,
+        y,
+        classes: tr.train.classes,
+    };
+    let predicted = predicted_update(&tr.net, &before, rows, lr)?;
+    let (mut miss, mut scale, mut rank) = (0.0f64, 0.0f64, 0usize);
+    for (l, p) in tr.net.layers.iter().zip(&predicted) {
+        let delta: Vec<f64> = (l.w..l.w + l.n_weights())
+            .map(|i| tr.theta[i] - before[i])
+            .collect();
+        for (d, q) in delta.iter().zip(p) {
+            miss = miss.max((d - q).abs());
+            scale = scale.max(d.abs());
+        }
+        rank = rank.max(numerical_rank(&delta, l.units, l.fan_in, RANK_TOL)?);
+    }
+    if scale == 0.0 {
+        return Err(Error::new("the step did not move the weights"));
+    }
+    Ok((miss / scale, rank as f64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -662,5 +704,35 @@ mod tests {
             .replace("1.0", "0.4082482904638631");
         let mut tr = trainer(LINE, &gaussian);
         assert!(jacobian_spread(&mut tr).unwrap() > 0.1);
+    }
+
+    #[test]
+    fn a_one_example_sgd_step_is_one_outer_product_and_adams_is_not() {
+        // 2-3-3-1 tanh, one row per step: ΔW = −η δ aᵀ exactly (rank 1 in every layer).
+        let data = r#"{"source": "xor", "n": 40, "noise": 0.0, "test_fraction": 0}"#;
+        let net = |kind: &str| {
+            let text = format!(
+                r#"{{"nnlab": 1, "seed": 2, "loss": "bce", "data": {data},
+                   "network": {{"inputs": 2, "layers": [{{"units": 3, "activation": "tanh"}},
+                     {{"units": 3, "activation": "tanh"}}, {{"units": 1, "activation": "sigmoid"}}]}},
+                   "optimizer": {{"kind": "{kind}", "lr": 0.05, "batch_size": 1}}}}"#
+            );
+            let session = crate::session::parse(&text).unwrap();
+            let (train, test) = crate::session::build_data(&session, None).unwrap();
+            Trainer::new(&session.trainer_config(), train, test, None).unwrap()
+        };
+        let mut sgd = net("sgd");
+        for _ in 0..5 {
+            sgd.step();
+        }
+        let (miss, rank) = next_update(&mut sgd).unwrap();
+        assert!(miss < 1e-12, "{miss}");
+        assert_eq!(rank, 1.0);
+        let mut adam = net("adam");
+        for _ in 0..5 {
+            adam.step();
+        }
+        let (miss, rank) = next_update(&mut adam).unwrap();
+        assert!(miss > 0.1 && rank > 1.0, "{miss} {rank}");
     }
 }

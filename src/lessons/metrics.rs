@@ -164,6 +164,11 @@ pub enum Metric {
     LowestBandSteps,
     /// Step at which the highest peak converged (∞: never).
     HighestBandSteps,
+    /// One more step's ΔW against −η (1/m) Σ δ aᵀ over its batch: largest miss relative to
+    /// the largest |ΔW| (0 up to rounding for plain SGD).
+    UpdateOuterError,
+    /// Largest numerical rank of a layer's ΔW in one more step (1 for SGD on one example).
+    UpdateRank,
 }
 
 impl Metric {
@@ -357,6 +362,14 @@ impl Metric {
             HighestBandSteps => (
                 "steps until the highest frequency is learned",
                 "学会最高频率所需步数",
+            ),
+            UpdateOuterError => (
+                "largest miss of ΔW against −η δ aᵀ, relative",
+                "ΔW 与 −η δ aᵀ 的最大相对偏差",
+            ),
+            UpdateRank => (
+                "largest rank of a layer's update ΔW",
+                "各层更新 ΔW 的最大秩",
             ),
         }
     }
@@ -707,6 +720,17 @@ pub fn after(metric: Metric, tr: &mut Trainer, rec: &RunRecord) -> Result<f64> {
             }
         }
         LinearRegions => measures::linear_regions(tr)?,
+        UpdateOuterError | UpdateRank => {
+            if !finite {
+                return Ok(f64::NAN);
+            }
+            let (miss, rank) = measures::next_update(tr)?;
+            if metric == UpdateOuterError {
+                miss
+            } else {
+                rank
+            }
+        }
         RegionAffineError => {
             if !finite {
                 return Ok(f64::NAN);
