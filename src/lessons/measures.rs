@@ -468,7 +468,7 @@ impl BandRecorder {
 
     /// Record after a step when the step is a multiple of `BAND_EVERY` (or `force`).
     pub fn observe(&mut self, tr: &mut Trainer, force: bool) {
-        if force || tr.step % BAND_EVERY == 0 {
+        if force || tr.step.is_multiple_of(BAND_EVERY) {
             self.record(tr);
         }
     }
