@@ -381,3 +381,73 @@ pub fn print_curvature(as_json: bool, only: Option<&str>) -> crate::Result<()> {
     }
     Ok(())
 }
+
+/// The nets `bench --regions` partitions: hidden widths, trained on the spiral.
+const REGION_NETS: [(&str, usize); 2] = [("2-16-16-1", 16), ("2-32-32-1", 32)];
+/// Adam steps (full batch, η = 0.01) before the partition is timed.
+const REGION_TRAIN_STEPS: u64 = 2000;
+
+/// `bench --regions`: the exact linear-region partition (analysis::regions) of ReLU nets
+/// trained on the spiral, over the decision map's box, repeated for `seconds` per net: the
+/// fastest and the median time of one partition, and the number of regions.
+pub fn print_regions(as_json: bool, seconds: f64) -> crate::Result<()> {
+    use crate::analysis::regions::{InputBox, regions};
+    use crate::runtime::worker::plane_bounds;
+    let mut rows = Vec::new();
+    for (name, width) in REGION_NETS {
+        let text = format!(
+            r#"{{"nnlab": 1, "seed": 1, "loss": "bce",
+               "data": {{"source": "spiral", "n": 400, "noise": 0.05, "test_fraction": 0}},
+               "network": {{"inputs": 2, "init": "he_normal", "layers": [
+                 {{"units": {width}, "activation": "relu"}}, {{"units": {width}, "activation": "relu"}},
+                 {{"units": 1, "activation": "sigmoid"}}]}},
+               "optimizer": {{"kind": "adam", "lr": 0.01, "batch_size": 400}}}}"#
+        );
+        let session = crate::session::parse(&text)?;
+        let (train, test) = crate::session::build_data(&session, None)?;
+        let mut t = Trainer::new(&session.trainer_config(), train, test, None)?;
+        t.collect_stats = false;
+        for _ in 0..REGION_TRAIN_STEPS {
+            t.step();
+        }
+        let ((x0, x1), (y0, y1)) = plane_bounds(&t.train, &t.test)
+            .ok_or_else(|| crate::Error::new("the spiral is not 2-D"))?;
+        let bounds = InputBox {
+            x: (x0, x1),
+            y: (y0, y1),
+        };
+        let mut times = Vec::new();
+        let mut count = 0;
+        let start = Instant::now();
+        while times.len() < 3 || start.elapsed().as_secs_f64() < seconds {
+            let t0 = Instant::now();
+            let r = regions(&t.net, &t.theta, None, bounds)?;
+            times.push(t0.elapsed().as_secs_f64() * 1e3);
+            count = r.regions.len();
+        }
+        times.sort_by(f64::total_cmp);
+        rows.push((name, count, times[0], times[times.len() / 2], times.len()));
+    }
+    if as_json {
+        let runs: Vec<_> = rows
+            .iter()
+            .map(|(name, count, best, median, reps)| {
+                json!({"net": name, "train_steps": REGION_TRAIN_STEPS, "regions": count,
+                       "ms_best": best, "ms_median": median, "repetitions": reps})
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "runs": runs })).unwrap_or_default()
+        );
+    } else {
+        println!(
+            "| net (trained {REGION_TRAIN_STEPS} steps on the spiral) | regions | best ms | median ms | repetitions |"
+        );
+        println!("|---|---|---|---|---|");
+        for (name, count, best, median, reps) in rows {
+            println!("| {name} | {count} | {best:.2} | {median:.2} | {reps} |");
+        }
+    }
+    Ok(())
+}

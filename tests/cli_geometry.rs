@@ -113,3 +113,63 @@ fn spectral_bias_reports_per_peak_errors_over_steps() {
     assert_eq!(v["residual_amplitude"].as_array().unwrap().len(), 5);
     refused(&nnlab(&["spectral-bias", p, "--every", "0"]), "--every");
 }
+
+/// One hidden ReLU layer on the spiral (the origin inside the box), biases 0 at
+/// initialisation (He normal).
+const SPIRAL_RELU: &str = r#"{ "nnlab": 1, "name": "spiral relu", "seed": 3,
+  "data": { "source": "spiral", "n": 200, "noise": 0.05, "test_fraction": 0.0 },
+  "network": { "inputs": 2, "init": "he_normal", "layers": [
+    {"units": 4, "activation": "relu"}, {"units": 1, "activation": "sigmoid"} ] },
+  "loss": "bce", "optimizer": { "kind": "adam", "lr": 0.01, "batch_size": 200 } }"#;
+
+#[test]
+fn region_sweeps_count_against_width_and_depth() {
+    let p = write("spiral_relu.json", SPIRAL_RELU);
+    let p = p.to_str().unwrap();
+    // At initialisation every bias is 0: n lines through the origin, in general position,
+    // cut the plane into exactly 2n sectors, whatever the seed.
+    let v = json(&nnlab(&[
+        "regions", p, "--sweep", "width", "--values", "1,3,5", "--inits", "3",
+    ]));
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    for (row, n) in rows.iter().zip([1, 3, 5]) {
+        assert_eq!(row["width"], n);
+        assert_eq!(
+            row["regions"],
+            serde_json::json!([2 * n, 2 * n, 2 * n]),
+            "{row}"
+        );
+    }
+    // Depth: layers as wide as the first (4 units); trained a little, so biases move.
+    let v = json(&nnlab(&[
+        "regions", p, "--sweep", "depth", "--values", "1,2", "--inits", "2", "--steps", "20",
+    ]));
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows[0]["units"], 4);
+    assert_eq!(rows[1]["units"], 8);
+    assert_eq!(rows[1]["depth"], 2);
+    for row in rows {
+        let counts: Vec<u64> = serde_json::from_value(row["regions"].clone()).unwrap();
+        assert_eq!(counts.len(), 2);
+        // One layer of 4 units: at most 1 + 4 + 6 = 11 regions (Zaslavsky).
+        assert!(counts.iter().all(|&c| c >= 1), "{row}");
+        if row["depth"] == 1 {
+            assert!(counts.iter().all(|&c| c <= 11), "{row}");
+        }
+    }
+    refused(
+        &nnlab(&["regions", p, "--sweep", "depth", "--values", "0"]),
+        "--values",
+    );
+    refused(
+        &nnlab(&["regions", p, "--sweep", "width", "--inits", "0"]),
+        "--inits",
+    );
+    let tanh = SPIRAL_RELU.replace("\"relu\"", "\"tanh\"");
+    let q = write("spiral_tanh.json", &tanh);
+    refused(
+        &nnlab(&["regions", q.to_str().unwrap(), "--sweep", "width"]),
+        "not piecewise linear",
+    );
+}

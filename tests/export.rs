@@ -103,6 +103,16 @@ const SINE_MISH: (&str, &str, &str) = (
     "mse",
 );
 
+/// Fourier features sin(k·x) and cos(k·x) with k ≠ 1 (the spectral-bias control's inputs).
+const FOURIER: (&str, &str, &str) = (
+    r#"{"source": "sin", "n": 60, "noise": 0.0}"#,
+    r#"{"inputs": 1, "features": ["x1", "sin(5*x1)", "cos(2.5*x1)", "sin(x1)"],
+        "layers": [
+          {"units": 4, "activation": "tanh"},
+          {"units": 1, "activation": "identity"}]}"#,
+    "mse",
+);
+
 /// Write the session, load it, train `steps` steps in process.
 fn trained(dir: &Path, name: &str, case: (&str, &str, &str), steps: usize) -> Trainer {
     let path = dir.join(format!("{name}.json"));
@@ -289,6 +299,11 @@ fn onnx_reproduces_swish_softplus_tanh_and_softmax() {
 #[test]
 fn onnx_reproduces_step_relu_identity_and_tanh() {
     onnx_agrees("step", STEP_RELU_HINGE, 1e-12);
+}
+
+#[test]
+fn onnx_reproduces_fourier_features() {
+    onnx_agrees("fourier", FOURIER, 1e-12);
 }
 
 #[test]

@@ -16,6 +16,7 @@ pub mod jacobian;
 pub mod landscape;
 pub mod novikoff;
 pub mod outer_product;
+pub mod region_sweep;
 pub mod regions;
 pub mod spectral_bias;
 pub mod spectrum;

@@ -167,6 +167,10 @@ pub enum Command {
         /// Time the curvature analyses instead (dense spectrum, Lanczos, SLQ).
         #[arg(long)]
         curvature: bool,
+        /// Time the exact linear-region partition instead (ReLU nets 2-16-16-1 and 2-32-32-1
+        /// trained on the spiral), --seconds per net.
+        #[arg(long, conflicts_with_all = ["curvature", "only"])]
+        regions: bool,
         /// Only these runs (comma-separated names, e.g. `a,c`).
         #[arg(long)]
         only: Option<String>,
@@ -175,7 +179,7 @@ pub enum Command {
         /// the same session trained headless (half before, half after); prints JSON (frames,
         /// ms_per_frame_p50/p95 of the UI thread's CPU time for layout and tessellation,
         /// steps_per_sec, run_steps_per_sec).
-        #[arg(long, conflicts_with_all = ["curvature", "only"])]
+        #[arg(long, conflicts_with_all = ["curvature", "only", "regions"])]
         ui: bool,
     },
 }
@@ -274,10 +278,13 @@ pub fn run(command: Command) -> Result<i32> {
             seconds,
             curvature,
             only,
+            regions,
             ui: false,
         } => {
             check_bench_seconds(seconds)?;
-            if curvature {
+            if regions {
+                bench::print_regions(json, seconds)?;
+            } else if curvature {
                 bench::print_curvature(json, only.as_deref())?;
             } else {
                 bench::print(json, seconds, only.as_deref())?;

@@ -215,13 +215,19 @@ fn features(g: &mut Graph, features: &[Feature], inputs: usize) -> String {
                 let (a, b) = (column(g, i), column(g, j));
                 g.node("Mul", &out, &[&a, &b], &[])
             }
-            Feature::Sin(i) => {
-                let c = column(g, i);
-                g.node("Sin", &out, &[&c], &[])
-            }
-            Feature::Cos(i) => {
-                let c = column(g, i);
-                g.node("Cos", &out, &[&c], &[])
+            Feature::Sin(i, k) | Feature::Cos(i, k) => {
+                let mut c = column(g, i);
+                if !k.is_one() {
+                    // sin(k·x): the column scaled by the frequency first.
+                    let k = g.scalar(&format!("{out}.frequency"), k.get());
+                    c = g.node("Mul", &format!("{out}.scaled"), &[&c, &k], &[]);
+                }
+                let op = if matches!(f, Feature::Sin(..)) {
+                    "Sin"
+                } else {
+                    "Cos"
+                };
+                g.node(op, &out, &[&c], &[])
             }
         };
         outs.push(name);

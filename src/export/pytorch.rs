@@ -81,8 +81,11 @@ fn feature_expr(f: Feature) -> String {
         Feature::Raw(i) => col(i),
         Feature::Square(i) => format!("{} * {}", col(i), col(i)),
         Feature::Product(i, j) => format!("{} * {}", col(i), col(j)),
-        Feature::Sin(i) => format!("torch.sin({})", col(i)),
-        Feature::Cos(i) => format!("torch.cos({})", col(i)),
+        Feature::Sin(i, k) if k.is_one() => format!("torch.sin({})", col(i)),
+        Feature::Cos(i, k) if k.is_one() => format!("torch.cos({})", col(i)),
+        // repr-style float literal: Rust's shortest round-trip form is valid Python.
+        Feature::Sin(i, k) => format!("torch.sin({:?} * {})", k.get(), col(i)),
+        Feature::Cos(i, k) => format!("torch.cos({:?} * {})", k.get(), col(i)),
     }
 }
 
@@ -408,6 +411,15 @@ mod tests {
     fn features_are_python_expressions() {
         assert_eq!(feature_expr(Feature::Square(1)), "x[:, 1] * x[:, 1]");
         assert_eq!(feature_expr(Feature::Product(0, 1)), "x[:, 0] * x[:, 1]");
-        assert_eq!(feature_expr(Feature::Cos(0)), "torch.cos(x[:, 0])");
+        assert_eq!(
+            feature_expr(Feature::Cos(0, crate::net::features::Frequency::ONE)),
+            "torch.cos(x[:, 0])"
+        );
+        use crate::net::features::Frequency;
+        let five = Frequency::new(5.0).unwrap();
+        assert_eq!(
+            feature_expr(Feature::Sin(1, five)),
+            "torch.sin(5.0 * x[:, 1])"
+        );
     }
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::dynamics::{Direction, NetObjective, log_log_slope, lyapunov};
 use crate::analysis::hessian::{Method, Options, analyse};
+use crate::analysis::spectral_bias::{BandHistory, converge_in_order};
 use crate::analysis::spectrum::dense_eigen;
 use crate::analysis::{dynamics::signal_propagation, hessian::dense_hessian};
 use crate::error::{Error, Result};
@@ -94,6 +95,9 @@ pub enum Metric {
     HalfVarY,
     /// The learning rate in force.
     LearningRate,
+    /// std(σ)/mean(σ) of the singular values of ∂h⁽ᴸ⁾/∂h⁽¹⁾ at θ₀ (first 64 training rows):
+    /// 0 for dynamical isometry.
+    JacobianSpread,
     // After training.
     TrainLoss,
     TrainAccuracy,
@@ -148,6 +152,23 @@ pub enum Metric {
     NegativeEigenvalues,
     /// κ = max|λ|/min|λ| after training.
     ConditionNumber,
+    /// Exact number of linear regions over the data box (piecewise-linear nets only).
+    LinearRegions,
+    /// Largest miss of f(centre) = mean of f at a diagonal's ends over the grid cells of one
+    /// activation pattern, relative: 0 up to rounding exactly when the net is affine on them.
+    RegionAffineError,
+    /// 1 when the target's frequency peaks converged (relative error below 0.1 for good) in
+    /// order, lowest first, else 0; refuses a target with fewer than two peaks.
+    BandsInOrder,
+    /// Step at which the lowest peak converged (∞: never).
+    LowestBandSteps,
+    /// Step at which the highest peak converged (∞: never).
+    HighestBandSteps,
+    /// One more step's ΔW against −η (1/m) Σ δ aᵀ over its batch: largest miss relative to
+    /// the largest |ΔW| (0 up to rounding for plain SGD).
+    UpdateOuterError,
+    /// Largest numerical rank of a layer's ΔW in one more step (1 for SGD on one example).
+    UpdateRank,
 }
 
 impl Metric {
@@ -321,6 +342,35 @@ impl Metric {
                 "训练后 Hessian 负特征值个数",
             ),
             ConditionNumber => ("condition number κ of the Hessian", "Hessian 条件数 κ"),
+            JacobianSpread => (
+                "spread std(σ)/mean(σ) of the Jacobian's singular values at the start",
+                "起点处雅可比奇异值的离散度 std(σ)/mean(σ)",
+            ),
+            LinearRegions => ("number of linear regions", "线性区域数"),
+            RegionAffineError => (
+                "largest departure from affine inside a region",
+                "区域内偏离仿射的最大值",
+            ),
+            BandsInOrder => (
+                "frequencies learned in order, lowest first (1 = yes)",
+                "频率按从低到高的顺序学会（1 = 是）",
+            ),
+            LowestBandSteps => (
+                "steps until the lowest frequency is learned",
+                "学会最低频率所需步数",
+            ),
+            HighestBandSteps => (
+                "steps until the highest frequency is learned",
+                "学会最高频率所需步数",
+            ),
+            UpdateOuterError => (
+                "largest miss of ΔW against −η δ aᵀ, relative",
+                "ΔW 与 −η δ aᵀ 的最大相对偏差",
+            ),
+            UpdateRank => (
+                "largest rank of a layer's update ΔW",
+                "各层更新 ΔW 的最大秩",
+            ),
         }
     }
 
@@ -361,6 +411,15 @@ impl Metric {
                 | StrongConvexityRatio
                 | HalfVarY
                 | LearningRate
+                | JacobianSpread
+        )
+    }
+
+    /// Needs the residual's spectrum recorded during the run.
+    pub fn needs_bands(self) -> bool {
+        matches!(
+            self,
+            Metric::BandsInOrder | Metric::LowestBandSteps | Metric::HighestBandSteps
         )
     }
 
@@ -533,6 +592,7 @@ pub fn at_init(
             0.5 * y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n
         }
         LearningRate => tr.optimizer.spec().lr,
+        JacobianSpread => measures::jacobian_spread(tr)?,
         _ => {
             return Err(Error::new(format!(
                 "{} is not an initial metric",
@@ -552,6 +612,8 @@ pub struct RunRecord {
     pub iterations_per_epoch: usize,
     pub across_path: f64,
     pub along: f64,
+    /// The residual's relative error per target peak against step (band metrics only).
+    pub bands: Option<BandHistory>,
 }
 
 /// Measure a metric after training.
@@ -655,6 +717,40 @@ pub fn after(metric: Metric, tr: &mut Trainer, rec: &RunRecord) -> Result<f64> {
                 LambdaMax => lmax,
                 NegativeEigenvalues => neg,
                 _ => kappa,
+            }
+        }
+        LinearRegions => measures::linear_regions(tr)?,
+        UpdateOuterError | UpdateRank => {
+            if !finite {
+                return Ok(f64::NAN);
+            }
+            let (miss, rank) = measures::next_update(tr)?;
+            if metric == UpdateOuterError {
+                miss
+            } else {
+                rank
+            }
+        }
+        RegionAffineError => {
+            if !finite {
+                return Ok(f64::NAN);
+            }
+            measures::region_affine_error(tr)?
+        }
+        BandsInOrder | LowestBandSteps | HighestBandSteps => {
+            let h = rec
+                .bands
+                .as_ref()
+                .ok_or_else(|| Error::new("the bands were not recorded during the run"))?;
+            let at = h.convergence_steps(measures::BAND_THRESHOLD);
+            let steps =
+                |s: Option<&Option<u64>>| s.copied().flatten().map_or(f64::INFINITY, |v| v as f64);
+            match metric {
+                BandsInOrder => {
+                    f64::from(u8::from(converge_in_order(h, measures::BAND_THRESHOLD)?))
+                }
+                LowestBandSteps => steps(at.first()),
+                _ => steps(at.last()),
             }
         }
         _ => {

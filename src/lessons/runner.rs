@@ -454,10 +454,20 @@ fn run_variant(
     } else {
         None
     };
+    let mut bands = if finals.iter().any(|m| m.needs_bands()) {
+        Some(super::measures::BandRecorder::new(&mut tr)?)
+    } else {
+        None
+    };
     let theta0 = tr.theta.clone();
     let mut prev = tr.theta.clone();
-    for _ in 0..steps {
+    for s in 0..steps {
         let r = tr.step();
+        if let Some(b) = &mut bands
+            && !r.diverged
+        {
+            b.observe(&mut tr, s + 1 == steps);
+        }
         rec.mistakes.push(r.mistakes);
         if let Some((_, top)) = &valley {
             let d: f64 = top
@@ -481,6 +491,7 @@ fn run_variant(
             .sum();
         rec.along = d.abs();
     }
+    rec.bands = bands.map(|b| b.history);
     for m in finals {
         out.insert(m, metrics::after(m, &mut tr, &rec)?);
     }

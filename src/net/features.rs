@@ -9,15 +9,46 @@ pub enum Feature {
     Raw(usize),
     Square(usize),
     Product(usize, usize),
-    Sin(usize),
-    Cos(usize),
+    /// sin(k·x_i): a Fourier feature (k = 1 is Playground's sin(x1)).
+    Sin(usize, Frequency),
+    Cos(usize, Frequency),
 }
+
+/// The k of a Fourier feature sin(k·x_i): finite and > 0. Compared by its bits, so features
+/// stay `Eq`.
+#[derive(Clone, Copy, Debug)]
+pub struct Frequency(f64);
+
+impl Frequency {
+    pub const ONE: Frequency = Frequency(1.0);
+
+    pub fn new(k: f64) -> Option<Frequency> {
+        (k.is_finite() && k > 0.0).then_some(Frequency(k))
+    }
+
+    pub fn get(self) -> f64 {
+        self.0
+    }
+
+    pub fn is_one(self) -> bool {
+        self.0 == 1.0
+    }
+}
+
+impl PartialEq for Frequency {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+
+impl Eq for Frequency {}
 
 /// The features the designer can toggle for 2-D data, in Playground's order.
 pub const PLAYGROUND_2D: [&str; 7] = ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"];
 
 impl Feature {
-    /// Parse `x1`, `x2^2`, `x1*x2`, `sin(x1)`, `cos(x2)` against `inputs` raw columns.
+    /// Parse `x1`, `x2^2`, `x1*x2`, `sin(x1)`, `cos(x2)`, `sin(5*x1)`, `cos(2.5*x2)` against
+    /// `inputs` raw columns.
     pub fn parse(text: &str, inputs: usize, field: &str) -> Result<Feature> {
         let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
         let column = |s: &str| -> Result<usize> {
@@ -29,7 +60,7 @@ impl Feature {
                     Error::field(
                         field,
                         format!(
-                            "\"{text}\" is not a feature (use x1, x1^2, x1*x2, sin(x1), cos(x1))"
+                            "\"{text}\" is not a feature (use x1, x1^2, x1*x2, sin(x1), cos(x1), sin(5*x1))"
                         ),
                     )
                 })?;
@@ -41,11 +72,30 @@ impl Feature {
             }
             Ok(idx - 1)
         };
+        // sin(x1) or sin(k*x1), k a positive number.
+        let wave = |inner: &str| -> Result<(usize, Frequency)> {
+            match inner.split_once('*') {
+                None => Ok((column(inner)?, Frequency::ONE)),
+                Some((k, col)) => {
+                    let k = k.parse::<f64>().ok().and_then(Frequency::new).ok_or_else(|| {
+                        Error::field(
+                            field,
+                            format!(
+                                "\"{text}\": the frequency in sin(k*x1) must be a positive number"
+                            ),
+                        )
+                    })?;
+                    Ok((column(col)?, k))
+                }
+            }
+        };
         if let Some(inner) = t.strip_prefix("sin(").and_then(|s| s.strip_suffix(')')) {
-            return Ok(Feature::Sin(column(inner)?));
+            let (i, k) = wave(inner)?;
+            return Ok(Feature::Sin(i, k));
         }
         if let Some(inner) = t.strip_prefix("cos(").and_then(|s| s.strip_suffix(')')) {
-            return Ok(Feature::Cos(column(inner)?));
+            let (i, k) = wave(inner)?;
+            return Ok(Feature::Cos(i, k));
         }
         if let Some(base) = t.strip_suffix("^2") {
             return Ok(Feature::Square(column(base)?));
@@ -62,8 +112,11 @@ impl Feature {
             Feature::Raw(i) => x[i],
             Feature::Square(i) => x[i] * x[i],
             Feature::Product(i, j) => x[i] * x[j],
-            Feature::Sin(i) => x[i].sin(),
-            Feature::Cos(i) => x[i].cos(),
+            // k = 1 skips the product so that sin(x1) stays what it always was.
+            Feature::Sin(i, k) if k.is_one() => x[i].sin(),
+            Feature::Cos(i, k) if k.is_one() => x[i].cos(),
+            Feature::Sin(i, k) => (k.get() * x[i]).sin(),
+            Feature::Cos(i, k) => (k.get() * x[i]).cos(),
         }
     }
 
@@ -72,8 +125,10 @@ impl Feature {
             Feature::Raw(i) => format!("x{}", i + 1),
             Feature::Square(i) => format!("x{}^2", i + 1),
             Feature::Product(i, j) => format!("x{}*x{}", i + 1, j + 1),
-            Feature::Sin(i) => format!("sin(x{})", i + 1),
-            Feature::Cos(i) => format!("cos(x{})", i + 1),
+            Feature::Sin(i, k) if k.is_one() => format!("sin(x{})", i + 1),
+            Feature::Cos(i, k) if k.is_one() => format!("cos(x{})", i + 1),
+            Feature::Sin(i, k) => format!("sin({}*x{})", k.get(), i + 1),
+            Feature::Cos(i, k) => format!("cos({}*x{})", k.get(), i + 1),
         }
     }
 }
@@ -108,6 +163,9 @@ mod tests {
             ("x1*x2", -1.0),
             ("sin(x2)", (-2.0f64).sin()),
             ("cos(x1)", 0.5f64.cos()),
+            ("sin(5*x1)", 2.5f64.sin()),
+            ("cos(0.5*x2)", (-1.0f64).cos()),
+            ("sin(1*x2)", (-2.0f64).sin()),
         ];
         for (s, v) in cases {
             let f = Feature::parse(s, 2, "f").unwrap();
@@ -123,5 +181,16 @@ mod tests {
         assert!(Feature::parse("y1", 2, "f").is_err());
         assert!(Feature::parse("x0", 2, "f").is_err());
         assert!(parse_features(Some(&[]), 2).is_err());
+        for bad in [
+            "sin(0*x1)",
+            "sin(-2*x1)",
+            "cos(a*x1)",
+            "sin(inf*x1)",
+            "sin(2*x3)",
+        ] {
+            assert!(Feature::parse(bad, 2, "f").is_err(), "{bad}");
+        }
+        let e = Feature::parse("sin(-2*x1)", 2, "f").unwrap_err();
+        assert!(e.message.contains("positive number"), "{}", e.message);
     }
 }

@@ -396,6 +396,16 @@ impl Trainer {
         Ok(())
     }
 
+    /// The rows (x row-major, y) the last step trained on: the whole training set when the
+    /// step was full-batch.
+    pub fn last_batch(&self) -> (&[f64], &[f64]) {
+        if self.batch_size() >= self.train.rows() {
+            (&self.train.x, &self.train.y)
+        } else {
+            (&self.batch_x, &self.batch_y)
+        }
+    }
+
     /// Pick the rows of the next batch into batch_x / batch_y; returns the row count.
     fn next_batch(&mut self) -> usize {
         let n = self.train.rows();
