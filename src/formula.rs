@@ -87,6 +87,8 @@ impl PartialEq for Formula {
     }
 }
 
+impl Eq for Formula {}
+
 impl Formula {
     /// Read `text`, whose variables may be `x1 … x{inputs}`.
     pub fn parse(text: &str, inputs: usize) -> Result<Formula, FormulaError> {
@@ -153,6 +155,49 @@ impl Formula {
     /// [`Formula::variables`] entries.
     pub fn eval(&self, x: &[f64]) -> f64 {
         self.root.eval(x)
+    }
+
+    /// The formula built in another language (an export's code or graph): `var(i)` gives input
+    /// i (0-based), `num(v)` a constant, and `call(name, args)` every operation — the
+    /// functions of this language, and `add`, `sub`, `mul`, `div`, `neg`, `pow` (for `^`) and
+    /// `fmod` (for `%`: the remainder with the sign of the dividend). None for a condition.
+    pub fn render(
+        &self,
+        var: &dyn Fn(usize) -> String,
+        num: &dyn Fn(f64) -> String,
+        call: &dyn Fn(&str, &[String]) -> String,
+    ) -> Option<String> {
+        fn go(
+            n: &Node,
+            var: &dyn Fn(usize) -> String,
+            num: &dyn Fn(f64) -> String,
+            call: &dyn Fn(&str, &[String]) -> String,
+        ) -> String {
+            match n {
+                Node::Num(v) => num(*v),
+                Node::Var(i) => var(*i),
+                Node::Neg(a) => call("neg", &[go(a, var, num, call)]),
+                Node::Bin(op, a, b) => {
+                    let args = [go(a, var, num, call), go(b, var, num, call)];
+                    match op {
+                        BinOp::Add => call("add", &args),
+                        BinOp::Sub => call("sub", &args),
+                        BinOp::Mul => call("mul", &args),
+                        BinOp::Div => call("div", &args),
+                        BinOp::Rem => call("fmod", &args),
+                        BinOp::Pow => call("pow", &args),
+                        // Conditions never sit inside a number (the parser refuses them).
+                        _ => unreachable!("a condition inside a number"),
+                    }
+                }
+                Node::Not(_) => unreachable!("a condition inside a number"),
+                Node::Call(name, args) => {
+                    let args: Vec<String> = args.iter().map(|a| go(a, var, num, call)).collect();
+                    call(name, &args)
+                }
+            }
+        }
+        (!self.condition).then(|| go(&self.root, var, num, call))
     }
 }
 
@@ -906,6 +951,28 @@ mod tests {
         assert_eq!(
             format!("{}", err("1 +", 0)).split(':').next(),
             Some("at column 4")
+        );
+    }
+
+    #[test]
+    fn render_writes_the_same_expression_elsewhere() {
+        let f = f("-x1^2 + sin(3*x2) % 2 / max(1, x1, x2)", 2);
+        let text = f
+            .render(
+                &|i| format!("v{i}"),
+                &|v| format!("{v:?}"),
+                &|name, args| format!("{name}[{}]", args.join(", ")),
+            )
+            .unwrap();
+        assert_eq!(
+            text,
+            "add[neg[pow[v0, 2.0]], div[fmod[sin[mul[3.0, v1]], 2.0], max[1.0, v0, v1]]]"
+        );
+        let c = Formula::parse("x1 > 0", 1).unwrap();
+        assert!(
+            c.render(&|_| String::new(), &|_| String::new(), &|_, _| String::new(
+            ))
+            .is_none()
         );
     }
 

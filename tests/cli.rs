@@ -485,3 +485,81 @@ fn a_broken_formula_is_refused_with_its_column() {
         "is NaN at x = (-",
     );
 }
+
+#[test]
+fn formula_features_train_export_to_pytorch_and_are_refused_where_they_fail() {
+    let dir = scratch("formula-features");
+    let path = dir.join("f.json");
+    let session = GOOD.replace(
+        r#""init": "xavier_normal"}"#,
+        r#""init": "xavier_normal", "features": ["x1", "x2", "exp(-x1^2 - x2^2)", "atan2(x2, x1)"]}"#,
+    );
+    assert!(session.contains("atan2"));
+    std::fs::write(&path, &session).unwrap();
+    let out = dir.join("out.json");
+    let run = nnlab()
+        .arg("run")
+        .arg(&path)
+        .args(["--steps", "300", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let verify = nnlab()
+        .arg("replay")
+        .arg(&out)
+        .arg("--verify")
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    // PyTorch gets the formula as torch code; ONNX refuses it in one line.
+    let py = dir.join("py");
+    let e = nnlab()
+        .arg("export")
+        .arg(&out)
+        .args(["--to", "pytorch"])
+        .arg(&py)
+        .output()
+        .unwrap();
+    assert!(e.status.success(), "{}", String::from_utf8_lossy(&e.stderr));
+    let model = std::fs::read_to_string(py.join("model.py")).unwrap();
+    assert!(model.contains("torch.atan2(x[:, 1], x[:, 0])"), "{model}");
+    refused_with(
+        &[
+            "export",
+            out.to_str().unwrap(),
+            "--to",
+            "onnx",
+            dir.join("m.onnx").to_str().unwrap(),
+        ],
+        "\"exp(-x1^2 - x2^2)\" is a formula, which the ONNX export does not translate",
+    );
+    // A feature that is not finite on the data is refused before training.
+    let bad = GOOD.replace(
+        r#""init": "xavier_normal"}"#,
+        r#""init": "xavier_normal", "features": ["x1", "ln(x2)"]}"#,
+    );
+    refused(
+        "run",
+        "bad.json",
+        bad.as_bytes(),
+        "network.features[1] \"ln(x2)\" is NaN at the data row x = (",
+    );
+}
+
+/// Run `nnlab ARGS…`; expect exit 2 and one stderr line containing `needle`.
+fn refused_with(args: &[&str], needle: &str) {
+    let out = nnlab().args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.contains(needle), "expected «{needle}» in «{err}»");
+}

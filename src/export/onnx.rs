@@ -190,7 +190,7 @@ fn features(g: &mut Graph, features: &[Feature], inputs: usize) -> String {
         && features
             .iter()
             .enumerate()
-            .all(|(i, &f)| f == Feature::Raw(i));
+            .all(|(i, f)| *f == Feature::Raw(i));
     if raw {
         return "x".into();
     }
@@ -203,9 +203,10 @@ fn features(g: &mut Graph, features: &[Feature], inputs: usize) -> String {
         name
     };
     let mut outs = Vec::with_capacity(features.len());
-    for (k, &f) in features.iter().enumerate() {
+    for (k, f) in features.iter().enumerate() {
         let out = format!("features.{k}");
-        let name = match f {
+        let name = match *f {
+            Feature::Formula(_) => unreachable!("model_bytes refuses formula features"),
             Feature::Raw(i) => column(g, i),
             Feature::Square(i) => {
                 let c = column(g, i);
@@ -335,6 +336,16 @@ pub fn model_bytes(model: &Model) -> Result<Vec<u8>> {
     )
     .map_err(Error::new)?;
     let net = model.net;
+    if let Some(f) = net
+        .features
+        .iter()
+        .find(|f| matches!(f, Feature::Formula(_)))
+    {
+        return Err(Error::new(format!(
+            "the feature \"{}\" is a formula, which the ONNX export does not translate (x1, x1^2, x1*x2, sin(k*x1) and cos(k*x1) it does); export to PyTorch instead",
+            f.label()
+        )));
+    }
     let mut g = Graph::default();
     for t in model.tensors() {
         g.tensor_f64(&t.name, &t.shape, t.values);

@@ -75,9 +75,12 @@ fn python_text(s: &str) -> String {
 }
 
 /// The feature as a Python expression of the raw columns `x[:, j]`.
-fn feature_expr(f: Feature) -> String {
+fn feature_expr(f: &Feature) -> String {
     let col = |j: usize| format!("x[:, {j}]");
-    match f {
+    match *f {
+        Feature::Formula(ref formula) => formula
+            .render(&col, &torch_constant, &torch_call)
+            .expect("a feature formula is a number"),
         Feature::Raw(i) => col(i),
         Feature::Square(i) => format!("{} * {}", col(i), col(i)),
         Feature::Product(i, j) => format!("{} * {}", col(i), col(j)),
@@ -86,6 +89,38 @@ fn feature_expr(f: Feature) -> String {
         // repr-style float literal: Rust's shortest round-trip form is valid Python.
         Feature::Sin(i, k) => format!("torch.sin({:?} * {})", k.get(), col(i)),
         Feature::Cos(i, k) => format!("torch.cos({:?} * {})", k.get(), col(i)),
+    }
+}
+
+/// A constant of a feature formula: a float64 tensor (a bare float would not go through
+/// `torch.sin` and friends); repr-style literals are Rust's shortest round-trip form.
+fn torch_constant(v: f64) -> String {
+    let v = if v.is_finite() {
+        format!("{v:?}")
+    } else {
+        format!("float('{v}')")
+    };
+    format!("torch.tensor({v}, dtype=torch.float64)")
+}
+
+/// An operation of a feature formula in torch, as nnlab evaluates it.
+fn torch_call(name: &str, a: &[String]) -> String {
+    match (name, a) {
+        ("add", [x, y]) => format!("({x} + {y})"),
+        ("sub", [x, y]) => format!("({x} - {y})"),
+        ("mul", [x, y]) => format!("({x} * {y})"),
+        ("div", [x, y]) => format!("({x} / {y})"),
+        ("neg", [x]) => format!("(-{x})"),
+        ("ln" | "log", [x]) => format!("torch.log({x})"),
+        // f64::round rounds halves away from zero; torch.round rounds them to even.
+        ("round", [x]) => format!("(torch.sign({x}) * torch.floor(torch.abs({x}) + 0.5))"),
+        ("min" | "max", [first, rest @ ..]) => {
+            let op = if name == "min" { "minimum" } else { "maximum" };
+            rest.iter()
+                .fold(first.clone(), |acc, y| format!("torch.{op}({acc}, {y})"))
+        }
+        // The rest have torch functions of the same name and meaning.
+        (f, args) => format!("torch.{f}({})", args.join(", ")),
     }
 }
 
@@ -162,7 +197,7 @@ pub fn model_py(model: &Model) -> String {
             .features
             .iter()
             .enumerate()
-            .all(|(i, &f)| f == Feature::Raw(i));
+            .all(|(i, f)| *f == Feature::Raw(i));
     let mut py = String::new();
     let mut line = |s: &str| {
         py.push_str(s);
@@ -309,7 +344,7 @@ pub fn model_py(model: &Model) -> String {
         for f in &net.features {
             line(&format!(
                 "                {},  # {}",
-                feature_expr(*f),
+                feature_expr(f),
                 f.label()
             ));
         }
@@ -409,17 +444,28 @@ mod tests {
 
     #[test]
     fn features_are_python_expressions() {
-        assert_eq!(feature_expr(Feature::Square(1)), "x[:, 1] * x[:, 1]");
-        assert_eq!(feature_expr(Feature::Product(0, 1)), "x[:, 0] * x[:, 1]");
+        assert_eq!(feature_expr(&Feature::Square(1)), "x[:, 1] * x[:, 1]");
+        assert_eq!(feature_expr(&Feature::Product(0, 1)), "x[:, 0] * x[:, 1]");
         assert_eq!(
-            feature_expr(Feature::Cos(0, crate::net::features::Frequency::ONE)),
+            feature_expr(&Feature::Cos(0, crate::net::features::Frequency::ONE)),
             "torch.cos(x[:, 0])"
         );
         use crate::net::features::Frequency;
         let five = Frequency::new(5.0).unwrap();
         assert_eq!(
-            feature_expr(Feature::Sin(1, five)),
+            feature_expr(&Feature::Sin(1, five)),
             "torch.sin(5.0 * x[:, 1])"
+        );
+        // A formula: every operation as torch writes it, constants as float64 tensors.
+        let f = Feature::parse("exp(-x1^2) + max(x2, 0.5, x1) % 2 - round(x2)", 2, "f").unwrap();
+        let c = |v: &str| format!("torch.tensor({v}, dtype=torch.float64)");
+        assert_eq!(
+            feature_expr(&f),
+            format!(
+                "((torch.exp((-torch.pow(x[:, 0], {two}))) + torch.fmod(torch.maximum(torch.maximum(x[:, 1], {half}), x[:, 0]), {two})) - (torch.sign(x[:, 1]) * torch.floor(torch.abs(x[:, 1]) + 0.5)))",
+                two = c("2.0"),
+                half = c("0.5")
+            )
         );
     }
 }

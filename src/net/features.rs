@@ -1,17 +1,26 @@
 //! Fixed input features, as in TensorFlow Playground: the first layer sees φ(x), not x.
 //! With `x1*x2` a single perceptron separates XOR (Cover's theorem, THEORY #33).
 
-use crate::error::{Error, Result};
+use std::sync::Arc;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+use crate::error::{Error, Result};
+use crate::formula::Formula;
+
+/// One input of the first layer, computed from a data row.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Feature {
     /// x_i (0-based column).
     Raw(usize),
+    /// x_i².
     Square(usize),
+    /// x_i·x_j.
     Product(usize, usize),
     /// sin(k·x_i): a Fourier feature (k = 1 is Playground's sin(x1)).
     Sin(usize, Frequency),
+    /// cos(k·x_i).
     Cos(usize, Frequency),
+    /// Any other formula of the columns, typed by a person (`exp(-x1^2)`, `atan2(x2, x1)`).
+    Formula(Arc<Formula>),
 }
 
 /// The k of a Fourier feature sin(k·x_i): finite and > 0. Compared by its bits, so features
@@ -20,16 +29,20 @@ pub enum Feature {
 pub struct Frequency(f64);
 
 impl Frequency {
+    /// k = 1.
     pub const ONE: Frequency = Frequency(1.0);
 
+    /// `k` if it is finite and positive.
     pub fn new(k: f64) -> Option<Frequency> {
         (k.is_finite() && k > 0.0).then_some(Frequency(k))
     }
 
+    /// The value of k.
     pub fn get(self) -> f64 {
         self.0
     }
 
+    /// k = 1 exactly.
     pub fn is_one(self) -> bool {
         self.0 == 1.0
     }
@@ -48,8 +61,21 @@ pub const PLAYGROUND_2D: [&str; 7] = ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(
 
 impl Feature {
     /// Parse `x1`, `x2^2`, `x1*x2`, `sin(x1)`, `cos(x2)`, `sin(5*x1)`, `cos(2.5*x2)` against
-    /// `inputs` raw columns.
+    /// `inputs` raw columns; any other text is read as a formula of the columns (a number, not
+    /// a condition; see `crate::formula`).
     pub fn parse(text: &str, inputs: usize, field: &str) -> Result<Feature> {
+        // Not one of the simple forms: a formula, whose error names its column.
+        Feature::parse_simple(text, inputs, field).or_else(|_| match Formula::parse(text, inputs) {
+            Ok(f) if f.is_condition() => Err(Error::field(
+                field,
+                format!("\"{text}\" is a condition (0 or 1), not a feature value"),
+            )),
+            Ok(f) => Ok(Feature::Formula(Arc::new(f))),
+            Err(e) => Err(Error::field(field, format!("\"{text}\": {e}"))),
+        })
+    }
+
+    fn parse_simple(text: &str, inputs: usize, field: &str) -> Result<Feature> {
         let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
         let column = |s: &str| -> Result<usize> {
             let idx = s
@@ -106,9 +132,10 @@ impl Feature {
         Ok(Feature::Raw(column(&t)?))
     }
 
+    /// The feature's value for the raw row `x`.
     #[inline]
-    pub fn eval(self, x: &[f64]) -> f64 {
-        match self {
+    pub fn eval(&self, x: &[f64]) -> f64 {
+        match *self {
             Feature::Raw(i) => x[i],
             Feature::Square(i) => x[i] * x[i],
             Feature::Product(i, j) => x[i] * x[j],
@@ -117,11 +144,14 @@ impl Feature {
             Feature::Cos(i, k) if k.is_one() => x[i].cos(),
             Feature::Sin(i, k) => (k.get() * x[i]).sin(),
             Feature::Cos(i, k) => (k.get() * x[i]).cos(),
+            Feature::Formula(ref f) => f.eval(x),
         }
     }
 
-    pub fn label(self) -> String {
+    /// The text that parses back to this feature.
+    pub fn label(&self) -> String {
         match self {
+            Feature::Formula(f) => f.text().to_string(),
             Feature::Raw(i) => format!("x{}", i + 1),
             Feature::Square(i) => format!("x{}^2", i + 1),
             Feature::Product(i, j) => format!("x{}*x{}", i + 1, j + 1),
@@ -181,16 +211,33 @@ mod tests {
         assert!(Feature::parse("y1", 2, "f").is_err());
         assert!(Feature::parse("x0", 2, "f").is_err());
         assert!(parse_features(Some(&[]), 2).is_err());
-        for bad in [
-            "sin(0*x1)",
-            "sin(-2*x1)",
-            "cos(a*x1)",
-            "sin(inf*x1)",
-            "sin(2*x3)",
-        ] {
+        for bad in ["cos(a*x1)", "sin(inf*x1)", "sin(2*x3)", "x1 +", "x1 > 0"] {
             assert!(Feature::parse(bad, 2, "f").is_err(), "{bad}");
         }
-        let e = Feature::parse("sin(-2*x1)", 2, "f").unwrap_err();
-        assert!(e.message.contains("positive number"), "{}", e.message);
+        let e = Feature::parse("x1 + * x2", 2, "network.features[1]").unwrap_err();
+        assert!(
+            e.message.contains("network.features[1]") && e.message.contains("column 6"),
+            "{}",
+            e.message
+        );
+        let e = Feature::parse("x1 > 0", 2, "f").unwrap_err();
+        assert!(e.message.contains("condition"), "{}", e.message);
+    }
+
+    #[test]
+    fn other_texts_are_formulas() {
+        let x = [0.5, -2.0];
+        for (s, v) in [
+            ("sin(-2*x1)", (-1.0f64).sin()),
+            ("x1^3", 0.125),
+            ("exp(-x1^2 - x2^2)", (-4.25f64).exp()),
+            ("atan2(x2, x1)", (-2.0f64).atan2(0.5)),
+        ] {
+            let f = Feature::parse(s, 2, "f").unwrap();
+            assert!(matches!(f, Feature::Formula(_)), "{s}");
+            assert_eq!(f.eval(&x), v, "{s}");
+            assert_eq!(f.label(), s);
+            assert_eq!(Feature::parse(&f.label(), 2, "f").unwrap(), f);
+        }
     }
 }

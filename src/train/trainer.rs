@@ -227,6 +227,8 @@ impl Trainer {
         if train.rows() == 0 {
             return Err(Error::field("data", "has no training rows"));
         }
+        check_formula_features(&net, &train)?;
+        check_formula_features(&net, &test)?;
         // Before θ and the buffers are allocated: what training and evaluating this experiment
         // will hold (the app adds its views' share in `Experiment::trainer`).
         super::memory::check(super::memory::Shape {
@@ -832,6 +834,32 @@ pub fn check_state_shape(
                 rows.div_ceil(b)
             ),
         ));
+    }
+    Ok(())
+}
+
+/// A feature typed as a formula must be finite on every row of the data (`ln(x1)` is not
+/// where x1 ≤ 0): one line naming the feature and the first row where it fails.
+fn check_formula_features(net: &Network, set: &Dataset) -> Result<()> {
+    use crate::net::features::Feature;
+    for (k, f) in net.features.iter().enumerate() {
+        if !matches!(f, Feature::Formula(_)) {
+            continue;
+        }
+        for i in 0..set.rows() {
+            let v = f.eval(set.row(i));
+            if !v.is_finite() {
+                let x: Vec<String> = set.row(i).iter().map(|v| format!("{v}")).collect();
+                return Err(Error::field(
+                    &format!("network.features[{k}]"),
+                    format!(
+                        "\"{}\" is {v} at the data row x = ({}): a feature must be finite on every row",
+                        f.label(),
+                        x.join(", ")
+                    ),
+                ));
+            }
+        }
     }
     Ok(())
 }
