@@ -212,6 +212,8 @@ pub struct NnlabApp {
     pub landscape: Landscape,
     pub dynamics: Dynamics,
     pub geometry: crate::ui::geometry::Geometry,
+    /// Spectral bias (issue 15).
+    pub spectral: crate::ui::spectral::SpectralBias,
     /// A snapshot arrived since the textures were last uploaded.
     pub textures_stale: bool,
     /// Pan and zoom of the network diagram.
@@ -328,7 +330,8 @@ impl NnlabApp {
             curvature: Curvature::new(repaint.clone()),
             landscape: Landscape::new(repaint.clone()),
             dynamics: Dynamics::new(repaint.clone()),
-            geometry: crate::ui::geometry::Geometry::new(repaint),
+            geometry: crate::ui::geometry::Geometry::new(repaint.clone()),
+            spectral: crate::ui::spectral::SpectralBias::new(repaint),
             textures_stale: false,
             diagram: Default::default(),
         };
@@ -381,6 +384,10 @@ impl NnlabApp {
         self.geometry.drain();
         self.geometry
             .follow(self.net.as_ref(), self.snapshot.as_deref(), &self.train);
+        // Spectral bias (issue 15): follows the snapshot shown, like the Geometry tile.
+        self.spectral.drain();
+        self.spectral
+            .follow(self.net.as_ref(), self.snapshot.as_deref(), &self.train);
     }
 
     /// "Follow training": a new landscape once the last is drawn and training has moved on
@@ -428,6 +435,7 @@ impl NnlabApp {
                 self.landscape.restart();
                 self.dynamics.restart();
                 self.geometry.restart();
+                self.spectral.restart();
             }
             Event::RebuildFailed(msg) => {
                 self.session = self.applied.clone();
@@ -440,6 +448,7 @@ impl NnlabApp {
                 self.landscape.restart();
                 self.dynamics.restart();
                 self.geometry.restart();
+                self.spectral.restart();
                 self.diverged = None;
                 self.panicked = None;
                 self.snapshot = None;

@@ -406,6 +406,20 @@ strings! {
     // checkpoint budget
     CheckpointBudget => "Checkpoint budget", "检查点容量";
     CheckpointBudgetHint => "Space the checkpoints (θ and the optimiser state, dense early, thinner later) may take in the recording and the saved file; over it, checkpoints in the densest stretch are dropped, never the first or the last.", "记录与保存文件中检查点（θ 与优化器状态，前期密集、后期稀疏）最多占用的容量；超出时删去最密集处的检查点，第一个和最后一个总是保留。";
+    // Spectral bias tile (issue 15)
+    SpectralPlot => "Spectral bias: the residual per frequency", "频谱偏置：各频率上的残差";
+    SpectralTab => "Spectrum", "频谱";
+    SpecNeeds1D => "The residual spectrum is measured on 1-D inputs; inputs here:", "残差频谱在一维输入上测量；此处的输入数：";
+    SpecNeedsRegression => "The residual spectrum is measured on regression targets; this data has class labels.", "残差频谱在回归目标上测量；此数据是类别标签。";
+    SpecNeedsOneOutput => "The residual spectrum needs one output unit; output units here:", "残差频谱需要一个输出单元；此处的输出单元数：";
+    SpecTooFewRows => "The residual spectrum needs at least 4 training rows; rows here:", "残差频谱至少需要 4 行训练数据；此处的行数：";
+    SpecWaiting => "Waiting for a snapshot of training…", "等待训练快照…";
+    SpecPeaks => "relative error at the target's peaks", "目标峰值处的相对误差";
+    SpecOnePeak => "The target has fewer than two frequency peaks: there is no order to watch.", "目标的频率峰少于两个：没有顺序可观察。";
+    SpecHeatmap => "residual amplitude / largest target amplitude", "残差幅度 / 目标最大幅度";
+    SpecFrequency => "frequency k", "频率 k";
+    SpecRelError => "|r̂(k)|/|ŷ(k)|", "|r̂(k)|/|ŷ(k)|";
+    SpecThreshold => "learned below 0.1", "低于 0.1 即已学会";
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@ pub mod landscape;
 pub mod model;
 pub mod panels;
 pub mod recovery;
+// Spectral bias (issue 15)
+pub mod spectral;
 pub mod theme;
 pub mod workspace;
 

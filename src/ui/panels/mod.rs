@@ -17,6 +17,8 @@ pub mod network;
 pub mod notices;
 pub mod output;
 pub mod plots;
+// Spectral bias (issue 15)
+pub mod spectral_bias;
 pub mod timeline;
 pub mod top_bar;
 pub mod training;

@@ -283,6 +283,7 @@ fn tile_body(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile, enlarged: bool) 
         Tile::Landscape => super::landscape::ui(app, ui, enlarged),
         Tile::Dynamics => super::dynamics::ui(app, ui, enlarged),
         Tile::Geometry => super::geometry::ui(app, ui),
+        Tile::Spectral => super::spectral_bias::ui(app, ui),
         _ => {
             let log = match tile {
                 Tile::Loss => Some(&mut app.log_loss),

@@ -90,7 +90,7 @@ impl Preset {
     pub fn node(self) -> Node {
         use Tile::*;
         const PLOTS: [Tile; 5] = [Loss, Accuracy, Gradient, Update, Saturation];
-        const ANALYSES: [Tile; 3] = [Curvature, Landscape, Dynamics];
+        const ANALYSES: [Tile; 4] = [Curvature, Landscape, Dynamics, Spectral];
         match self {
             Preset::Train => Node::Column(vec![
                 part(
@@ -127,7 +127,7 @@ impl Preset {
                 let focus = self.focus().unwrap_or(Curvature);
                 let mut big = vec![focus];
                 big.extend(
-                    [Curvature, Landscape, Dynamics, Geometry]
+                    [Curvature, Landscape, Dynamics, Geometry, Spectral]
                         .into_iter()
                         .filter(|t| *t != focus),
                 );
@@ -365,7 +365,7 @@ mod tests {
         }
         let out_of_range = Node::Tabs {
             tabs: Tile::ALL.iter().map(|t| Node::Pane(*t)).collect(),
-            active: 12,
+            active: Tile::ALL.len(),
         };
         assert!(check(&out_of_range).is_err());
         let mut deep = all();

@@ -32,10 +32,12 @@ pub enum Tile {
     Landscape,
     Dynamics,
     Geometry,
+    /// Spectral bias (issue 15).
+    Spectral,
 }
 
 impl Tile {
-    pub const ALL: [Tile; 12] = [
+    pub const ALL: [Tile; 13] = [
         Tile::Network,
         Tile::Output,
         Tile::Loss,
@@ -48,6 +50,7 @@ impl Tile {
         Tile::Landscape,
         Tile::Dynamics,
         Tile::Geometry,
+        Tile::Spectral,
     ];
 
     pub fn title(self) -> S {
@@ -64,6 +67,7 @@ impl Tile {
             Tile::Landscape => S::LandscapePlot,
             Tile::Dynamics => S::DynamicsPlot,
             Tile::Geometry => S::GeometryPlot,
+            Tile::Spectral => S::SpectralPlot,
         }
     }
 
@@ -78,6 +82,7 @@ impl Tile {
             Tile::Landscape => S::LandscapeTab,
             Tile::Dynamics => S::DynamicsTab,
             Tile::Geometry => S::GeometryTab,
+            Tile::Spectral => S::SpectralTab,
             other => other.title(),
         }
     }
@@ -97,6 +102,7 @@ impl Tile {
             Tile::Landscape => "landscape",
             Tile::Dynamics => "dynamics",
             Tile::Geometry => "geometry",
+            Tile::Spectral => "spectral",
         }
     }
 }
