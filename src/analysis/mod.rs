@@ -6,6 +6,7 @@
 //! a request spells out everything the analysis depends on, so the same request gives the
 //! same report bit for bit, wherever it was built.
 
+pub mod collapse;
 pub mod contour;
 pub mod curvature;
 pub mod dense_hessian;
@@ -19,6 +20,7 @@ pub mod outer_product;
 pub mod regions;
 pub mod spectral_bias;
 pub mod spectrum;
+pub mod stability;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

@@ -8,6 +8,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
+pub mod collapse;
 pub mod dynamics;
 pub mod export;
 mod hessian;
@@ -18,6 +19,7 @@ pub mod progress;
 pub mod regions;
 pub mod replay;
 pub mod spectral_bias;
+pub mod stability;
 
 use crate::analysis::hessian::Method;
 use crate::bench;
@@ -151,6 +153,20 @@ pub enum Command {
         #[command(flatten)]
         args: spectral_bias::SpectralBiasArgs,
     },
+    /// Train and record the sharpness the optimiser's stability threshold applies to
+    /// (λ_max(H), or λ_max(P⁻¹H) for Adam/RMSprop/AdaGrad) against that threshold.
+    Stability {
+        session: PathBuf,
+        #[command(flatten)]
+        args: stability::StabilityArgs,
+    },
+    /// Train a K-class session and record neural collapse of the last hidden layer (NC1, the
+    /// class means' cosines, NC3, NC4) against step, with a 2-D PCA at the end.
+    Collapse {
+        session: PathBuf,
+        #[command(flatten)]
+        args: collapse::CollapseArgs,
+    },
     /// List the lessons (THEORY.md claims as sessions), or verify them headless.
     Lessons {
         #[command(flatten)]
@@ -266,6 +282,14 @@ pub fn run(command: Command) -> Result<i32> {
         }
         Command::SpectralBias { session, args } => {
             print_json(&spectral_bias::spectral_bias_command(&session, &args)?);
+            Ok(0)
+        }
+        Command::Stability { session, args } => {
+            print_json(&stability::stability_command(&session, &args)?);
+            Ok(0)
+        }
+        Command::Collapse { session, args } => {
+            print_json(&collapse::collapse_command(&session, &args)?);
             Ok(0)
         }
         Command::Lessons { args } => lessons::lessons(&args),
