@@ -459,10 +459,14 @@ mod tests {
         assert_eq!((c.nc4_agreement, c.accuracy), (0.75, 0.75));
     }
 
-    /// Noise grows NC1 like its variance: doubling the spread quadruples NC1.
+    /// NC1 grows like the within-class variance: doubling the spread quadruples it.
     #[test]
     fn nc1_scales_with_the_within_class_variance() {
-        let noise = |i: usize, j: usize| (((i * 7 + j * 13) % 11) as f64 - 5.0) / 50.0;
+        // Rows in pairs ±e: the class means stay on the ETF, only Σ_W changes.
+        let noise = |i: usize, j: usize| {
+            let e = ((((i / 2) * 7 + j * 13) % 11) as f64 - 5.0) / 50.0;
+            if i % 2 == 0 { e } else { -e }
+        };
         let a = collapse(&etf(4, 6, 6, &noise)).unwrap().nc1;
         let b = collapse(&etf(4, 6, 6, &|i, j| 2.0 * noise(i, j)))
             .unwrap()
