@@ -16,6 +16,7 @@ pub mod hyperplanes;
 pub mod jacobian;
 pub mod landscape;
 pub mod novikoff;
+pub mod ntk;
 pub mod outer_product;
 pub mod regions;
 pub mod spectral_bias;

@@ -182,6 +182,51 @@ impl SymmetricOperator for PreconditionedOperator<'_> {
     }
 }
 
+/// What the edge needs from the optimiser at a θ sample: its rule and, for the preconditioned
+/// rules, its preconditioner at that step (the app's training worker takes it with θ).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptimizerSnapshot {
+    pub spec: OptimizerSpec,
+    pub preconditioner: Option<Vec<f64>>,
+}
+
+impl OptimizerSnapshot {
+    pub fn of(opt: &Optimizer) -> Self {
+        OptimizerSnapshot {
+            spec: opt.spec().clone(),
+            preconditioner: preconditioner(opt),
+        }
+    }
+}
+
+/// The edge at one analysed step, as the Curvature tile shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Readout {
+    pub edge: Edge,
+    /// The quantity the threshold applies to: λ_max (the tile's own) or λ_max(P⁻¹H); None
+    /// before a preconditioned rule's first step.
+    pub value: Option<f64>,
+}
+
+/// The readout for a sample: `lambda_max` is the tile's λ_max of H at θ, used as is when the
+/// rule's quantity is the plain sharpness; λ_max(P⁻¹H) is computed otherwise.
+pub fn readout(
+    problem: HessianProblem,
+    opt: &OptimizerSnapshot,
+    lr: f64,
+    lambda_max: f64,
+    seed: u64,
+) -> Result<Readout, String> {
+    let edge = edge(&opt.spec, lr);
+    let value = match (edge.quantity, &opt.preconditioner) {
+        _ if edge.threshold.is_none() => None,
+        (Quantity::Sharpness, _) => Some(lambda_max),
+        (Quantity::Preconditioned, Some(p)) => Some(sharpness(problem, Some(p), seed)?),
+        (Quantity::Preconditioned, None) => None,
+    };
+    Ok(Readout { edge, value })
+}
+
 /// Lanczos products at most for one sharpness.
 pub const SHARPNESS_STEPS: usize = 200;
 /// Relative residual of the top Ritz pair.

@@ -15,6 +15,7 @@ mod hessian;
 pub mod jacobian;
 pub mod landscape;
 pub mod lessons;
+pub mod ntk;
 pub mod progress;
 pub mod regions;
 pub mod replay;
@@ -167,6 +168,13 @@ pub enum Command {
         #[command(flatten)]
         args: collapse::CollapseArgs,
     },
+    /// The empirical neural tangent kernel of a 1-output regression network trained at several
+    /// widths: kernel and weight change, f against its linearisation, kernel regression.
+    Ntk {
+        session: PathBuf,
+        #[command(flatten)]
+        args: ntk::NtkArgs,
+    },
     /// List the lessons (THEORY.md claims as sessions), or verify them headless.
     Lessons {
         #[command(flatten)]
@@ -290,6 +298,10 @@ pub fn run(command: Command) -> Result<i32> {
         }
         Command::Collapse { session, args } => {
             print_json(&collapse::collapse_command(&session, &args)?);
+            Ok(0)
+        }
+        Command::Ntk { session, args } => {
+            print_json(&ntk::ntk_command(&session, &args)?);
             Ok(0)
         }
         Command::Lessons { args } => lessons::lessons(&args),

@@ -17,6 +17,7 @@ pub mod network;
 pub mod notices;
 pub mod output;
 pub mod plots;
+pub mod stability_edge;
 pub mod timeline;
 pub mod top_bar;
 pub mod training;
