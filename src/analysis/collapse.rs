@@ -465,7 +465,7 @@ mod tests {
         // Rows in pairs ±e: the class means stay on the ETF, only Σ_W changes.
         let noise = |i: usize, j: usize| {
             let e = ((((i / 2) * 7 + j * 13) % 11) as f64 - 5.0) / 50.0;
-            if i % 2 == 0 { e } else { -e }
+            if i.is_multiple_of(2) { e } else { -e }
         };
         let a = collapse(&etf(4, 6, 6, &noise)).unwrap().nc1;
         let b = collapse(&etf(4, 6, 6, &|i, j| 2.0 * noise(i, j)))

@@ -313,7 +313,7 @@ pub fn run(net: &Network, x: &[f64], y: &[f64], setup: &Setup) -> Result<Run, St
         if theta.iter().any(|v| !v.is_finite()) {
             return Err(format!("training diverged at step {s}"));
         }
-        if s % every == 0 || s == setup.steps {
+        if s.is_multiple_of(every) || s == setup.steps {
             let j = jacobian(net, &theta, x, n, &mut ws);
             let k = gram(&j, n, p, &m, a * a);
             let dk: Vec<f64> = k.iter().zip(&k0).map(|(u, v)| u - v).collect();

@@ -9,9 +9,10 @@
 //!   − μθ_{k−1}, characteristic z² − (1 + μ − a)z + μ; by the Jury conditions stable iff
 //!   a < 2 + 2μ, so **λ_max(H) < (2 + 2μ)/η**.
 //! * nesterov (PyTorch form, v ← μv + g; θ ← θ − η(g + μv)): in (θ, ηv) the matrix is
-//!   [[1 − a(1+μ), −μ²], [a, μ]], trace 1 + μ − a(1+μ), determinant μ(1 − a); 1 + trace + det
-//!   > 0 gives a < (2 + 2μ)/(1 + 2μ), so **λ_max(H) < (2 + 2μ)/((1 + 2μ)η)** (≈ 1.36/η at
-//!   μ = 0.9: a *lower* edge than plain GD's 2/η).
+//!   [[1 − a(1+μ), −μ²], [a, μ]], trace 1 + μ − a(1+μ), determinant μ(1 − a); the Jury
+//!   condition 1 + trace + det > 0 gives a < (2 + 2μ)/(1 + 2μ), so
+//!   **λ_max(H) < (2 + 2μ)/((1 + 2μ)η)** (≈ 1.36/η at μ = 0.9: a *lower* edge than plain
+//!   GD's 2/η).
 //! * rmsprop, adagrad: with P = diag(√s + ε) frozen, θ ← θ − ηP⁻¹g is GD on P⁻¹H, so
 //!   **λ_max(P⁻¹H) < 2/η** (the preconditioned sharpness; P⁻¹H is similar to the symmetric
 //!   P^(−1/2) H P^(−1/2), so its eigenvalues are real).

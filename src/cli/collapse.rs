@@ -72,7 +72,7 @@ pub fn record(t: &mut Trainer, steps: u64, every: u64) -> Result<CollapseRun> {
             run.diverged_at = Some(r.step);
             break;
         }
-        if s % every == 0 || s == steps {
+        if s.is_multiple_of(every) || s == steps {
             take(t, &mut run)?;
         }
     }

@@ -64,7 +64,7 @@ pub fn stability_command(path: &Path, args: &StabilityArgs) -> Result<Value> {
             diverged_at = Some(r.step);
             break;
         }
-        if s % args.every == 0 || s == args.steps {
+        if s.is_multiple_of(args.every) || s == args.steps {
             observe(&t, &mut series)?;
             progress.update(|| format!("step {s} of {}", args.steps));
         }

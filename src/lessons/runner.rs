@@ -494,7 +494,7 @@ fn run_variant(
             rec.diverged = true;
             break;
         }
-        if s % edge_every == 0 || s == steps {
+        if s.is_multiple_of(edge_every) || s == steps {
             observe_edge(&tr, &mut rec)?;
         }
         if let Some(w) = watch.as_mut() {
