@@ -52,7 +52,7 @@ impl Quantity {
     pub fn formula(self) -> &'static str {
         match self {
             Quantity::Sharpness => "λ_max(H)",
-            Quantity::Preconditioned => "λ_max(P⁻¹H)",
+            Quantity::Preconditioned => "λ_max(P^−1·H)",
         }
     }
 }

@@ -408,7 +408,7 @@ strings! {
     CheckpointBudgetHint => "Space the checkpoints (θ and the optimiser state, dense early, thinner later) may take in the recording and the saved file; over it, checkpoints in the densest stretch are dropped, never the first or the last.", "记录与保存文件中检查点（θ 与优化器状态，前期密集、后期稀疏）最多占用的容量；超出时删去最密集处的检查点，第一个和最后一个总是保留。";
     // edge of stability per optimiser (N1)
     EdgeOfStability => "edge of stability", "稳定性边缘";
-    EdgeRuleNote => "The update is unstable along a direction once the quantity passes this threshold: GD 2/η; heavy-ball momentum (2+2μ)/η; Nesterov (2+2μ)/((1+2μ)η); RMSprop and AdaGrad 2/η and Adam (2+2β₁)/((1−β₁)η) on λ_max(P⁻¹H), P the optimiser's preconditioner √v̂ + ε.", "一旦该量超过此阈值，更新在该方向上就不稳定：梯度下降 2/η；重球动量 (2+2μ)/η；Nesterov (2+2μ)/((1+2μ)η)；RMSprop 与 AdaGrad 为 2/η、Adam 为 (2+2β₁)/((1−β₁)η)，作用于 λ_max(P⁻¹H)，P 为优化器的预条件矩阵 √v̂ + ε。";
+    EdgeRuleNote => "The update is unstable along a direction once the quantity passes this threshold: GD 2/η; heavy-ball momentum (2+2μ)/η; Nesterov (2+2μ)/((1+2μ)η); RMSprop and AdaGrad 2/η and Adam (2+2β₁)/((1−β₁)η) on λ_max(P^−1·H), P the optimiser's preconditioner √v̂ + ε.", "一旦该量超过此阈值，更新在该方向上就不稳定：梯度下降 2/η；重球动量 (2+2μ)/η；Nesterov (2+2μ)/((1+2μ)η)；RMSprop 与 AdaGrad 为 2/η、Adam 为 (2+2β₁)/((1−β₁)η)，作用于 λ_max(P^−1·H)，P 为优化器的预条件矩阵 √v̂ + ε。";
     EdgeNone => "no stability threshold: this rule's update is not the gradient of the objective", "没有稳定性阈值：此规则的更新不是目标函数的梯度";
     EdgeClipped => "gradient clipping is on: the threshold describes the unclipped step", "梯度裁剪已开启：阈值描述的是未裁剪的步";
     EdgePending => "forms after the first step", "第一步之后才形成";

@@ -405,8 +405,9 @@ fn lambda_ui(app: &NnlabApp, ui: &mut egui::Ui) {
         );
         if !c.preconditioned.is_empty() {
             p.line(
+                // The tile's fonts have no superscript minus: P^−1, as everywhere in the UI.
                 Line::new(
-                    "λ_max(P^−1·H)",
+                    crate::analysis::stability::Quantity::Preconditioned.formula(),
                     PlotPoints::Borrowed(c.preconditioned.points(log)),
                 )
                 .color(theme::series_color(2))
