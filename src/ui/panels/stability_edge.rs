@@ -5,17 +5,10 @@
 
 use eframe::egui;
 
+use super::curvature::num;
 use crate::analysis::curvature::Report;
 use crate::analysis::stability::Quantity;
 use crate::ui::i18n::{Lang, S};
-
-fn num(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v:.4}")
-    } else {
-        "—".into()
-    }
-}
 
 /// The legend name of the threshold line: "(2+2μ)/η (edge of stability)"; plain GD's when the
 /// optimiser is not known.
