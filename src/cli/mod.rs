@@ -194,12 +194,15 @@ pub enum Command {
         /// Only these runs (comma-separated names, e.g. `a,c`).
         #[arg(long)]
         only: Option<String>,
+        /// Time the empirical NTK Θ = JJᵀ instead (200 rows, 10 000 parameters).
+        #[arg(long, conflicts_with_all = ["curvature", "only"])]
+        ntk: bool,
         /// Time the app's frames instead: its UI headless at 1600×1000 (default workspace,
         /// the default session training at max speed) for --seconds after a 1 s warm-up, and
         /// the same session trained headless (half before, half after); prints JSON (frames,
         /// ms_per_frame_p50/p95 of the UI thread's CPU time for layout and tessellation,
         /// steps_per_sec, run_steps_per_sec).
-        #[arg(long, conflicts_with_all = ["curvature", "only"])]
+        #[arg(long, conflicts_with_all = ["curvature", "only", "ntk"])]
         ui: bool,
     },
 }
@@ -310,10 +313,13 @@ pub fn run(command: Command) -> Result<i32> {
             seconds,
             curvature,
             only,
+            ntk,
             ui: false,
         } => {
             check_bench_seconds(seconds)?;
-            if curvature {
+            if ntk {
+                bench::print_ntk(json)?;
+            } else if curvature {
                 bench::print_curvature(json, only.as_deref())?;
             } else {
                 bench::print(json, seconds, only.as_deref())?;
