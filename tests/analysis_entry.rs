@@ -366,6 +366,7 @@ fn curvature_of_the_tile_and_of_the_cli_is_identical() {
             lr: t.optimizer.learning_rate(),
             regularization: t.regularization,
             seed: t.seed,
+            optimizer: None,
         },
         generation: 1,
         gauss_newton,

@@ -112,3 +112,85 @@ fn the_enlarged_tile_in_chinese() {
     h.run_steps(2);
     assert!(h.query_by_label_contains("无法显示负曲率").is_some());
 }
+
+/// A session file in a fresh scratch folder.
+fn session_with_optimizer(name: &str, optimizer: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("nnlab-ui-edge-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("s.json");
+    std::fs::write(
+        &file,
+        format!(
+            r#"{{"nnlab": 1, "seed": 3, "data": {{"source": "sin", "n": 20, "noise": 0.0, "test_fraction": 0.0}},
+            "network": {{"inputs": 1, "layers": [{{"units": 4, "activation": "tanh"}}, {{"units": 1, "activation": "identity"}}]}},
+            "loss": "mse", "optimizer": {optimizer}}}"#
+        ),
+    )
+    .unwrap();
+    file
+}
+
+/// Adam: the tile shows the preconditioned sharpness against (2+2β₁)/((1−β₁)η) = 38/η, not
+/// 2/η; before the first step the preconditioner does not exist yet and the tile says so.
+#[test]
+fn adam_gets_its_own_threshold_and_the_preconditioned_sharpness() {
+    let file = session_with_optimizer("adam", r#"{"kind": "adam", "lr": 0.01, "batch_size": 20}"#);
+    let mut h = harness(Some(file));
+    h.get_by_label("Analyse now").click();
+    assert!(settle(&mut h, |a| a.curvature.last.is_some()));
+    // Enlarged: the full readout line (a small tile keeps it in a tooltip).
+    h.state_mut().workspace.enlarged = Some(nnlab::ui::panels::plots::Tile::Curvature);
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("(2+2β₁)/((1−β₁)η) = 3800")
+            .is_some(),
+        "no Adam threshold label"
+    );
+    assert!(h.query_by_label_contains("2/η = ").is_none());
+    assert!(
+        h.query_by_label_contains("λ_max(P^−1·H) = forms after the first step")
+            .is_some()
+    );
+    h.get_by_label("▶ Play").click();
+    assert!(settle(&mut h, |a| a.status.step > 0));
+    h.get_by_label("‖ Pause").click();
+    assert!(settle(&mut h, |a| !a.status.running));
+    h.get_by_label("Analyse now").click();
+    assert!(settle(&mut h, |a| a
+        .curvature
+        .last
+        .as_ref()
+        .is_some_and(|l| l.step > 0 && l.step == a.status.step)));
+    h.run_steps(2);
+    let last = h.state().curvature.last.clone().unwrap();
+    let r = last.stability.unwrap().unwrap();
+    let v = r.value.expect("λ_max(P⁻¹H) after one step");
+    assert!(v.is_finite() && v > 0.0);
+    assert!(
+        h.query_by_label_contains(&format!(
+            "λ_max(P^−1·H) = {}",
+            nnlab::ui::panels::curvature::num(v)
+        ))
+        .is_some()
+    );
+}
+
+/// Feedback alignment's update is not a gradient: no threshold line, and the tile says why.
+#[test]
+fn a_rule_without_a_threshold_says_so() {
+    let file = session_with_optimizer(
+        "fa",
+        r#"{"kind": "feedback_alignment", "lr": 0.05, "batch_size": 20}"#,
+    );
+    let mut h = harness(Some(file));
+    h.get_by_label("Analyse now").click();
+    assert!(settle(&mut h, |a| a.curvature.last.is_some()));
+    // Enlarged: the full readout line (a small tile keeps it in a tooltip).
+    h.state_mut().workspace.enlarged = Some(nnlab::ui::panels::plots::Tile::Curvature);
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("no stability threshold")
+            .is_some()
+    );
+    assert!(h.state().curvature.edge.is_empty());
+}

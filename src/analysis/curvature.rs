@@ -17,6 +17,7 @@ use super::{Subject, check_cancel};
 use crate::analysis::hessian::{
     MAX_DENSE_PARAMS, Method, Options, ZERO_TOL, analyse_reporting, hessian_problem,
 };
+use crate::analysis::stability::{OptimizerSnapshot, Readout};
 use crate::data::Dataset;
 use crate::net::Network;
 use crate::optim::Regularization;
@@ -39,6 +40,9 @@ pub struct Sample {
     pub regularization: Regularization,
     /// The experiment's seed (Lanczos and SLQ start vectors).
     pub seed: u64,
+    /// The optimiser's rule and preconditioner at that step (the edge of stability); None:
+    /// not known, no edge drawn.
+    pub optimizer: Option<OptimizerSnapshot>,
 }
 
 /// A sample and how to analyse it.
@@ -72,6 +76,38 @@ impl Job {
             density: o.net.n_params > MAX_DENSE_PARAMS,
             layer_shares: true,
         }
+    }
+}
+
+impl Job {
+    /// [`run`] the job's request, then the optimiser's edge of stability at the sample (the
+    /// preconditioned sharpness is of the Hessian, whatever matrix the spectrum shows).
+    pub fn run(
+        &self,
+        progress: &mut dyn FnMut(Progress),
+        cancel: &AtomicBool,
+    ) -> Result<Report, String> {
+        let mut report = run(&self.request(), progress, cancel)?;
+        if let Some(opt) = &self.sample.optimizer {
+            let s = &self.sample;
+            let problem = hessian_problem(
+                &s.objective.net,
+                &s.theta,
+                &s.objective.train,
+                s.regularization.l2,
+                false,
+            );
+            // The plain sharpness is the tile's λ_max only when the tile shows the Hessian.
+            let lambda_max = if self.gauss_newton {
+                crate::analysis::stability::sharpness(problem, None, s.seed).unwrap_or(f64::NAN)
+            } else {
+                report.lambda_max
+            };
+            report.stability = Some(crate::analysis::stability::readout(
+                problem, opt, s.lr, lambda_max, s.seed,
+            ));
+        }
+        Ok(report)
     }
 }
 
@@ -181,6 +217,10 @@ pub struct Report {
     /// Wall time of the run (not in the JSON: it differs from run to run).
     #[serde(skip)]
     pub seconds: f64,
+    /// The optimiser's stability threshold and the quantity it applies to (the app's tile;
+    /// filled by [`Job::run`], not by [`run`]).
+    #[serde(skip)]
+    pub stability: Option<Result<Readout, String>>,
 }
 
 /// Run one curvature analysis on the calling thread. `cancel` is looked at before the work
@@ -260,6 +300,7 @@ pub fn run(
         spectrum,
         seconds: start.elapsed().as_secs_f64(),
         eigenvalues: r.eigenvalues,
+        stability: None,
     })
 }
 

@@ -6,6 +6,7 @@
 //! a request spells out everything the analysis depends on, so the same request gives the
 //! same report bit for bit, wherever it was built.
 
+pub mod collapse;
 pub mod contour;
 pub mod curvature;
 pub mod dense_hessian;
@@ -15,11 +16,13 @@ pub mod hyperplanes;
 pub mod jacobian;
 pub mod landscape;
 pub mod novikoff;
+pub mod ntk;
 pub mod outer_product;
 pub mod region_sweep;
 pub mod regions;
 pub mod spectral_bias;
 pub mod spectrum;
+pub mod stability;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

@@ -8,16 +8,19 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
+pub mod collapse;
 pub mod dynamics;
 pub mod export;
 mod hessian;
 pub mod jacobian;
 pub mod landscape;
 pub mod lessons;
+pub mod ntk;
 pub mod progress;
 pub mod regions;
 pub mod replay;
 pub mod spectral_bias;
+pub mod stability;
 
 use crate::analysis::hessian::Method;
 use crate::bench;
@@ -151,6 +154,27 @@ pub enum Command {
         #[command(flatten)]
         args: spectral_bias::SpectralBiasArgs,
     },
+    /// Train and record the sharpness the optimiser's stability threshold applies to
+    /// (λ_max(H), or λ_max(P⁻¹H) for Adam/RMSprop/AdaGrad) against that threshold.
+    Stability {
+        session: PathBuf,
+        #[command(flatten)]
+        args: stability::StabilityArgs,
+    },
+    /// Train a K-class session and record neural collapse of the last hidden layer (NC1, the
+    /// class means' cosines, NC3, NC4) against step, with a 2-D PCA at the end.
+    Collapse {
+        session: PathBuf,
+        #[command(flatten)]
+        args: collapse::CollapseArgs,
+    },
+    /// The empirical neural tangent kernel of a 1-output regression network trained at several
+    /// widths: kernel and weight change, f against its linearisation, kernel regression.
+    Ntk {
+        session: PathBuf,
+        #[command(flatten)]
+        args: ntk::NtkArgs,
+    },
     /// List the lessons (THEORY.md claims as sessions), or verify them headless.
     Lessons {
         #[command(flatten)]
@@ -174,12 +198,15 @@ pub enum Command {
         /// Only these runs (comma-separated names, e.g. `a,c`).
         #[arg(long)]
         only: Option<String>,
+        /// Time the empirical NTK Θ = JJᵀ instead (200 rows, 10 000 parameters).
+        #[arg(long, conflicts_with_all = ["curvature", "only", "regions"])]
+        ntk: bool,
         /// Time the app's frames instead: its UI headless at 1600×1000 (default workspace,
         /// the default session training at max speed) for --seconds after a 1 s warm-up, and
         /// the same session trained headless (half before, half after); prints JSON (frames,
         /// ms_per_frame_p50/p95 of the UI thread's CPU time for layout and tessellation,
         /// steps_per_sec, run_steps_per_sec).
-        #[arg(long, conflicts_with_all = ["curvature", "only", "regions"])]
+        #[arg(long, conflicts_with_all = ["curvature", "only", "regions", "ntk"])]
         ui: bool,
     },
 }
@@ -272,6 +299,18 @@ pub fn run(command: Command) -> Result<i32> {
             print_json(&spectral_bias::spectral_bias_command(&session, &args)?);
             Ok(0)
         }
+        Command::Stability { session, args } => {
+            print_json(&stability::stability_command(&session, &args)?);
+            Ok(0)
+        }
+        Command::Collapse { session, args } => {
+            print_json(&collapse::collapse_command(&session, &args)?);
+            Ok(0)
+        }
+        Command::Ntk { session, args } => {
+            print_json(&ntk::ntk_command(&session, &args)?);
+            Ok(0)
+        }
         Command::Lessons { args } => lessons::lessons(&args),
         Command::Bench {
             json,
@@ -279,11 +318,14 @@ pub fn run(command: Command) -> Result<i32> {
             curvature,
             only,
             regions,
+            ntk,
             ui: false,
         } => {
             check_bench_seconds(seconds)?;
             if regions {
                 bench::print_regions(json, seconds)?;
+            } else if ntk {
+                bench::print_ntk(json)?;
             } else if curvature {
                 bench::print_curvature(json, only.as_deref())?;
             } else {

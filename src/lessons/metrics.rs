@@ -3,10 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::collapse::{self, Collapse};
 use crate::analysis::dynamics::{Direction, NetObjective, log_log_slope, lyapunov};
 use crate::analysis::hessian::{Method, Options, analyse};
 use crate::analysis::spectral_bias::{BandHistory, converge_in_order};
 use crate::analysis::spectrum::dense_eigen;
+use crate::analysis::stability::EdgeSeries;
 use crate::analysis::{dynamics::signal_propagation, hessian::dense_hessian};
 use crate::error::{Error, Result};
 use crate::net::linalg::{dot, norm};
@@ -169,6 +171,33 @@ pub enum Metric {
     UpdateOuterError,
     /// Largest numerical rank of a layer's ΔW in one more step (1 for SGD on one example).
     UpdateRank,
+    // The edge of stability, recorded along the run (analysis::stability): the sharpness the
+    // optimiser's threshold applies to, every ~1/60 of the steps.
+    /// 1 when it reached 0.95 × its threshold (2/η for GD, …), else 0.
+    EdgeReached,
+    /// Mean sharpness / threshold from the first reach on (NaN when never reached).
+    EdgeMeanRatio,
+    /// Mean |sharpness / threshold − 1| from the first reach on.
+    EdgeDeviation,
+    /// Largest sharpness / threshold from the first reach on.
+    EdgeMaxRatio,
+    /// Sharpness / threshold at θ₀.
+    EdgeStartRatio,
+    /// Step of the first reach (NaN when never reached).
+    EdgeFirstStep,
+    // Neural collapse of the last hidden layer (analysis::collapse), after training.
+    /// NC1 = tr(Σ_W Σ_B⁺)/K.
+    Nc1,
+    /// NC1 at θ₀ / NC1 after training.
+    Nc1Drop,
+    /// Mean cosine between centred class means.
+    CollapseCosine,
+    /// |mean cosine − (−1/(K−1))|.
+    CollapseCosineGap,
+    /// ‖W/‖W‖ − M/‖M‖‖_F².
+    Nc3,
+    /// Share of rows whose nearest class mean is the predicted class.
+    Nc4Agreement,
 }
 
 impl Metric {
@@ -371,6 +400,45 @@ impl Metric {
                 "largest rank of a layer's update ΔW",
                 "各层更新 ΔW 的最大秩",
             ),
+            EdgeReached => (
+                "sharpness reached its stability threshold (1 = yes)",
+                "锐度是否达到稳定性阈值（1 = 是）",
+            ),
+            EdgeMeanRatio => (
+                "mean sharpness / threshold after reaching it",
+                "达到阈值后锐度 / 阈值的均值",
+            ),
+            EdgeDeviation => (
+                "mean |sharpness / threshold − 1| after reaching it",
+                "达到阈值后 |锐度 / 阈值 − 1| 的均值",
+            ),
+            EdgeMaxRatio => (
+                "largest sharpness / threshold after reaching it",
+                "达到阈值后锐度 / 阈值的最大值",
+            ),
+            EdgeStartRatio => ("sharpness / threshold at the start", "起点处锐度 / 阈值"),
+            EdgeFirstStep => (
+                "step where the sharpness first reached the threshold",
+                "锐度首次达到阈值的步数",
+            ),
+            Nc1 => (
+                "NC1 = tr(Σ_W Σ_B⁺)/K after training",
+                "训练后 NC1 = tr(Σ_W Σ_B⁺)/K",
+            ),
+            Nc1Drop => ("NC1 at the start / after training", "NC1：起点 / 训练后"),
+            CollapseCosine => (
+                "mean cosine between centred class means",
+                "中心化类均值之间的平均余弦",
+            ),
+            CollapseCosineGap => ("|mean cosine − (−1/(K−1))|", "|平均余弦 − (−1/(K−1))|"),
+            Nc3 => (
+                "NC3: classifier vs class means, ‖W/‖W‖ − M/‖M‖‖²",
+                "NC3：分类器与类均值之差 ‖W/‖W‖ − M/‖M‖‖²",
+            ),
+            Nc4Agreement => (
+                "share where the nearest class mean agrees with the network",
+                "最近类均值与网络一致的比例",
+            ),
         }
     }
 
@@ -425,6 +493,25 @@ impl Metric {
 
     pub fn needs_batch_sizes(self) -> bool {
         matches!(self, Metric::GradVarSlope | Metric::ItersPerEpochError)
+    }
+
+    /// Recorded along the run: the sharpness against the optimiser's threshold.
+    pub fn needs_edge(self) -> bool {
+        use Metric::*;
+        matches!(
+            self,
+            EdgeReached
+                | EdgeMeanRatio
+                | EdgeDeviation
+                | EdgeMaxRatio
+                | EdgeStartRatio
+                | EdgeFirstStep
+        )
+    }
+
+    /// Needs NC1 at θ₀.
+    pub fn needs_collapse_init(self) -> bool {
+        self == Metric::Nc1Drop
     }
 
     /// Needs the Hessian eigenvectors at θ₀ and the per-step trajectory.
@@ -614,6 +701,16 @@ pub struct RunRecord {
     pub along: f64,
     /// The residual's relative error per target peak against step (band metrics only).
     pub bands: Option<BandHistory>,
+    /// The sharpness against the optimiser's threshold along the run (edge metrics).
+    pub edge: EdgeSeries,
+    /// NC1 at θ₀ (Nc1Drop).
+    pub nc1_init: Option<f64>,
+}
+
+/// Neural collapse of the trainer's network over its training rows.
+pub fn collapse_of(tr: &Trainer) -> Result<Collapse> {
+    let f = collapse::features(&tr.net, &tr.theta, tr.training_rows()).map_err(Error::new)?;
+    collapse::collapse(&f).map_err(Error::new)
 }
 
 /// Measure a metric after training.
@@ -706,6 +803,32 @@ pub fn after(metric: Metric, tr: &mut Trainer, rec: &RunRecord) -> Result<f64> {
         }
         DropoutOutputScale => dropout_output_scale(tr)?,
         FaAngle => feedback_angle(tr)?,
+        EdgeReached | EdgeMeanRatio | EdgeDeviation | EdgeMaxRatio | EdgeStartRatio
+        | EdgeFirstStep => {
+            let s = rec.edge.summary();
+            match metric {
+                EdgeReached => f64::from(u8::from(s.first_reached.is_some())),
+                EdgeMeanRatio => s.mean_ratio,
+                EdgeDeviation => s.mean_deviation,
+                EdgeMaxRatio => s.max_ratio,
+                EdgeStartRatio => s.start_ratio,
+                _ => s.first_reached.map_or(f64::NAN, |v| v as f64),
+            }
+        }
+        Nc1 | Nc1Drop | CollapseCosine | CollapseCosineGap | Nc3 | Nc4Agreement => {
+            if !finite {
+                return Ok(f64::NAN);
+            }
+            let c = collapse_of(tr)?;
+            match metric {
+                Nc1 => c.nc1,
+                Nc1Drop => rec.nc1_init.unwrap_or(f64::NAN) / c.nc1,
+                CollapseCosine => c.cosine_mean,
+                CollapseCosineGap => (c.cosine_mean - c.cosine_target).abs(),
+                Nc3 => c.nc3,
+                _ => c.nc4_agreement,
+            }
+        }
         AcrossValleyPath => rec.across_path,
         AlongValleyProgress => rec.along,
         LambdaMax | NegativeEigenvalues | ConditionNumber => {

@@ -10,7 +10,7 @@ use super::metrics::{self, Metric, RunRecord};
 use super::{Check, Expect, Lesson, LessonFile, Variant};
 use crate::error::{Error, Result};
 use crate::session::{self, Session};
-use crate::train::Trainer;
+use crate::train::{StopWatch, Trainer};
 
 /// `Fast` uses each check's `fast_steps` (what CI runs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -459,14 +459,36 @@ fn run_variant(
     } else {
         None
     };
+    // The edge metrics record the sharpness about 60 times along the run (and at θ₀).
+    let edge_every = (steps / 60).max(1);
+    let record_edge = finals.iter().any(|m| m.needs_edge());
+    let observe_edge = |tr: &Trainer, rec: &mut RunRecord| -> Result<()> {
+        if record_edge {
+            rec.edge
+                .observe(tr.step, tr.hessian_problem(false), &tr.optimizer, tr.seed)
+                .map_err(Error::new)?;
+        }
+        Ok(())
+    };
+    observe_edge(&tr, &mut rec)?;
+    if finals.iter().any(|m| m.needs_collapse_init()) {
+        rec.nc1_init = Some(metrics::collapse_of(&tr)?.nc1);
+    }
+    // The session's stop rule ends the run early, as in `nnlab run` (e.g. at the first 100 %
+    // training accuracy).
+    let mut watch = session
+        .stop
+        .clone()
+        .filter(|r| !r.is_empty())
+        .map(|r| StopWatch::new(r, tr.iterations_per_epoch() as u64));
     let theta0 = tr.theta.clone();
     let mut prev = tr.theta.clone();
-    for s in 0..steps {
+    for s in 1..=steps {
         let r = tr.step();
         if let Some(b) = &mut bands
             && !r.diverged
         {
-            b.observe(&mut tr, s + 1 == steps);
+            b.observe(&mut tr, s == steps);
         }
         rec.mistakes.push(r.mistakes);
         if let Some((_, top)) = &valley {
@@ -481,6 +503,15 @@ fn run_variant(
         if r.diverged {
             rec.diverged = true;
             break;
+        }
+        if s.is_multiple_of(edge_every) || s == steps {
+            observe_edge(&tr, &mut rec)?;
+        }
+        if let Some(w) = watch.as_mut() {
+            let eval = w.evaluation_due(tr.step).then(|| tr.evaluate());
+            if w.check(tr.step, tr.epoch, eval.as_ref()).is_some() {
+                break;
+            }
         }
     }
     if let Some((bottom, _)) = &valley {

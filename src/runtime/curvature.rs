@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crate::analysis::curvature::{Job, Report, run};
+use crate::analysis::curvature::{Job, Report};
 
 use super::job::JobThread;
 
@@ -52,7 +52,7 @@ impl CurvatureWorker {
                     *r = (generation, step);
                 }
                 emit(CurvatureEvent::Started { generation, step });
-                let result = run(&job.request(), &mut |_| {}, cancel).map(Box::new);
+                let result = job.run(&mut |_| {}, cancel).map(Box::new);
                 emit(CurvatureEvent::Done {
                     generation,
                     step,
@@ -136,6 +136,7 @@ mod tests {
                 lr: 0.1,
                 regularization: Default::default(),
                 seed: 3,
+                optimizer: None,
             },
             generation: 7,
             gauss_newton: false,

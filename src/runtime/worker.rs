@@ -23,6 +23,7 @@ use crate::session::recorder::{DEFAULT_CHECKPOINT_BUDGET, Recorder};
 
 use super::job::{JobThread, panic_message};
 use crate::analysis::curvature::{Objective, Sample};
+use crate::analysis::stability::OptimizerSnapshot;
 pub use crate::train::memory::{
     GRID, MAX_MAP_SIDE, MAX_NEURON_MAPS, MIN_MAP_SIDE, NEURON_MAP_VALUES,
 };
@@ -636,6 +637,8 @@ struct CurvatureFeed {
     theta: Vec<f64>,
     /// (step, lr) of the θ in the buffer, when one waits to be sent.
     due: Option<(u64, f64)>,
+    /// The optimiser's rule and preconditioner at that step (the edge of stability).
+    optimizer: Option<OptimizerSnapshot>,
 }
 
 impl State {
@@ -868,6 +871,7 @@ impl State {
                 if let Some(t) = &self.trainer {
                     self.curvature.theta.clone_from(&t.theta);
                     self.curvature.due = Some((t.step, t.optimizer.learning_rate()));
+                    self.curvature.optimizer = Some(OptimizerSnapshot::of(&t.optimizer));
                 }
             }
             Command::Export { base, purpose } => {
@@ -1034,6 +1038,7 @@ impl State {
             {
                 self.curvature.theta.clone_from(&t.theta);
                 self.curvature.due = Some((r.step, r.lr));
+                self.curvature.optimizer = Some(OptimizerSnapshot::of(&t.optimizer));
             }
             if !r.diverged {
                 self.trajectory.record(r.step, &t.theta);
@@ -1113,6 +1118,7 @@ impl State {
                 })
             })
             .clone();
+        let optimizer = self.curvature.optimizer.take();
         self.send(Event::Curvature(Box::new(Sample {
             objective,
             theta: self.curvature.theta.clone(),
@@ -1120,6 +1126,7 @@ impl State {
             lr,
             regularization: t.regularization,
             seed: t.seed,
+            optimizer,
         })));
         (self.repaint)();
     }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::analysis::curvature::{Job, Report, Sample, histogram_plot};
 use crate::analysis::hessian::Method;
+use crate::analysis::stability::Quantity;
 use crate::runtime::curvature::{CurvatureEvent, CurvatureWorker};
 use crate::session::Session;
 use crate::session::analysis::SpectrumResult;
@@ -72,8 +73,10 @@ pub struct Curvature {
     pub lambda_min: Series,
     /// −λ_min where λ_min < 0 (its log plot).
     pub minus_lambda_min: Series,
-    /// 2/η at the analysed steps.
+    /// The optimiser's stability threshold (2/η, (2+2μ)/η, …) at the analysed steps.
     pub edge: Series,
+    /// λ_max(P⁻¹H) at the analysed steps (Adam, RMSprop, AdaGrad).
+    pub preconditioned: Series,
     pub kappa: Series,
     pub negatives: Series,
     /// Analyses finished in this generation.
@@ -101,6 +104,7 @@ impl Curvature {
             lambda_min: Series::default(),
             minus_lambda_min: Series::default(),
             edge: Series::default(),
+            preconditioned: Series::default(),
             kappa: Series::default(),
             negatives: Series::default(),
             analysed: 0,
@@ -126,12 +130,13 @@ impl Curvature {
         }
     }
 
-    fn series_mut(&mut self) -> [&mut Series; 6] {
+    fn series_mut(&mut self) -> [&mut Series; 7] {
         [
             &mut self.lambda_max,
             &mut self.lambda_min,
             &mut self.minus_lambda_min,
             &mut self.edge,
+            &mut self.preconditioned,
             &mut self.kappa,
             &mut self.negatives,
         ]
@@ -192,8 +197,22 @@ impl Curvature {
         self.lambda_max.push(x, a.lambda_max);
         self.lambda_min.push(x, a.lambda_min);
         self.minus_lambda_min.push(x, -a.lambda_min);
-        if a.lr > 0.0 {
-            self.edge.push(x, 2.0 / a.lr);
+        match &a.stability {
+            // The optimiser's own threshold, and its preconditioned sharpness if it has one.
+            Some(Ok(r)) => {
+                if let Some(t) = r.edge.threshold {
+                    self.edge.push(x, t);
+                }
+                if r.edge.quantity == Quantity::Preconditioned
+                    && let Some(v) = r.value
+                {
+                    self.preconditioned.push(x, v);
+                }
+            }
+            Some(Err(_)) => {}
+            // The optimiser is not known: plain GD's edge.
+            None if a.lr > 0.0 => self.edge.push(x, 2.0 / a.lr),
+            None => {}
         }
         self.kappa.push(x, a.condition_number);
         self.negatives.push(x, a.negative_count);
@@ -305,6 +324,7 @@ pub fn from_stored(step: u64, r: &SpectrumResult) -> Report {
         },
         gauss_newton: r.gauss_newton,
         seconds: f64::NAN,
+        stability: None,
         lambda_max,
         lambda_min,
         negative_count: f64::NAN,

@@ -420,6 +420,13 @@ strings! {
     SpecFrequency => "frequency k", "频率 k";
     SpecRelError => "|r̂(k)|/|ŷ(k)|", "|r̂(k)|/|ŷ(k)|";
     SpecThreshold => "learned below 0.1", "低于 0.1 即已学会";
+    // edge of stability per optimiser (N1)
+    EdgeOfStability => "edge of stability", "稳定性边缘";
+    EdgeRuleNote => "The update is unstable along a direction once the quantity passes this threshold: GD 2/η; heavy-ball momentum (2+2μ)/η; Nesterov (2+2μ)/((1+2μ)η); RMSprop and AdaGrad 2/η and Adam (2+2β₁)/((1−β₁)η) on λ_max(P^−1·H), P the optimiser's preconditioner √v̂ + ε.", "一旦该量超过此阈值，更新在该方向上就不稳定：梯度下降 2/η；重球动量 (2+2μ)/η；Nesterov (2+2μ)/((1+2μ)η)；RMSprop 与 AdaGrad 为 2/η、Adam 为 (2+2β₁)/((1−β₁)η)，作用于 λ_max(P^−1·H)，P 为优化器的预条件矩阵 √v̂ + ε。";
+    EdgeNone => "no stability threshold: this rule's update is not the gradient of the objective", "没有稳定性阈值：此规则的更新不是目标函数的梯度";
+    EdgeClipped => "gradient clipping is on: the threshold describes the unclipped step", "梯度裁剪已开启：阈值描述的是未裁剪的步";
+    EdgePending => "forms after the first step", "第一步之后才形成";
+    EdgeFailed => "edge of stability failed", "稳定性边缘计算失败";
 }
 
 #[cfg(test)]

@@ -209,17 +209,15 @@ fn status_ui(app: &NnlabApp, ui: &mut egui::Ui, compact: bool) {
             if a.trace.is_finite() {
                 ui.label(format!("{} = {}", app.t(S::Trace), num(a.trace)));
             }
-            if a.lr > 0.0 {
-                ui.label(format!("2/η = {}", num(2.0 / a.lr)))
-                    .on_hover_text(app.t(S::EdgeNote));
-            }
+            // The optimiser's own threshold (N1: edge of stability per optimiser).
+            super::stability_edge::readout_ui(ui, a, app.lang);
         });
         if compact && let Some(d) = details {
             r.response.on_hover_text(format!(
-                "{d}\nκ = {} · {} = {neg} · 2/η = {}",
+                "{d}\nκ = {} · {} = {neg} · {}",
                 num(a.condition_number),
                 app.t(S::Negative),
-                num(2.0 / a.lr)
+                super::stability_edge::compact_text(a)
             ));
         }
     }
@@ -377,7 +375,7 @@ fn step_plot(id: &str, app: &NnlabApp, log: bool) -> Plot<'static> {
 fn lambda_ui(app: &NnlabApp, ui: &mut egui::Ui) {
     let c = &app.curvature;
     let log = c.log;
-    let edge = app.t(S::Edge);
+    let edge = super::stability_edge::line_name(c.shown(), app.lang);
     step_plot("curvature_lambda", app, log).show(ui, |p| {
         p.line(
             Line::new("λ_max", PlotPoints::Borrowed(c.lambda_max.points(log)))
@@ -405,6 +403,17 @@ fn lambda_ui(app: &NnlabApp, ui: &mut egui::Ui) {
                 .color(egui::Color32::GRAY)
                 .style(LineStyle::dashed_loose()),
         );
+        if !c.preconditioned.is_empty() {
+            p.line(
+                // The tile's fonts have no superscript minus: P^−1, as everywhere in the UI.
+                Line::new(
+                    crate::analysis::stability::Quantity::Preconditioned.formula(),
+                    PlotPoints::Borrowed(c.preconditioned.points(log)),
+                )
+                .color(theme::series_color(2))
+                .width(2.0),
+            );
+        }
         super::plots::cursor(app, p);
     });
 }

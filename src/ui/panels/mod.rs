@@ -19,6 +19,7 @@ pub mod output;
 pub mod plots;
 // Spectral bias (issue 15)
 pub mod spectral_bias;
+pub mod stability_edge;
 pub mod timeline;
 pub mod top_bar;
 pub mod training;
