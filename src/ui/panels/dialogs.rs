@@ -7,12 +7,13 @@ use std::path::PathBuf;
 
 use eframe::egui;
 
-use crate::ui::app::{Action, NnlabApp};
+use crate::ui::app::NnlabApp;
+use crate::ui::command::Command;
 use crate::ui::i18n::S;
 
 pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
-    let lang = app.lang;
-    if app.dialogs.open {
+    let lang = app.settings.lang;
+    if app.files.dialogs.open {
         let mut open = true;
         egui::Window::new(lang.t(S::OpenTitle))
             .id(egui::Id::unique("open_dialog"))
@@ -20,32 +21,32 @@ pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
             .collapsible(false)
             .default_width(460.0)
             .show(ctx, |ui| {
-                path_row(ui, app, Action::BrowseOpen, S::Open, Action::OpenPath);
+                path_row(ui, app, Command::BrowseOpen, S::Open, Command::OpenPath);
                 session_list(ui, app);
-                if !app.dialogs.examples.is_empty() {
+                if !app.files.dialogs.examples.is_empty() {
                     ui.separator();
                     ui.label(lang.t(S::SessionsFolder));
                     egui::ScrollArea::vertical()
                         .max_height(240.0)
                         .show(ui, |ui| {
-                            for p in app.dialogs.examples.clone() {
+                            for p in app.files.dialogs.examples.clone() {
                                 let name = crate::session::display_name(&p);
                                 if ui.link(name).clicked() {
-                                    app.actions.push(Action::OpenPath(p));
+                                    app.commands.send(Command::OpenPath(p));
                                 }
                             }
                         });
                 }
-                if let Some(e) = &app.dialogs.error {
+                if let Some(e) = &app.files.dialogs.error {
                     ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
                 }
-                if app.busy {
+                if app.files.busy {
                     ui.label(lang.t(S::Working));
                 }
             });
-        app.dialogs.open &= open;
+        app.files.dialogs.open &= open;
     }
-    if app.dialogs.save {
+    if app.files.dialogs.save {
         let mut open = true;
         egui::Window::new(lang.t(S::SaveTitle))
             .id(egui::Id::unique("save_dialog"))
@@ -53,12 +54,12 @@ pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
             .collapsible(false)
             .default_width(460.0)
             .show(ctx, |ui| {
-                path_row(ui, app, Action::BrowseSave, S::Save, Action::SaveTo);
-                if let Some(e) = &app.dialogs.error {
+                path_row(ui, app, Command::BrowseSave, S::Save, Command::SaveTo);
+                if let Some(e) = &app.files.dialogs.error {
                     ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
                 }
             });
-        app.dialogs.save &= open;
+        app.files.dialogs.save &= open;
     }
 }
 
@@ -66,33 +67,39 @@ pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
 fn path_row(
     ui: &mut egui::Ui,
     app: &mut NnlabApp,
-    browse: Action,
+    browse: Command,
     confirm: S,
-    done: fn(PathBuf) -> Action,
+    done: fn(PathBuf) -> Command,
 ) {
-    let lang = app.lang;
+    let lang = app.settings.lang;
     ui.horizontal(|ui| {
         if ui.button(lang.t(S::Browse)).clicked() {
-            app.actions.push(browse);
+            app.commands.send(browse);
         }
         ui.label(lang.t(S::Path));
         let r = ui.add(
-            egui::TextEdit::singleline(&mut app.dialogs.path)
+            egui::TextEdit::singleline(&mut app.files.dialogs.path)
                 .hint_text(lang.t(S::PathHint))
                 .desired_width(240.0),
         );
         let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        let path = app.dialogs.path.trim();
+        let path = app.files.dialogs.path.trim();
         if (ui.button(lang.t(confirm)).clicked() || enter) && !path.is_empty() {
-            app.actions.push(done(path.into()));
+            app.commands.send(done(path.into()));
         }
     });
 }
 
 /// Recent files (most recent first) that still exist, as links.
 fn session_list(ui: &mut egui::Ui, app: &mut NnlabApp) {
-    let lang = app.lang;
-    let recent: Vec<PathBuf> = app.recent.iter().filter(|p| p.exists()).cloned().collect();
+    let lang = app.settings.lang;
+    let recent: Vec<PathBuf> = app
+        .files
+        .recent
+        .iter()
+        .filter(|p| p.exists())
+        .cloned()
+        .collect();
     if recent.is_empty() {
         return;
     }
@@ -109,7 +116,7 @@ fn session_list(ui: &mut egui::Ui, app: &mut NnlabApp) {
                     .on_hover_text(p.display().to_string())
                     .clicked()
                 {
-                    app.actions.push(Action::OpenPath(p));
+                    app.commands.send(Command::OpenPath(p));
                 }
             }
         });
@@ -127,8 +134,8 @@ fn centered(title: &str, id: &'static str) -> egui::Window<'static> {
 
 /// Restore after a crash, and the close confirmation.
 pub fn session_ui(app: &mut NnlabApp, ctx: &egui::Context) {
-    let lang = app.lang;
-    if let Some((_, l)) = app.recovery.first() {
+    let lang = app.settings.lang;
+    if let Some((_, l)) = app.files.recovery.first() {
         let s = &l.session;
         let name = if s.name.is_empty() {
             lang.t(S::Untitled)
@@ -149,32 +156,32 @@ pub fn session_ui(app: &mut NnlabApp, ctx: &egui::Context) {
             ui.label(egui::RichText::new(what).strong());
             ui.horizontal(|ui| {
                 if ui.button(lang.t(S::Restore)).clicked() {
-                    act = Some(Action::Recover(true));
+                    act = Some(Command::Recover(true));
                 }
                 if ui.button(lang.t(S::Discard)).clicked() {
-                    act = Some(Action::Recover(false));
+                    act = Some(Command::Recover(false));
                 }
             });
         });
-        app.actions.extend(act);
+        app.commands.extend(act);
     }
-    if app.close_asked {
+    if app.files.close_asked {
         let mut act = None;
         centered(lang.t(S::UnsavedTitle), "close_dialog").show(ctx, |ui| {
             ui.label(lang.t(S::UnsavedBody));
             ui.horizontal(|ui| {
                 if ui.button(lang.t(S::Save)).clicked() {
-                    act = Some(Action::CloseSave);
+                    act = Some(Command::CloseSave);
                 }
                 if ui.button(lang.t(S::DiscardClose)).clicked() {
-                    act = Some(Action::CloseDiscard);
+                    act = Some(Command::CloseDiscard);
                 }
                 if ui.button(lang.t(S::Cancel)).clicked() {
-                    act = Some(Action::CloseCancel);
+                    act = Some(Command::CloseCancel);
                 }
             });
         });
-        app.actions.extend(act);
+        app.commands.extend(act);
     }
 }
 

@@ -99,23 +99,24 @@ fn job_thread<'a>(
 /// Take the job thread's answers; put an outcome in the status area.
 fn drain(app: &mut NnlabApp) {
     while let Some(a) = app
+        .views
         .model_export
         .thread
         .as_ref()
         .and_then(JobThread::try_recv)
     {
         match a {
-            Answer::Picked(Some(p)) => app.model_export.path = p.display().to_string(),
+            Answer::Picked(Some(p)) => app.views.model_export.path = p.display().to_string(),
             Answer::Picked(None) => {}
             Answer::Done(out, r) => {
-                app.model_export.running = false;
+                app.views.model_export.running = false;
                 let line = match r {
                     Ok(files) => {
                         // This view's earlier failure no longer stands.
-                        if let Some(Err(e)) = &app.model_export.outcome
-                            && app.error.as_ref() == Some(e)
+                        if let Some(Err(e)) = &app.views.model_export.outcome
+                            && app.lab.error.as_ref() == Some(e)
                         {
-                            app.error = None;
+                            app.lab.error = None;
                         }
                         let done = app.t(S::ModelExported);
                         // The status area names the file or folder; the window every file.
@@ -126,11 +127,11 @@ fn drain(app: &mut NnlabApp) {
                     }
                     Err(e) => {
                         let text = format!("{}: {e}", app.t(S::ModelExportFailed));
-                        app.error = Some(text.clone());
+                        app.lab.error = Some(text.clone());
                         Err(text)
                     }
                 };
-                app.model_export.outcome = Some(line);
+                app.views.model_export.outcome = Some(line);
             }
         }
     }
@@ -138,12 +139,12 @@ fn drain(app: &mut NnlabApp) {
 
 pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
     drain(app);
-    if !app.model_export.open {
+    if !app.views.model_export.open {
         return;
     }
-    let lang = app.lang;
+    let lang = app.settings.lang;
     // The network as shown: the applied plan and the latest snapshot's θ.
-    let source = match (&app.net, &app.snapshot) {
+    let source = match (&app.lab.net, &app.lab.snapshot) {
         (Some(net), Some(s)) if s.theta.len() == net.n_params => Some((s.step, net)),
         _ => None,
     };
@@ -159,7 +160,7 @@ pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
         .pivot(egui::Align2::CENTER_TOP)
         .default_pos(egui::pos2(ctx.content_rect().center().x, 90.0))
         .show(ctx, |ui| {
-            let me = &mut app.model_export;
+            let me = &mut app.views.model_export;
             ui.horizontal(|ui| {
                 for (format, label) in [
                     (Format::Onnx, S::ModelOnnx),
@@ -214,9 +215,9 @@ pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
             }
         });
     if browse {
-        let format = app.model_export.format;
-        let name = app.model_export.path.trim().to_string();
-        job_thread(&mut app.model_export, ctx).queue(Box::new(move |send| {
+        let format = app.views.model_export.format;
+        let name = app.views.model_export.path.trim().to_string();
+        job_thread(&mut app.views.model_export, ctx).queue(Box::new(move |send| {
             let dialog = rfd::FileDialog::new();
             let picked = match format {
                 Format::Pytorch => dialog.pick_folder(),
@@ -228,18 +229,18 @@ pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
             send(Answer::Picked(picked));
         }));
     }
-    if start && let (Some(net), Some(snapshot)) = (&app.net, &app.snapshot) {
-        let me = &mut app.model_export;
+    if start && let (Some(net), Some(snapshot)) = (&app.lab.net, &app.lab.snapshot) {
+        let me = &mut app.views.model_export;
         me.running = true;
         let job = (
-            app.applied.name.clone(),
+            app.lab.applied.name.clone(),
             net.clone(),
             snapshot.theta.clone(),
-            app.train.clone(),
+            app.lab.train.clone(),
         );
         let out = PathBuf::from(me.path.trim());
         let task = export_task(job, me.format, out);
         job_thread(me, ctx).queue(task);
     }
-    app.model_export.open &= open;
+    app.views.model_export.open &= open;
 }
