@@ -214,7 +214,9 @@ fn converted_views_never_see_the_app() {
     for file in [
         "src/ui/panels/banners.rs",
         "src/ui/panels/data.rs",
+        "src/ui/panels/dialogs.rs",
         "src/ui/panels/lessons.rs",
+        "src/ui/panels/model_export.rs",
         "src/ui/panels/network.rs",
         "src/ui/panels/notices.rs",
         "src/ui/panels/output.rs",

@@ -83,12 +83,12 @@ fn an_untouched_app_keeps_the_opened_session_bit_for_bit() {
         h.run_steps(12);
         let app = h.state();
         assert_eq!(
-            spec_bits(&app.lab().session()),
+            spec_bits(app.lab().session()),
             want,
             "{file}: the shown spec moved"
         );
         assert_eq!(
-            spec_bits(&app.lab().applied()),
+            spec_bits(app.lab().applied()),
             want,
             "{file}: the applied spec moved"
         );

@@ -91,7 +91,7 @@ fn csv_export_of_the_loss_tile_writes_the_recorded_values() {
     let text = std::fs::read_to_string(&file).unwrap();
     let (header, cols) = parse_csv(&text);
     assert_eq!(header, ["step", "batch_loss", "train_loss", "test_loss"]);
-    let hist = &h.state().lab().history();
+    let hist = h.state().lab().history();
     let expect = |s: &nnlab::ui::history::Series| -> Vec<(u64, f64)> {
         s.points(false).iter().map(|p| (p.x as u64, p.y)).collect()
     };

@@ -986,9 +986,24 @@ impl NnlabApp {
                 self.lab.worker.send(worker::Command::PathNow);
             }
             Command::EditSession(s) => self.lab.session = *s,
+            Command::Notify(text) => self.notify(text),
+            Command::ShowError(text) => self.lab.error = Some(text),
             Command::DismissError => self.lab.error = None,
-            Command::ShowOpen => self.files.dialogs.open = true,
-            Command::ShowSaveAs => self.files.dialogs.save = true,
+            Command::ShowOpen => {
+                self.files.dialogs.open = true;
+                self.files.dialogs.error = None;
+            }
+            Command::ShowSaveAs => {
+                let d = &mut self.files.dialogs;
+                d.save = true;
+                d.error = None;
+                if d.path.is_empty() {
+                    d.path = "session.json".into();
+                }
+            }
+            Command::CloseOpenWindow => self.files.dialogs.open = false,
+            Command::CloseSaveWindow => self.files.dialogs.save = false,
+            Command::SetDialogPath(p) => self.files.dialogs.path = p,
             Command::SetOptimizer(o) => {
                 self.lab.session.optimizer = *o;
                 self.apply(ctx, Command::LiveOptimizer);
@@ -1060,12 +1075,15 @@ impl NnlabApp {
             panels::timeline::ui(self, ui);
             panels::workspace::central_ui(self, ui);
         });
-        panels::dialogs::ui(self, &ctx);
+        let c = view_ctx!(self);
+        panels::dialogs::FileDialogs.ui(ui, &c);
         // sessions (timeline, compare, export, recovery)
         panels::export::ui(self, &ctx);
-        panels::model_export::ui(self, &ctx);
+        let c = view_ctx!(self);
+        self.views.model_export.ui(ui, &c);
         panels::compare::ui(self, &ctx);
-        panels::dialogs::session_ui(self, &ctx);
+        let c = view_ctx!(self);
+        panels::dialogs::SessionDialogs.ui(ui, &c);
         self.check_close(&ctx);
         self.autosave_tick();
         if let Some(e) = self

@@ -77,12 +77,20 @@ pub enum Command {
     /// The session as a panel edited it (its widgets edit a copy); sent before the command
     /// that applies the change (Rebuild, LiveOptimizer, …).
     EditSession(Box<Session>),
+    /// A passing notice (done, saved, exported …).
+    Notify(String),
+    /// Show an error in the banner.
+    ShowError(String),
     /// Close the error banner.
     DismissError,
     /// Show the Open window (examples, recent files, a typed path).
     ShowOpen,
     /// Show the Save-as window.
     ShowSaveAs,
+    CloseOpenWindow,
+    CloseSaveWindow,
+    /// The path typed in the Open or Save-as window.
+    SetDialogPath(String),
     /// Make this the edited optimiser and apply it live (or rebuild if its rule changed).
     SetOptimizer(Box<OptimizerSpec>),
     // settings and workspace

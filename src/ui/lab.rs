@@ -107,6 +107,11 @@ impl Lab {
         &self.train
     }
 
+    /// The training rows, shared (for work handed to another thread).
+    pub fn train_shared(&self) -> Arc<Dataset> {
+        self.train.clone()
+    }
+
     pub fn test(&self) -> &Dataset {
         &self.test
     }

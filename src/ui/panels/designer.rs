@@ -204,10 +204,9 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 egui::Button::new(lang.t(S::AddLayer)).small(),
             )
             .clicked()
+            && add_layer(&mut app.lab.session.network)
         {
-            if add_layer(&mut app.lab.session.network) {
-                app.commands.send(Command::Rebuild);
-            }
+            app.commands.send(Command::Rebuild);
         }
         if ui
             .add_enabled(
@@ -215,10 +214,9 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 egui::Button::new(lang.t(S::RemoveLayer)).small(),
             )
             .clicked()
+            && remove_layer(&mut app.lab.session.network)
         {
-            if remove_layer(&mut app.lab.session.network) {
-                app.commands.send(Command::Rebuild);
-            }
+            app.commands.send(Command::Rebuild);
         }
         if ui
             .add(egui::Button::new(lang.t(S::Fit)).small())
@@ -676,10 +674,10 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
             app.views.designer.edge_text = format!("{:.6}", t[e.index]);
         }
     }
-    if let Some((l, d)) = units_delta {
-        if change_units(&mut app.lab.session.network, l, d) {
-            app.commands.send(Command::Rebuild);
-        }
+    if let Some((l, d)) = units_delta
+        && change_units(&mut app.lab.session.network, l, d)
+    {
+        app.commands.send(Command::Rebuild);
     }
     if best_edge.is_some() && hovered.is_none() {
         ui.ctx().set_cursor_icon(egui::CursorIcon::PointingHand);

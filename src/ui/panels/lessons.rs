@@ -354,7 +354,6 @@ impl LessonsPanel {
 }
 
 /// Lesson text as paragraphs (blank lines), bullets ("- " or "• ") and headings ("## ").
-
 fn rich_text(ui: &mut egui::Ui, text: &str) {
     for para in text.split("\n\n") {
         for line in para.lines() {

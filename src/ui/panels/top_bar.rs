@@ -123,17 +123,12 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 }
                 if ui.button(app.t(S::Open)).clicked() {
                     app.commands.send(Command::ShowOpen);
-                    app.files.dialogs.error = None;
                 }
                 if ui.button(app.t(S::Save)).clicked() {
                     app.commands.send(Command::Save);
                 }
                 if ui.button(app.t(S::SaveAs)).clicked() {
                     app.commands.send(Command::ShowSaveAs);
-                    app.files.dialogs.error = None;
-                    if app.files.dialogs.path.is_empty() {
-                        app.files.dialogs.path = "session.json".into();
-                    }
                 }
                 if ui.button(app.t(S::ExportModel)).clicked() {
                     app.views.model_export.show();
