@@ -546,3 +546,32 @@ fn an_unreadable_recovery_file_is_reported_and_kept() {
     assert!(h.state().files().recovery().is_empty());
     assert!(broken.exists(), "the recovery file was deleted");
 }
+
+/// The path typed in the Save-as window is where the session goes: the window edits a copy of
+/// the files' typed path and sends every change back as a command, and Enter saves to it.
+#[test]
+fn a_path_typed_in_save_as_is_where_the_session_goes() {
+    let state = temp_dir("typed");
+    let mut h = app_in(&state, None);
+    h.state_mut().send(nnlab::ui::command::Command::ShowSaveAs);
+    // Applied after this frame; the window sizes itself in the next.
+    h.run_steps(3);
+    let is_path = |n: &egui_kittest::kittest::AccessKitNode<'_>| {
+        n.role() == egui::accesskit::Role::TextInput && n.value().as_deref() == Some("session.json")
+    };
+    h.get_by(is_path).focus();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    let file = state.join("typed.json");
+    h.get_by(is_path).type_text(&file.display().to_string());
+    h.run_steps(2);
+    assert_eq!(
+        h.state().files().dialogs().path,
+        file.display().to_string(),
+        "the typed path did not reach the files"
+    );
+    h.key_press(egui::Key::Enter);
+    assert!(settle(&mut h, |a| a.files().path() == Some(file.as_path())));
+    assert!(file.exists(), "nothing was written at the typed path");
+}
