@@ -46,7 +46,7 @@ pub fn harness_in(
             NnlabApp::with_state_dir(&cc.egui_ctx, file.clone(), Some(state.clone()))
         });
     assert!(
-        settle(&mut h, |app| app.n_params > 0),
+        settle(&mut h, |app| app.lab().n_params() > 0),
         "the app never built its network"
     );
     h

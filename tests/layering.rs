@@ -181,3 +181,53 @@ fn the_scan_sees_grouped_and_nested_imports() {
     let text = "use crate::{net::{a, b}, data::x};\nuse crate::session::Session; // crate::ui\nlet y = $crate::cli::z;";
     assert_eq!(used_modules(text), vec!["net", "data", "session"]);
 }
+
+/// The app keeps only the composition (issue #12 item 3): at most 15 fields, none `pub` (the
+/// tests and other crates read the lab through its accessors and change it through commands).
+#[test]
+fn the_app_is_only_a_composition() {
+    let text = std::fs::read_to_string("src/ui/app.rs").unwrap();
+    let start = text
+        .find("pub struct NnlabApp {")
+        .expect("NnlabApp is defined in src/ui/app.rs");
+    let body = &text[start..];
+    let body = &body[..body.find("\n}\n").expect("the struct's end")];
+    let fields: Vec<&str> = body
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .filter(|l| !l.starts_with("//") && !l.is_empty() && l.contains(':'))
+        .collect();
+    assert!(
+        fields.len() <= 15,
+        "NnlabApp has {} fields (at most 15): {fields:?}",
+        fields.len()
+    );
+    let public: Vec<&&str> = fields.iter().filter(|l| l.starts_with("pub ")).collect();
+    assert!(public.is_empty(), "public fields of NnlabApp: {public:?}");
+}
+
+/// Views converted to the `View` shape draw from a `ViewCtx` and never see the app itself.
+/// (Every panel will be on this list once converted; a panel taking `&mut NnlabApp` is the old
+/// shape.)
+#[test]
+fn converted_views_never_see_the_app() {
+    for file in [
+        "src/ui/panels/banners.rs",
+        "src/ui/panels/data.rs",
+        "src/ui/panels/dialogs.rs",
+        "src/ui/panels/lessons.rs",
+        "src/ui/panels/model_export.rs",
+        "src/ui/panels/network.rs",
+        "src/ui/panels/notices.rs",
+        "src/ui/panels/output.rs",
+        "src/ui/panels/plots.rs",
+        "src/ui/panels/training.rs",
+    ] {
+        let text = std::fs::read_to_string(file).unwrap();
+        assert!(
+            !text.contains("NnlabApp"),
+            "{file} uses NnlabApp; a view draws from its ViewCtx and sends commands"
+        );
+    }
+}

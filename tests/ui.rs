@@ -12,19 +12,19 @@ use nnlab::net::Activation;
 #[test]
 fn play_moves_the_step_counter() {
     let mut h = harness(None);
-    assert_eq!(h.state().status.step, 0);
+    assert_eq!(h.state().lab().status().step, 0);
     h.get_by_label("▶ Play").click();
     assert!(
-        settle(&mut h, |a| a.status.step > 50),
+        settle(&mut h, |a| a.lab().status().step > 50),
         "training did not start"
     );
-    let step = h.state().status.step;
+    let step = h.state().lab().status().step;
     assert!(h.query_by_label_contains("Step ").is_some());
     h.get_by_label("‖ Pause").click();
-    assert!(settle(&mut h, |a| !a.status.running));
-    assert!(h.state().status.step >= step);
+    assert!(settle(&mut h, |a| !a.lab().status().running));
+    assert!(h.state().lab().status().step >= step);
     // The counter label shows the worker's step (in its fixed-width field).
-    let shown = format!("Step {}  ", h.state().status.step);
+    let shown = format!("Step {}  ", h.state().lab().status().step);
     assert!(
         h.query_by_label_contains(&shown).is_some(),
         "no label with {shown:?}"
@@ -34,7 +34,7 @@ fn play_moves_the_step_counter() {
 #[test]
 fn changing_an_activation_rebuilds_the_network() {
     let mut h = harness(None);
-    let before = h.state().rebuilt_at;
+    let before = h.state().lab().rebuilt_at();
     h.get_all_by_value("tanh")
         .next()
         .expect("a tanh combo")
@@ -42,9 +42,9 @@ fn changing_an_activation_rebuilds_the_network() {
     h.run_steps(2);
     h.get_by_label("relu").click();
     assert!(
-        settle(&mut h, |a| a.applied.network.layers[0].activation
+        settle(&mut h, |a| a.lab().applied().network.layers[0].activation
             == Activation::Relu
-            && a.rebuilt_at != before),
+            && a.lab().rebuilt_at() != before),
         "no rebuild after changing the activation"
     );
     assert!(h.query_by_label_contains("Network rebuilt").is_some());
@@ -53,12 +53,12 @@ fn changing_an_activation_rebuilds_the_network() {
 #[test]
 fn adding_a_layer_changes_the_parameter_count() {
     let mut h = harness(None);
-    assert_eq!(h.state().n_params, 105);
+    assert_eq!(h.state().lab().n_params(), 105);
     assert!(h.query_all_by_label("Parameters: 105").count() > 0);
     h.get_all_by_label("+ layer").next().unwrap().click();
-    assert!(settle(&mut h, |a| a.n_params != 105));
+    assert!(settle(&mut h, |a| a.lab().n_params() != 105));
     // 2-8-8-8-1: 3·8 + 9·8 + 9·8 + 9·1.
-    assert_eq!(h.state().n_params, 177);
+    assert_eq!(h.state().lab().n_params(), 177);
     assert!(h.query_all_by_label("Parameters: 177").count() > 0);
 }
 
@@ -95,7 +95,7 @@ fn a_nan_learning_rate_is_refused_where_typed() {
         h.query_by_label_contains("must be a positive finite number")
             .is_some()
     );
-    assert_eq!(h.state().session.optimizer.lr, 0.01);
+    assert_eq!(h.state().lab().session().optimizer.lr, 0.01);
 }
 
 #[test]
@@ -116,18 +116,21 @@ fn a_diverging_run_pauses_and_says_so() {
     )
     .unwrap();
     let mut h = harness(Some(path));
-    assert!(settle(&mut h, |a| a.applied.name == "diverge"));
+    assert!(settle(&mut h, |a| a.lab().applied().name == "diverge"));
     h.get_by_label("▶ Play").click();
-    assert!(settle(&mut h, |a| a.diverged.is_some()), "did not diverge");
-    assert!(!h.state().status.running);
+    assert!(
+        settle(&mut h, |a| a.lab().diverged().is_some()),
+        "did not diverge"
+    );
+    assert!(!h.state().lab().status().running);
     assert!(h.query_by_label("⚠ Training diverged").is_some());
     assert!(
         h.query_by_label("Lower learning rate ÷10 and reset")
             .is_some()
     );
     h.get_by_label("Lower learning rate ÷10 and reset").click();
-    assert!(settle(&mut h, |a| a.diverged.is_none()));
-    assert_eq!(h.state().session.optimizer.lr, 100000.0);
+    assert!(settle(&mut h, |a| a.lab().diverged().is_none()));
+    assert_eq!(h.state().lab().session().optimizer.lr, 100000.0);
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -135,11 +138,13 @@ fn a_diverging_run_pauses_and_says_so() {
 fn a_worker_panic_is_caught_and_shown() {
     let mut h = harness(None);
     h.state()
-        .worker
+        .lab()
+        .worker()
         .send(nnlab::runtime::worker::Command::InjectPanic);
-    assert!(settle(&mut h, |a| a.panicked.is_some()));
+    assert!(settle(&mut h, |a| a.lab().panicked().is_some()));
     assert!(h.query_by_label("⚠ The training thread crashed").is_some());
     // The banner's Reset (the top bar has one too).
     h.get_all_by_label("Reset").last().unwrap().click();
-    assert!(settle(&mut h, |a| a.panicked.is_none() && a.snapshot.is_some()));
+    assert!(settle(&mut h, |a| a.lab().panicked().is_none()
+        && a.lab().snapshot().is_some()));
 }

@@ -6,13 +6,14 @@ mod common_ui;
 
 use common_ui::{harness, settle};
 use egui_kittest::kittest::Queryable;
+use nnlab::ui::command::Command;
 
 #[test]
 fn the_panel_is_off_until_turned_on() {
     let mut h = harness(None);
     h.run_steps(4);
-    assert!(!h.state().curvature.on);
-    assert!(h.state().curvature.last.is_none());
+    assert!(!h.state().views().curvature.on);
+    assert!(h.state().views().curvature.last.is_none());
     assert!(
         h.query_by_label_contains("Off: nothing is computed")
             .is_some()
@@ -24,26 +25,30 @@ fn turning_it_on_while_training_shows_lambda_max() {
     let mut h = harness(None);
     h.get_by_label("On").click();
     h.run_steps(2);
-    assert!(h.state().curvature.on);
+    assert!(h.state().views().curvature.on);
     // Turning on analyses the current θ (step 0) at once.
     assert!(
-        settle(&mut h, |a| a.curvature.last.is_some()),
+        settle(&mut h, |a| a.views().curvature.last.is_some()),
         "no analysis after turning the panel on"
     );
     assert!(h.query_by_label_contains("λ_max = ").is_some());
     h.get_by_label("▶ Play").click();
     assert!(
-        settle(&mut h, |a| a.curvature.analysed >= 3
-            && a.curvature.last.as_ref().is_some_and(|l| l.step > 0)),
+        settle(&mut h, |a| a.views().curvature.analysed >= 3
+            && a.views()
+                .curvature
+                .last
+                .as_ref()
+                .is_some_and(|l| l.step > 0)),
         "no analyses while training"
     );
     let app = h.state();
-    let last = app.curvature.last.as_ref().unwrap();
+    let last = app.views().curvature.last.as_ref().unwrap();
     assert!(last.lambda_max.is_finite() && last.lambda_max >= last.lambda_min);
-    assert_eq!(last.params, app.n_params);
+    assert_eq!(last.params, app.lab().n_params());
     // Analysed steps are multiples of the interval (step 0 from turning on).
-    let every = app.curvature.every as f64;
-    for p in app.curvature.lambda_max.points(false) {
+    let every = app.views().curvature.every as f64;
+    for p in app.views().curvature.lambda_max.points(false) {
         assert_eq!(p.x % every, 0.0, "step {}", p.x);
     }
     let shown = format!(
@@ -53,9 +58,16 @@ fn turning_it_on_while_training_shows_lambda_max() {
     h.run_steps(2);
     let pause = h.get_by_label("‖ Pause");
     pause.click();
-    assert!(settle(&mut h, |a| !a.status.running));
+    assert!(settle(&mut h, |a| !a.lab().status().running));
     // The value shown is the latest answer's (it may have changed since `shown`).
-    let latest = h.state().curvature.last.as_ref().unwrap().lambda_max;
+    let latest = h
+        .state()
+        .views()
+        .curvature
+        .last
+        .as_ref()
+        .unwrap()
+        .lambda_max;
     let latest = format!("λ_max = {}", nnlab::ui::panels::curvature::num(latest));
     assert!(
         h.query_by_label(&latest).is_some() || h.query_by_label(&shown).is_some(),
@@ -67,19 +79,26 @@ fn turning_it_on_while_training_shows_lambda_max() {
 fn gauss_newton_has_no_negative_curvature_and_says_so() {
     let mut h = harness(None);
     h.get_by_label("Analyse now").click();
-    assert!(settle(&mut h, |a| a.curvature.last.is_some()));
+    assert!(settle(&mut h, |a| a.views().curvature.last.is_some()));
     assert!(
-        !h.state().curvature.on,
+        !h.state().views().curvature.on,
         "analyse now does not turn the panel on"
     );
     // One click takes: nothing above the tile moves while the answer comes in.
     h.get_by_label("Gauss–Newton").click();
     h.run_steps(1);
-    assert!(h.state().curvature.gauss_newton, "one click did not take");
+    assert!(
+        h.state().views().curvature.gauss_newton,
+        "one click did not take"
+    );
     let ok = settle(&mut h, |a| {
-        a.curvature.last.as_ref().is_some_and(|l| l.gauss_newton)
+        a.views()
+            .curvature
+            .last
+            .as_ref()
+            .is_some_and(|l| l.gauss_newton)
     });
-    let c = &h.state().curvature;
+    let c = &h.state().views().curvature;
     assert!(
         ok,
         "no Gauss–Newton result: gn {}, error {:?}, computing {:?}, last gn {:?}",
@@ -88,7 +107,7 @@ fn gauss_newton_has_no_negative_curvature_and_says_so() {
         c.computing,
         c.last.as_ref().map(|l| l.gauss_newton)
     );
-    let last = h.state().curvature.last.as_ref().unwrap();
+    let last = h.state().views().curvature.last.as_ref().unwrap();
     assert_eq!(last.negative_count, 0.0);
     assert!(last.lambda_min >= -1e-9 * last.lambda_max.abs());
     assert!(
@@ -101,8 +120,10 @@ fn gauss_newton_has_no_negative_curvature_and_says_so() {
 fn the_enlarged_tile_in_chinese() {
     let mut h = harness(None);
     h.get_by_label("Analyse now").click();
-    assert!(settle(&mut h, |a| a.curvature.last.is_some()));
-    h.state_mut().workspace.enlarged = Some(nnlab::ui::panels::plots::Tile::Curvature);
+    assert!(settle(&mut h, |a| a.views().curvature.last.is_some()));
+    h.state_mut().send(Command::Enlarge(Some(
+        nnlab::ui::panels::plots::Tile::Curvature,
+    )));
     h.get_by_label("中文").click();
     h.run_steps(4);
     for t in ["条件数 κ", "负特征值个数", "主特征向量的各层分布"] {
@@ -137,9 +158,11 @@ fn adam_gets_its_own_threshold_and_the_preconditioned_sharpness() {
     let file = session_with_optimizer("adam", r#"{"kind": "adam", "lr": 0.01, "batch_size": 20}"#);
     let mut h = harness(Some(file));
     h.get_by_label("Analyse now").click();
-    assert!(settle(&mut h, |a| a.curvature.last.is_some()));
+    assert!(settle(&mut h, |a| a.views().curvature.last.is_some()));
     // Enlarged: the full readout line (a small tile keeps it in a tooltip).
-    h.state_mut().workspace.enlarged = Some(nnlab::ui::panels::plots::Tile::Curvature);
+    h.state_mut().send(Command::Enlarge(Some(
+        nnlab::ui::panels::plots::Tile::Curvature,
+    )));
     h.run_steps(2);
     assert!(
         h.query_by_label_contains("(2+2β₁)/((1−β₁)η) = 3800")
@@ -152,17 +175,18 @@ fn adam_gets_its_own_threshold_and_the_preconditioned_sharpness() {
             .is_some()
     );
     h.get_by_label("▶ Play").click();
-    assert!(settle(&mut h, |a| a.status.step > 0));
+    assert!(settle(&mut h, |a| a.lab().status().step > 0));
     h.get_by_label("‖ Pause").click();
-    assert!(settle(&mut h, |a| !a.status.running));
+    assert!(settle(&mut h, |a| !a.lab().status().running));
     h.get_by_label("Analyse now").click();
     assert!(settle(&mut h, |a| a
+        .views()
         .curvature
         .last
         .as_ref()
-        .is_some_and(|l| l.step > 0 && l.step == a.status.step)));
+        .is_some_and(|l| l.step > 0 && l.step == a.lab().status().step)));
     h.run_steps(2);
-    let last = h.state().curvature.last.clone().unwrap();
+    let last = h.state().views().curvature.last.clone().unwrap();
     let r = last.stability.unwrap().unwrap();
     let v = r.value.expect("λ_max(P⁻¹H) after one step");
     assert!(v.is_finite() && v > 0.0);
@@ -184,13 +208,15 @@ fn a_rule_without_a_threshold_says_so() {
     );
     let mut h = harness(Some(file));
     h.get_by_label("Analyse now").click();
-    assert!(settle(&mut h, |a| a.curvature.last.is_some()));
+    assert!(settle(&mut h, |a| a.views().curvature.last.is_some()));
     // Enlarged: the full readout line (a small tile keeps it in a tooltip).
-    h.state_mut().workspace.enlarged = Some(nnlab::ui::panels::plots::Tile::Curvature);
+    h.state_mut().send(Command::Enlarge(Some(
+        nnlab::ui::panels::plots::Tile::Curvature,
+    )));
     h.run_steps(2);
     assert!(
         h.query_by_label_contains("no stability threshold")
             .is_some()
     );
-    assert!(h.state().curvature.edge.is_empty());
+    assert!(h.state().views().curvature.edge.is_empty());
 }

@@ -7,6 +7,7 @@ use common_ui::{harness, settle};
 use egui_kittest::kittest::Queryable;
 use nnlab::analysis::regions::InputBox;
 use nnlab::runtime::worker::OutputMap;
+use nnlab::ui::command::Command;
 use nnlab::ui::geometry::{Mode, Output};
 use nnlab::ui::panels::plots::Tile;
 
@@ -30,22 +31,26 @@ fn the_tile_shows_the_exact_regions_of_the_live_theta() {
     let relu = r#"{ "units": 8, "activation": "relu" }, { "units": 8, "activation": "relu" }"#;
     let mut h = harness(Some(session("relu", relu, "he_normal")));
     // Hidden behind another enlarged tile (not drawn since), the tile computes nothing.
-    h.state_mut().workspace.enlarged = Some(Tile::Loss);
+    h.state_mut().send(Command::Enlarge(Some(Tile::Loss)));
     h.run_steps(2);
-    h.state_mut().geometry.restart();
-    h.state_mut().geometry.drawn_at = None;
+    h.state_mut().views_mut().geometry.restart();
+    h.state_mut().views_mut().geometry.drawn_at = None;
     h.run_steps(10);
-    assert_eq!(h.state().geometry.drawn_at, None, "not drawn while hidden");
-    assert!(h.state().geometry.last.is_none() && !h.state().geometry.computing);
-    h.state_mut().workspace.enlarged = Some(Tile::Geometry);
+    assert_eq!(
+        h.state().views().geometry.drawn_at,
+        None,
+        "not drawn while hidden"
+    );
+    assert!(h.state().views().geometry.last.is_none() && !h.state().views().geometry.computing);
+    h.state_mut().send(Command::Enlarge(Some(Tile::Geometry)));
     assert!(
-        settle(&mut h, |a| a.geometry.last.is_some()),
+        settle(&mut h, |a| a.views().geometry.last.is_some()),
         "no regions: {:?}",
-        h.state().geometry.error
+        h.state().views().geometry.error
     );
     let app = h.state();
-    let a = app.geometry.last.as_ref().unwrap();
-    let snap = app.snapshot.as_ref().unwrap();
+    let a = app.views().geometry.last.as_ref().unwrap();
+    let snap = app.lab().snapshot().unwrap();
     let Output::Regions(r) = &a.output else {
         panic!("regions first");
     };
@@ -56,7 +61,7 @@ fn the_tile_shows_the_exact_regions_of_the_live_theta() {
     else {
         panic!("a 2-D map");
     };
-    let net = app.net.as_ref().unwrap();
+    let net = app.lab().net().unwrap();
     let want = nnlab::analysis::regions::regions(
         net,
         &snap.theta,
@@ -70,10 +75,10 @@ fn the_tile_shows_the_exact_regions_of_the_live_theta() {
     assert_eq!(r.regions.len(), want.regions.len());
     assert!(h.query_by_label_contains("linear regions · Step").is_some());
     // The Jacobian histogram in Chinese.
-    h.state_mut().geometry.set_mode(Mode::Jacobian);
+    h.state_mut().views_mut().geometry.set_mode(Mode::Jacobian);
     h.get_by_label("中文").click();
     assert!(settle(&mut h, |a| matches!(
-        a.geometry.last.as_ref().map(|a| &a.output),
+        a.views().geometry.last.as_ref().map(|a| &a.output),
         Some(Output::Jacobian(_))
     )));
     assert!(h.query_by_label_contains("最深层 2").is_some());
@@ -86,17 +91,17 @@ fn the_tile_shows_the_exact_regions_of_the_live_theta() {
 fn the_tile_says_why_for_tanh_and_a_single_hidden_layer() {
     let tanh = r#"{ "units": 6, "activation": "tanh" }"#;
     let mut h = harness(Some(session("tanh", tanh, "orthogonal")));
-    h.state_mut().workspace.enlarged = Some(Tile::Geometry);
+    h.state_mut().send(Command::Enlarge(Some(Tile::Geometry)));
     h.run_steps(3);
     assert!(h.query_by_label_contains("not piecewise linear").is_some());
     assert!(h.query_by_label_contains("Activation: tanh").is_some());
-    h.state_mut().geometry.set_mode(Mode::Jacobian);
+    h.state_mut().views_mut().geometry.set_mode(Mode::Jacobian);
     h.run_steps(3);
     assert!(
         h.query_by_label_contains("needs at least two hidden layers")
             .is_some()
     );
-    assert!(h.state().geometry.last.is_none());
+    assert!(h.state().views().geometry.last.is_none());
     h.get_by_label("中文").click();
     h.run_steps(3);
     assert!(h.query_by_label_contains("至少需要两个隐藏层").is_some());

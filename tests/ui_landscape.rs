@@ -8,6 +8,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use nnlab::analysis::landscape::pca_plane;
 use nnlab::ui::NnlabApp;
+use nnlab::ui::command::Command;
 use nnlab::ui::dynamics::{Eta, Kind, Output as DynOutput};
 use nnlab::ui::landscape::{Mode, Output, SliceView, objective};
 use nnlab::ui::panels::plots::Tile;
@@ -16,10 +17,11 @@ use nnlab::ui::panels::plots::Tile;
 /// check that every press took.
 fn train(h: &mut Harness<'static, NnlabApp>, n: usize) {
     for _ in 0..n {
-        let want = h.state().status.step + 10;
+        let want = h.state().lab().status().step + 10;
         h.get_by_label("+10").click();
         assert!(
-            settle(h, |a| a.status.step == want && !a.status.running),
+            settle(h, |a| a.lab().status().step == want
+                && !a.lab().status().running),
             "one press of +10 did not take the app to step {want}"
         );
     }
@@ -31,25 +33,32 @@ fn compute(h: &mut Harness<'static, NnlabApp>) {
     open_tab(h, "Loss landscape");
     // Settings changed through state_mut move the button: lay the tile out first.
     h.run_steps(2);
-    let id = h.state().landscape.id;
+    let id = h.state().views().landscape.id;
     h.get_by_label("Compute").click();
     h.run_steps(1);
     assert!(
-        h.state().landscape.id > id,
+        h.state().views().landscape.id > id,
         "one click on Compute did not take"
     );
     assert!(
-        settle(h, |a| a.landscape.id > id
-            && a.landscape.last.is_some()
-            && !a.landscape.busy()),
+        settle(h, |a| a.views().landscape.id > id
+            && a.views().landscape.last.is_some()
+            && !a.views().landscape.busy()),
         "no landscape: {:?}",
-        h.state().landscape.error
+        h.state().views().landscape.error
     );
-    assert_eq!(h.state().landscape.error, None);
+    assert_eq!(h.state().views().landscape.error, None);
 }
 
 fn slice(app: &NnlabApp) -> &SliceView {
-    match &app.landscape.last.as_ref().expect("an answer").output {
+    match &app
+        .views()
+        .landscape
+        .last
+        .as_ref()
+        .expect("an answer")
+        .output
+    {
         Output::Slice(v) => v,
         Output::Line(_) => panic!("a slice, not a line"),
     }
@@ -61,10 +70,14 @@ fn the_centre_of_the_slice_is_the_training_objective_at_the_current_theta() {
     train(&mut h, 3);
     compute(&mut h);
     let app = h.state();
-    let l = &app.landscape;
+    let l = &app.views().landscape;
     let a = l.last.as_ref().unwrap();
     assert_eq!(a.mode, Mode::Random);
-    assert_eq!(a.step, app.status.step, "the slice is around the θ of now");
+    assert_eq!(
+        a.step,
+        app.lab().status().step,
+        "the slice is around the θ of now"
+    );
     let v = slice(app);
     let g = v.x.len();
     assert_eq!(g, 51);
@@ -74,7 +87,7 @@ fn the_centre_of_the_slice_is_the_training_objective_at_the_current_theta() {
     // The worker's θ is the one its last snapshot showed (training is paused).
     assert_eq!(
         path.theta,
-        app.snapshot.as_ref().unwrap().theta,
+        app.lab().snapshot().unwrap().theta,
         "θ of the landscape and of the snapshot"
     );
     let j = objective(path).value(&path.theta);
@@ -83,7 +96,14 @@ fn the_centre_of_the_slice_is_the_training_objective_at_the_current_theta() {
         "centre {centre} vs J(θ) {j}"
     );
     // With no regulariser, J is the training loss the Loss plot shows at this step.
-    let train_loss = app.history.train_loss.points(false).last().unwrap().y;
+    let train_loss = app
+        .lab()
+        .history()
+        .train_loss
+        .points(false)
+        .last()
+        .unwrap()
+        .y;
     assert!(
         (centre - train_loss).abs() <= 1e-9 * j.abs(),
         "centre {centre} vs train loss {train_loss}"
@@ -96,9 +116,9 @@ fn the_centre_of_the_slice_is_the_training_objective_at_the_current_theta() {
 fn the_coarse_preview_arrives_before_the_refined_grid() {
     let mut h = harness(None);
     train(&mut h, 1);
-    h.state_mut().landscape.settings.grid = 101;
+    h.state_mut().views_mut().landscape.settings.grid = 101;
     compute(&mut h);
-    let l = &h.state().landscape;
+    let l = &h.state().views().landscape;
     let mine: Vec<bool> = l
         .received
         .iter()
@@ -121,12 +141,12 @@ fn the_coarse_preview_arrives_before_the_refined_grid() {
 fn the_pca_plane_shows_the_path_ending_at_the_current_theta() {
     let mut h = harness(None);
     train(&mut h, 6);
-    h.state_mut().landscape.settings.mode = Mode::Pca;
+    h.state_mut().views_mut().landscape.settings.mode = Mode::Pca;
     compute(&mut h);
     let app = h.state();
     let v = slice(app);
     let path = v.path.as_ref().expect("a projected path");
-    let p = app.landscape.path.as_ref().unwrap();
+    let p = app.views().landscape.path.as_ref().unwrap();
     assert!(path.len() >= 3, "{} points", path.len());
     assert_eq!(path.len(), p.trajectory.len());
     assert_eq!(
@@ -134,7 +154,7 @@ fn the_pca_plane_shows_the_path_ending_at_the_current_theta() {
         Some(&p.theta),
         "the trajectory ends at θ"
     );
-    assert_eq!(*p.steps.last().unwrap(), app.status.step);
+    assert_eq!(*p.steps.last().unwrap(), app.lab().status().step);
     let last = path[path.len() - 1];
     assert!(
         last[0].abs() < 1e-12 && last[1].abs() < 1e-12,
@@ -159,7 +179,7 @@ fn the_one_one_one_surface_has_an_indefinite_region_for_both_losses() {
         nnlab::analysis::landscape::one_one_one::TinyLoss::CrossEntropy,
     ] {
         {
-            let s = &mut h.state_mut().landscape.settings;
+            let s = &mut h.state_mut().views_mut().landscape.settings;
             s.mode = Mode::Tiny;
             s.tiny_loss = loss;
         }
@@ -178,14 +198,14 @@ fn the_one_one_one_surface_has_an_indefinite_region_for_both_losses() {
 fn the_line_and_the_race_are_drawn() {
     let mut h = harness(None);
     train(&mut h, 3);
-    h.state_mut().landscape.settings.mode = Mode::Line;
+    h.state_mut().views_mut().landscape.settings.mode = Mode::Line;
     compute(&mut h);
     {
         let app = h.state();
-        let Output::Line(l) = &app.landscape.last.as_ref().unwrap().output else {
+        let Output::Line(l) = &app.views().landscape.last.as_ref().unwrap().output else {
             panic!("a line")
         };
-        let p = app.landscape.path.as_ref().unwrap();
+        let p = app.views().landscape.path.as_ref().unwrap();
         let obj = objective(p);
         // t = 0 and t = 1 are θ₀ and θ exactly.
         let k0 = l.t.iter().position(|t| *t == 0.0).unwrap();
@@ -194,7 +214,7 @@ fn the_line_and_the_race_are_drawn() {
         assert_eq!(l.loss[k1], obj.value(&p.theta));
     }
     {
-        let s = &mut h.state_mut().landscape.settings;
+        let s = &mut h.state_mut().views_mut().landscape.settings;
         s.mode = Mode::Race;
         s.race_steps = 50;
         s.grid = 21;
@@ -217,27 +237,31 @@ fn the_lyapunov_exponent_changes_sign_across_two_over_lambda_max() {
     open_tab(&mut h, "Training dynamics");
     for (fraction, contracting) in [(0.4, true), (1.5, false)] {
         {
-            let d = &mut h.state_mut().dynamics.settings;
+            let d = &mut h.state_mut().views_mut().dynamics.settings;
             d.kind = Kind::Lyapunov;
             d.lyap_eta = Eta::EdgeFraction(fraction);
         }
         h.run_steps(2);
-        let id = h.state().dynamics.id;
+        let id = h.state().views().dynamics.id;
         h.get_by_label("Run").click();
         h.run_steps(1);
-        assert!(h.state().dynamics.id > id, "one click on Run did not take");
         assert!(
-            settle(&mut h, |a| a.dynamics.id > id
-                && !a.dynamics.busy()
-                && (a.dynamics.last.is_some() || a.dynamics.error.is_some())),
+            h.state().views().dynamics.id > id,
+            "one click on Run did not take"
+        );
+        assert!(
+            settle(&mut h, |a| a.views().dynamics.id > id
+                && !a.views().dynamics.busy()
+                && (a.views().dynamics.last.is_some()
+                    || a.views().dynamics.error.is_some())),
             "no dynamics answer at {fraction}: id {} → {}, waiting {}, computing {}, {:?}",
             id,
-            h.state().dynamics.id,
-            h.state().dynamics.awaiting_theta,
-            h.state().dynamics.computing,
-            h.state().dynamics.error
+            h.state().views().dynamics.id,
+            h.state().views().dynamics.awaiting_theta,
+            h.state().views().dynamics.computing,
+            h.state().views().dynamics.error
         );
-        let d = &h.state().dynamics;
+        let d = &h.state().views().dynamics;
         assert_eq!(d.error, None);
         let DynOutput::Lyapunov(r) = &d.last.as_ref().unwrap().output else {
             panic!("a Lyapunov answer")
@@ -258,16 +282,20 @@ fn the_lyapunov_exponent_changes_sign_across_two_over_lambda_max() {
 #[test]
 fn the_enlarged_tiles_in_chinese() {
     let mut h = harness(None);
-    h.state_mut().workspace.enlarged = Some(nnlab::ui::panels::plots::Tile::Landscape);
+    h.state_mut().send(Command::Enlarge(Some(
+        nnlab::ui::panels::plots::Tile::Landscape,
+    )));
     h.get_by_label("中文").click();
     h.run_steps(3);
     for t in ["损失曲面", "网格", "半径", "计算", "对数着色", "跟随训练"] {
         assert!(h.query_all_by_label(t).count() > 0, "no {t}");
     }
     h.get_by_label("计算").click();
-    assert!(settle(&mut h, |a| a.landscape.last.is_some()));
+    assert!(settle(&mut h, |a| a.views().landscape.last.is_some()));
     assert!(h.query_by_label_contains("随机方向 · 51×51").is_some());
-    h.state_mut().workspace.enlarged = Some(nnlab::ui::panels::plots::Tile::Dynamics);
+    h.state_mut().send(Command::Enlarge(Some(
+        nnlab::ui::panels::plots::Tile::Dynamics,
+    )));
     h.run_steps(3);
     for t in ["训练动力学", "运行", "沿最大特征向量偏移"] {
         assert!(h.query_all_by_label(t).count() > 0, "no {t}");
@@ -282,7 +310,7 @@ fn a_refined_slice_is_saved_with_the_session() {
     let (step, values) = {
         let app = h.state();
         (
-            app.landscape.last.as_ref().unwrap().step,
+            app.views().landscape.last.as_ref().unwrap().step,
             slice(app).values.clone(),
         )
     };
@@ -292,9 +320,8 @@ fn a_refined_slice_is_saved_with_the_session() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("with_landscape.json");
     h.state_mut()
-        .actions
-        .push(nnlab::ui::app::Action::SaveTo(file.clone()));
-    assert!(settle(&mut h, |a| a.path.as_deref() == Some(file.as_path())));
+        .send(nnlab::ui::command::Command::SaveTo(file.clone()));
+    assert!(settle(&mut h, |a| a.files().path() == Some(file.as_path())));
     let saved = nnlab::session::load(&file).unwrap().session;
     let stored: Vec<_> = saved
         .analyses
@@ -326,10 +353,9 @@ fn a_refined_slice_is_saved_with_the_session() {
 /// Through the tile's Export window: a typed path and one click on Save CSV; the file's text.
 fn export_csv(h: &mut Harness<'static, NnlabApp>, tile: Tile, path: &std::path::Path) -> String {
     h.state_mut()
-        .actions
-        .push(nnlab::ui::app::Action::Export(tile));
+        .send(nnlab::ui::command::Command::Export(tile));
     h.run_steps(2);
-    h.state_mut().export.path = path.display().to_string();
+    h.state_mut().views_mut().export.path = path.display().to_string();
     h.run_steps(1);
     h.get_by_label("Save CSV").click();
     let file = path.with_extension("csv");
@@ -370,7 +396,7 @@ fn the_landscape_and_dynamics_tiles_export_their_data_as_csv() {
         .iter()
         .find(|r| r[1] == "0.0" && r[2] == "0.0")
         .expect("the centre of the slice");
-    let path = h.state().landscape.path.clone().unwrap();
+    let path = h.state().views().landscape.path.clone().unwrap();
     let j = objective(&path).value(&path.theta);
     let written: f64 = centre[3].parse().unwrap();
     assert!(
@@ -387,22 +413,25 @@ fn the_landscape_and_dynamics_tiles_export_their_data_as_csv() {
 
     // The Lyapunov run: its λ_t per step and the sweep over η, as the tile plots them.
     open_tab(&mut h, "Training dynamics");
-    h.state_mut().dynamics.settings.kind = Kind::Lyapunov;
+    h.state_mut().views_mut().dynamics.settings.kind = Kind::Lyapunov;
     h.run_steps(2);
-    let id = h.state().dynamics.id;
+    let id = h.state().views().dynamics.id;
     h.get_by_label("Run").click();
     h.run_steps(1);
-    assert!(h.state().dynamics.id > id, "one click on Run did not take");
     assert!(
-        settle(&mut h, |a| a.dynamics.id > id
-            && !a.dynamics.busy()
-            && a.dynamics.last.is_some()),
+        h.state().views().dynamics.id > id,
+        "one click on Run did not take"
+    );
+    assert!(
+        settle(&mut h, |a| a.views().dynamics.id > id
+            && !a.views().dynamics.busy()
+            && a.views().dynamics.last.is_some()),
         "no dynamics answer: {:?}",
-        h.state().dynamics.error
+        h.state().views().dynamics.error
     );
     let text = export_csv(&mut h, Tile::Dynamics, &dir.join("dynamics"));
     let rows = csv_rows(&text, "series,x,y");
-    let DynOutput::Lyapunov(r) = &h.state().dynamics.last.as_ref().unwrap().output else {
+    let DynOutput::Lyapunov(r) = &h.state().views().dynamics.last.as_ref().unwrap().output else {
         panic!("a Lyapunov answer")
     };
     let series = |name: &str| -> Vec<(f64, f64)> {

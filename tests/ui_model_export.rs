@@ -30,10 +30,11 @@ fn f64s(bytes: &[u8]) -> Vec<f64> {
 fn export_model_writes_the_network_as_shown() {
     let dir = temp_dir("both");
     let mut h = harness(None);
-    let target = h.state().status.step + 20;
-    h.state_mut().actions.push(nnlab::ui::app::Action::Step(20));
+    let target = h.state().lab().status().step + 20;
+    h.state_mut().send(nnlab::ui::command::Command::Step(20));
     assert!(settle(&mut h, |a| a
-        .snapshot
+        .lab()
+        .snapshot()
         .as_ref()
         .is_some_and(|s| s.step == target)));
 
@@ -42,35 +43,53 @@ fn export_model_writes_the_network_as_shown() {
     h.run_steps(2);
     h.get_by_label("Export model…").click();
     h.run_steps(2);
-    assert!(h.state().model_export.open);
-    assert_eq!(h.state().model_export.format, Format::Onnx);
+    assert!(h.state().views().model_export.open);
+    assert_eq!(h.state().views().model_export.format, Format::Onnx);
 
     let onnx = dir.join("net.onnx");
-    h.state_mut().model_export.path = onnx.display().to_string();
+    h.state_mut().views_mut().model_export.path = onnx.display().to_string();
     h.run_steps(1);
     h.get_by_label("Export").click();
     assert!(
-        settle(&mut h, |a| a.model_export.outcome.is_some()),
+        settle(&mut h, |a| a.views().model_export.outcome.is_some()),
         "no outcome"
     );
-    let line = h.state().model_export.outcome.clone().unwrap().unwrap();
+    let line = h
+        .state()
+        .views()
+        .model_export
+        .outcome
+        .clone()
+        .unwrap()
+        .unwrap();
     assert_eq!(line, format!("Model exported: {}", onnx.display()));
-    assert!(h.state().notice.as_ref().is_some_and(|(n, _)| *n == line));
+    assert!(h.state().lab().notice().is_some_and(|(n, _)| *n == line));
     assert!(onnx.is_file());
 
     // PyTorch: a folder; its first weights are the snapshot's θ bit for bit.
     h.get_by_label("PyTorch (folder: model.py + model.safetensors)")
         .click();
     h.run_steps(1);
-    assert_eq!(h.state().model_export.format, Format::Pytorch);
+    assert_eq!(h.state().views().model_export.format, Format::Pytorch);
     let folder = dir.join("pt");
-    h.state_mut().model_export.path = folder.display().to_string();
+    h.state_mut().views_mut().model_export.path = folder.display().to_string();
     h.run_steps(1);
     h.get_by_label("Export").click();
-    assert!(settle(&mut h, |a| !a.model_export.running
-        && a.model_export.outcome.as_ref().is_some_and(|o| o.is_ok())
+    assert!(settle(&mut h, |a| !a.views().model_export.running
+        && a.views()
+            .model_export
+            .outcome
+            .as_ref()
+            .is_some_and(|o| o.is_ok())
         && folder.join("model.py").exists()));
-    let line = h.state().model_export.outcome.clone().unwrap().unwrap();
+    let line = h
+        .state()
+        .views()
+        .model_export
+        .outcome
+        .clone()
+        .unwrap()
+        .unwrap();
     assert_eq!(
         line,
         format!(
@@ -81,14 +100,14 @@ fn export_model_writes_the_network_as_shown() {
     );
     assert!(
         h.state()
-            .notice
-            .as_ref()
+            .lab()
+            .notice()
             .is_some_and(|(n, _)| *n == format!("Model exported: {}", folder.display()))
     );
     let bytes = std::fs::read(folder.join("model.safetensors")).unwrap();
     let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
     let w = st.tensor("layers.0.linear.weight").unwrap();
-    let theta = &h.state().snapshot.as_ref().unwrap().theta;
+    let theta = &h.state().lab().snapshot().unwrap().theta;
     let got = f64s(w.data());
     assert_eq!(got, theta[..got.len()]);
     assert!(folder.join("model.py").is_file());
@@ -98,28 +117,37 @@ fn export_model_writes_the_network_as_shown() {
 fn a_failed_export_says_why_in_one_line() {
     let dir = temp_dir("fail");
     let mut h = harness(None);
-    h.state_mut().model_export.show();
-    h.state_mut().model_export.path = dir.join("missing/net.onnx").display().to_string();
+    h.state_mut().views_mut().model_export.show();
+    h.state_mut().views_mut().model_export.path =
+        dir.join("missing/net.onnx").display().to_string();
     h.run_steps(2);
     h.get_by_label("Export").click();
-    assert!(settle(&mut h, |a| a.model_export.outcome.is_some()));
-    let line = h.state().model_export.outcome.clone().unwrap().unwrap_err();
+    assert!(settle(&mut h, |a| a.views().model_export.outcome.is_some()));
+    let line = h
+        .state()
+        .views()
+        .model_export
+        .outcome
+        .clone()
+        .unwrap()
+        .unwrap_err();
     assert!(
         line.starts_with("Model export failed: ") && line.contains("does not exist"),
         "{line}"
     );
     assert_eq!(line.lines().count(), 1);
-    assert_eq!(h.state().error.as_deref(), Some(line.as_str()));
+    assert_eq!(h.state().lab().error(), Some(line.as_str()));
     // Exporting where it can: the failure's banner goes.
     let onnx = dir.join("net.onnx");
-    h.state_mut().model_export.path = onnx.display().to_string();
+    h.state_mut().views_mut().model_export.path = onnx.display().to_string();
     h.run_steps(1);
     h.get_by_label("Export").click();
     assert!(settle(&mut h, |a| a
+        .views()
         .model_export
         .outcome
         .as_ref()
         .is_some_and(|o| o.is_ok())));
     assert!(onnx.is_file());
-    assert_eq!(h.state().error, None);
+    assert_eq!(h.state().lab().error(), None);
 }

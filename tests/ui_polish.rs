@@ -33,10 +33,14 @@ fn click(h: &mut Harness<'static, NnlabApp>, p: Pos2) {
 /// changes its size: a click aimed at a node lands on it).
 fn still_layout(h: &mut Harness<'static, NnlabApp>) {
     h.run_steps(1);
-    let before = h.state().diagram.nodes.clone();
+    let before = h.state().views().designer.diagram.nodes.clone();
     h.run_steps(1);
     assert!(!before.is_empty(), "the diagram is not drawn");
-    assert_eq!(h.state().diagram.nodes, before, "the diagram moved");
+    assert_eq!(
+        h.state().views().designer.diagram.nodes,
+        before,
+        "the diagram moved"
+    );
 }
 
 fn dist_to_segment(p: Pos2, a: Pos2, b: Pos2) -> f32 {
@@ -48,45 +52,49 @@ fn dist_to_segment(p: Pos2, a: Pos2, b: Pos2) -> f32 {
 #[test]
 fn space_toggles_play_and_pause_unless_typing() {
     let mut h = harness(None);
-    assert!(!h.state().status.running);
+    assert!(!h.state().lab().status().running);
     h.key_press(egui::Key::Space);
     assert!(
-        settle(&mut h, |a| a.status.running && a.status.step > 0),
+        settle(&mut h, |a| a.lab().status().running
+            && a.lab().status().step > 0),
         "Space did not start training"
     );
     h.key_press(egui::Key::Space);
-    assert!(settle(&mut h, |a| !a.status.running), "Space did not pause");
+    assert!(
+        settle(&mut h, |a| !a.lab().status().running),
+        "Space did not pause"
+    );
     // A focused checkbox does not swallow Space, and is not toggled by it.
     h.get_by_label("Residual connections").focus();
     h.run_steps(1);
     h.key_press(egui::Key::Space);
     assert!(
-        settle(&mut h, |a| a.status.running),
+        settle(&mut h, |a| a.lab().status().running),
         "Space with a focused checkbox did not start training"
     );
-    assert!(!h.state().session.network.residual);
+    assert!(!h.state().lab().session().network.residual);
     h.key_press(egui::Key::Space);
-    assert!(settle(&mut h, |a| !a.status.running));
+    assert!(settle(&mut h, |a| !a.lab().status().running));
     // While a text field has focus, Space is typed, not a command.
     let is_lr = |n: &egui_kittest::kittest::AccessKitNode<'_>| {
         n.role() == egui::accesskit::Role::TextInput && n.value().as_deref() == Some("0.01")
     };
     h.get_by(is_lr).focus();
     h.run_steps(1);
-    let step = h.state().status.step;
+    let step = h.state().lab().status().step;
     h.key_press(egui::Key::Space);
     h.run_steps(5);
     std::thread::sleep(std::time::Duration::from_millis(200));
     h.run_steps(5);
-    assert!(!h.state().status.running);
-    assert_eq!(h.state().status.step, step);
+    assert!(!h.state().lab().status().running);
+    assert_eq!(h.state().lab().status().step, step);
 }
 
 #[test]
 fn zoomed_and_panned_diagram_still_selects_edges_and_hovers_neurons() {
     let mut h = harness(None);
     still_layout(&mut h);
-    let before = h.state().diagram.clone();
+    let before = h.state().views().designer.diagram.clone();
     assert_eq!(before.zoom, 1.0);
     assert!(
         before.edges.len() >= 2 * 8 + 8 * 8 + 8,
@@ -103,9 +111,13 @@ fn zoomed_and_panned_diagram_still_selects_edges_and_hovers_neurons() {
     h.run_steps(1);
     h.event(egui::Event::Zoom(2.0));
     h.run_steps(2);
-    assert!((h.state().diagram.zoom - 2.0).abs() < 1e-6);
+    assert!((h.state().views().designer.diagram.zoom - 2.0).abs() < 1e-6);
     let moved = |p: Pos2| at + (p - at) * 2.0;
-    for ((key, r), (key2, r2)) in before.nodes.iter().zip(&h.state().diagram.nodes) {
+    for ((key, r), (key2, r2)) in before
+        .nodes
+        .iter()
+        .zip(&h.state().views().designer.diagram.nodes)
+    {
         assert_eq!(key, key2);
         assert!(
             (moved(r.center()) - r2.center()).length() < 0.01,
@@ -113,8 +125,8 @@ fn zoomed_and_panned_diagram_still_selects_edges_and_hovers_neurons() {
             r.center(),
             r2.center(),
             moved(r.center()),
-            h.state().diagram.zoom,
-            h.state().diagram.pan
+            h.state().views().designer.diagram.zoom,
+            h.state().views().designer.diagram.pan
         );
     }
     // A point on an edge, on screen, off the neurons, and nearer to it than to any other edge
@@ -124,7 +136,7 @@ fn zoomed_and_panned_diagram_still_selects_edges_and_hovers_neurons() {
         .iter()
         .map(|(e, [a, b])| (*e, moved(*a), moved(*b)))
         .collect();
-    let nodes = h.state().diagram.nodes.clone();
+    let nodes = h.state().views().designer.diagram.nodes.clone();
     let target = expected
         .iter()
         .flat_map(|(e, a, b)| (4..=16).map(move |k| (*e, a.lerp(*b, k as f32 / 20.0))))
@@ -138,7 +150,7 @@ fn zoomed_and_panned_diagram_still_selects_edges_and_hovers_neurons() {
         })
         .expect("an edge clear of the others");
     click(&mut h, target.1);
-    assert_eq!(h.state().selected_edge, Some(target.0));
+    assert_eq!(h.state().views().designer.selected_edge, Some(target.0));
     // Hover a hidden neuron at its zoomed place: it is the one enlarged in the output view.
     let ((col, unit), r) = before
         .nodes
@@ -148,9 +160,9 @@ fn zoomed_and_panned_diagram_still_selects_edges_and_hovers_neurons() {
         .expect("a hidden neuron on screen");
     h.hover_at(moved(r.center()));
     h.run_steps(2);
-    assert_eq!(h.state().hovered_neuron, Some((col, unit)));
+    assert_eq!(h.state().views().designer.hovered_neuron, Some((col, unit)));
     // Drag the background: everything follows the pointer.
-    let zoomed = h.state().diagram.clone();
+    let zoomed = h.state().views().designer.diagram.clone();
     let empty = area.left_top() + egui::vec2(4.0, 4.0);
     let delta = egui::vec2(60.0, 30.0);
     h.hover_at(empty);
@@ -163,7 +175,7 @@ fn zoomed_and_panned_diagram_still_selects_edges_and_hovers_neurons() {
     }
     h.drop_at(empty + delta);
     h.run_steps(2);
-    let panned = h.state().diagram.clone();
+    let panned = h.state().views().designer.diagram.clone();
     let shift = panned.nodes[0].1.center() - zoomed.nodes[0].1.center();
     assert!(shift.length() > 20.0, "drag did not pan: {shift:?}");
     assert!((shift - (panned.pan - zoomed.pan)).length() < 0.01);
@@ -172,7 +184,7 @@ fn zoomed_and_panned_diagram_still_selects_edges_and_hovers_neurons() {
     h.run_steps(2);
     h.get_by_label("Fit").click();
     h.run_steps(2);
-    let fitted = h.state().diagram.clone();
+    let fitted = h.state().views().designer.diagram.clone();
     assert_eq!(fitted.zoom, 1.0);
     for ((_, r), (_, r2)) in before.nodes.iter().zip(&fitted.nodes) {
         assert!((r.center() - r2.center()).length() < 0.01);
@@ -185,6 +197,8 @@ fn wheel_zooms_the_diagram() {
     still_layout(&mut h);
     let area = h
         .state()
+        .views()
+        .designer
         .diagram
         .nodes
         .iter()
@@ -199,7 +213,11 @@ fn wheel_zooms_the_diagram() {
         source: egui::MouseWheelSource::Wheel,
     });
     h.run_steps(20);
-    assert!(h.state().diagram.zoom > 1.2, "{}", h.state().diagram.zoom);
+    assert!(
+        h.state().views().designer.diagram.zoom > 1.2,
+        "{}",
+        h.state().views().designer.diagram.zoom
+    );
 }
 
 /// A 2-D network with the given features and a first layer of `units` tanh units.
@@ -323,20 +341,26 @@ fn first_layer_zero_sets_with_batch_norm() {
 fn hyperplane_overlay_follows_nonlinear_features_in_the_app() {
     let mut h = harness(Some("sessions/spiral.json".into()));
     assert!(settle(&mut h, |a| a
-        .applied
+        .lab()
+        .applied()
         .network
         .features
         .as_ref()
         .is_some_and(|f| f.len() == 7)
-        && a.snapshot.is_some()));
+        && a.lab().snapshot().is_some()));
     h.get_by_label("Hyperplanes").click();
-    assert!(settle(&mut h, |a| !a.textures.planes.is_empty()));
+    assert!(settle(&mut h, |a| !a
+        .views()
+        .output
+        .textures
+        .planes
+        .is_empty()));
     let app = h.state();
-    let net = app.net.as_ref().unwrap();
-    let theta = &app.snapshot.as_ref().unwrap().theta;
+    let net = app.lab().net().unwrap();
+    let theta = &app.lab().snapshot().unwrap().theta;
     let l = &net.layers[0];
-    assert_eq!(app.textures.planes.len(), l.units);
-    for (j, lines) in app.textures.planes.iter().enumerate() {
+    assert_eq!(app.views().output.textures.planes.len(), l.units);
+    for (j, lines) in app.views().output.textures.planes.iter().enumerate() {
         for p in lines.iter().flatten() {
             // w·φ(x) + b with φ written out: x1, x2, x1², x2², x1x2, sin x1, sin x2.
             let (x1, x2) = (p[0], p[1]);
@@ -359,9 +383,9 @@ fn every_interactive_widget_has_a_name() {
     let unnamed = h.unnamed_widgets();
     assert!(unnamed.is_empty(), "中文:\n{}", unnamed.join("\n"));
     // The weight editor of a clicked edge, and the Save as dialog.
-    let edge = h.state().diagram.edges[0].0;
-    h.state_mut().selected_edge = Some(edge);
-    h.state_mut().dialogs.save = true;
+    let edge = h.state().views().designer.diagram.edges[0].0;
+    h.state_mut().views_mut().designer.selected_edge = Some(edge);
+    h.state_mut().send(nnlab::ui::command::Command::ShowSaveAs);
     h.run_steps(3);
     let unnamed = h.unnamed_widgets();
     assert!(
@@ -371,7 +395,7 @@ fn every_interactive_widget_has_a_name() {
     );
     // A 1-D regression session with BatchNorm and dropout shows other controls.
     let mut h = harness(Some("sessions/sawtooth_regression.json".into()));
-    assert!(settle(&mut h, |a| a.applied.network.inputs == 1));
+    assert!(settle(&mut h, |a| a.lab().applied().network.inputs == 1));
     h.run_steps(3);
     let unnamed = h.unnamed_widgets();
     assert!(unnamed.is_empty(), "regression:\n{}", unnamed.join("\n"));
@@ -423,7 +447,8 @@ fn decimation_keeps_every_pixel_columns_extremes() {
 fn top_bar_buttons_stay_put_while_training_and_one_click_takes() {
     let mut h = common_ui::harness(None);
     h.get_by_label("▶ Play").click();
-    assert!(settle(&mut h, |a| a.status.running && a.status.step > 0));
+    assert!(settle(&mut h, |a| a.lab().status().running
+        && a.lab().status().step > 0));
     let labels = [
         "Session", "Compare", "Light", "English", "中文", "Reset", "+10",
     ];
@@ -431,19 +456,25 @@ fn top_bar_buttons_stay_put_while_training_and_one_click_takes() {
         labels.iter().map(|l| h.get_by_label(l).rect()).collect()
     };
     let first = places(&h);
-    let step0 = h.state().status.step;
+    let step0 = h.state().lab().status().step;
     for _ in 0..30 {
         h.run_steps(1);
         assert_eq!(places(&h), first, "a top-bar button moved while training");
     }
-    assert!(h.state().status.step > step0, "the counters did not change");
+    assert!(
+        h.state().lab().status().step > step0,
+        "the counters did not change"
+    );
     h.get_by_label("Light").click();
     h.run_steps(1);
-    assert!(!h.state().dark, "one click on Light did not take");
+    assert!(
+        !h.state().settings().dark(),
+        "one click on Light did not take"
+    );
     h.get_by_label("中文").click();
     h.run_steps(1);
     assert_eq!(
-        h.state().lang,
+        h.state().settings().lang(),
         nnlab::ui::i18n::Lang::Zh,
         "one click on 中文 did not take"
     );

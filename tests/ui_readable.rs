@@ -11,6 +11,7 @@ use eframe::egui::{self, Rect};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use nnlab::ui::NnlabApp;
+use nnlab::ui::command::Command;
 use nnlab::ui::i18n::Lang;
 use nnlab::ui::panels::plots::Tile;
 
@@ -20,8 +21,8 @@ fn r09(size: (f32, f32)) -> Harness<'static, NnlabApp> {
     let file = std::path::PathBuf::from("sessions/lessons/r09_vanishing_gradients.json");
     let mut h = harness_sized(Some(file), egui::vec2(size.0, size.1));
     assert!(
-        settle(&mut h, |a| a.n_params > 0
-            && a.applied.network.layers.len() == 10),
+        settle(&mut h, |a| a.lab().n_params() > 0
+            && a.lab().applied().network.layers.len() == 10),
         "r09 did not open"
     );
     h
@@ -31,9 +32,10 @@ fn r09(size: (f32, f32)) -> Harness<'static, NnlabApp> {
 fn train_10(h: &mut Harness<'static, NnlabApp>) {
     h.get_by_label("+10").click();
     assert!(
-        settle(h, |a| a.status.step == 10
-            && !a.status.running
-            && a.history
+        settle(h, |a| a.lab().status().step == 10
+            && !a.lab().status().running
+            && a.lab()
+                .history()
                 .train_loss
                 .points(false)
                 .last()
@@ -59,7 +61,8 @@ fn headers(h: &Harness<'static, NnlabApp>, lang: Lang) -> Vec<(String, Rect)> {
 }
 
 fn tile_rect(app: &NnlabApp, tile: Tile) -> Rect {
-    app.export
+    app.views()
+        .export
         .rects
         .iter()
         .find(|(t, _)| *t == tile)
@@ -73,7 +76,7 @@ fn deep_network_headers_never_overlap_and_wide_layers_show_their_units() {
         let mut h = r09(size);
         train_10(&mut h);
         for lang in [Lang::En, Lang::Zh] {
-            h.state_mut().lang = lang;
+            h.state_mut().send(Command::SetLang(lang));
             h.run_steps(3);
             let canvas = h.get_by_label(lang.t(nnlab::ui::i18n::S::Diagram)).rect();
             let hs = headers(&h, lang);
@@ -127,7 +130,7 @@ fn per_layer_plots_show_a_depth_scale_not_ten_legend_rows() {
         let mut h = r09(size);
         train_10(&mut h);
         for lang in [Lang::En, Lang::Zh] {
-            h.state_mut().lang = lang;
+            h.state_mut().send(Command::SetLang(lang));
             h.run_steps(3);
             let layer = |i: usize| format!("{} {i}", lang.t(nnlab::ui::i18n::S::Layer));
             let output = lang.t(nnlab::ui::i18n::S::OutputLayer);
@@ -138,7 +141,7 @@ fn per_layer_plots_show_a_depth_scale_not_ten_legend_rows() {
                 Tile::Histogram,
             ] {
                 // The per-layer plots share a tab group: enlarge each in turn to see it.
-                h.state_mut().workspace.enlarged = Some(tile);
+                h.state_mut().send(Command::Enlarge(Some(tile)));
                 h.run_steps(3);
                 let texts = drawn_texts(&h);
                 let rect = tile_rect(h.state(), tile);
@@ -172,16 +175,16 @@ fn per_layer_plots_show_a_depth_scale_not_ten_legend_rows() {
 #[test]
 fn without_a_test_set_nothing_reads_nan() {
     let mut h = r09(SIZES[0]);
-    assert_eq!(h.state().test.rows(), 0, "r09 has no test set");
+    assert_eq!(h.state().lab().test().rows(), 0, "r09 has no test set");
     train_10(&mut h);
     for (lang, phrase) in [
         (Lang::En, "no test set (test fraction 0)"),
         (Lang::Zh, "没有测试集（测试比例为 0）"),
     ] {
-        h.state_mut().lang = lang;
+        h.state_mut().send(Command::SetLang(lang));
         // Every tile, enlarged in turn, then the whole workspace.
         for tile in Tile::ALL.into_iter().map(Some).chain([None]) {
-            h.state_mut().workspace.enlarged = tile;
+            h.state_mut().send(Command::Enlarge(tile));
             h.run_steps(3);
             let texts = drawn_texts(&h);
             for (t, _) in &texts {

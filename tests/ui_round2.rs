@@ -75,20 +75,20 @@ fn an_untouched_app_keeps_the_opened_session_bit_for_bit() {
         let loaded = nnlab::session::load(&path).unwrap().session;
         let want = spec_bits(&loaded);
         let mut h = harness(Some(path.clone()));
-        assert!(settle(&mut h, |a| a.applied.name == loaded.name
-            && a.path.is_some()));
+        assert!(settle(&mut h, |a| a.lab().applied().name == loaded.name
+            && a.files().path().is_some()));
         // The widgets in question are drawn (else this test could not fail).
         assert!(h.query_all_by_label("Test fraction").count() > 0);
         assert!(h.query_all_by_label("Noise").count() > 0);
         h.run_steps(12);
         let app = h.state();
         assert_eq!(
-            spec_bits(&app.session),
+            spec_bits(app.lab().session()),
             want,
             "{file}: the shown spec moved"
         );
         assert_eq!(
-            spec_bits(&app.applied),
+            spec_bits(app.lab().applied()),
             want,
             "{file}: the applied spec moved"
         );
@@ -96,9 +96,8 @@ fn an_untouched_app_keeps_the_opened_session_bit_for_bit() {
         // Saved again, the file's spec is the one it was opened from.
         let again = dir.join(format!("again-{file}"));
         h.state_mut()
-            .actions
-            .push(nnlab::ui::app::Action::SaveTo(again.clone()));
-        assert!(settle(&mut h, |a| a.path.as_deref() == Some(again.as_path())));
+            .send(nnlab::ui::command::Command::SaveTo(again.clone()));
+        assert!(settle(&mut h, |a| a.files().path() == Some(again.as_path())));
         let saved = nnlab::session::load(&again).unwrap().session;
         assert_eq!(spec_bits(&saved), want, "{file}: the saved spec differs");
     }
@@ -109,27 +108,26 @@ fn an_untouched_app_keeps_the_opened_session_bit_for_bit() {
 /// of the interval's step (the curvature thread keeps only the newest waiting sample, so
 /// training straight through could skip analyses).
 fn train_analysed(h: &mut Harness<'static, NnlabApp>, chunks: usize) {
-    let every = h.state().curvature.every;
+    let every = h.state().views().curvature.every;
     for _ in 0..chunks {
-        let n = h.state().curvature.kept.len();
+        let n = h.state().views().curvature.kept.len();
         train(h, every);
         assert!(
-            settle(h, |a| a.curvature.kept.len() > n
-                && a.curvature.computing.is_none()),
+            settle(h, |a| a.views().curvature.kept.len() > n
+                && a.views().curvature.computing.is_none()),
             "no curvature answer by step {}",
-            h.state().status.step
+            h.state().lab().status().step
         );
     }
 }
 
 /// Train `steps` steps with the Step button's command and wait until they are done.
 fn train(h: &mut Harness<'static, NnlabApp>, steps: u64) {
-    let target = h.state().status.step + steps;
-    h.state_mut()
-        .actions
-        .push(nnlab::ui::app::Action::Step(steps));
+    let target = h.state().lab().status().step + steps;
+    h.state_mut().send(nnlab::ui::command::Command::Step(steps));
     assert!(
-        settle(h, |a| a.status.step == target && !a.status.running),
+        settle(h, |a| a.lab().status().step == target
+            && !a.lab().status().running),
         "training did not reach step {target}"
     );
 }
@@ -139,22 +137,20 @@ fn the_timeline_moves_the_curvature_panel_to_the_stored_spectrum_of_its_step() {
     let mut h = harness(None);
     // 30 steps before curvature is on: no spectrum is stored before step 30.
     train(&mut h, 30);
-    h.state_mut().curvature.every = 25;
+    h.state_mut().views_mut().curvature.every = 25;
     h.state_mut()
-        .actions
-        .push(nnlab::ui::app::Action::CurvatureOn(true));
+        .send(nnlab::ui::command::Command::CurvatureOn(true));
     h.run_steps(2);
     train_analysed(&mut h, 3);
-    let live_step = h.state().curvature.last.as_ref().unwrap().step;
-    assert!(h.state().curvature.replayed.is_none());
+    let live_step = h.state().views().curvature.last.as_ref().unwrap().step;
+    assert!(h.state().views().curvature.replayed.is_none());
 
     // Seeking exports the recording; its stored spectra are the ones to choose from.
-    h.state_mut()
-        .actions
-        .push(nnlab::ui::app::Action::Seek(100));
-    assert!(settle(&mut h, |a| a.timeline.shown == Some(100)));
+    h.state_mut().send(nnlab::ui::command::Command::Seek(100));
+    assert!(settle(&mut h, |a| a.views().timeline.shown == Some(100)));
     let stored: Vec<u64> = h
         .state()
+        .views()
         .timeline
         .source
         .as_ref()
@@ -173,10 +169,9 @@ fn the_timeline_moves_the_curvature_panel_to_the_stored_spectrum_of_its_step() {
     assert!(a < between && between < b);
 
     h.state_mut()
-        .actions
-        .push(nnlab::ui::app::Action::Seek(between));
-    assert!(settle(&mut h, |app| app.timeline.shown == Some(between)));
-    let c = &h.state().curvature;
+        .send(nnlab::ui::command::Command::Seek(between));
+    assert!(settle(&mut h, |app| app.views().timeline.shown == Some(between)));
+    let c = &h.state().views().curvature;
     let r = c
         .replayed
         .as_ref()
@@ -198,20 +193,18 @@ fn the_timeline_moves_the_curvature_panel_to_the_stored_spectrum_of_its_step() {
     assert!(h.query_by_label(&label).is_some(), "no label {label}");
 
     // Before the first stored spectrum there is none, and the panel says so.
-    h.state_mut().actions.push(nnlab::ui::app::Action::Seek(10));
-    assert!(settle(&mut h, |app| app.timeline.shown == Some(10)));
-    assert!(h.state().curvature.shown().is_none());
+    h.state_mut().send(nnlab::ui::command::Command::Seek(10));
+    assert!(settle(&mut h, |app| app.views().timeline.shown == Some(10)));
+    assert!(h.state().views().curvature.shown().is_none());
     assert!(
         h.query_by_label("No stored spectrum at or before step 10")
             .is_some()
     );
 
     // Back to live: the latest analysis again.
-    h.state_mut()
-        .actions
-        .push(nnlab::ui::app::Action::BackToLive);
+    h.state_mut().send(nnlab::ui::command::Command::BackToLive);
     h.run_steps(3);
-    let c = &h.state().curvature;
+    let c = &h.state().views().curvature;
     assert!(c.replayed.is_none());
     assert_eq!(c.shown().unwrap().step, live_step);
 }
@@ -223,16 +216,14 @@ fn a_spectrum_from_the_file_alone_is_labelled_stored() {
     let dir = temp_dir("stored");
     let mut h = harness(None);
     h.state_mut()
-        .actions
-        .push(nnlab::ui::app::Action::CurvatureOn(true));
-    h.state_mut().curvature.every = 20;
+        .send(nnlab::ui::command::Command::CurvatureOn(true));
+    h.state_mut().views_mut().curvature.every = 20;
     h.run_steps(2);
     train_analysed(&mut h, 3);
     let file = dir.join("spectra.json");
     h.state_mut()
-        .actions
-        .push(nnlab::ui::app::Action::SaveTo(file.clone()));
-    assert!(settle(&mut h, |a| a.path.as_deref() == Some(file.as_path())));
+        .send(nnlab::ui::command::Command::SaveTo(file.clone()));
+    assert!(settle(&mut h, |a| a.files().path() == Some(file.as_path())));
     drop(h);
     let saved = nnlab::session::load(&file).unwrap().session;
     let spectra: Vec<(u64, Vec<f64>)> = saved
@@ -245,10 +236,11 @@ fn a_spectrum_from_the_file_alone_is_labelled_stored() {
     let b = spectra.get(2).map_or(saved.last_step(), |s| s.0 - 1);
 
     let mut h = harness(Some(file.clone()));
-    assert!(settle(&mut h, |app| app.path.is_some() && app.status.step == 60));
-    h.state_mut().actions.push(nnlab::ui::app::Action::Seek(b));
-    assert!(settle(&mut h, |app| app.timeline.shown == Some(b)));
-    let r = h.state().curvature.replayed.clone().unwrap();
+    assert!(settle(&mut h, |app| app.files().path().is_some()
+        && app.lab().status().step == 60));
+    h.state_mut().send(nnlab::ui::command::Command::Seek(b));
+    assert!(settle(&mut h, |app| app.views().timeline.shown == Some(b)));
+    let r = h.state().views().curvature.replayed.clone().unwrap();
     assert!(r.stored_only);
     let shown = r.shown.unwrap();
     assert_eq!(shown.step, a);

@@ -31,7 +31,7 @@ fn app_in(state: &Path, file: Option<PathBuf>) -> Harness<'static, NnlabApp> {
             NnlabApp::with_state_dir(&cc.egui_ctx, file.clone(), Some(dir.clone()))
         });
     assert!(
-        settle(&mut h, |app| app.n_params > 0),
+        settle(&mut h, |app| app.lab().n_params() > 0),
         "the app never built its network"
     );
     h
@@ -39,17 +39,17 @@ fn app_in(state: &Path, file: Option<PathBuf>) -> Harness<'static, NnlabApp> {
 
 /// Train `steps` steps with the Step button's command and wait until they are done.
 fn train(h: &mut Harness<'static, NnlabApp>, steps: u64) {
-    let target = h.state().status.step + steps;
-    h.state_mut()
-        .actions
-        .push(nnlab::ui::app::Action::Step(steps));
+    let target = h.state().lab().status().step + steps;
+    h.state_mut().send(nnlab::ui::command::Command::Step(steps));
     assert!(
-        settle(h, |a| a.status.step == target && !a.status.running),
+        settle(h, |a| a.lab().status().step == target
+            && !a.lab().status().running),
         "training did not reach step {target}"
     );
     // The snapshot at the final step arrives after the status.
     assert!(settle(h, |a| a
-        .snapshot
+        .lab()
+        .snapshot()
         .as_ref()
         .is_some_and(|s| s.step == target)));
 }
@@ -78,12 +78,12 @@ fn csv_export_of_the_loss_tile_writes_the_recorded_values() {
     let mut h = app_in(&state, None);
     train(&mut h, 300);
     // The Export window of the loss tile, a typed path, Save CSV.
-    h.state_mut().actions.push(nnlab::ui::app::Action::Export(
+    h.state_mut().send(nnlab::ui::command::Command::Export(
         nnlab::ui::panels::plots::Tile::Loss,
     ));
     h.run_steps(2);
     let out = state.join("loss");
-    h.state_mut().export.path = out.display().to_string();
+    h.state_mut().views_mut().export.path = out.display().to_string();
     h.run_steps(1);
     h.get_by_label("Save CSV").click();
     let file = state.join("loss.csv");
@@ -91,7 +91,7 @@ fn csv_export_of_the_loss_tile_writes_the_recorded_values() {
     let text = std::fs::read_to_string(&file).unwrap();
     let (header, cols) = parse_csv(&text);
     assert_eq!(header, ["step", "batch_loss", "train_loss", "test_loss"]);
-    let hist = &h.state().history;
+    let hist = h.state().lab().history();
     let expect = |s: &nnlab::ui::history::Series| -> Vec<(u64, f64)> {
         s.points(false).iter().map(|p| (p.x as u64, p.y)).collect()
     };
@@ -109,17 +109,20 @@ fn closing_with_unsaved_work_asks_first() {
     let mut h = app_in(&state, None);
     // Nothing done yet: closing is not held up.
     request_close(&mut h);
-    assert!(!h.state().close_asked);
+    assert!(!h.state().files().close_asked());
     assert!(!cancelled_close(&h));
     train(&mut h, 20);
     request_close(&mut h);
-    assert!(h.state().close_asked, "no confirmation with unsaved work");
+    assert!(
+        h.state().files().close_asked(),
+        "no confirmation with unsaved work"
+    );
     assert!(cancelled_close(&h), "the close was not cancelled");
     h.run_steps(2);
     assert!(h.query_by_label("Unsaved work").is_some());
     h.get_by_label("Cancel").click();
     h.run_steps(2);
-    assert!(!h.state().close_asked);
+    assert!(!h.state().files().close_asked());
     assert!(h.query_by_label("Unsaved work").is_none());
 }
 
@@ -149,29 +152,32 @@ fn compare_with_two_runs_shows_two_legend_entries() {
     h.run_steps(2);
     // A sigmoid variant of the tanh network: same data, same seed.
     {
-        let app = h.state_mut();
+        let app = h.state_mut().views_mut();
         app.compare.setting = nnlab::ui::panels::compare::Setting::Activation;
         app.compare.activation = nnlab::net::Activation::Sigmoid;
     }
     h.get_by_label("▶ Start variant").click();
     assert!(
-        settle(&mut h, |a| a.compare.runs.len() == 2
-            && a.compare.runs[1].status.step == 200
-            && !a.compare.runs[1].status.running),
+        settle(&mut h, |a| a.views().compare.runs.len() == 2
+            && a.views().compare.runs[1].status.step == 200
+            && !a.views().compare.runs[1].status.running),
         "the variant did not train to the current run's step"
     );
-    let legend = h.state().compare.legend(nnlab::ui::i18n::Lang::En);
+    let legend = h.state().views().compare.legend(nnlab::ui::i18n::Lang::En);
     assert_eq!(legend, ["current run", "Activation = sigmoid"]);
     // Drawn: both names appear in the window.
     h.run_steps(2);
     assert!(h.query_all_by_label("current run").count() > 0);
     assert!(h.query_all_by_label("Activation = sigmoid").count() > 0);
     let app = h.state();
-    let variant = &app.compare.runs[1].history;
-    assert_eq!(variant.batch_loss.len(), app.history.batch_loss.len());
+    let variant = &app.views().compare.runs[1].history;
+    assert_eq!(
+        variant.batch_loss.len(),
+        app.lab().history().batch_loss.len()
+    );
     // Same data and seed, different activation: the first losses differ.
     let (a, b) = (
-        app.history.batch_loss.points(false)[0].y,
+        app.lab().history().batch_loss.points(false)[0].y,
         variant.batch_loss.points(false)[0].y,
     );
     assert!(a != b, "the variant trained the same network");
@@ -179,7 +185,7 @@ fn compare_with_two_runs_shows_two_legend_entries() {
     h.get_all_by_label("×").nth(1).unwrap().click();
     h.run_steps(2);
     assert_eq!(
-        h.state().compare.legend(nnlab::ui::i18n::Lang::En),
+        h.state().views().compare.legend(nnlab::ui::i18n::Lang::En),
         ["current run"]
     );
 }
@@ -210,19 +216,20 @@ fn straight_run(step: u64, edit_at: u64, lr: f64) -> nnlab::train::Trainer {
 fn train_with_edit(h: &mut Harness<'static, NnlabApp>) {
     train(h, 100);
     {
-        let app = h.state_mut();
-        app.session.optimizer.lr = 0.003;
-        app.actions.push(nnlab::ui::app::Action::LiveOptimizer);
+        let mut o = h.state().lab().session().optimizer.clone();
+        o.lr = 0.003;
+        h.state_mut()
+            .send(nnlab::ui::command::Command::SetOptimizer(Box::new(o)));
     }
     assert!(
-        settle(h, |a| a.edits.len() == 1),
+        settle(h, |a| a.lab().edits().len() == 1),
         "the edit was not recorded"
     );
     train(h, 200);
 }
 
 fn theta(h: &Harness<'static, NnlabApp>) -> Vec<f64> {
-    h.state().snapshot.as_ref().unwrap().theta.clone()
+    h.state().lab().snapshot().unwrap().theta.clone()
 }
 
 #[test]
@@ -232,16 +239,15 @@ fn save_writes_a_v2_file_with_the_whole_run() {
     train_with_edit(&mut h);
     let file = state.join("run.json");
     h.state_mut()
-        .actions
-        .push(nnlab::ui::app::Action::SaveTo(file.clone()));
-    assert!(settle(&mut h, |a| a.path.as_deref() == Some(file.as_path())));
+        .send(nnlab::ui::command::Command::SaveTo(file.clone()));
+    assert!(settle(&mut h, |a| a.files().path() == Some(file.as_path())));
     assert!(!h.state().unsaved(), "still unsaved after Save");
     let loaded = nnlab::session::load(&file).unwrap();
     let s = &loaded.session;
     assert_eq!(s.nnlab, 2);
     // Every step recorded, as many as the app plotted.
     assert_eq!(s.history.len(), 300);
-    assert_eq!(h.state().history.batch_loss.len(), 300);
+    assert_eq!(h.state().lab().history().batch_loss.len(), 300);
     let st = s.state.as_ref().expect("a state");
     assert_eq!(st.step, 300);
     assert_eq!(st.theta, theta(&h));
@@ -262,9 +268,10 @@ fn save_writes_a_v2_file_with_the_whole_run() {
     drop(h);
     let mut h = app_in(&state, None);
     let abs = std::path::absolute(&file).unwrap();
-    assert!(settle(&mut h, |a| a.recent.first() == Some(&abs)));
-    h.state_mut().dialogs.open = true;
-    h.run_steps(2);
+    assert!(settle(&mut h, |a| a.files().recent().first() == Some(&abs)));
+    h.state_mut().send(nnlab::ui::command::Command::ShowOpen);
+    // The command is applied after the next frame; the window then sizes itself for a frame.
+    h.run_steps(3);
     assert!(h.query_by_label("Recent files").is_some());
     assert!(h.query_all_by_label("run.json").count() > 0);
 }
@@ -292,10 +299,11 @@ fn killed_run(state: &Path) -> (PathBuf, u64, Vec<f64>) {
     );
     let recovery = recovery_files(state).remove(0);
     h.get_by_label("‖ Pause").click();
-    assert!(settle(&mut h, |a| !a.status.running));
-    let step = h.state().status.step;
+    assert!(settle(&mut h, |a| !a.lab().status().running));
+    let step = h.state().lab().status().step;
     assert!(settle(&mut h, |a| a
-        .snapshot
+        .lab()
+        .snapshot()
         .as_ref()
         .is_some_and(|s| s.step == step)));
     assert!(
@@ -315,20 +323,22 @@ fn starting_with_a_file_after_a_crash_still_offers_the_restore_and_keeps_the_fil
     let xor = Path::new(env!("CARGO_MANIFEST_DIR")).join("sessions/xor.json");
     let mut h = app_in(&state, Some(xor));
     assert!(
-        settle(&mut h, |a| !a.recovery.is_empty()
-            && a.session.name == "xor"),
+        settle(&mut h, |a| !a.files().recovery().is_empty()
+            && a.lab().session().name == "xor"),
         "no restore offered after opening a file"
     );
     assert!(h.query_by_label("Restore unsaved work?").is_some());
     // Nothing trains until the choice is made (a run now would be thrown away by a restore
     // or replace what the choice is about), and the crashed run's file stays as it was.
-    h.state_mut()
-        .actions
-        .push(nnlab::ui::app::Action::Step(400));
-    h.state_mut().actions.push(nnlab::ui::app::Action::Play);
+    h.state_mut().send(nnlab::ui::command::Command::Step(400));
+    h.state_mut().send(nnlab::ui::command::Command::Play);
     h.run_steps(20);
-    assert_eq!(h.state().status.step, 0, "trained before the choice");
-    assert!(!h.state().status.running);
+    assert_eq!(
+        h.state().lab().status().step,
+        0,
+        "trained before the choice"
+    );
+    assert!(!h.state().lab().status().running);
     assert_eq!(
         std::fs::read(&recovery).unwrap(),
         before,
@@ -336,8 +346,8 @@ fn starting_with_a_file_after_a_crash_still_offers_the_restore_and_keeps_the_fil
     );
     h.get_by_label("Restore").click();
     assert!(
-        settle(&mut h, |a| a.status.step == step
-            && a.snapshot.as_ref().is_some_and(|s| s.step == step)),
+        settle(&mut h, |a| a.lab().status().step == step
+            && a.lab().snapshot().is_some_and(|s| s.step == step)),
         "the restored run is not at step {step}"
     );
     assert_eq!(theta(&h), th);
@@ -350,19 +360,19 @@ fn a_killed_run_is_offered_for_restore() {
     assert!(recovery.exists());
     let mut h = app_in(&state, None);
     assert!(
-        settle(&mut h, |a| !a.recovery.is_empty()),
+        settle(&mut h, |a| !a.files().recovery().is_empty()),
         "no restore offered"
     );
     assert!(h.query_by_label("Restore unsaved work?").is_some());
     h.get_by_label("Restore").click();
     assert!(
-        settle(&mut h, |a| a.status.step == step
-            && a.snapshot.as_ref().is_some_and(|s| s.step == step)),
+        settle(&mut h, |a| a.lab().status().step == step
+            && a.lab().snapshot().is_some_and(|s| s.step == step)),
         "the restored run is not at step {step}"
     );
     assert_eq!(theta(&h), th);
     assert!(h.state().unsaved(), "restored work counts as unsaved");
-    assert!(h.state().recovery.is_empty());
+    assert!(h.state().files().recovery().is_empty());
 }
 
 #[test]
@@ -373,15 +383,13 @@ fn the_timeline_shows_a_past_step_and_forks_from_it() {
     let live = theta(&h);
     h.run_steps(2);
     assert!(h.query_by_label("Timeline").is_some());
-    h.state_mut()
-        .actions
-        .push(nnlab::ui::app::Action::Seek(137));
+    h.state_mut().send(nnlab::ui::command::Command::Seek(137));
     assert!(
-        settle(&mut h, |a| a.timeline.shown == Some(137)),
+        settle(&mut h, |a| a.views().timeline.shown == Some(137)),
         "step 137 was never shown"
     );
     let shown = theta(&h);
-    let source = h.state().timeline.source.clone().unwrap();
+    let source = h.state().views().timeline.source.clone().unwrap();
     let at = nnlab::session::replay::state_at(&source, 137).unwrap();
     assert_eq!(shown, at.theta);
     // Independent of the replay code: a straight headless run with the same edit.
@@ -392,19 +400,18 @@ fn the_timeline_shows_a_past_step_and_forks_from_it() {
     // Fork from here: a new unsaved experiment at step 137.
     h.get_by_label("Fork from here").click();
     assert!(
-        settle(&mut h, |a| a.status.step == 137
-            && a.timeline.step.is_none()
-            && a.snapshot.as_ref().is_some_and(|s| s.step == 137)),
+        settle(&mut h, |a| a.lab().status().step == 137
+            && a.views().timeline.step.is_none()
+            && a.lab().snapshot().is_some_and(|s| s.step == 137)),
         "the fork did not become the experiment"
     );
     assert_eq!(theta(&h), at.theta);
-    assert!(h.state().path.is_none() && h.state().unsaved());
+    assert!(h.state().files().path().is_none() && h.state().unsaved());
     // Its recording: the state at 137 and the history up to it.
     let file = state.join("fork.json");
     h.state_mut()
-        .actions
-        .push(nnlab::ui::app::Action::SaveTo(file.clone()));
-    assert!(settle(&mut h, |a| a.path.as_deref() == Some(file.as_path())));
+        .send(nnlab::ui::command::Command::SaveTo(file.clone()));
+    assert!(settle(&mut h, |a| a.files().path() == Some(file.as_path())));
     let forked = nnlab::session::load(&file).unwrap().session;
     assert_eq!(forked.state.as_ref(), Some(&at.export_state()));
     assert_eq!(forked.history.len(), 137);
@@ -420,19 +427,24 @@ fn a_saved_run_with_its_spectra_compares_from_its_recording() {
     let state = temp_dir("compare-file");
     let mut h = app_in(&state, None);
     h.state_mut()
-        .actions
-        .push(nnlab::ui::app::Action::CurvatureOn(true));
+        .send(nnlab::ui::command::Command::CurvatureOn(true));
     train(&mut h, 120);
     assert!(
-        settle(&mut h, |a| a.curvature.last.is_some()),
+        settle(&mut h, |a| a.views().curvature.last.is_some()),
         "no curvature analysis"
     );
-    let lambda = h.state().curvature.last.as_ref().unwrap().lambda_max;
+    let lambda = h
+        .state()
+        .views()
+        .curvature
+        .last
+        .as_ref()
+        .unwrap()
+        .lambda_max;
     let file = state.join("with-spectra.json");
     h.state_mut()
-        .actions
-        .push(nnlab::ui::app::Action::SaveTo(file.clone()));
-    assert!(settle(&mut h, |a| a.path.as_deref() == Some(file.as_path())));
+        .send(nnlab::ui::command::Command::SaveTo(file.clone()));
+    assert!(settle(&mut h, |a| a.files().path() == Some(file.as_path())));
     let saved = nnlab::session::load(&file).unwrap().session;
     let spectra: Vec<_> = saved
         .analyses
@@ -444,10 +456,9 @@ fn a_saved_run_with_its_spectra_compares_from_its_recording() {
     // A second app compares the file: its recorded curves, not a re-run.
     let mut h2 = app_in(&state, None);
     h2.state_mut()
-        .actions
-        .push(nnlab::ui::app::Action::CompareFile(file.clone()));
-    assert!(settle(&mut h2, |a| a.compare.runs.len() == 1));
-    let run = &h2.state().compare.runs[0];
+        .send(nnlab::ui::command::Command::CompareFile(file.clone()));
+    assert!(settle(&mut h2, |a| a.views().compare.runs.len() == 1));
+    let run = &h2.state().views().compare.runs[0];
     assert!(matches!(
         run.source,
         nnlab::ui::panels::compare::Source::Recorded
@@ -478,9 +489,8 @@ fn the_checkpoint_budget_set_in_the_app_bounds_the_saved_checkpoints() {
     train(&mut h, 300);
     let file = state.join("default_budget.json");
     h.state_mut()
-        .actions
-        .push(nnlab::ui::app::Action::SaveTo(file.clone()));
-    assert!(settle(&mut h, |a| a.path.as_deref() == Some(file.as_path())));
+        .send(nnlab::ui::command::Command::SaveTo(file.clone()));
+    assert!(settle(&mut h, |a| a.files().path() == Some(file.as_path())));
     let full = nnlab::session::load(&file).unwrap().session;
     let one = nnlab::session::recorder::state_bytes(full.checkpoints.last().unwrap());
     drop(h);
@@ -489,16 +499,14 @@ fn the_checkpoint_budget_set_in_the_app_bounds_the_saved_checkpoints() {
     let budget = 3 * one;
     let mut h = app_in(&state, None);
     h.state_mut()
-        .actions
-        .push(nnlab::ui::app::Action::SetCheckpointBudget(budget));
+        .send(nnlab::ui::command::Command::SetCheckpointBudget(budget));
     h.run_steps(2);
-    assert_eq!(h.state().checkpoint_budget, budget);
+    assert_eq!(h.state().lab().checkpoint_budget(), budget);
     train(&mut h, 300);
     let file = state.join("small_budget.json");
     h.state_mut()
-        .actions
-        .push(nnlab::ui::app::Action::SaveTo(file.clone()));
-    assert!(settle(&mut h, |a| a.path.as_deref() == Some(file.as_path())));
+        .send(nnlab::ui::command::Command::SaveTo(file.clone()));
+    assert!(settle(&mut h, |a| a.files().path() == Some(file.as_path())));
     let small = nnlab::session::load(&file).unwrap().session;
     assert_eq!(small.checkpoint_budget, Some(budget));
     let bytes: u64 = small
@@ -529,11 +537,41 @@ fn an_unreadable_recovery_file_is_reported_and_kept() {
     let mut h = app_in(&state, None);
     assert!(
         settle(&mut h, |a| a
-            .error
+            .lab()
+            .error()
             .as_ref()
             .is_some_and(|e| e.contains("could not be restored"))),
         "the broken recovery file was dropped silently"
     );
-    assert!(h.state().recovery.is_empty());
+    assert!(h.state().files().recovery().is_empty());
     assert!(broken.exists(), "the recovery file was deleted");
+}
+
+/// The path typed in the Save-as window is where the session goes: the window edits a copy of
+/// the files' typed path and sends every change back as a command, and Enter saves to it.
+#[test]
+fn a_path_typed_in_save_as_is_where_the_session_goes() {
+    let state = temp_dir("typed");
+    let mut h = app_in(&state, None);
+    h.state_mut().send(nnlab::ui::command::Command::ShowSaveAs);
+    // Applied after this frame; the window sizes itself in the next.
+    h.run_steps(3);
+    let is_path = |n: &egui_kittest::kittest::AccessKitNode<'_>| {
+        n.role() == egui::accesskit::Role::TextInput && n.value().as_deref() == Some("session.json")
+    };
+    h.get_by(is_path).focus();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    let file = state.join("typed.json");
+    h.get_by(is_path).type_text(&file.display().to_string());
+    h.run_steps(2);
+    assert_eq!(
+        h.state().files().dialogs().path,
+        file.display().to_string(),
+        "the typed path did not reach the files"
+    );
+    h.key_press(egui::Key::Enter);
+    assert!(settle(&mut h, |a| a.files().path() == Some(file.as_path())));
+    assert!(file.exists(), "nothing was written at the typed path");
 }

@@ -7,6 +7,7 @@ use common_ui::{harness, settle};
 use egui_kittest::kittest::Queryable;
 use nnlab::analysis::spectral_bias::FourierBasis;
 use nnlab::net::{BnMode, Workspace};
+use nnlab::ui::command::Command;
 use nnlab::ui::panels::plots::Tile;
 use nnlab::ui::spectral::{FREQUENCIES, PEAK_SHARE};
 
@@ -50,23 +51,24 @@ fn session(dir: &str, one_d: bool) -> std::path::PathBuf {
 #[test]
 fn the_tile_shows_the_residual_spectrum_of_the_live_theta() {
     let mut h = harness(Some(session("sines", true)));
-    h.state_mut().workspace.enlarged = Some(Tile::Spectral);
+    h.state_mut().send(Command::Enlarge(Some(Tile::Spectral)));
+    h.run_steps(2);
     assert!(
-        settle(&mut h, |a| !a.spectral.history.is_empty()),
+        settle(&mut h, |a| !a.views().spectral.history.is_empty()),
         "no spectrum: {:?}",
-        h.state().spectral.error
+        h.state().views().spectral.error
     );
     let app = h.state();
-    let rec = app.spectral.history.last().unwrap().clone();
+    let rec = app.views().spectral.history.last().unwrap().clone();
     // The library's spectrum of the same residual, recomputed here at the record's θ (the
     // snapshot of that step).
-    let net = app.net.as_ref().unwrap();
-    let train = &app.train;
+    let net = app.lab().net().unwrap();
+    let train = app.lab().train();
     let basis = FourierBasis::new(&train.x, &train.y, FREQUENCIES).unwrap();
-    assert_eq!(app.spectral.peaks, vec![1, 5, 10]);
+    assert_eq!(app.views().spectral.peaks, vec![1, 5, 10]);
     assert_eq!(basis.peaks(PEAK_SHARE), vec![1, 5, 10]);
     // Not playing: the one snapshot is the initial θ's, and the record is of it.
-    let snap = app.snapshot.as_ref().unwrap();
+    let snap = app.lab().snapshot().unwrap();
     assert_eq!((snap.step, rec.step), (0, 0));
     let mut ws = Workspace::default();
     net.forward(&snap.theta, &train.x, 64, &mut ws, BnMode::Batch, None);
@@ -85,7 +87,7 @@ fn the_tile_shows_the_residual_spectrum_of_the_live_theta() {
     let csv = nnlab::ui::panels::spectral_bias::csv(h.state()).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].starts_with("step,rel_error_k1,rel_error_k5,rel_error_k10,amplitude_k0"));
-    assert_eq!(lines.len(), 1 + h.state().spectral.history.len());
+    assert_eq!(lines.len(), 1 + h.state().views().spectral.history.len());
     assert_eq!(lines[1].split(',').count(), 1 + 3 + FREQUENCIES);
     // In Chinese.
     h.get_by_label("中文").click();
@@ -96,13 +98,14 @@ fn the_tile_shows_the_residual_spectrum_of_the_live_theta() {
 #[test]
 fn the_tile_says_why_for_two_inputs() {
     let mut h = harness(Some(session("moons", false)));
-    h.state_mut().workspace.enlarged = Some(Tile::Spectral);
+    h.state_mut().send(Command::Enlarge(Some(Tile::Spectral)));
+    h.run_steps(2);
     h.run_steps(5);
     assert!(
         h.query_by_label_contains("measured on 1-D inputs; inputs here: 2")
             .is_some()
     );
-    assert!(h.state().spectral.history.is_empty() && !h.state().spectral.computing);
+    assert!(h.state().views().spectral.history.is_empty() && !h.state().views().spectral.computing);
     h.get_by_label("中文").click();
     h.run_steps(3);
     assert!(h.query_by_label_contains("一维输入").is_some());

@@ -11,7 +11,7 @@ use egui_kittest::kittest::Queryable;
 fn an_epoch_limit_set_in_the_panel_pauses_training_where_the_cli_stops() {
     let mut h = harness(Some("sessions/xor.json".into()));
     // The file is read on the file thread: wait until it is the experiment.
-    assert!(settle(&mut h, |a| a.path.is_some() && !a.busy));
+    assert!(settle(&mut h, |a| a.files().path().is_some() && !a.files().busy()));
     // The section sits low in the controls panel: scroll the panel to its end with the wheel,
     // as a person would, open the section, and scroll to the end again for its checkbox.
     let to_the_end = |h: &mut egui_kittest::Harness<'static, nnlab::ui::NnlabApp>| {
@@ -38,18 +38,24 @@ fn an_epoch_limit_set_in_the_panel_pauses_training_where_the_cli_stops() {
     h.get_by_label("epochs reach").click();
     h.run_steps(3);
     assert_eq!(
-        h.state().session.stop.as_ref().and_then(|r| r.epochs),
+        h.state()
+            .lab()
+            .session()
+            .stop
+            .as_ref()
+            .and_then(|r| r.epochs),
         Some(100),
         "the checkbox turns the epoch limit on at its default"
     );
     h.get_by_label("▶ Play").click();
     assert!(
-        settle(&mut h, |a| a.status.step > 0 && !a.status.running),
+        settle(&mut h, |a| a.lab().status().step > 0
+            && !a.lab().status().running),
         "training never paused"
     );
     let app = h.state();
-    let step = app.status.step;
-    let notice = app.notice.as_ref().map(|n| n.0.clone()).unwrap_or_default();
+    let step = app.lab().status().step;
+    let notice = app.lab().notice().map(|n| n.0.clone()).unwrap_or_default();
     assert_eq!(notice, format!("Stopped at step {step}: 100 epochs done"));
 
     // The CLI with the same rule stops at the same step.

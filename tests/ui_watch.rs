@@ -19,31 +19,36 @@ use nnlab::ui::panels::plots::Tile;
 #[test]
 fn the_default_speed_is_watchable_and_full_speed_is_one_click_away() {
     let mut h = harness(None);
-    assert_eq!(h.state().speed, Speed::PerSecond(250.0));
+    assert_eq!(h.state().lab().speed(), Speed::PerSecond(250.0));
     let start = Instant::now();
     h.get_by_label("▶ Play").click();
-    assert!(settle(&mut h, |a| a.status.step >= 300));
+    assert!(settle(&mut h, |a| a.lab().status().step >= 300));
     // The limiter never runs ahead of 250 steps a second (it may fall behind under load).
-    let (step, elapsed) = (h.state().status.step, start.elapsed().as_secs_f64());
+    let (step, elapsed) = (h.state().lab().status().step, start.elapsed().as_secs_f64());
     assert!(
         step as f64 <= 250.0 * elapsed + 20.0,
         "{step} steps in {elapsed:.2} s"
     );
     h.get_by_label("Full speed").click();
     h.run_steps(1);
-    assert_eq!(h.state().speed, Speed::Max, "one click did not take");
+    assert_eq!(
+        h.state().lab().speed(),
+        Speed::Max,
+        "one click did not take"
+    );
     assert!(
-        settle(&mut h, |a| a.status.steps_per_sec > 2000.0),
+        settle(&mut h, |a| a.lab().status().steps_per_sec > 2000.0),
         "full speed is not faster: {} steps/s",
-        h.state().status.steps_per_sec
+        h.state().lab().status().steps_per_sec
     );
     h.get_by_label("Full speed").click();
     h.run_steps(1);
-    assert_eq!(h.state().speed, Speed::PerSecond(250.0));
+    assert_eq!(h.state().lab().speed(), Speed::PerSecond(250.0));
 }
 
 fn tile_rect(app: &NnlabApp, tile: Tile) -> Rect {
-    app.export
+    app.views()
+        .export
         .rects
         .iter()
         .find(|(t, _)| *t == tile)
@@ -62,7 +67,7 @@ fn largest_image(h: &Harness<'static, NnlabApp>, area: Rect) -> Rect {
 
 /// The snapshot's decision-map side and neuron-map side.
 fn sides(app: &NnlabApp) -> Option<(usize, usize)> {
-    let s = app.snapshot.as_ref()?;
+    let s = app.lab().snapshot()?;
     match s.output {
         OutputMap::Grid { side, .. } => Some((side, s.map_side)),
         _ => None,
@@ -96,13 +101,13 @@ fn the_maps_are_as_fine_as_the_pixels_they_cover() {
         );
         wanted.push(map_px);
         // The hovered unit comes back at the decision map's resolution.
-        let (unit, r) = h.state().diagram.nodes[0];
+        let (unit, r) = h.state().views().designer.diagram.nodes[0];
         h.hover_at(r.center());
         h.run_steps(2);
-        assert_eq!(h.state().hovered_neuron, Some((0, unit.1)));
+        assert_eq!(h.state().views().designer.hovered_neuron, Some((0, unit.1)));
         let (side, _) = sides(h.state()).unwrap();
         assert!(
-            settle(&mut h, |a| a.snapshot.as_ref().is_some_and(|s| s
+            settle(&mut h, |a| a.lab().snapshot().is_some_and(|s| s
                 .focus
                 .as_ref()
                 .is_some_and(
@@ -136,18 +141,19 @@ fn the_views_stay_put_while_training_starts_and_stops_and_notices_come_and_go() 
         "the start's notice is showing"
     );
     h.get_by_label("▶ Play").click();
-    assert!(settle(&mut h, |a| a.status.running && a.status.step > 0));
+    assert!(settle(&mut h, |a| a.lab().status().running
+        && a.lab().status().step > 0));
     assert_eq!(places(&h), first, "a view moved when training started");
     h.get_by_label("‖ Pause").click();
-    assert!(settle(&mut h, |a| !a.status.running));
+    assert!(settle(&mut h, |a| !a.lab().status().running));
     assert_eq!(places(&h), first, "a view moved when training stopped");
     // Once the notice has expired.
-    let built = h.state().rebuilt_at.unwrap();
+    let built = h.state().lab().rebuilt_at().unwrap();
     std::thread::sleep(Duration::from_millis(2600).saturating_sub(built.elapsed()));
     h.run_steps(2);
     assert!(h.query_by_label_contains("Network rebuilt").is_none());
     assert_eq!(places(&h), first, "a view moved when the notice went");
     // And one click on a tile's control takes.
     h.get_by_label("Analyse now").click();
-    assert!(settle(&mut h, |a| a.curvature.last.is_some()));
+    assert!(settle(&mut h, |a| a.views().curvature.last.is_some()));
 }

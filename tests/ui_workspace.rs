@@ -12,6 +12,7 @@ use eframe::egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use nnlab::ui::NnlabApp;
+use nnlab::ui::command::Command;
 use nnlab::ui::i18n::Lang;
 use nnlab::ui::workspace::Tile;
 use nnlab::ui::workspace::layout::{Node, Preset};
@@ -62,7 +63,8 @@ fn group_of(node: &Node, tile: Tile) -> Option<Vec<Tile>> {
 
 /// Where `tile` was drawn in the last frame, with its tab bar.
 fn drawn_rect(app: &NnlabApp, tile: Tile) -> Option<egui::Rect> {
-    app.export
+    app.views()
+        .export
         .rects
         .iter()
         .find(|(t, _)| *t == tile)
@@ -74,7 +76,7 @@ fn a_dragged_tab_joins_another_group_and_the_layout_comes_back_at_the_next_start
     let dir = state("restore");
     let layout = {
         let mut h = harness_in(None, dir.clone(), BIG);
-        assert_eq!(h.state().workspace.layout(), Preset::Train.node());
+        assert_eq!(h.state().workspace().layout(), Preset::Train.node());
         // Drag the Accuracy tab onto the tab bar of the decision map.
         let from = h
             .get_by_role_and_label(Role::Tab, "Accuracy")
@@ -93,7 +95,7 @@ fn a_dragged_tab_joins_another_group_and_the_layout_comes_back_at_the_next_start
         }
         h.drop_at(to);
         h.run_steps(3);
-        let layout = h.state().workspace.layout();
+        let layout = h.state().workspace().layout();
         let output_group = group_of(&layout, Tile::Output).unwrap();
         assert!(
             output_group.contains(&Tile::Accuracy),
@@ -110,16 +112,16 @@ fn a_dragged_tab_joins_another_group_and_the_layout_comes_back_at_the_next_start
         h.run_steps(2);
         h.get_by_label("中文").click();
         h.run_steps(2);
-        h.state().workspace.layout()
+        h.state().workspace().layout()
         // Closing the app writes the state folder's workspace file.
     };
     assert!(dir.join("workspace.json").is_file());
     let h = harness_in(None, dir, BIG);
     let app = h.state();
-    assert_eq!(app.workspace.layout(), layout);
-    assert!(app.workspace.shown().contains(&Tile::Dynamics));
-    assert!(!app.dark);
-    assert_eq!(app.lang, Lang::Zh);
+    assert_eq!(app.workspace().layout(), layout);
+    assert!(app.workspace().shown().contains(&Tile::Dynamics));
+    assert!(!app.settings().dark());
+    assert_eq!(app.settings().lang(), Lang::Zh);
 }
 
 #[test]
@@ -147,9 +149,13 @@ fn a_broken_or_foreign_layout_file_gives_the_default_layout() {
     ] {
         std::fs::write(dir.join("workspace.json"), text).unwrap();
         let h = harness_in(None, dir.clone(), BIG);
-        assert_eq!(h.state().workspace.layout(), Preset::Train.node(), "{text}");
+        assert_eq!(
+            h.state().workspace().layout(),
+            Preset::Train.node(),
+            "{text}"
+        );
         // What could be read of the file still is.
-        assert_eq!(h.state().dark, dark, "{text}");
+        assert_eq!(h.state().settings().dark(), dark, "{text}");
     }
 }
 
@@ -157,14 +163,14 @@ fn a_broken_or_foreign_layout_file_gives_the_default_layout() {
 fn reset_layout_restores_the_default() {
     let mut h = harness_in(None, state("reset"), BIG);
     layout_menu(&mut h, "Curvature");
-    assert_eq!(h.state().workspace.layout(), Preset::Curvature.node());
+    assert_eq!(h.state().workspace().layout(), Preset::Curvature.node());
     open_tab(&mut h, "Function geometry");
     h.get_by_label("Enlarge: Function geometry").click();
     h.run_steps(2);
-    assert!(h.state().workspace.enlarged.is_some());
+    assert!(h.state().workspace().enlarged.is_some());
     layout_menu(&mut h, "Reset layout");
-    assert_eq!(h.state().workspace.layout(), Preset::Train.node());
-    assert_eq!(h.state().workspace.enlarged, None);
+    assert_eq!(h.state().workspace().layout(), Preset::Train.node());
+    assert_eq!(h.state().workspace().enlarged, None);
 }
 
 #[test]
@@ -178,7 +184,7 @@ fn each_analysis_preset_gives_its_tile_room_at_1280_by_800() {
     ] {
         layout_menu(&mut h, name);
         let tile = preset.focus().unwrap();
-        assert!(h.state().workspace.shown().contains(&tile), "{name}");
+        assert!(h.state().workspace().shown().contains(&tile), "{name}");
         let r = drawn_rect(h.state(), tile).unwrap_or_else(|| panic!("{name} not drawn"));
         // The room the Curvature tile needs to show all its plots at once (760×420 inside
         // its margins, below the tab bar).
@@ -198,13 +204,13 @@ fn no_tab_title_is_cut_at_1280_by_800_in_any_preset_or_language() {
         h.get_by_label(lang).click();
         h.run_steps(2);
         for preset in Preset::ALL {
-            h.state_mut().workspace.apply(preset);
+            h.state_mut().send(Command::Preset(preset));
             h.run_steps(3);
             let app = h.state();
-            assert_eq!(app.workspace.cut_titles, [], "{preset:?} in {lang}");
+            assert_eq!(app.workspace().cut_titles, [], "{preset:?} in {lang}");
             // Every tile is in the tree, findable by its full title (its tab's name).
             for t in Tile::ALL {
-                let title = app.lang.t(t.title());
+                let title = app.settings().lang().t(t.title());
                 assert!(
                     h.query_by_role_and_label(Role::Tab, title).is_some(),
                     "{title} in {preset:?}"

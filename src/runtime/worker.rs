@@ -1108,16 +1108,7 @@ impl State {
         let Some((step, lr)) = self.curvature.due.take() else {
             return;
         };
-        let objective = self
-            .curvature
-            .objective
-            .get_or_insert_with(|| {
-                Arc::new(Objective {
-                    net: t.net.clone(),
-                    train: t.train.clone(),
-                })
-            })
-            .clone();
+        let objective = shared_objective(&mut self.curvature.objective, t);
         let optimizer = self.curvature.optimizer.take();
         self.send(Event::Curvature(Box::new(Sample {
             objective,
@@ -1133,16 +1124,7 @@ impl State {
 
     fn send_path(&mut self) {
         let Some(t) = &self.trainer else { return };
-        let objective = self
-            .curvature
-            .objective
-            .get_or_insert_with(|| {
-                Arc::new(Objective {
-                    net: t.net.clone(),
-                    train: t.train.clone(),
-                })
-            })
-            .clone();
+        let objective = shared_objective(&mut self.curvature.objective, t);
         let tr = &self.trajectory;
         self.send(Event::Path(Arc::new(ThetaPath::new(
             t,
@@ -1277,6 +1259,18 @@ fn unit_values(
         let f = ws.layers[c - 1].out();
         (j < l.units).then(|| (0..m).map(|r| f[r * l.units + j] as f32).collect())
     }
+}
+
+/// The trainer's objective (network and training rows), made once per build and shared by
+/// the curvature samples and the θ paths that go to the analysis threads.
+fn shared_objective(slot: &mut Option<Arc<Objective>>, t: &Trainer) -> Arc<Objective> {
+    slot.get_or_insert_with(|| {
+        Arc::new(Objective {
+            net: t.net.clone(),
+            train: t.train.clone(),
+        })
+    })
+    .clone()
 }
 
 /// A snapshot of the trainer's network: θ, the weight histograms and, over the input plane

@@ -11,7 +11,8 @@ use serde_json::json;
 
 use crate::runtime::worker::Speed;
 use crate::train::Trainer;
-use crate::ui::app::{Action, NnlabApp};
+use crate::ui::app::NnlabApp;
+use crate::ui::command::Command;
 
 /// A 60 Hz display.
 const FRAME: Duration = Duration::from_micros(16_667);
@@ -93,7 +94,7 @@ pub fn measure(size: egui::Vec2, seconds: f64) -> crate::Result<FrameCost> {
         }
         took
     };
-    while app.n_params == 0 {
+    while app.lab.n_params == 0 {
         if start.elapsed() > BUILD_WAIT {
             return Err(crate::Error::new(
                 "the training thread did not build the default network",
@@ -101,26 +102,26 @@ pub fn measure(size: egui::Vec2, seconds: f64) -> crate::Result<FrameCost> {
         }
         frames_at(&mut app, &mut next);
     }
-    app.actions.push(Action::SetSpeed(Speed::Max));
-    app.actions.push(Action::Play);
+    app.commands.send(Command::SetSpeed(Speed::Max));
+    app.commands.send(Command::Play);
     let warm = Instant::now();
     while warm.elapsed() < WARM_UP {
         frames_at(&mut app, &mut next);
     }
-    let (step0, t0) = (app.status.step, Instant::now());
+    let (step0, t0) = (app.lab.status.step, Instant::now());
     let mut cpu_ms = Vec::new();
     while t0.elapsed().as_secs_f64() < seconds {
         cpu_ms.push(frames_at(&mut app, &mut next) * 1e3);
     }
     let elapsed = t0.elapsed().as_secs_f64();
-    if !app.status.running {
-        return Err(crate::Error::new(match &app.error {
+    if !app.lab.status.running {
+        return Err(crate::Error::new(match &app.lab.error {
             Some(e) => format!("training stopped during the measurement: {e}"),
             None => "training stopped during the measurement".into(),
         }));
     }
     Ok(FrameCost {
-        steps_per_sec: app.status.step.saturating_sub(step0) as f64 / elapsed,
+        steps_per_sec: app.lab.status.step.saturating_sub(step0) as f64 / elapsed,
         seconds: elapsed,
         cpu_ms,
     })

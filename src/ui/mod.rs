@@ -2,20 +2,26 @@
 //! heavily itself.
 
 pub mod app;
+pub mod command;
 pub mod curvature;
 pub mod dynamics;
+pub mod files;
 pub mod fonts;
+pub mod frame_clock;
 pub mod geometry;
 pub mod headless;
 pub mod history;
 pub mod i18n;
+pub mod lab;
 pub mod landscape;
 pub mod model;
 pub mod panels;
 pub mod recovery;
 // Spectral bias (issue 15)
+pub mod settings;
 pub mod spectral;
 pub mod theme;
+pub mod view;
 pub mod workspace;
 
 pub use app::NnlabApp;

@@ -12,9 +12,10 @@ use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints};
 use crate::net::Activation;
 use crate::net::spec::Init;
 use crate::optim::spec::OptimizerKind;
-use crate::runtime::worker::{Command, Event, Experiment, Status, StepRow, Worker};
+use crate::runtime::worker::{self, Event, Experiment, Status, StepRow, Worker};
 use crate::session::Session;
-use crate::ui::app::{Action, NnlabApp};
+use crate::ui::app::NnlabApp;
+use crate::ui::command::Command;
 use crate::ui::history::{History, Series};
 use crate::ui::i18n::{Lang, S};
 use crate::ui::panels::plots::{log_label, log_ticks};
@@ -179,7 +180,7 @@ impl Compare {
     /// A run trained here on its own thread for `target` steps.
     pub fn add_trained(&mut self, name: String, experiment: Experiment, target: u64) {
         let worker = Worker::spawn(experiment, self.repaint.clone());
-        worker.send(Command::Step(target));
+        worker.send(worker::Command::Step(target));
         self.runs.push(Run {
             name,
             source: Source::Worker(worker),
@@ -206,8 +207,8 @@ fn run_name(r: &Run, lang: Lang) -> String {
 
 /// The variant's session and its name, or why it cannot run.
 pub fn variant(app: &NnlabApp) -> Result<(Session, String), String> {
-    let c = &app.compare;
-    let mut s = app.applied.clone();
+    let c = &app.views.compare;
+    let mut s = app.lab.applied.clone();
     s.params = None;
     let name = match c.setting {
         Setting::Activation => {
@@ -247,7 +248,7 @@ pub fn variant(app: &NnlabApp) -> Result<(Session, String), String> {
             format!("{} = {b}", app.t(S::BatchSize))
         }
     };
-    let (inputs, classes) = (app.train.inputs, app.train.classes);
+    let (inputs, classes) = (app.lab.train.inputs, app.lab.train.classes);
     model::harmonise(&mut s, inputs, classes);
     model::check(&s, inputs, classes).map_err(|e| e.to_string())?;
     Ok((s, name))
@@ -257,17 +258,17 @@ pub fn variant(app: &NnlabApp) -> Result<(Session, String), String> {
 pub fn start_variant(app: &mut NnlabApp) {
     match variant(app) {
         Ok((s, name)) => {
-            let target = if app.status.step > 0 {
-                app.status.step
+            let target = if app.lab.status.step > 0 {
+                app.lab.status.step
             } else {
                 DEFAULT_STEPS
             };
-            let e = model::experiment(&s, app.dataset.clone());
-            app.compare.add_current();
-            app.compare.add_trained(name, e, target);
-            app.compare.error = None;
+            let e = model::experiment(&s, app.lab.dataset.clone());
+            app.views.compare.add_current();
+            app.views.compare.add_trained(name, e, target);
+            app.views.compare.error = None;
         }
-        Err(e) => app.compare.error = Some(e),
+        Err(e) => app.views.compare.error = Some(e),
     }
 }
 
@@ -297,21 +298,21 @@ pub fn add_loaded(app: &mut NnlabApp, path: PathBuf, loaded: crate::session::Loa
     let name = crate::session::display_name(&path);
     if !loaded.session.history.is_empty() {
         let (h, lambda) = recorded_history(&loaded.session);
-        app.compare.add_recorded(name, h, lambda);
+        app.views.compare.add_recorded(name, h, lambda);
         return;
     }
     let data = Some(Arc::new((loaded.train, loaded.test)));
     let e = model::experiment(&loaded.session, data);
-    let target = if app.status.step > 0 {
-        app.status.step
+    let target = if app.lab.status.step > 0 {
+        app.lab.status.step
     } else {
         DEFAULT_STEPS
     };
-    app.compare.add_trained(name, e, target);
+    app.views.compare.add_trained(name, e, target);
 }
 
 fn setting_value_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    let c = &mut app.compare;
+    let c = &mut app.views.compare;
     match c.setting {
         Setting::Activation => {
             egui::ComboBox::from_id_salt("cmp_act")
@@ -352,10 +353,10 @@ fn setting_value_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
 
 /// The Compare window.
 pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
-    if !app.compare.open {
+    if !app.views.compare.open {
         return;
     }
-    let lang = app.lang;
+    let lang = app.settings.lang;
     let mut open = true;
     egui::Window::new(lang.t(S::CompareTitle))
         .id(egui::Id::unique("compare_window"))
@@ -363,19 +364,19 @@ pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
         .default_size([760.0, 640.0])
         .resizable(true)
         .show(ctx, |ui| body(app, ui));
-    app.compare.open &= open;
+    app.views.compare.open &= open;
 }
 
 fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    let lang = app.lang;
+    let lang = app.settings.lang;
     let mut remove = None;
-    for (i, r) in app.compare.runs.iter().enumerate() {
+    for (i, r) in app.views.compare.runs.iter().enumerate() {
         ui.horizontal(|ui| {
             ui.colored_label(theme::series_color(i), egui::RichText::new("•").size(22.0));
             ui.label(run_name(r, lang));
             match r.source {
                 Source::Current => {
-                    ui.weak(format!("{} {}", lang.t(S::StepCount), app.status.step));
+                    ui.weak(format!("{} {}", lang.t(S::StepCount), app.lab.status.step));
                 }
                 Source::Worker(_) => {
                     ui.weak(format!(
@@ -404,52 +405,52 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
     }
     if let Some(i) = remove {
         // Dropping a worker run stops its thread.
-        app.compare.runs.remove(i);
+        app.views.compare.runs.remove(i);
     }
-    if app.compare.runs.is_empty() {
+    if app.views.compare.runs.is_empty() {
         ui.weak(lang.t(S::CompareEmpty));
     }
     ui.separator();
     ui.horizontal_wrapped(|ui| {
         if ui
             .add_enabled(
-                !app.compare.has_current(),
+                !app.views.compare.has_current(),
                 egui::Button::new(lang.t(S::AddCurrent)),
             )
             .clicked()
         {
-            app.compare.add_current();
+            app.views.compare.add_current();
         }
         ui.separator();
         if ui.button(lang.t(S::Browse)).clicked() {
-            app.actions.push(Action::CompareBrowse);
+            app.commands.send(Command::CompareBrowse);
         }
         ui.add(
-            egui::TextEdit::singleline(&mut app.compare.path)
+            egui::TextEdit::singleline(&mut app.views.compare.path)
                 .hint_text(lang.t(S::PathHint))
                 .desired_width(200.0),
         );
-        let p = app.compare.path.trim().to_string();
+        let p = app.views.compare.path.trim().to_string();
         if ui
             .add_enabled(!p.is_empty(), egui::Button::new(lang.t(S::AddFile)))
             .clicked()
         {
-            app.actions.push(Action::CompareFile(p.into()));
+            app.commands.send(Command::CompareFile(p.into()));
         }
     });
     ui.horizontal_wrapped(|ui| {
         ui.label(lang.t(S::Variant));
         egui::ComboBox::from_id_salt("cmp_setting")
-            .selected_text(lang.t(app.compare.setting.label()))
+            .selected_text(lang.t(app.views.compare.setting.label()))
             .show_ui(ui, |ui| {
                 for s in Setting::ALL {
-                    let before = app.compare.setting;
-                    ui.selectable_value(&mut app.compare.setting, s, lang.t(s.label()));
-                    if before != app.compare.setting {
-                        app.compare.value = match s {
-                            Setting::Lr => format!("{}", app.applied.optimizer.lr / 10.0),
+                    let before = app.views.compare.setting;
+                    ui.selectable_value(&mut app.views.compare.setting, s, lang.t(s.label()));
+                    if before != app.views.compare.setting {
+                        app.views.compare.value = match s {
+                            Setting::Lr => format!("{}", app.lab.applied.optimizer.lr / 10.0),
                             Setting::BatchSize => {
-                                format!("{}", app.applied.optimizer.batch_size.max(1) * 4)
+                                format!("{}", app.lab.applied.optimizer.batch_size.max(1) * 4)
                             }
                             _ => String::new(),
                         };
@@ -459,11 +460,11 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
         ui.label("=");
         setting_value_ui(app, ui);
         if ui.button(lang.t(S::StartVariant)).clicked() {
-            app.actions.push(Action::CompareVariant);
+            app.commands.send(Command::CompareVariant);
         }
     });
     ui.weak(lang.t(S::VariantNote));
-    if let Some(e) = &app.compare.error {
+    if let Some(e) = &app.views.compare.error {
         ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
     }
     ui.separator();
@@ -472,22 +473,23 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
 
 /// The runs' lines: (name, colour, history, λ_max).
 fn lines(app: &NnlabApp) -> Vec<(String, egui::Color32, &History, &Series)> {
-    app.compare
+    app.views
+        .compare
         .runs
         .iter()
         .enumerate()
         .map(|(i, r)| {
             let (h, l) = match r.source {
-                Source::Current => (&app.history, &app.curvature.lambda_max),
+                Source::Current => (&app.lab.history, &app.views.curvature.lambda_max),
                 _ => (&r.history, &r.lambda_max),
             };
-            (run_name(r, app.lang), theme::series_color(i), h, l)
+            (run_name(r, app.settings.lang), theme::series_color(i), h, l)
         })
         .collect()
 }
 
 fn plots_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let lang = app.lang;
+    let lang = app.settings.lang;
     let runs = lines(app);
     let has_lambda = runs.iter().any(|r| !r.3.is_empty());
     let n_plots = if has_lambda { 3.0 } else { 2.0 };

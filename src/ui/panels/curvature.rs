@@ -9,7 +9,8 @@ use eframe::egui;
 use egui_plot::{Bar, BarChart, GridMark, Legend, Line, LineStyle, Plot, PlotPoints};
 
 use crate::analysis::hessian::Method;
-use crate::ui::app::{Action, NnlabApp};
+use crate::ui::app::NnlabApp;
+use crate::ui::command::Command;
 use crate::ui::curvature::{Replayed, View};
 use crate::ui::i18n::S;
 use crate::ui::theme;
@@ -53,7 +54,7 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui, enlarged: bool) {
     let grid = enlarged || (area.width() >= 760.0 && area.height() >= 420.0);
     controls_ui(app, ui, !grid);
     status_ui(app, ui, !grid);
-    let c = &app.curvature;
+    let c = &app.views.curvature;
     if let Some(r) = &c.replayed {
         replayed_ui(app, ui, r);
     }
@@ -66,7 +67,7 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui, enlarged: bool) {
         let area = ui.available_rect_before_wrap();
         grid_ui(app, ui, area);
     } else {
-        plot_ui(app, ui, app.curvature.view);
+        plot_ui(app, ui, app.views.curvature.view);
     }
 }
 
@@ -91,7 +92,7 @@ fn replayed_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &Replayed) {
 
 /// The small tile's choice of plot.
 fn view_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    let mut view = app.curvature.view;
+    let mut view = app.views.curvature.view;
     egui::ComboBox::from_id_salt("curvature_view")
         .selected_text(app.t(title(view)))
         .width(150.0)
@@ -101,34 +102,34 @@ fn view_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 ui.selectable_value(&mut view, v, app.t(title(v)));
             }
         });
-    app.curvature.view = view;
+    app.views.curvature.view = view;
 }
 
 fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui, compact: bool) {
     ui.horizontal_wrapped(|ui| {
-        let mut on = app.curvature.on;
+        let mut on = app.views.curvature.on;
         if ui.checkbox(&mut on, app.t(S::CurvOn)).changed() {
-            app.actions.push(Action::CurvatureOn(on));
+            app.commands.send(Command::CurvatureOn(on));
         }
         ui.label(app.t(S::Every));
         let r = ui
             .add(
-                egui::DragValue::new(&mut app.curvature.every)
+                egui::DragValue::new(&mut app.views.curvature.every)
                     .range(1..=1_000_000)
                     .speed(1.0),
             )
             .accessible_name(app.t(S::Every));
         if r.changed() {
-            app.actions.push(Action::CurvatureEvery);
+            app.commands.send(Command::CurvatureEvery);
         }
         ui.label(app.t(S::StepsUnit));
         if ui.button(app.t(S::AnalyseNow)).clicked() {
-            app.actions.push(Action::AnalyseNow);
+            app.commands.send(Command::AnalyseNow);
         }
         ui.separator();
-        let gn = app.curvature.gauss_newton;
+        let gn = app.views.curvature.gauss_newton;
         if ui.radio(!gn, app.t(S::Hessian)).clicked() && gn {
-            app.actions.push(Action::CurvatureMatrix(false));
+            app.commands.send(Command::CurvatureMatrix(false));
         }
         if ui
             .radio(gn, app.t(S::GaussNewton))
@@ -136,16 +137,16 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui, compact: bool) {
             .clicked()
             && !gn
         {
-            app.actions.push(Action::CurvatureMatrix(true));
+            app.commands.send(Command::CurvatureMatrix(true));
         }
         ui.separator();
         let t = app.t(S::LogAbs);
-        ui.checkbox(&mut app.curvature.log, t);
-        if compact && (app.curvature.on || app.curvature.shown().is_some()) {
+        ui.checkbox(&mut app.views.curvature.log, t);
+        if compact && (app.views.curvature.on || app.views.curvature.shown().is_some()) {
             view_ui(app, ui);
         }
     });
-    if app.curvature.gauss_newton {
+    if app.views.curvature.gauss_newton {
         ui.add(egui::Label::new(egui::RichText::new(app.t(S::GnNote)).weak().small()).wrap());
     }
 }
@@ -153,7 +154,7 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui, compact: bool) {
 /// What is being computed, what was, and its numbers (a small tile shows the first line only
 /// while computing and fewer numbers, with the rest on hover).
 fn status_ui(app: &NnlabApp, ui: &mut egui::Ui, compact: bool) {
-    let c = &app.curvature;
+    let c = &app.views.curvature;
     // A spectrum rebuilt from stored eigenvalues has no time, method details or P of its own.
     let stored_only = c.replayed.as_ref().is_some_and(|r| r.stored_only);
     let details = c.shown().filter(|_| !stored_only).map(|a| {
@@ -210,7 +211,7 @@ fn status_ui(app: &NnlabApp, ui: &mut egui::Ui, compact: bool) {
                 ui.label(format!("{} = {}", app.t(S::Trace), num(a.trace)));
             }
             // The optimiser's own threshold (N1: edge of stability per optimiser).
-            super::stability_edge::readout_ui(ui, a, app.lang);
+            super::stability_edge::readout_ui(ui, a, app.settings.lang);
         });
         if compact && let Some(d) = details {
             r.response.on_hover_text(format!(
@@ -272,7 +273,7 @@ fn grid_ui(app: &NnlabApp, ui: &mut egui::Ui, area: egui::Rect) {
 }
 
 fn top_values_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let Some(a) = app.curvature.shown() else {
+    let Some(a) = app.views.curvature.shown() else {
         return;
     };
     ui.add(
@@ -306,12 +307,12 @@ fn plot_ui(app: &NnlabApp, ui: &mut egui::Ui, view: View) {
 }
 
 fn spectrum_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let Some(a) = app.curvature.shown() else {
+    let Some(a) = app.views.curvature.shown() else {
         ui.weak(app.t(S::NoAnalysis));
         return;
     };
     let s = &a.spectrum;
-    let log = app.curvature.log;
+    let log = app.views.curvature.log;
     if log && s.zeros > 0 {
         ui.weak(format!("{}: {}", app.t(S::Zeros), s.zeros));
     }
@@ -373,9 +374,9 @@ fn step_plot(id: &str, app: &NnlabApp, log: bool) -> Plot<'static> {
 }
 
 fn lambda_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let c = &app.curvature;
+    let c = &app.views.curvature;
     let log = c.log;
-    let edge = super::stability_edge::line_name(c.shown(), app.lang);
+    let edge = super::stability_edge::line_name(c.shown(), app.settings.lang);
     step_plot("curvature_lambda", app, log).show(ui, |p| {
         p.line(
             Line::new("λ_max", PlotPoints::Borrowed(c.lambda_max.points(log)))
@@ -414,24 +415,24 @@ fn lambda_ui(app: &NnlabApp, ui: &mut egui::Ui) {
                 .width(2.0),
             );
         }
-        super::plots::cursor(app, p);
+        super::plots::cursor(app.views.timeline.step, p);
     });
 }
 
 fn kappa_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let c = &app.curvature;
+    let c = &app.views.curvature;
     step_plot("curvature_kappa", app, true).show(ui, |p| {
         p.line(
             Line::new("κ", PlotPoints::Borrowed(c.kappa.points(true)))
                 .color(theme::series_color(4))
                 .width(2.0),
         );
-        super::plots::cursor(app, p);
+        super::plots::cursor(app.views.timeline.step, p);
     });
 }
 
 fn negative_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let c = &app.curvature;
+    let c = &app.views.curvature;
     if c.shown().is_some_and(|a| a.method == Method::Lanczos) {
         ui.weak(app.t(S::NegEstimate));
     }
@@ -446,7 +447,7 @@ fn negative_ui(app: &NnlabApp, ui: &mut egui::Ui) {
                 .color(theme::NEG)
                 .width(2.0),
             );
-            super::plots::cursor(app, p);
+            super::plots::cursor(app.views.timeline.step, p);
         });
 }
 
@@ -459,7 +460,7 @@ fn layer_label(app: &NnlabApp, i: usize, n: usize) -> String {
 }
 
 fn vectors_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let Some(a) = app.curvature.shown() else {
+    let Some(a) = app.views.curvature.shown() else {
         ui.weak(app.t(S::NoAnalysis));
         return;
     };

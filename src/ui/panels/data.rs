@@ -5,10 +5,20 @@ use eframe::egui;
 
 use crate::data::Dataset;
 use crate::data::spec::{DataSource, DataSpec};
-use crate::ui::app::{Action, NnlabApp};
+use crate::ui::command::Command;
 use crate::ui::i18n::S;
 use crate::ui::model::{GENERATORS, source_name};
 use crate::ui::theme;
+use crate::ui::view::{View, ViewCtx};
+
+/// The data panel's own state: the CSV path as typed, its and the data's errors, thumbnails.
+#[derive(Default)]
+pub struct DataView {
+    pub csv_path: String,
+    pub csv_error: Option<String>,
+    pub data_error: Option<String>,
+    pub thumbnails: Thumbnails,
+}
 
 /// Small datasets of each generator, made once for the thumbnails.
 #[derive(Default)]
@@ -90,147 +100,156 @@ fn draw_thumb(
     resp
 }
 
-pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    egui::CollapsingHeader::new(egui::RichText::new(app.t(S::Data)).heading())
-        .id_salt("data_section")
-        .default_open(true)
-        .show(ui, |ui| body(app, ui));
+impl View for DataView {
+    fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>) {
+        egui::CollapsingHeader::new(egui::RichText::new(ctx.t(S::Data)).heading())
+            .id_salt("data_section")
+            .default_open(true)
+            .show(ui, |ui| self.body(ui, ctx));
+    }
 }
 
-fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    app.thumbnails.ensure();
-    let current = app.session.data.source;
-    let mut picked = None;
-    ui.horizontal_wrapped(|ui| {
-        ui.spacing_mut().item_spacing = egui::vec2(4.0, 4.0);
-        for (s, ds) in &app.thumbnails.sets {
-            let r =
-                draw_thumb(ui, ds.as_ref(), *s == current, app.dark).on_hover_text(source_name(*s));
-            if r.clicked() {
-                picked = Some(*s);
+impl DataView {
+    /// The widgets edit a copy of the session; a changed copy goes back as
+    /// `Command::EditSession`, followed by `DataChanged` once an edit is finished.
+    fn body(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>) {
+        self.thumbnails.ensure();
+        let mut edited = ctx.lab.session().clone();
+        let current = edited.data.source;
+        let mut picked = None;
+        ui.horizontal_wrapped(|ui| {
+            ui.spacing_mut().item_spacing = egui::vec2(4.0, 4.0);
+            for (s, ds) in &self.thumbnails.sets {
+                let r = draw_thumb(ui, ds.as_ref(), *s == current, ctx.dark())
+                    .on_hover_text(source_name(*s));
+                if r.clicked() {
+                    picked = Some(*s);
+                }
             }
-        }
-    });
-    ui.label(
-        egui::RichText::new(format!(
-            "{}: {}",
-            app.t(S::Data),
-            if current == DataSource::Csv {
-                app.session.data.path.clone().unwrap_or_default()
-            } else {
-                source_name(current).to_string()
-            }
-        ))
-        .strong(),
-    );
-    let mut changed = false;
-    if let Some(s) = picked
-        && s != current
-    {
-        let d = &mut app.session.data;
-        d.source = s;
-        d.path = None;
-        if d.n == 0 {
-            d.n = 200;
-        }
-        changed = true;
-    }
-    let d = &mut app.session.data;
-    let generator = !matches!(d.source, DataSource::Csv | DataSource::Inline);
-    egui::Grid::new("data_grid")
-        .num_columns(2)
-        .spacing([8.0, 4.0])
-        .show(ui, |ui| {
-            if generator && d.source != DataSource::Boolean {
-                let name = app.lang.t(S::Noise);
-                ui.label(name);
-                changed |= slider_ui(ui, name, &mut d.noise, 0.5, 0.01);
-                ui.end_row();
-                let name = app.lang.t(S::Samples);
-                ui.label(name);
-                let mut n = d.n;
-                let r = ui
-                    .add(
-                        egui::DragValue::new(&mut n)
-                            .range(10..=100_000)
-                            .clamp_existing_to_range(false)
-                            .speed(5),
-                    )
-                    .accessible_name(name);
-                d.n = n;
-                changed |= r.drag_stopped() || r.lost_focus();
-                ui.end_row();
-            }
-            let name = app.lang.t(S::TestFraction);
-            ui.label(name);
-            changed |= slider_ui(ui, name, &mut d.test_fraction, 0.9, 0.05);
-            ui.end_row();
-            let name = app.lang.t(S::Seed);
-            ui.label(name);
-            let mut seed = d.seed.unwrap_or(app.session.seed);
-            let r = ui
-                .add(
-                    egui::DragValue::new(&mut seed)
-                        .range(0..=u32::MAX as u64)
-                        .clamp_existing_to_range(false),
-                )
-                .accessible_name(name);
-            if r.changed() {
-                d.seed = Some(seed);
-            }
-            changed |= r.drag_stopped() || r.lost_focus();
-            ui.end_row();
-            changed |= match d.source {
-                DataSource::Blobs => count_ui(ui, app.lang.t(S::Classes), &mut d.classes, 3, 2..=8),
-                DataSource::Sawtooth => count_ui(ui, app.lang.t(S::Teeth), &mut d.teeth, 4, 1..=64),
-                DataSource::Boolean => count_ui(ui, app.lang.t(S::Bits), &mut d.bits, 2, 1..=12),
-                _ => false,
-            };
         });
-    ui.horizontal(|ui| {
-        if ui.button(app.t(S::Regenerate)).clicked() {
-            let d = &mut app.session.data;
-            d.seed = Some(d.seed.unwrap_or(app.session.seed).wrapping_add(1));
+        ui.label(
+            egui::RichText::new(format!(
+                "{}: {}",
+                ctx.t(S::Data),
+                if current == DataSource::Csv {
+                    edited.data.path.clone().unwrap_or_default()
+                } else {
+                    source_name(current).to_string()
+                }
+            ))
+            .strong(),
+        );
+        let mut changed = false;
+        if let Some(s) = picked
+            && s != current
+        {
+            let d = &mut edited.data;
+            d.source = s;
+            d.path = None;
+            if d.n == 0 {
+                d.n = 200;
+            }
             changed = true;
         }
-        let train = app.train.rows();
-        let test = app.test.rows();
-        let kind = if app.train.classes > 0 {
-            format!("{} {}", app.train.classes, app.t(S::Classes))
-        } else {
-            app.t(S::Regression).to_string()
-        };
-        ui.label(
-            egui::RichText::new(format!("{train} + {test} {} · {kind}", app.t(S::Rows))).weak(),
-        );
-    });
-    ui.separator();
-    ui.label(app.t(S::LoadCsv));
-    ui.horizontal(|ui| {
-        if ui.button(app.t(S::Browse)).clicked() {
-            app.actions.push(Action::BrowseCsv);
-        }
-        // Load CSV at the right end, the path field in exactly the width between: a guessed
-        // width would make the row wider than the panel, and the panel would grow every frame.
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let load = ui.button(app.t(S::LoadCsv)).clicked();
-            let r = ui.add(
-                egui::TextEdit::singleline(&mut app.csv_path)
-                    .hint_text(app.lang.t(S::PathHint))
-                    .desired_width(f32::INFINITY),
-            );
-            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if (load || enter) && !app.csv_path.trim().is_empty() {
-                app.actions
-                    .push(Action::LoadCsv(app.csv_path.trim().into()));
+        let d = &mut edited.data;
+        let generator = !matches!(d.source, DataSource::Csv | DataSource::Inline);
+        egui::Grid::new("data_grid")
+            .num_columns(2)
+            .spacing([8.0, 4.0])
+            .show(ui, |ui| {
+                if generator && d.source != DataSource::Boolean {
+                    let name = ctx.t(S::Noise);
+                    ui.label(name);
+                    changed |= slider_ui(ui, name, &mut d.noise, 0.5, 0.01);
+                    ui.end_row();
+                    let name = ctx.t(S::Samples);
+                    ui.label(name);
+                    let mut n = d.n;
+                    let r = ui
+                        .add(
+                            egui::DragValue::new(&mut n)
+                                .range(10..=100_000)
+                                .clamp_existing_to_range(false)
+                                .speed(5),
+                        )
+                        .accessible_name(name);
+                    d.n = n;
+                    changed |= r.drag_stopped() || r.lost_focus();
+                    ui.end_row();
+                }
+                let name = ctx.t(S::TestFraction);
+                ui.label(name);
+                changed |= slider_ui(ui, name, &mut d.test_fraction, 0.9, 0.05);
+                ui.end_row();
+                let name = ctx.t(S::Seed);
+                ui.label(name);
+                let mut seed = d.seed.unwrap_or(edited.seed);
+                let r = ui
+                    .add(
+                        egui::DragValue::new(&mut seed)
+                            .range(0..=u32::MAX as u64)
+                            .clamp_existing_to_range(false),
+                    )
+                    .accessible_name(name);
+                if r.changed() {
+                    d.seed = Some(seed);
+                }
+                changed |= r.drag_stopped() || r.lost_focus();
+                ui.end_row();
+                changed |= match d.source {
+                    DataSource::Blobs => count_ui(ui, ctx.t(S::Classes), &mut d.classes, 3, 2..=8),
+                    DataSource::Sawtooth => count_ui(ui, ctx.t(S::Teeth), &mut d.teeth, 4, 1..=64),
+                    DataSource::Boolean => count_ui(ui, ctx.t(S::Bits), &mut d.bits, 2, 1..=12),
+                    _ => false,
+                };
+            });
+        ui.horizontal(|ui| {
+            if ui.button(ctx.t(S::Regenerate)).clicked() {
+                let d = &mut edited.data;
+                d.seed = Some(d.seed.unwrap_or(edited.seed).wrapping_add(1));
+                changed = true;
             }
+            let train = ctx.lab.train().rows();
+            let test = ctx.lab.test().rows();
+            let kind = if ctx.lab.train().classes > 0 {
+                format!("{} {}", ctx.lab.train().classes, ctx.t(S::Classes))
+            } else {
+                ctx.t(S::Regression).to_string()
+            };
+            ui.label(
+                egui::RichText::new(format!("{train} + {test} {} · {kind}", ctx.t(S::Rows))).weak(),
+            );
         });
-    });
-    if let Some(e) = &app.csv_error {
-        ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
-    }
-    if changed {
-        app.actions.push(Action::DataChanged);
+        ui.separator();
+        ui.label(ctx.t(S::LoadCsv));
+        ui.horizontal(|ui| {
+            if ui.button(ctx.t(S::Browse)).clicked() {
+                ctx.send(Command::BrowseCsv);
+            }
+            // Load CSV at the right end, the path field in exactly the width between: a guessed
+            // width would make the row wider than the panel, and the panel would grow every frame.
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let load = ui.button(ctx.t(S::LoadCsv)).clicked();
+                let r = ui.add(
+                    egui::TextEdit::singleline(&mut self.csv_path)
+                        .hint_text(ctx.t(S::PathHint))
+                        .desired_width(f32::INFINITY),
+                );
+                let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                if (load || enter) && !self.csv_path.trim().is_empty() {
+                    ctx.send(Command::LoadCsv(self.csv_path.trim().into()));
+                }
+            });
+        });
+        if let Some(e) = &self.csv_error {
+            ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
+        }
+        if edited != *ctx.lab.session() {
+            ctx.send(Command::EditSession(Box::new(edited)));
+        }
+        if changed {
+            ctx.send(Command::DataChanged);
+        }
     }
 }
 

@@ -9,7 +9,8 @@ use eframe::egui::{self, Color32, Pos2, Rect, Stroke, Vec2, pos2, vec2};
 
 use crate::net::{Activation, Network};
 use crate::runtime::worker::{MAX_NEURON_MAPS, OutputMap};
-use crate::ui::app::{Action, NnlabApp};
+use crate::ui::app::NnlabApp;
+use crate::ui::command::Command;
 use crate::ui::i18n::S;
 use crate::ui::model::feature_choices;
 use crate::ui::panels::network::{
@@ -29,7 +30,7 @@ pub struct EdgeSel {
 /// Pan and zoom of the diagram, and where its parts were drawn last frame (screen points).
 /// A layout point p is drawn at centre + (p − centre)·zoom + pan.
 #[derive(Clone, Debug)]
-pub struct View {
+pub struct Diagram {
     pub zoom: f32,
     pub pan: Vec2,
     /// Neuron squares: ((column, unit), rect); column 0 holds the input features.
@@ -38,9 +39,9 @@ pub struct View {
     pub edges: Vec<(EdgeSel, [Pos2; 2])>,
 }
 
-impl Default for View {
+impl Default for Diagram {
     fn default() -> Self {
-        View {
+        Diagram {
             zoom: 1.0,
             pan: Vec2::ZERO,
             nodes: Vec::new(),
@@ -52,7 +53,18 @@ impl Default for View {
 pub const MIN_ZOOM: f32 = 0.25;
 pub const MAX_ZOOM: f32 = 8.0;
 
-impl View {
+/// The network designer's own state: what the pointer is on, the edge being edited, and the
+/// diagram's pan and zoom.
+#[derive(Default)]
+pub struct DesignerView {
+    pub hovered_neuron: Option<(usize, usize)>,
+    pub selected_edge: Option<EdgeSel>,
+    /// The selected edge's weight as typed.
+    pub edge_text: String,
+    pub diagram: Diagram,
+}
+
+impl Diagram {
     pub fn to_screen(&self, centre: Pos2, p: Pos2) -> Pos2 {
         centre + (p - centre) * self.zoom + self.pan
     }
@@ -179,10 +191,12 @@ fn edge_style(w: f64, max: f64) -> Stroke {
 }
 
 pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    let lang = app.lang;
+    let lang = app.settings.lang;
     ui.horizontal_wrapped(|ui| {
-        ui.label(egui::RichText::new(format!("{}: {}", lang.t(S::Params), app.n_params)).strong());
-        let hidden = app.session.network.layers.len() - 1;
+        ui.label(
+            egui::RichText::new(format!("{}: {}", lang.t(S::Params), app.lab.n_params)).strong(),
+        );
+        let hidden = app.lab.session.network.layers.len() - 1;
         let perceptron = app.is_perceptron();
         if ui
             .add_enabled(
@@ -190,8 +204,9 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 egui::Button::new(lang.t(S::AddLayer)).small(),
             )
             .clicked()
+            && add_layer(&mut app.lab.session.network)
         {
-            add_layer(app);
+            app.commands.send(Command::Rebuild);
         }
         if ui
             .add_enabled(
@@ -199,24 +214,25 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 egui::Button::new(lang.t(S::RemoveLayer)).small(),
             )
             .clicked()
+            && remove_layer(&mut app.lab.session.network)
         {
-            remove_layer(app);
+            app.commands.send(Command::Rebuild);
         }
         if ui
             .add(egui::Button::new(lang.t(S::Fit)).small())
             .on_hover_text(lang.t(S::FitHint))
             .clicked()
         {
-            app.diagram.fit();
+            app.views.designer.diagram.fit();
         }
         ui.label(egui::RichText::new(lang.t(S::HoverHint)).weak().small());
     });
     edge_editor(app, ui);
-    let Some(net) = app.net.clone() else {
+    let Some(net) = app.lab.net.clone() else {
         return;
     };
     // Columns.
-    let inputs = app.applied.network.inputs;
+    let inputs = app.lab.applied.network.inputs;
     let choices = feature_choices(inputs);
     let active: Vec<String> = net.features.iter().map(|f| f.label()).collect();
     let feats: Vec<(String, Option<usize>)> = if choices.is_empty() {
@@ -252,17 +268,20 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
         if let Some(at) = at
             && factor != 1.0
         {
-            app.diagram.zoom_about(rect.center(), at, factor);
+            app.views
+                .designer
+                .diagram
+                .zoom_about(rect.center(), at, factor);
         }
     }
     if resp.dragged() {
-        app.diagram.pan += resp.drag_delta();
+        app.views.designer.diagram.pan += resp.drag_delta();
     }
-    let view = app.diagram.clone();
+    let view = app.views.designer.diagram.clone();
     let centre = rect.center();
     let zoom = view.zoom;
     let tf = |p: Pos2| view.to_screen(centre, p);
-    let dark = app.dark;
+    let dark = app.settings.dark;
     let text_color = ui.visuals().text_color();
     let header_h = 40.0;
     let footer_h = 18.0;
@@ -340,13 +359,14 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
     let mut drawn_nodes = Vec::new();
     // Edges.
     let theta: Option<&[f64]> = app
+        .lab
         .snapshot
         .as_ref()
         .map(|s| s.theta.as_slice())
         .filter(|t| t.len() == net.n_params);
     let pointer = resp.hover_pos();
     let mut best_edge: Option<(f32, EdgeSel)> = None;
-    let selected = app.selected_edge;
+    let selected = app.views.designer.selected_edge;
     for (li, layer) in net.layers.iter().enumerate() {
         let (src_c, dst_c) = (li, li + 1);
         let wmax = theta
@@ -420,7 +440,7 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
     let mut hovered = None;
     let mut toggle = None;
     let mut units_delta = None;
-    let snap = app.snapshot.as_deref();
+    let snap = app.lab.snapshot.as_deref();
     let curve_xs = match snap.map(|s| &s.output) {
         Some(OutputMap::Curve { xs, .. }) => Some(xs.as_slice()),
         _ => None,
@@ -639,21 +659,25 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
     // The neuron maps' grid as fine as the pixels of a node (the worker bounds it).
     let side = super::output::map_side_for(node * zoom, ui.ctx().pixels_per_point());
     if side > 0 {
-        app.textures.maps.neurons = side;
+        app.views.output.textures.maps.neurons = side;
     }
-    app.hovered_neuron = hovered;
-    app.diagram.nodes = drawn_nodes;
-    app.diagram.edges = drawn_edges;
+    app.views.designer.hovered_neuron = hovered;
+    app.views.designer.diagram.nodes = drawn_nodes;
+    app.views.designer.diagram.edges = drawn_edges;
     if let Some(f) = toggle {
-        toggle_feature(app, &f);
+        if toggle_feature(&mut app.lab.session.network, &f) {
+            app.commands.send(Command::Rebuild);
+        }
     } else if resp.clicked() && hovered.is_none() {
-        app.selected_edge = best_edge.map(|(_, e)| e);
-        if let (Some(e), Some(t)) = (app.selected_edge, theta) {
-            app.edge_text = format!("{:.6}", t[e.index]);
+        app.views.designer.selected_edge = best_edge.map(|(_, e)| e);
+        if let (Some(e), Some(t)) = (app.views.designer.selected_edge, theta) {
+            app.views.designer.edge_text = format!("{:.6}", t[e.index]);
         }
     }
-    if let Some((l, d)) = units_delta {
-        change_units(app, l, d);
+    if let Some((l, d)) = units_delta
+        && change_units(&mut app.lab.session.network, l, d)
+    {
+        app.commands.send(Command::Rebuild);
     }
     if best_edge.is_some() && hovered.is_none() {
         ui.ctx().set_cursor_icon(egui::CursorIcon::PointingHand);
@@ -670,9 +694,14 @@ fn draw_unit_map(
     r: Rect,
 ) {
     let tex = if lc == 0 {
-        app.textures.features.get(idx)
+        app.views.output.textures.features.get(idx)
     } else {
-        app.textures.neurons.get(lc - 1).and_then(|v| v.get(idx))
+        app.views
+            .output
+            .textures
+            .neurons
+            .get(lc - 1)
+            .and_then(|v| v.get(idx))
     };
     if let (Some(t), None) = (tex, curve_xs) {
         painter.image(
@@ -720,12 +749,13 @@ fn draw_curve(painter: &egui::Painter, r: Rect, xs: &[f64], v: &[f32]) {
 }
 
 fn edge_editor(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    let Some(e) = app.selected_edge else {
+    let Some(e) = app.views.designer.selected_edge else {
         return;
     };
-    let lang = app.lang;
+    let lang = app.settings.lang;
     let from = if e.layer == 0 {
-        app.net
+        app.lab
+            .net
             .as_ref()
             .and_then(|n| n.features.get(e.from))
             .map(|f| feature_label(&f.label()))
@@ -735,6 +765,7 @@ fn edge_editor(app: &mut NnlabApp, ui: &mut egui::Ui) {
     };
     let to = format!("{}{}·{}", lang.t(S::Layer), e.layer + 1, e.to + 1);
     let current = app
+        .lab
         .snapshot
         .as_ref()
         .and_then(|s| s.theta.get(e.index))
@@ -743,28 +774,28 @@ fn edge_editor(app: &mut NnlabApp, ui: &mut egui::Ui) {
         .map_or_else(|| "—".to_string(), |v| format!("{v:.5}"));
     ui.horizontal(|ui| {
         ui.label(format!("{} {from} → {to} = {current}", lang.t(S::Weight)));
-        ui.add(egui::TextEdit::singleline(&mut app.edge_text).desired_width(80.0))
+        ui.add(egui::TextEdit::singleline(&mut app.views.designer.edge_text).desired_width(80.0))
             .accessible_name(lang.t(S::Weight));
         if ui.button(lang.t(S::Apply)).clicked() {
-            match app.edge_text.trim().parse::<f64>() {
+            match app.views.designer.edge_text.trim().parse::<f64>() {
                 Ok(v) if v.is_finite() => {
-                    app.actions.push(Action::SetWeight {
+                    app.commands.send(Command::SetWeight {
                         index: e.index,
                         value: v,
                     });
                 }
                 _ => {
-                    app.error = Some(format!(
+                    app.lab.error = Some(format!(
                         "{} “{}”: {}",
                         lang.t(S::Weight),
-                        app.edge_text.trim(),
+                        app.views.designer.edge_text.trim(),
                         lang.t(S::MustBeFinite)
                     ))
                 }
             }
         }
         if ui.button(lang.t(S::Close)).clicked() {
-            app.selected_edge = None;
+            app.views.designer.selected_edge = None;
         }
     });
 }

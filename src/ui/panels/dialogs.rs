@@ -7,92 +7,117 @@ use std::path::PathBuf;
 
 use eframe::egui;
 
-use crate::ui::app::{Action, NnlabApp};
+use crate::ui::command::Command;
 use crate::ui::i18n::S;
+use crate::ui::view::{View, ViewCtx};
 
-pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
-    let lang = app.lang;
-    if app.dialogs.open {
-        let mut open = true;
-        egui::Window::new(lang.t(S::OpenTitle))
-            .id(egui::Id::unique("open_dialog"))
-            .open(&mut open)
-            .collapsible(false)
-            .default_width(460.0)
-            .show(ctx, |ui| {
-                path_row(ui, app, Action::BrowseOpen, S::Open, Action::OpenPath);
-                session_list(ui, app);
-                if !app.dialogs.examples.is_empty() {
-                    ui.separator();
-                    ui.label(lang.t(S::SessionsFolder));
-                    egui::ScrollArea::vertical()
-                        .max_height(240.0)
-                        .show(ui, |ui| {
-                            for p in app.dialogs.examples.clone() {
-                                let name = crate::session::display_name(&p);
-                                if ui.link(name).clicked() {
-                                    app.actions.push(Action::OpenPath(p));
+/// The Open and Save-as windows. Whether they show, their typed path and error are the
+/// files' state (a save or an open closes them), read here and changed by commands.
+pub struct FileDialogs;
+
+impl View for FileDialogs {
+    fn ui(&mut self, ui: &mut egui::Ui, view: &ViewCtx<'_>) {
+        let ctx = &ui.ctx().clone();
+        let lang = view.lang();
+        let d = view.files.dialogs();
+        if d.open {
+            let mut open = true;
+            egui::Window::new(lang.t(S::OpenTitle))
+                .id(egui::Id::unique("open_dialog"))
+                .open(&mut open)
+                .collapsible(false)
+                .default_width(460.0)
+                .show(ctx, |ui| {
+                    path_row(ui, view, Command::BrowseOpen, S::Open, Command::OpenPath);
+                    session_list(ui, view);
+                    if !d.examples.is_empty() {
+                        ui.separator();
+                        ui.label(lang.t(S::SessionsFolder));
+                        egui::ScrollArea::vertical()
+                            .max_height(240.0)
+                            .show(ui, |ui| {
+                                for p in &d.examples {
+                                    let name = crate::session::display_name(p);
+                                    if ui.link(name).clicked() {
+                                        view.send(Command::OpenPath(p.clone()));
+                                    }
                                 }
-                            }
-                        });
-                }
-                if let Some(e) = &app.dialogs.error {
-                    ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
-                }
-                if app.busy {
-                    ui.label(lang.t(S::Working));
-                }
-            });
-        app.dialogs.open &= open;
-    }
-    if app.dialogs.save {
-        let mut open = true;
-        egui::Window::new(lang.t(S::SaveTitle))
-            .id(egui::Id::unique("save_dialog"))
-            .open(&mut open)
-            .collapsible(false)
-            .default_width(460.0)
-            .show(ctx, |ui| {
-                path_row(ui, app, Action::BrowseSave, S::Save, Action::SaveTo);
-                if let Some(e) = &app.dialogs.error {
-                    ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
-                }
-            });
-        app.dialogs.save &= open;
+                            });
+                    }
+                    if let Some(e) = &d.error {
+                        ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
+                    }
+                    if view.files.busy() {
+                        ui.label(lang.t(S::Working));
+                    }
+                });
+            if !open {
+                view.send(Command::CloseOpenWindow);
+            }
+        }
+        if d.save {
+            let mut open = true;
+            egui::Window::new(lang.t(S::SaveTitle))
+                .id(egui::Id::unique("save_dialog"))
+                .open(&mut open)
+                .collapsible(false)
+                .default_width(460.0)
+                .show(ctx, |ui| {
+                    path_row(ui, view, Command::BrowseSave, S::Save, Command::SaveTo);
+                    if let Some(e) = &d.error {
+                        ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
+                    }
+                });
+            if !open {
+                view.send(Command::CloseSaveWindow);
+            }
+        }
     }
 }
 
 /// Browse…, a typed path, and the confirm button (Enter confirms too).
 fn path_row(
     ui: &mut egui::Ui,
-    app: &mut NnlabApp,
-    browse: Action,
+    view: &ViewCtx<'_>,
+    browse: Command,
     confirm: S,
-    done: fn(PathBuf) -> Action,
+    done: fn(PathBuf) -> Command,
 ) {
-    let lang = app.lang;
+    let lang = view.lang();
     ui.horizontal(|ui| {
         if ui.button(lang.t(S::Browse)).clicked() {
-            app.actions.push(browse);
+            view.send(browse);
         }
         ui.label(lang.t(S::Path));
+        // The typed path is the files' (a save without one proposes a name): edited here as
+        // a copy that goes back as a command.
+        let mut typed = view.files.dialogs().path.clone();
         let r = ui.add(
-            egui::TextEdit::singleline(&mut app.dialogs.path)
+            egui::TextEdit::singleline(&mut typed)
                 .hint_text(lang.t(S::PathHint))
                 .desired_width(240.0),
         );
         let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        let path = app.dialogs.path.trim();
+        let path = typed.trim();
         if (ui.button(lang.t(confirm)).clicked() || enter) && !path.is_empty() {
-            app.actions.push(done(path.into()));
+            view.send(done(path.into()));
+        }
+        if r.changed() {
+            view.send(Command::SetDialogPath(typed));
         }
     });
 }
 
 /// Recent files (most recent first) that still exist, as links.
-fn session_list(ui: &mut egui::Ui, app: &mut NnlabApp) {
-    let lang = app.lang;
-    let recent: Vec<PathBuf> = app.recent.iter().filter(|p| p.exists()).cloned().collect();
+fn session_list(ui: &mut egui::Ui, view: &ViewCtx<'_>) {
+    let lang = view.lang();
+    let recent: Vec<PathBuf> = view
+        .files
+        .recent()
+        .iter()
+        .filter(|p| p.exists())
+        .cloned()
+        .collect();
     if recent.is_empty() {
         return;
     }
@@ -109,7 +134,7 @@ fn session_list(ui: &mut egui::Ui, app: &mut NnlabApp) {
                     .on_hover_text(p.display().to_string())
                     .clicked()
                 {
-                    app.actions.push(Action::OpenPath(p));
+                    view.send(Command::OpenPath(p));
                 }
             }
         });
@@ -126,55 +151,60 @@ fn centered(title: &str, id: &'static str) -> egui::Window<'static> {
 }
 
 /// Restore after a crash, and the close confirmation.
-pub fn session_ui(app: &mut NnlabApp, ctx: &egui::Context) {
-    let lang = app.lang;
-    if let Some((_, l)) = app.recovery.first() {
-        let s = &l.session;
-        let name = if s.name.is_empty() {
-            lang.t(S::Untitled)
-        } else {
-            &s.name
-        };
-        let what = format!(
-            "{name} — {} · {} {} · {} {}",
-            arch_summary(s),
-            lang.t(S::StepCount),
-            s.last_step(),
-            lang.t(S::Params),
-            s.params.as_ref().map_or(0, Vec::len),
-        );
-        let mut act = None;
-        centered(lang.t(S::RecoveryTitle), "recovery_dialog").show(ctx, |ui| {
-            ui.label(lang.t(S::RecoveryBody));
-            ui.label(egui::RichText::new(what).strong());
-            ui.horizontal(|ui| {
-                if ui.button(lang.t(S::Restore)).clicked() {
-                    act = Some(Action::Recover(true));
-                }
-                if ui.button(lang.t(S::Discard)).clicked() {
-                    act = Some(Action::Recover(false));
-                }
+pub struct SessionDialogs;
+
+impl View for SessionDialogs {
+    fn ui(&mut self, ui: &mut egui::Ui, view: &ViewCtx<'_>) {
+        let ctx = &ui.ctx().clone();
+        let lang = view.lang();
+        if let Some((_, l)) = view.files.recovery().first() {
+            let s = &l.session;
+            let name = if s.name.is_empty() {
+                lang.t(S::Untitled)
+            } else {
+                &s.name
+            };
+            let what = format!(
+                "{name} — {} · {} {} · {} {}",
+                arch_summary(s),
+                lang.t(S::StepCount),
+                s.last_step(),
+                lang.t(S::Params),
+                s.params.as_ref().map_or(0, Vec::len),
+            );
+            let mut act = None;
+            centered(lang.t(S::RecoveryTitle), "recovery_dialog").show(ctx, |ui| {
+                ui.label(lang.t(S::RecoveryBody));
+                ui.label(egui::RichText::new(what).strong());
+                ui.horizontal(|ui| {
+                    if ui.button(lang.t(S::Restore)).clicked() {
+                        act = Some(Command::Recover(true));
+                    }
+                    if ui.button(lang.t(S::Discard)).clicked() {
+                        act = Some(Command::Recover(false));
+                    }
+                });
             });
-        });
-        app.actions.extend(act);
-    }
-    if app.close_asked {
-        let mut act = None;
-        centered(lang.t(S::UnsavedTitle), "close_dialog").show(ctx, |ui| {
-            ui.label(lang.t(S::UnsavedBody));
-            ui.horizontal(|ui| {
-                if ui.button(lang.t(S::Save)).clicked() {
-                    act = Some(Action::CloseSave);
-                }
-                if ui.button(lang.t(S::DiscardClose)).clicked() {
-                    act = Some(Action::CloseDiscard);
-                }
-                if ui.button(lang.t(S::Cancel)).clicked() {
-                    act = Some(Action::CloseCancel);
-                }
+            view.send_all(act);
+        }
+        if view.files.close_asked() {
+            let mut act = None;
+            centered(lang.t(S::UnsavedTitle), "close_dialog").show(ctx, |ui| {
+                ui.label(lang.t(S::UnsavedBody));
+                ui.horizontal(|ui| {
+                    if ui.button(lang.t(S::Save)).clicked() {
+                        act = Some(Command::CloseSave);
+                    }
+                    if ui.button(lang.t(S::DiscardClose)).clicked() {
+                        act = Some(Command::CloseDiscard);
+                    }
+                    if ui.button(lang.t(S::Cancel)).clicked() {
+                        act = Some(Command::CloseCancel);
+                    }
+                });
             });
-        });
-        app.actions.extend(act);
+            view.send_all(act);
+        }
     }
 }
 

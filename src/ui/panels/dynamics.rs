@@ -9,7 +9,8 @@ use egui_plot::{
 };
 
 use crate::analysis::hessian::MAX_DENSE_PARAMS;
-use crate::ui::app::{Action, NnlabApp};
+use crate::ui::app::NnlabApp;
+use crate::ui::command::Command;
 use crate::ui::dynamics::{Answer, Eta, Kind, LyapunovResult, Output};
 use crate::ui::i18n::S;
 use crate::ui::theme;
@@ -30,8 +31,8 @@ fn kind_name(k: Kind) -> S {
 pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui, enlarged: bool) {
     controls_ui(app, ui);
     status_ui(app, ui);
-    let Some(a) = app.dynamics.last.clone() else {
-        if !app.dynamics.busy() {
+    let Some(a) = app.views.dynamics.last.clone() else {
+        if !app.views.dynamics.busy() {
             ui.add_space(8.0);
             ui.add(egui::Label::new(egui::RichText::new(app.t(S::DynNone)).weak()).wrap());
         }
@@ -51,9 +52,9 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui, enlarged: bool) {
 }
 
 fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    let lang = app.lang;
-    let too_large = app.n_params > MAX_DENSE_PARAMS;
-    let st = &mut app.dynamics.settings;
+    let lang = app.settings.lang;
+    let too_large = app.lab.n_params > MAX_DENSE_PARAMS;
+    let st = &mut app.views.dynamics.settings;
     let mut run = false;
     ui.horizontal_wrapped(|ui| {
         egui::ComboBox::from_id_salt("dynamics_kind")
@@ -151,12 +152,12 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
         ui.colored_label(ui.visuals().warn_fg_color, lang.t(S::NewtonTooLarge));
     }
     if run {
-        app.actions.push(Action::DynamicsRun);
+        app.commands.send(Command::DynamicsRun);
     }
 }
 
 fn status_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let d = &app.dynamics;
+    let d = &app.views.dynamics;
     ui.horizontal_wrapped(|ui| {
         if d.awaiting_theta {
             ui.spinner();

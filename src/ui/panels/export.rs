@@ -70,7 +70,7 @@ fn layer_columns(prefix: &str, series: &[Series]) -> Vec<String> {
 
 /// The data behind a tile as CSV (None: the tile has no data yet).
 pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
-    let h = &app.history;
+    let h = &app.lab.history;
     match tile {
         Tile::Loss => Some(columns_csv(
             &["batch_loss".into(), "train_loss".into(), "test_loss".into()],
@@ -95,7 +95,7 @@ pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
             Some(columns_csv(&names, &series))
         }
         Tile::Curvature => {
-            let c = &app.curvature;
+            let c = &app.views.curvature;
             Some(columns_csv(
                 &[
                     "lambda_max".into(),
@@ -114,7 +114,7 @@ pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
             ))
         }
         Tile::Histogram => {
-            let s = app.snapshot.as_ref()?;
+            let s = app.lab.snapshot.as_ref()?;
             let mut out = String::from("layer,bin_lo,bin_hi,count\n");
             for (i, hg) in s.histograms.iter().enumerate() {
                 let bw = (hg.hi - hg.lo) / hg.counts.len().max(1) as f64;
@@ -126,7 +126,7 @@ pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
             Some(out)
         }
         Tile::Network => {
-            let s = app.snapshot.as_ref()?;
+            let s = app.lab.snapshot.as_ref()?;
             let mut out = format!("# theta at step {}\nindex,value\n", s.step);
             for (i, v) in s.theta.iter().enumerate() {
                 out.push_str(&format!("{i},{v:?}\n"));
@@ -134,7 +134,7 @@ pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
             Some(out)
         }
         Tile::Output => {
-            let s = app.snapshot.as_ref()?;
+            let s = app.lab.snapshot.as_ref()?;
             match &s.output {
                 OutputMap::Grid {
                     side,
@@ -168,8 +168,13 @@ pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
         }
         Tile::Geometry => super::geometry::csv(app),
         Tile::Spectral => super::spectral_bias::csv(app),
-        Tile::Landscape => app.landscape.shown().map(crate::ui::landscape::csv),
-        Tile::Dynamics => app.dynamics.last.as_deref().map(crate::ui::dynamics::csv),
+        Tile::Landscape => app.views.landscape.shown().map(crate::ui::landscape::csv),
+        Tile::Dynamics => app
+            .views
+            .dynamics
+            .last
+            .as_deref()
+            .map(crate::ui::dynamics::csv),
     }
 }
 
@@ -247,20 +252,20 @@ fn with_ext(path: &str, ext: &str) -> PathBuf {
 /// The Export window of one tile: Browse…, a typed path, Save PNG, Save CSV.
 pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
     // A PNG waits until the window is gone from the picture.
-    if let Some((tile, path, wait)) = app.export.pending_png.take() {
+    if let Some((tile, path, wait)) = app.views.export.pending_png.take() {
         if wait > 0 {
-            app.export.pending_png = Some((tile, path, wait - 1));
+            app.views.export.pending_png = Some((tile, path, wait - 1));
             ctx.request_repaint();
-        } else if let Some((_, rect)) = app.export.rects.iter().find(|(t, _)| *t == tile) {
-            request_png(ctx, *rect, path, app.tasks.sender());
+        } else if let Some((_, rect)) = app.views.export.rects.iter().find(|(t, _)| *t == tile) {
+            request_png(ctx, *rect, path, app.files.tasks.sender());
         } else {
-            app.error = Some(app.t(S::TileHidden).to_string());
+            app.lab.error = Some(app.t(S::TileHidden).to_string());
         }
     }
-    let Some(tile) = app.export.tile else {
+    let Some(tile) = app.views.export.tile else {
         return;
     };
-    let lang = app.lang;
+    let lang = app.settings.lang;
     let mut open = true;
     let has_csv = tile_csv(app, tile).is_some();
     let mut act: Option<(&str, PathBuf)> = None;
@@ -281,52 +286,52 @@ pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
             }
             ui.label(lang.t(S::Path));
             ui.add(
-                egui::TextEdit::singleline(&mut app.export.path)
+                egui::TextEdit::singleline(&mut app.views.export.path)
                     .hint_text(lang.t(S::PathHint))
                     .desired_width(240.0),
             );
         });
         ui.horizontal(|ui| {
-            let ok = !app.export.path.trim().is_empty();
+            let ok = !app.views.export.path.trim().is_empty();
             if ui
                 .add_enabled(ok, egui::Button::new(lang.t(S::SavePng)))
                 .clicked()
             {
-                act = Some(("png", with_ext(&app.export.path, "png")));
+                act = Some(("png", with_ext(&app.views.export.path, "png")));
             }
             if ui
                 .add_enabled(ok && has_csv, egui::Button::new(lang.t(S::SaveCsv)))
                 .clicked()
             {
-                act = Some(("csv", with_ext(&app.export.path, "csv")));
+                act = Some(("csv", with_ext(&app.views.export.path, "csv")));
             }
         });
-        if let Some(e) = &app.export.error {
+        if let Some(e) = &app.views.export.error {
             ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
         }
     });
     if browse {
-        let name = app.export.path.clone();
-        app.file_dialogs.queue(Box::new(move |send| {
+        let name = app.views.export.path.clone();
+        app.files.file_dialogs.queue(Box::new(move |send| {
             let p = rfd::FileDialog::new().set_file_name(name).save_file();
             send(Job::PickedExport(p));
         }));
     }
     match act {
         Some(("png", p)) => {
-            app.export.tile = None;
-            app.export.pending_png = Some((tile, p, 2));
+            app.views.export.tile = None;
+            app.views.export.pending_png = Some((tile, p, 2));
             ctx.request_repaint();
         }
         Some((_, p)) => {
             if let Some(text) = tile_csv(app, tile) {
-                write_csv(p, text, &app.tasks);
-                app.export.tile = None;
+                write_csv(p, text, &app.files.tasks);
+                app.views.export.tile = None;
             }
         }
         None => {}
     }
     if !open {
-        app.export.tile = None;
+        app.views.export.tile = None;
     }
 }

@@ -22,9 +22,9 @@ use super::plots::log_ticks;
 pub const BINS: usize = 48;
 
 pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    app.geometry.drawn_at = Some(std::time::Instant::now());
-    let lang = app.lang;
-    let mut mode = app.geometry.mode;
+    app.views.geometry.drawn_at = Some(std::time::Instant::now());
+    let lang = app.settings.lang;
+    let mut mode = app.views.geometry.mode;
     ui.horizontal(|ui| {
         egui::ComboBox::from_id_salt("geometry_mode")
             .selected_text(lang.t(mode.name()))
@@ -37,22 +37,22 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
             })
             .response
             .accessible_name(lang.t(S::GeoMode));
-        if app.geometry.computing {
+        if app.views.geometry.computing {
             ui.spinner();
         }
     });
-    app.geometry.set_mode(mode);
-    let why = app.net.as_ref().and_then(|n| not_applicable(n, mode));
+    app.views.geometry.set_mode(mode);
+    let why = app.lab.net.as_ref().and_then(|n| not_applicable(n, mode));
     if let Some(w) = why {
         ui.add_space(6.0);
         ui.add(egui::Label::new(format!("{} {}", lang.t(w.reason), w.detail)).wrap());
         return;
     }
-    if let Some(e) = &app.geometry.error {
+    if let Some(e) = &app.views.geometry.error {
         ui.add(egui::Label::new(egui::RichText::new(e).color(theme::NEG)).wrap());
         return;
     }
-    let Some(a) = app.geometry.last.clone() else {
+    let Some(a) = app.views.geometry.last.clone() else {
         ui.add(egui::Label::new(egui::RichText::new(lang.t(S::GeoWaiting)).weak()).wrap());
         return;
     };
@@ -94,12 +94,12 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
 }
 
 fn regions_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &Regions) {
-    let outline = if app.dark {
+    let outline = if app.settings.dark {
         Color32::WHITE
     } else {
         Color32::BLACK
     };
-    let Some(snap) = app.snapshot.as_ref() else {
+    let Some(snap) = app.lab.snapshot.as_ref() else {
         return;
     };
     // The picture above, the count against step below (when there is room for both).
@@ -109,7 +109,7 @@ fn regions_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &Regions) {
     if r.inputs == 2 {
         let (x0, x1) = r.bounds.x;
         let (y0, y1) = r.bounds.y;
-        let tex = app.textures.decision.as_ref().map(|t| t.id());
+        let tex = app.views.output.textures.decision.as_ref().map(|t| t.id());
         Plot::new("geometry_regions")
             .height(picture_h)
             .data_aspect(1.0)
@@ -141,9 +141,7 @@ fn regions_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &Regions) {
             OutputMap::Curve { xs, ys } => xs.iter().zip(ys).map(|(x, y)| [*x, *y]).collect(),
             _ => Vec::new(),
         };
-        let target: Vec<[f64; 2]> = (0..app.train.rows())
-            .map(|i| [app.train.row(i)[0], app.train.y[i]])
-            .collect();
+        let target = super::output::curve_points(&app.lab.train);
         let breaks = r.breakpoints();
         let (tname, fname, bname) = (app.t(S::Target), app.t(S::Fitted), app.t(S::GeoBreakpoints));
         Plot::new("geometry_breakpoints")
@@ -171,7 +169,7 @@ fn regions_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &Regions) {
             });
     }
     if split {
-        let counts = PlotPoints::Borrowed(&app.geometry.counts);
+        let counts = PlotPoints::Borrowed(&app.views.geometry.counts);
         Plot::new("geometry_counts")
             .legend(Legend::default())
             .allow_scroll(false)
@@ -233,17 +231,17 @@ pub fn log_range(j: &JacobianReport) -> (f64, f64) {
 
 fn jacobian_ui(app: &mut NnlabApp, ui: &mut egui::Ui, j: &JacobianReport) {
     let (lo, hi) = log_range(j);
-    if app.geometry.stale_texture
-        || app.geometry.texture.is_none()
-        || app.geometry.texture_dark != app.dark
+    if app.views.geometry.stale_texture
+        || app.views.geometry.texture.is_none()
+        || app.views.geometry.texture_dark != app.settings.dark
     {
-        app.geometry.stale_texture = false;
-        app.geometry.texture_dark = app.dark;
-        let img = histogram_image(j, lo, hi, app.dark);
-        match &mut app.geometry.texture {
+        app.views.geometry.stale_texture = false;
+        app.views.geometry.texture_dark = app.settings.dark;
+        let img = histogram_image(j, lo, hi, app.settings.dark);
+        match &mut app.views.geometry.texture {
             Some(t) => t.set(img, TextureOptions::NEAREST),
             None => {
-                app.geometry.texture = Some(ui.ctx().load_texture(
+                app.views.geometry.texture = Some(ui.ctx().load_texture(
                     "jacobian",
                     img,
                     TextureOptions::NEAREST,
@@ -251,7 +249,7 @@ fn jacobian_ui(app: &mut NnlabApp, ui: &mut egui::Ui, j: &JacobianReport) {
             }
         }
     }
-    let Some(tex) = app.geometry.texture.as_ref().map(|t| t.id()) else {
+    let Some(tex) = app.views.geometry.texture.as_ref().map(|t| t.id()) else {
         return;
     };
     let first = j.depths.first().map_or(2, |d| d.layer) as f64;
@@ -299,7 +297,7 @@ fn jacobian_ui(app: &mut NnlabApp, ui: &mut egui::Ui, j: &JacobianReport) {
             );
             p.line(
                 Line::new(pname, PlotPoints::from(predicted))
-                    .color(theme::quiet_line(app.dark))
+                    .color(theme::quiet_line(app.settings.dark))
                     .width(1.5),
             );
         });
@@ -307,7 +305,7 @@ fn jacobian_ui(app: &mut NnlabApp, ui: &mut egui::Ui, j: &JacobianReport) {
 
 /// The tile's data as CSV: every region's pattern and vertices, or every singular value per depth.
 pub fn csv(app: &NnlabApp) -> Option<String> {
-    let a = app.geometry.last.as_ref()?;
+    let a = app.views.geometry.last.as_ref()?;
     let mut out = format!("# step {}\n", a.step);
     match &a.output {
         Output::Regions(r) if r.inputs == 2 => {

@@ -8,7 +8,8 @@ use eframe::egui::{self, Color32, Pos2, Rect, Stroke, pos2, vec2};
 use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
 
 use crate::analysis::landscape::one_one_one::TinyLoss;
-use crate::ui::app::{Action, NnlabApp};
+use crate::ui::app::NnlabApp;
+use crate::ui::command::Command;
 use crate::ui::i18n::S;
 use crate::ui::landscape::{Answer, LineView, MAX_GRID, Mode, Output, SliceView, sample};
 use crate::ui::theme;
@@ -29,8 +30,8 @@ fn mode_name(m: Mode) -> S {
 pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui, enlarged: bool) {
     controls_ui(app, ui);
     status_ui(app, ui, enlarged);
-    let Some(a) = app.landscape.shown() else {
-        if !app.landscape.busy() {
+    let Some(a) = app.views.landscape.shown() else {
+        if !app.views.landscape.busy() {
             ui.add_space(8.0);
             ui.add(egui::Label::new(egui::RichText::new(app.t(S::LandNone)).weak()).wrap());
         }
@@ -44,8 +45,8 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui, enlarged: bool) {
 }
 
 fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    let st = &mut app.landscape.settings;
-    let lang = app.lang;
+    let st = &mut app.views.landscape.settings;
+    let lang = app.settings.lang;
     let mut compute = false;
     ui.horizontal_wrapped(|ui| {
         egui::ComboBox::from_id_salt("landscape_mode")
@@ -111,16 +112,16 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
         if ui.button(lang.t(S::Compute)).clicked() {
             compute = true;
         }
-        ui.checkbox(&mut app.landscape.log, lang.t(S::LogColour));
-        ui.checkbox(&mut app.landscape.live, lang.t(S::FollowTraining));
+        ui.checkbox(&mut app.views.landscape.log, lang.t(S::LogColour));
+        ui.checkbox(&mut app.views.landscape.live, lang.t(S::FollowTraining));
     });
     if compute {
-        app.actions.push(Action::LandscapeCompute);
+        app.commands.send(Command::LandscapeCompute);
     }
 }
 
 fn status_ui(app: &NnlabApp, ui: &mut egui::Ui, enlarged: bool) {
-    let l = &app.landscape;
+    let l = &app.views.landscape;
     ui.horizontal_wrapped(|ui| {
         if l.awaiting_theta {
             ui.spinner();
@@ -218,9 +219,15 @@ fn scale(v: f64, min: f64, max: f64, log: bool) -> f64 {
 }
 
 fn textures(app: &mut NnlabApp, ctx: &egui::Context, a: &Answer, v: &SliceView) {
-    let log = app.landscape.log;
-    let key = app.landscape.id * 4 + 2 * a.coarse as u64 + log as u64;
-    if app.landscape.texture.as_ref().is_some_and(|t| t.0 == key) {
+    let log = app.views.landscape.log;
+    let key = app.views.landscape.id * 4 + 2 * a.coarse as u64 + log as u64;
+    if app
+        .views
+        .landscape
+        .texture
+        .as_ref()
+        .is_some_and(|t| t.0 == key)
+    {
         return;
     }
     let (nx, ny) = (v.x.len(), v.y.len());
@@ -247,7 +254,7 @@ fn textures(app: &mut NnlabApp, ctx: &egui::Context, a: &Answer, v: &SliceView) 
     let (lin, near) = (egui::TextureOptions::LINEAR, egui::TextureOptions::NEAREST);
     // Update the two textures in place: a fresh texture per answer let a freed id come back
     // with the previous picture for a frame.
-    match &mut app.landscape.texture {
+    match &mut app.views.landscape.texture {
         Some((k, tex, Some(overlay))) => {
             tex.set(image, lin);
             overlay.set(mask, near);
@@ -334,10 +341,10 @@ fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, a: &Answer, v: &SliceView) 
     }
     let ctx = ui.ctx().clone();
     textures(app, &ctx, a, v);
-    let Some((_, tex, overlay)) = app.landscape.texture.clone() else {
+    let Some((_, tex, overlay)) = app.views.landscape.texture.clone() else {
         return;
     };
-    let log = app.landscape.log;
+    let log = app.views.landscape.log;
     let tiny = a.mode == Mode::Tiny;
     let (xn, yn) = if tiny { ("w₁", "w₂") } else { ("α", "β") };
     // The tile's frame clips before the end of the available rect: stay inside what shows.
@@ -595,7 +602,7 @@ fn colour_bar(painter: &egui::Painter, rect: Rect, v: &SliceView, log: bool, tc:
 
 fn line_ui(app: &NnlabApp, ui: &mut egui::Ui, l: &LineView) {
     ui.weak(app.t(S::LineNote));
-    let log = app.landscape.log && l.min > 0.0;
+    let log = app.views.landscape.log && l.min > 0.0;
     let pts: Vec<[f64; 2]> =
         l.t.iter()
             .zip(&l.loss)

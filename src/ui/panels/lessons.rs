@@ -10,8 +10,9 @@ use eframe::egui;
 
 use crate::lessons::{self, LessonFile, LessonResult, Mode};
 use crate::runtime::JobThread;
-use crate::ui::app::{Action, NnlabApp};
+use crate::ui::command::Command;
 use crate::ui::i18n::{Lang, S};
+use crate::ui::view::{View, ViewCtx};
 
 /// Seeds the pass-rate run uses: 1..=SEEDS.
 const SEEDS: u64 = 20;
@@ -185,166 +186,170 @@ fn seed_rate(file: &LessonFile, cancel: &AtomicBool) -> Option<SeedRate> {
 }
 
 /// The section, drawn at the top of the controls panel.
-pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    let lang = app.lang;
-    app.lessons.poll();
-    egui::CollapsingHeader::new(egui::RichText::new(lang.t(S::Lessons)).heading())
-        .id_salt("lessons_section")
-        .default_open(false)
-        .show(ui, |ui| {
-            app.lessons.start_loading(ui.ctx());
-            body_ui(app, ui, lang);
-        });
-    if app.lessons.loading || app.lessons.checking() || app.lessons.rating() {
-        ui.ctx()
-            .request_repaint_after(std::time::Duration::from_millis(100));
+impl View for LessonsPanel {
+    fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>) {
+        let lang = ctx.lang();
+        self.poll();
+        egui::CollapsingHeader::new(egui::RichText::new(lang.t(S::Lessons)).heading())
+            .id_salt("lessons_section")
+            .default_open(false)
+            .show(ui, |ui| {
+                self.start_loading(ui.ctx());
+                self.body_ui(ui, ctx, lang);
+            });
+        if self.loading || self.checking() || self.rating() {
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(100));
+        }
     }
 }
 
-fn body_ui(app: &mut NnlabApp, ui: &mut egui::Ui, lang: Lang) {
-    let zh = lang == Lang::Zh;
-    let files = match &app.lessons.files {
-        None => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label(lang.t(S::Working));
-            });
-            return;
+impl LessonsPanel {
+    fn body_ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>, lang: Lang) {
+        let zh = lang == Lang::Zh;
+        let files = match &self.files {
+            None => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(lang.t(S::Working));
+                });
+                return;
+            }
+            Some(Err(e)) => {
+                ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
+                return;
+            }
+            Some(Ok(f)) => f,
+        };
+        ui.label(egui::RichText::new(lang.t(S::LessonsHint)).weak());
+        let mut clicked = None;
+        // The list folds away once a lesson is picked, so its text is in view without scrolling;
+        // no inner scroll area: the controls panel scrolls, and nested scrolling hides rows.
+        let fold = std::mem::take(&mut self.fold_list).then_some(false);
+        if fold.is_some() {
+            // Folded at once, not animated: the lesson's buttons below the list are where they
+            // are drawn from the next frame on, so a click aimed at them lands.
+            let id = ui.make_persistent_id("lessons_list");
+            ui.ctx().animate_bool_with_time(id, false, 0.0);
         }
-        Some(Err(e)) => {
-            ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
-            return;
-        }
-        Some(Ok(f)) => f,
-    };
-    ui.label(egui::RichText::new(lang.t(S::LessonsHint)).weak());
-    let mut clicked = None;
-    // The list folds away once a lesson is picked, so its text is in view without scrolling;
-    // no inner scroll area: the controls panel scrolls, and nested scrolling hides rows.
-    let fold = std::mem::take(&mut app.lessons.fold_list).then_some(false);
-    if fold.is_some() {
-        // Folded at once, not animated: the lesson's buttons below the list are where they
-        // are drawn from the next frame on, so a click aimed at them lands.
-        let id = ui.make_persistent_id("lessons_list");
-        ui.ctx().animate_bool_with_time(id, false, 0.0);
-    }
-    egui::CollapsingHeader::new(format!("{} ({})", lang.t(S::AllLessons), files.len()))
-        .id_salt("lessons_list")
-        .default_open(true)
-        .open(fold)
-        .show(ui, |ui| {
-            for (i, f) in files.iter().enumerate() {
-                let l = f.lesson();
-                let label = format!("#{} {}", l.row, l.title.get(zh));
-                let on = app.lessons.selected == Some(i);
-                // Wrapped, so a long title does not widen the controls panel.
-                if ui.add(egui::Button::selectable(on, label).wrap()).clicked() {
-                    clicked = Some(i);
+        egui::CollapsingHeader::new(format!("{} ({})", lang.t(S::AllLessons), files.len()))
+            .id_salt("lessons_list")
+            .default_open(true)
+            .open(fold)
+            .show(ui, |ui| {
+                for (i, f) in files.iter().enumerate() {
+                    let l = f.lesson();
+                    let label = format!("#{} {}", l.row, l.title.get(zh));
+                    let on = self.selected == Some(i);
+                    // Wrapped, so a long title does not widen the controls panel.
+                    if ui.add(egui::Button::selectable(on, label).wrap()).clicked() {
+                        clicked = Some(i);
+                    }
                 }
+            });
+        if let Some(i) = clicked {
+            self.fold_list = true;
+            self.selected = Some(i);
+            if self.result.as_ref().map(|r| &r.name) != files.get(i).map(|f| &f.name) {
+                self.result = None;
+            }
+        }
+        let Some(file) = self.selected.and_then(|i| files.get(i)).cloned() else {
+            return;
+        };
+        let l = file.lesson();
+        ui.separator();
+        ui.label(egui::RichText::new(l.title.get(zh)).heading());
+        ui.label(egui::RichText::new(format!("{} #{}", lang.t(S::TheoryRow), l.row)).weak());
+        // The quoted numbers: the latest check's at the session's seed, else the stored ones.
+        let values = match &self.result {
+            Some(r) if r.name == file.name && r.seed == file.session.seed && r.error.is_none() => {
+                r.values.clone()
+            }
+            _ => l.check.measured.clone(),
+        };
+        ui.add_space(4.0);
+        ui.horizontal_wrapped(|ui| {
+            if ui.button(lang.t(S::OpenLesson)).clicked() {
+                ctx.send(Command::OpenPath(file.path.clone()));
+            }
+            let running = self.checking();
+            if ui
+                .add_enabled(!running, egui::Button::new(lang.t(S::CheckLesson)))
+                .on_hover_text(lang.t(S::CheckLessonHint))
+                .clicked()
+            {
+                self.start_check(ui.ctx(), file.clone());
+            }
+            if running {
+                ui.spinner();
+            }
+            let rating = self.rating();
+            if ui
+                .add_enabled(!rating, egui::Button::new(lang.t(S::SeedRate)))
+                .on_hover_text(lang.t(S::SeedRateHint))
+                .clicked()
+            {
+                self.start_seed_rate(ui.ctx(), file.clone());
+            }
+            if rating {
+                ui.spinner();
             }
         });
-    if let Some(i) = clicked {
-        app.lessons.fold_list = true;
-        app.lessons.selected = Some(i);
-        if app.lessons.result.as_ref().map(|r| &r.name) != files.get(i).map(|f| &f.name) {
-            app.lessons.result = None;
+        if let Some(e) = &self.failed {
+            ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
         }
-    }
-    let Some(file) = app.lessons.selected.and_then(|i| files.get(i)).cloned() else {
-        return;
-    };
-    let l = file.lesson();
-    ui.separator();
-    ui.label(egui::RichText::new(l.title.get(zh)).heading());
-    ui.label(egui::RichText::new(format!("{} #{}", lang.t(S::TheoryRow), l.row)).weak());
-    // The quoted numbers: the latest check's at the session's seed, else the stored ones.
-    let values = match &app.lessons.result {
-        Some(r) if r.name == file.name && r.seed == file.session.seed && r.error.is_none() => {
-            r.values.clone()
-        }
-        _ => l.check.measured.clone(),
-    };
-    ui.add_space(4.0);
-    ui.horizontal_wrapped(|ui| {
-        if ui.button(lang.t(S::OpenLesson)).clicked() {
-            app.actions.push(Action::OpenPath(file.path.clone()));
-        }
-        let running = app.lessons.checking();
-        if ui
-            .add_enabled(!running, egui::Button::new(lang.t(S::CheckLesson)))
-            .on_hover_text(lang.t(S::CheckLessonHint))
-            .clicked()
+        if let Some(r) = &self.result
+            && r.name == file.name
         {
-            app.lessons.start_check(ui.ctx(), file.clone());
+            result_ui(ui, r, l, lang);
         }
-        if running {
-            ui.spinner();
-        }
-        let rating = app.lessons.rating();
-        if ui
-            .add_enabled(!rating, egui::Button::new(lang.t(S::SeedRate)))
-            .on_hover_text(lang.t(S::SeedRateHint))
-            .clicked()
+        if let Some(r) = &self.seed_rate
+            && r.name == file.name
         {
-            app.lessons.start_seed_rate(ui.ctx(), file.clone());
+            let color = |ok: bool| {
+                if ok {
+                    egui::Color32::from_rgb(70, 170, 90)
+                } else {
+                    egui::Color32::from_rgb(230, 80, 60)
+                }
+            };
+            // At least 19 of 20 seeds: the bar `nnlab lessons --verify --seeds 20` holds.
+            let enough = |k: usize| 20 * k as u64 >= 19 * r.seeds;
+            ui.colored_label(
+                color(enough(r.passed)),
+                format!(
+                    "{} {} {} {}",
+                    lang.t(S::SeedRatePassed),
+                    r.passed,
+                    lang.t(S::SeedRateOf),
+                    r.seeds
+                ),
+            );
+            ui.colored_label(
+                color(enough(r.control_failed)),
+                format!(
+                    "{} {} {} {}",
+                    lang.t(S::SeedRateControl),
+                    r.control_failed,
+                    lang.t(S::SeedRateOf),
+                    r.seeds
+                ),
+            );
         }
-        if rating {
-            ui.spinner();
-        }
-    });
-    if let Some(e) = &app.lessons.failed {
-        ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
-    }
-    if let Some(r) = &app.lessons.result
-        && r.name == file.name
-    {
-        result_ui(ui, r, l, lang);
-    }
-    if let Some(r) = &app.lessons.seed_rate
-        && r.name == file.name
-    {
-        let color = |ok: bool| {
-            if ok {
-                egui::Color32::from_rgb(70, 170, 90)
-            } else {
-                egui::Color32::from_rgb(230, 80, 60)
-            }
-        };
-        // At least 19 of 20 seeds: the bar `nnlab lessons --verify --seeds 20` holds.
-        let enough = |k: usize| 20 * k as u64 >= 19 * r.seeds;
-        ui.colored_label(
-            color(enough(r.passed)),
-            format!(
-                "{} {} {} {}",
-                lang.t(S::SeedRatePassed),
-                r.passed,
-                lang.t(S::SeedRateOf),
-                r.seeds
-            ),
-        );
-        ui.colored_label(
-            color(enough(r.control_failed)),
-            format!(
-                "{} {} {} {}",
-                lang.t(S::SeedRateControl),
-                r.control_failed,
-                lang.t(S::SeedRateOf),
-                r.seeds
-            ),
-        );
-    }
-    ui.add_space(4.0);
-    ui.label(egui::RichText::new(lang.t(S::WhatToWatch)).strong());
-    rich_text(ui, &lessons::fill(l.text.get(zh), &values));
-    ui.add_space(4.0);
-    ui.label(egui::RichText::new(lang.t(S::ExpectedOutcome)).strong());
-    for e in &l.check.expect {
-        bullet(ui, &e.in_words(&l.check, zh));
-    }
-    if let Some(c) = &l.check.control {
         ui.add_space(4.0);
-        ui.label(egui::RichText::new(lang.t(S::ControlHeading)).strong());
-        rich_text(ui, &lessons::fill(c.text.get(zh), &values));
+        ui.label(egui::RichText::new(lang.t(S::WhatToWatch)).strong());
+        rich_text(ui, &lessons::fill(l.text.get(zh), &values));
+        ui.add_space(4.0);
+        ui.label(egui::RichText::new(lang.t(S::ExpectedOutcome)).strong());
+        for e in &l.check.expect {
+            bullet(ui, &e.in_words(&l.check, zh));
+        }
+        if let Some(c) = &l.check.control {
+            ui.add_space(4.0);
+            ui.label(egui::RichText::new(lang.t(S::ControlHeading)).strong());
+            rich_text(ui, &lessons::fill(c.text.get(zh), &values));
+        }
     }
 }
 

@@ -1,4 +1,8 @@
-//! One file per panel. Each draws from the app state and pushes `Action`s.
+//! One file per panel. A converted panel is a struct owning its UI state that implements
+//! [`crate::ui::view::View`]: it draws from a read-only `ViewCtx` and sends `Command`s (banners,
+//! data, dialogs, lessons, model export, network, notices, output, plots, training). The others
+//! (top bar, designer, timeline, export, compare, curvature, landscape, dynamics, geometry,
+//! workspace) still draw from `&mut NnlabApp` and are next in line.
 
 pub mod banners;
 pub mod compare;

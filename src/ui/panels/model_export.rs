@@ -11,8 +11,9 @@ use crate::data::Dataset;
 use crate::export::{self, Format, Model};
 use crate::net::Network;
 use crate::runtime::job::{JobThread, Task};
-use crate::ui::app::NnlabApp;
+use crate::ui::command::Command;
 use crate::ui::i18n::S;
+use crate::ui::view::{View, ViewCtx};
 
 /// What the helper thread answers.
 enum Answer {
@@ -97,149 +98,149 @@ fn job_thread<'a>(
 }
 
 /// Take the job thread's answers; put an outcome in the status area.
-fn drain(app: &mut NnlabApp) {
-    while let Some(a) = app
-        .model_export
-        .thread
-        .as_ref()
-        .and_then(JobThread::try_recv)
-    {
+fn drain(me: &mut ModelExport, ctx: &ViewCtx<'_>) {
+    while let Some(a) = me.thread.as_ref().and_then(JobThread::try_recv) {
         match a {
-            Answer::Picked(Some(p)) => app.model_export.path = p.display().to_string(),
+            Answer::Picked(Some(p)) => me.path = p.display().to_string(),
             Answer::Picked(None) => {}
             Answer::Done(out, r) => {
-                app.model_export.running = false;
+                me.running = false;
                 let line = match r {
                     Ok(files) => {
                         // This view's earlier failure no longer stands.
-                        if let Some(Err(e)) = &app.model_export.outcome
-                            && app.error.as_ref() == Some(e)
+                        if let Some(Err(e)) = &me.outcome
+                            && ctx.lab.error() == Some(e.as_str())
                         {
-                            app.error = None;
+                            ctx.send(Command::DismissError);
                         }
-                        let done = app.t(S::ModelExported);
+                        let done = ctx.t(S::ModelExported);
                         // The status area names the file or folder; the window every file.
-                        app.notify(format!("{done}: {}", out.display()));
+                        ctx.send(Command::Notify(format!("{done}: {}", out.display())));
                         let shown: Vec<String> =
                             files.iter().map(|p| p.display().to_string()).collect();
                         Ok(format!("{done}: {}", shown.join(", ")))
                     }
                     Err(e) => {
-                        let text = format!("{}: {e}", app.t(S::ModelExportFailed));
-                        app.error = Some(text.clone());
+                        let text = format!("{}: {e}", ctx.t(S::ModelExportFailed));
+                        ctx.send(Command::ShowError(text.clone()));
                         Err(text)
                     }
                 };
-                app.model_export.outcome = Some(line);
+                me.outcome = Some(line);
             }
         }
     }
 }
 
-pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
-    drain(app);
-    if !app.model_export.open {
-        return;
-    }
-    let lang = app.lang;
-    // The network as shown: the applied plan and the latest snapshot's θ.
-    let source = match (&app.net, &app.snapshot) {
-        (Some(net), Some(s)) if s.theta.len() == net.n_params => Some((s.step, net)),
-        _ => None,
-    };
-    let mut open = true;
-    let mut browse = false;
-    let mut start = false;
-    egui::Window::new(lang.t(S::ExportModelTitle))
-        .id(egui::Id::unique("model_export_dialog"))
-        .open(&mut open)
-        .collapsible(false)
-        .default_width(460.0)
-        // Below the top bar, in the middle: not over the Play button.
-        .pivot(egui::Align2::CENTER_TOP)
-        .default_pos(egui::pos2(ctx.content_rect().center().x, 90.0))
-        .show(ctx, |ui| {
-            let me = &mut app.model_export;
-            ui.horizontal(|ui| {
-                for (format, label) in [
-                    (Format::Onnx, S::ModelOnnx),
-                    (Format::Pytorch, S::ModelPytorch),
-                ] {
-                    if ui.radio(me.format == format, lang.t(label)).clicked() && me.format != format
-                    {
-                        if me.path.trim() == default_path(me.format) {
-                            me.path = default_path(format).into();
+/// The window, drawn over the app while open.
+impl View for ModelExport {
+    fn ui(&mut self, ui: &mut egui::Ui, view: &ViewCtx<'_>) {
+        drain(self, view);
+        if !self.open {
+            return;
+        }
+        let ctx = &ui.ctx().clone();
+        let lang = view.lang();
+        // The network as shown: the applied plan and the latest snapshot's θ.
+        let source = match (view.lab.net(), view.lab.snapshot()) {
+            (Some(net), Some(s)) if s.theta.len() == net.n_params => Some((s.step, net)),
+            _ => None,
+        };
+        let mut open = true;
+        let mut browse = false;
+        let mut start = false;
+        egui::Window::new(lang.t(S::ExportModelTitle))
+            .id(egui::Id::unique("model_export_dialog"))
+            .open(&mut open)
+            .collapsible(false)
+            .default_width(460.0)
+            // Below the top bar, in the middle: not over the Play button.
+            .pivot(egui::Align2::CENTER_TOP)
+            .default_pos(egui::pos2(ctx.content_rect().center().x, 90.0))
+            .show(ctx, |ui| {
+                let me = &mut *self;
+                ui.horizontal(|ui| {
+                    for (format, label) in [
+                        (Format::Onnx, S::ModelOnnx),
+                        (Format::Pytorch, S::ModelPytorch),
+                    ] {
+                        if ui.radio(me.format == format, lang.t(label)).clicked()
+                            && me.format != format
+                        {
+                            if me.path.trim() == default_path(me.format) {
+                                me.path = default_path(format).into();
+                            }
+                            me.format = format;
                         }
-                        me.format = format;
                     }
+                });
+                ui.horizontal(|ui| {
+                    if ui.button(lang.t(S::Browse)).clicked() {
+                        browse = true;
+                    }
+                    let label = ui.label(lang.t(S::Path));
+                    ui.add(
+                        egui::TextEdit::singleline(&mut me.path)
+                            .hint_text(lang.t(S::PathHint))
+                            .desired_width(240.0),
+                    )
+                    .labelled_by(label.id);
+                });
+                ui.horizontal(|ui| {
+                    let ready = source.is_some() && !me.running && !me.path.trim().is_empty();
+                    if ui
+                        .add_enabled(ready, egui::Button::new(lang.t(S::ExportModelButton)))
+                        .on_hover_text(lang.t(S::ExportModelHint))
+                        .clicked()
+                    {
+                        start = true;
+                    }
+                    match source {
+                        Some((step, _)) => ui.weak(format!("{} {step}", lang.t(S::StepCount))),
+                        None => ui.weak(lang.t(S::NoModelYet)),
+                    };
+                    if me.running {
+                        ui.spinner();
+                    }
+                });
+                match &me.outcome {
+                    Some(Ok(line)) => {
+                        ui.label(line);
+                    }
+                    Some(Err(line)) => {
+                        ui.colored_label(egui::Color32::from_rgb(230, 80, 60), line);
+                    }
+                    None => {}
                 }
             });
-            ui.horizontal(|ui| {
-                if ui.button(lang.t(S::Browse)).clicked() {
-                    browse = true;
-                }
-                let label = ui.label(lang.t(S::Path));
-                ui.add(
-                    egui::TextEdit::singleline(&mut me.path)
-                        .hint_text(lang.t(S::PathHint))
-                        .desired_width(240.0),
-                )
-                .labelled_by(label.id);
-            });
-            ui.horizontal(|ui| {
-                let ready = source.is_some() && !me.running && !me.path.trim().is_empty();
-                if ui
-                    .add_enabled(ready, egui::Button::new(lang.t(S::ExportModelButton)))
-                    .on_hover_text(lang.t(S::ExportModelHint))
-                    .clicked()
-                {
-                    start = true;
-                }
-                match source {
-                    Some((step, _)) => ui.weak(format!("{} {step}", lang.t(S::StepCount))),
-                    None => ui.weak(lang.t(S::NoModelYet)),
+        if browse {
+            let format = self.format;
+            let name = self.path.trim().to_string();
+            job_thread(self, ctx).queue(Box::new(move |send| {
+                let dialog = rfd::FileDialog::new();
+                let picked = match format {
+                    Format::Pytorch => dialog.pick_folder(),
+                    Format::Onnx => dialog
+                        .add_filter("ONNX", &["onnx"])
+                        .set_file_name(name)
+                        .save_file(),
                 };
-                if me.running {
-                    ui.spinner();
-                }
-            });
-            match &me.outcome {
-                Some(Ok(line)) => {
-                    ui.label(line);
-                }
-                Some(Err(line)) => {
-                    ui.colored_label(egui::Color32::from_rgb(230, 80, 60), line);
-                }
-                None => {}
-            }
-        });
-    if browse {
-        let format = app.model_export.format;
-        let name = app.model_export.path.trim().to_string();
-        job_thread(&mut app.model_export, ctx).queue(Box::new(move |send| {
-            let dialog = rfd::FileDialog::new();
-            let picked = match format {
-                Format::Pytorch => dialog.pick_folder(),
-                Format::Onnx => dialog
-                    .add_filter("ONNX", &["onnx"])
-                    .set_file_name(name)
-                    .save_file(),
-            };
-            send(Answer::Picked(picked));
-        }));
+                send(Answer::Picked(picked));
+            }));
+        }
+        if start && let (Some(net), Some(snapshot)) = (view.lab.net(), view.lab.snapshot()) {
+            let me = &mut *self;
+            me.running = true;
+            let job = (
+                view.lab.applied().name.clone(),
+                net.clone(),
+                snapshot.theta.clone(),
+                view.lab.train_shared(),
+            );
+            let out = PathBuf::from(me.path.trim());
+            let task = export_task(job, me.format, out);
+            job_thread(me, ctx).queue(task);
+        }
+        self.open &= open;
     }
-    if start && let (Some(net), Some(snapshot)) = (&app.net, &app.snapshot) {
-        let me = &mut app.model_export;
-        me.running = true;
-        let job = (
-            app.applied.name.clone(),
-            net.clone(),
-            snapshot.theta.clone(),
-            app.train.clone(),
-        );
-        let out = PathBuf::from(me.path.trim());
-        let task = export_task(job, me.format, out);
-        job_thread(me, ctx).queue(task);
-    }
-    app.model_export.open &= open;
 }

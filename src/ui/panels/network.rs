@@ -4,10 +4,11 @@
 use eframe::egui;
 
 use crate::net::Activation;
-use crate::net::spec::{Init, LayerSpec, WeightConstraint};
-use crate::ui::app::{Action, NnlabApp};
+use crate::net::spec::{Init, LayerSpec, NetworkSpec, WeightConstraint};
+use crate::ui::command::Command;
 use crate::ui::i18n::S;
 use crate::ui::model::feature_choices;
+use crate::ui::view::{View, ViewCtx};
 
 pub const MAX_HIDDEN: usize = 8;
 pub const MAX_UNITS_UI: usize = 1024;
@@ -40,9 +41,8 @@ pub fn feature_label(f: &str) -> String {
         .replace(")", "")
 }
 
-/// Toggle a feature on or off (never the last one).
-pub fn toggle_feature(app: &mut NnlabApp, f: &str) {
-    let net = &mut app.session.network;
+/// Toggle a feature on or off (never the last one). Returns whether the network changed.
+pub fn toggle_feature(net: &mut NetworkSpec, f: &str) -> bool {
     let order = feature_choices(net.inputs);
     let raw = net.feature_names();
     let list = net.features.get_or_insert(raw);
@@ -50,45 +50,49 @@ pub fn toggle_feature(app: &mut NnlabApp, f: &str) {
         if list.len() > 1 {
             list.remove(i);
         } else {
-            return;
+            return false;
         }
     } else {
         // Keep the designer's order.
         list.push(f.to_string());
         list.sort_by_key(|x| order.iter().position(|o| o == x).unwrap_or(99));
     }
-    app.actions.push(Action::Rebuild);
+    true
 }
 
-pub fn add_layer(app: &mut NnlabApp) {
-    let layers = &mut app.session.network.layers;
+/// A hidden layer more, like the last hidden one. Returns whether the network changed.
+pub fn add_layer(net: &mut NetworkSpec) -> bool {
+    let layers = &mut net.layers;
     let hidden = layers.len() - 1;
-    if hidden < MAX_HIDDEN {
-        let template = layers
-            .get(hidden.saturating_sub(1))
-            .filter(|_| hidden > 0)
-            .cloned()
-            .unwrap_or_else(|| LayerSpec::new(4, Activation::Tanh));
-        layers.insert(hidden, template);
-        app.actions.push(Action::Rebuild);
+    if hidden >= MAX_HIDDEN {
+        return false;
     }
+    let template = layers
+        .get(hidden.saturating_sub(1))
+        .filter(|_| hidden > 0)
+        .cloned()
+        .unwrap_or_else(|| LayerSpec::new(4, Activation::Tanh));
+    layers.insert(hidden, template);
+    true
 }
 
-pub fn remove_layer(app: &mut NnlabApp) {
-    let layers = &mut app.session.network.layers;
-    if layers.len() > 1 {
-        layers.remove(layers.len() - 2);
-        app.actions.push(Action::Rebuild);
+/// The last hidden layer removed. Returns whether the network changed.
+pub fn remove_layer(net: &mut NetworkSpec) -> bool {
+    let layers = &mut net.layers;
+    if layers.len() <= 1 {
+        return false;
     }
+    layers.remove(layers.len() - 2);
+    true
 }
 
-pub fn change_units(app: &mut NnlabApp, layer: usize, delta: i64) {
-    let l = &mut app.session.network.layers[layer];
+/// Units of a layer changed by `delta` (within 1..=MAX_UNITS_UI). Returns whether they did.
+pub fn change_units(net: &mut NetworkSpec, layer: usize, delta: i64) -> bool {
+    let l = &mut net.layers[layer];
     let n = (l.units as i64 + delta).clamp(1, MAX_UNITS_UI as i64) as usize;
-    if n != l.units {
-        l.units = n;
-        app.actions.push(Action::Rebuild);
-    }
+    let changed = n != l.units;
+    l.units = n;
+    changed
 }
 
 fn activation_combo(
@@ -118,21 +122,29 @@ fn activation_combo(
     changed
 }
 
-pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    egui::CollapsingHeader::new(egui::RichText::new(app.t(S::Network)).heading())
-        .id_salt("network_section")
-        .default_open(true)
-        .show(ui, |ui| body(app, ui));
+/// The network section holds no state of its own: its widgets edit a copy of the session's
+/// network, which goes back as `Command::EditSession` followed by `Rebuild`.
+pub struct NetworkView;
+
+impl View for NetworkView {
+    fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>) {
+        egui::CollapsingHeader::new(egui::RichText::new(ctx.t(S::Network)).heading())
+            .id_salt("network_section")
+            .default_open(true)
+            .show(ui, |ui| body(ui, ctx));
+    }
 }
 
-fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    let lang = app.lang;
-    let perceptron = app.is_perceptron();
+fn body(ui: &mut egui::Ui, ctx: &ViewCtx<'_>) {
+    let lang = ctx.lang();
+    let perceptron = ctx.lab.is_perceptron();
+    let mut edited = ctx.lab.session().clone();
+    let mut rebuild = false;
     // Features.
-    let choices = feature_choices(app.session.network.inputs);
+    let choices = feature_choices(edited.network.inputs);
     if !choices.is_empty() {
         ui.label(lang.t(S::Features));
-        let active = app.session.network.feature_names();
+        let active = edited.network.feature_names();
         let mut toggled = None;
         ui.horizontal_wrapped(|ui| {
             for f in &choices {
@@ -143,13 +155,13 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
             }
         });
         if let Some(f) = toggled {
-            toggle_feature(app, &f);
+            rebuild |= toggle_feature(&mut edited.network, &f);
         }
     }
     // Layers.
     ui.horizontal(|ui| {
         ui.label(lang.t(S::Layers));
-        let hidden = app.session.network.layers.len() - 1;
+        let hidden = edited.network.layers.len() - 1;
         ui.label(egui::RichText::new(format!("{hidden}")).strong());
         if ui
             .add_enabled(
@@ -158,17 +170,16 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
             )
             .clicked()
         {
-            add_layer(app);
+            rebuild |= add_layer(&mut edited.network);
         }
         if ui
             .add_enabled(hidden > 0, egui::Button::new(lang.t(S::RemoveLayer)))
             .clicked()
         {
-            remove_layer(app);
+            rebuild |= remove_layer(&mut edited.network);
         }
     });
-    let n = app.session.network.layers.len();
-    let mut rebuild = false;
+    let n = edited.network.layers.len();
     let mut units_delta = None;
     egui::Grid::new("layers_grid")
         .num_columns(5)
@@ -189,7 +200,7 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     format!("{} {}", lang.t(S::Layer), i + 1)
                 };
                 ui.label(&name);
-                let l = &mut app.session.network.layers[i];
+                let l = &mut edited.network.layers[i];
                 ui.horizontal(|ui| {
                     ui.spacing_mut().item_spacing.x = 2.0;
                     if output {
@@ -228,9 +239,9 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
             }
         });
     if let Some((i, d)) = units_delta {
-        change_units(app, i, d);
+        rebuild |= change_units(&mut edited.network, i, d);
     }
-    let net = &mut app.session.network;
+    let net = &mut edited.network;
     egui::Grid::new("net_opts")
         .num_columns(2)
         .spacing([8.0, 4.0])
@@ -302,9 +313,14 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
     rebuild |= ui
         .checkbox(&mut net.residual, lang.t(S::Residual))
         .changed();
-    ui.label(egui::RichText::new(format!("{}: {}", lang.t(S::Params), app.n_params)).strong())
-        .on_hover_text("Σ n_l (n_(l-1) + 1) (+ BatchNorm γ, β and PReLU α)");
+    ui.label(
+        egui::RichText::new(format!("{}: {}", lang.t(S::Params), ctx.lab.n_params())).strong(),
+    )
+    .on_hover_text("Σ n_l (n_(l-1) + 1) (+ BatchNorm γ, β and PReLU α)");
+    if edited != *ctx.lab.session() {
+        ctx.send(Command::EditSession(Box::new(edited)));
+    }
     if rebuild {
-        app.actions.push(Action::Rebuild);
+        ctx.send(Command::Rebuild);
     }
 }

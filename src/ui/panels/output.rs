@@ -9,10 +9,35 @@ use egui_plot::{Legend, Line, MarkerShape, Plot, PlotImage, PlotPoint, PlotPoint
 
 use crate::analysis::contour::Polyline;
 use crate::analysis::hyperplanes as contour;
-use crate::runtime::worker::{Command, MapRequest, OutputMap, Snapshot};
-use crate::ui::app::NnlabApp;
-use crate::ui::i18n::S;
+use crate::runtime::worker::{MapRequest, OutputMap, Snapshot};
+use crate::ui::i18n::{Lang, S};
+use crate::ui::lab::Lab;
 use crate::ui::theme;
+use crate::ui::view::{View, ViewCtx};
+
+/// The output map's own state: its switches and the textures of the snapshot it shows.
+pub struct OutputView {
+    /// Colour by the predicted class (or sign) instead of the confidence.
+    pub discretize: bool,
+    /// Draw the first layer's hyperplanes over the map.
+    pub hyperplanes: bool,
+    pub show_test: bool,
+    pub textures: Textures,
+    /// A snapshot arrived since the textures were last uploaded.
+    pub textures_stale: bool,
+}
+
+impl Default for OutputView {
+    fn default() -> Self {
+        OutputView {
+            discretize: false,
+            hyperplanes: false,
+            show_test: true,
+            textures: Textures::default(),
+            textures_stale: false,
+        }
+    }
+}
 
 #[derive(Default)]
 pub struct Textures {
@@ -48,61 +73,70 @@ pub fn map_side_for(points: f32, pixels_per_point: f32) -> usize {
     (px as usize).div_ceil(8) * 8
 }
 
-/// Called every frame: ask the worker for maps of the sizes the views drew last frame (a new
-/// snapshot follows), upload the newest snapshot's maps once, and with the overlay on
-/// recompute the first layer's zero sets for it (at most every `PLANES_EVERY`; the last one
-/// always).
-pub fn refresh(app: &mut NnlabApp, ctx: &egui::Context) {
-    app.textures.maps.focus = app.hovered_neuron;
-    if app.textures.maps_sent != Some(app.textures.maps) {
-        app.textures.maps_sent = Some(app.textures.maps);
-        app.timeline.maps = app.textures.maps;
-        app.worker.send(Command::SetMaps(app.textures.maps));
-    }
-    let Some(s) = &app.snapshot else {
-        return;
-    };
-    if app.textures_stale {
-        app.textures_stale = false;
-        app.textures.update(ctx, s, app.dark, app.discretize);
-        app.textures.planes_stale = true;
-    }
-    if !app.textures.planes_stale {
-        return;
-    }
-    if !app.hyperplanes {
-        app.textures.planes.clear();
-        app.textures.planes_stale = false;
-        return;
-    }
-    if let Some(t) = app.textures.planes_at
-        && t.elapsed() < PLANES_EVERY
-    {
-        ctx.request_repaint_after(PLANES_EVERY - t.elapsed());
-        return;
-    }
-    app.textures.planes_stale = false;
-    app.textures.planes_at = Some(Instant::now());
-    app.textures.planes = match (&app.net, &s.output) {
-        (
-            Some(net),
-            OutputMap::Grid {
-                x_range, y_range, ..
-            },
-        ) if app.hyperplanes => {
-            let bn = contour::first_layer_bn(net, &s.theta, &app.train.x);
-            contour::first_layer_zero_sets(
-                net,
-                &s.theta,
-                bn.as_ref(),
-                *x_range,
-                *y_range,
-                PLANES_GRID,
-                crate::runtime::worker::MAX_NEURON_MAPS,
-            )
+impl OutputView {
+    /// Called every frame: upload the newest snapshot's maps once, and with the overlay on
+    /// recompute the first layer's zero sets for it (at most every `PLANES_EVERY`; the last
+    /// one always). Returns the maps of the sizes the views drew last frame when they changed
+    /// since last asked: the app asks the worker for them (a new snapshot follows).
+    pub fn refresh(
+        &mut self,
+        ctx: &egui::Context,
+        lab: &Lab,
+        hovered: Option<(usize, usize)>,
+        dark: bool,
+    ) -> Option<MapRequest> {
+        self.textures.maps.focus = hovered;
+        let mut ask = None;
+        if self.textures.maps_sent != Some(self.textures.maps) {
+            self.textures.maps_sent = Some(self.textures.maps);
+            ask = Some(self.textures.maps);
         }
-        _ => Vec::new(),
-    };
+        let Some(s) = lab.snapshot() else {
+            return ask;
+        };
+        if self.textures_stale {
+            self.textures_stale = false;
+            self.textures.update(ctx, s, dark, self.discretize);
+            self.textures.planes_stale = true;
+        }
+        if !self.textures.planes_stale {
+            return ask;
+        }
+        if !self.hyperplanes {
+            self.textures.planes.clear();
+            self.textures.planes_stale = false;
+            return ask;
+        }
+        if let Some(t) = self.textures.planes_at
+            && t.elapsed() < PLANES_EVERY
+        {
+            ctx.request_repaint_after(PLANES_EVERY - t.elapsed());
+            return ask;
+        }
+        self.textures.planes_stale = false;
+        self.textures.planes_at = Some(Instant::now());
+        self.textures.planes = match (lab.net(), &s.output) {
+            (
+                Some(net),
+                OutputMap::Grid {
+                    x_range, y_range, ..
+                },
+            ) if self.hyperplanes => {
+                let bn = contour::first_layer_bn(net, &s.theta, &lab.train().x);
+                contour::first_layer_zero_sets(
+                    net,
+                    &s.theta,
+                    bn.as_ref(),
+                    *x_range,
+                    *y_range,
+                    PLANES_GRID,
+                    crate::runtime::worker::MAX_NEURON_MAPS,
+                )
+            }
+            _ => Vec::new(),
+        };
+        ask
+    }
 }
 
 /// A side × side map of values coloured on a diverging scale (its largest |value| at the ends).
@@ -203,6 +237,12 @@ impl Textures {
     }
 }
 
+/// The rows of a 1-D dataset as (x, y) points: the target the fitted curve is drawn against
+/// (the Output and Geometry tiles).
+pub fn curve_points(ds: &crate::data::Dataset) -> Vec<[f64; 2]> {
+    (0..ds.rows()).map(|i| [ds.row(i)[0], ds.y[i]]).collect()
+}
+
 /// `v` with `decimals` decimals, or "—" when there is no number.
 fn number(v: f64, decimals: usize) -> String {
     if v.is_finite() {
@@ -214,232 +254,234 @@ fn number(v: f64, decimals: usize) -> String {
 
 /// The last evaluation in words: losses and (for classification) accuracies, train then test;
 /// without a test set, a phrase saying so instead of its missing numbers.
-pub fn eval_line(app: &NnlabApp) -> String {
-    let Some(e) = app.history.last_eval else {
+pub fn eval_line(lab: &Lab, lang: Lang) -> String {
+    let Some(e) = lab.history().last_eval else {
         return String::new();
     };
-    let test = app.test.rows() > 0;
+    let test = lab.test().rows() > 0;
     let classification = e.train_accuracy.is_finite();
     let mut parts = vec![format!(
         "{} {}",
-        app.t(S::TrainLoss),
+        lang.t(S::TrainLoss),
         number(e.train_loss, 4)
     )];
     if test {
-        parts.push(format!("{} {}", app.t(S::TestLoss), number(e.test_loss, 4)));
+        parts.push(format!(
+            "{} {}",
+            lang.t(S::TestLoss),
+            number(e.test_loss, 4)
+        ));
     }
     if classification {
         let pct = |v: f64| number(100.0 * v, 1) + if v.is_finite() { "%" } else { "" };
-        parts.push(format!("{} {}", app.t(S::TrainAcc), pct(e.train_accuracy)));
+        parts.push(format!("{} {}", lang.t(S::TrainAcc), pct(e.train_accuracy)));
         if test {
-            parts.push(format!("{} {}", app.t(S::TestAcc), pct(e.test_accuracy)));
+            parts.push(format!("{} {}", lang.t(S::TestAcc), pct(e.test_accuracy)));
         }
     }
     if !test {
-        parts.push(app.t(S::NoTestSet).to_string());
+        parts.push(lang.t(S::NoTestSet).to_string());
     }
     parts.join(" · ")
 }
 
-pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    ui.horizontal_wrapped(|ui| {
-        let mut d = app.discretize;
-        if ui.checkbox(&mut d, app.t(S::Discretize)).changed() {
-            app.discretize = d;
-            if let Some(s) = &app.snapshot {
-                app.textures.update(ui.ctx(), s, app.dark, d);
+impl View for OutputView {
+    fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>) {
+        ui.horizontal_wrapped(|ui| {
+            let mut d = self.discretize;
+            if ui.checkbox(&mut d, ctx.t(S::Discretize)).changed() {
+                self.discretize = d;
+                if let Some(s) = ctx.lab.snapshot() {
+                    self.textures.update(ui.ctx(), s, ctx.dark(), d);
+                }
             }
-        }
-        let plane = app.net.as_ref().is_some_and(|n| n.inputs == 2);
-        let (th, tt) = (app.t(S::Hyperplanes), app.t(S::TestPoints));
-        if ui
-            .add_enabled(plane, egui::Checkbox::new(&mut app.hyperplanes, th))
-            .on_hover_text(app.t(S::HyperplaneHint))
-            .changed()
-        {
-            app.textures.planes_stale = true;
-            app.textures.planes_at = None;
-        }
-        ui.checkbox(&mut app.show_test, tt);
-    });
-    ui.label(egui::RichText::new(eval_line(app)).small());
-    let hovered = app.hovered_neuron;
-    if let Some((l, j)) = hovered {
-        let name = if l == 0 {
-            app.net
-                .as_ref()
-                .and_then(|n| n.features.get(j))
-                .map(|f| f.label())
-                .unwrap_or_default()
-        } else {
-            format!("{} {} · {} {}", app.t(S::Layer), l, app.t(S::Neuron), j + 1)
-        };
-        ui.label(egui::RichText::new(name).strong());
-    }
-    let Some(snap) = app.snapshot.as_ref() else {
-        ui.spinner();
-        return;
-    };
-    let dark = app.dark;
-    let outline = if dark { Color32::WHITE } else { Color32::BLACK };
-    match &snap.output {
-        OutputMap::None => {
-            ui.label(app.t(S::NoMap));
-        }
-        OutputMap::Grid {
-            x_range, y_range, ..
-        } => {
-            // The hovered unit at the decision map's resolution once the worker has sent it;
-            // until then its diagram map.
-            let focus = app
-                .textures
-                .focus
-                .as_ref()
-                .filter(|(u, _)| Some(*u) == hovered)
-                .map(|(_, t)| t);
-            let tex = match hovered {
-                Some(_) if focus.is_some() => focus,
-                Some((0, j)) => app.textures.features.get(j),
-                Some((l, j)) => app.textures.neurons.get(l - 1).and_then(|v| v.get(j)),
-                None => app.textures.decision.as_ref(),
+            let plane = ctx.lab.net().is_some_and(|n| n.inputs == 2);
+            let (th, tt) = (ctx.t(S::Hyperplanes), ctx.t(S::TestPoints));
+            if ui
+                .add_enabled(plane, egui::Checkbox::new(&mut self.hyperplanes, th))
+                .on_hover_text(ctx.t(S::HyperplaneHint))
+                .changed()
+            {
+                self.textures.planes_stale = true;
+                self.textures.planes_at = None;
             }
-            .or(app.textures.decision.as_ref())
-            .map(|t| t.id());
-            let (x0, x1) = *x_range;
-            let (y0, y1) = *y_range;
-            let train = app.train.clone();
-            let test = app.test.clone();
-            let lines: &[Vec<Polyline>] = if app.hyperplanes {
-                &app.textures.planes
+            ui.checkbox(&mut self.show_test, tt);
+        });
+        ui.label(egui::RichText::new(eval_line(ctx.lab, ctx.lang())).small());
+        let hovered = ctx.hovered_neuron;
+        if let Some((l, j)) = hovered {
+            let name = if l == 0 {
+                ctx.lab
+                    .net()
+                    .and_then(|n| n.features.get(j))
+                    .map(|f| f.label())
+                    .unwrap_or_default()
             } else {
-                &[]
+                format!("{} {} · {} {}", ctx.t(S::Layer), l, ctx.t(S::Neuron), j + 1)
             };
-            let show_test = app.show_test;
-            let plot = Plot::new("output_plot")
-                .data_aspect(1.0)
-                .allow_scroll(false)
-                .show_grid(false)
-                .default_x_bounds(x0, x1)
-                .default_y_bounds(y0, y1)
-                .show(ui, |p| {
-                    if let Some(t) = tex {
-                        p.image(PlotImage::new(
-                            "map",
-                            t,
-                            PlotPoint::new((x0 + x1) / 2.0, (y0 + y1) / 2.0),
-                            egui::vec2((x1 - x0) as f32, (y1 - y0) as f32),
-                        ));
-                    }
-                    for (set, is_test) in [(&train, false), (&test, true)] {
-                        if is_test && !show_test {
-                            continue;
+            ui.label(egui::RichText::new(name).strong());
+        }
+        let Some(snap) = ctx.lab.snapshot() else {
+            ui.spinner();
+            return;
+        };
+        let dark = ctx.dark();
+        let outline = if dark { Color32::WHITE } else { Color32::BLACK };
+        match &snap.output {
+            OutputMap::None => {
+                ui.label(ctx.t(S::NoMap));
+            }
+            OutputMap::Grid {
+                x_range, y_range, ..
+            } => {
+                // The hovered unit at the decision map's resolution once the worker has sent it;
+                // until then its diagram map.
+                let focus = self
+                    .textures
+                    .focus
+                    .as_ref()
+                    .filter(|(u, _)| Some(*u) == hovered)
+                    .map(|(_, t)| t);
+                let tex = match hovered {
+                    Some(_) if focus.is_some() => focus,
+                    Some((0, j)) => self.textures.features.get(j),
+                    Some((l, j)) => self.textures.neurons.get(l - 1).and_then(|v| v.get(j)),
+                    None => self.textures.decision.as_ref(),
+                }
+                .or(self.textures.decision.as_ref())
+                .map(|t| t.id());
+                let (x0, x1) = *x_range;
+                let (y0, y1) = *y_range;
+                let train = ctx.lab.train();
+                let test = ctx.lab.test();
+                let lines: &[Vec<Polyline>] = if self.hyperplanes {
+                    &self.textures.planes
+                } else {
+                    &[]
+                };
+                let show_test = self.show_test;
+                let plot = Plot::new("output_plot")
+                    .data_aspect(1.0)
+                    .allow_scroll(false)
+                    .show_grid(false)
+                    .default_x_bounds(x0, x1)
+                    .default_y_bounds(y0, y1)
+                    .show(ui, |p| {
+                        if let Some(t) = tex {
+                            p.image(PlotImage::new(
+                                "map",
+                                t,
+                                PlotPoint::new((x0 + x1) / 2.0, (y0 + y1) / 2.0),
+                                egui::vec2((x1 - x0) as f32, (y1 - y0) as f32),
+                            ));
                         }
-                        let k = set.classes.max(1);
-                        for c in 0..k {
-                            let pts: Vec<[f64; 2]> = (0..set.rows())
-                                .filter(|&i| set.classes == 0 || set.y[i] as usize == c)
-                                .map(|i| [set.row(i)[0], set.row(i)[1]])
-                                .collect();
-                            if pts.is_empty() {
+                        for (set, is_test) in [(&train, false), (&test, true)] {
+                            if is_test && !show_test {
                                 continue;
                             }
-                            let color = if set.classes == 0 {
-                                theme::POS
-                            } else {
-                                theme::class_color(c)
-                            };
-                            let name = if is_test { "test" } else { "train" };
-                            if is_test {
+                            let k = set.classes.max(1);
+                            for c in 0..k {
+                                let pts: Vec<[f64; 2]> = (0..set.rows())
+                                    .filter(|&i| set.classes == 0 || set.y[i] as usize == c)
+                                    .map(|i| [set.row(i)[0], set.row(i)[1]])
+                                    .collect();
+                                if pts.is_empty() {
+                                    continue;
+                                }
+                                let color = if set.classes == 0 {
+                                    theme::POS
+                                } else {
+                                    theme::class_color(c)
+                                };
+                                let name = if is_test { "test" } else { "train" };
+                                if is_test {
+                                    p.points(
+                                        Points::new(name, PlotPoints::from(pts.clone()))
+                                            .radius(4.0)
+                                            .shape(MarkerShape::Circle)
+                                            .color(outline)
+                                            .filled(false),
+                                    );
+                                }
+                                if !is_test {
+                                    p.points(
+                                        Points::new(name, PlotPoints::from(pts.clone()))
+                                            .radius(3.6)
+                                            .color(theme::point_halo(dark)),
+                                    );
+                                }
                                 p.points(
-                                    Points::new(name, PlotPoints::from(pts.clone()))
-                                        .radius(4.0)
-                                        .shape(MarkerShape::Circle)
-                                        .color(outline)
-                                        .filled(false),
+                                    Points::new(name, PlotPoints::from(pts))
+                                        .radius(if is_test { 3.0 } else { 2.5 })
+                                        .color(color),
                                 );
                             }
-                            if !is_test {
-                                p.points(
-                                    Points::new(name, PlotPoints::from(pts.clone()))
-                                        .radius(3.6)
-                                        .color(theme::point_halo(dark)),
+                        }
+                        for (k, unit) in lines.iter().enumerate() {
+                            for pts in unit {
+                                p.line(
+                                    Line::new(format!("h{}", k + 1), PlotPoints::from(pts.clone()))
+                                        .color(outline.gamma_multiply(0.7))
+                                        .width(1.2),
                                 );
                             }
-                            p.points(
-                                Points::new(name, PlotPoints::from(pts))
-                                    .radius(if is_test { 3.0 } else { 2.5 })
-                                    .color(color),
-                            );
                         }
-                    }
-                    for (k, unit) in lines.iter().enumerate() {
-                        for pts in unit {
-                            p.line(
-                                Line::new(format!("h{}", k + 1), PlotPoints::from(pts.clone()))
-                                    .color(outline.gamma_multiply(0.7))
-                                    .width(1.2),
-                            );
-                        }
-                    }
-                });
-            // Ask for a grid as fine as the pixels the map covers (up to 256 a side).
-            let t = plot.transform;
-            let (a, b) = (
-                t.position_from_point(&PlotPoint::new(x0, y0)),
-                t.position_from_point(&PlotPoint::new(x1, y1)),
-            );
-            let points = (b - a).abs().max_elem();
-            let side = map_side_for(points, ui.ctx().pixels_per_point());
-            if side > 0 {
-                app.textures.maps.output = side;
+                    });
+                // Ask for a grid as fine as the pixels the map covers (up to 256 a side).
+                let t = plot.transform;
+                let (a, b) = (
+                    t.position_from_point(&PlotPoint::new(x0, y0)),
+                    t.position_from_point(&PlotPoint::new(x1, y1)),
+                );
+                let points = (b - a).abs().max_elem();
+                let side = map_side_for(points, ui.ctx().pixels_per_point());
+                if side > 0 {
+                    self.textures.maps.output = side;
+                }
             }
-        }
-        OutputMap::Curve { xs, ys } => {
-            let fitted: Vec<[f64; 2]> = match hovered {
-                Some((l, j)) if l > 0 => snap
-                    .neurons
-                    .get(l - 1)
-                    .and_then(|v| v.get(j))
-                    .map(|v| xs.iter().zip(v).map(|(x, y)| [*x, *y as f64]).collect())
-                    .unwrap_or_default(),
-                Some((0, j)) => snap
-                    .features
-                    .get(j)
-                    .map(|v| xs.iter().zip(v).map(|(x, y)| [*x, *y as f64]).collect())
-                    .unwrap_or_default(),
-                _ => xs.iter().zip(ys).map(|(x, y)| [*x, *y]).collect(),
-            };
-            let target: Vec<[f64; 2]> = (0..app.train.rows())
-                .map(|i| [app.train.row(i)[0], app.train.y[i]])
-                .collect();
-            let test: Vec<[f64; 2]> = (0..app.test.rows())
-                .map(|i| [app.test.row(i)[0], app.test.y[i]])
-                .collect();
-            let (tname, fname) = (app.t(S::Target), app.t(S::Fitted));
-            let show_test = app.show_test;
-            Plot::new("output_curve")
-                .legend(Legend::default())
-                .allow_scroll(false)
-                .show(ui, |p| {
-                    p.points(
-                        Points::new(tname, PlotPoints::from(target))
-                            .radius(2.0)
-                            .color(theme::NEG),
-                    );
-                    if show_test {
+            OutputMap::Curve { xs, ys } => {
+                let fitted: Vec<[f64; 2]> = match hovered {
+                    Some((l, j)) if l > 0 => snap
+                        .neurons
+                        .get(l - 1)
+                        .and_then(|v| v.get(j))
+                        .map(|v| xs.iter().zip(v).map(|(x, y)| [*x, *y as f64]).collect())
+                        .unwrap_or_default(),
+                    Some((0, j)) => snap
+                        .features
+                        .get(j)
+                        .map(|v| xs.iter().zip(v).map(|(x, y)| [*x, *y as f64]).collect())
+                        .unwrap_or_default(),
+                    _ => xs.iter().zip(ys).map(|(x, y)| [*x, *y]).collect(),
+                };
+                let target = curve_points(ctx.lab.train());
+                let test = curve_points(ctx.lab.test());
+                let (tname, fname) = (ctx.t(S::Target), ctx.t(S::Fitted));
+                let show_test = self.show_test;
+                Plot::new("output_curve")
+                    .legend(Legend::default())
+                    .allow_scroll(false)
+                    .show(ui, |p| {
                         p.points(
-                            Points::new("test", PlotPoints::from(test))
-                                .radius(3.0)
-                                .filled(false)
-                                .color(outline),
+                            Points::new(tname, PlotPoints::from(target))
+                                .radius(2.0)
+                                .color(theme::NEG),
                         );
-                    }
-                    p.line(
-                        Line::new(fname, PlotPoints::from(fitted))
-                            .color(theme::POS)
-                            .width(2.0),
-                    );
-                });
+                        if show_test {
+                            p.points(
+                                Points::new("test", PlotPoints::from(test))
+                                    .radius(3.0)
+                                    .filled(false)
+                                    .color(outline),
+                            );
+                        }
+                        p.line(
+                            Line::new(fname, PlotPoints::from(fitted))
+                                .color(theme::POS)
+                                .width(2.0),
+                        );
+                    });
+            }
         }
     }
 }

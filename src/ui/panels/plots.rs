@@ -6,11 +6,26 @@ use eframe::egui;
 use egui_plot::{GridMark, Legend, Line, Plot, PlotPoint, PlotPoints};
 
 use super::depth_scale;
-use crate::ui::app::NnlabApp;
-use crate::ui::i18n::S;
+use crate::ui::i18n::{Lang, S};
 use crate::ui::theme;
+use crate::ui::view::ViewCtx;
 /// The tiles are the workspace's; re-exported where they were first defined.
 pub use crate::ui::workspace::Tile;
+
+/// The metric plots' own state: which plots use a log axis.
+pub struct PlotsView {
+    pub log_loss: bool,
+    pub log_grad: bool,
+}
+
+impl Default for PlotsView {
+    fn default() -> Self {
+        PlotsView {
+            log_loss: true,
+            log_grad: true,
+        }
+    }
+}
 
 pub fn log_ticks(mark: GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
     let v = mark.value;
@@ -105,13 +120,13 @@ fn line_points<'a>(p: &egui_plot::PlotUi<'a>, points: &'a [PlotPoint]) -> PlotPo
     }
 }
 
-fn layer_name(app: &NnlabApp, i: usize, n: usize) -> String {
-    super::depth_scale::layer_name(app.lang, i, n)
+fn layer_name(lang: Lang, i: usize, n: usize) -> String {
+    super::depth_scale::layer_name(lang, i, n)
 }
 
-/// The timeline's cursor: a vertical line at the replayed step.
-pub(crate) fn cursor(app: &NnlabApp, p: &mut egui_plot::PlotUi<'_>) {
-    if let Some(step) = app.timeline.step {
+/// The timeline's cursor: a vertical line at the replayed step (None: live, no line).
+pub(crate) fn cursor(replayed_step: Option<u64>, p: &mut egui_plot::PlotUi<'_>) {
+    if let Some(step) = replayed_step {
         p.vline(
             egui_plot::VLine::new("", step as f64)
                 .color(egui::Color32::from_rgb(230, 60, 200))
@@ -120,177 +135,190 @@ pub(crate) fn cursor(app: &NnlabApp, p: &mut egui_plot::PlotUi<'_>) {
     }
 }
 
-pub(crate) fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
-    let h = &app.history;
-    let id = format!("plot_{tile:?}");
-    let step_label = app.t(S::StepCount);
-    let plain = || {
-        Plot::new(id.as_str())
-            .allow_scroll(false)
-            .x_axis_label(step_label)
-    };
-    // One series per layer: a legend while it is short, else a depth scale above the plot
-    // (ten legend rows would cover the data).
-    let per_layer = |ui: &mut egui::Ui, plot: Plot<'static>, n: usize, note: Option<&str>| {
-        if depth_scale::wanted(n) {
-            depth_scale::ui(ui, app.lang, n, note);
-            plot
-        } else {
-            plot.legend(Legend::default())
+impl PlotsView {
+    /// One metric plot (the workspace draws several plot tiles with this one state).
+    pub fn tile_ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>, tile: Tile) {
+        let log = match tile {
+            Tile::Loss => Some(&mut self.log_loss),
+            Tile::Gradient | Tile::Update => Some(&mut self.log_grad),
+            _ => None,
+        };
+        if let Some(log) = log {
+            ui.checkbox(log, ctx.t(S::LogScale));
         }
-    };
-    let base = plain().legend(Legend::default());
-    match tile {
-        Tile::Loss => {
-            let log = app.log_loss;
-            let (bl, tr, te) = (
-                h.batch_loss.points(log),
-                h.train_loss.points(log),
-                h.test_loss.points(log),
-            );
-            let names = (app.t(S::BatchLoss), app.t(S::TrainLoss), app.t(S::TestLoss));
-            let mut p = base;
-            if log {
-                p = p.y_axis_formatter(log_ticks).label_formatter(log_label);
-            }
-            p.show(ui, |p| {
-                cursor(app, p);
-                p.line(Line::new(names.0, line_points(p, bl)).color(theme::quiet_line(app.dark)));
-                p.line(
-                    Line::new(names.1, line_points(p, tr))
-                        .color(theme::POS)
-                        .width(2.0),
-                );
-                p.line(
-                    Line::new(names.2, line_points(p, te))
-                        .color(theme::NEG)
-                        .width(2.0),
-                );
-            });
-        }
-        Tile::Accuracy => {
-            let names = (app.t(S::TrainAcc), app.t(S::TestAcc));
-            base.include_y(0.0).include_y(1.0).show(ui, |p| {
-                cursor(app, p);
-                p.line(
-                    Line::new(names.0, line_points(p, h.train_acc.points(false)))
-                        .color(theme::POS)
-                        .width(2.0),
-                );
-                p.line(
-                    Line::new(names.1, line_points(p, h.test_acc.points(false)))
-                        .color(theme::NEG)
-                        .width(2.0),
-                );
-            });
-        }
-        Tile::Gradient | Tile::Update => {
-            let log = app.log_grad;
-            let series = if tile == Tile::Gradient {
-                &h.grad
-            } else {
-                &h.update
-            };
-            let n = series.len();
-            let names: Vec<String> = (0..n).map(|i| layer_name(app, i, n)).collect();
-            let mut p = per_layer(ui, plain(), n, None);
-            if log {
-                p = p.y_axis_formatter(log_ticks).label_formatter(log_label);
-            }
-            p.show(ui, |p| {
-                cursor(app, p);
-                for (i, s) in series.iter().enumerate() {
-                    p.line(
-                        Line::new(names[i].clone(), line_points(p, s.points(log)))
-                            .color(depth_scale::color(i, n)),
-                    );
-                }
-            });
-        }
-        Tile::Saturation => {
-            // Only the lines that can be non-zero: saturation for sigmoid/tanh layers, dead
-            // units for ReLU layers (of the network the worker runs).
-            let n = h.saturated.len();
-            let layers = app
-                .net
-                .as_ref()
-                .map(|net| net.layers.as_slice())
-                .unwrap_or(&[]);
-            let mut lines: Vec<(String, &[egui_plot::PlotPoint], usize, bool)> = Vec::new();
-            for i in 0..n {
-                let l = layer_name(app, i, n);
-                let act = layers.get(i).map(|l| l.activation);
-                if act.is_none_or(|a| a.saturates()) {
-                    let name = format!("{l} {}", app.t(S::Saturated));
-                    lines.push((name, h.saturated[i].points(false), i, false));
-                }
-                if act.is_none_or(|a| a.can_die()) {
-                    let name = format!("{l} {}", app.t(S::Dead));
-                    lines.push((name, h.dead[i].points(false), i, true));
-                }
-            }
-            if lines.is_empty() && n > 0 {
-                ui.weak(app.t(S::NoSatLayers));
-                return;
-            }
-            let both = lines.iter().any(|l| l.3) && lines.iter().any(|l| !l.3);
-            let note = both.then(|| app.t(S::SatDeadNote));
-            let p = per_layer(ui, plain(), n, note);
-            p.include_y(0.0).include_y(1.0).show(ui, |p| {
-                cursor(app, p);
-                for (name, points, i, dashed) in lines {
-                    let mut line =
-                        Line::new(name, line_points(p, points)).color(depth_scale::color(i, n));
-                    if dashed {
-                        line = line.style(egui_plot::LineStyle::dashed_loose());
-                    }
-                    p.line(line);
-                }
-            });
-        }
-        Tile::Histogram => {
-            let Some(s) = &app.snapshot else {
-                return;
-            };
-            let n = s.histograms.len();
-            let lines: Vec<(String, Vec<[f64; 2]>)> = s
-                .histograms
-                .iter()
-                .enumerate()
-                .map(|(i, hg)| {
-                    let total: u32 = hg.counts.iter().sum::<u32>().max(1);
-                    let bw = (hg.hi - hg.lo) / hg.counts.len() as f64;
-                    let mut pts = Vec::with_capacity(hg.counts.len() * 2 + 2);
-                    pts.push([hg.lo, 0.0]);
-                    for (k, &c) in hg.counts.iter().enumerate() {
-                        let d = c as f64 / total as f64 / bw;
-                        pts.push([hg.lo + k as f64 * bw, d]);
-                        pts.push([hg.lo + (k + 1) as f64 * bw, d]);
-                    }
-                    pts.push([hg.hi, 0.0]);
-                    (layer_name(app, i, n), pts)
-                })
-                .collect();
-            let plot = Plot::new("plot_hist")
+        let h = ctx.lab.history();
+        let id = format!("plot_{tile:?}");
+        let step_label = ctx.t(S::StepCount);
+        let plain = || {
+            Plot::new(id.as_str())
                 .allow_scroll(false)
-                .x_axis_label(app.t(S::Weight));
-            per_layer(ui, plot, n, None).show(ui, |p| {
-                for (i, (name, pts)) in lines.into_iter().enumerate() {
-                    p.line(
-                        Line::new(name, PlotPoints::from(pts))
-                            .color(depth_scale::color(i, n))
-                            .fill(0.0)
-                            .fill_alpha(0.15),
-                    );
+                .x_axis_label(step_label)
+        };
+        // One series per layer: a legend while it is short, else a depth scale above the plot
+        // (ten legend rows would cover the data).
+        let per_layer = |ui: &mut egui::Ui, plot: Plot<'static>, n: usize, note: Option<&str>| {
+            if depth_scale::wanted(n) {
+                depth_scale::ui(ui, ctx.lang(), n, note);
+                plot
+            } else {
+                plot.legend(Legend::default())
+            }
+        };
+        let base = plain().legend(Legend::default());
+        match tile {
+            Tile::Loss => {
+                let log = self.log_loss;
+                let (bl, tr, te) = (
+                    h.batch_loss.points(log),
+                    h.train_loss.points(log),
+                    h.test_loss.points(log),
+                );
+                let names = (ctx.t(S::BatchLoss), ctx.t(S::TrainLoss), ctx.t(S::TestLoss));
+                let mut p = base;
+                if log {
+                    p = p.y_axis_formatter(log_ticks).label_formatter(log_label);
                 }
-            });
+                p.show(ui, |p| {
+                    cursor(ctx.replayed_step, p);
+                    p.line(
+                        Line::new(names.0, line_points(p, bl)).color(theme::quiet_line(ctx.dark())),
+                    );
+                    p.line(
+                        Line::new(names.1, line_points(p, tr))
+                            .color(theme::POS)
+                            .width(2.0),
+                    );
+                    p.line(
+                        Line::new(names.2, line_points(p, te))
+                            .color(theme::NEG)
+                            .width(2.0),
+                    );
+                });
+            }
+            Tile::Accuracy => {
+                let names = (ctx.t(S::TrainAcc), ctx.t(S::TestAcc));
+                base.include_y(0.0).include_y(1.0).show(ui, |p| {
+                    cursor(ctx.replayed_step, p);
+                    p.line(
+                        Line::new(names.0, line_points(p, h.train_acc.points(false)))
+                            .color(theme::POS)
+                            .width(2.0),
+                    );
+                    p.line(
+                        Line::new(names.1, line_points(p, h.test_acc.points(false)))
+                            .color(theme::NEG)
+                            .width(2.0),
+                    );
+                });
+            }
+            Tile::Gradient | Tile::Update => {
+                let log = self.log_grad;
+                let series = if tile == Tile::Gradient {
+                    &h.grad
+                } else {
+                    &h.update
+                };
+                let n = series.len();
+                let names: Vec<String> = (0..n).map(|i| layer_name(ctx.lang(), i, n)).collect();
+                let mut p = per_layer(ui, plain(), n, None);
+                if log {
+                    p = p.y_axis_formatter(log_ticks).label_formatter(log_label);
+                }
+                p.show(ui, |p| {
+                    cursor(ctx.replayed_step, p);
+                    for (i, s) in series.iter().enumerate() {
+                        p.line(
+                            Line::new(names[i].clone(), line_points(p, s.points(log)))
+                                .color(depth_scale::color(i, n)),
+                        );
+                    }
+                });
+            }
+            Tile::Saturation => {
+                // Only the lines that can be non-zero: saturation for sigmoid/tanh layers, dead
+                // units for ReLU layers (of the network the worker runs).
+                let n = h.saturated.len();
+                let layers = ctx
+                    .lab
+                    .net()
+                    .map(|net| net.layers.as_slice())
+                    .unwrap_or(&[]);
+                let mut lines: Vec<(String, &[egui_plot::PlotPoint], usize, bool)> = Vec::new();
+                for i in 0..n {
+                    let l = layer_name(ctx.lang(), i, n);
+                    let act = layers.get(i).map(|l| l.activation);
+                    if act.is_none_or(|a| a.saturates()) {
+                        let name = format!("{l} {}", ctx.t(S::Saturated));
+                        lines.push((name, h.saturated[i].points(false), i, false));
+                    }
+                    if act.is_none_or(|a| a.can_die()) {
+                        let name = format!("{l} {}", ctx.t(S::Dead));
+                        lines.push((name, h.dead[i].points(false), i, true));
+                    }
+                }
+                if lines.is_empty() && n > 0 {
+                    ui.weak(ctx.t(S::NoSatLayers));
+                    return;
+                }
+                let both = lines.iter().any(|l| l.3) && lines.iter().any(|l| !l.3);
+                let note = both.then(|| ctx.t(S::SatDeadNote));
+                let p = per_layer(ui, plain(), n, note);
+                p.include_y(0.0).include_y(1.0).show(ui, |p| {
+                    cursor(ctx.replayed_step, p);
+                    for (name, points, i, dashed) in lines {
+                        let mut line =
+                            Line::new(name, line_points(p, points)).color(depth_scale::color(i, n));
+                        if dashed {
+                            line = line.style(egui_plot::LineStyle::dashed_loose());
+                        }
+                        p.line(line);
+                    }
+                });
+            }
+            Tile::Histogram => {
+                let Some(s) = ctx.lab.snapshot() else {
+                    return;
+                };
+                let n = s.histograms.len();
+                let lines: Vec<(String, Vec<[f64; 2]>)> = s
+                    .histograms
+                    .iter()
+                    .enumerate()
+                    .map(|(i, hg)| {
+                        let total: u32 = hg.counts.iter().sum::<u32>().max(1);
+                        let bw = (hg.hi - hg.lo) / hg.counts.len() as f64;
+                        let mut pts = Vec::with_capacity(hg.counts.len() * 2 + 2);
+                        pts.push([hg.lo, 0.0]);
+                        for (k, &c) in hg.counts.iter().enumerate() {
+                            let d = c as f64 / total as f64 / bw;
+                            pts.push([hg.lo + k as f64 * bw, d]);
+                            pts.push([hg.lo + (k + 1) as f64 * bw, d]);
+                        }
+                        pts.push([hg.hi, 0.0]);
+                        (layer_name(ctx.lang(), i, n), pts)
+                    })
+                    .collect();
+                let plot = Plot::new("plot_hist")
+                    .allow_scroll(false)
+                    .x_axis_label(ctx.t(S::Weight));
+                per_layer(ui, plot, n, None).show(ui, |p| {
+                    for (i, (name, pts)) in lines.into_iter().enumerate() {
+                        p.line(
+                            Line::new(name, PlotPoints::from(pts))
+                                .color(depth_scale::color(i, n))
+                                .fill(0.0)
+                                .fill_alpha(0.15),
+                        );
+                    }
+                });
+            }
+            Tile::Network
+            | Tile::Output
+            | Tile::Curvature
+            | Tile::Landscape
+            | Tile::Dynamics
+            | Tile::Geometry
+            | Tile::Spectral => {}
         }
-        Tile::Network
-        | Tile::Output
-        | Tile::Curvature
-        | Tile::Landscape
-        | Tile::Dynamics
-        | Tile::Geometry
-        | Tile::Spectral => {}
     }
 }

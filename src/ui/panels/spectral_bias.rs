@@ -18,29 +18,29 @@ use super::plots::log_ticks;
 const LOG_FLOOR: f64 = -5.0;
 
 pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    app.spectral.drawn_at = Some(std::time::Instant::now());
-    let lang = app.lang;
-    if let Some(net) = app.net.as_ref()
-        && let Some((why, detail)) = not_applicable(net, &app.train)
+    app.views.spectral.drawn_at = Some(std::time::Instant::now());
+    let lang = app.settings.lang;
+    if let Some(net) = app.lab.net.as_ref()
+        && let Some((why, detail)) = not_applicable(net, &app.lab.train)
     {
         ui.add_space(6.0);
         ui.add(egui::Label::new(format!("{} {detail}", lang.t(why))).wrap());
         return;
     }
-    if let Some(e) = &app.spectral.error {
+    if let Some(e) = &app.views.spectral.error {
         ui.add(egui::Label::new(egui::RichText::new(e).color(theme::NEG)).wrap());
         return;
     }
-    let Some(last) = app.spectral.history.last() else {
+    let Some(last) = app.views.spectral.history.last() else {
         ui.horizontal(|ui| {
             ui.add(egui::Label::new(egui::RichText::new(lang.t(S::SpecWaiting)).weak()).wrap());
-            if app.spectral.computing {
+            if app.views.spectral.computing {
                 ui.spinner();
             }
         });
         return;
     };
-    let peaks = app.spectral.peaks.clone();
+    let peaks = app.views.spectral.peaks.clone();
     ui.horizontal_wrapped(|ui| {
         let errs: Vec<String> = peaks
             .iter()
@@ -54,11 +54,11 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 last.step,
                 lang.t(S::SpecPeaks),
                 errs.join(", "),
-                app.spectral.seconds * 1e3
+                app.views.spectral.seconds * 1e3
             ))
             .small(),
         );
-        if app.spectral.computing {
+        if app.views.spectral.computing {
             ui.spinner();
         }
     });
@@ -90,11 +90,11 @@ fn heatmap_image(history: &[Record], dark: bool) -> ColorImage {
 }
 
 fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, height: f32) {
-    let s = &mut app.spectral;
-    if s.stale_texture || s.texture.is_none() || s.texture_dark != app.dark {
+    let s = &mut app.views.spectral;
+    if s.stale_texture || s.texture.is_none() || s.texture_dark != app.settings.dark {
         s.stale_texture = false;
-        s.texture_dark = app.dark;
-        let img = heatmap_image(&s.history, app.dark);
+        s.texture_dark = app.settings.dark;
+        let img = heatmap_image(&s.history, app.settings.dark);
         match &mut s.texture {
             Some(t) => t.set(img, TextureOptions::NEAREST),
             None => {
@@ -145,7 +145,7 @@ fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, height: f32) {
 }
 
 fn bands_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let s = &app.spectral;
+    let s = &app.views.spectral;
     let learned = app.t(S::SpecThreshold);
     Plot::new("spectral_bands")
         .legend(Legend::default())
@@ -172,7 +172,7 @@ fn bands_ui(app: &NnlabApp, ui: &mut egui::Ui) {
             }
             p.hline(
                 HLine::new(learned, THRESHOLD.log10())
-                    .color(theme::quiet_line(app.dark))
+                    .color(theme::quiet_line(app.settings.dark))
                     .style(LineStyle::dashed_loose()),
             );
         });
@@ -181,7 +181,7 @@ fn bands_ui(app: &NnlabApp, ui: &mut egui::Ui) {
 /// The tile's data as CSV: per recorded step, the relative error at each peak and the
 /// residual's relative amplitude at every frequency.
 pub fn csv(app: &NnlabApp) -> Option<String> {
-    let s = &app.spectral;
+    let s = &app.views.spectral;
     if s.history.is_empty() {
         return None;
     }

@@ -10,7 +10,8 @@ use eframe::egui;
 
 use crate::runtime::worker::{MapRequest, ReplayAnswer, ReplayRequest, Replayer, Snapshot};
 use crate::session::Loaded;
-use crate::ui::app::{Action, NnlabApp};
+use crate::ui::app::NnlabApp;
+use crate::ui::command::Command;
 use crate::ui::i18n::S;
 
 pub struct Timeline {
@@ -90,56 +91,63 @@ impl Timeline {
 
 /// Go to `step`: ask the replay thread, exporting the live run's recording first if needed.
 pub fn seek(app: &mut NnlabApp, step: u64) {
-    let last = app.status.step;
+    let last = app.lab.status.step;
     let step = step.min(last);
-    if app.timeline.step.is_none() {
-        app.timeline.live = app.snapshot.clone();
+    if app.views.timeline.step.is_none() {
+        app.views.timeline.live = app.lab.snapshot.clone();
     }
-    app.timeline.step = Some(step);
-    app.timeline.slider = step;
-    app.timeline.error = None;
-    if app.timeline.source_covers(last) {
-        app.timeline.request(step, false);
+    app.views.timeline.step = Some(step);
+    app.views.timeline.slider = step;
+    app.views.timeline.error = None;
+    if app.views.timeline.source_covers(last) {
+        app.views.timeline.request(step, false);
     } else {
-        app.timeline.wanted = Some(step);
+        app.views.timeline.wanted = Some(step);
         app.request_recording();
     }
 }
 
 /// Back to the live run's views.
 pub fn back_to_live(app: &mut NnlabApp, ctx: &egui::Context) {
-    if app.timeline.step.take().is_some()
-        && let Some(s) = app.timeline.live.take()
+    if app.views.timeline.step.take().is_some()
+        && let Some(s) = app.views.timeline.live.take()
     {
-        app.textures.update(ctx, &s, app.dark, app.discretize);
-        app.snapshot = Some(s);
+        app.views
+            .output
+            .textures
+            .update(ctx, &s, app.settings.dark, app.views.output.discretize);
+        app.lab.snapshot = Some(s);
     }
-    app.timeline.computing = None;
-    app.timeline.wanted = None;
-    app.timeline.shown = None;
+    app.views.timeline.computing = None;
+    app.views.timeline.wanted = None;
+    app.views.timeline.shown = None;
 }
 
 /// An answer of the replay thread.
 pub fn on_answer(app: &mut NnlabApp, ctx: &egui::Context, a: ReplayAnswer) {
     match a {
         ReplayAnswer::Snapshot { step, snapshot, .. } => {
-            if app.timeline.computing == Some(step) {
-                app.timeline.computing = None;
+            if app.views.timeline.computing == Some(step) {
+                app.views.timeline.computing = None;
             }
             // Only what the slider still points at.
-            if app.timeline.step == Some(step) {
-                app.textures
-                    .update(ctx, &snapshot, app.dark, app.discretize);
-                app.snapshot = Some(snapshot);
-                app.timeline.shown = Some(step);
+            if app.views.timeline.step == Some(step) {
+                app.views.output.textures.update(
+                    ctx,
+                    &snapshot,
+                    app.settings.dark,
+                    app.views.output.discretize,
+                );
+                app.lab.snapshot = Some(snapshot);
+                app.views.timeline.shown = Some(step);
             }
         }
         ReplayAnswer::Forked { step, session } => app.adopt_fork(ctx, step, *session),
         ReplayAnswer::Failed { step, message } => {
-            if app.timeline.computing == Some(step) {
-                app.timeline.computing = None;
+            if app.views.timeline.computing == Some(step) {
+                app.views.timeline.computing = None;
             }
-            app.timeline.error = Some(message);
+            app.views.timeline.error = Some(message);
         }
     }
 }
@@ -148,16 +156,16 @@ pub fn on_answer(app: &mut NnlabApp, ctx: &egui::Context, a: ReplayAnswer) {
 /// one row high (a hint before the first step and while training), so the views below it never
 /// move when training starts, stops or takes its first step.
 pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    let last = app.status.step;
-    let running = app.status.running;
-    let lang = app.lang;
+    let last = app.lab.status.step;
+    let running = app.lab.status.running;
+    let lang = app.settings.lang;
     let row = egui::vec2(ui.available_width(), ui.spacing().interact_size.y);
     let layout = egui::Layout::left_to_right(egui::Align::Center);
     ui.allocate_ui_with_layout(row, layout, |ui| {
         ui.set_min_size(row);
         ui.set_max_height(row.y);
         ui.label(egui::RichText::new(lang.t(S::Timeline)).strong());
-        if last == 0 && app.timeline.step.is_none() {
+        if last == 0 && app.views.timeline.step.is_none() {
             ui.weak(lang.t(S::TimelineEmpty));
             return;
         }
@@ -167,40 +175,41 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
         }
         // Buttons and state on the right; the slider takes the width that is left.
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if app.timeline.step.is_some() {
-                let can_fork = app.timeline.shown.is_some() && app.timeline.computing.is_none();
+            if app.views.timeline.step.is_some() {
+                let can_fork =
+                    app.views.timeline.shown.is_some() && app.views.timeline.computing.is_none();
                 if ui
                     .add_enabled(can_fork, egui::Button::new(lang.t(S::ForkHere)))
                     .on_hover_text(lang.t(S::ForkHover))
                     .clicked()
                 {
-                    app.actions.push(Action::Fork);
+                    app.commands.send(Command::Fork);
                 }
                 if ui.button(lang.t(S::BackToLive)).clicked() {
-                    app.actions.push(Action::BackToLive);
+                    app.commands.send(Command::BackToLive);
                 }
             }
-            if app.timeline.computing.is_some() || app.timeline.wanted.is_some() {
+            if app.views.timeline.computing.is_some() || app.views.timeline.wanted.is_some() {
                 ui.weak(lang.t(S::Recomputing));
                 ui.spinner();
-            } else if let Some(s) = app.timeline.shown {
+            } else if let Some(s) = app.views.timeline.shown {
                 ui.weak(format!("{} {s}", lang.t(S::Showing)));
             }
             ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
-                let mut v = app.timeline.step.unwrap_or(last).min(last);
+                let mut v = app.views.timeline.step.unwrap_or(last).min(last);
                 ui.spacing_mut().slider_width = (ui.available_width() - 130.0).max(60.0);
                 let r = ui.add(
                     egui::Slider::new(&mut v, 0..=last)
                         .clamping(egui::SliderClamping::Always)
                         .text(lang.t(S::StepCount)),
                 );
-                if r.changed() && Some(v) != app.timeline.step {
-                    app.actions.push(Action::Seek(v));
+                if r.changed() && Some(v) != app.views.timeline.step {
+                    app.commands.send(Command::Seek(v));
                 }
             });
         });
     });
-    if let Some(e) = app.timeline.error.clone() {
+    if let Some(e) = app.views.timeline.error.clone() {
         ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
     }
 }

@@ -3,9 +3,9 @@
 use eframe::egui;
 
 use crate::runtime::worker::Speed;
-use crate::ui::app::{Action, NnlabApp};
+use crate::ui::app::NnlabApp;
+use crate::ui::command::Command;
 use crate::ui::i18n::{Lang, S};
-use crate::ui::theme;
 
 /// Bytes per megabyte of the checkpoint budget field.
 const MB: f64 = 1024.0 * 1024.0;
@@ -36,7 +36,7 @@ fn speed_label(app: &NnlabApp, s: Speed) -> String {
 /// monospace label whose fields have fixed widths, so it keeps its width (and the row never
 /// reflows) while the numbers change; it moves to a row of its own as a whole when narrow.
 fn counters_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let st = app.status;
+    let st = app.lab.status;
     let mut text = format!(
         "{} {:<9}  {} {:<7}  {} {:>4}/{:<5} {:>7.0} {}",
         app.t(S::StepCount),
@@ -53,39 +53,42 @@ fn counters_ui(app: &NnlabApp, ui: &mut egui::Ui) {
         text.push_str(&format!("  {} {:<6}", app.t(S::Mistakes), st.mistakes));
     }
     ui.add(egui::Label::new(egui::RichText::new(text).monospace()).extend())
-        .on_hover_text(format!("{:.0} {}", app.fps, app.t(S::Fps)));
+        .on_hover_text(format!("{:.0} {}", app.clock.fps(), app.t(S::Fps)));
 }
 
 pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
     egui::Panel::top("top_bar").show(ui, |ui| {
         ui.add_space(4.0);
         ui.horizontal_wrapped(|ui| {
-            let running = app.status.running;
+            let running = app.lab.status.running;
             let play = if running { S::Pause } else { S::Play };
             let b = egui::Button::new(egui::RichText::new(app.t(play)).strong())
                 .min_size(egui::vec2(92.0, 26.0));
             if ui.add(b).on_hover_text("Space").clicked() {
-                app.actions
-                    .push(if running { Action::Pause } else { Action::Play });
+                app.commands.send(if running {
+                    Command::Pause
+                } else {
+                    Command::Play
+                });
             }
             if ui
                 .add_enabled(!running, egui::Button::new(app.t(S::Step)))
                 .clicked()
             {
-                app.actions.push(Action::Step(1));
+                app.commands.send(Command::Step(1));
             }
             if ui
                 .add_enabled(!running, egui::Button::new(app.t(S::Steps10)))
                 .clicked()
             {
-                app.actions.push(Action::Step(10));
+                app.commands.send(Command::Step(10));
             }
             if ui.button(app.t(S::Reset)).clicked() {
-                app.actions.push(Action::Reset);
+                app.commands.send(Command::Reset);
             }
             ui.separator();
             ui.label(app.t(S::Speed));
-            let current = speed_label(app, app.speed);
+            let current = speed_label(app, app.lab.speed);
             egui::ComboBox::from_id_salt("speed")
                 .selected_text(current)
                 .width(110.0)
@@ -93,21 +96,21 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     for r in SPEEDS {
                         let s = r.map_or(Speed::Max, Speed::PerSecond);
                         let label = speed_label(app, s);
-                        if ui.selectable_label(app.speed == s, label).clicked() {
-                            app.actions.push(Action::SetSpeed(s));
+                        if ui.selectable_label(app.lab.speed == s, label).clicked() {
+                            app.commands.send(Command::SetSpeed(s));
                         }
                     }
                 })
                 .response
                 .accessible_name(app.t(S::Speed));
             // Full speed in one click; a second click goes back to the watchable speed.
-            let full = app.speed == Speed::Max;
+            let full = app.lab.speed == Speed::Max;
             if ui
                 .selectable_label(full, app.t(S::FullSpeed))
                 .on_hover_text(app.t(S::FullSpeedHint))
                 .clicked()
             {
-                app.actions.push(Action::SetSpeed(if full {
+                app.commands.send(Command::SetSpeed(if full {
                     DEFAULT_SPEED
                 } else {
                     Speed::Max
@@ -116,28 +119,23 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
             ui.separator();
             ui.menu_button(app.t(S::SessionMenu), |ui| {
                 if ui.button(app.t(S::New)).clicked() {
-                    app.actions.push(Action::New);
+                    app.commands.send(Command::New);
                 }
                 if ui.button(app.t(S::Open)).clicked() {
-                    app.dialogs.open = true;
-                    app.dialogs.error = None;
+                    app.commands.send(Command::ShowOpen);
                 }
                 if ui.button(app.t(S::Save)).clicked() {
-                    app.actions.push(Action::Save);
+                    app.commands.send(Command::Save);
                 }
                 if ui.button(app.t(S::SaveAs)).clicked() {
-                    app.dialogs.save = true;
-                    app.dialogs.error = None;
-                    if app.dialogs.path.is_empty() {
-                        app.dialogs.path = "session.json".into();
-                    }
+                    app.commands.send(Command::ShowSaveAs);
                 }
                 if ui.button(app.t(S::ExportModel)).clicked() {
-                    app.model_export.show();
+                    app.views.model_export.show();
                 }
                 ui.horizontal(|ui| {
                     let label = ui.label(app.t(S::CheckpointBudget));
-                    let mut mb = app.checkpoint_budget as f64 / MB;
+                    let mut mb = app.lab.checkpoint_budget as f64 / MB;
                     let r = ui
                         .add(
                             egui::DragValue::new(&mut mb)
@@ -149,51 +147,51 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                         .labelled_by(label.id)
                         .on_hover_text(app.t(S::CheckpointBudgetHint));
                     if r.changed() {
-                        app.actions
-                            .push(Action::SetCheckpointBudget((mb * MB).round() as u64));
+                        app.commands
+                            .send(Command::SetCheckpointBudget((mb * MB).round() as u64));
                     }
                 });
                 ui.menu_button(app.t(S::Recent), |ui| {
-                    if app.recent.is_empty() {
+                    if app.files.recent.is_empty() {
                         ui.label(app.t(S::NoRecent));
                     }
-                    for p in app.recent.clone() {
+                    for p in app.files.recent.clone() {
                         if ui.button(p.display().to_string()).clicked() {
-                            app.actions.push(Action::OpenPath(p));
+                            app.commands.send(Command::OpenPath(p));
                         }
                     }
                 });
             });
             super::workspace::menu(app, ui);
             if ui
-                .selectable_label(app.compare.open, app.t(S::Compare))
+                .selectable_label(app.views.compare.open, app.t(S::Compare))
                 .clicked()
             {
-                app.compare.open = !app.compare.open;
+                app.views.compare.open = !app.views.compare.open;
             }
             let name = app
+                .files
                 .path
                 .as_ref()
                 .map(|p| crate::session::display_name(p))
                 .unwrap_or_else(|| app.t(S::Untitled).to_string());
             ui.label(egui::RichText::new(name).weak());
             ui.separator();
-            let theme_label = if app.dark { S::Light } else { S::Dark };
+            let theme_label = if app.settings.dark { S::Light } else { S::Dark };
             if ui
                 .button(app.t(theme_label))
                 .on_hover_text(app.t(S::Theme))
                 .clicked()
             {
-                app.dark = !app.dark;
-                theme::apply(ui.ctx(), app.dark);
-                if let Some(s) = &app.snapshot {
-                    app.textures.update(ui.ctx(), s, app.dark, app.discretize);
-                }
+                app.commands.send(Command::SetDark(!app.settings.dark));
             }
             ui.label(app.t(S::Language));
             for (lang, label) in [(Lang::En, "English"), (Lang::Zh, "中文")] {
-                if ui.selectable_label(app.lang == lang, label).clicked() {
-                    app.lang = lang;
+                if ui
+                    .selectable_label(app.settings.lang == lang, label)
+                    .clicked()
+                {
+                    app.commands.send(Command::SetLang(lang));
                 }
             }
             ui.separator();

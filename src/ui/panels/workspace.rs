@@ -11,8 +11,10 @@ use std::collections::HashMap;
 use eframe::egui;
 use egui_tiles::{Behavior, Container, EditAction, TabState, TileId, Tiles, UiResponse};
 
-use crate::ui::app::{Action, NnlabApp};
+use crate::ui::app::NnlabApp;
+use crate::ui::command::Command;
 use crate::ui::i18n::S;
+use crate::ui::view::{View, view_ctx};
 use crate::ui::workspace::Tile;
 use crate::ui::workspace::layout::Preset;
 
@@ -278,22 +280,18 @@ fn tile_body(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile, enlarged: bool) 
     let ui = &mut child;
     match tile {
         Tile::Network => super::designer::ui(app, ui),
-        Tile::Output => super::output::ui(app, ui),
+        Tile::Output => {
+            let ctx = view_ctx!(app);
+            app.views.output.ui(ui, &ctx)
+        }
         Tile::Curvature => super::curvature::ui(app, ui, enlarged),
         Tile::Landscape => super::landscape::ui(app, ui, enlarged),
         Tile::Dynamics => super::dynamics::ui(app, ui, enlarged),
         Tile::Geometry => super::geometry::ui(app, ui),
         Tile::Spectral => super::spectral_bias::ui(app, ui),
         _ => {
-            let log = match tile {
-                Tile::Loss => Some(&mut app.log_loss),
-                Tile::Gradient | Tile::Update => Some(&mut app.log_grad),
-                _ => None,
-            };
-            if let Some(log) = log {
-                ui.checkbox(log, app.lang.t(S::LogScale));
-            }
-            super::plots::plot_ui(app, ui, tile)
+            let ctx = view_ctx!(app);
+            app.views.plots.tile_ui(ui, &ctx, tile)
         }
     }
 }
@@ -318,7 +316,7 @@ fn enlarged_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) -> (Option<Til
     });
     let mut body_ui = ui.new_child(egui::UiBuilder::new().max_rect(body));
     tile_body(app, &mut body_ui, tile, true);
-    app.export.rects.push((tile, area));
+    app.views.export.rects.push((tile, area));
     ui.allocate_rect(area, egui::Sense::hover());
     (enlarge, export)
 }
@@ -334,7 +332,7 @@ fn bar_color(visuals: &egui::Visuals) -> egui::Color32 {
 
 /// The central area for one frame.
 pub fn central_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    app.export.rects.clear();
+    app.views.export.rects.clear();
     let (enlarge, export) = if let Some(tile) = app.workspace.enlarged {
         app.workspace.cut_titles.clear();
         enlarged_ui(app, ui, tile)
@@ -370,7 +368,7 @@ pub fn central_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     .parent_of(id)
                     .filter(|g| matches!(tree.tiles.get_container(*g), Some(Container::Tabs(_))));
                 if let Some(rect) = group.or(Some(id)).and_then(|g| tree.tiles.rect(g)) {
-                    app.export.rects.push((tile, rect));
+                    app.views.export.rects.push((tile, rect));
                 }
             }
         }
@@ -382,7 +380,7 @@ pub fn central_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
     };
     app.workspace.enlarged = enlarge;
     if let Some(tile) = export {
-        app.actions.push(Action::Export(tile));
+        app.commands.send(Command::Export(tile));
     }
 }
 
@@ -390,14 +388,14 @@ pub fn central_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
 pub fn menu(app: &mut NnlabApp, ui: &mut egui::Ui) {
     ui.menu_button(app.t(S::LayoutMenu), |ui| {
         if ui.button(app.t(S::ResetLayout)).clicked() {
-            app.workspace.apply(Preset::Train);
+            app.commands.send(Command::Preset(Preset::Train));
             ui.close();
         }
         ui.separator();
         ui.label(egui::RichText::new(app.t(S::LayoutPresets)).weak());
         for p in Preset::ALL.into_iter().filter(|p| *p != Preset::Train) {
             if ui.button(app.t(p.name())).clicked() {
-                app.workspace.apply(p);
+                app.commands.send(Command::Preset(p));
                 ui.close();
             }
         }

@@ -1,0 +1,124 @@
+//! The commands views send instead of changing the lab themselves, and the queue that collects
+//! them during a frame (rerun's command sender; egui's demos keep their state, the app keeps
+//! the composition).
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+
+use crate::optim::spec::OptimizerSpec;
+use crate::runtime::worker::Speed;
+use crate::session::Session;
+use crate::ui::i18n::Lang;
+use crate::ui::workspace::Tile;
+use crate::ui::workspace::layout::Preset;
+
+/// Something a view asks of the lab: views send these during the frame (through
+/// [`crate::ui::view::ViewCtx::send`]) and the app applies them after drawing, in one place
+/// (`NnlabApp::apply`). The tests drive the app through the same commands.
+#[derive(Debug)]
+pub enum Command {
+    Play,
+    Pause,
+    Step(u64),
+    Reset,
+    /// The session's architecture, data or rule changed: check it and rebuild.
+    Rebuild,
+    /// Data changed: drop loaded rows unless the source is CSV/inline, then rebuild.
+    DataChanged,
+    /// Optimiser settings changed live.
+    LiveOptimizer,
+    LiveRegularization,
+    /// The stop rule was edited.
+    StopRule,
+    SetWeight {
+        index: usize,
+        value: f64,
+    },
+    SetSpeed(Speed),
+    LowerLr,
+    New,
+    OpenPath(PathBuf),
+    SaveTo(PathBuf),
+    Save,
+    BrowseOpen,
+    BrowseSave,
+    BrowseCsv,
+    LoadCsv(PathBuf),
+    /// The Curvature panel turned on or off.
+    CurvatureOn(bool),
+    /// Its interval changed.
+    CurvatureEvery,
+    /// Hessian (false) or Gauss–Newton (true).
+    CurvatureMatrix(bool),
+    AnalyseNow,
+    /// Bytes the recording's checkpoints may take.
+    SetCheckpointBudget(u64),
+    // sessions (timeline, compare, export, recovery)
+    /// Open the Export window of a tile.
+    Export(Tile),
+    CompareBrowse,
+    CompareFile(PathBuf),
+    CompareVariant,
+    /// Restore the recovery file found at start (true) or delete it (false).
+    Recover(bool),
+    /// The close confirmation: save first, discard and close, or stay.
+    CloseSave,
+    CloseDiscard,
+    CloseCancel,
+    /// The timeline moved to a step.
+    Seek(u64),
+    BackToLive,
+    /// Continue from the step the timeline shows, as a new session.
+    Fork,
+    /// The Landscape panel asks for a new picture.
+    LandscapeCompute,
+    /// The Dynamics panel runs its analysis.
+    DynamicsRun,
+    /// The session as a panel edited it (its widgets edit a copy); sent before the command
+    /// that applies the change (Rebuild, LiveOptimizer, …).
+    EditSession(Box<Session>),
+    /// A passing notice (done, saved, exported …).
+    Notify(String),
+    /// Show an error in the banner.
+    ShowError(String),
+    /// Close the error banner.
+    DismissError,
+    /// Show the Open window (examples, recent files, a typed path).
+    ShowOpen,
+    /// Show the Save-as window.
+    ShowSaveAs,
+    CloseOpenWindow,
+    CloseSaveWindow,
+    /// The path typed in the Open or Save-as window.
+    SetDialogPath(String),
+    /// Make this the edited optimiser and apply it live (or rebuild if its rule changed).
+    SetOptimizer(Box<OptimizerSpec>),
+    // settings and workspace
+    SetLang(Lang),
+    /// Dark (true) or light theme.
+    SetDark(bool),
+    /// Draw one tile over the whole central area (None: the workspace again).
+    Enlarge(Option<Tile>),
+    /// Arrange the workspace as a preset (Reset layout is the Train preset).
+    Preset(Preset),
+}
+
+/// The frame's commands, in the order they were sent. Shared read-only with every view (a
+/// `RefCell` so a `&ViewCtx` can send), drained once after the frame.
+#[derive(Default)]
+pub struct Commands(RefCell<Vec<Command>>);
+
+impl Commands {
+    pub fn send(&self, c: Command) {
+        self.0.borrow_mut().push(c);
+    }
+
+    pub fn extend(&self, cs: impl IntoIterator<Item = Command>) {
+        self.0.borrow_mut().extend(cs);
+    }
+
+    /// Everything sent so far, leaving the queue empty.
+    pub fn take(&self) -> Vec<Command> {
+        std::mem::take(&mut *self.0.borrow_mut())
+    }
+}
