@@ -40,13 +40,27 @@ fn main() {
                 2
             }
         },
-        Some(command) => match cli::run(command) {
-            Ok(code) => code,
-            Err(e) => {
-                eprintln!("{e}");
-                2
+        Some(command) => {
+            quiet_on_closed_pipe();
+            match cli::run(command) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("{e}");
+                    2
+                }
             }
-        },
+        }
     };
     std::process::exit(code);
+}
+
+/// A headless command piped into `head` ends quietly when the reader goes away, as Unix tools
+/// do, instead of panicking in `println!` on the broken pipe: Rust starts programs with
+/// SIGPIPE ignored, so restore the default for the command line (not for the app's window).
+fn quiet_on_closed_pipe() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setting a signal's disposition to its default before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }

@@ -563,3 +563,33 @@ fn refused_with(args: &[&str], needle: &str) {
     assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
     assert!(err.contains(needle), "expected «{needle}» in «{err}»");
 }
+
+/// `nnlab … | head` ends quietly when the reader goes away (no panic on the broken pipe).
+#[test]
+fn a_closed_pipe_ends_a_command_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let dir = scratch("pipe");
+    let path = dir.join("xor.json");
+    std::fs::write(&path, GOOD).unwrap();
+    // About a megabyte of JSON: far more than a pipe holds, so writes go on after the close.
+    let mut child = nnlab()
+        .arg("landscape")
+        .arg(&path)
+        .args(["--grid", "201"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("panicked") && !err.contains("Broken pipe"),
+        "{err}"
+    );
+    assert_ne!(out.status.code(), Some(101), "{err}");
+}

@@ -393,8 +393,8 @@ impl Metric {
                 "学会最高频率所需步数",
             ),
             UpdateOuterError => (
-                "largest miss of ΔW against −η δ aᵀ, relative",
-                "ΔW 与 −η δ aᵀ 的最大相对偏差",
+                "largest miss of ΔW against −η δ a^T, relative",
+                "ΔW 与 −η δ a^T 的最大相对偏差",
             ),
             UpdateRank => (
                 "largest rank of a layer's update ΔW",
