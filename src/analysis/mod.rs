@@ -9,11 +9,13 @@
 pub mod contour;
 pub mod curvature;
 pub mod dense_hessian;
+pub mod double_descent;
 pub mod dynamics;
 pub mod hessian;
 pub mod hyperplanes;
 pub mod jacobian;
 pub mod landscape;
+pub mod min_norm;
 pub mod novikoff;
 pub mod outer_product;
 pub mod regions;
