@@ -94,6 +94,11 @@ pub enum Metric {
     HalfVarY,
     /// The learning rate in force.
     LearningRate,
+    /// Double descent (closed form, ridge = `regularization.l2`, p = 1 … 10n random features
+    /// of the session's hidden layer): the p of the largest test error over n.
+    DdPeakOverRows,
+    /// …the largest test error over the test error at p = 10n.
+    DdPeakOverWidest,
     // After training.
     TrainLoss,
     TrainAccuracy,
@@ -148,6 +153,13 @@ pub enum Metric {
     NegativeEigenvalues,
     /// κ = max|λ|/min|λ| after training.
     ConditionNumber,
+    /// ‖θ_T − A⁺y‖ of the readout (frozen hidden layers): distance to the minimum-norm
+    /// (pseudo-inverse) solution.
+    MinNormDistance,
+    /// ‖P_null θ₀‖ of the readout: the start's component in the null space of A = [Φ 1].
+    NullSpaceStart,
+    /// ‖θ_T − (A⁺y + P_null θ₀)‖: distance to the limit gradient descent is predicted to reach.
+    MinNormLimitError,
 }
 
 impl Metric {
@@ -321,6 +333,26 @@ impl Metric {
                 "训练后 Hessian 负特征值个数",
             ),
             ConditionNumber => ("condition number κ of the Hessian", "Hessian 条件数 κ"),
+            DdPeakOverRows => (
+                "features at the test-error peak / training points",
+                "测试误差峰值处的特征数 / 训练点数",
+            ),
+            DdPeakOverWidest => (
+                "peak test error / test error at 10n features",
+                "峰值测试误差 / 10n 个特征时的测试误差",
+            ),
+            MinNormDistance => (
+                "distance of the trained readout to the minimum-norm solution",
+                "训练后读出层到最小范数解的距离",
+            ),
+            NullSpaceStart => (
+                "start's component in the null space",
+                "起点在零空间中的分量",
+            ),
+            MinNormLimitError => (
+                "distance of the trained readout to A⁺y + P_null θ₀",
+                "训练后读出层到 A⁺y + P_null θ₀ 的距离",
+            ),
         }
     }
 
@@ -361,6 +393,8 @@ impl Metric {
                 | StrongConvexityRatio
                 | HalfVarY
                 | LearningRate
+                | DdPeakOverRows
+                | DdPeakOverWidest
         )
     }
 
@@ -533,6 +567,25 @@ pub fn at_init(
             0.5 * y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n
         }
         LearningRate => tr.optimizer.spec().lr,
+        DdPeakOverRows | DdPeakOverWidest => {
+            use crate::analysis::double_descent::{RandomFeatures, sweep};
+            let n = tr.train.rows();
+            let f = RandomFeatures::new(&session.network, session.seed, 10 * n, &tr.train, &tr.test)
+                .map_err(Error::new)?;
+            let s = sweep(
+                f.train_rows(&tr.train),
+                f.test_rows(&tr.test),
+                f.width,
+                session.regularization.l2,
+                &|| false,
+            )
+            .map_err(Error::new)?;
+            if metric == DdPeakOverRows {
+                s.peak_features as f64 / n as f64
+            } else {
+                s.peak_error / s.wide_error
+            }
+        }
         _ => {
             return Err(Error::new(format!(
                 "{} is not an initial metric",
@@ -552,6 +605,8 @@ pub struct RunRecord {
     pub iterations_per_epoch: usize,
     pub across_path: f64,
     pub along: f64,
+    /// θ before the first step.
+    pub initial_theta: Vec<f64>,
 }
 
 /// Measure a metric after training.
@@ -626,6 +681,20 @@ pub fn after(metric: Metric, tr: &mut Trainer, rec: &RunRecord) -> Result<f64> {
                 .fold(0.0, f64::max)
         }
         UnitSpread => unit_spread(tr),
+        MinNormDistance | NullSpaceStart | MinNormLimitError => {
+            let r = crate::analysis::min_norm::min_norm_report(
+                &tr.net,
+                &rec.initial_theta,
+                &tr.theta,
+                &tr.train,
+            )
+            .map_err(Error::new)?;
+            match metric {
+                MinNormDistance => r.distance,
+                NullSpaceStart => r.start_null_norm,
+                _ => r.limit_error,
+            }
+        }
         LinearMapError => linear_map_error(tr)?,
         NearZeroFraction | ExactZeroWeights => {
             let (mut near, mut exact, mut total) = (0usize, 0usize, 0usize);

@@ -447,6 +447,7 @@ fn run_variant(
     let mut rec = RunRecord {
         init_objective: tr.objective_and_gradient().0,
         iterations_per_epoch: tr.iterations_per_epoch(),
+        initial_theta: tr.theta.clone(),
         ..RunRecord::default()
     };
     let valley = if finals.iter().any(|m| m.needs_valley()) {
