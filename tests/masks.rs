@@ -74,7 +74,11 @@ fn frozen_parameters_stay_bit_identical_and_pruned_weights_stay_zero_under_every
         for (j, &p) in bits.iter().enumerate() {
             let v = t.theta[l1.w + j];
             if p {
-                assert_eq!(v.to_bits(), 0.0f64.to_bits(), "{kind}: pruned weight {j} is {v}");
+                assert_eq!(
+                    v.to_bits(),
+                    0.0f64.to_bits(),
+                    "{kind}: pruned weight {j} is {v}"
+                );
             }
         }
         // The rest trained: every unpruned weight of layer 1 and the output layer moved.
@@ -143,11 +147,17 @@ fn masks_survive_a_save_and_load() {
     let again: Session = session::parse(&session::to_json(&s).unwrap()).unwrap();
     assert_eq!(again.network, s.network);
     assert!(!again.network.layers[0].trainable);
-    assert_eq!(again.network.layers[1].pruned.as_deref(), Some(hex.as_str()));
+    assert_eq!(
+        again.network.layers[1].pruned.as_deref(),
+        Some(hex.as_str())
+    );
     // And a session without masks writes no mask fields.
     let plain: Session = session::parse(&session("sgd", "", "")).unwrap();
     let json = session::to_json(&plain).unwrap();
-    assert!(!json.contains("trainable") && !json.contains("pruned"), "{json}");
+    assert!(
+        !json.contains("trainable") && !json.contains("pruned"),
+        "{json}"
+    );
 }
 
 #[test]

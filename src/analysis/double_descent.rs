@@ -160,7 +160,12 @@ impl RandomFeatures {
 }
 
 /// The readout (w, b) for the first `p` of `width` features (see the module text).
-pub fn fit(train: FeatureRows, width: usize, p: usize, ridge: f64) -> Result<(Vec<f64>, f64), String> {
+pub fn fit(
+    train: FeatureRows,
+    width: usize,
+    p: usize,
+    ridge: f64,
+) -> Result<(Vec<f64>, f64), String> {
     let n = train.rows;
     if ridge == 0.0 {
         let mut a = Vec::with_capacity(n * (p + 1));
@@ -286,7 +291,9 @@ pub fn optimal_ridge(
 
 /// 10^−6 … 10^1 in steps of 10^(1/4): the ridges `optimal_ridge` tries by default.
 pub fn ridge_grid() -> Vec<f64> {
-    (0..=28).map(|k| 10f64.powf(-6.0 + k as f64 / 4.0)).collect()
+    (0..=28)
+        .map(|k| 10f64.powf(-6.0 + k as f64 / 4.0))
+        .collect()
 }
 
 #[cfg(test)]

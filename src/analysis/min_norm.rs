@@ -162,10 +162,14 @@ pub fn readout_problem(net: &Network) -> Option<&'static str> {
         return Some("needs at least one hidden layer (its outputs are the features)");
     }
     if hidden.iter().any(|l| l.trainable) {
-        return Some("needs every hidden layer frozen (trainable: false): the features must not move");
+        return Some(
+            "needs every hidden layer frozen (trainable: false): the features must not move",
+        );
     }
     if net.layers.iter().any(|l| l.batch_norm || l.dropout > 0.0) {
-        return Some("needs no BatchNorm and no dropout: the features must not depend on the batch");
+        return Some(
+            "needs no BatchNorm and no dropout: the features must not depend on the batch",
+        );
     }
     if out.units != 1 || out.activation != Activation::Identity || net.loss != Loss::Mse {
         return Some("needs one identity output unit and the mse loss (a linear readout)");

@@ -15,6 +15,7 @@ pub mod hessian;
 pub mod hyperplanes;
 pub mod jacobian;
 pub mod landscape;
+pub mod lottery;
 pub mod min_norm;
 pub mod novikoff;
 pub mod outer_product;

@@ -159,6 +159,13 @@ pub enum Command {
         #[command(flatten)]
         args: regimes::DoubleDescentArgs,
     },
+    /// Lottery tickets: iterative magnitude pruning with rewinding, against the same masks
+    /// from a fresh initialisation.
+    Lottery {
+        session: PathBuf,
+        #[command(flatten)]
+        args: regimes::LotteryArgs,
+    },
     /// Train a 1-D regression and record the residual's Fourier spectrum against step.
     SpectralBias {
         session: PathBuf,
@@ -284,6 +291,10 @@ pub fn run(command: Command) -> Result<i32> {
         }
         Command::DoubleDescent { session, args } => {
             print_json(&regimes::double_descent_command(&session, &args)?);
+            Ok(0)
+        }
+        Command::Lottery { session, args } => {
+            print_json(&regimes::lottery_command(&session, &args)?);
             Ok(0)
         }
         Command::SpectralBias { session, args } => {

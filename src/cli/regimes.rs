@@ -203,3 +203,106 @@ pub fn double_descent_command(path: &Path, args: &DoubleDescentArgs) -> Result<V
         "confirmations": confirmations,
     }))
 }
+
+/// Options of `nnlab lottery`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct LotteryArgs {
+    /// Pruning rounds after the dense run.
+    #[arg(long, default_value_t = 5)]
+    pub rounds: usize,
+    /// Fraction of the surviving weights pruned each round.
+    #[arg(long, default_value_t = 0.2)]
+    pub prune: f64,
+    /// Rewind the survivors to θ after K dense steps (0: to θ₀).
+    #[arg(long, default_value_t = 0)]
+    pub rewind: u64,
+    /// `layer`: each layer prunes the fraction of its own weights; `global`: of all weights.
+    #[arg(long, value_enum, default_value_t = ScopeArg::Layer)]
+    pub scope: ScopeArg,
+    /// Training steps of every run.
+    #[arg(long, default_value_t = 2000)]
+    pub steps: u64,
+    /// Save the last round's ticket as a session: its masks (`pruned`) and the rewound θ.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScopeArg {
+    Layer,
+    Global,
+}
+
+/// Most runs a lottery command may ask for ((rounds + 1) × 2 trainings).
+pub const MAX_ROUNDS: usize = 50;
+
+pub fn lottery_command(path: &Path, args: &LotteryArgs) -> Result<Value> {
+    use crate::analysis::lottery::Scope;
+    use crate::train::prune::{LotteryOptions, lottery};
+    if args.rounds > MAX_ROUNDS {
+        return Err(Error::field(
+            "--rounds",
+            format!("must be at most {MAX_ROUNDS} (got {})", args.rounds),
+        ));
+    }
+    if !(args.prune.is_finite() && args.prune > 0.0 && args.prune < 1.0) {
+        return Err(Error::field(
+            "--prune",
+            format!("must be a fraction between 0 and 1 (got {})", args.prune),
+        ));
+    }
+    if args.steps == 0 || args.steps > crate::train::trainer::MAX_STEP {
+        return Err(Error::field("--steps", "must be at least 1"));
+    }
+    let name = session::display_name(path);
+    let loaded = session::load(path)?;
+    let config = loaded.session.trainer_config();
+    let opts = LotteryOptions {
+        rounds: args.rounds,
+        fraction: args.prune,
+        scope: match args.scope {
+            ScopeArg::Layer => Scope::Layer,
+            ScopeArg::Global => Scope::Global,
+        },
+        rewind: args.rewind,
+        steps: args.steps,
+    };
+    let r = lottery(&config, &loaded.train, &loaded.test, opts, &|| false)
+        .map_err(|e| e.context(&name))?;
+    if let Some(out) = &args.out {
+        let mut s = loaded.session.clone();
+        s.network = r.spec.clone();
+        s.params = Some(r.rewound_theta.clone());
+        // A fresh session: the ticket at its rewound θ, no recording.
+        s.state = None;
+        s.initial_params = None;
+        s.history = Default::default();
+        s.edits.clear();
+        s.checkpoints.clear();
+        s.analyses.clear();
+        session::save(out, &s)?;
+    }
+    let rounds: Vec<Value> = r
+        .rounds
+        .iter()
+        .map(|x| {
+            json!({
+                "round": x.round,
+                "sparsity": x.sparsity,
+                "ticket_test_accuracy": x.ticket_test_accuracy,
+                "ticket_test_loss": x.ticket_test_loss,
+                "ticket_train_accuracy": x.ticket_train_accuracy,
+                "reinit_test_accuracy": x.reinit_test_accuracy,
+                "reinit_test_loss": x.reinit_test_loss,
+                "reinit_train_accuracy": x.reinit_train_accuracy,
+            })
+        })
+        .collect();
+    Ok(json!({
+        "rounds": rounds,
+        "prune": args.prune,
+        "rewind": args.rewind,
+        "steps": args.steps,
+        "saved": args.out.as_ref().map(|p| p.display().to_string()),
+    }))
+}

@@ -99,6 +99,16 @@ pub enum Metric {
     DdPeakOverRows,
     /// …the largest test error over the test error at p = 10n.
     DdPeakOverWidest,
+    /// Lottery tickets (`check.lottery`): the dense network's test accuracy (round 0).
+    LotteryDenseAccuracy,
+    /// The last round's ticket (rewound survivors, retrained): test accuracy.
+    LotteryTicketAccuracy,
+    /// The last round's mask from a fresh random initialisation: test accuracy.
+    LotteryReinitAccuracy,
+    /// Ticket − reinitialised test accuracy at the last round.
+    LotteryGap,
+    /// Fraction of the weights pruned at the last round.
+    LotterySparsity,
     // After training.
     TrainLoss,
     TrainAccuracy,
@@ -341,6 +351,20 @@ impl Metric {
                 "peak test error / test error at 10n features",
                 "峰值测试误差 / 10n 个特征时的测试误差",
             ),
+            LotteryDenseAccuracy => ("dense network's test accuracy", "稠密网络的测试准确率"),
+            LotteryTicketAccuracy => (
+                "winning ticket's test accuracy (pruned, rewound, retrained)",
+                "中奖彩票的测试准确率（剪枝、回卷、再训练）",
+            ),
+            LotteryReinitAccuracy => (
+                "same mask from a fresh initialisation: test accuracy",
+                "同一掩码、重新随机初始化：测试准确率",
+            ),
+            LotteryGap => (
+                "ticket − re-initialised test accuracy",
+                "彩票与重新初始化的测试准确率之差",
+            ),
+            LotterySparsity => ("fraction of weights pruned", "被剪枝的权重比例"),
             MinNormDistance => (
                 "distance of the trained readout to the minimum-norm solution",
                 "训练后读出层到最小范数解的距离",
@@ -395,6 +419,11 @@ impl Metric {
                 | LearningRate
                 | DdPeakOverRows
                 | DdPeakOverWidest
+                | LotteryDenseAccuracy
+                | LotteryTicketAccuracy
+                | LotteryReinitAccuracy
+                | LotteryGap
+                | LotterySparsity
         )
     }
 
@@ -570,8 +599,9 @@ pub fn at_init(
         DdPeakOverRows | DdPeakOverWidest => {
             use crate::analysis::double_descent::{RandomFeatures, sweep};
             let n = tr.train.rows();
-            let f = RandomFeatures::new(&session.network, session.seed, 10 * n, &tr.train, &tr.test)
-                .map_err(Error::new)?;
+            let f =
+                RandomFeatures::new(&session.network, session.seed, 10 * n, &tr.train, &tr.test)
+                    .map_err(Error::new)?;
             let s = sweep(
                 f.train_rows(&tr.train),
                 f.test_rows(&tr.test),
@@ -586,6 +616,21 @@ pub fn at_init(
                 s.peak_error / s.wide_error
             }
         }
+        LotteryDenseAccuracy
+        | LotteryTicketAccuracy
+        | LotteryReinitAccuracy
+        | LotteryGap
+        | LotterySparsity => {
+            let r = lottery_report(tr, session, check, steps)?;
+            let (first, last) = (&r.rounds[0], &r.rounds[r.rounds.len() - 1]);
+            match metric {
+                LotteryDenseAccuracy => first.ticket_test_accuracy,
+                LotteryTicketAccuracy => last.ticket_test_accuracy,
+                LotteryReinitAccuracy => last.reinit_test_accuracy,
+                LotteryGap => last.ticket_test_accuracy - last.reinit_test_accuracy,
+                _ => last.sparsity,
+            }
+        }
         _ => {
             return Err(Error::new(format!(
                 "{} is not an initial metric",
@@ -593,6 +638,67 @@ pub fn at_init(
             )));
         }
     })
+}
+
+/// The lottery experiment of `check.lottery` on the session (its five metrics share one run:
+/// the last few reports are kept, keyed by everything the run depends on).
+fn lottery_report(
+    tr: &Trainer,
+    session: &Session,
+    check: &Check,
+    steps: u64,
+) -> Result<std::sync::Arc<crate::train::prune::LotteryReport>> {
+    use crate::train::prune::{LotteryOptions, LotteryReport, lottery};
+    use std::sync::{Arc, Mutex};
+    type Cache = Mutex<Vec<(String, Arc<LotteryReport>)>>;
+    static CACHE: Cache = Mutex::new(Vec::new());
+    let lc = check
+        .lottery
+        .as_ref()
+        .ok_or_else(|| Error::new("the lottery metrics need lesson.check.lottery"))?;
+    let config = session.trainer_config();
+    let key = format!(
+        "{:?}|{:?}|{}|{}|{:?}",
+        config,
+        lc,
+        steps,
+        tr.train.rows(),
+        fingerprint(&[&tr.train.x, &tr.train.y, &tr.test.x, &tr.test.y])
+    );
+    if let Some((_, r)) = CACHE
+        .lock()
+        .ok()
+        .and_then(|c| c.iter().find(|(k, _)| *k == key).cloned())
+    {
+        return Ok(r);
+    }
+    let opts = LotteryOptions {
+        rounds: lc.rounds,
+        fraction: lc.prune,
+        scope: lc.scope,
+        rewind: lc.rewind,
+        steps,
+    };
+    let r = Arc::new(lottery(&config, &tr.train, &tr.test, opts, &|| false)?);
+    if let Ok(mut c) = CACHE.lock() {
+        if c.len() >= 8 {
+            c.remove(0);
+        }
+        c.push((key, r.clone()));
+    }
+    Ok(r)
+}
+
+/// FNV-1a over the bits of the data: the cache key's part for the rows.
+fn fingerprint(parts: &[&[f64]]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for p in parts {
+        for v in p.iter() {
+            h = (h ^ v.to_bits()).wrapping_mul(0x0100_0000_01b3);
+        }
+        h = (h ^ p.len() as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
 
 /// What a training run recorded for the after-training metrics.

@@ -61,6 +61,23 @@ impl ParamMask {
     }
 }
 
+/// Drop every pruning mask whose length no longer fits its layer (after the designer changed a
+/// width, a layer or the features); returns whether one was dropped. A mask describes one
+/// shape of W: there is no meaningful way to carry it to another.
+pub fn drop_stale(spec: &mut super::spec::NetworkSpec) -> bool {
+    let mut fan_in = spec.feature_names().len();
+    let mut dropped = false;
+    for l in &mut spec.layers {
+        let n = l.units.saturating_mul(fan_in);
+        if l.pruned.as_ref().is_some_and(|m| m.len() != n.div_ceil(4)) {
+            l.pruned = None;
+            dropped = true;
+        }
+        fan_in = l.units;
+    }
+    dropped
+}
+
 /// Encode a per-weight mask (true = pruned) as hex digits: digit k holds weights 4k … 4k+3,
 /// weight 4k in its least significant bit.
 pub fn encode(pruned: &[bool]) -> String {
@@ -100,7 +117,9 @@ pub fn decode(text: &str, n: usize, field: &str) -> Result<Vec<bool>> {
     if out[n..].iter().any(|&p| p) {
         return Err(Error::field(
             field,
-            format!("marks weights beyond the layer's {n} (the last digit's padding bits must be 0)"),
+            format!(
+                "marks weights beyond the layer's {n} (the last digit's padding bits must be 0)"
+            ),
         ));
     }
     out.truncate(n);

@@ -318,8 +318,12 @@ impl Network {
             }
             if let Some(text) = &ls.pruned {
                 let bits = decode(text, n_w, &field("pruned"))?;
-                mask.pruned
-                    .extend(bits.iter().enumerate().filter(|(_, p)| **p).map(|(j, _)| w + j));
+                mask.pruned.extend(
+                    bits.iter()
+                        .enumerate()
+                        .filter(|(_, p)| **p)
+                        .map(|(j, _)| w + j),
+                );
             }
             offset = end;
             fan_in = units;

@@ -3,6 +3,7 @@
 
 pub mod edit;
 pub mod memory;
+pub mod prune;
 pub mod stop;
 pub mod trainer;
 

@@ -212,6 +212,8 @@ pub struct NnlabApp {
     pub landscape: Landscape,
     pub dynamics: Dynamics,
     pub geometry: crate::ui::geometry::Geometry,
+    /// The Double descent tile (its sweep runs on its own thread).
+    pub double_descent: crate::ui::regimes::DoubleDescent,
     /// A snapshot arrived since the textures were last uploaded.
     pub textures_stale: bool,
     /// Pan and zoom of the network diagram.
@@ -328,7 +330,8 @@ impl NnlabApp {
             curvature: Curvature::new(repaint.clone()),
             landscape: Landscape::new(repaint.clone()),
             dynamics: Dynamics::new(repaint.clone()),
-            geometry: crate::ui::geometry::Geometry::new(repaint),
+            geometry: crate::ui::geometry::Geometry::new(repaint.clone()),
+            double_descent: crate::ui::regimes::DoubleDescent::new(repaint),
             textures_stale: false,
             diagram: Default::default(),
         };
@@ -379,6 +382,7 @@ impl NnlabApp {
         self.follow_landscape(ctx);
         // The Geometry tile follows the snapshot shown (live, or the timeline's step).
         self.geometry.drain();
+        self.double_descent.drain();
         self.geometry
             .follow(self.net.as_ref(), self.snapshot.as_deref(), &self.train);
     }
@@ -979,6 +983,8 @@ impl NnlabApp {
         let (inputs, classes) =
             model::data_shape(&self.session.data, self.dataset.as_ref().map(|d| &d.0));
         model::harmonise(&mut self.session, inputs, classes);
+        // A pruning mask belongs to one shape of its layer: a width change drops it.
+        crate::net::mask::drop_stale(&mut self.session.network);
         self.session.params = None;
         match model::check(&self.session, inputs, classes) {
             Ok(_) => {

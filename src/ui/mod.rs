@@ -13,6 +13,7 @@ pub mod landscape;
 pub mod model;
 pub mod panels;
 pub mod recovery;
+pub mod regimes;
 pub mod theme;
 pub mod workspace;
 

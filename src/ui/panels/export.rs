@@ -167,6 +167,7 @@ pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
             }
         }
         Tile::Geometry => super::geometry::csv(app),
+        Tile::DoubleDescent => app.double_descent.csv(),
         Tile::Landscape => app.landscape.shown().map(crate::ui::landscape::csv),
         Tile::Dynamics => app.dynamics.last.as_deref().map(crate::ui::dynamics::csv),
     }

@@ -171,7 +171,7 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
     let mut rebuild = false;
     let mut units_delta = None;
     egui::Grid::new("layers_grid")
-        .num_columns(5)
+        .num_columns(6)
         .spacing([6.0, 3.0])
         .striped(true)
         .show(ui, |ui| {
@@ -180,6 +180,7 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
             ui.label(lang.t(S::Activation));
             ui.label(lang.t(S::BatchNorm));
             ui.label(lang.t(S::Dropout));
+            ui.label("🔒").on_hover_text(lang.t(S::FrozenHint));
             ui.end_row();
             for i in 0..n {
                 let output = i + 1 == n;
@@ -223,6 +224,17 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
                         )
                         .accessible_name(format!("{name} {}", lang.t(S::Dropout)));
                     rebuild |= r.drag_stopped() || (r.changed() && !r.dragged());
+                }
+                // Frozen: training leaves the layer as initialised.
+                let mut frozen = !l.trainable;
+                if ui
+                    .checkbox(&mut frozen, "")
+                    .on_hover_text(lang.t(S::FrozenHint))
+                    .accessible_name(format!("{name} {}", lang.t(S::FrozenLayer)))
+                    .changed()
+                {
+                    l.trainable = !frozen;
+                    rebuild = true;
                 }
                 ui.end_row();
             }

@@ -290,6 +290,7 @@ pub(crate) fn plot_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) {
         | Tile::Curvature
         | Tile::Landscape
         | Tile::Dynamics
-        | Tile::Geometry => {}
+        | Tile::Geometry
+        | Tile::DoubleDescent => {}
     }
 }

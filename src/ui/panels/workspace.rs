@@ -283,6 +283,14 @@ fn tile_body(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile, enlarged: bool) 
         Tile::Landscape => super::landscape::ui(app, ui, enlarged),
         Tile::Dynamics => super::dynamics::ui(app, ui, enlarged),
         Tile::Geometry => super::geometry::ui(app, ui),
+        Tile::DoubleDescent => super::double_descent::ui(
+            &mut app.double_descent,
+            ui,
+            app.lang,
+            app.dark,
+            &app.applied,
+            (&app.train, &app.test),
+        ),
         _ => {
             let log = match tile {
                 Tile::Loss => Some(&mut app.log_loss),

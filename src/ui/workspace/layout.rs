@@ -90,7 +90,7 @@ impl Preset {
     pub fn node(self) -> Node {
         use Tile::*;
         const PLOTS: [Tile; 5] = [Loss, Accuracy, Gradient, Update, Saturation];
-        const ANALYSES: [Tile; 3] = [Curvature, Landscape, Dynamics];
+        const ANALYSES: [Tile; 4] = [Curvature, Landscape, Dynamics, DoubleDescent];
         match self {
             Preset::Train => Node::Column(vec![
                 part(
@@ -127,7 +127,7 @@ impl Preset {
                 let focus = self.focus().unwrap_or(Curvature);
                 let mut big = vec![focus];
                 big.extend(
-                    [Curvature, Landscape, Dynamics, Geometry]
+                    [Curvature, Landscape, Dynamics, Geometry, DoubleDescent]
                         .into_iter()
                         .filter(|t| *t != focus),
                 );

@@ -32,10 +32,11 @@ pub enum Tile {
     Landscape,
     Dynamics,
     Geometry,
+    DoubleDescent,
 }
 
 impl Tile {
-    pub const ALL: [Tile; 12] = [
+    pub const ALL: [Tile; 13] = [
         Tile::Network,
         Tile::Output,
         Tile::Loss,
@@ -48,6 +49,7 @@ impl Tile {
         Tile::Landscape,
         Tile::Dynamics,
         Tile::Geometry,
+        Tile::DoubleDescent,
     ];
 
     pub fn title(self) -> S {
@@ -64,6 +66,7 @@ impl Tile {
             Tile::Landscape => S::LandscapePlot,
             Tile::Dynamics => S::DynamicsPlot,
             Tile::Geometry => S::GeometryPlot,
+            Tile::DoubleDescent => S::DoubleDescentPlot,
         }
     }
 
@@ -78,6 +81,7 @@ impl Tile {
             Tile::Landscape => S::LandscapeTab,
             Tile::Dynamics => S::DynamicsTab,
             Tile::Geometry => S::GeometryTab,
+            Tile::DoubleDescent => S::DdTab,
             other => other.title(),
         }
     }
@@ -97,6 +101,7 @@ impl Tile {
             Tile::Landscape => "landscape",
             Tile::Dynamics => "dynamics",
             Tile::Geometry => "geometry",
+            Tile::DoubleDescent => "double_descent",
         }
     }
 }
