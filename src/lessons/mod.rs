@@ -196,6 +196,9 @@ pub struct Control {
     /// Changes to one variant only, after its own overrides: variant name → changes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub variants: BTreeMap<String, VariantPatch>,
+    /// Replaces the check's lottery experiment (e.g. pruned far beyond where tickets work).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lottery: Option<LotteryCheck>,
 }
 
 /// What a control changes in one variant.

@@ -424,6 +424,7 @@ strings! {
     DdNeedsTest => "Double descent measures the test error: the data needs training and test rows (test fraction above 0).", "双下降测量测试误差：数据需要训练行和测试行（测试比例大于 0）。";
     DdTooManyRows => "Double descent sweeps p up to 10 × the training rows: at most 500 training rows.", "双下降把 p 扫到训练行数的 10 倍：训练行最多 500 行。";
     FrozenLayer => "Frozen (not trained)", "冻结（不训练）";
+    FrozenShort => "frozen", "冻结";
     FrozenHint => "Training leaves this layer's parameters exactly as they are (a random-features layer when it is the first).", "训练完全不改变该层参数（若为第一层，即随机特征层）。";
 
 }

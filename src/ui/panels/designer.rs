@@ -114,12 +114,13 @@ fn header_forms(lang: crate::ui::i18n::Lang, net: &Network, col: &Column) -> Vec
         Column::Layer(l) => {
             let layer = &net.layers[*l];
             let output = *l + 1 == net.layers.len();
-            // Frozen layers (trainable: false) carry a lock.
+            // Frozen layers (trainable: false) say so in their header.
+            let frozen = format!(" · {}", lang.t(S::FrozenShort));
             let bn = match (layer.batch_norm, layer.trainable) {
-                (true, true) => " · BN",
-                (true, false) => " · BN · 🔒",
-                (false, true) => "",
-                (false, false) => " · 🔒",
+                (true, true) => " · BN".to_string(),
+                (true, false) => format!(" · BN{frozen}"),
+                (false, true) => String::new(),
+                (false, false) => frozen,
             };
             let (full, short) = if output {
                 (

@@ -180,7 +180,8 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
             ui.label(lang.t(S::Activation));
             ui.label(lang.t(S::BatchNorm));
             ui.label(lang.t(S::Dropout));
-            ui.label("🔒").on_hover_text(lang.t(S::FrozenHint));
+            ui.label(lang.t(S::FrozenShort))
+                .on_hover_text(lang.t(S::FrozenHint));
             ui.end_row();
             for i in 0..n {
                 let output = i + 1 == n;
