@@ -68,9 +68,9 @@ fn layer_pruning_reaches_the_counted_sparsity_and_the_saved_ticket_keeps_its_zer
     )
     .unwrap()
     .theta;
-    for i in 0..t.net.n_params {
-        let want = if t.net.mask.trains(i) { theta0[i] } else { 0.0 };
-        assert_eq!(t.theta[i], want, "θ[{i}]");
+    for (i, (&got, &start)) in t.theta.iter().zip(&theta0).enumerate() {
+        let want = if t.net.mask.trains(i) { start } else { 0.0 };
+        assert_eq!(got, want, "θ[{i}]");
     }
     assert_eq!(t.net.mask.pruned.len(), 36 - kept);
     for _ in 0..200 {
@@ -100,9 +100,9 @@ fn rewinding_to_step_k_starts_from_the_dense_run_at_k() {
     }
     let net = nnlab::net::Network::build(&r.spec, s.loss).unwrap();
     assert_eq!(net.mask.pruned.len(), 18, "half of 36 weights, globally");
-    for i in 0..net.n_params {
-        let want = if net.mask.trains(i) { t.theta[i] } else { 0.0 };
-        assert_eq!(r.rewound_theta[i].to_bits(), want.to_bits(), "θ[{i}]");
+    for (i, (&got, &dense)) in r.rewound_theta.iter().zip(&t.theta).enumerate() {
+        let want = if net.mask.trains(i) { dense } else { 0.0 };
+        assert_eq!(got.to_bits(), want.to_bits(), "θ[{i}]");
     }
 }
 

@@ -33,12 +33,14 @@ fn solve(mut m: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
             .unwrap();
         m.swap(c, p);
         b.swap(c, p);
-        for r in c + 1..n {
-            let f = m[r][c] / m[c][c];
-            for k in c..n {
-                m[r][k] -= f * m[c][k];
+        let pivot = m[c].clone();
+        let bc = b[c];
+        for (row, br) in m[c + 1..].iter_mut().zip(&mut b[c + 1..]) {
+            let f = row[c] / pivot[c];
+            for (x, p) in row[c..].iter_mut().zip(&pivot[c..]) {
+                *x -= f * p;
             }
-            b[r] -= f * b[c];
+            *br -= f * bc;
         }
     }
     let mut x = vec![0.0; n];

@@ -154,7 +154,7 @@ mod tests {
     #[test]
     fn restore_keeps_frozen_values_and_zeros_pruned() {
         let mask = ParamMask {
-            frozen: vec![1..3],
+            frozen: vec![1..2, 2..3],
             pruned: vec![4],
         };
         let before = [1.0, 2.0, 3.0, 4.0, 0.0];

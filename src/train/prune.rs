@@ -68,7 +68,7 @@ fn with_masks(spec: &NetworkSpec, masks: &LayerMasks) -> NetworkSpec {
 
 /// Seed of the fresh initialisations (a different stream from the session's).
 fn reinit_seed(seed: u64, round: usize) -> u64 {
-    seed ^ 0x5EED_0F_71C8E7 ^ ((round as u64 + 1) << 32)
+    seed ^ 0x5EED_0F71_C8E7 ^ ((round as u64 + 1) << 32)
 }
 
 fn train(
