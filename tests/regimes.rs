@@ -138,7 +138,7 @@ fn training_the_readout_confirms_the_closed_form_sweep() {
     // → minimum norm): the trained test error matches the closed form. At p = 8 the readout's
     // Hessian is ill-conditioned enough that 100 000 steps leave a relative 4e-6 (measured).
     for p in [8, 60] {
-        let (trained, closed) =
+        let (trained, closed, _) =
             confirm_by_training(&f, &s.network, s.seed, &train, &test, p, 100_000).unwrap();
         assert!(
             (trained - closed).abs() <= 1e-5 * closed,

@@ -94,7 +94,8 @@ pub fn features_of(loaded: &session::Loaded, width: usize) -> Result<RandomFeatu
 
 /// Train the readout of the first `p` features with full-batch GD from zero (η = 1/λ_max of
 /// the readout's Hessian AᵀA/n) for `steps` steps; returns (trained test error, closed-form
-/// test error at ridge 0).
+/// test error at ridge 0, (1 − λ_min/λ_max)^steps: the share of the slowest direction GD has
+/// not yet covered — near 1 the run is far from the closed form's limit).
 pub fn confirm_by_training(
     f: &RandomFeatures,
     spec: &NetworkSpec,
@@ -103,7 +104,7 @@ pub fn confirm_by_training(
     test: &Dataset,
     p: usize,
     steps: u64,
-) -> Result<(f64, f64)> {
+) -> Result<(f64, f64, f64)> {
     let mut narrow = spec.clone();
     narrow.layers[0].units = p;
     narrow.layers[0].trainable = false;
@@ -115,6 +116,8 @@ pub fn confirm_by_training(
     let a = readout_matrix(&net, &theta, &train.x, train.rows());
     let svd = crate::analysis::min_norm::Svd::of(&a, train.rows(), p + 1).map_err(Error::new)?;
     let lambda_max = svd.s[0] * svd.s[0] / train.rows() as f64;
+    let s_min = svd.smallest_nonzero();
+    let remaining = (1.0 - (s_min * s_min) / (svd.s[0] * svd.s[0])).powf(steps as f64);
     let config = TrainerConfig {
         seed,
         network: narrow,
@@ -134,7 +137,7 @@ pub fn confirm_by_training(
         .sum::<f64>()
         / test.rows() as f64;
     let (w, b) = fit(f.train_rows(train), f.width, p, 0.0).map_err(Error::new)?;
-    Ok((trained, error(f.test_rows(test), f.width, &w, b)))
+    Ok((trained, error(f.test_rows(test), f.width, &w, b), remaining))
 }
 
 pub fn double_descent_command(path: &Path, args: &DoubleDescentArgs) -> Result<Value> {
@@ -167,7 +170,7 @@ pub fn double_descent_command(path: &Path, args: &DoubleDescentArgs) -> Result<V
         optimal_ridge(tr, te, width, n.saturating_sub(1), &ridge_grid()).map_err(Error::new)?;
     let mut confirmations = Vec::new();
     for &p in &args.confirm {
-        let (trained, closed) = confirm_by_training(
+        let (trained, closed, remaining) = confirm_by_training(
             &f,
             &loaded.session.network,
             loaded.session.seed,
@@ -182,6 +185,7 @@ pub fn double_descent_command(path: &Path, args: &DoubleDescentArgs) -> Result<V
             "trained_test_error": trained,
             "closed_form_test_error": closed,
             "relative_difference": (trained - closed).abs() / closed.abs().max(f64::MIN_POSITIVE),
+            "slowest_direction_remaining": remaining,
         }));
     }
     Ok(json!({

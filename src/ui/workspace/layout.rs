@@ -365,7 +365,7 @@ mod tests {
         }
         let out_of_range = Node::Tabs {
             tabs: Tile::ALL.iter().map(|t| Node::Pane(*t)).collect(),
-            active: 12,
+            active: Tile::ALL.len(),
         };
         assert!(check(&out_of_range).is_err());
         let mut deep = all();
