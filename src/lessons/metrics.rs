@@ -163,12 +163,12 @@ pub enum Metric {
     NegativeEigenvalues,
     /// κ = max|λ|/min|λ| after training.
     ConditionNumber,
-    /// ‖θ_T − A⁺y‖ of the readout (frozen hidden layers): distance to the minimum-norm
+    /// ‖θ_T − A^+ y‖ of the readout (frozen hidden layers): distance to the minimum-norm
     /// (pseudo-inverse) solution.
     MinNormDistance,
     /// ‖P_null θ₀‖ of the readout: the start's component in the null space of A = [Φ 1].
     NullSpaceStart,
-    /// ‖θ_T − (A⁺y + P_null θ₀)‖: distance to the limit gradient descent is predicted to reach.
+    /// ‖θ_T − (A^+ y + P_null θ₀)‖: distance to the limit gradient descent is predicted to reach.
     MinNormLimitError,
 }
 
@@ -374,8 +374,8 @@ impl Metric {
                 "起点在零空间中的分量",
             ),
             MinNormLimitError => (
-                "distance of the trained readout to A⁺y + P_null θ₀",
-                "训练后读出层到 A⁺y + P_null θ₀ 的距离",
+                "distance of the trained readout to A^+ y + P_null θ₀",
+                "训练后读出层到 A^+ y + P_null θ₀ 的距离",
             ),
         }
     }
