@@ -17,6 +17,7 @@ pub mod landscape;
 pub mod lessons;
 pub mod ntk;
 pub mod progress;
+pub mod regimes;
 pub mod regions;
 pub mod replay;
 pub mod spectral_bias;
@@ -147,6 +148,26 @@ pub enum Command {
         session: PathBuf,
         #[command(flatten)]
         args: jacobian::JacobianArgs,
+    },
+    /// Train a random-features model (frozen hidden layer) and compare its readout with the
+    /// minimum-norm (pseudo-inverse) solution.
+    MinNorm {
+        session: PathBuf,
+        #[command(flatten)]
+        args: regimes::MinNormArgs,
+    },
+    /// Test error of the least-squares readout against the number of random features p.
+    DoubleDescent {
+        session: PathBuf,
+        #[command(flatten)]
+        args: regimes::DoubleDescentArgs,
+    },
+    /// Lottery tickets: iterative magnitude pruning with rewinding, against the same masks
+    /// from a fresh initialisation.
+    Lottery {
+        session: PathBuf,
+        #[command(flatten)]
+        args: regimes::LotteryArgs,
     },
     /// Train a 1-D regression and record the residual's Fourier spectrum against step.
     SpectralBias {
@@ -293,6 +314,18 @@ pub fn run(command: Command) -> Result<i32> {
         }
         Command::Jacobian { session, args } => {
             print_json(&jacobian::jacobian_command(&session, &args)?);
+            Ok(0)
+        }
+        Command::MinNorm { session, args } => {
+            print_json(&regimes::min_norm_command(&session, &args)?);
+            Ok(0)
+        }
+        Command::DoubleDescent { session, args } => {
+            print_json(&regimes::double_descent_command(&session, &args)?);
+            Ok(0)
+        }
+        Command::Lottery { session, args } => {
+            print_json(&regimes::lottery_command(&session, &args)?);
             Ok(0)
         }
         Command::SpectralBias { session, args } => {

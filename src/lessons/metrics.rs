@@ -100,6 +100,21 @@ pub enum Metric {
     /// std(σ)/mean(σ) of the singular values of ∂h⁽ᴸ⁾/∂h⁽¹⁾ at θ₀ (first 64 training rows):
     /// 0 for dynamical isometry.
     JacobianSpread,
+    /// Double descent (closed form, ridge = `regularization.l2`, p = 1 … 10n random features
+    /// of the session's hidden layer): the p of the largest test error over n.
+    DdPeakOverRows,
+    /// …the largest test error over the test error at p = 10n.
+    DdPeakOverWidest,
+    /// Lottery tickets (`check.lottery`): the dense network's test accuracy (round 0).
+    LotteryDenseAccuracy,
+    /// The last round's ticket (rewound survivors, retrained): test accuracy.
+    LotteryTicketAccuracy,
+    /// The last round's mask from a fresh random initialisation: test accuracy.
+    LotteryReinitAccuracy,
+    /// Ticket − reinitialised test accuracy at the last round.
+    LotteryGap,
+    /// Fraction of the weights pruned at the last round.
+    LotterySparsity,
     // After training.
     TrainLoss,
     TrainAccuracy,
@@ -198,6 +213,13 @@ pub enum Metric {
     Nc3,
     /// Share of rows whose nearest class mean is the predicted class.
     Nc4Agreement,
+    /// ‖θ_T − A^+ y‖ of the readout (frozen hidden layers): distance to the minimum-norm
+    /// (pseudo-inverse) solution.
+    MinNormDistance,
+    /// ‖P_null θ₀‖ of the readout: the start's component in the null space of A = [Φ 1].
+    NullSpaceStart,
+    /// ‖θ_T − (A^+ y + P_null θ₀)‖: distance to the limit gradient descent is predicted to reach.
+    MinNormLimitError,
 }
 
 impl Metric {
@@ -439,6 +461,40 @@ impl Metric {
                 "share where the nearest class mean agrees with the network",
                 "最近类均值与网络一致的比例",
             ),
+            DdPeakOverRows => (
+                "features at the test-error peak / training points",
+                "测试误差峰值处的特征数 / 训练点数",
+            ),
+            DdPeakOverWidest => (
+                "peak test error / test error at 10n features",
+                "峰值测试误差 / 10n 个特征时的测试误差",
+            ),
+            LotteryDenseAccuracy => ("dense network's test accuracy", "稠密网络的测试准确率"),
+            LotteryTicketAccuracy => (
+                "winning ticket's test accuracy (pruned, rewound, retrained)",
+                "中奖彩票的测试准确率（剪枝、回卷、再训练）",
+            ),
+            LotteryReinitAccuracy => (
+                "same mask from a fresh initialisation: test accuracy",
+                "同一掩码、重新随机初始化：测试准确率",
+            ),
+            LotteryGap => (
+                "ticket − re-initialised test accuracy",
+                "彩票与重新初始化的测试准确率之差",
+            ),
+            LotterySparsity => ("fraction of weights pruned", "被剪枝的权重比例"),
+            MinNormDistance => (
+                "distance of the trained readout to the minimum-norm solution",
+                "训练后读出层到最小范数解的距离",
+            ),
+            NullSpaceStart => (
+                "start's component in the null space",
+                "起点在零空间中的分量",
+            ),
+            MinNormLimitError => (
+                "distance of the trained readout to A^+ y + P_null θ₀",
+                "训练后读出层到 A^+ y + P_null θ₀ 的距离",
+            ),
         }
     }
 
@@ -480,6 +536,13 @@ impl Metric {
                 | HalfVarY
                 | LearningRate
                 | JacobianSpread
+                | DdPeakOverRows
+                | DdPeakOverWidest
+                | LotteryDenseAccuracy
+                | LotteryTicketAccuracy
+                | LotteryReinitAccuracy
+                | LotteryGap
+                | LotterySparsity
         )
     }
 
@@ -680,6 +743,41 @@ pub fn at_init(
         }
         LearningRate => tr.optimizer.spec().lr,
         JacobianSpread => measures::jacobian_spread(tr)?,
+        DdPeakOverRows | DdPeakOverWidest => {
+            use crate::analysis::double_descent::{RandomFeatures, sweep};
+            let n = tr.train.rows();
+            let f =
+                RandomFeatures::new(&session.network, session.seed, 10 * n, &tr.train, &tr.test)
+                    .map_err(Error::new)?;
+            let s = sweep(
+                f.train_rows(&tr.train),
+                f.test_rows(&tr.test),
+                f.width,
+                session.regularization.l2,
+                &|| false,
+            )
+            .map_err(Error::new)?;
+            if metric == DdPeakOverRows {
+                s.peak_features as f64 / n as f64
+            } else {
+                s.peak_error / s.wide_error
+            }
+        }
+        LotteryDenseAccuracy
+        | LotteryTicketAccuracy
+        | LotteryReinitAccuracy
+        | LotteryGap
+        | LotterySparsity => {
+            let r = lottery_report(tr, session, check, steps)?;
+            let (first, last) = (&r.rounds[0], &r.rounds[r.rounds.len() - 1]);
+            match metric {
+                LotteryDenseAccuracy => first.ticket_test_accuracy,
+                LotteryTicketAccuracy => last.ticket_test_accuracy,
+                LotteryReinitAccuracy => last.reinit_test_accuracy,
+                LotteryGap => last.ticket_test_accuracy - last.reinit_test_accuracy,
+                _ => last.sparsity,
+            }
+        }
         _ => {
             return Err(Error::new(format!(
                 "{} is not an initial metric",
@@ -687,6 +785,67 @@ pub fn at_init(
             )));
         }
     })
+}
+
+/// The lottery experiment of `check.lottery` on the session (its five metrics share one run:
+/// the last few reports are kept, keyed by everything the run depends on).
+fn lottery_report(
+    tr: &Trainer,
+    session: &Session,
+    check: &Check,
+    steps: u64,
+) -> Result<std::sync::Arc<crate::train::prune::LotteryReport>> {
+    use crate::train::prune::{LotteryOptions, LotteryReport, lottery};
+    use std::sync::{Arc, Mutex};
+    type Cache = Mutex<Vec<(String, Arc<LotteryReport>)>>;
+    static CACHE: Cache = Mutex::new(Vec::new());
+    let lc = check
+        .lottery
+        .as_ref()
+        .ok_or_else(|| Error::new("the lottery metrics need lesson.check.lottery"))?;
+    let config = session.trainer_config();
+    let key = format!(
+        "{:?}|{:?}|{}|{}|{:?}",
+        config,
+        lc,
+        steps,
+        tr.train.rows(),
+        fingerprint(&[&tr.train.x, &tr.train.y, &tr.test.x, &tr.test.y])
+    );
+    if let Some((_, r)) = CACHE
+        .lock()
+        .ok()
+        .and_then(|c| c.iter().find(|(k, _)| *k == key).cloned())
+    {
+        return Ok(r);
+    }
+    let opts = LotteryOptions {
+        rounds: lc.rounds,
+        fraction: lc.prune,
+        scope: lc.scope,
+        rewind: lc.rewind,
+        steps,
+    };
+    let r = Arc::new(lottery(&config, &tr.train, &tr.test, opts, &|| false)?);
+    if let Ok(mut c) = CACHE.lock() {
+        if c.len() >= 8 {
+            c.remove(0);
+        }
+        c.push((key, r.clone()));
+    }
+    Ok(r)
+}
+
+/// FNV-1a over the bits of the data: the cache key's part for the rows.
+fn fingerprint(parts: &[&[f64]]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for p in parts {
+        for v in p.iter() {
+            h = (h ^ v.to_bits()).wrapping_mul(0x0100_0000_01b3);
+        }
+        h = (h ^ p.len() as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
 
 /// What a training run recorded for the after-training metrics.
@@ -705,6 +864,8 @@ pub struct RunRecord {
     pub edge: EdgeSeries,
     /// NC1 at θ₀ (Nc1Drop).
     pub nc1_init: Option<f64>,
+    /// θ before the first step.
+    pub initial_theta: Vec<f64>,
 }
 
 /// Neural collapse of the trainer's network over its training rows.
@@ -785,6 +946,20 @@ pub fn after(metric: Metric, tr: &mut Trainer, rec: &RunRecord) -> Result<f64> {
                 .fold(0.0, f64::max)
         }
         UnitSpread => unit_spread(tr),
+        MinNormDistance | NullSpaceStart | MinNormLimitError => {
+            let r = crate::analysis::min_norm::min_norm_report(
+                &tr.net,
+                &rec.initial_theta,
+                &tr.theta,
+                &tr.train,
+            )
+            .map_err(Error::new)?;
+            match metric {
+                MinNormDistance => r.distance,
+                NullSpaceStart => r.start_null_norm,
+                _ => r.limit_error,
+            }
+        }
         LinearMapError => linear_map_error(tr)?,
         NearZeroFraction | ExactZeroWeights => {
             let (mut near, mut exact, mut total) = (0usize, 0usize, 0usize);

@@ -151,6 +151,10 @@ pub struct Check {
     /// Mini-batches drawn per batch size for the gradient variance (default 200).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub samples: Option<usize>,
+    /// The lottery-ticket experiment the `lottery_*` metrics measure (each run trains
+    /// `steps` steps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lottery: Option<LotteryCheck>,
     /// The claim with its precondition removed: the same expectations must NOT all hold there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub control: Option<Control>,
@@ -159,6 +163,24 @@ pub struct Check {
     /// --write-measured`, compared with the measurement by every full `--verify`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub measured: BTreeMap<String, f64>,
+}
+
+/// `"lottery": {...}` of a check: iterative magnitude pruning with rewinding.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LotteryCheck {
+    /// Pruning rounds after the dense run.
+    pub rounds: usize,
+    /// Fraction of the surviving weights pruned per round.
+    pub prune: f64,
+    /// Rewind to θ after this many dense steps (0: θ₀).
+    #[serde(default)]
+    pub rewind: u64,
+    #[serde(default = "layer_scope")]
+    pub scope: crate::analysis::lottery::Scope,
+}
+
+fn layer_scope() -> crate::analysis::lottery::Scope {
+    crate::analysis::lottery::Scope::Layer
 }
 
 /// A control: overrides that remove the claim's precondition (tanh instead of sigmoid,
@@ -174,6 +196,9 @@ pub struct Control {
     /// Changes to one variant only, after its own overrides: variant name → changes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub variants: BTreeMap<String, VariantPatch>,
+    /// Replaces the check's lottery experiment (e.g. pruned far beyond where tickets work).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lottery: Option<LotteryCheck>,
 }
 
 /// What a control changes in one variant.

@@ -123,8 +123,9 @@ pub fn run_session_lesson(
         Err(e) => (Vec::new(), BTreeMap::new(), Some(e.message)),
     };
     let control = lesson.check.control.as_ref().map(|c| {
-        // Variants the control leaves alone measure what they measured in the lesson.
-        let reuse: BTreeMap<String, f64> = if c.set.is_empty() {
+        // Variants the control leaves alone measure what they measured in the lesson (a
+        // control that changes the lottery experiment changes every variant's numbers).
+        let reuse: BTreeMap<String, f64> = if c.set.is_empty() && c.lottery.is_none() {
             values
                 .iter()
                 .filter(|(k, _)| {
@@ -201,6 +202,9 @@ pub fn control_session(session: &Session, lesson: &Lesson) -> Result<(Session, L
         }
     }
     check.variants = runs;
+    if let Some(l) = &control.lottery {
+        check.lottery = Some(l.clone());
+    }
     check.control = None;
     check.measured.clear();
     Ok((out, lesson))
@@ -447,6 +451,7 @@ fn run_variant(
     let mut rec = RunRecord {
         init_objective: tr.objective_and_gradient().0,
         iterations_per_epoch: tr.iterations_per_epoch(),
+        initial_theta: tr.theta.clone(),
         ..RunRecord::default()
     };
     let valley = if finals.iter().any(|m| m.needs_valley()) {

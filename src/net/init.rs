@@ -18,6 +18,7 @@ pub fn initialise(net: &Network, init: Init, scale: f64, seed: u64) -> Vec<f64> 
         if layer.activation == Activation::Sine {
             omega = layer.param;
         }
+        let init = layer.init.unwrap_or(init);
         let (fan_in, fan_out) = (layer.fan_in as f64, layer.units as f64);
         let w = &mut theta[layer.w..layer.w + layer.units * layer.fan_in];
         if init == Init::Orthogonal {
@@ -57,6 +58,7 @@ pub fn initialise(net: &Network, init: Init, scale: f64, seed: u64) -> Vec<f64> 
             theta[a..a + layer.units].fill(layer.param);
         }
     }
+    net.mask.zero_pruned(&mut theta);
     theta
 }
 

@@ -8,6 +8,7 @@ pub mod init;
 pub mod kernels;
 pub mod linalg;
 pub mod loss;
+pub mod mask;
 pub mod network;
 pub mod objective;
 pub mod spec;

@@ -14,7 +14,8 @@ use super::features::{Feature, parse_features};
 use super::kernels::{sigmoid_slice, tanh_slice};
 use super::linalg::{matmul_nn, matmul_nt, matmul_tn_acc, norm};
 use super::loss::{TargetCoding, row_loss_and_grad};
-use super::spec::{DropoutScaling, Loss, NetworkSpec, WeightConstraint};
+use super::mask::{ParamMask, decode};
+use super::spec::{DropoutScaling, Init, Loss, NetworkSpec, WeightConstraint};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 
@@ -63,6 +64,10 @@ pub struct Layer {
     pub prelu: Option<usize>,
     /// One past the last parameter of this layer.
     pub end: usize,
+    /// `false`: a frozen layer (training leaves its parameters as they are).
+    pub trainable: bool,
+    /// The layer's own initialiser (`network.init` when None).
+    pub init: Option<Init>,
 }
 
 impl Layer {
@@ -96,6 +101,8 @@ pub struct Network {
     pub constraint: WeightConstraint,
     /// Length of θ.
     pub n_params: usize,
+    /// Parameters training does not move (frozen layers, pruned weights).
+    pub mask: ParamMask,
 }
 
 /// How BatchNorm normalises in a pass.
@@ -240,6 +247,7 @@ impl Network {
         let mut layers = Vec::with_capacity(spec.layers.len());
         let mut fan_in = features.len();
         let mut offset: usize = 0;
+        let mut mask = ParamMask::default();
         for (i, ls) in spec.layers.iter().enumerate() {
             let field = |name: &str| format!("network.layers[{i}].{name}");
             if ls.units == 0 {
@@ -331,7 +339,21 @@ impl Network {
                 beta,
                 prelu,
                 end,
+                trainable: ls.trainable,
+                init: ls.init,
             });
+            if !ls.trainable {
+                mask.frozen.push(w..end);
+            }
+            if let Some(text) = &ls.pruned {
+                let bits = decode(text, n_w, &field("pruned"))?;
+                mask.pruned.extend(
+                    bits.iter()
+                        .enumerate()
+                        .filter(|(_, p)| **p)
+                        .map(|(j, _)| w + j),
+                );
+            }
             offset = end;
             fan_in = units;
         }
@@ -368,6 +390,7 @@ impl Network {
             loss,
             constraint: spec.weight_constraint,
             n_params: offset,
+            mask,
         })
     }
 

@@ -69,6 +69,27 @@ pub struct LayerSpec {
     /// How dropout scales the kept units.
     #[serde(default, skip_serializing_if = "DropoutScaling::is_default")]
     pub dropout_scaling: DropoutScaling,
+    /// `false`: training never changes this layer's parameters (a frozen layer; a 2-p-1 net
+    /// with a frozen first layer is a random-features model).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub trainable: bool,
+    /// This layer's initialiser instead of `network.init` (e.g. `zeros` for the readout of a
+    /// random-features model, so gradient descent starts from 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<Init>,
+    /// Pruning mask over the weights, compactly: hex digits, bit i (least significant bit of
+    /// digit i/4 first) set when weight i (row-major, units × fan_in) is pruned. Pruned weights
+    /// are 0 and stay 0 under every optimiser and regulariser. See [`super::mask`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pruned: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 fn is_zero(x: &f64) -> bool {
@@ -87,6 +108,9 @@ impl LayerSpec {
             batch_norm: false,
             dropout: 0.0,
             dropout_scaling: DropoutScaling::Inverted,
+            trainable: true,
+            init: None,
+            pruned: None,
         }
     }
 }

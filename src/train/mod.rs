@@ -4,6 +4,7 @@
 pub mod confusion;
 pub mod edit;
 pub mod memory;
+pub mod prune;
 pub mod stop;
 pub mod trainer;
 

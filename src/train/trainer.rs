@@ -271,6 +271,8 @@ impl Trainer {
                         "is not a finite number",
                     ));
                 }
+                let mut p = p;
+                net.mask.zero_pruned(&mut p);
                 p
             }
             None => {
@@ -476,6 +478,8 @@ impl Trainer {
                 self.feedback.as_deref(),
             );
             net.regularise(&self.theta, l1, l2, Some(&mut self.grad));
+            // Frozen and pruned parameters get no gradient (nor momentum, nor Adam moments).
+            net.mask.zero_gradient(&mut self.grad);
             grad_norm = norm(&self.grad);
             if self.collect_stats {
                 for (s, l) in self.last_layers.iter_mut().zip(&net.layers) {
@@ -485,6 +489,8 @@ impl Trainer {
             lr = self.optimizer.step(&mut self.theta, &mut self.grad);
         }
         self.net.constrain(&mut self.theta);
+        // …and are put back exactly, whatever the update rule or constraint did.
+        self.net.mask.restore(&mut self.theta, &self.prev_theta);
         let diverged = !batch_loss.is_finite() || self.theta.iter().any(|v| !v.is_finite());
         if self.collect_stats {
             self.layer_statistics(rows);

@@ -198,6 +198,7 @@ impl NnlabApp {
             self.lab.snapshot.as_deref(),
             &self.lab.train,
         );
+        self.views.double_descent.drain();
     }
 
     /// "Follow training": a new landscape once the last is drawn and training has moved on
@@ -817,6 +818,8 @@ impl NnlabApp {
             self.lab.dataset.as_ref().map(|d| &d.0),
         );
         model::harmonise(&mut self.lab.session, inputs, classes);
+        // A pruning mask belongs to one shape of its layer: a width change drops it.
+        crate::net::mask::drop_stale(&mut self.lab.session.network);
         self.lab.session.params = None;
         match model::check(&self.lab.session, inputs, classes) {
             Ok(_) => {

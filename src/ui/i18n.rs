@@ -427,6 +427,27 @@ strings! {
     EdgeClipped => "gradient clipping is on: the threshold describes the unclipped step", "梯度裁剪已开启：阈值描述的是未裁剪的步";
     EdgePending => "forms after the first step", "第一步之后才形成";
     EdgeFailed => "edge of stability failed", "稳定性边缘计算失败";
+    // regimes (frozen layers, double descent)
+    DoubleDescentPlot => "Double descent: test error against features", "双下降：测试误差与特征数";
+    DdTab => "Double descent", "双下降";
+    DdRidge => "Ridge", "岭";
+    DdRidgeHint => "Add ½λ‖w‖² to the readout's mean squared error (bias unpenalised); off: the minimum-norm least-squares readout, what gradient descent from zero converges to.", "在读出层的均方误差上加 ½λ‖w‖²（偏置不惩罚）；关闭时为最小范数最小二乘读出，即从零出发的梯度下降收敛到的解。";
+    DdWaiting => "Computing the sweep…", "正在计算扫描…";
+    DdPeakAt => "peak at", "峰值位于";
+    DdTestError => "test error", "测试误差";
+    DdPeakOverWide => "peak / error at 10n:", "峰值 / 10n 处误差：";
+    DdFeatures => "random features p", "随机特征数 p";
+    DdThreshold => "p + 1 = n", "p + 1 = n";
+    DdMinNorm => "minimum norm (λ = 0)", "最小范数（λ = 0）";
+    DdNeedsOneHidden => "Double descent sweeps the width of one hidden layer: this network needs exactly one hidden layer and the output.", "双下降扫描单个隐藏层的宽度：该网络需要恰好一个隐藏层和输出层。";
+    DdNeedsLinearReadout => "Double descent fits a linear readout by least squares: the output must be one identity unit with the mse loss.", "双下降用最小二乘拟合线性读出层：输出层须为一个恒等单元，损失为 mse。";
+    DdNeedsNoBatch => "Double descent needs features that do not depend on the batch: remove BatchNorm and dropout.", "双下降需要不依赖批次的特征：请去掉 BatchNorm 和 dropout。";
+    DdNeedsTest => "Double descent measures the test error: the data needs training and test rows (test fraction above 0).", "双下降测量测试误差：数据需要训练行和测试行（测试比例大于 0）。";
+    DdTooManyRows => "Double descent sweeps p up to 10 × the training rows: at most 500 training rows.", "双下降把 p 扫到训练行数的 10 倍：训练行最多 500 行。";
+    FrozenLayer => "Frozen (not trained)", "冻结（不训练）";
+    FrozenShort => "frozen", "冻结";
+    FrozenHint => "Training leaves this layer's parameters exactly as they are (a random-features layer when it is the first).", "训练完全不改变该层参数（若为第一层，即随机特征层）。";
+
 }
 
 #[cfg(test)]

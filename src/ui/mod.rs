@@ -18,6 +18,7 @@ pub mod model;
 pub mod panels;
 pub mod recovery;
 // Spectral bias (issue 15)
+pub mod regimes;
 pub mod settings;
 pub mod spectral;
 pub mod theme;

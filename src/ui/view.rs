@@ -101,6 +101,8 @@ pub struct Views {
     pub geometry: super::geometry::Geometry,
     /// Spectral bias (issue 15).
     pub spectral: super::spectral::SpectralBias,
+    /// Double descent (issue 16).
+    pub double_descent: super::regimes::DoubleDescent,
     pub compare: super::panels::compare::Compare,
     pub timeline: super::panels::timeline::Timeline,
     pub export: super::panels::export::Export,
@@ -122,6 +124,7 @@ impl Views {
             dynamics: super::dynamics::Dynamics::new(repaint.clone()),
             geometry: super::geometry::Geometry::new(repaint.clone()),
             spectral: super::spectral::SpectralBias::new(repaint.clone()),
+            double_descent: super::regimes::DoubleDescent::new(repaint.clone()),
             compare: super::panels::compare::Compare::new(repaint.clone()),
             timeline: super::panels::timeline::Timeline::new(repaint),
             export: Default::default(),

@@ -115,6 +115,8 @@ impl<'a> PlaneEval<'a> {
                 loss: net.loss,
                 constraint: net.constraint,
                 n_params: net.n_params - offset,
+                // Only evaluated, never trained: no fixed parameters to keep.
+                mask: Default::default(),
             };
             Split {
                 precomputed,

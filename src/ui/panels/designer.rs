@@ -126,7 +126,14 @@ fn header_forms(lang: crate::ui::i18n::Lang, net: &Network, col: &Column) -> Vec
         Column::Layer(l) => {
             let layer = &net.layers[*l];
             let output = *l + 1 == net.layers.len();
-            let bn = if layer.batch_norm { " · BN" } else { "" };
+            // Frozen layers (trainable: false) say so in their header.
+            let frozen = format!(" · {}", lang.t(S::FrozenShort));
+            let bn = match (layer.batch_norm, layer.trainable) {
+                (true, true) => " · BN".to_string(),
+                (true, false) => format!(" · BN{frozen}"),
+                (false, true) => String::new(),
+                (false, false) => frozen,
+            };
             let (full, short) = if output {
                 (
                     lang.t(S::OutputLayer).to_string(),
@@ -413,6 +420,10 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     continue;
                 }
                 let index = layer.w + j * layer.fan_in + i;
+                // Pruned edges are not drawn (their weight is 0 and stays 0).
+                if net.mask.pruned.binary_search(&index).is_ok() {
+                    continue;
+                }
                 let w = theta.map_or(0.0, |t| t[index]);
                 let sel = EdgeSel {
                     layer: li,
@@ -422,6 +433,10 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 };
                 let mut stroke = edge_style(w, wmax);
                 stroke.width *= zoom.sqrt();
+                if !layer.trainable {
+                    // A frozen layer's edges are greyed.
+                    stroke.color = stroke.color.gamma_multiply(0.35);
+                }
                 if selected == Some(sel) {
                     stroke = Stroke::new(stroke.width + 2.0, text_color);
                 }

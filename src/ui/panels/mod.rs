@@ -11,6 +11,7 @@ pub mod data;
 pub mod depth_scale;
 pub mod designer;
 pub mod dialogs;
+pub mod double_descent;
 pub mod dynamics;
 pub mod export;
 pub mod geometry;

@@ -182,7 +182,7 @@ fn body(ui: &mut egui::Ui, ctx: &ViewCtx<'_>) {
     let n = edited.network.layers.len();
     let mut units_delta = None;
     egui::Grid::new("layers_grid")
-        .num_columns(5)
+        .num_columns(6)
         .spacing([6.0, 3.0])
         .striped(true)
         .show(ui, |ui| {
@@ -191,6 +191,8 @@ fn body(ui: &mut egui::Ui, ctx: &ViewCtx<'_>) {
             ui.label(lang.t(S::Activation));
             ui.label(lang.t(S::BatchNorm));
             ui.label(lang.t(S::Dropout));
+            ui.label(lang.t(S::FrozenShort))
+                .on_hover_text(lang.t(S::FrozenHint));
             ui.end_row();
             for i in 0..n {
                 let output = i + 1 == n;
@@ -234,6 +236,17 @@ fn body(ui: &mut egui::Ui, ctx: &ViewCtx<'_>) {
                         )
                         .accessible_name(format!("{name} {}", lang.t(S::Dropout)));
                     rebuild |= r.drag_stopped() || (r.changed() && !r.dragged());
+                }
+                // Frozen: training leaves the layer as initialised.
+                let mut frozen = !l.trainable;
+                if ui
+                    .checkbox(&mut frozen, "")
+                    .on_hover_text(lang.t(S::FrozenHint))
+                    .accessible_name(format!("{name} {}", lang.t(S::FrozenLayer)))
+                    .changed()
+                {
+                    l.trainable = !frozen;
+                    rebuild = true;
                 }
                 ui.end_row();
             }

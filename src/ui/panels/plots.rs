@@ -318,7 +318,8 @@ impl PlotsView {
             | Tile::Landscape
             | Tile::Dynamics
             | Tile::Geometry
-            | Tile::Spectral => {}
+            | Tile::Spectral
+            | Tile::DoubleDescent => {}
         }
     }
 }

@@ -289,6 +289,14 @@ fn tile_body(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile, enlarged: bool) 
         Tile::Dynamics => super::dynamics::ui(app, ui, enlarged),
         Tile::Geometry => super::geometry::ui(app, ui),
         Tile::Spectral => super::spectral_bias::ui(app, ui),
+        Tile::DoubleDescent => super::double_descent::ui(
+            &mut app.views.double_descent,
+            ui,
+            app.settings.lang,
+            app.settings.dark,
+            &app.lab.applied,
+            (&app.lab.train, &app.lab.test),
+        ),
         _ => {
             let ctx = view_ctx!(app);
             app.views.plots.tile_ui(ui, &ctx, tile)

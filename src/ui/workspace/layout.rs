@@ -90,7 +90,7 @@ impl Preset {
     pub fn node(self) -> Node {
         use Tile::*;
         const PLOTS: [Tile; 5] = [Loss, Accuracy, Gradient, Update, Saturation];
-        const ANALYSES: [Tile; 4] = [Curvature, Landscape, Dynamics, Spectral];
+        const ANALYSES: [Tile; 5] = [Curvature, Landscape, Dynamics, Spectral, DoubleDescent];
         match self {
             Preset::Train => Node::Column(vec![
                 part(
@@ -127,9 +127,16 @@ impl Preset {
                 let focus = self.focus().unwrap_or(Curvature);
                 let mut big = vec![focus];
                 big.extend(
-                    [Curvature, Landscape, Dynamics, Geometry, Spectral]
-                        .into_iter()
-                        .filter(|t| *t != focus),
+                    [
+                        Curvature,
+                        Landscape,
+                        Dynamics,
+                        Geometry,
+                        Spectral,
+                        DoubleDescent,
+                    ]
+                    .into_iter()
+                    .filter(|t| *t != focus),
                 );
                 Node::Column(vec![
                     part(1.4, tabs(&big)),

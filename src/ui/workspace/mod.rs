@@ -34,10 +34,12 @@ pub enum Tile {
     Geometry,
     /// Spectral bias (issue 15).
     Spectral,
+    /// Double descent (issue 16).
+    DoubleDescent,
 }
 
 impl Tile {
-    pub const ALL: [Tile; 13] = [
+    pub const ALL: [Tile; 14] = [
         Tile::Network,
         Tile::Output,
         Tile::Loss,
@@ -51,6 +53,7 @@ impl Tile {
         Tile::Dynamics,
         Tile::Geometry,
         Tile::Spectral,
+        Tile::DoubleDescent,
     ];
 
     pub fn title(self) -> S {
@@ -68,6 +71,7 @@ impl Tile {
             Tile::Dynamics => S::DynamicsPlot,
             Tile::Geometry => S::GeometryPlot,
             Tile::Spectral => S::SpectralPlot,
+            Tile::DoubleDescent => S::DoubleDescentPlot,
         }
     }
 
@@ -83,6 +87,7 @@ impl Tile {
             Tile::Dynamics => S::DynamicsTab,
             Tile::Geometry => S::GeometryTab,
             Tile::Spectral => S::SpectralTab,
+            Tile::DoubleDescent => S::DdTab,
             other => other.title(),
         }
     }
@@ -103,6 +108,7 @@ impl Tile {
             Tile::Dynamics => "dynamics",
             Tile::Geometry => "geometry",
             Tile::Spectral => "spectral",
+            Tile::DoubleDescent => "double_descent",
         }
     }
 }
