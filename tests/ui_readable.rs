@@ -202,3 +202,40 @@ fn without_a_test_set_nothing_reads_nan() {
         }
     }
 }
+
+/// Regression: the header reads RMSE and R² (not accuracy), the Accuracy tile plots R², and the
+/// numbers drawn are the evaluation's.
+#[test]
+fn regression_reads_rmse_and_r2() {
+    let file = std::path::PathBuf::from("sessions/sawtooth_regression.json");
+    let mut h = harness_sized(Some(file), egui::vec2(1600.0, 1000.0));
+    assert!(
+        settle(&mut h, |a| a.lab().n_params() > 0),
+        "the session did not open"
+    );
+    assert_eq!(h.state().lab().train().classes, 0, "a regression session");
+    train_10(&mut h);
+    let e = h.state().lab().history().last_eval.unwrap();
+    assert!(e.train_r2.is_finite() && e.train_rmse > 0.0, "{e:?}");
+    let texts: Vec<String> = drawn_texts(&h).into_iter().map(|(t, _)| t).collect();
+    let header = texts
+        .iter()
+        .find(|t| t.contains("train RMSE"))
+        .unwrap_or_else(|| panic!("no RMSE in {texts:?}"));
+    assert!(
+        header.contains("train R²") && !header.contains("accuracy"),
+        "{header}"
+    );
+    // The last point of the plotted R² series is the evaluation's.
+    let h2 = &h.state().lab().history().train_r2;
+    assert_eq!(h2.points(false).last().map(|p| p.y), Some(e.train_r2));
+    h.state_mut().send(Command::Enlarge(Some(Tile::Accuracy)));
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("train R²").is_some());
+    h.state_mut().send(Command::SetLang(Lang::Zh));
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("训练 R²").is_some());
+    h.state_mut().send(Command::Enlarge(None));
+    h.run_steps(3);
+    assert!(drawn_texts(&h).iter().any(|(t, _)| t.contains("训练 RMSE")));
+}

@@ -79,7 +79,7 @@ fn a_dragged_tab_joins_another_group_and_the_layout_comes_back_at_the_next_start
         assert_eq!(h.state().workspace().layout(), Preset::Train.node());
         // Drag the Accuracy tab onto the tab bar of the decision map.
         let from = h
-            .get_by_role_and_label(Role::Tab, "Accuracy")
+            .get_by_role_and_label(Role::Tab, "Accuracy (R² for regression)")
             .rect()
             .center();
         let to = h

@@ -69,6 +69,9 @@ pub struct History {
     pub test_loss: Series,
     pub train_acc: Series,
     pub test_acc: Series,
+    /// Regression: R² of the training and test sets (empty for classification).
+    pub train_r2: Series,
+    pub test_r2: Series,
     /// Per layer.
     pub grad: Vec<Series>,
     pub update: Vec<Series>,
@@ -122,8 +125,17 @@ impl History {
             &mut self.test_loss,
             &mut self.train_acc,
             &mut self.test_acc,
+            &mut self.train_r2,
+            &mut self.test_r2,
         ];
-        let values = [e.train_loss, e.test_loss, e.train_accuracy, e.test_accuracy];
+        let values = [
+            e.train_loss,
+            e.test_loss,
+            e.train_accuracy,
+            e.test_accuracy,
+            e.train_r2,
+            e.test_r2,
+        ];
         for (series, y) in evals.into_iter().zip(values) {
             // Same step evaluated again (pause, snapshot): replace.
             series.truncate_from(x);
@@ -153,6 +165,8 @@ impl History {
                 &mut self.test_loss,
                 &mut self.train_acc,
                 &mut self.test_acc,
+                &mut self.train_r2,
+                &mut self.test_r2,
             ] {
                 v.thin_half();
             }

@@ -152,7 +152,7 @@ strings! {
     TestAcc => "test accuracy", "测试准确率";
     NoTestSet => "no test set (test fraction 0)", "没有测试集（测试比例为 0）";
     LossPlot => "Loss", "损失";
-    AccuracyPlot => "Accuracy", "准确率";
+    AccuracyPlot => "Accuracy (R² for regression)", "准确率（回归为 R²）";
     GradPlot => "Gradient norm per layer", "各层梯度范数";
     UpdatePlot => "Update ratio ‖ΔW‖/‖W‖", "更新比 ‖ΔW‖/‖W‖";
     SatPlot => "Saturated / dead fraction", "饱和 / 死亡比例";
@@ -448,6 +448,11 @@ strings! {
     FrozenShort => "frozen", "冻结";
     FrozenHint => "Training leaves this layer's parameters exactly as they are (a random-features layer when it is the first).", "训练完全不改变该层参数（若为第一层，即随机特征层）。";
 
+    // Regression fit (issue 14 §4)
+    AccuracyTab => "Accuracy", "准确率";
+    TrainR2 => "train R²", "训练 R²";
+    TestR2 => "test R²", "测试 R²";
+    TrainRmse => "train RMSE", "训练 RMSE";
 }
 
 #[cfg(test)]

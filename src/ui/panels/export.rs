@@ -76,6 +76,10 @@ pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
             &["batch_loss".into(), "train_loss".into(), "test_loss".into()],
             &[&h.batch_loss, &h.train_loss, &h.test_loss],
         )),
+        Tile::Accuracy if app.lab.train.classes == 0 => Some(columns_csv(
+            &["train_r2".into(), "test_r2".into()],
+            &[&h.train_r2, &h.test_r2],
+        )),
         Tile::Accuracy => Some(columns_csv(
             &["train_accuracy".into(), "test_accuracy".into()],
             &[&h.train_acc, &h.test_acc],

@@ -278,6 +278,16 @@ pub fn eval_line(lab: &Lab, lang: Lang) -> String {
         if test {
             parts.push(format!("{} {}", lang.t(S::TestAcc), pct(e.test_accuracy)));
         }
+    } else if e.train_r2.is_finite() || e.train_rmse.is_finite() {
+        parts.push(format!(
+            "{} {}",
+            lang.t(S::TrainRmse),
+            number(e.train_rmse, 4)
+        ));
+        parts.push(format!("{} {}", lang.t(S::TrainR2), number(e.train_r2, 4)));
+        if test {
+            parts.push(format!("{} {}", lang.t(S::TestR2), number(e.test_r2, 4)));
+        }
     }
     if !test {
         parts.push(lang.t(S::NoTestSet).to_string());

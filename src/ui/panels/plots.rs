@@ -196,16 +196,28 @@ impl PlotsView {
                 });
             }
             Tile::Accuracy => {
-                let names = (ctx.t(S::TrainAcc), ctx.t(S::TestAcc));
+                // Regression has no accuracy: the same tile shows R² (1 is a perfect fit).
+                let regression = ctx.lab.train().classes == 0;
+                let (names, series) = if regression {
+                    (
+                        (ctx.t(S::TrainR2), ctx.t(S::TestR2)),
+                        (&h.train_r2, &h.test_r2),
+                    )
+                } else {
+                    (
+                        (ctx.t(S::TrainAcc), ctx.t(S::TestAcc)),
+                        (&h.train_acc, &h.test_acc),
+                    )
+                };
                 base.include_y(0.0).include_y(1.0).show(ui, |p| {
                     cursor(ctx.replayed_step, p);
                     p.line(
-                        Line::new(names.0, line_points(p, h.train_acc.points(false)))
+                        Line::new(names.0, line_points(p, series.0.points(false)))
                             .color(theme::POS)
                             .width(2.0),
                     );
                     p.line(
-                        Line::new(names.1, line_points(p, h.test_acc.points(false)))
+                        Line::new(names.1, line_points(p, series.1.points(false)))
                             .color(theme::NEG)
                             .width(2.0),
                     );

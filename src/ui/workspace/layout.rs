@@ -90,14 +90,16 @@ impl Preset {
     pub fn node(self) -> Node {
         use Tile::*;
         const PLOTS: [Tile; 5] = [Loss, Accuracy, Gradient, Update, Saturation];
-        const ANALYSES: [Tile; 5] = [Curvature, Landscape, Dynamics, Spectral, DoubleDescent];
+        const ANALYSES: [Tile; 3] = [Curvature, Landscape, Dynamics];
+        // The function's geometry beside the decision map (the analyses' row has no room).
+        const MAPS: [Tile; 4] = [Output, Geometry, Spectral, DoubleDescent];
         match self {
             Preset::Train => Node::Column(vec![
                 part(
                     1.12,
                     Node::Row(vec![
                         part(1.0, tabs(&[Network, Histogram])),
-                        part(1.0, tabs(&[Output, Geometry])),
+                        part(1.0, tabs(&MAPS)),
                     ]),
                 ),
                 part(
@@ -108,10 +110,7 @@ impl Preset {
             Preset::Lesson => Node::Column(vec![
                 part(
                     1.12,
-                    Node::Row(vec![
-                        part(1.0, tabs(&[Output, Geometry])),
-                        part(1.0, tabs(&PLOTS)),
-                    ]),
+                    Node::Row(vec![part(1.0, tabs(&MAPS)), part(1.0, tabs(&PLOTS))]),
                 ),
                 part(
                     0.88,

@@ -78,6 +78,7 @@ impl Tile {
     /// The title in a word or two, for a tab with little room (the full title shows on hover).
     pub fn short_title(self) -> S {
         match self {
+            Tile::Accuracy => S::AccuracyTab,
             Tile::Gradient => S::GradTab,
             Tile::Update => S::UpdateTab,
             Tile::Saturation => S::SatTab,
