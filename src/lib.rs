@@ -61,7 +61,6 @@ pub mod json_float;
 #[allow(missing_docs)]
 pub mod lessons;
 pub mod memory;
-#[allow(missing_docs)]
 pub mod net;
 pub mod optim;
 pub mod rng;

@@ -26,6 +26,7 @@ pub struct ParamMask {
 }
 
 impl ParamMask {
+    /// Nothing frozen, nothing pruned: training is exactly as without a mask.
     pub fn is_empty(&self) -> bool {
         self.frozen.is_empty() && self.pruned.is_empty()
     }
