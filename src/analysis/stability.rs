@@ -25,7 +25,7 @@
 //!   threshold.
 //!
 //! Gradient clipping bounds the step: a clipped run cannot blow up geometrically, so the
-//! threshold then tells only where the *unclipped* iteration would turn unstable ([`Edge::note`]).
+//! threshold then tells only where the *unclipped* iteration would turn unstable (`Edge::note`).
 //!
 //! Progressive sharpening: under GD at a fixed η the sharpness grows until it reaches 2/η,
 //! then hovers there ([`Sharpening`] summarises a recorded series).

@@ -1,5 +1,5 @@
 //! The curvature thread of the desktop app: the Hessian spectrum of the training objective at the
-//! θ samples the training worker hands out every k steps (each [`Job`]'s request [`run`] on a
+//! θ samples the training worker hands out every k steps (each [`Job`]'s request `run` on a
 //! [`JobThread`]).
 //!
 //! Only the newest θ matters, so a newer sample replaces one still waiting and a slow analysis

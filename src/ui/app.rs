@@ -55,7 +55,7 @@ pub enum Job {
 }
 
 /// The app: the composition of the lab, its files, the settings and the views. The views
-/// draw from a read-only [`ViewCtx`] and send [`Command`]s; `apply` is the one place that
+/// draw from a read-only [`ViewCtx`](super::view::ViewCtx) and send [`Command`]s; `apply` is the one place that
 /// changes the lab.
 pub struct NnlabApp {
     pub(crate) settings: Settings,
