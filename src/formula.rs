@@ -526,33 +526,24 @@ impl Parser {
     }
 
     fn or(&mut self) -> Parsed {
-        let start = self.column();
-        let mut left = self.and()?;
-        while self.eat_op(&["||"]).is_some() {
-            let l = self.condition(left, start, "'||'")?;
-            let rcol = self.column();
-            let r = self.and()?;
-            let r = self.condition(r, rcol, "'||'")?;
-            left = (
-                Node::Bin(BinOp::Or, Box::new(l), Box::new(r)),
-                Kind::Condition,
-            );
-        }
-        Ok(left)
+        self.joined("||", BinOp::Or, Parser::and)
     }
 
     fn and(&mut self) -> Parsed {
+        self.joined("&&", BinOp::And, Parser::negation)
+    }
+
+    /// Conditions joined by `op` (left to right), each read by `next`.
+    fn joined(&mut self, op: &'static str, bin: BinOp, next: fn(&mut Parser) -> Parsed) -> Parsed {
+        let what = format!("'{op}'");
         let start = self.column();
-        let mut left = self.negation()?;
-        while self.eat_op(&["&&"]).is_some() {
-            let l = self.condition(left, start, "'&&'")?;
+        let mut left = next(self)?;
+        while self.eat_op(&[op]).is_some() {
+            let l = self.condition(left, start, &what)?;
             let rcol = self.column();
-            let r = self.negation()?;
-            let r = self.condition(r, rcol, "'&&'")?;
-            left = (
-                Node::Bin(BinOp::And, Box::new(l), Box::new(r)),
-                Kind::Condition,
-            );
+            let r = next(self)?;
+            let r = self.condition(r, rcol, &what)?;
+            left = (Node::Bin(bin, Box::new(l), Box::new(r)), Kind::Condition);
         }
         Ok(left)
     }
