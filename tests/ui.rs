@@ -148,3 +148,45 @@ fn a_worker_panic_is_caught_and_shown() {
     assert!(settle(&mut h, |a| a.lab().panicked().is_none()
         && a.lab().snapshot().is_some()));
 }
+
+/// Data typed as a formula in the Data panel: a condition becomes two classes on a 2-D map, a
+/// formula that does not read is refused where typed, naming its column, and nothing changes.
+#[test]
+fn data_typed_as_a_formula_is_applied_or_refused_where_typed() {
+    use egui::accesskit::Role;
+    let mut h = harness(None);
+    let type_formula = |h: &mut egui_kittest::Harness<'static, nnlab::ui::NnlabApp>, text: &str| {
+        h.get_by_role_and_label(Role::TextInput, "Formula").focus();
+        h.run_steps(1);
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        h.run_steps(1);
+        h.get_by_role_and_label(Role::TextInput, "Formula")
+            .type_text(text);
+        h.run_steps(1);
+        h.key_press(egui::Key::Enter);
+        h.run_steps(3);
+    };
+    type_formula(&mut h, "x1 + * x2");
+    assert!(
+        h.query_by_label_contains("at column 6: expected a number")
+            .is_some(),
+        "no error where typed"
+    );
+    assert_eq!(
+        h.state().lab().session().data.source,
+        nnlab::data::spec::DataSource::Spiral
+    );
+    type_formula(&mut h, "x1^2 + x2 > 0.5");
+    assert!(settle(&mut h, |a| a.lab().applied().data.source
+        == nnlab::data::spec::DataSource::Formula
+        && a.lab().train().classes == 2
+        && a.lab().train().inputs == 2));
+    assert!(
+        h.query_by_label_contains("at column").is_none(),
+        "the old error is gone"
+    );
+    // What was applied: the formula as typed, drawn over two inputs.
+    let d = &h.state().lab().applied().data;
+    assert_eq!(d.formula.as_deref(), Some("x1^2 + x2 > 0.5"));
+    assert_eq!(d.inputs, Some(2));
+}

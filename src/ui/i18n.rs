@@ -453,6 +453,9 @@ strings! {
     TrainR2 => "train R²", "训练 R²";
     TestR2 => "test R²", "测试 R²";
     TrainRmse => "train RMSE", "训练 RMSE";
+    // Data by formula (issue 14 §4)
+    FormulaLabel => "Formula", "公式";
+    FormulaHint => "e.g. x1^2 + x2 > 0.5 or sin(3*x1), then Enter", "例如 x1^2 + x2 > 0.5 或 sin(3*x1)，按回车";
 }
 
 #[cfg(test)]

@@ -14,6 +14,9 @@ use crate::ui::view::{View, ViewCtx};
 /// The data panel's own state: the CSV path as typed, its and the data's errors, thumbnails.
 #[derive(Default)]
 pub struct DataView {
+    /// The formula being typed (data by formula), and why it was refused.
+    pub formula_text: String,
+    pub formula_error: Option<String>,
     pub csv_path: String,
     pub csv_error: Option<String>,
     pub data_error: Option<String>,
@@ -220,6 +223,7 @@ impl DataView {
                 egui::RichText::new(format!("{train} + {test} {} · {kind}", ctx.t(S::Rows))).weak(),
             );
         });
+        self.formula_ui(ui, ctx, &mut edited, &mut changed);
         ui.separator();
         ui.label(ctx.t(S::LoadCsv));
         ui.horizontal(|ui| {
@@ -249,6 +253,73 @@ impl DataView {
         }
         if changed {
             ctx.send(Command::DataChanged);
+        }
+    }
+}
+
+impl DataView {
+    /// Data by formula: a typed condition labels two classes (2-D inputs unless it names more),
+    /// a typed number is a regression target of the inputs it names. Applied on Enter; a
+    /// formula that does not read is refused where typed, with its column.
+    fn formula_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        ctx: &ViewCtx<'_>,
+        edited: &mut crate::session::Session,
+        changed: &mut bool,
+    ) {
+        let current = edited
+            .data
+            .formula
+            .clone()
+            .filter(|_| edited.data.source == DataSource::Formula);
+        if self.formula_text.is_empty()
+            && let Some(f) = &current
+        {
+            self.formula_text = f.clone();
+        }
+        ui.horizontal(|ui| {
+            let label = ui.label(ctx.t(S::FormulaLabel));
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.formula_text)
+                        .hint_text(ctx.t(S::FormulaHint))
+                        .desired_width(f32::INFINITY),
+                )
+                .labelled_by(label.id);
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let text = self.formula_text.trim().to_string();
+            if !enter || text.is_empty() || current.as_deref() == Some(text.as_str()) {
+                return;
+            }
+            let mut spec = DataSpec {
+                formula: Some(text.clone()),
+                inputs: None,
+                ..edited.data.clone()
+            };
+            spec.source = DataSource::Formula;
+            spec.task = None;
+            match crate::data::formula_of(&spec) {
+                Ok((f, inputs)) => {
+                    // A condition is drawn as a decision map: two inputs unless it names more.
+                    spec.inputs = Some(if f.is_condition() {
+                        inputs.max(2)
+                    } else {
+                        inputs
+                    });
+                    spec.path = None;
+                    if spec.n == 0 {
+                        spec.n = 200;
+                    }
+                    edited.data = spec;
+                    self.formula_error = None;
+                    *changed = true;
+                }
+                Err(e) => self.formula_error = Some(e.message),
+            }
+        });
+        if let Some(e) = &self.formula_error {
+            ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
         }
     }
 }
