@@ -229,7 +229,6 @@ strings! {
     KappaPlot => "Condition number κ", "条件数 κ";
     NegPlot => "Negative eigenvalues", "负特征值个数";
     VecPlot => "Top eigenvectors per layer", "主特征向量的各层分布";
-    Edge => "2/η (edge of stability)", "2/η（稳定性边缘）";
     EdgeNote => "Gradient descent with step η is unstable along directions with λ > 2/η (with momentum or Adam the threshold differs).", "步长为 η 的梯度下降在 λ > 2/η 的方向上不稳定（动量或 Adam 的阈值不同）。";
     LogAbs => "log |λ|", "对数 |λ|";
     Positive => "λ > 0", "λ > 0";
