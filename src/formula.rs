@@ -513,14 +513,21 @@ impl Parser {
     }
 
     fn expr(&mut self) -> Parsed {
+        let column = self.column();
+        self.nested(column, Parser::or)
+    }
+
+    /// `read` one level deeper (a parenthesis, a sign, a negation), refused past [`MAX_DEPTH`]
+    /// so that the recursive reader never runs off the stack's end.
+    fn nested(&mut self, column: usize, read: fn(&mut Parser) -> Parsed) -> Parsed {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return self.err(
-                self.column(),
+                column,
                 format!("the formula nests deeper than {MAX_DEPTH} levels"),
             );
         }
-        let r = self.or();
+        let r = read(self);
         self.depth -= 1;
         r
     }
@@ -553,16 +560,8 @@ impl Parser {
         let Some((_, col)) = self.eat_op(&["!"]) else {
             return self.comparison();
         };
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return self.err(
-                col,
-                format!("the formula nests deeper than {MAX_DEPTH} levels"),
-            );
-        }
         let inner_col = self.column();
-        let inner = self.negation()?;
-        self.depth -= 1;
+        let inner = self.nested(col, Parser::negation)?;
         Ok((
             Node::Not(Box::new(self.condition(inner, inner_col, "'!'")?)),
             Kind::Condition,
@@ -633,16 +632,8 @@ impl Parser {
 
     fn unary(&mut self) -> Parsed {
         if let Some((op, col)) = self.eat_op(&["-", "+"]) {
-            self.depth += 1;
-            if self.depth > MAX_DEPTH {
-                return self.err(
-                    col,
-                    format!("the formula nests deeper than {MAX_DEPTH} levels"),
-                );
-            }
             let inner_col = self.column();
-            let inner = self.unary()?;
-            self.depth -= 1;
+            let inner = self.nested(col, Parser::unary)?;
             let inner = self.number(inner, inner_col, &format!("'{op}'"))?;
             return Ok(match op {
                 "-" => (Node::Neg(Box::new(inner)), Kind::Number),
