@@ -7,7 +7,7 @@
 use ndarray::{Array1, Array2};
 use nnlab::data::{self, Dataset};
 use nnlab::net::Activation;
-use nnlab::net::spec::{Init, LayerSpec, Loss, NetworkSpec, WeightConstraint};
+use nnlab::net::spec::{LayerSpec, Loss, NetworkSpec};
 use nnlab::optim::spec::{OptimizerKind, OptimizerSpec, Regularization};
 use nnlab::train::{Trainer, TrainerConfig};
 
@@ -37,19 +37,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     out.dropout = 0.0;
     let config = TrainerConfig {
         seed: 7,
-        network: NetworkSpec {
-            inputs: 2,
-            layers: vec![
+        network: NetworkSpec::new(
+            2,
+            vec![
                 LayerSpec::new(16, Activation::Tanh),
                 LayerSpec::new(16, Activation::Tanh),
                 out,
             ],
-            init: Init::XavierNormal,
-            init_scale: 0.1,
-            features: None,
-            residual: false,
-            weight_constraint: WeightConstraint::None,
-        },
+        ),
         loss: Loss::Bce,
         optimizer: OptimizerSpec::new(OptimizerKind::Adam, 0.01, 32),
         regularization: Regularization::default(),

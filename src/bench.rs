@@ -457,19 +457,14 @@ pub fn print_regions(as_json: bool, seconds: f64) -> crate::Result<()> {
 /// one GEMM. Best and median wall time of 7 runs, and the load average around them.
 pub fn print_ntk(as_json: bool) -> crate::Result<()> {
     use crate::analysis::ntk::{Parameterisation, gram, init, jacobian, metric};
-    use crate::net::spec::{Init, LayerSpec, Loss, NetworkSpec, WeightConstraint};
-    let spec = NetworkSpec {
-        inputs: 1,
-        layers: vec![
+    use crate::net::spec::{LayerSpec, Loss, NetworkSpec};
+    let spec = NetworkSpec::new(
+        1,
+        vec![
             LayerSpec::new(3333, crate::net::Activation::Tanh),
             LayerSpec::new(1, crate::net::Activation::Identity),
         ],
-        init: Init::XavierNormal,
-        init_scale: 1.0,
-        features: None,
-        residual: false,
-        weight_constraint: WeightConstraint::None,
-    };
+    );
     let net = crate::net::Network::build(&spec, Loss::Mse)?;
     let theta = init(&net, 1);
     let n = 200;

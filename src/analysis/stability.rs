@@ -395,7 +395,7 @@ mod tests {
     use crate::analysis::hessian::dense_hessian;
     use crate::analysis::spectrum::dense_eigen;
     use crate::data::Dataset;
-    use crate::net::spec::{Init, LayerSpec, Loss, NetworkSpec, WeightConstraint};
+    use crate::net::spec::{Init, LayerSpec, Loss, NetworkSpec};
     use crate::net::{Activation, Network, Rows};
 
     /// Run the project's optimiser on J = ½ λ θ² (one parameter, g = λθ) for `steps` steps
@@ -507,18 +507,13 @@ mod tests {
     }
 
     fn small_net() -> (Network, Vec<f64>, Dataset) {
-        let spec = NetworkSpec {
-            inputs: 2,
-            layers: vec![
+        let spec = NetworkSpec::new(
+            2,
+            vec![
                 LayerSpec::new(5, Activation::Tanh),
                 LayerSpec::new(1, Activation::Identity),
             ],
-            init: Init::XavierNormal,
-            init_scale: 1.0,
-            features: None,
-            residual: false,
-            weight_constraint: WeightConstraint::None,
-        };
+        );
         let net = Network::build(&spec, Loss::Mse).unwrap();
         let theta = crate::net::init::initialise(&net, Init::XavierNormal, 1.0, 5);
         let mut rng = crate::rng::Rng::new(11);

@@ -31,6 +31,20 @@ pub struct NetworkSpec {
 }
 
 impl NetworkSpec {
+    /// `layers` on `inputs` raw columns, everything else as a session file leaves it by
+    /// default (Xavier normal, the raw columns as features, no skips, no constraint).
+    pub fn new(inputs: usize, layers: Vec<LayerSpec>) -> Self {
+        NetworkSpec {
+            inputs,
+            layers,
+            init: Init::default(),
+            init_scale: default_init_scale(),
+            features: None,
+            residual: false,
+            weight_constraint: WeightConstraint::None,
+        }
+    }
+
     /// The feature names in force: `features`, or the raw columns `x1 … xn` when absent.
     pub fn feature_names(&self) -> Vec<String> {
         match &self.features {

@@ -100,19 +100,14 @@ mod tests {
 
     #[test]
     fn answers_come_back_with_their_step_and_generation() {
-        use crate::net::spec::{Init, LayerSpec, Loss, NetworkSpec, WeightConstraint};
-        let spec = NetworkSpec {
-            inputs: 2,
-            layers: vec![
+        use crate::net::spec::{Init, LayerSpec, Loss, NetworkSpec};
+        let spec = NetworkSpec::new(
+            2,
+            vec![
                 LayerSpec::new(3, crate::net::Activation::Tanh),
                 LayerSpec::new(1, crate::net::Activation::Identity),
             ],
-            init: Init::XavierNormal,
-            init_scale: 1.0,
-            features: None,
-            residual: false,
-            weight_constraint: WeightConstraint::None,
-        };
+        );
         let net = Network::build(&spec, Loss::Mse).unwrap();
         let theta = crate::net::init::initialise(&net, Init::XavierNormal, 1.0, 3);
         let train = Dataset {
