@@ -51,14 +51,12 @@
 #[allow(missing_docs)]
 pub mod analysis;
 pub mod bench;
-#[allow(missing_docs)]
 pub mod cli;
 pub mod data;
 pub mod error;
 pub mod export;
 pub mod formula;
 pub mod json_float;
-#[allow(missing_docs)]
 pub mod lessons;
 pub mod memory;
 pub mod net;

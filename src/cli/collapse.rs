@@ -27,12 +27,15 @@ const MAX_RECORDS: u64 = 100_000;
 
 /// The recorded run.
 pub struct CollapseRun {
+    /// The recorded steps.
     pub steps: Vec<u64>,
+    /// Neural collapse of the last hidden layer at each recorded step.
     pub records: Vec<Collapse>,
     /// The first recorded step with 100 % training accuracy.
     pub first_fit: Option<u64>,
     /// PCA of the last hidden layer at the end, and the class of each point.
     pub pca: Vec<[f64; 2]>,
+    /// The class of each PCA point.
     pub labels: Vec<usize>,
     /// Training stopped early (the loss or θ stopped being finite) at this step.
     pub diverged_at: Option<u64>,
@@ -79,6 +82,7 @@ pub fn record(t: &mut Trainer, steps: u64, every: u64) -> Result<CollapseRun> {
     Ok(run)
 }
 
+/// `nnlab collapse`: trains the session and returns the JSON report of [`CollapseRun`].
 pub fn collapse_command(path: &Path, args: &CollapseArgs) -> Result<Value> {
     if args.every == 0 || args.steps / args.every > MAX_RECORDS {
         return Err(Error::field(

@@ -22,6 +22,7 @@ use super::progress::Progress;
 /// Options from the command line.
 #[derive(clap::Args, Clone, Debug)]
 pub struct DynamicsArgs {
+    /// Which experiment to run.
     #[arg(long, value_enum)]
     pub kind: Kind,
     /// Steps of the trajectory (Newton: Newton iterations).
@@ -172,6 +173,8 @@ fn check_flags(args: &DynamicsArgs) -> Result<()> {
     Ok(())
 }
 
+/// `nnlab dynamics`: checks the flags, runs the chosen experiment on the session and returns
+/// its JSON report.
 pub fn dynamics(path: &Path, args: &DynamicsArgs) -> Result<Value> {
     check_flags(args)?;
     let name = session::display_name(path);

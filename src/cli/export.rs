@@ -22,6 +22,8 @@ pub struct ExportArgs {
     pub reference: Option<PathBuf>,
 }
 
+/// `nnlab export`: writes the session's network as PyTorch or ONNX and returns what was
+/// written (the files, the network, its step and precision) as JSON.
 pub fn export_command(path: &Path, args: &ExportArgs) -> Result<Value> {
     let name = session::display_name(path);
     let loaded = session::load(path)?;

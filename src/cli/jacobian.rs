@@ -19,6 +19,7 @@ pub struct JacobianArgs {
     pub summary: bool,
 }
 
+/// `nnlab jacobian`: the Jacobian's singular values per depth at the session's θ, as JSON.
 pub fn jacobian_command(path: &Path, args: &JacobianArgs) -> Result<Value> {
     if !(1..=MAX_POINTS).contains(&args.points) {
         return Err(Error::field(

@@ -23,6 +23,7 @@ use super::progress::Progress;
 pub struct LandscapeArgs {
     /// G: points per axis.
     pub grid: usize,
+    /// What the slice is spanned by (or the 1-1-1 surface, or the optimiser race).
     pub dirs: Mode,
     /// α, β ∈ [−r, r]. Default: 1 (random: the scale of θ's own filters; hessian: unit
     /// eigenvectors), for pca and race 1.25 × the largest coordinate of the paths, for tiny 6.
@@ -31,6 +32,7 @@ pub struct LandscapeArgs {
     pub steps: u64,
     /// The race's learning rate.
     pub lr: f64,
+    /// The loss of the 1-1-1 network (--dirs tiny).
     pub tiny_loss: TinyLoss,
 }
 
@@ -41,6 +43,7 @@ const MAX_STEPS: u64 = 10_000_000;
 /// Most operations of the slice ([`slice_work`]): about a quarter of an hour here, not hours.
 pub const MAX_SLICE_WORK: f64 = 2e12;
 
+/// `nnlab landscape`: the grid of training losses around the session's θ, as JSON.
 pub fn landscape(path: &Path, args: &LandscapeArgs) -> Result<Value> {
     if !(2..=MAX_GRID).contains(&args.grid) {
         return Err(Error::field(

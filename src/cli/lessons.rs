@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::error::{Error, Result};
 use crate::lessons::{self, LessonFile, LessonResult, Mode};
 
+/// What `nnlab lessons` does: list, or verify (which lessons, how many seeds, how fast).
 #[derive(clap::Args, Debug, Clone)]
 pub struct LessonsArgs {
     /// Run every lesson's check and print measured against expected; exit 1 on any miss.

@@ -36,19 +36,27 @@ use crate::train::{Evaluation, StepReport, StopRule, StopWatch, Trainer};
     about = "A laboratory for the theory of neural networks",
     long_about = "A laboratory for the theory of neural networks.\n\nWith no command (or a session file) it opens the desktop app; the commands below run the same experiments headless and print JSON."
 )]
+/// The command line as clap parses it: a subcommand, or a session file for the app, or nothing.
 pub struct Cli {
+    /// What to run headless; `None` opens the desktop app.
     #[command(subcommand)]
     pub command: Option<Command>,
     /// A session file to open in the app.
     pub file: Option<PathBuf>,
 }
 
+/// One headless command. Each variant's doc comment is its `--help` text, so it speaks to the
+/// person at the terminal.
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Open the desktop app, optionally with a session file.
-    Open { file: Option<PathBuf> },
+    Open {
+        /// A session file (JSON) to open.
+        file: Option<PathBuf>,
+    },
     /// Train a session without a window; print a JSON summary.
     Run {
+        /// The session file (JSON).
         session: PathBuf,
         /// Training steps (mini-batches) to take.
         #[arg(long, default_value_t = 1000)]
@@ -67,20 +75,27 @@ pub enum Command {
         /// checkpoint_budget, else 8 MiB).
         #[arg(long)]
         checkpoint_budget: Option<u64>,
+        /// When to stop before --steps.
         #[command(flatten)]
         stop: StopArgs,
     },
     /// Re-run a recorded session: --verify checks it bit for bit (exit 1 on a mismatch);
     /// --to STEP --out FILE writes the session as it stood at STEP.
     Replay {
+        /// The session file (JSON).
         session: PathBuf,
+        /// The command's own options.
         #[command(flatten)]
         args: replay::ReplayArgs,
     },
     /// Print the training objective and its gradient over the whole training set.
-    Grad { session: PathBuf },
+    Grad {
+        /// The session file (JSON).
+        session: PathBuf,
+    },
     /// Print the Hessian spectrum of the training objective (the one `grad` reports).
     Hessian {
+        /// The session file (JSON).
         session: PathBuf,
         /// dense: every eigenvalue (P ≤ 3000); lanczos: the k extreme pairs at each end.
         /// Default: dense when P ≤ 3000.
@@ -102,6 +117,7 @@ pub enum Command {
     },
     /// A 2-D slice of the training objective around the session's θ.
     Landscape {
+        /// The session file (JSON).
         session: PathBuf,
         /// Points per side of the grid.
         #[arg(long, default_value_t = 51)]
@@ -126,78 +142,101 @@ pub enum Command {
     /// Training as a dynamical system: Lyapunov exponent, GD vs gradient flow, momentum's
     /// energy, signal propagation at initialisation, Newton steps.
     Dynamics {
+        /// The session file (JSON).
         session: PathBuf,
+        /// The command's own options.
         #[command(flatten)]
         args: dynamics::DynamicsArgs,
     },
     /// Export the session's network (where it stands) to PyTorch (a folder with model.py and
     /// model.safetensors) or ONNX (one file): raw inputs in, the network's outputs out.
     Export {
+        /// The session file (JSON).
         session: PathBuf,
+        /// The command's own options.
         #[command(flatten)]
         args: export::ExportArgs,
     },
     /// The exact linear regions of a piecewise-linear network over the input box.
     Regions {
+        /// The session file (JSON).
         session: PathBuf,
+        /// The command's own options.
         #[command(flatten)]
         args: regions::RegionsArgs,
     },
     /// Singular values of the Jacobian from the first hidden layer to each deeper one.
     Jacobian {
+        /// The session file (JSON).
         session: PathBuf,
+        /// The command's own options.
         #[command(flatten)]
         args: jacobian::JacobianArgs,
     },
     /// Train a random-features model (frozen hidden layer) and compare its readout with the
     /// minimum-norm (pseudo-inverse) solution.
     MinNorm {
+        /// The session file (JSON).
         session: PathBuf,
+        /// The command's own options.
         #[command(flatten)]
         args: regimes::MinNormArgs,
     },
     /// Test error of the least-squares readout against the number of random features p.
     DoubleDescent {
+        /// The session file (JSON).
         session: PathBuf,
+        /// The command's own options.
         #[command(flatten)]
         args: regimes::DoubleDescentArgs,
     },
     /// Lottery tickets: iterative magnitude pruning with rewinding, against the same masks
     /// from a fresh initialisation.
     Lottery {
+        /// The session file (JSON).
         session: PathBuf,
+        /// The command's own options.
         #[command(flatten)]
         args: regimes::LotteryArgs,
     },
     /// Train a 1-D regression and record the residual's Fourier spectrum against step.
     SpectralBias {
+        /// The session file (JSON).
         session: PathBuf,
+        /// The command's own options.
         #[command(flatten)]
         args: spectral_bias::SpectralBiasArgs,
     },
     /// Train and record the sharpness the optimiser's stability threshold applies to
     /// (λ_max(H), or λ_max(P⁻¹H) for Adam/RMSprop/AdaGrad) against that threshold.
     Stability {
+        /// The session file (JSON).
         session: PathBuf,
+        /// The command's own options.
         #[command(flatten)]
         args: stability::StabilityArgs,
     },
     /// Train a K-class session and record neural collapse of the last hidden layer (NC1, the
     /// class means' cosines, NC3, NC4) against step, with a 2-D PCA at the end.
     Collapse {
+        /// The session file (JSON).
         session: PathBuf,
+        /// The command's own options.
         #[command(flatten)]
         args: collapse::CollapseArgs,
     },
     /// The empirical neural tangent kernel of a 1-output regression network trained at several
     /// widths: kernel and weight change, f against its linearisation, kernel regression.
     Ntk {
+        /// The session file (JSON).
         session: PathBuf,
+        /// The command's own options.
         #[command(flatten)]
         args: ntk::NtkArgs,
     },
     /// List the lessons (THEORY.md claims as sessions), or verify them headless.
     Lessons {
+        /// The command's own options.
         #[command(flatten)]
         args: lessons::LessonsArgs,
     },

@@ -39,6 +39,8 @@ pub struct NtkArgs {
 /// Widest hidden layer.
 const MAX_WIDTH: usize = 100_000;
 
+/// `nnlab ntk`: trains the session's network at each width and returns the kernel and weight
+/// changes, the linearised model's distance and the width slope as JSON.
 pub fn ntk_command(path: &Path, args: &NtkArgs) -> Result<Value> {
     if args.widths.is_empty() || args.widths.iter().any(|&w| w == 0 || w > MAX_WIDTH) {
         return Err(Error::field(

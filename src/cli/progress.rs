@@ -24,6 +24,7 @@ impl Progress {
 }
 
 impl<W: Write> Progress<W> {
+    /// As [`Progress::new`], writing to `out` instead of stderr (the tests read it back).
     pub fn writing_to(label: impl Into<String>, out: W) -> Self {
         let now = Instant::now();
         Progress {

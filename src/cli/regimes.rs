@@ -42,6 +42,8 @@ pub fn train_and_compare(t: &mut Trainer, steps: u64) -> Result<MinNormReport> {
     min_norm_report(&t.net, &theta0, &t.theta, &t.train).map_err(Error::new)
 }
 
+/// `nnlab min-norm`: trains the readout of a random-features model and compares it with the
+/// pseudo-inverse solution, as JSON.
 pub fn min_norm_command(path: &Path, args: &MinNormArgs) -> Result<Value> {
     let name = session::display_name(path);
     let loaded = session::load(path)?;
@@ -140,6 +142,8 @@ pub fn confirm_by_training(
     Ok((trained, error(f.test_rows(test), f.width, &w, b), remaining))
 }
 
+/// `nnlab double-descent`: test error of the least-squares readout against the number of
+/// features, in closed form and confirmed by training at a few p, as JSON.
 pub fn double_descent_command(path: &Path, args: &DoubleDescentArgs) -> Result<Value> {
     let name = session::display_name(path);
     let loaded = session::load(path)?;
@@ -220,7 +224,7 @@ pub struct LotteryArgs {
     /// Rewind the survivors to θ after K dense steps (0: to θ₀).
     #[arg(long, default_value_t = 0)]
     pub rewind: u64,
-    /// `layer`: each layer prunes the fraction of its own weights; `global`: of all weights.
+    /// Where the weights are ranked by magnitude.
     #[arg(long, value_enum, default_value_t = ScopeArg::Layer)]
     pub scope: ScopeArg,
     /// Training steps of every run.
@@ -231,15 +235,20 @@ pub struct LotteryArgs {
     pub out: Option<std::path::PathBuf>,
 }
 
+/// Where `--scope` ranks weights by magnitude.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScopeArg {
+    /// Each layer prunes the fraction of its own weights.
     Layer,
+    /// The fraction of all weights, ranked together.
     Global,
 }
 
 /// Most runs a lottery command may ask for ((rounds + 1) × 2 trainings).
 pub const MAX_ROUNDS: usize = 50;
 
+/// `nnlab lottery`: iterative magnitude pruning with rewinding against the same masks from a
+/// fresh initialisation, as JSON.
 pub fn lottery_command(path: &Path, args: &LotteryArgs) -> Result<Value> {
     use crate::analysis::lottery::Scope;
     use crate::train::prune::{LotteryOptions, lottery};

@@ -41,6 +41,8 @@ pub const MAX_INITS: usize = 100;
 /// Most training steps per run of a sweep.
 pub const MAX_SWEEP_STEPS: u64 = 1_000_000;
 
+/// `nnlab regions`: the exact linear regions over the input box (or a depth/width sweep), as
+/// JSON.
 pub fn regions_command(path: &Path, args: &RegionsArgs) -> Result<Value> {
     let name = session::display_name(path);
     let loaded = session::load(path)?;

@@ -7,6 +7,7 @@ use crate::session;
 
 use super::progress::Progress;
 
+/// What `nnlab replay` does: verify, or fork at a step.
 #[derive(clap::Args, Debug)]
 pub struct ReplayArgs {
     /// Re-run from step 0 (live edits included) and compare every recorded number bit for bit.
@@ -22,6 +23,7 @@ pub struct ReplayArgs {
     pub out: Option<PathBuf>,
 }
 
+/// `nnlab replay`: returns the process's exit code (0 identical or written, 1 on a mismatch).
 pub fn replay(path: &Path, args: &ReplayArgs) -> Result<i32> {
     if !args.verify && args.to.is_none() {
         return Err(Error::new(

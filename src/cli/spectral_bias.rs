@@ -35,7 +35,9 @@ pub const PEAK_SHARE: f64 = 0.1;
 /// The recorded run: the target's peaks and, per recorded step, the relative error at each
 /// peak and the residual's amplitude at every frequency.
 pub struct SpectralRun {
+    /// The frequencies of the interval and the target's peaks among them.
     pub basis: FourierBasis,
+    /// The relative error at each peak, per recorded step.
     pub history: BandHistory,
     /// \[record\]\[k\]: |r̂(k)|.
     pub heatmap: Vec<Vec<f64>>,
@@ -90,6 +92,8 @@ pub fn record(t: &mut Trainer, steps: u64, every: u64, frequencies: usize) -> Re
     })
 }
 
+/// `nnlab spectral-bias`: trains a 1-D regression and returns the per-peak errors against step
+/// (and whether the low frequencies converged first) as JSON.
 pub fn spectral_bias_command(path: &Path, args: &SpectralBiasArgs) -> Result<Value> {
     if args.every == 0 || args.steps / args.every > MAX_RECORDS {
         return Err(Error::field(

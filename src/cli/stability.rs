@@ -26,6 +26,8 @@ pub struct StabilityArgs {
 /// Most records (steps / every): each is a Lanczos run.
 const MAX_RECORDS: u64 = 10_000;
 
+/// `nnlab stability`: trains the session and returns the optimiser's sharpness against its
+/// stability threshold at each recorded step, as JSON.
 pub fn stability_command(path: &Path, args: &StabilityArgs) -> Result<Value> {
     if args.every == 0 || args.steps / args.every > MAX_RECORDS {
         return Err(Error::field(

@@ -23,6 +23,8 @@ use super::Check;
 use super::measures;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+/// A number a lesson's check can measure on a run, named in the lesson file in snake_case
+/// (`train_loss`, `grad_ratio_first_last` …).
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     // At the initial θ.
@@ -116,9 +118,13 @@ pub enum Metric {
     /// Fraction of the weights pruned at the last round.
     LotterySparsity,
     // After training.
+    /// Training objective after training.
     TrainLoss,
+    /// Training accuracy after training (classification).
     TrainAccuracy,
+    /// Test-set loss after training.
     TestLoss,
+    /// Test-set accuracy after training (classification).
     TestAccuracy,
     /// Final training objective / initial one.
     LossRatio,
@@ -223,6 +229,7 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// The metric's name as written in lesson files and `{variant.metric}` placeholders.
     pub fn name(self) -> String {
         serde_json::to_value(self)
             .ok()
@@ -554,6 +561,7 @@ impl Metric {
         )
     }
 
+    /// The metric samples mini-batch gradients at the check's `batch_sizes`.
     pub fn needs_batch_sizes(self) -> bool {
         matches!(self, Metric::GradVarSlope | Metric::ItersPerEpochError)
     }

@@ -27,16 +27,20 @@ pub use runner::{
 pub struct Lesson {
     /// The THEORY.md row this lesson demonstrates.
     pub row: u32,
+    /// The claim in a few words, as the Lessons panel lists it.
     pub title: Text,
     /// What to watch, 2–5 sentences.
     pub text: Text,
+    /// How `nnlab lessons --verify` proves the claim (and its control disproves it).
     pub check: Check,
 }
 
 /// A string in both UI languages.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Text {
+    /// English.
     pub en: String,
+    /// 简体中文.
     pub zh: String,
 }
 
@@ -137,6 +141,7 @@ pub fn fill(text: &str, values: &BTreeMap<String, f64>) -> String {
 /// with `--fast`), measure the metrics named in `expect`, compare.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Check {
+    /// Training steps of each run.
     pub steps: u64,
     /// Steps in fast mode (CI); `steps` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,6 +149,7 @@ pub struct Check {
     /// The runs to compare; absent means one run of the session as it is, named `session`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<Variant>,
+    /// The expectations; the claim holds when all of them do.
     pub expect: Vec<Expect>,
     /// Batch sizes of the gradient-variance metrics.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -175,6 +181,7 @@ pub struct LotteryCheck {
     /// Rewind to θ after this many dense steps (0: θ₀).
     #[serde(default)]
     pub rewind: u64,
+    /// Prune each layer by the same share, or rank all weights together.
     #[serde(default = "layer_scope")]
     pub scope: crate::analysis::lottery::Scope,
 }
@@ -215,6 +222,7 @@ pub struct VariantPatch {
 /// The session with some settings overridden.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Variant {
+    /// How expectations and `{variant.metric}` placeholders name this run.
     pub name: String,
     /// Dotted paths into the session JSON and their new values; `*` stands for every element
     /// of an array: `{"network.layers.*.activation": "relu", "network.init": "he_normal"}`.
@@ -239,8 +247,11 @@ pub struct Expect {
     /// The run measured (the only/first variant when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
+    /// What is measured.
     pub metric: Metric,
+    /// How the measurement must compare.
     pub op: Op,
+    /// The constant it is compared with (absent when `than` names another measurement).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
     /// Compare against another measured number instead of a constant.
@@ -248,11 +259,15 @@ pub struct Expect {
     pub than: Option<Reference>,
 }
 
+/// Another measured number an expectation compares with: `times × variant.metric`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Reference {
+    /// The run (the expectation's own when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
+    /// What is measured there.
     pub metric: Metric,
+    /// The factor applied to it (default 1).
     #[serde(default = "one")]
     pub times: f64,
 }
@@ -261,16 +276,22 @@ fn one() -> f64 {
     1.0
 }
 
+/// The comparison of an expectation, written as its symbol in the lesson file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Op {
+    /// `<`
     #[serde(rename = "<")]
     Lt,
+    /// `<=`
     #[serde(rename = "<=")]
     Le,
+    /// `>`
     #[serde(rename = ">")]
     Gt,
+    /// `>=`
     #[serde(rename = ">=")]
     Ge,
+    /// `==` (exact equality)
     #[serde(rename = "==")]
     Eq,
 }
@@ -356,6 +377,7 @@ impl Op {
         }
     }
 
+    /// The symbol as shown to a person (`≤` rather than `<=`).
     pub fn symbol(self) -> &'static str {
         match self {
             Op::Lt => "<",
@@ -474,12 +496,16 @@ impl Check {
 pub struct LessonFile {
     /// The file stem: the name `--only` matches.
     pub name: String,
+    /// Where it was read from.
     pub path: PathBuf,
+    /// The session the lesson opens (and its check trains).
     pub session: Session,
+    /// The claim and its check.
     pub lesson: Lesson,
 }
 
 impl LessonFile {
+    /// The claim and its check.
     pub fn lesson(&self) -> &Lesson {
         &self.lesson
     }

@@ -15,29 +15,39 @@ use crate::train::{StopWatch, Trainer};
 /// `Fast` uses each check's `fast_steps` (what CI runs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
+    /// Each check's `steps`: what the lesson text quotes.
     Full,
+    /// Each check's `fast_steps`.
     Fast,
 }
 
 /// One expectation, measured.
 #[derive(Clone, Debug, Serialize)]
 pub struct ExpectResult {
+    /// The run measured.
     pub variant: String,
+    /// The metric's name.
     pub metric: String,
+    /// What the run gave.
     pub measured: f64,
     /// `< 0.001` or `≤ 1 × bound (= 61.2)`.
     pub expected: String,
     /// The number compared against (the constant, or the other measurement times its factor).
     pub rhs: f64,
+    /// The expectation held.
     pub pass: bool,
 }
 
+/// One lesson's check at one seed: every expectation measured, and its control.
 #[derive(Clone, Debug, Serialize)]
 pub struct LessonResult {
+    /// The lesson file's stem.
     pub name: String,
+    /// The THEORY.md row.
     pub row: u32,
     /// The seed the check ran with (data and initialisation).
     pub seed: u64,
+    /// Each expectation, measured.
     pub results: Vec<ExpectResult>,
     /// The check could not run (bad variant, analysis refused …).
     pub error: Option<String>,
@@ -48,13 +58,16 @@ pub struct LessonResult {
     /// Quoted numbers whose stored value no longer matches the measurement (full mode at the
     /// session's own seed only): `key: stored → measured`.
     pub stale: Vec<String>,
+    /// Wall-clock time of the check and its control.
     pub seconds: f64,
 }
 
 /// The check run on the control, where it must fail.
 #[derive(Clone, Debug, Serialize)]
 pub struct ControlResult {
+    /// The check's expectations, measured on the control.
     pub results: Vec<ExpectResult>,
+    /// The control could not run.
     pub error: Option<String>,
 }
 
@@ -67,6 +80,7 @@ impl ControlResult {
 }
 
 impl LessonResult {
+    /// Every expectation held (the control aside).
     pub fn passed(&self) -> bool {
         self.error.is_none() && !self.results.is_empty() && self.results.iter().all(|r| r.pass)
     }
