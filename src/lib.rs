@@ -48,7 +48,6 @@
 // Numeric kernels index several arrays with one counter; iterator chains would hide the maths.
 #![allow(clippy::needless_range_loop)]
 
-#[allow(missing_docs)]
 pub mod analysis;
 pub mod bench;
 pub mod cli;

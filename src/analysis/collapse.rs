@@ -41,6 +41,7 @@ pub struct Features {
     pub k: usize,
     /// n × d, row-major.
     pub h: Vec<f64>,
+    /// The class of each row.
     pub labels: Vec<usize>,
     /// argmax of the outputs.
     pub predicted: Vec<usize>,
@@ -137,9 +138,11 @@ fn argmax(v: &[f64]) -> usize {
 /// The collapse measures at one θ.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Collapse {
+    /// NC1: tr(Σ_W Σ_B⁺)/K, the within-class variability against the between-class one.
     pub nc1: f64,
-    /// Mean and standard deviation of cos(M_c, M_c') over the pairs c < c'.
+    /// The mean of cos(M_c, M_c') over the pairs c < c'.
     pub cosine_mean: f64,
+    /// Their standard deviation.
     pub cosine_std: f64,
     /// −1/(K−1), where the cosines of a simplex ETF sit.
     pub cosine_target: f64,

@@ -15,6 +15,7 @@ use std::collections::{HashMap, VecDeque};
 /// The segments of one level.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Contour {
+    /// The value the contour follows.
     pub level: f64,
     /// Line segments [from, to] in the grid's (x, y) coordinates.
     pub segments: Vec<[[f64; 2]; 2]>,

@@ -25,14 +25,19 @@ use crate::optim::Regularization;
 /// What stays fixed while an experiment trains: the network's structure and its training rows.
 /// Built once per experiment and shared by every sample of it.
 pub struct Objective {
+    /// The network's structure.
     pub net: Network,
+    /// The training rows J averages over.
     pub train: Dataset,
 }
 
 /// θ at one step, as the training worker hands it out.
 pub struct Sample {
+    /// The experiment the sample belongs to.
     pub objective: Arc<Objective>,
+    /// θ at that step.
     pub theta: Vec<f64>,
+    /// The training step.
     pub step: u64,
     /// The learning rate at that step (the edge of stability is 2/η).
     pub lr: f64,
@@ -47,9 +52,11 @@ pub struct Sample {
 
 /// A sample and how to analyse it.
 pub struct Job {
+    /// What to analyse.
     pub sample: Sample,
     /// Counts experiments (rebuilds and resets) on the asking side; answers carry it back.
     pub generation: u64,
+    /// The Gauss–Newton matrix instead of the Hessian.
     pub gauss_newton: bool,
 }
 
@@ -126,9 +133,11 @@ pub const SLQ_STEPS: usize = 80;
 /// One curvature analysis, everything it depends on spelled out.
 #[derive(Clone, Copy, Debug)]
 pub struct Request<'a> {
+    /// The network, θ and rows.
     pub subject: Subject<'a>,
     /// The step θ belongs to and the learning rate there (reported back: the edge 2/η).
     pub step: u64,
+    /// The learning rate at that step.
     pub lr: f64,
     /// The Gauss–Newton matrix instead of the Hessian (positive semi-definite).
     pub gauss_newton: bool,
@@ -153,7 +162,9 @@ pub struct Progress {
 /// How much of a unit eigenvector's squared norm lies in one layer, split by kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct LayerShare {
+    /// The share in the layer's weights.
     pub weights: f64,
+    /// The share in its biases.
     pub biases: f64,
     /// BatchNorm γ, β and PReLU α.
     pub other: f64,
@@ -168,10 +179,13 @@ pub struct SpectrumPlot {
     pub exact: bool,
     /// Over λ.
     pub linear: Vec<[f64; 2]>,
+    /// Bar width of `linear` (0 for a curve).
     pub linear_width: f64,
     /// Over log10|λ|, positive and negative eigenvalues apart (|λ| ≤ tol·max|λ| left out).
     pub log_positive: Vec<[f64; 2]>,
+    /// The same for the negative eigenvalues (over log10|λ|).
     pub log_negative: Vec<[f64; 2]>,
+    /// Bar width of the log plots (0 for a curve).
     pub log_width: f64,
     /// Eigenvalues left out of the log plot as zero (dense only).
     pub zeros: usize,
@@ -180,19 +194,28 @@ pub struct SpectrumPlot {
 /// The answer to a request (`nnlab hessian` prints it as JSON).
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
+    /// The step θ belongs to.
     pub step: u64,
+    /// The learning rate there.
     pub lr: f64,
+    /// P, the parameter count.
     pub params: usize,
+    /// How the spectrum was computed.
     pub method: Method,
+    /// The Gauss–Newton matrix instead of the Hessian.
     pub gauss_newton: bool,
     /// Ascending; all of them for dense, the bottom-k then top-k Ritz values for Lanczos.
     pub eigenvalues: Vec<f64>,
+    /// The largest eigenvalue.
     pub lambda_max: f64,
+    /// The smallest eigenvalue.
     pub lambda_min: f64,
     /// Dense: exact count. Lanczos: the density's estimate P·(weight below 0), else the count
     /// among the Ritz values found.
     pub negative_count: f64,
+    /// `negative_count` / P.
     pub negative_fraction: f64,
+    /// max|λ| / min|λ| over the eigenvalues that are not zero.
     pub condition_number: f64,
     /// Dense: exact. Lanczos: Hutchinson's estimate.
     pub trace: f64,
@@ -202,6 +225,7 @@ pub struct Report {
     /// Lanczos: residual bounds ‖Hx − λx‖ of the Ritz pairs (the order of `eigenvalues`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub residuals: Option<Vec<f64>>,
+    /// The spectral density by stochastic Lanczos quadrature, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub density: Option<Density>,
     /// Directions pushed through the R-operator.

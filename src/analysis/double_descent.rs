@@ -23,9 +23,11 @@ use crate::net::{Network, Workspace};
 /// One point of the sweep.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SweepPoint {
+    /// p, the number of random features.
     pub features: usize,
-    /// ½·mean(ŷ − y)² over the training and the test rows.
+    /// ½·mean(ŷ − y)² over the training rows.
     pub train_error: f64,
+    /// ½·mean(ŷ − y)² over the test rows.
     pub test_error: f64,
     /// ‖w‖ of the readout (bias excluded).
     pub weight_norm: f64,
@@ -36,11 +38,15 @@ pub struct SweepPoint {
 /// The curve and where it peaks.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sweep {
+    /// n, the training rows.
     pub rows: usize,
+    /// The ridge μ of the least-squares readout.
     pub ridge: f64,
+    /// One point per p, ascending.
     pub points: Vec<SweepPoint>,
     /// p of the largest test error.
     pub peak_features: usize,
+    /// The largest test error.
     pub peak_error: f64,
     /// Test error at the largest p.
     pub wide_error: f64,
@@ -49,8 +55,11 @@ pub struct Sweep {
 /// The rows' features: `rows × width` row-major hidden outputs and the targets.
 #[derive(Clone, Copy, Debug)]
 pub struct FeatureRows<'a> {
+    /// `rows × width` hidden outputs, row-major.
     pub phi: &'a [f64],
+    /// The targets.
     pub y: &'a [f64],
+    /// Rows.
     pub rows: usize,
 }
 
@@ -69,13 +78,18 @@ pub struct RandomFeatures {
     pub net: Network,
     /// Its initial θ.
     pub theta: Vec<f64>,
+    /// p, the hidden units.
     pub width: usize,
-    /// rows × width hidden outputs.
+    /// rows × width hidden outputs of the training rows.
     pub train: Vec<f64>,
+    /// rows × width hidden outputs of the test rows.
     pub test: Vec<f64>,
 }
 
 impl RandomFeatures {
+    /// Widens the session's one hidden layer to `width` units, draws it as training would at
+    /// `seed`, and computes the features of `train` and `test`. Refused for other shapes, absurd
+    /// widths and matrices that would not fit.
     pub fn new(
         spec: &NetworkSpec,
         seed: u64,
@@ -135,6 +149,7 @@ impl RandomFeatures {
         }
     }
 
+    /// The test rows' features with their targets.
     pub fn test_rows<'a>(&'a self, d: &'a Dataset) -> FeatureRows<'a> {
         FeatureRows {
             phi: &self.test,

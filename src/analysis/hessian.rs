@@ -23,9 +23,13 @@ pub const MAX_DENSE_PARAMS: usize = 3000;
 /// What to differentiate twice: J(θ) over `rows` with the L2 term (L1 has no curvature a.e.).
 #[derive(Clone, Copy)]
 pub struct HessianProblem<'a> {
+    /// The network.
     pub net: &'a Network,
+    /// The parameters where the Hessian is taken.
     pub theta: &'a [f64],
+    /// The rows J averages over.
     pub rows: Rows<'a>,
+    /// The L2 coefficient of J's l2·½ΣW² term (adds l2 on the weights' diagonal).
     pub l2: f64,
     /// Use the Gauss–Newton matrix instead (positive semi-definite: no negative curvature).
     pub gauss_newton: bool,
@@ -55,9 +59,11 @@ pub fn hessian_problem<'a>(
 
 /// The problem as an operator v ↦ Hv, with its own workspace; counts its products.
 pub struct HessianOperator<'a> {
+    /// What it differentiates.
     pub problem: HessianProblem<'a>,
     ws: [HmpWorkspace; 2],
     half: Vec<f64>,
+    /// Products computed so far.
     pub products: usize,
     /// Told the product count after each product (the CLI's progress line).
     pub on_product: Option<Box<dyn FnMut(usize) + 'a>>,
@@ -67,6 +73,7 @@ pub struct HessianOperator<'a> {
 const SPLIT_ROWS: usize = 256;
 
 impl<'a> HessianOperator<'a> {
+    /// An operator with fresh workspaces and no products counted.
     pub fn new(problem: HessianProblem<'a>) -> Self {
         HessianOperator {
             problem,
@@ -142,12 +149,17 @@ impl SymmetricOperator for HessianOperator<'_> {
 /// The numbers a person reads off a spectrum.
 #[derive(Clone, Debug, Serialize)]
 pub struct SpectrumSummary {
+    /// The largest eigenvalue.
     pub lambda_max: f64,
+    /// The smallest eigenvalue.
     pub lambda_min: f64,
+    /// Eigenvalues below −[`ZERO_TOL`]·max|λ|.
     pub negative_count: usize,
+    /// `negative_count` / P.
     pub negative_fraction: f64,
     /// max|λ| / min|λ| over the eigenvalues with |λ| > tol·max|λ|.
     pub condition_number: f64,
+    /// The sum of the eigenvalues.
     pub trace: f64,
 }
 
@@ -195,16 +207,23 @@ pub enum Method {
 /// The result `nnlab hessian` prints.
 #[derive(Clone, Debug, Serialize)]
 pub struct HessianReport {
+    /// P, the parameter count.
     pub params: usize,
+    /// How the spectrum was computed.
     pub method: Method,
+    /// The Gauss–Newton matrix instead of the Hessian.
     pub gauss_newton: bool,
     /// Ascending; all of them for dense, the bottom-k then top-k Ritz values for Lanczos.
     pub eigenvalues: Vec<f64>,
+    /// The largest eigenvalue.
     pub lambda_max: f64,
+    /// The smallest eigenvalue.
     pub lambda_min: f64,
     /// Dense: exact count. Lanczos: the density's estimate P·(weight below 0).
     pub negative_count: f64,
+    /// `negative_count` / P.
     pub negative_fraction: f64,
+    /// max|λ| / min|λ| over the eigenvalues that are not zero (see [`SpectrumSummary`]).
     pub condition_number: f64,
     /// Dense: exact. Lanczos: Hutchinson's estimate.
     pub trace: f64,
@@ -214,6 +233,7 @@ pub struct HessianReport {
     /// Lanczos: residual bounds ‖Hx − λx‖ of the reported Ritz pairs (same order).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub residuals: Option<Vec<f64>>,
+    /// The spectral density by stochastic Lanczos quadrature, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub density: Option<Density>,
     /// Directions pushed through the R-operator (Hessian-vector products; for the dense
@@ -227,14 +247,19 @@ pub struct HessianReport {
 /// Options of [`analyse`].
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
+    /// Dense or Lanczos.
     pub method: Method,
     /// Lanczos: how many eigenpairs at each end.
     pub k: usize,
+    /// Also estimate the spectral density (SLQ).
     pub density: bool,
     /// SLQ steps and probes.
     pub slq_steps: usize,
+    /// SLQ: random probe vectors.
     pub slq_probes: usize,
+    /// Hutchinson probes of the trace estimate (Lanczos).
     pub trace_samples: usize,
+    /// Seed of the random starts and probes.
     pub seed: u64,
     /// Dense: also compute the top eigenvectors (a full eigendecomposition with vectors costs
     /// several times one without). Lanczos always has them.

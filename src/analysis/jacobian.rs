@@ -41,15 +41,20 @@ pub struct DepthSpectrum {
     pub mean_sq: f64,
     /// The mean-field prediction of `mean_sq` from σ_w²χ per layer.
     pub predicted_mean_sq: f64,
+    /// The smallest singular value.
     pub min: f64,
+    /// The largest singular value.
     pub max: f64,
     /// std(σ) / mean(σ): 0 for perfect isometry (or any single repeated value).
     pub spread: f64,
 }
 
+/// The Jacobian's singular values at each depth.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct JacobianReport {
+    /// Data points the Jacobians were taken at.
     pub points: usize,
+    /// One entry per hidden layer from the second on.
     pub depths: Vec<DepthSpectrum>,
 }
 

@@ -46,9 +46,13 @@ use parallel::par_map;
 /// The objective being explored: `net::objective(net, θ, rows, l1, l2)`.
 #[derive(Clone, Copy, Debug)]
 pub struct Objective<'a> {
+    /// The network.
     pub net: &'a Network,
+    /// The rows J averages over.
     pub rows: Rows<'a>,
+    /// The L1 coefficient of J.
     pub l1: f64,
+    /// The L2 coefficient of J.
     pub l2: f64,
 }
 
@@ -83,8 +87,11 @@ impl Objective<'_> {
 /// A plane through parameter space: θ(α, β) = origin + α·d1 + β·d2.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plane {
+    /// The plane's origin (θ, usually).
     pub origin: Vec<f64>,
+    /// The direction of α.
     pub d1: Vec<f64>,
+    /// The direction of β.
     pub d2: Vec<f64>,
 }
 
@@ -130,6 +137,7 @@ impl Plane {
         }
     }
 
+    /// θ(α, β) = origin + α·d1 + β·d2.
     pub fn point(&self, alpha: f64, beta: f64) -> Vec<f64> {
         let mut out = vec![0.0; self.origin.len()];
         self.point_into(alpha, beta, &mut out);
@@ -182,6 +190,7 @@ pub struct SliceSpec {
 pub const MAX_GRID: usize = 1001;
 
 impl SliceSpec {
+    /// G points per axis over [−r, r], on every available core.
     pub fn new(grid: usize, radius: f64) -> Self {
         SliceSpec {
             grid,
@@ -232,7 +241,9 @@ pub(crate) fn thread_count(requested: usize) -> usize {
 /// A 2-D slice of the landscape.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Slice {
+    /// G, points per axis.
     pub grid: usize,
+    /// α, β ∈ [−r, r].
     pub radius: f64,
     /// Column coordinates (along d1).
     pub alpha: Vec<f64>,
@@ -240,9 +251,11 @@ pub struct Slice {
     pub beta: Vec<f64>,
     /// G×G, row-major: `loss[i·G + j]` = J(θ + α\[j\]·d1 + β\[i\]·d2). Non-finite where J is.
     pub loss: Vec<f64>,
-    /// Smallest and largest finite values (NaN if none is finite).
+    /// Smallest finite value (NaN if none is finite).
     pub min: f64,
+    /// Largest finite value (NaN if none is finite).
     pub max: f64,
+    /// The plane the grid lies on.
     pub plane: Plane,
     /// A trajectory projected onto the plane (α, β), when one was given.
     pub path: Option<Vec<[f64; 2]>>,
@@ -401,7 +414,12 @@ pub enum SliceProgress<'a> {
     /// The coarse preview, complete.
     Coarse(&'a Slice),
     /// Row `index` of the full grid is done (`values` along α).
-    Row { index: usize, values: &'a [f64] },
+    Row {
+        /// The row (β index).
+        index: usize,
+        /// J along α on that row.
+        values: &'a [f64],
+    },
 }
 
 /// A coarse `coarse`×`coarse` preview first (reported whole), then the full grid row by row.
@@ -453,7 +471,9 @@ pub struct Line {
     pub t: Vec<f64>,
     /// J((1−t)·θ₀ + t·θ₁).
     pub loss: Vec<f64>,
+    /// Smallest finite value of `loss`.
     pub min: f64,
+    /// Largest finite value of `loss`.
     pub max: f64,
 }
 

@@ -23,7 +23,9 @@ use crate::net::{Activation, Network, Workspace};
 /// Thin SVD A = U diag(s) Vᵀ of an n × p matrix (k = min(n, p) singular values, descending).
 #[derive(Clone, Debug)]
 pub struct Svd {
+    /// n, the rows of A.
     pub rows: usize,
+    /// p, the columns of A.
     pub cols: usize,
     /// Singular values, descending.
     pub s: Vec<f64>,
@@ -205,11 +207,13 @@ pub fn readout(net: &Network, theta: &[f64]) -> Vec<f64> {
 /// How far gradient descent's readout is from the minimum-norm one.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MinNormReport {
-    /// Training rows n and readout parameters p + 1.
+    /// Training rows n.
     pub rows: usize,
+    /// p + 1 readout parameters.
     pub params: usize,
-    /// Numerical rank of A = [Φ 1] and its smallest non-zero singular value.
+    /// Numerical rank of A = [Φ 1].
     pub rank: usize,
+    /// Its smallest non-zero singular value.
     pub smallest_singular_value: f64,
     /// ‖θ_T − A⁺y‖: the trained readout against the pseudo-inverse solution.
     pub distance: f64,
@@ -217,8 +221,9 @@ pub struct MinNormReport {
     pub start_null_norm: f64,
     /// ‖θ_T − (A⁺y + P_null θ₀)‖: how far GD is from its predicted limit (→ 0 from any start).
     pub limit_error: f64,
-    /// ‖A⁺y‖ and ‖θ_T‖.
+    /// ‖A⁺y‖.
     pub min_norm: f64,
+    /// ‖θ_T‖.
     pub trained_norm: f64,
     /// max |Aθ_T − y| over the training rows.
     pub max_residual: f64,

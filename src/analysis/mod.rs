@@ -38,15 +38,20 @@ use crate::optim::Regularization;
 /// at θ.
 #[derive(Clone, Copy, Debug)]
 pub struct Subject<'a> {
+    /// The network.
     pub net: &'a Network,
+    /// The training rows.
     pub train: &'a Dataset,
+    /// The parameters.
     pub theta: &'a [f64],
+    /// The regulariser of the objective.
     pub regularization: Regularization,
     /// Seeds every random draw of the analysis (directions, start vectors, probes).
     pub seed: u64,
 }
 
 impl<'a> Subject<'a> {
+    /// The training rows as the objective reads them.
     pub fn rows(&self) -> Rows<'a> {
         Rows {
             x: &self.train.x,

@@ -8,6 +8,7 @@
 
 use serde::Serialize;
 
+/// Novikoff's bound (R/γ)² on the perceptron's mistakes, from the best separator found.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct NovikoffBound {
     /// max‖x̃_i‖ (with the bias coordinate).

@@ -154,39 +154,52 @@ fn frob(a: &[f64]) -> f64 {
 /// One experiment's settings.
 #[derive(Clone, Debug)]
 pub struct Setup {
+    /// Standard or NTK parameterisation.
     pub param: Parameterisation,
     /// Output scale α.
     pub alpha: f64,
+    /// Full-batch GD steps.
     pub steps: u64,
     /// η = lr_factor · n / λ_max(Θ₀).
     pub lr_factor: f64,
     /// Kernel records along the run (besides step 0).
     pub records: usize,
+    /// Seed of the initialisation.
     pub seed: u64,
 }
 
 /// What one run measured.
 #[derive(Clone, Debug, Serialize)]
 pub struct Run {
+    /// Parameters of the network.
     pub params: usize,
+    /// η used.
     pub lr: f64,
+    /// The largest eigenvalue of Θ₀.
     pub lambda_max0: f64,
-    /// Recorded steps, and at each: ‖Θ_t − Θ₀‖_F/‖Θ₀‖_F and ‖ϑ_t − ϑ₀‖/‖ϑ₀‖ (ϑ the
-    /// parameterisation's coordinates).
+    /// Recorded steps (ϑ below is θ in the parameterisation's coordinates).
     pub steps: Vec<u64>,
+    /// ‖Θ_t − Θ₀‖_F/‖Θ₀‖_F at each recorded step.
     pub kernel_change: Vec<f64>,
+    /// ‖ϑ_t − ϑ₀‖/‖ϑ₀‖ at each recorded step.
     pub weight_change: Vec<f64>,
+    /// The training loss at step 0.
     pub loss_start: f64,
+    /// The training loss at the end.
     pub loss_end: f64,
     /// The linearised model's loss at the end.
     pub loss_lin_end: f64,
-    /// max_i |f(x_i) − f_lin(x_i)| over the training rows at the end, and over the grid.
+    /// max_i |f(x_i) − f_lin(x_i)| over the training rows at the end.
     pub lin_gap_train: f64,
+    /// max |f − f_lin| over the grid (1-D inputs; else NaN).
     pub lin_gap_grid: f64,
-    /// 1-D inputs only: the grid, f, f_lin and kernel regression with Θ₀ there.
+    /// 1-D inputs only: the grid where f, f_lin and kernel regression with Θ₀ are shown.
     pub grid: Vec<f64>,
+    /// f at the grid's points.
     pub f_grid: Vec<f64>,
+    /// f_lin at the grid's points.
     pub f_lin_grid: Vec<f64>,
+    /// Kernel regression with Θ₀ at the grid's points.
     pub f_kernel_grid: Vec<f64>,
     /// The training loss of f_t along the records.
     pub loss: Vec<f64>,

@@ -98,8 +98,11 @@ pub struct SweepRow {
     pub units: usize,
     /// The region count of each initialisation.
     pub regions: Vec<usize>,
+    /// The mean region count over the initialisations.
     pub mean: f64,
+    /// The fewest regions.
     pub min: usize,
+    /// The most regions.
     pub max: usize,
 }
 

@@ -23,6 +23,7 @@ pub const MAX_REGIONS: usize = 50_000;
 /// The input box: [x0, x1] (1-D) or [x0, x1] × [y0, y1] (2-D).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct InputBox {
+    /// [x0, x1].
     pub x: (f64, f64),
     /// Ignored for 1-D inputs.
     pub y: (f64, f64),
@@ -39,6 +40,7 @@ pub struct Region {
     /// The network's output units (logits) on this region: out = grad · x + bias,
     /// `grad` row-major [outputs × inputs].
     pub out_grad: Vec<f64>,
+    /// `bias` of the affine map above, one per output.
     pub out_bias: Vec<f64>,
 }
 
@@ -76,7 +78,9 @@ impl Region {
 pub struct Regions {
     /// 1 or 2.
     pub inputs: usize,
+    /// The box partitioned.
     pub bounds: InputBox,
+    /// The regions, each once.
     pub regions: Vec<Region>,
 }
 

@@ -148,6 +148,7 @@ impl FourierBasis {
 pub struct BandHistory {
     /// The peak frequencies (cycles per interval), ascending.
     pub frequencies: Vec<usize>,
+    /// The recorded steps.
     pub steps: Vec<u64>,
     /// \[step\]\[peak\].
     pub errors: Vec<Vec<f64>>,

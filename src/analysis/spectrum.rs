@@ -12,6 +12,7 @@ use crate::rng::Rng;
 
 /// A symmetric linear operator on ℝⁿ.
 pub trait SymmetricOperator {
+    /// n, the dimension.
     fn dim(&self) -> usize;
     /// out = A·v
     fn apply(&mut self, v: &[f64], out: &mut [f64]);
@@ -27,7 +28,9 @@ pub trait SymmetricOperator {
 
 /// A dense symmetric matrix (row-major) as an operator; used by tests and small problems.
 pub struct DenseOperator {
+    /// The dimension.
     pub n: usize,
+    /// The n×n matrix, row-major.
     pub a: Vec<f64>,
 }
 
@@ -630,6 +633,7 @@ impl BlockLanczos {
 
 /// The Lanczos tridiagonalisation T = QᵀAQ of `steps` steps from `start`.
 pub struct Lanczos {
+    /// α_1 … α_m (the diagonal of T).
     pub alpha: Vec<f64>,
     /// β_1 … β_{m−1} (off-diagonal), plus the residual norm β_m last.
     pub beta: Vec<f64>,
@@ -649,8 +653,11 @@ pub fn lanczos(op: &mut dyn SymmetricOperator, start: &[f64], steps: usize) -> L
 /// An eigenpair estimate with its residual bound ‖Ax − λx‖.
 #[derive(Clone, Debug, Serialize)]
 pub struct RitzPair {
+    /// The Ritz value λ.
     pub value: f64,
+    /// ‖Ax − λx‖.
     pub residual: f64,
+    /// The Ritz vector x (unit norm; empty where it was not kept).
     #[serde(skip)]
     pub vector: Vec<f64>,
 }
@@ -746,12 +753,16 @@ pub struct Density {
     pub nodes: Vec<f64>,
     /// Quadrature weights (summing to 1 over all probes).
     pub weights: Vec<f64>,
+    /// λ values where the smoothed density is evaluated.
     pub grid: Vec<f64>,
+    /// The smoothed density at each grid point.
     pub density: Vec<f64>,
     /// n·Σ wλ: a trace estimate from the same quadrature.
     pub trace: f64,
 }
 
+/// The density of `op`'s spectrum from `probes` random probes of `steps` Lanczos steps each,
+/// smoothed on `grid_points` points (see [`Density`]).
 pub fn slq_density(
     op: &mut dyn SymmetricOperator,
     steps: usize,

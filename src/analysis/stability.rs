@@ -68,6 +68,7 @@ pub enum NoThreshold {
 /// The stability threshold of an update rule at a learning rate.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Edge {
+    /// The sharpness the threshold applies to.
     pub quantity: Quantity,
     /// The value the quantity must stay below; None when the rule has no simple threshold.
     pub threshold: Option<f64>,
@@ -151,6 +152,7 @@ pub fn preconditioner(opt: &Optimizer) -> Option<Vec<f64>> {
 
 /// v ↦ D H D with D = diag(P^(−1/2)): symmetric, with the eigenvalues of P⁻¹H.
 pub struct PreconditionedOperator<'a> {
+    /// H as an operator (it counts the products).
     pub hessian: HessianOperator<'a>,
     /// P^(−1/2).
     scale: Vec<f64>,
@@ -187,11 +189,15 @@ impl SymmetricOperator for PreconditionedOperator<'_> {
 /// rules, its preconditioner at that step (the app's training worker takes it with θ).
 #[derive(Clone, Debug, PartialEq)]
 pub struct OptimizerSnapshot {
+    /// The update rule and its hyper-parameters.
     pub spec: OptimizerSpec,
+    /// The diagonal of P at that step (Adam, RMSprop, AdaGrad); None for the other rules or
+    /// before the first step.
     pub preconditioner: Option<Vec<f64>>,
 }
 
 impl OptimizerSnapshot {
+    /// The optimiser's rule and current preconditioner.
     pub fn of(opt: &Optimizer) -> Self {
         OptimizerSnapshot {
             spec: opt.spec().clone(),
@@ -203,6 +209,7 @@ impl OptimizerSnapshot {
 /// The edge at one analysed step, as the Curvature tile shows it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Readout {
+    /// The threshold and what it applies to.
     pub edge: Edge,
     /// The quantity the threshold applies to: λ_max (the tile's own) or λ_max(P⁻¹H); None
     /// before a preconditioned rule's first step.
@@ -310,9 +317,11 @@ pub struct Sharpening {
     pub first_reached: Option<u64>,
     /// Records from that step on.
     pub records_after: usize,
-    /// value/threshold over those records: mean, smallest, largest.
+    /// The mean value/threshold over those records.
     pub mean_ratio: f64,
+    /// The smallest value/threshold.
     pub min_ratio: f64,
+    /// The largest value/threshold.
     pub max_ratio: f64,
     /// Mean |value/threshold − 1| over those records: how closely it hovers.
     pub mean_deviation: f64,
@@ -359,8 +368,11 @@ pub fn sharpening(steps: &[u64], values: &[Option<f64>], thresholds: &[Option<f6
 /// A sharpness series recorded along training (the CLI's and the lessons' recorder).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct EdgeSeries {
+    /// The recorded steps.
     pub steps: Vec<u64>,
+    /// The sharpness at each (None before a preconditioned rule's first step).
     pub values: Vec<Option<f64>>,
+    /// The threshold at each (None where the rule has none).
     pub thresholds: Vec<Option<f64>>,
     /// The learning rate in force at each record.
     pub lrs: Vec<f64>,
@@ -384,6 +396,7 @@ impl EdgeSeries {
         Ok(e)
     }
 
+    /// How the series met its threshold.
     pub fn summary(&self) -> Sharpening {
         sharpening(&self.steps, &self.values, &self.thresholds)
     }

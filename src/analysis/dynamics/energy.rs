@@ -23,33 +23,40 @@ use serde::Serialize;
 use super::{Objective, distance};
 use crate::optim::{Optimizer, OptimizerKind, OptimizerSpec};
 
+/// The energy of heavy-ball momentum at one step.
 #[derive(Clone, Debug, Serialize)]
 pub struct EnergyStep {
+    /// The step t.
     pub step: usize,
     /// ½m‖θ̇‖², θ̇ = (θ_t − θ_{t−1})/η.
     pub kinetic: f64,
     /// J(θ_t).
     pub potential: f64,
+    /// kinetic + potential.
     pub total: f64,
     /// γ‖θ̇‖²·Δt of the step that led here: the energy friction removed in continuous time.
     pub friction_work: f64,
 }
 
+/// Heavy-ball momentum as a damped mechanical system: its energy per step.
 #[derive(Clone, Debug, Serialize)]
 pub struct EnergyReport {
     /// (The dynamics report's `eta` says it in the JSON.)
     #[serde(skip)]
     pub eta: f64,
+    /// μ.
     pub momentum: f64,
     /// m = μη.
     pub mass: f64,
     /// γ = 1 − μ.
     pub damping: f64,
+    /// The energy at each step, 0 first.
     pub steps: Vec<EnergyStep>,
     /// Steps whose total energy rose by more than 1e-12·(1 + |E|).
     pub increases: usize,
     /// Largest single-step rise of E (0 when it never rose).
     pub max_increase: f64,
+    /// J or θ stopped being finite.
     pub diverged: bool,
 }
 

@@ -37,6 +37,7 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in the order the tile lists them.
     pub const ALL: [Kind; 5] = [
         Kind::Lyapunov,
         Kind::Flow,
@@ -60,7 +61,9 @@ impl Kind {
 /// A learning rate: as given, or as a fraction of 2/λ_max at θ (the edge of stability of GD).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Eta {
+    /// η = this fraction × 2/λ_max at θ.
     EdgeFraction(f64),
+    /// η as given.
     Value(f64),
 }
 
@@ -89,12 +92,15 @@ pub const MAX_SEEDS: usize = 1000;
 /// One dynamics analysis, everything it depends on spelled out.
 #[derive(Clone, Debug)]
 pub struct Request<'a> {
+    /// Which analysis.
     pub kind: Kind,
+    /// The network, θ and rows it runs on.
     pub subject: Subject<'a>,
     /// The training step θ belongs to (reported back).
     pub step: u64,
     /// The network's initialiser and its scale (signal propagation redraws θ with them).
     pub init: Init,
+    /// The initialiser's scale.
     pub init_scale: f64,
     /// Steps of the Lyapunov, flow and energy runs; Newton iterations.
     pub steps: usize,
@@ -102,9 +108,11 @@ pub struct Request<'a> {
     pub eta: Eta,
     /// Plain GD steps at `warmup_eta` from θ before the analysis (to approach a minimum).
     pub warmup: usize,
+    /// η of the warm-up steps.
     pub warmup_eta: f64,
     /// Lyapunov: the initial separation ε and its direction.
     pub epsilon: f64,
+    /// Where the twin run starts.
     pub start: Start,
     /// The sweep's learning rates (Lyapunov, flow); None: [`EDGE_SWEEP`] · 2/λ_max for
     /// Lyapunov, [`FLOW_SWEEP`] · η for the flow.
@@ -112,20 +120,27 @@ pub struct Request<'a> {
     /// Flow: RK4 sub-steps per GD step of the reference, and the fixed time of the error
     /// sweep (None: steps · η).
     pub substeps: usize,
+    /// Flow: the fixed time of the error sweep (None: steps · η).
     pub time: Option<f64>,
     /// Energy: heavy-ball μ ∈ [0, 1).
     pub momentum: f64,
     /// Signal: initialisation seeds (seed, seed + 1, …), training rows propagated (the first
     /// ones), and the std of the naive N(0, s²) initialiser of the forward comparison.
     pub seeds: usize,
+    /// Signal: training rows propagated (the first ones).
     pub rows: usize,
+    /// Signal: the std of the naive N(0, s²) initialiser of the forward comparison.
     pub naive_std: f64,
     /// Newton: damping λ ≥ 0, step scale α, treatment of an indefinite Hessian, halving α
     /// until J drops, and the η of the GD comparison (None: 1/λ_max at θ).
     pub damping: f64,
+    /// Newton: the step scale α.
     pub alpha: f64,
+    /// Newton: what to do where the Hessian is indefinite.
     pub rule: IndefiniteRule,
+    /// Newton: halve α until J drops.
     pub line_search: bool,
+    /// Newton: η of the GD comparison (None: 1/λ_max at θ).
     pub gd_eta: Option<f64>,
 }
 
@@ -133,7 +148,12 @@ pub struct Request<'a> {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Progress {
     /// Warm-up steps done of all.
-    Warmup { done: u64, of: u64 },
+    Warmup {
+        /// Steps taken.
+        done: u64,
+        /// Steps asked for.
+        of: u64,
+    },
     /// Evaluations of J (and ∇J) since the warm-up.
     Evaluations(u64),
 }
@@ -143,6 +163,7 @@ pub enum Progress {
 pub struct LyapunovResult {
     /// λ_max of the Hessian at θ (Lanczos) and the edge of stability 2/λ_max.
     pub lambda_max: f64,
+    /// 2/λ_max.
     pub edge: f64,
     /// η of the run (also the report's `eta`).
     #[serde(skip)]
@@ -151,49 +172,66 @@ pub struct LyapunovResult {
     pub predicted: f64,
     /// The twin started along the top eigenvector (else a random direction).
     pub top_direction: bool,
+    /// The twin run at η.
     pub run: LyapunovReport,
+    /// The exponent at each η of the sweep.
     pub sweep: Vec<LyapunovSweepPoint>,
 }
 
 /// GD against the flow, and the error at a fixed time against η.
 #[derive(Clone, Debug, Serialize)]
 pub struct FlowResult {
+    /// GD against the flow at η.
     pub run: FlowComparison,
+    /// The error at the fixed time against η.
     pub sweep: FlowSweep,
 }
 
 /// The backward signal per layer, and the forward activation std per initialiser.
 #[derive(Clone, Debug, Serialize)]
 pub struct SignalResult {
+    /// σ_w²χ per layer against the measured backward ratio.
     pub backward: SignalReport,
+    /// The activation std per layer for each initialiser.
     pub forward_std_by_init: Vec<InitStd>,
 }
 
+/// The kind-specific part of a [`Report`].
 #[derive(Clone, Debug, Serialize)]
 #[serde(untagged)]
 pub enum Output {
+    /// `Kind::Lyapunov`.
     Lyapunov(Box<LyapunovResult>),
+    /// `Kind::Flow`.
     Flow(Box<FlowResult>),
+    /// `Kind::Energy`.
     Energy(Box<EnergyReport>),
+    /// `Kind::Signal`.
     Signal(Box<SignalResult>),
+    /// `Kind::Newton`.
     Newton(Box<NewtonReport>),
 }
 
 /// The answer to a request. As JSON: these fields, then the output's own.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
+    /// Which analysis ran.
     pub kind: Kind,
+    /// Parameters of the network.
     pub params: usize,
+    /// The training step θ belongs to.
     pub step: u64,
     /// η of the Lyapunov, flow and energy runs (resolved when given against 2/λ_max).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eta: Option<f64>,
+    /// Warm-up steps taken.
     pub warmup: usize,
     /// J where the analysis starts (after the warm-up).
     pub start_loss: f64,
     /// Wall time of the run (not in the JSON: it differs from run to run).
     #[serde(skip)]
     pub seconds: f64,
+    /// What the analysis found.
     #[serde(flatten)]
     pub output: Output,
 }

@@ -54,18 +54,22 @@ pub fn gradient_flow(obj: &mut dyn Objective, theta: &mut [f64], h: f64, n: usiz
     }
 }
 
+/// GD at η against gradient flow (an RK4 reference) from the same θ.
 #[derive(Clone, Debug, Serialize)]
 pub struct FlowComparison {
+    /// The GD learning rate.
     pub eta: f64,
     /// RK4 sub-steps per GD step (reference step η/m).
     pub substeps: usize,
+    /// GD steps taken.
     pub steps: usize,
     /// t_k = kη, k = 0 … steps.
     pub time: Vec<f64>,
     /// ‖θ_GD,k − θ_flow(t_k)‖.
     pub error: Vec<f64>,
-    /// J along GD and along the flow at the same times.
+    /// J along GD.
     pub loss_gd: Vec<f64>,
+    /// J along the flow at the same times.
     pub loss_flow: Vec<f64>,
     /// ‖θ_flow(T) with step η/m − the same with step η/(2m)‖: how far the reference itself is
     /// from the exact flow (should be far below the GD error).
@@ -125,19 +129,27 @@ pub fn gd_vs_flow(
     })
 }
 
+/// The GD-to-flow distance at a fixed time for one η.
 #[derive(Clone, Debug, Serialize)]
 pub struct FlowSweepPoint {
+    /// The learning rate.
     pub eta: f64,
     /// GD steps k = round(T/η); the comparison is at t = kη.
     pub steps: usize,
+    /// t = kη, where the distance is measured.
     pub time: f64,
+    /// ‖θ_GD,k − θ_flow(t)‖.
     pub error: f64,
 }
 
+/// The error at a fixed time against η: its slope is GD's order as a flow integrator.
 #[derive(Clone, Debug, Serialize)]
 pub struct FlowSweep {
+    /// The fixed time T.
     pub time: f64,
+    /// RK4 sub-steps per GD step of the reference.
     pub substeps: usize,
+    /// One point per η.
     pub points: Vec<FlowSweepPoint>,
     /// Least-squares slope of log(error) against log(η): ≈ 1 for Euler.
     pub slope: f64,

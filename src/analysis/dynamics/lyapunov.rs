@@ -55,12 +55,16 @@ impl Direction {
     }
 }
 
+/// Twin GD runs ε apart: the finite-time Lyapunov exponent λ_t of their separation.
 #[derive(Clone, Debug, Serialize)]
 pub struct LyapunovReport {
+    /// The learning rate.
     pub eta: f64,
+    /// The initial separation ε.
     pub epsilon: f64,
-    /// Steps asked for and steps completed (fewer when a run stopped being finite).
+    /// Steps asked for.
     pub steps: usize,
+    /// Steps completed (fewer when a run stopped being finite).
     pub steps_completed: usize,
     /// λ_T at the last completed step.
     pub exponent: f64,
@@ -152,11 +156,16 @@ pub fn lyapunov(
     })
 }
 
+/// The exponent at one η of a sweep.
 #[derive(Clone, Debug, Serialize)]
 pub struct LyapunovSweepPoint {
+    /// The learning rate.
     pub eta: f64,
+    /// λ_T at the last completed step.
     pub exponent: f64,
+    /// Steps completed (fewer when a run stopped being finite).
     pub steps_completed: usize,
+    /// A run stopped being finite.
     pub diverged: bool,
 }
 

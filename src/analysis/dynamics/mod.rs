@@ -38,6 +38,7 @@ use crate::net::{Network, Rows, Workspace, objective};
 
 /// A differentiable objective J over ℝᴾ.
 pub trait Objective {
+    /// P, the number of parameters.
     fn dim(&self) -> usize;
     /// J(θ); with `grad` given, ∇J(θ) is written into it (overwritten).
     fn value(&mut self, theta: &[f64], grad: Option<&mut [f64]>) -> f64;
@@ -56,9 +57,13 @@ pub trait Objective {
 /// ([`objective()`]). Its Hessian is the exact dense one of [`dense_hessian`] (the L1 term has
 /// no curvature almost everywhere and is left out of it).
 pub struct NetObjective<'a> {
+    /// The network.
     pub net: &'a Network,
+    /// The rows J averages over.
     pub rows: Rows<'a>,
+    /// The L1 coefficient.
     pub l1: f64,
+    /// The L2 coefficient.
     pub l2: f64,
     ws: Workspace,
     /// Evaluations of J so far.
@@ -68,6 +73,7 @@ pub struct NetObjective<'a> {
 }
 
 impl<'a> NetObjective<'a> {
+    /// The objective with a fresh workspace and no evaluations counted.
     pub fn new(net: &'a Network, rows: Rows<'a>, l1: f64, l2: f64) -> Self {
         NetObjective {
             net,
@@ -138,8 +144,11 @@ impl Objective for NetObjective<'_> {
 /// J(θ) = ½θᵀAθ − bᵀθ with A symmetric (row-major n×n): ∇J = Aθ − b, H = A.
 #[derive(Clone, Debug)]
 pub struct Quadratic {
+    /// The dimension.
     pub n: usize,
+    /// A, n×n row-major, symmetric.
     pub a: Vec<f64>,
+    /// b.
     pub b: Vec<f64>,
 }
 

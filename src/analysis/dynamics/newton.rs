@@ -38,13 +38,16 @@ pub enum IndefiniteRule {
     Shift,
 }
 
+/// How the Newton steps are taken and compared with GD.
 #[derive(Clone, Copy, Debug)]
 pub struct NewtonOptions {
     /// Step scale α ∈ (0, 1] (1 = full Newton).
     pub alpha: f64,
     /// Damping λ ≥ 0.
     pub damping: f64,
+    /// Newton iterations (and as many GD steps).
     pub steps: usize,
+    /// What to do where H is indefinite.
     pub rule: IndefiniteRule,
     /// GD learning rate for the comparison; default 1/λ_max at θ₀.
     pub gd_eta: Option<f64>,
@@ -65,28 +68,37 @@ impl Default for NewtonOptions {
     }
 }
 
+/// Newton against GD from the same θ₀: per-direction rates and the losses.
 #[derive(Clone, Debug, Serialize)]
 pub struct NewtonReport {
     /// (The dynamics report's `params` says it in the JSON.)
     #[serde(skip)]
     pub params: usize,
+    /// The step scale α asked for.
     pub alpha: f64,
+    /// The damping λ asked for.
     pub damping: f64,
+    /// The indefinite-Hessian rule.
     pub rule: IndefiniteRule,
     /// Eigenvalues of H at θ₀, ascending.
     pub eigenvalues: Vec<f64>,
+    /// Eigenvalues below zero.
     pub negative_count: usize,
+    /// H at θ₀ has negative eigenvalues.
     pub indefinite: bool,
     /// Damping actually applied at θ₀ (the shift rule may raise it).
     pub damping_used: f64,
-    /// Per eigendirection at θ₀ (same order as the eigenvalues): the factor one step
-    /// multiplies the error by on the local quadratic model, |1 − ηλ_k| for GD and
-    /// |1 − αλ_k/(λ̃_k + λ)| for (damped) Newton.
+    /// η of the GD comparison. The rates below are, per eigendirection at θ₀ (same order as
+    /// the eigenvalues), the factor one step multiplies the error by on the local quadratic
+    /// model.
     pub gd_eta: f64,
+    /// |1 − ηλ_k| per eigendirection.
     pub gd_rates: Vec<f64>,
+    /// |1 − αλ_k/(λ̃_k + λ)| per eigendirection.
     pub newton_rates: Vec<f64>,
-    /// J after 0 … steps iterations of each method.
+    /// J after 0 … steps Newton iterations.
     pub loss_newton: Vec<f64>,
+    /// J after 0 … steps GD steps.
     pub loss_gd: Vec<f64>,
     /// ‖∇J‖ after 0 … steps Newton iterations.
     pub grad_norm_newton: Vec<f64>,

@@ -25,12 +25,16 @@ use crate::net::objective::{Rows, objective};
 use crate::net::spec::Init;
 use crate::net::{Activation, init::initialise};
 
+/// One hidden layer's backward signal: the predicted ratio σ_w²χ against the measured one.
 #[derive(Clone, Debug, Serialize)]
 pub struct SignalLayer {
     /// 1-based hidden layer index l: the ratio is E‖δ⁽ˡ⁻¹⁾‖²/E‖δ⁽ˡ⁾‖² through this layer.
     pub layer: usize,
+    /// Units of the layer.
     pub units: usize,
+    /// Inputs of each unit.
     pub fan_in: usize,
+    /// Its activation φ.
     pub activation: Activation,
     /// fan_in · mean(W²), realised.
     pub sigma_w2: f64,
@@ -38,7 +42,9 @@ pub struct SignalLayer {
     pub chi_measured: f64,
     /// E[φ′(u)²] for u ~ N(mean, var) with the measured mean and variance of u.
     pub chi_gaussian: f64,
+    /// Measured mean of the pre-activation u.
     pub u_mean: f64,
+    /// Measured variance of u.
     pub u_var: f64,
     /// σ_w² · χ_measured.
     pub predicted: f64,
@@ -54,12 +60,18 @@ pub struct SignalLayer {
     pub weight_grad_norm: f64,
 }
 
+/// The backward signal at initialisation, per hidden layer, pooled over seeds.
 #[derive(Clone, Debug, Serialize)]
 pub struct SignalReport {
+    /// The initialiser θ was drawn with.
     pub init: Init,
+    /// Its scale.
     pub init_scale: f64,
+    /// The initialisation seeds pooled.
     pub seeds: Vec<u64>,
+    /// Training rows propagated.
     pub rows: usize,
+    /// Each hidden layer, input side first.
     pub layers: Vec<SignalLayer>,
     /// Mean ‖δ⁽⁰⁾‖² per row: the gradient with respect to the input features.
     pub input_delta_sq: f64,
@@ -84,8 +96,6 @@ fn check_plain(net: &Network) -> Result<(), String> {
     Ok(())
 }
 
-/// Measure the backward ratios at initialisation, pooled over `seeds` (each seed draws θ with
-/// `init`/`init_scale`), on the rows `x` (raw inputs), labels `y`.
 /// The rows go through the network in one pass (forward and backward, plus two signal
 /// buffers of the widest layer and a gradient): refuse what would not fit in memory.
 fn check_rows_memory(net: &Network, rows: usize) -> Result<(), String> {
@@ -104,6 +114,9 @@ fn check_rows_memory(net: &Network, rows: usize) -> Result<(), String> {
     )
 }
 
+/// Measure the backward ratios at initialisation, pooled over `seeds` (each seed draws θ with
+/// `init`/`init_scale`), on `rows`. Refused for BatchNorm and residual networks (the plain-MLP
+/// recursion does not describe them) and when the rows would not fit in memory.
 pub fn signal_propagation(
     net: &Network,
     init: Init,
@@ -285,10 +298,12 @@ pub fn gaussian_chi(act: Activation, param: f64, mean: f64, var: f64) -> f64 {
     }
 }
 
+/// The forward activation std per hidden layer under one initialiser.
 #[derive(Clone, Debug, Serialize)]
 pub struct InitStd {
     /// `naive` (N(0, s²)), `xavier_normal` or `he_normal`.
     pub init: String,
+    /// Its scale (s of the naive one).
     pub scale: f64,
     /// Std of φ(u) per hidden layer, pooled over rows, units and seeds.
     pub std: Vec<f64>,

@@ -36,6 +36,7 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// Every mode, in the order the tile lists them.
     pub const ALL: [Mode; 6] = [
         Mode::Random,
         Mode::Hessian,
@@ -61,6 +62,7 @@ pub const MAX_RACE_STEPS: usize = 100_000;
 /// One landscape computation, everything it depends on spelled out.
 #[derive(Clone, Copy, Debug)]
 pub struct Request<'a> {
+    /// What to compute.
     pub mode: Mode,
     /// The objective at θ (not needed for the 1-1-1 surface).
     pub subject: Option<Subject<'a>>,
@@ -73,13 +75,16 @@ pub struct Request<'a> {
     pub trajectory: &'a [Vec<f64>],
     /// G points per axis, and G of a coarse preview reported first (0: none).
     pub grid: usize,
+    /// Points per axis of the coarse preview (0: none).
     pub coarse: usize,
     /// α, β ∈ [−r, r]; None: 1 for random and Hessian directions (the scale of θ's filters, or
     /// unit eigenvectors), 1.25 × the reach of the path for PCA and race, [`TINY_RADIUS`].
     pub radius: Option<f64>,
+    /// The loss of the 1-1-1 surface.
     pub tiny_loss: TinyLoss,
     /// Race: the learning rate of every optimiser and the number of full-batch steps.
     pub race_lr: f64,
+    /// Race: full-batch steps of each optimiser.
     pub race_steps: usize,
 }
 
@@ -91,15 +96,24 @@ pub enum Progress<'a> {
     /// The coarse preview, complete (no directions and no centre value: it is for drawing).
     Preview(&'a Report),
     /// Rows of the full grid done.
-    Rows { done: usize, of: usize },
+    Rows {
+        /// Rows computed.
+        done: usize,
+        /// Rows of the grid.
+        of: usize,
+    },
 }
 
 /// One optimiser's path in a race.
 #[derive(Clone, Debug, Serialize)]
 pub struct RacePath {
+    /// The optimiser.
     pub name: String,
+    /// Its θ at each step, projected onto the plane.
     pub path: Vec<[f64; 2]>,
+    /// J where it ended.
     pub final_loss: f64,
+    /// J or θ stopped being finite on the way.
     pub diverged: bool,
     /// Largest distance of the run from the plane, relative to its distance from θ₀.
     pub off_plane: f64,
@@ -108,16 +122,20 @@ pub struct RacePath {
 /// A grid of J over a plane (or the 1-1-1 surface) and what goes on top of it.
 #[derive(Clone, Debug, Serialize)]
 pub struct SliceReport {
+    /// G, points per axis.
     pub grid: usize,
+    /// α, β ∈ [−r, r].
     pub radius: f64,
-    /// Columns (α or w₁) and rows (β or w₂).
+    /// The columns' coordinates (α or w₁).
     pub alpha: Vec<f64>,
+    /// The rows' coordinates (β or w₂).
     pub beta: Vec<f64>,
     /// Row-major, `loss[i·G + j]` at (alpha\[j\], beta\[i\]); in the JSON one array per row.
     #[serde(serialize_with = "square_rows")]
     pub loss: Vec<f64>,
-    /// Smallest and largest finite values (NaN, in the JSON null, if none is).
+    /// Smallest finite value (NaN, in the JSON null, if none is).
     pub min: f64,
+    /// Largest finite value (NaN if none is).
     pub max: f64,
     /// J at the plane's origin.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -137,25 +155,30 @@ pub struct SliceReport {
     /// θ on the plane.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current: Option<[f64; 2]>,
+    /// Race: each optimiser's path.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub races: Vec<RacePath>,
-    /// The 1-1-1 surface: det ∇²J per point, where it is negative (the Hessian indefinite)
-    /// and the fraction of such points.
+    /// The 1-1-1 surface: det ∇²J per point (row-major, as `loss`).
     #[serde(
         skip_serializing_if = "Option::is_none",
         serialize_with = "square_rows_opt"
     )]
     pub det: Option<Vec<f64>>,
+    /// The 1-1-1 surface: where det ∇²J < 0 (row-major, as `loss`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub indefinite: Option<Vec<bool>>,
+    /// The 1-1-1 surface: the fraction of indefinite points.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub indefinite_fraction: Option<f64>,
 }
 
+/// The mode-specific part of a [`Report`].
 #[derive(Clone, Debug, Serialize)]
 #[serde(untagged)]
 pub enum Output {
+    /// A grid over a plane or the 1-1-1 surface.
     Slice(Box<SliceReport>),
+    /// J along the θ₀ → θ line.
     Line(Line),
 }
 
@@ -165,11 +188,14 @@ pub struct Report {
     /// (`dirs` in the JSON, as the CLI's flag.)
     #[serde(rename = "dirs")]
     pub mode: Mode,
+    /// Parameters of the network (2 for the 1-1-1 surface: w₁, w₂).
     pub params: usize,
+    /// The training step θ belongs to.
     pub step: u64,
     /// Wall time of the run (not in the JSON: it differs from run to run).
     #[serde(skip)]
     pub seconds: f64,
+    /// What was computed.
     #[serde(flatten)]
     pub output: Output,
 }

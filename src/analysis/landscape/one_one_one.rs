@@ -27,6 +27,7 @@ pub enum TinyLoss {
 }
 
 impl TinyLoss {
+    /// The name on the command line and in the JSON.
     pub fn name(self) -> &'static str {
         match self {
             TinyLoss::Mse => "mse",
@@ -84,14 +85,17 @@ pub fn value_gradient_hessian(
     (v * inv, g, h)
 }
 
+/// J(w₁, w₂) over the rows (x, y).
 pub fn value(loss: TinyLoss, w: [f64; 2], x: &[f64], y: &[f64]) -> f64 {
     value_gradient_hessian(loss, w, x, y).0
 }
 
+/// ∇J(w₁, w₂), in closed form.
 pub fn gradient(loss: TinyLoss, w: [f64; 2], x: &[f64], y: &[f64]) -> [f64; 2] {
     value_gradient_hessian(loss, w, x, y).1
 }
 
+/// ∇²J(w₁, w₂), in closed form.
 pub fn hessian(loss: TinyLoss, w: [f64; 2], x: &[f64], y: &[f64]) -> [[f64; 2]; 2] {
     value_gradient_hessian(loss, w, x, y).2
 }
@@ -106,6 +110,7 @@ pub fn eigenvalues(h: [[f64; 2]; 2]) -> [f64; 2] {
 /// The exact surface over a (w₁, w₂) grid.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TinySurface {
+    /// The loss the surface is of.
     pub loss: TinyLoss,
     /// Column coordinates.
     pub w1: Vec<f64>,
@@ -119,7 +124,9 @@ pub struct TinySurface {
     pub eigenvalues: Vec<[f64; 2]>,
     /// det ∇²J < 0: a saddle-shaped point, the Hessian is indefinite.
     pub indefinite: Vec<bool>,
+    /// Smallest finite value of `value`.
     pub min: f64,
+    /// Largest finite value of `value`.
     pub max: f64,
     /// Fraction of grid points where the Hessian is indefinite.
     pub indefinite_fraction: f64,

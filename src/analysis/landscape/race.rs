@@ -13,7 +13,9 @@ use super::{Objective, Plane, thread_count};
 /// One optimiser's run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RaceRun {
+    /// The optimiser's name, as the legend shows it.
     pub name: String,
+    /// Its rule and hyper-parameters.
     pub spec: OptimizerSpec,
     /// (α, β) of θ_0 … θ_T on the plane (least-squares coordinates).
     pub path: Vec<[f64; 2]>,
