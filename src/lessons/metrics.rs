@@ -215,6 +215,13 @@ pub enum Metric {
     CollapseCosine,
     /// |mean cosine − (−1/(K−1))|.
     CollapseCosineGap,
+    /// Standard deviation of the cosines between centred class means: 0 for a simplex, 0.47
+    /// for four means on a square (cosines 0 and −1).
+    CollapseCosineStd,
+    /// NC1 at the first 100 % training accuracy (checked every [`FIT_EVERY`] steps) / NC1
+    /// after training: how far the features collapse in the terminal phase. NaN when the
+    /// training set is never fitted.
+    Nc1TerminalDrop,
     /// ‖W/‖W‖ − M/‖M‖‖_F².
     Nc3,
     /// Share of rows whose nearest class mean is the predicted class.
@@ -460,6 +467,14 @@ impl Metric {
                 "中心化类均值之间的平均余弦",
             ),
             CollapseCosineGap => ("|mean cosine − (−1/(K−1))|", "|平均余弦 − (−1/(K−1))|"),
+            CollapseCosineStd => (
+                "spread (std) of the cosines between centred class means",
+                "中心化类均值之间余弦的离散度（标准差）",
+            ),
+            Nc1TerminalDrop => (
+                "NC1 at the first 100 % training accuracy / after training",
+                "NC1：首次达到 100 % 训练准确率时 / 训练后",
+            ),
             Nc3 => (
                 "NC3: classifier vs class means, ‖W/‖W‖ − M/‖M‖‖²",
                 "NC3：分类器与类均值之差 ‖W/‖W‖ − M/‖M‖‖²",
@@ -583,6 +598,11 @@ impl Metric {
     /// Needs NC1 at θ₀.
     pub fn needs_collapse_init(self) -> bool {
         self == Metric::Nc1Drop
+    }
+
+    /// Needs NC1 where the training set is first fitted.
+    pub fn needs_first_fit(self) -> bool {
+        self == Metric::Nc1TerminalDrop
     }
 
     /// Needs the Hessian eigenvectors at θ₀ and the per-step trajectory.
@@ -872,9 +892,15 @@ pub struct RunRecord {
     pub edge: EdgeSeries,
     /// NC1 at θ₀ (Nc1Drop).
     pub nc1_init: Option<f64>,
+    /// NC1 at the first check with 100 % training accuracy (Nc1TerminalDrop).
+    pub nc1_first_fit: Option<f64>,
     /// θ before the first step.
     pub initial_theta: Vec<f64>,
 }
+
+/// Steps between two checks for the first 100 % training accuracy (as `nnlab collapse
+/// --every 10` records it).
+pub const FIT_EVERY: u64 = 10;
 
 /// Neural collapse of the trainer's network over its training rows.
 pub fn collapse_of(tr: &Trainer) -> Result<Collapse> {
@@ -998,7 +1024,8 @@ pub fn after(metric: Metric, tr: &mut Trainer, rec: &RunRecord) -> Result<f64> {
                 _ => s.first_reached.map_or(f64::NAN, |v| v as f64),
             }
         }
-        Nc1 | Nc1Drop | CollapseCosine | CollapseCosineGap | Nc3 | Nc4Agreement => {
+        Nc1 | Nc1Drop | Nc1TerminalDrop | CollapseCosine | CollapseCosineGap
+        | CollapseCosineStd | Nc3 | Nc4Agreement => {
             if !finite {
                 return Ok(f64::NAN);
             }
@@ -1006,6 +1033,8 @@ pub fn after(metric: Metric, tr: &mut Trainer, rec: &RunRecord) -> Result<f64> {
             match metric {
                 Nc1 => c.nc1,
                 Nc1Drop => rec.nc1_init.unwrap_or(f64::NAN) / c.nc1,
+                Nc1TerminalDrop => rec.nc1_first_fit.unwrap_or(f64::NAN) / c.nc1,
+                CollapseCosineStd => c.cosine_std,
                 CollapseCosine => c.cosine_mean,
                 CollapseCosineGap => (c.cosine_mean - c.cosine_target).abs(),
                 Nc3 => c.nc3,

@@ -493,6 +493,16 @@ fn run_variant(
     if finals.iter().any(|m| m.needs_collapse_init()) {
         rec.nc1_init = Some(metrics::collapse_of(&tr)?.nc1);
     }
+    // NC1 where the training set is first fitted: checked at θ₀ and every FIT_EVERY steps.
+    let mut watch_fit = finals.iter().any(|m| m.needs_first_fit());
+    let mut observe_fit = |tr: &mut Trainer, rec: &mut RunRecord| -> Result<()> {
+        if watch_fit && tr.evaluate().train_accuracy >= 1.0 {
+            rec.nc1_first_fit = Some(metrics::collapse_of(tr)?.nc1);
+            watch_fit = false;
+        }
+        Ok(())
+    };
+    observe_fit(&mut tr, &mut rec)?;
     // The session's stop rule ends the run early, as in `nnlab run` (e.g. at the first 100 %
     // training accuracy).
     let mut watch = session
@@ -525,6 +535,9 @@ fn run_variant(
         }
         if s.is_multiple_of(edge_every) || s == steps {
             observe_edge(&tr, &mut rec)?;
+        }
+        if s.is_multiple_of(metrics::FIT_EVERY) {
+            observe_fit(&mut tr, &mut rec)?;
         }
         if let Some(w) = watch.as_mut() {
             let eval = w.evaluation_due(tr.step).then(|| tr.evaluate());
