@@ -41,6 +41,8 @@ pub enum Parameterisation {
     Standard,
 }
 
+/// Widest hidden layer an experiment may ask for.
+pub const MAX_WIDTH: usize = 100_000;
 /// Most training rows (the kernel is n × n and J is rebuilt at every record).
 pub const MAX_ROWS: usize = 2000;
 /// Most values of J (n × P).

@@ -7,7 +7,9 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::analysis::ntk::{Parameterisation, Setup, network_of_width, run, width_slope};
+use crate::analysis::ntk::{
+    MAX_WIDTH, Parameterisation, Setup, network_of_width, run, width_slope,
+};
 use crate::error::{Error, Result};
 use crate::session;
 
@@ -35,9 +37,6 @@ pub struct NtkArgs {
     #[arg(long, default_value_t = 20)]
     pub records: usize,
 }
-
-/// Widest hidden layer.
-const MAX_WIDTH: usize = 100_000;
 
 /// `nnlab ntk`: trains the session's network at each width and returns the kernel and weight
 /// changes, the linearised model's distance and the width slope as JSON.

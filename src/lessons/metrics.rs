@@ -107,6 +107,15 @@ pub enum Metric {
     DdPeakOverRows,
     /// …the largest test error over the test error at p = 10n.
     DdPeakOverWidest,
+    /// The neural tangent kernel (`check.ntk`): log-log slope of the final relative kernel
+    /// change ‖Θ_T − Θ₀‖_F/‖Θ₀‖_F against width.
+    NtkKernelSlope,
+    /// Log-log slope of the final relative weight change ‖ϑ_T − ϑ₀‖/‖ϑ₀‖ against width.
+    NtkWeightSlope,
+    /// The final relative kernel change at the widest width.
+    NtkKernelChange,
+    /// max_i |f(x_i) − f_lin(x_i)| over the training rows at the end, at the widest width.
+    NtkLinGap,
     /// Lottery tickets (`check.lottery`): the dense network's test accuracy (round 0).
     LotteryDenseAccuracy,
     /// The last round's ticket (rewound survivors, retrained): test accuracy.
@@ -505,6 +514,22 @@ impl Metric {
                 "彩票与重新初始化的测试准确率之差",
             ),
             LotterySparsity => ("fraction of weights pruned", "被剪枝的权重比例"),
+            NtkKernelSlope => (
+                "slope of the kernel change against width (log-log)",
+                "核变化随宽度的斜率（对数-对数）",
+            ),
+            NtkWeightSlope => (
+                "slope of the weight change against width (log-log)",
+                "权重变化随宽度的斜率（对数-对数）",
+            ),
+            NtkKernelChange => (
+                "relative kernel change at the widest width",
+                "最宽网络的相对核变化",
+            ),
+            NtkLinGap => (
+                "largest |f − f_lin| on the training inputs at the widest width",
+                "最宽网络在训练输入上的最大 |f − f_lin|",
+            ),
             MinNormDistance => (
                 "distance of the trained readout to the minimum-norm solution",
                 "训练后读出层到最小范数解的距离",
@@ -565,6 +590,10 @@ impl Metric {
                 | LotteryReinitAccuracy
                 | LotteryGap
                 | LotterySparsity
+                | NtkKernelSlope
+                | NtkWeightSlope
+                | NtkKernelChange
+                | NtkLinGap
         )
     }
 
@@ -806,6 +835,23 @@ pub fn at_init(
                 _ => last.sparsity,
             }
         }
+        NtkKernelSlope | NtkWeightSlope | NtkKernelChange | NtkLinGap => {
+            let r = ntk_report(tr, session, check, steps)?;
+            let last = &r.runs[r.runs.len() - 1];
+            let widths: Vec<f64> = r.widths.iter().map(|&w| w as f64).collect();
+            let finals = |f: fn(&crate::analysis::ntk::Run) -> &Vec<f64>| -> Vec<f64> {
+                r.runs
+                    .iter()
+                    .map(|run| f(run).last().copied().unwrap_or(f64::NAN))
+                    .collect()
+            };
+            match metric {
+                NtkKernelSlope => log_log_slope(&widths, &finals(|r| &r.kernel_change)),
+                NtkWeightSlope => log_log_slope(&widths, &finals(|r| &r.weight_change)),
+                NtkKernelChange => last.kernel_change.last().copied().unwrap_or(f64::NAN),
+                _ => last.lin_gap_train,
+            }
+        }
         _ => {
             return Err(Error::new(format!(
                 "{} is not an initial metric",
@@ -855,6 +901,80 @@ fn lottery_report(
         steps,
     };
     let r = Arc::new(lottery(&config, &tr.train, &tr.test, opts, &|| false)?);
+    if let Ok(mut c) = CACHE.lock() {
+        if c.len() >= 8 {
+            c.remove(0);
+        }
+        c.push((key, r.clone()));
+    }
+    Ok(r)
+}
+
+/// The NTK experiment of `check.ntk`: the session's network at each width, trained `steps`
+/// full-batch GD steps from the session's seed (as `nnlab ntk` runs it).
+pub struct NtkReport {
+    /// The widths, as asked.
+    pub widths: Vec<usize>,
+    /// One run per width.
+    pub runs: Vec<crate::analysis::ntk::Run>,
+}
+
+/// The NTK experiment of `check.ntk` on the session (its four metrics share one run: the last
+/// few reports are kept, keyed by everything the run depends on).
+fn ntk_report(
+    tr: &Trainer,
+    session: &Session,
+    check: &Check,
+    steps: u64,
+) -> Result<std::sync::Arc<NtkReport>> {
+    use crate::analysis::ntk::{Setup, network_of_width, run};
+    use std::sync::{Arc, Mutex};
+    type Cache = Mutex<Vec<(String, Arc<NtkReport>)>>;
+    static CACHE: Cache = Mutex::new(Vec::new());
+    let nc = check
+        .ntk
+        .as_ref()
+        .ok_or_else(|| Error::new("the ntk metrics need lesson.check.ntk"))?;
+    if tr.train.classes != 0 {
+        return Err(Error::new(
+            "the NTK experiment is a regression (this data has class labels)",
+        ));
+    }
+    let key = format!(
+        "{:?}|{:?}|{}|{}|{}",
+        session.network,
+        nc,
+        steps,
+        session.seed,
+        fingerprint(&[&tr.train.x, &tr.train.y])
+    );
+    if let Some((_, r)) = CACHE
+        .lock()
+        .ok()
+        .and_then(|c| c.iter().find(|(k, _)| *k == key).cloned())
+    {
+        return Ok(r);
+    }
+    let mut runs = Vec::new();
+    for &w in &nc.widths {
+        let net = network_of_width(&session.network, w).map_err(Error::new)?;
+        let setup = Setup {
+            param: nc.param,
+            alpha: nc.alpha,
+            steps,
+            lr_factor: nc.lr_factor,
+            records: 20,
+            seed: session.seed,
+        };
+        runs.push(
+            run(&net, &tr.train.x, &tr.train.y, &setup)
+                .map_err(|e| Error::new(format!("width {w}: {e}")))?,
+        );
+    }
+    let r = Arc::new(NtkReport {
+        widths: nc.widths.clone(),
+        runs,
+    });
     if let Ok(mut c) = CACHE.lock() {
         if c.len() >= 8 {
             c.remove(0);

@@ -161,6 +161,10 @@ pub struct Check {
     /// `steps` steps).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lottery: Option<LotteryCheck>,
+    /// The neural-tangent-kernel experiment the `ntk_*` metrics measure (each width trains
+    /// `steps` full-batch GD steps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ntk: Option<NtkCheck>,
     /// The claim with its precondition removed: the same expectations must NOT all hold there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub control: Option<Control>,
@@ -190,6 +194,31 @@ fn layer_scope() -> crate::analysis::lottery::Scope {
     crate::analysis::lottery::Scope::Layer
 }
 
+/// `"ntk": {...}` of a check: the session's network trained at several hidden widths, with its
+/// empirical neural tangent kernel recorded (`analysis::ntk`, as `nnlab ntk` runs it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NtkCheck {
+    /// The hidden widths, ascending.
+    pub widths: Vec<usize>,
+    /// The parameterisation (default: ntk).
+    #[serde(default = "ntk_param")]
+    pub param: crate::analysis::ntk::Parameterisation,
+    /// The output scale α (default 1; small: the rich regime).
+    #[serde(default = "one")]
+    pub alpha: f64,
+    /// η = lr_factor · n / λ_max(Θ₀) (default 0.5).
+    #[serde(default = "half")]
+    pub lr_factor: f64,
+}
+
+fn ntk_param() -> crate::analysis::ntk::Parameterisation {
+    crate::analysis::ntk::Parameterisation::Ntk
+}
+
+fn half() -> f64 {
+    0.5
+}
+
 /// A control: overrides that remove the claim's precondition (tanh instead of sigmoid,
 /// BatchNorm removed, separable data …). The check is run on the session with these applied
 /// and must fail there; a check that also passes on its control shows nothing.
@@ -206,6 +235,9 @@ pub struct Control {
     /// Replaces the check's lottery experiment (e.g. pruned far beyond where tickets work).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lottery: Option<LotteryCheck>,
+    /// Replaces the check's NTK experiment (e.g. a small output scale: the rich regime).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ntk: Option<NtkCheck>,
 }
 
 /// What a control changes in one variant.
@@ -429,6 +461,18 @@ impl Check {
         };
         if self.expect.is_empty() {
             return Err(Error::field("lesson.check.expect", "must not be empty"));
+        }
+        if let Some(n) = &self.ntk {
+            let max = crate::analysis::ntk::MAX_WIDTH;
+            if n.widths.len() < 2 || n.widths.iter().any(|&w| w == 0 || w > max) {
+                return Err(Error::field(
+                    "lesson.check.ntk.widths",
+                    format!("must list at least two widths from 1 to {max}"),
+                ));
+            }
+            if !(n.alpha.is_finite() && n.alpha > 0.0) {
+                return Err(Error::field("lesson.check.ntk.alpha", "must be > 0"));
+            }
         }
         let mut names = BTreeMap::new();
         for (i, v) in runs.iter().enumerate() {

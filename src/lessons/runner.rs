@@ -139,17 +139,18 @@ pub fn run_session_lesson(
     let control = lesson.check.control.as_ref().map(|c| {
         // Variants the control leaves alone measure what they measured in the lesson (a
         // control that changes the lottery experiment changes every variant's numbers).
-        let reuse: BTreeMap<String, f64> = if c.set.is_empty() && c.lottery.is_none() {
-            values
-                .iter()
-                .filter(|(k, _)| {
-                    super::split_key(k).is_ok_and(|(v, _)| !c.variants.contains_key(&v))
-                })
-                .map(|(k, x)| (k.clone(), *x))
-                .collect()
-        } else {
-            BTreeMap::new()
-        };
+        let reuse: BTreeMap<String, f64> =
+            if c.set.is_empty() && c.lottery.is_none() && c.ntk.is_none() {
+                values
+                    .iter()
+                    .filter(|(k, _)| {
+                        super::split_key(k).is_ok_and(|(v, _)| !c.variants.contains_key(&v))
+                    })
+                    .map(|(k, x)| (k.clone(), *x))
+                    .collect()
+            } else {
+                BTreeMap::new()
+            };
         match control_session(session, lesson).and_then(|(s, l)| measure(&s, &l, dir, mode, &reuse))
         {
             Ok((results, _)) => ControlResult {
@@ -218,6 +219,9 @@ pub fn control_session(session: &Session, lesson: &Lesson) -> Result<(Session, L
     check.variants = runs;
     if let Some(l) = &control.lottery {
         check.lottery = Some(l.clone());
+    }
+    if let Some(n) = &control.ntk {
+        check.ntk = Some(n.clone());
     }
     check.control = None;
     check.measured.clear();
