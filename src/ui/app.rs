@@ -9,7 +9,6 @@ use eframe::egui;
 
 use crate::data::Dataset;
 use crate::net::network::Network;
-use crate::optim::spec::TrainingRule;
 use crate::runtime::worker::{self, Event, Worker};
 use crate::session::{self, Session};
 
@@ -21,6 +20,7 @@ use super::lab::Lab;
 use super::model;
 use super::panels;
 use super::panels::plots::Tile;
+use super::panels::timeline::Replayed;
 use super::settings::Settings;
 use super::view::{View, Views, view_ctx};
 use super::{fonts, recovery, theme};
@@ -136,13 +136,6 @@ impl NnlabApp {
         &self.workspace
     }
 
-    /// The views' state for the tests that set a view's option directly (the transitional
-    /// hook while those views learn commands of their own).
-    #[cfg(feature = "test-hooks")]
-    pub fn views_mut(&mut self) -> &mut Views {
-        &mut self.views
-    }
-
     pub fn t(&self, s: S) -> &'static str {
         self.settings.lang.t(s)
     }
@@ -173,7 +166,11 @@ impl NnlabApp {
         self.record_analysis();
         self.views.compare.drain();
         while let Some(a) = self.views.timeline.try_recv() {
-            panels::timeline::on_answer(self, ctx, a);
+            match self.views.timeline.on_answer(a) {
+                Some(Replayed::Show(s)) => self.show_snapshot(s),
+                Some(Replayed::Fork { step, session }) => self.adopt_fork(step, *session),
+                None => {}
+            }
         }
         // The Curvature panel follows the timeline to the stored spectrum of its step.
         self.views.curvature.follow(
@@ -383,7 +380,7 @@ impl NnlabApp {
                 self.compare_file(p);
             }
             Job::PickedExport(None) | Job::PickedCompare(None) => {}
-            Job::CompareLoaded(p, l) => panels::compare::add_loaded(self, p, *l),
+            Job::CompareLoaded(p, l) => self.views.compare.add_loaded(&self.lab, p, *l),
             Job::Recent(r) => {
                 for p in r.into_iter().rev() {
                     if !self.files.recent.contains(&p) {
@@ -550,17 +547,14 @@ impl NnlabApp {
                     test: (*self.lab.test).clone(),
                     dir: None,
                 };
-                self.views.timeline.source = Some(Arc::new(loaded));
-                if let Some(step) = self.views.timeline.wanted.take() {
-                    self.views.timeline.request(step, false);
-                }
+                self.views.timeline.on_recording(loaded);
             }
         }
     }
 
     /// A fork from the timeline becomes the experiment: new, unsaved, continuing from `step`.
-    pub fn adopt_fork(&mut self, ctx: &egui::Context, step: u64, s: Session) {
-        panels::timeline::back_to_live(self, ctx);
+    fn adopt_fork(&mut self, step: u64, s: Session) {
+        self.back_to_live();
         let (train, test) = ((*self.lab.train).clone(), (*self.lab.test).clone());
         self.adopt(session::Loaded {
             session: s,
@@ -583,6 +577,19 @@ impl NnlabApp {
         }
         self.files.last_autosave = Instant::now();
         self.request_recording_for(crate::runtime::worker::Purpose::Autosave);
+    }
+
+    /// A snapshot (live or replayed) on screen: the maps are uploaded again in the next frame.
+    fn show_snapshot(&mut self, s: Box<worker::Snapshot>) {
+        self.lab.snapshot = Some(s);
+        self.views.output.textures_stale = true;
+    }
+
+    /// The timeline lets go of the past step: the live snapshot it kept aside is shown again.
+    fn back_to_live(&mut self) {
+        if let Some(s) = self.views.timeline.back_to_live() {
+            self.show_snapshot(s);
+        }
     }
 
     fn compare_file(&mut self, p: PathBuf) {
@@ -613,7 +620,10 @@ impl NnlabApp {
                 }));
             }
             Command::CompareFile(p) => self.compare_file(p),
-            Command::CompareVariant => panels::compare::start_variant(self),
+            Command::CompareVariant => {
+                let lang = self.settings.lang;
+                self.views.compare.start_variant(&self.lab, lang)
+            }
             Command::Recover(restore) if !self.files.recovery.is_empty() => {
                 let (path, l) = self.files.recovery.remove(0);
                 if restore {
@@ -652,11 +662,35 @@ impl NnlabApp {
                 self.files.close_asked = false;
                 self.files.close_after_save = false;
             }
-            Command::Seek(step) => panels::timeline::seek(self, step),
-            Command::BackToLive => panels::timeline::back_to_live(self, ctx),
-            Command::Fork => {
-                if let Some(step) = self.views.timeline.shown {
-                    self.views.timeline.request(step, true);
+            Command::Seek(step) => {
+                let (last, live) = (self.lab.status.step, self.lab.snapshot.as_deref());
+                if self.views.timeline.seek(step, last, live) {
+                    self.request_recording();
+                }
+            }
+            Command::BackToLive => self.back_to_live(),
+            Command::Fork => self.views.timeline.fork(),
+            Command::SetLandscapeSettings(s) => self.views.landscape.settings = *s,
+            Command::SetDynamicsSettings(s) => self.views.dynamics.settings = *s,
+            Command::SetGeometryMode(m) => self.views.geometry.set_mode(m),
+            Command::SetNeuronMapSide(side) => self.views.output.textures.maps.neurons = side,
+            Command::SelectEdge(e) => {
+                let theta = self.lab.snapshot.as_ref().map(|s| s.theta.as_slice());
+                self.views.designer.select_edge(e, theta);
+            }
+            Command::SelectLesson(i) => self.views.lessons.select(i),
+            Command::ShowModelExport => self.views.model_export.show(),
+            Command::ShowCompare(open) => self.views.compare.open = open,
+            Command::BrowseExport(name) => {
+                self.files.file_dialogs.queue(Box::new(move |send| {
+                    let p = rfd::FileDialog::new().set_file_name(name).save_file();
+                    send(Job::PickedExport(p));
+                }));
+            }
+            Command::ExportCsv { tile, path } => {
+                if let Some(text) = panels::export::tile_csv(&self.views, &self.lab, tile) {
+                    panels::export::write_csv(path, text, &self.files.tasks);
+                    self.views.export.tile = None;
                 }
             }
             _ => {}
@@ -860,7 +894,7 @@ impl NnlabApp {
         }
         match a {
             Command::Play => {
-                panels::timeline::back_to_live(self, ctx);
+                self.back_to_live();
                 if self.lab.panicked.is_some() || self.lab.diverged.is_some() {
                     self.lab.worker.send(worker::Command::Reset);
                 }
@@ -968,7 +1002,8 @@ impl NnlabApp {
                     self.lab.worker.send(worker::Command::CurvatureNow);
                 }
             }
-            Command::CurvatureEvery => {
+            Command::CurvatureEvery(every) => {
+                self.views.curvature.every = every;
                 if self.views.curvature.on {
                     let every = Some(self.views.curvature.every);
                     self.lab.worker.send(worker::Command::CurvatureEvery(every));
@@ -1036,10 +1071,6 @@ impl NnlabApp {
         }
     }
 
-    pub fn is_perceptron(&self) -> bool {
-        self.lab.applied.optimizer.effective_rule() == TrainingRule::Perceptron
-    }
-
     /// The whole frame (also used by the tests through eframe).
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
@@ -1064,7 +1095,8 @@ impl NnlabApp {
                 Command::Play
             });
         }
-        panels::top_bar::ui(self, ui);
+        let c = view_ctx!(self);
+        panels::top_bar::TopBar.ui(ui, &c);
         egui::Panel::left("controls")
             .resizable(true)
             .default_size(340.0)
@@ -1084,16 +1116,23 @@ impl NnlabApp {
         egui::CentralPanel::default().show(ui, |ui| {
             let c = view_ctx!(self);
             panels::banners::Banners.ui(ui, &c);
-            panels::timeline::ui(self, ui);
-            panels::workspace::central_ui(self, ui);
+            self.views.timeline.ui(ui, &c);
+            panels::workspace::central_ui(&mut self.workspace, &mut self.views, ui, &c);
         });
         let c = view_ctx!(self);
         panels::dialogs::FileDialogs.ui(ui, &c);
         // sessions (timeline, compare, export, recovery)
-        panels::export::ui(self, &ctx);
+        let c = view_ctx!(self);
+        let export = &self.views.export;
+        let has_csv = export
+            .tile
+            .is_some_and(|t| panels::export::tile_csv(&self.views, &self.lab, t).is_some());
+        self.views.export.window_ui(ui, &c, has_csv);
         let c = view_ctx!(self);
         self.views.model_export.ui(ui, &c);
-        panels::compare::ui(self, &ctx);
+        let c = view_ctx!(self);
+        let v = &mut self.views;
+        v.compare.window_ui(ui, &c, &v.curvature.lambda_max);
         let c = view_ctx!(self);
         panels::dialogs::SessionDialogs.ui(ui, &c);
         self.check_close(&ctx);
