@@ -163,7 +163,16 @@ impl NnlabApp {
             self.on_job(job);
         }
         self.views.curvature.drain();
-        self.record_analysis();
+        // New results go into the recording (saved with the session).
+        if let Some(a) = self
+            .views
+            .curvature
+            .new_record(&mut self.lab.recorded_analysis)
+        {
+            self.lab
+                .worker
+                .send(worker::Command::RecordAnalysis(Box::new(a)));
+        }
         self.views.compare.drain();
         while let Some(a) = self.views.timeline.try_recv() {
             match self.views.timeline.on_answer(a) {
@@ -178,9 +187,19 @@ impl NnlabApp {
             self.views.timeline.source.as_ref(),
         );
         self.views.landscape.drain();
-        self.record_landscape();
+        if let Some(a) = self
+            .views
+            .landscape
+            .new_record(&mut self.lab.recorded_landscape)
+        {
+            self.lab
+                .worker
+                .send(worker::Command::RecordAnalysis(Box::new(a)));
+        }
         self.views.dynamics.drain();
-        self.follow_landscape(ctx);
+        if self.views.landscape.wants_follow(&self.lab.status) {
+            self.apply(ctx, Command::LandscapeCompute);
+        }
         // The Geometry tile follows the snapshot shown (live, or the timeline's step).
         self.views.geometry.drain();
         self.views.geometry.follow(
@@ -196,25 +215,6 @@ impl NnlabApp {
             &self.lab.train,
         );
         self.views.double_descent.drain();
-    }
-
-    /// "Follow training": a new landscape once the last is drawn and training has moved on
-    /// (at most once a second).
-    fn follow_landscape(&mut self, ctx: &egui::Context) {
-        let l = &self.views.landscape;
-        if !l.live || l.busy() || !self.lab.status.running || !l.settings.mode.needs_theta() {
-            return;
-        }
-        let moved = l
-            .last
-            .as_ref()
-            .is_none_or(|a| a.step != self.lab.status.step);
-        let rested = l
-            .requested_at
-            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
-        if moved && rested {
-            self.apply(ctx, Command::LandscapeCompute);
-        }
     }
 
     fn on_event(&mut self, ev: Event) {
@@ -694,85 +694,6 @@ impl NnlabApp {
                 }
             }
             _ => {}
-        }
-    }
-
-    /// A new curvature result goes into the recording (as a spectrum: its top eigenvalues and
-    /// λ_min, which is what the curvature thread hands back).
-    fn record_analysis(&mut self) {
-        let Some(a) = &self.views.curvature.last else {
-            return;
-        };
-        let key = (self.views.curvature.generation, a.step);
-        if self.lab.recorded_analysis == Some(key) {
-            return;
-        }
-        self.lab.recorded_analysis = Some(key);
-        let mut eigenvalues = a.top_values.clone();
-        eigenvalues.push(a.lambda_min);
-        eigenvalues.sort_by(f64::total_cmp);
-        eigenvalues.dedup();
-        let r = session::analysis::SpectrumResult {
-            method: match a.method {
-                crate::analysis::hessian::Method::Dense => "dense".into(),
-                crate::analysis::hessian::Method::Lanczos => "lanczos".into(),
-            },
-            gauss_newton: a.gauss_newton,
-            eigenvalues,
-        };
-        if let Ok(x) = session::analysis::Analysis::spectrum(a.step, &r) {
-            self.lab
-                .worker
-                .send(worker::Command::RecordAnalysis(Box::new(x)));
-        }
-    }
-
-    /// A refined slice of the loss landscape goes into the recording (saved with the session).
-    fn record_landscape(&mut self) {
-        use super::landscape::{Mode, Output};
-        let Some(a) = self.views.landscape.last.as_deref() else {
-            return;
-        };
-        let directions = match a.mode {
-            Mode::Random => "random",
-            Mode::Hessian => "hessian",
-            Mode::Pca => "pca",
-            Mode::Line | Mode::Tiny | Mode::Race => return,
-        };
-        let Output::Slice(v) = &a.output else {
-            return;
-        };
-        let key = (self.views.landscape.id, a.step);
-        if a.coarse || self.lab.recorded_landscape == Some(key) || v.x.len() != v.y.len() {
-            return;
-        }
-        self.lab.recorded_landscape = Some(key);
-        let radius = v.x.iter().chain(&v.y).fold(0.0f64, |m, t| m.max(t.abs()));
-        let even = |axis: &[f64]| {
-            let n = axis.len();
-            n > 1
-                && axis.iter().enumerate().all(|(i, t)| {
-                    let want = -radius + 2.0 * radius * i as f64 / (n - 1) as f64;
-                    (t - want).abs() <= 1e-12 * radius.max(1.0)
-                })
-        };
-        let (ax, bx) = if even(&v.x) && even(&v.y) {
-            (Vec::new(), Vec::new())
-        } else {
-            (v.x.clone(), v.y.clone())
-        };
-        let r = session::analysis::LandscapeResult {
-            directions: directions.into(),
-            grid: v.x.len(),
-            radius,
-            values: v.values.clone(),
-            a: ax,
-            b: bx,
-        };
-        if let Ok(x) = session::analysis::Analysis::landscape(a.step, &r) {
-            self.lab
-                .worker
-                .send(worker::Command::RecordAnalysis(Box::new(x)));
         }
     }
 
