@@ -41,7 +41,7 @@ fn the_tile_shows_the_exact_regions_of_the_live_theta() {
         None,
         "not drawn while hidden"
     );
-    assert!(h.state().views().geometry.last.is_none() && !h.state().views().geometry.computing);
+    assert!(h.state().views().geometry.last.is_none() && !h.state().views().geometry.computing());
     h.state_mut().send(Command::Enlarge(Some(Tile::Geometry)));
     assert!(
         settle(&mut h, |a| a.views().geometry.last.is_some()),

@@ -105,7 +105,9 @@ fn the_tile_says_why_for_two_inputs() {
         h.query_by_label_contains("measured on 1-D inputs; inputs here: 2")
             .is_some()
     );
-    assert!(h.state().views().spectral.history.is_empty() && !h.state().views().spectral.computing);
+    assert!(
+        h.state().views().spectral.history.is_empty() && !h.state().views().spectral.computing()
+    );
     h.get_by_label("中文").click();
     h.run_steps(3);
     assert!(h.query_by_label_contains("一维输入").is_some());

@@ -57,7 +57,7 @@ pub fn ui(
                 .custom_formatter(|v, _| format!("{:.2e}", 10f64.powf(v)))
                 .text("λ"),
         );
-        if tile.computing {
+        if tile.computing() {
             ui.spinner();
         }
     });

@@ -55,7 +55,7 @@ fn tile(
             })
             .response
             .accessible_name(lang.t(S::GeoMode));
-        if this.computing {
+        if this.computing() {
             ui.spinner();
         }
     });

@@ -40,7 +40,7 @@ fn tile(this: &mut SpectralBias, ctx: &ViewCtx<'_>, ui: &mut egui::Ui) {
     let Some(last) = this.history.last() else {
         ui.horizontal(|ui| {
             ui.add(egui::Label::new(egui::RichText::new(lang.t(S::SpecWaiting)).weak()).wrap());
-            if this.computing {
+            if this.computing() {
                 ui.spinner();
             }
         });
@@ -64,7 +64,7 @@ fn tile(this: &mut SpectralBias, ctx: &ViewCtx<'_>, ui: &mut egui::Ui) {
             ))
             .small(),
         );
-        if this.computing {
+        if this.computing() {
             ui.spinner();
         }
     });
