@@ -110,3 +110,16 @@ pub fn drawn_images(h: &Harness<'static, NnlabApp>) -> Vec<egui::Rect> {
     }
     out
 }
+
+/// Type `text` into the text field named `label`, replacing what it holds, as a person does:
+/// click into it, select all, type.
+pub fn type_into(h: &mut Harness<'static, NnlabApp>, label: &str, text: &str) {
+    use egui::accesskit::Role;
+    h.get_by_role_and_label(Role::TextInput, label).focus();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::TextInput, label)
+        .type_text(text);
+    h.run_steps(1);
+}

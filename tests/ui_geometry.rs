@@ -33,15 +33,15 @@ fn the_tile_shows_the_exact_regions_of_the_live_theta() {
     // Hidden behind another enlarged tile (not drawn since), the tile computes nothing.
     h.state_mut().send(Command::Enlarge(Some(Tile::Loss)));
     h.run_steps(2);
-    h.state_mut().views_mut().geometry.restart();
-    h.state_mut().views_mut().geometry.drawn_at = None;
+    // A reset forgets any answer; the tile (a tab behind the decision map) was never drawn.
+    h.state_mut().send(Command::Reset);
     h.run_steps(10);
     assert_eq!(
         h.state().views().geometry.drawn_at,
         None,
         "not drawn while hidden"
     );
-    assert!(h.state().views().geometry.last.is_none() && !h.state().views().geometry.computing);
+    assert!(h.state().views().geometry.last.is_none() && !h.state().views().geometry.computing());
     h.state_mut().send(Command::Enlarge(Some(Tile::Geometry)));
     assert!(
         settle(&mut h, |a| a.views().geometry.last.is_some()),
@@ -75,7 +75,7 @@ fn the_tile_shows_the_exact_regions_of_the_live_theta() {
     assert_eq!(r.regions.len(), want.regions.len());
     assert!(h.query_by_label_contains("linear regions · Step").is_some());
     // The Jacobian histogram in Chinese.
-    h.state_mut().views_mut().geometry.set_mode(Mode::Jacobian);
+    h.state_mut().send(Command::SetGeometryMode(Mode::Jacobian));
     h.get_by_label("中文").click();
     assert!(settle(&mut h, |a| matches!(
         a.views().geometry.last.as_ref().map(|a| &a.output),
@@ -83,7 +83,7 @@ fn the_tile_shows_the_exact_regions_of_the_live_theta() {
     )));
     assert!(h.query_by_label_contains("最深层 2").is_some());
     // CSV export: one row per singular value (16 points × 8 values at the one depth).
-    let csv = nnlab::ui::panels::geometry::csv(h.state()).unwrap();
+    let csv = nnlab::ui::panels::geometry::csv(&h.state().views().geometry).unwrap();
     assert_eq!(csv.lines().count(), 2 + 16 * 8);
 }
 
@@ -95,7 +95,7 @@ fn the_tile_says_why_for_tanh_and_a_single_hidden_layer() {
     h.run_steps(3);
     assert!(h.query_by_label_contains("not piecewise linear").is_some());
     assert!(h.query_by_label_contains("Activation: tanh").is_some());
-    h.state_mut().views_mut().geometry.set_mode(Mode::Jacobian);
+    h.state_mut().send(Command::SetGeometryMode(Mode::Jacobian));
     h.run_steps(3);
     assert!(
         h.query_by_label_contains("needs at least two hidden layers")

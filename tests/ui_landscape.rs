@@ -3,7 +3,7 @@
 
 mod common_ui;
 
-use common_ui::{harness, open_tab, settle};
+use common_ui::{harness, open_tab, settle, type_into};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use nnlab::analysis::landscape::pca_plane;
@@ -25,6 +25,28 @@ fn train(h: &mut Harness<'static, NnlabApp>, n: usize) {
             "one press of +10 did not take the app to step {want}"
         );
     }
+}
+
+/// Edit the Landscape tile's settings as its controls do: a command with the edited copy.
+fn landscape_settings(
+    h: &mut Harness<'static, NnlabApp>,
+    edit: impl FnOnce(&mut nnlab::ui::landscape::Settings),
+) {
+    let mut s = h.state().views().landscape.settings;
+    edit(&mut s);
+    h.state_mut()
+        .send(Command::SetLandscapeSettings(Box::new(s)));
+}
+
+/// Edit the Dynamics tile's settings as its controls do.
+fn dynamics_settings(
+    h: &mut Harness<'static, NnlabApp>,
+    edit: impl FnOnce(&mut nnlab::ui::dynamics::Settings),
+) {
+    let mut s = h.state().views().dynamics.settings;
+    edit(&mut s);
+    h.state_mut()
+        .send(Command::SetDynamicsSettings(Box::new(s)));
 }
 
 /// Press Compute once and wait for the refined answer.
@@ -116,7 +138,7 @@ fn the_centre_of_the_slice_is_the_training_objective_at_the_current_theta() {
 fn the_coarse_preview_arrives_before_the_refined_grid() {
     let mut h = harness(None);
     train(&mut h, 1);
-    h.state_mut().views_mut().landscape.settings.grid = 101;
+    landscape_settings(&mut h, |s| s.grid = 101);
     compute(&mut h);
     let l = &h.state().views().landscape;
     let mine: Vec<bool> = l
@@ -141,7 +163,7 @@ fn the_coarse_preview_arrives_before_the_refined_grid() {
 fn the_pca_plane_shows_the_path_ending_at_the_current_theta() {
     let mut h = harness(None);
     train(&mut h, 6);
-    h.state_mut().views_mut().landscape.settings.mode = Mode::Pca;
+    landscape_settings(&mut h, |s| s.mode = Mode::Pca);
     compute(&mut h);
     let app = h.state();
     let v = slice(app);
@@ -178,11 +200,10 @@ fn the_one_one_one_surface_has_an_indefinite_region_for_both_losses() {
         nnlab::analysis::landscape::one_one_one::TinyLoss::Mse,
         nnlab::analysis::landscape::one_one_one::TinyLoss::CrossEntropy,
     ] {
-        {
-            let s = &mut h.state_mut().views_mut().landscape.settings;
+        landscape_settings(&mut h, |s| {
             s.mode = Mode::Tiny;
             s.tiny_loss = loss;
-        }
+        });
         compute(&mut h);
         let v = slice(h.state());
         let mask = v.indefinite.as_ref().expect("a mask");
@@ -198,7 +219,7 @@ fn the_one_one_one_surface_has_an_indefinite_region_for_both_losses() {
 fn the_line_and_the_race_are_drawn() {
     let mut h = harness(None);
     train(&mut h, 3);
-    h.state_mut().views_mut().landscape.settings.mode = Mode::Line;
+    landscape_settings(&mut h, |s| s.mode = Mode::Line);
     compute(&mut h);
     {
         let app = h.state();
@@ -213,12 +234,11 @@ fn the_line_and_the_race_are_drawn() {
         assert_eq!(l.loss[k0], obj.value(&p.theta0));
         assert_eq!(l.loss[k1], obj.value(&p.theta));
     }
-    {
-        let s = &mut h.state_mut().views_mut().landscape.settings;
+    landscape_settings(&mut h, |s| {
         s.mode = Mode::Race;
         s.race_steps = 50;
         s.grid = 21;
-    }
+    });
     compute(&mut h);
     let v = slice(h.state());
     assert_eq!(v.races.len(), 5);
@@ -236,11 +256,10 @@ fn the_lyapunov_exponent_changes_sign_across_two_over_lambda_max() {
     train(&mut h, 2);
     open_tab(&mut h, "Training dynamics");
     for (fraction, contracting) in [(0.4, true), (1.5, false)] {
-        {
-            let d = &mut h.state_mut().views_mut().dynamics.settings;
+        dynamics_settings(&mut h, |d| {
             d.kind = Kind::Lyapunov;
             d.lyap_eta = Eta::EdgeFraction(fraction);
-        }
+        });
         h.run_steps(2);
         let id = h.state().views().dynamics.id;
         h.get_by_label("Run").click();
@@ -354,9 +373,8 @@ fn a_refined_slice_is_saved_with_the_session() {
 fn export_csv(h: &mut Harness<'static, NnlabApp>, tile: Tile, path: &std::path::Path) -> String {
     h.state_mut()
         .send(nnlab::ui::command::Command::Export(tile));
-    h.run_steps(2);
-    h.state_mut().views_mut().export.path = path.display().to_string();
-    h.run_steps(1);
+    h.run_steps(3);
+    type_into(h, "Path", &path.display().to_string());
     h.get_by_label("Save CSV").click();
     let file = path.with_extension("csv");
     assert!(
@@ -413,7 +431,7 @@ fn the_landscape_and_dynamics_tiles_export_their_data_as_csv() {
 
     // The Lyapunov run: its λ_t per step and the sweep over η, as the tile plots them.
     open_tab(&mut h, "Training dynamics");
-    h.state_mut().views_mut().dynamics.settings.kind = Kind::Lyapunov;
+    dynamics_settings(&mut h, |d| d.kind = Kind::Lyapunov);
     h.run_steps(2);
     let id = h.state().views().dynamics.id;
     h.get_by_label("Run").click();

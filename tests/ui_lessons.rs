@@ -164,7 +164,7 @@ fn every_lesson_renders_in_both_languages() {
     for lang in [nnlab::ui::i18n::Lang::En, nnlab::ui::i18n::Lang::Zh] {
         h.state_mut().send(Command::SetLang(lang));
         for i in 0..n {
-            h.state_mut().views_mut().lessons.selected = Some(i);
+            h.state_mut().send(Command::SelectLesson(i));
             h.run_steps(1);
         }
     }

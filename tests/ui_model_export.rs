@@ -5,7 +5,7 @@ mod common_ui;
 
 use std::path::PathBuf;
 
-use common_ui::{harness, settle};
+use common_ui::{harness, settle, type_into};
 use egui_kittest::kittest::Queryable;
 use nnlab::export::Format;
 
@@ -42,13 +42,12 @@ fn export_model_writes_the_network_as_shown() {
     h.get_by_label("Session").click();
     h.run_steps(2);
     h.get_by_label("Export model…").click();
-    h.run_steps(2);
+    h.run_steps(3);
     assert!(h.state().views().model_export.open);
     assert_eq!(h.state().views().model_export.format, Format::Onnx);
 
     let onnx = dir.join("net.onnx");
-    h.state_mut().views_mut().model_export.path = onnx.display().to_string();
-    h.run_steps(1);
+    type_into(&mut h, "Path", &onnx.display().to_string());
     h.get_by_label("Export").click();
     assert!(
         settle(&mut h, |a| a.views().model_export.outcome.is_some()),
@@ -72,8 +71,7 @@ fn export_model_writes_the_network_as_shown() {
     h.run_steps(1);
     assert_eq!(h.state().views().model_export.format, Format::Pytorch);
     let folder = dir.join("pt");
-    h.state_mut().views_mut().model_export.path = folder.display().to_string();
-    h.run_steps(1);
+    type_into(&mut h, "Path", &folder.display().to_string());
     h.get_by_label("Export").click();
     assert!(settle(&mut h, |a| !a.views().model_export.running
         && a.views()
@@ -117,10 +115,14 @@ fn export_model_writes_the_network_as_shown() {
 fn a_failed_export_says_why_in_one_line() {
     let dir = temp_dir("fail");
     let mut h = harness(None);
-    h.state_mut().views_mut().model_export.show();
-    h.state_mut().views_mut().model_export.path =
-        dir.join("missing/net.onnx").display().to_string();
-    h.run_steps(2);
+    h.state_mut()
+        .send(nnlab::ui::command::Command::ShowModelExport);
+    h.run_steps(3);
+    type_into(
+        &mut h,
+        "Path",
+        &dir.join("missing/net.onnx").display().to_string(),
+    );
     h.get_by_label("Export").click();
     assert!(settle(&mut h, |a| a.views().model_export.outcome.is_some()));
     let line = h
@@ -139,8 +141,7 @@ fn a_failed_export_says_why_in_one_line() {
     assert_eq!(h.state().lab().error(), Some(line.as_str()));
     // Exporting where it can: the failure's banner goes.
     let onnx = dir.join("net.onnx");
-    h.state_mut().views_mut().model_export.path = onnx.display().to_string();
-    h.run_steps(1);
+    type_into(&mut h, "Path", &onnx.display().to_string());
     h.get_by_label("Export").click();
     assert!(settle(&mut h, |a| a
         .views()

@@ -384,7 +384,8 @@ fn every_interactive_widget_has_a_name() {
     assert!(unnamed.is_empty(), "中文:\n{}", unnamed.join("\n"));
     // The weight editor of a clicked edge, and the Save as dialog.
     let edge = h.state().views().designer.diagram.edges[0].0;
-    h.state_mut().views_mut().designer.selected_edge = Some(edge);
+    h.state_mut()
+        .send(nnlab::ui::command::Command::SelectEdge(Some(edge)));
     h.state_mut().send(nnlab::ui::command::Command::ShowSaveAs);
     h.run_steps(3);
     let unnamed = h.unnamed_widgets();

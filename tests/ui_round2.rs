@@ -137,7 +137,8 @@ fn the_timeline_moves_the_curvature_panel_to_the_stored_spectrum_of_its_step() {
     let mut h = harness(None);
     // 30 steps before curvature is on: no spectrum is stored before step 30.
     train(&mut h, 30);
-    h.state_mut().views_mut().curvature.every = 25;
+    h.state_mut()
+        .send(nnlab::ui::command::Command::CurvatureEvery(25));
     h.state_mut()
         .send(nnlab::ui::command::Command::CurvatureOn(true));
     h.run_steps(2);
@@ -217,7 +218,8 @@ fn a_spectrum_from_the_file_alone_is_labelled_stored() {
     let mut h = harness(None);
     h.state_mut()
         .send(nnlab::ui::command::Command::CurvatureOn(true));
-    h.state_mut().views_mut().curvature.every = 20;
+    h.state_mut()
+        .send(nnlab::ui::command::Command::CurvatureEvery(20));
     h.run_steps(2);
     train_analysed(&mut h, 3);
     let file = dir.join("spectra.json");

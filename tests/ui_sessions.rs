@@ -6,7 +6,7 @@ mod common_ui;
 
 use std::path::{Path, PathBuf};
 
-use common_ui::settle;
+use common_ui::{settle, type_into};
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -81,10 +81,9 @@ fn csv_export_of_the_loss_tile_writes_the_recorded_values() {
     h.state_mut().send(nnlab::ui::command::Command::Export(
         nnlab::ui::panels::plots::Tile::Loss,
     ));
-    h.run_steps(2);
+    h.run_steps(3);
     let out = state.join("loss");
-    h.state_mut().views_mut().export.path = out.display().to_string();
-    h.run_steps(1);
+    type_into(&mut h, "Path", &out.display().to_string());
     h.get_by_label("Save CSV").click();
     let file = state.join("loss.csv");
     assert!(settle(&mut h, |_| file.exists()), "the CSV was not written");
@@ -149,13 +148,22 @@ fn compare_with_two_runs_shows_two_legend_entries() {
     let mut h = app_in(&state, None);
     train(&mut h, 200);
     h.get_by_label("Compare").click();
-    h.run_steps(2);
-    // A sigmoid variant of the tanh network: same data, same seed.
+    h.run_steps(3);
+    // A sigmoid variant of the tanh network: same data, same seed. The variant's setting is
+    // the activation (its first choice); its value is picked in the window's combo box.
+    assert!(h.state().views().compare.setting == nnlab::ui::panels::compare::Setting::Activation);
     {
-        let app = h.state_mut().views_mut();
-        app.compare.setting = nnlab::ui::panels::compare::Setting::Activation;
-        app.compare.activation = nnlab::net::Activation::Sigmoid;
+        use egui::accesskit::Role;
+        h.get_by_role_and_label(Role::ComboBox, "Activation")
+            .click();
+        h.run_steps(2);
+        h.get_by_role_and_label(Role::Button, "sigmoid").click();
+        h.run_steps(2);
     }
+    assert_eq!(
+        h.state().views().compare.activation,
+        nnlab::net::Activation::Sigmoid
+    );
     h.get_by_label("▶ Start variant").click();
     assert!(
         settle(&mut h, |a| a.views().compare.runs.len() == 2

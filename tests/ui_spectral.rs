@@ -84,7 +84,7 @@ fn the_tile_shows_the_residual_spectrum_of_the_live_theta() {
             .is_some()
     );
     // CSV: a header and one row per record, step + 3 peaks + 32 amplitudes.
-    let csv = nnlab::ui::panels::spectral_bias::csv(h.state()).unwrap();
+    let csv = nnlab::ui::panels::spectral_bias::csv(&h.state().views().spectral).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].starts_with("step,rel_error_k1,rel_error_k5,rel_error_k10,amplitude_k0"));
     assert_eq!(lines.len(), 1 + h.state().views().spectral.history.len());
@@ -105,7 +105,9 @@ fn the_tile_says_why_for_two_inputs() {
         h.query_by_label_contains("measured on 1-D inputs; inputs here: 2")
             .is_some()
     );
-    assert!(h.state().views().spectral.history.is_empty() && !h.state().views().spectral.computing);
+    assert!(
+        h.state().views().spectral.history.is_empty() && !h.state().views().spectral.computing()
+    );
     h.get_by_label("中文").click();
     h.run_steps(3);
     assert!(h.query_by_label_contains("一维输入").is_some());

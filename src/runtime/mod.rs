@@ -5,6 +5,7 @@
 
 pub mod curvature;
 pub mod job;
+pub mod latest;
 pub mod worker;
 
 pub use job::JobThread;

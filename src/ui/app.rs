@@ -9,7 +9,6 @@ use eframe::egui;
 
 use crate::data::Dataset;
 use crate::net::network::Network;
-use crate::optim::spec::TrainingRule;
 use crate::runtime::worker::{self, Event, Worker};
 use crate::session::{self, Session};
 
@@ -21,6 +20,7 @@ use super::lab::Lab;
 use super::model;
 use super::panels;
 use super::panels::plots::Tile;
+use super::panels::timeline::Replayed;
 use super::settings::Settings;
 use super::view::{View, Views, view_ctx};
 use super::{fonts, recovery, theme};
@@ -136,13 +136,6 @@ impl NnlabApp {
         &self.workspace
     }
 
-    /// The views' state for the tests that set a view's option directly (the transitional
-    /// hook while those views learn commands of their own).
-    #[cfg(feature = "test-hooks")]
-    pub fn views_mut(&mut self) -> &mut Views {
-        &mut self.views
-    }
-
     pub fn t(&self, s: S) -> &'static str {
         self.settings.lang.t(s)
     }
@@ -170,10 +163,23 @@ impl NnlabApp {
             self.on_job(job);
         }
         self.views.curvature.drain();
-        self.record_analysis();
+        // New results go into the recording (saved with the session).
+        if let Some(a) = self
+            .views
+            .curvature
+            .new_record(&mut self.lab.recorded_analysis)
+        {
+            self.lab
+                .worker
+                .send(worker::Command::RecordAnalysis(Box::new(a)));
+        }
         self.views.compare.drain();
         while let Some(a) = self.views.timeline.try_recv() {
-            panels::timeline::on_answer(self, ctx, a);
+            match self.views.timeline.on_answer(a) {
+                Some(Replayed::Show(s)) => self.show_snapshot(s),
+                Some(Replayed::Fork { step, session }) => self.adopt_fork(step, *session),
+                None => {}
+            }
         }
         // The Curvature panel follows the timeline to the stored spectrum of its step.
         self.views.curvature.follow(
@@ -181,9 +187,19 @@ impl NnlabApp {
             self.views.timeline.source.as_ref(),
         );
         self.views.landscape.drain();
-        self.record_landscape();
+        if let Some(a) = self
+            .views
+            .landscape
+            .new_record(&mut self.lab.recorded_landscape)
+        {
+            self.lab
+                .worker
+                .send(worker::Command::RecordAnalysis(Box::new(a)));
+        }
         self.views.dynamics.drain();
-        self.follow_landscape(ctx);
+        if self.views.landscape.wants_follow(&self.lab.status) {
+            self.apply(ctx, Command::LandscapeCompute);
+        }
         // The Geometry tile follows the snapshot shown (live, or the timeline's step).
         self.views.geometry.drain();
         self.views.geometry.follow(
@@ -199,25 +215,6 @@ impl NnlabApp {
             &self.lab.train,
         );
         self.views.double_descent.drain();
-    }
-
-    /// "Follow training": a new landscape once the last is drawn and training has moved on
-    /// (at most once a second).
-    fn follow_landscape(&mut self, ctx: &egui::Context) {
-        let l = &self.views.landscape;
-        if !l.live || l.busy() || !self.lab.status.running || !l.settings.mode.needs_theta() {
-            return;
-        }
-        let moved = l
-            .last
-            .as_ref()
-            .is_none_or(|a| a.step != self.lab.status.step);
-        let rested = l
-            .requested_at
-            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
-        if moved && rested {
-            self.apply(ctx, Command::LandscapeCompute);
-        }
     }
 
     fn on_event(&mut self, ev: Event) {
@@ -383,7 +380,7 @@ impl NnlabApp {
                 self.compare_file(p);
             }
             Job::PickedExport(None) | Job::PickedCompare(None) => {}
-            Job::CompareLoaded(p, l) => panels::compare::add_loaded(self, p, *l),
+            Job::CompareLoaded(p, l) => self.views.compare.add_loaded(&self.lab, p, *l),
             Job::Recent(r) => {
                 for p in r.into_iter().rev() {
                     if !self.files.recent.contains(&p) {
@@ -550,17 +547,14 @@ impl NnlabApp {
                     test: (*self.lab.test).clone(),
                     dir: None,
                 };
-                self.views.timeline.source = Some(Arc::new(loaded));
-                if let Some(step) = self.views.timeline.wanted.take() {
-                    self.views.timeline.request(step, false);
-                }
+                self.views.timeline.on_recording(loaded);
             }
         }
     }
 
     /// A fork from the timeline becomes the experiment: new, unsaved, continuing from `step`.
-    pub fn adopt_fork(&mut self, ctx: &egui::Context, step: u64, s: Session) {
-        panels::timeline::back_to_live(self, ctx);
+    fn adopt_fork(&mut self, step: u64, s: Session) {
+        self.back_to_live();
         let (train, test) = ((*self.lab.train).clone(), (*self.lab.test).clone());
         self.adopt(session::Loaded {
             session: s,
@@ -583,6 +577,19 @@ impl NnlabApp {
         }
         self.files.last_autosave = Instant::now();
         self.request_recording_for(crate::runtime::worker::Purpose::Autosave);
+    }
+
+    /// A snapshot (live or replayed) on screen: the maps are uploaded again in the next frame.
+    fn show_snapshot(&mut self, s: Box<worker::Snapshot>) {
+        self.lab.snapshot = Some(s);
+        self.views.output.textures_stale = true;
+    }
+
+    /// The timeline lets go of the past step: the live snapshot it kept aside is shown again.
+    fn back_to_live(&mut self) {
+        if let Some(s) = self.views.timeline.back_to_live() {
+            self.show_snapshot(s);
+        }
     }
 
     fn compare_file(&mut self, p: PathBuf) {
@@ -613,7 +620,10 @@ impl NnlabApp {
                 }));
             }
             Command::CompareFile(p) => self.compare_file(p),
-            Command::CompareVariant => panels::compare::start_variant(self),
+            Command::CompareVariant => {
+                let lang = self.settings.lang;
+                self.views.compare.start_variant(&self.lab, lang)
+            }
             Command::Recover(restore) if !self.files.recovery.is_empty() => {
                 let (path, l) = self.files.recovery.remove(0);
                 if restore {
@@ -652,93 +662,38 @@ impl NnlabApp {
                 self.files.close_asked = false;
                 self.files.close_after_save = false;
             }
-            Command::Seek(step) => panels::timeline::seek(self, step),
-            Command::BackToLive => panels::timeline::back_to_live(self, ctx),
-            Command::Fork => {
-                if let Some(step) = self.views.timeline.shown {
-                    self.views.timeline.request(step, true);
+            Command::Seek(step) => {
+                let (last, live) = (self.lab.status.step, self.lab.snapshot.as_deref());
+                if self.views.timeline.seek(step, last, live) {
+                    self.request_recording();
+                }
+            }
+            Command::BackToLive => self.back_to_live(),
+            Command::Fork => self.views.timeline.fork(),
+            Command::SetLandscapeSettings(s) => self.views.landscape.settings = *s,
+            Command::SetDynamicsSettings(s) => self.views.dynamics.settings = *s,
+            Command::SetGeometryMode(m) => self.views.geometry.set_mode(m),
+            Command::SetNeuronMapSide(side) => self.views.output.textures.maps.neurons = side,
+            Command::SelectEdge(e) => {
+                let theta = self.lab.snapshot.as_ref().map(|s| s.theta.as_slice());
+                self.views.designer.select_edge(e, theta);
+            }
+            Command::SelectLesson(i) => self.views.lessons.select(i),
+            Command::ShowModelExport => self.views.model_export.show(),
+            Command::ShowCompare(open) => self.views.compare.open = open,
+            Command::BrowseExport(name) => {
+                self.files.file_dialogs.queue(Box::new(move |send| {
+                    let p = rfd::FileDialog::new().set_file_name(name).save_file();
+                    send(Job::PickedExport(p));
+                }));
+            }
+            Command::ExportCsv { tile, path } => {
+                if let Some(text) = panels::export::tile_csv(&self.views, &self.lab, tile) {
+                    panels::export::write_csv(path, text, &self.files.tasks);
+                    self.views.export.tile = None;
                 }
             }
             _ => {}
-        }
-    }
-
-    /// A new curvature result goes into the recording (as a spectrum: its top eigenvalues and
-    /// λ_min, which is what the curvature thread hands back).
-    fn record_analysis(&mut self) {
-        let Some(a) = &self.views.curvature.last else {
-            return;
-        };
-        let key = (self.views.curvature.generation, a.step);
-        if self.lab.recorded_analysis == Some(key) {
-            return;
-        }
-        self.lab.recorded_analysis = Some(key);
-        let mut eigenvalues = a.top_values.clone();
-        eigenvalues.push(a.lambda_min);
-        eigenvalues.sort_by(f64::total_cmp);
-        eigenvalues.dedup();
-        let r = session::analysis::SpectrumResult {
-            method: match a.method {
-                crate::analysis::hessian::Method::Dense => "dense".into(),
-                crate::analysis::hessian::Method::Lanczos => "lanczos".into(),
-            },
-            gauss_newton: a.gauss_newton,
-            eigenvalues,
-        };
-        if let Ok(x) = session::analysis::Analysis::spectrum(a.step, &r) {
-            self.lab
-                .worker
-                .send(worker::Command::RecordAnalysis(Box::new(x)));
-        }
-    }
-
-    /// A refined slice of the loss landscape goes into the recording (saved with the session).
-    fn record_landscape(&mut self) {
-        use super::landscape::{Mode, Output};
-        let Some(a) = self.views.landscape.last.as_deref() else {
-            return;
-        };
-        let directions = match a.mode {
-            Mode::Random => "random",
-            Mode::Hessian => "hessian",
-            Mode::Pca => "pca",
-            Mode::Line | Mode::Tiny | Mode::Race => return,
-        };
-        let Output::Slice(v) = &a.output else {
-            return;
-        };
-        let key = (self.views.landscape.id, a.step);
-        if a.coarse || self.lab.recorded_landscape == Some(key) || v.x.len() != v.y.len() {
-            return;
-        }
-        self.lab.recorded_landscape = Some(key);
-        let radius = v.x.iter().chain(&v.y).fold(0.0f64, |m, t| m.max(t.abs()));
-        let even = |axis: &[f64]| {
-            let n = axis.len();
-            n > 1
-                && axis.iter().enumerate().all(|(i, t)| {
-                    let want = -radius + 2.0 * radius * i as f64 / (n - 1) as f64;
-                    (t - want).abs() <= 1e-12 * radius.max(1.0)
-                })
-        };
-        let (ax, bx) = if even(&v.x) && even(&v.y) {
-            (Vec::new(), Vec::new())
-        } else {
-            (v.x.clone(), v.y.clone())
-        };
-        let r = session::analysis::LandscapeResult {
-            directions: directions.into(),
-            grid: v.x.len(),
-            radius,
-            values: v.values.clone(),
-            a: ax,
-            b: bx,
-        };
-        if let Ok(x) = session::analysis::Analysis::landscape(a.step, &r) {
-            self.lab
-                .worker
-                .send(worker::Command::RecordAnalysis(Box::new(x)));
         }
     }
 
@@ -860,7 +815,7 @@ impl NnlabApp {
         }
         match a {
             Command::Play => {
-                panels::timeline::back_to_live(self, ctx);
+                self.back_to_live();
                 if self.lab.panicked.is_some() || self.lab.diverged.is_some() {
                     self.lab.worker.send(worker::Command::Reset);
                 }
@@ -968,7 +923,8 @@ impl NnlabApp {
                     self.lab.worker.send(worker::Command::CurvatureNow);
                 }
             }
-            Command::CurvatureEvery => {
+            Command::CurvatureEvery(every) => {
+                self.views.curvature.every = every;
                 if self.views.curvature.on {
                     let every = Some(self.views.curvature.every);
                     self.lab.worker.send(worker::Command::CurvatureEvery(every));
@@ -1036,10 +992,6 @@ impl NnlabApp {
         }
     }
 
-    pub fn is_perceptron(&self) -> bool {
-        self.lab.applied.optimizer.effective_rule() == TrainingRule::Perceptron
-    }
-
     /// The whole frame (also used by the tests through eframe).
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
@@ -1064,7 +1016,8 @@ impl NnlabApp {
                 Command::Play
             });
         }
-        panels::top_bar::ui(self, ui);
+        let c = view_ctx!(self);
+        panels::top_bar::TopBar.ui(ui, &c);
         egui::Panel::left("controls")
             .resizable(true)
             .default_size(340.0)
@@ -1084,16 +1037,23 @@ impl NnlabApp {
         egui::CentralPanel::default().show(ui, |ui| {
             let c = view_ctx!(self);
             panels::banners::Banners.ui(ui, &c);
-            panels::timeline::ui(self, ui);
-            panels::workspace::central_ui(self, ui);
+            self.views.timeline.ui(ui, &c);
+            panels::workspace::central_ui(&mut self.workspace, &mut self.views, ui, &c);
         });
         let c = view_ctx!(self);
         panels::dialogs::FileDialogs.ui(ui, &c);
         // sessions (timeline, compare, export, recovery)
-        panels::export::ui(self, &ctx);
+        let c = view_ctx!(self);
+        let export = &self.views.export;
+        let has_csv = export
+            .tile
+            .is_some_and(|t| panels::export::tile_csv(&self.views, &self.lab, t).is_some());
+        self.views.export.window_ui(ui, &c, has_csv);
         let c = view_ctx!(self);
         self.views.model_export.ui(ui, &c);
-        panels::compare::ui(self, &ctx);
+        let c = view_ctx!(self);
+        let v = &mut self.views;
+        v.compare.window_ui(ui, &c, &v.curvature.lambda_max);
         let c = view_ctx!(self);
         panels::dialogs::SessionDialogs.ui(ui, &c);
         self.check_close(&ctx);

@@ -14,7 +14,7 @@ use crate::ui::workspace::layout::Preset;
 
 /// Something a view asks of the lab: views send these during the frame (through
 /// [`crate::ui::view::ViewCtx::send`]) and the app applies them after drawing, in one place
-/// (`NnlabApp::apply`). The tests drive the app through the same commands.
+/// (the app's `apply`). The tests drive the app through the same commands.
 #[derive(Debug)]
 pub enum Command {
     Play,
@@ -46,8 +46,8 @@ pub enum Command {
     LoadCsv(PathBuf),
     /// The Curvature panel turned on or off.
     CurvatureOn(bool),
-    /// Its interval changed.
-    CurvatureEvery,
+    /// Its interval changed (steps between analyses).
+    CurvatureEvery(u64),
     /// Hessian (false) or Gauss–Newton (true).
     CurvatureMatrix(bool),
     AnalyseNow,
@@ -101,6 +101,30 @@ pub enum Command {
     Enlarge(Option<Tile>),
     /// Arrange the workspace as a preset (Reset layout is the Train preset).
     Preset(Preset),
+    // views that own their state (issue 12 item 3): what one view asks of another, or of the lab
+    /// The Landscape tile's controls were edited.
+    SetLandscapeSettings(Box<crate::ui::landscape::Settings>),
+    /// The Dynamics tile's controls were edited.
+    SetDynamicsSettings(Box<crate::ui::dynamics::Settings>),
+    /// The Geometry tile's analysis: linear regions or the Jacobian's spectrum.
+    SetGeometryMode(crate::ui::geometry::Mode),
+    /// The side (pixels) of the neuron maps the network diagram draws.
+    SetNeuronMapSide(usize),
+    /// The edge whose weight the designer's editor shows (None: close it).
+    SelectEdge(Option<crate::ui::panels::designer::EdgeSel>),
+    /// Open lesson `i` of the Lessons list.
+    SelectLesson(usize),
+    /// Session → Export model…
+    ShowModelExport,
+    /// Open (true) or close the Compare window.
+    ShowCompare(bool),
+    /// The Export window's Browse…, starting from this path.
+    BrowseExport(String),
+    /// Write the tile's data as CSV.
+    ExportCsv {
+        tile: Tile,
+        path: PathBuf,
+    },
 }
 
 /// The frame's commands, in the order they were sent. Shared read-only with every view (a

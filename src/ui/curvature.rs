@@ -89,6 +89,34 @@ pub struct Curvature {
 }
 
 impl Curvature {
+    /// A result not yet in the recording, as the spectrum to store (its top eigenvalues and
+    /// λ_min, which is what the curvature thread hands back); `recorded` is the (generation,
+    /// step) stored last, updated here.
+    pub fn new_record(
+        &self,
+        recorded: &mut Option<(u64, u64)>,
+    ) -> Option<crate::session::analysis::Analysis> {
+        let a = self.last.as_ref()?;
+        let key = (self.generation, a.step);
+        if *recorded == Some(key) {
+            return None;
+        }
+        *recorded = Some(key);
+        let mut eigenvalues = a.top_values.clone();
+        eigenvalues.push(a.lambda_min);
+        eigenvalues.sort_by(f64::total_cmp);
+        eigenvalues.dedup();
+        let r = SpectrumResult {
+            method: match a.method {
+                Method::Dense => "dense".into(),
+                Method::Lanczos => "lanczos".into(),
+            },
+            gauss_newton: a.gauss_newton,
+            eigenvalues,
+        };
+        crate::session::analysis::Analysis::spectrum(a.step, &r).ok()
+    }
+
     pub fn new(repaint: Arc<dyn Fn() + Send + Sync>) -> Curvature {
         Curvature {
             on: false,

@@ -17,7 +17,7 @@ use crate::net::{BnMode, BnStats, Network, Workspace};
 use crate::runtime::worker::{OutputMap, Snapshot};
 use crate::ui::i18n::S;
 
-use crate::runtime::JobThread;
+use crate::runtime::latest::Latest;
 
 /// Points the tile's Jacobian spectrum is computed at (the first training rows).
 pub const JACOBIAN_POINTS: usize = 16;
@@ -105,7 +105,6 @@ pub struct Answer {
 }
 
 pub struct Request {
-    id: u64,
     mode: Mode,
     step: u64,
     net: Network,
@@ -114,17 +113,8 @@ pub struct Request {
     train: Arc<Dataset>,
 }
 
-pub enum GeometryEvent {
-    Done {
-        id: u64,
-        result: Result<Box<Answer>, String>,
-    },
-}
-
 pub struct Geometry {
     pub mode: Mode,
-    id: u64,
-    pub computing: bool,
     /// θ of the last request (a new snapshot with the same θ is not analysed again).
     requested: Vec<f64>,
     pub last: Option<Box<Answer>>,
@@ -138,15 +128,18 @@ pub struct Geometry {
     pub texture_dark: bool,
     /// When the tile was last drawn: a hidden tile (another one enlarged) computes nothing.
     pub drawn_at: Option<Instant>,
-    thread: JobThread<Request, GeometryEvent>,
+    jobs: Latest<Request, Box<Answer>>,
 }
 
 impl Geometry {
+    /// An answer is being computed.
+    pub fn computing(&self) -> bool {
+        self.jobs.computing()
+    }
+
     pub fn new(repaint: Arc<dyn Fn() + Send + Sync>) -> Geometry {
         Geometry {
             mode: Mode::Regions,
-            id: 0,
-            computing: false,
             requested: Vec::new(),
             last: None,
             counts: Vec::new(),
@@ -155,27 +148,18 @@ impl Geometry {
             texture: None,
             texture_dark: true,
             drawn_at: None,
-            thread: JobThread::spawn(
+            jobs: Latest::spawn(
                 "nnlab-geometry",
                 repaint,
-                |req: Request, _cancel, emit| {
-                    let id = req.id;
-                    let result = compute(&req).map(Box::new);
-                    emit(GeometryEvent::Done { id, result });
-                },
-                |msg| GeometryEvent::Done {
-                    id: u64::MAX,
-                    result: Err(format!("the geometry analysis failed: {msg}")),
-                },
+                "the geometry analysis",
+                |req: Request, _| compute(&req).map(Box::new),
             ),
         }
     }
 
     /// Forget the answer (a new network, a reset, another mode).
     pub fn restart(&mut self) {
-        self.id += 1;
-        self.thread.cancel();
-        self.computing = false;
+        self.jobs.restart();
         self.requested.clear();
         self.last = None;
         self.counts.clear();
@@ -195,7 +179,8 @@ impl Geometry {
         let (Some(net), Some(snap)) = (net, snap) else {
             return;
         };
-        if self.computing || snap.theta == self.requested || snap.theta.len() != net.n_params {
+        if self.jobs.computing() || snap.theta == self.requested || snap.theta.len() != net.n_params
+        {
             return;
         }
         if self
@@ -221,9 +206,7 @@ impl Geometry {
             _ => None,
         };
         self.requested.clone_from(&snap.theta);
-        self.computing = true;
-        self.thread.submit(Request {
-            id: self.id,
+        self.jobs.submit(Request {
             mode: self.mode,
             step: snap.step,
             net: net.clone(),
@@ -234,11 +217,7 @@ impl Geometry {
     }
 
     pub fn drain(&mut self) {
-        while let Some(GeometryEvent::Done { id, result }) = self.thread.try_recv() {
-            if id != self.id && id != u64::MAX {
-                continue;
-            }
-            self.computing = false;
+        while let Some(result) = self.jobs.try_recv() {
             match result {
                 Ok(a) => {
                     if let Output::Regions(r) = &a.output {

@@ -165,6 +165,66 @@ pub struct Landscape {
 }
 
 impl Landscape {
+    /// "Follow training": a new picture is wanted once the last is drawn and training has
+    /// moved on (at most once a second).
+    pub fn wants_follow(&self, status: &crate::runtime::worker::Status) -> bool {
+        if !self.live || self.busy() || !status.running || !self.settings.mode.needs_theta() {
+            return false;
+        }
+        let moved = self.last.as_ref().is_none_or(|a| a.step != status.step);
+        let rested = self
+            .requested_at
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+        moved && rested
+    }
+
+    /// A refined slice not yet in the recording, as the landscape to store (saved with the
+    /// session); `recorded` is the (request, step) stored last, updated here.
+    pub fn new_record(
+        &self,
+        recorded: &mut Option<(u64, u64)>,
+    ) -> Option<crate::session::analysis::Analysis> {
+        let a = self.last.as_deref()?;
+        let directions = match a.mode {
+            Mode::Random => "random",
+            Mode::Hessian => "hessian",
+            Mode::Pca => "pca",
+            Mode::Line | Mode::Tiny | Mode::Race => return None,
+        };
+        let Output::Slice(v) = &a.output else {
+            return None;
+        };
+        let key = (self.id, a.step);
+        if a.coarse || *recorded == Some(key) || v.x.len() != v.y.len() {
+            return None;
+        }
+        *recorded = Some(key);
+        let radius = v.x.iter().chain(&v.y).fold(0.0f64, |m, t| m.max(t.abs()));
+        let even = |axis: &[f64]| {
+            let n = axis.len();
+            n > 1
+                && axis.iter().enumerate().all(|(i, t)| {
+                    let want = -radius + 2.0 * radius * i as f64 / (n - 1) as f64;
+                    (t - want).abs() <= 1e-12 * radius.max(1.0)
+                })
+        };
+        // An even grid is known by its size and radius; an uneven one stores its axes.
+        let (ax, bx) = if even(&v.x) && even(&v.y) {
+            (Vec::new(), Vec::new())
+        } else {
+            (v.x.clone(), v.y.clone())
+        };
+        let r = crate::session::analysis::LandscapeResult {
+            directions: directions.into(),
+            grid: v.x.len(),
+            radius,
+            values: v.values.clone(),
+            a: ax,
+            b: bx,
+        };
+        crate::session::analysis::Analysis::landscape(a.step, &r).ok()
+    }
+
     pub fn new(repaint: Arc<dyn Fn() + Send + Sync>) -> Landscape {
         Landscape {
             settings: Settings::default(),

@@ -15,7 +15,7 @@ use crate::analysis::double_descent::{
 use crate::data::Dataset;
 use crate::net::Activation;
 use crate::net::spec::{Loss, NetworkSpec};
-use crate::runtime::JobThread;
+use crate::runtime::latest::Latest;
 use crate::session::Session;
 use crate::ui::i18n::S;
 
@@ -54,19 +54,11 @@ pub struct Answer {
 }
 
 struct Request {
-    id: u64,
     network: NetworkSpec,
     seed: u64,
     ridge: f64,
     train: Arc<Dataset>,
     test: Arc<Dataset>,
-}
-
-enum Event {
-    Done {
-        id: u64,
-        result: Result<Box<Answer>, String>,
-    },
 }
 
 /// What the last request was made of (a new one is sent when any of it changes).
@@ -94,38 +86,30 @@ pub struct DoubleDescent {
     pub ridge_on: bool,
     /// log10 λ of the slider.
     pub log_ridge: f64,
-    pub computing: bool,
     pub last: Option<Arc<Answer>>,
     pub error: Option<String>,
-    id: u64,
     requested: Option<Key>,
-    thread: JobThread<Request, Event>,
+    jobs: Latest<Request, Box<Answer>>,
 }
 
 impl DoubleDescent {
+    /// An answer is being computed.
+    pub fn computing(&self) -> bool {
+        self.jobs.computing()
+    }
+
     pub fn new(repaint: Arc<dyn Fn() + Send + Sync>) -> DoubleDescent {
         DoubleDescent {
             ridge_on: false,
             log_ridge: -1.0,
-            computing: false,
             last: None,
             error: None,
-            id: 0,
             requested: None,
-            thread: JobThread::spawn(
+            jobs: Latest::spawn(
                 "nnlab-double-descent",
                 repaint,
-                |req: Request, cancel, emit| {
-                    let id = req.id;
-                    let result =
-                        compute(&req, &|| cancel.load(std::sync::atomic::Ordering::Relaxed))
-                            .map(Box::new);
-                    emit(Event::Done { id, result });
-                },
-                |msg| Event::Done {
-                    id: u64::MAX,
-                    result: Err(format!("the double-descent sweep failed: {msg}")),
-                },
+                "the double-descent sweep",
+                |req: Request, cancelled| compute(&req, cancelled).map(Box::new),
             ),
         }
     }
@@ -144,7 +128,7 @@ impl DoubleDescent {
         if not_applicable(session, train, test).is_some() {
             self.requested = None;
             self.last = None;
-            self.computing = false;
+            self.jobs.restart();
             return;
         }
         let key = Key {
@@ -157,10 +141,9 @@ impl DoubleDescent {
         if self.requested.as_ref().is_some_and(|k| k.same(&key)) {
             return;
         }
-        self.id += 1;
-        self.computing = true;
-        self.thread.submit(Request {
-            id: self.id,
+        // Only the newest request's answer is taken.
+        self.jobs.restart();
+        self.jobs.submit(Request {
             network: key.network.clone(),
             seed: key.seed,
             ridge: key.ridge,
@@ -171,11 +154,7 @@ impl DoubleDescent {
     }
 
     pub fn drain(&mut self) {
-        while let Some(Event::Done { id, result }) = self.thread.try_recv() {
-            if id != self.id && id != u64::MAX {
-                continue;
-            }
-            self.computing = false;
+        while let Some(result) = self.jobs.try_recv() {
             match result {
                 Ok(a) => {
                     self.last = Some(Arc::from(a));

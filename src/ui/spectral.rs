@@ -12,7 +12,7 @@ use std::time::Instant;
 use crate::analysis::spectral_bias::FourierBasis;
 use crate::data::Dataset;
 use crate::net::{BnMode, Network, Workspace};
-use crate::runtime::JobThread;
+use crate::runtime::latest::Latest;
 use crate::runtime::worker::Snapshot;
 use crate::ui::i18n::S;
 
@@ -61,23 +61,13 @@ pub struct Answer {
 }
 
 pub struct Request {
-    id: u64,
     step: u64,
     net: Network,
     theta: Vec<f64>,
     train: Arc<Dataset>,
 }
 
-pub enum SpectralEvent {
-    Done {
-        id: u64,
-        result: Result<Box<Answer>, String>,
-    },
-}
-
 pub struct SpectralBias {
-    id: u64,
-    pub computing: bool,
     requested: Vec<f64>,
     /// The target's peaks and spectrum (from the first answer).
     pub peaks: Vec<usize>,
@@ -91,14 +81,17 @@ pub struct SpectralBias {
     pub texture_dark: bool,
     /// When the tile was last drawn: a hidden tile computes nothing.
     pub drawn_at: Option<Instant>,
-    thread: JobThread<Request, SpectralEvent>,
+    jobs: Latest<Request, Box<Answer>>,
 }
 
 impl SpectralBias {
+    /// An answer is being computed.
+    pub fn computing(&self) -> bool {
+        self.jobs.computing()
+    }
+
     pub fn new(repaint: Arc<dyn Fn() + Send + Sync>) -> SpectralBias {
         SpectralBias {
-            id: 0,
-            computing: false,
             requested: Vec::new(),
             peaks: Vec::new(),
             target: Vec::new(),
@@ -109,27 +102,18 @@ impl SpectralBias {
             texture: None,
             texture_dark: true,
             drawn_at: None,
-            thread: JobThread::spawn(
+            jobs: Latest::spawn(
                 "nnlab-spectral",
                 repaint,
-                |req: Request, _cancel, emit| {
-                    let id = req.id;
-                    let result = compute(&req).map(Box::new);
-                    emit(SpectralEvent::Done { id, result });
-                },
-                |msg| SpectralEvent::Done {
-                    id: u64::MAX,
-                    result: Err(format!("the spectrum failed: {msg}")),
-                },
+                "the spectrum",
+                |req: Request, _| compute(&req).map(Box::new),
             ),
         }
     }
 
     /// Forget the history (a new network, a reset).
     pub fn restart(&mut self) {
-        self.id += 1;
-        self.thread.cancel();
-        self.computing = false;
+        self.jobs.restart();
         self.requested.clear();
         self.peaks.clear();
         self.target.clear();
@@ -144,7 +128,8 @@ impl SpectralBias {
         let (Some(net), Some(snap)) = (net, snap) else {
             return;
         };
-        if self.computing || snap.theta == self.requested || snap.theta.len() != net.n_params {
+        if self.jobs.computing() || snap.theta == self.requested || snap.theta.len() != net.n_params
+        {
             return;
         }
         if self
@@ -157,9 +142,7 @@ impl SpectralBias {
             return;
         }
         self.requested.clone_from(&snap.theta);
-        self.computing = true;
-        self.thread.submit(Request {
-            id: self.id,
+        self.jobs.submit(Request {
             step: snap.step,
             net: net.clone(),
             theta: snap.theta.clone(),
@@ -168,11 +151,7 @@ impl SpectralBias {
     }
 
     pub fn drain(&mut self) {
-        while let Some(SpectralEvent::Done { id, result }) = self.thread.try_recv() {
-            if id != self.id && id != u64::MAX {
-                continue;
-            }
-            self.computing = false;
+        while let Some(result) = self.jobs.try_recv() {
             match result {
                 Ok(a) => {
                     // A step back (the timeline, a reset) starts the history again.

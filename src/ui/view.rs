@@ -2,7 +2,7 @@
 //! from a read-only [`ViewCtx`] (settings, the lab's model state and a command sender), as in
 //! egui's demo library (`trait View`) and rerun's viewer (`ViewerContext` and its command
 //! sender). What a view wants changed in the lab goes out as a [`Command`], applied after the
-//! frame in one place (`NnlabApp::apply`).
+//! frame in one place (the app's `apply`).
 
 use eframe::egui;
 
@@ -22,16 +22,24 @@ pub struct ViewCtx<'a> {
     /// The unit the pointer is on in the network diagram, (column, unit) with column 0 the
     /// input features: the output map shows that unit's map instead.
     pub hovered_neuron: Option<(usize, usize)>,
+    /// Frames per second of the UI (the top bar shows it on hover).
+    pub fps: f64,
+    /// The Compare window is open (its button in the top bar shows it).
+    pub compare_open: bool,
     commands: &'a Commands,
 }
 
 impl<'a> ViewCtx<'a> {
+    // One argument per part of the app a view reads (built by `view_ctx!`).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         settings: &'a Settings,
         lab: &'a Lab,
         files: &'a Files,
         replayed_step: Option<u64>,
         hovered_neuron: Option<(usize, usize)>,
+        fps: f64,
+        compare_open: bool,
         commands: &'a Commands,
     ) -> Self {
         ViewCtx {
@@ -40,6 +48,8 @@ impl<'a> ViewCtx<'a> {
             files,
             replayed_step,
             hovered_neuron,
+            fps,
+            compare_open,
             commands,
         }
     }
@@ -77,6 +87,8 @@ macro_rules! view_ctx {
             &$app.files,
             $app.views.timeline.step,
             $app.views.designer.hovered_neuron,
+            $app.clock.fps(),
+            $app.views.compare.open,
             &$app.commands,
         )
     };

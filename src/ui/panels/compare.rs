@@ -14,11 +14,12 @@ use crate::net::spec::Init;
 use crate::optim::spec::OptimizerKind;
 use crate::runtime::worker::{self, Event, Experiment, Status, StepRow, Worker};
 use crate::session::Session;
-use crate::ui::app::NnlabApp;
 use crate::ui::command::Command;
 use crate::ui::history::{History, Series};
 use crate::ui::i18n::{Lang, S};
+use crate::ui::lab::Lab;
 use crate::ui::panels::plots::{log_label, log_ticks};
+use crate::ui::view::ViewCtx;
 use crate::ui::{model, theme};
 
 /// Steps a variant trains when the current run has not started.
@@ -206,9 +207,8 @@ fn run_name(r: &Run, lang: Lang) -> String {
 }
 
 /// The variant's session and its name, or why it cannot run.
-pub fn variant(app: &NnlabApp) -> Result<(Session, String), String> {
-    let c = &app.views.compare;
-    let mut s = app.lab.applied.clone();
+pub fn variant(c: &Compare, lab: &Lab, lang: Lang) -> Result<(Session, String), String> {
+    let mut s = lab.applied.clone();
     s.params = None;
     let name = match c.setting {
         Setting::Activation => {
@@ -216,7 +216,7 @@ pub fn variant(app: &NnlabApp) -> Result<(Session, String), String> {
             for l in &mut s.network.layers[..last] {
                 l.activation = c.activation;
             }
-            format!("{} = {}", app.t(S::Activation), c.activation.name())
+            format!("{} = {}", lang.t(S::Activation), c.activation.name())
         }
         Setting::Optimizer => {
             s.optimizer.kind = c.optimizer;
@@ -224,17 +224,22 @@ pub fn variant(app: &NnlabApp) -> Result<(Session, String), String> {
                 .iter()
                 .find(|(k, _)| *k == c.optimizer)
                 .map_or("?", |k| k.1);
-            format!("{} = {n}", app.t(S::Optimizer))
+            format!("{} = {n}", lang.t(S::Optimizer))
         }
         Setting::Init => {
             s.network.init = c.init;
-            format!("{} = {}", app.t(S::Init), super::network::init_name(c.init))
+            format!(
+                "{} = {}",
+                lang.t(S::Init),
+                super::network::init_name(c.init)
+            )
         }
         Setting::Lr => {
-            let lr = super::training::parse_lr(&c.value)
-                .ok_or_else(|| format!("{}: {}", app.t(S::LearningRate), app.t(S::NeedPositive)))?;
+            let lr = super::training::parse_lr(&c.value).ok_or_else(|| {
+                format!("{}: {}", lang.t(S::LearningRate), lang.t(S::NeedPositive))
+            })?;
             s.optimizer.lr = lr;
-            format!("{} = {lr}", app.t(S::LearningRate))
+            format!("{} = {lr}", lang.t(S::LearningRate))
         }
         Setting::BatchSize => {
             let b = c
@@ -243,33 +248,15 @@ pub fn variant(app: &NnlabApp) -> Result<(Session, String), String> {
                 .parse::<usize>()
                 .ok()
                 .filter(|b| *b > 0)
-                .ok_or_else(|| format!("{}: {}", app.t(S::BatchSize), app.t(S::NeedPositive)))?;
+                .ok_or_else(|| format!("{}: {}", lang.t(S::BatchSize), lang.t(S::NeedPositive)))?;
             s.optimizer.batch_size = b;
-            format!("{} = {b}", app.t(S::BatchSize))
+            format!("{} = {b}", lang.t(S::BatchSize))
         }
     };
-    let (inputs, classes) = (app.lab.train.inputs, app.lab.train.classes);
+    let (inputs, classes) = (lab.train.inputs, lab.train.classes);
     model::harmonise(&mut s, inputs, classes);
     model::check(&s, inputs, classes).map_err(|e| e.to_string())?;
     Ok((s, name))
-}
-
-/// Start the chosen variant (same data and seed as the current run).
-pub fn start_variant(app: &mut NnlabApp) {
-    match variant(app) {
-        Ok((s, name)) => {
-            let target = if app.lab.status.step > 0 {
-                app.lab.status.step
-            } else {
-                DEFAULT_STEPS
-            };
-            let e = model::experiment(&s, app.lab.dataset.clone());
-            app.views.compare.add_current();
-            app.views.compare.add_trained(name, e, target);
-            app.views.compare.error = None;
-        }
-        Err(e) => app.views.compare.error = Some(e),
-    }
 }
 
 /// The plotted history of a recorded session, and λ_max of its stored spectra.
@@ -293,26 +280,63 @@ pub fn recorded_history(s: &Session) -> (History, Series) {
     (h, lambda)
 }
 
-/// A session file opened for comparison: its recorded history if it has one, else trained here.
-pub fn add_loaded(app: &mut NnlabApp, path: PathBuf, loaded: crate::session::Loaded) {
-    let name = crate::session::display_name(&path);
-    if !loaded.session.history.is_empty() {
-        let (h, lambda) = recorded_history(&loaded.session);
-        app.views.compare.add_recorded(name, h, lambda);
-        return;
+impl Compare {
+    /// Start the chosen variant (same data and seed as the current run), or say why not.
+    pub fn start_variant(&mut self, lab: &Lab, lang: Lang) {
+        match variant(self, lab, lang) {
+            Ok((s, name)) => {
+                let e = model::experiment(&s, lab.dataset.clone());
+                self.add_current();
+                self.add_trained(name, e, target(lab));
+                self.error = None;
+            }
+            Err(e) => self.error = Some(e),
+        }
     }
-    let data = Some(Arc::new((loaded.train, loaded.test)));
-    let e = model::experiment(&loaded.session, data);
-    let target = if app.lab.status.step > 0 {
-        app.lab.status.step
-    } else {
-        DEFAULT_STEPS
-    };
-    app.views.compare.add_trained(name, e, target);
+
+    /// A session file opened for comparison: its recorded history if it has one, else
+    /// trained here.
+    pub fn add_loaded(&mut self, lab: &Lab, path: PathBuf, loaded: crate::session::Loaded) {
+        let name = crate::session::display_name(&path);
+        if !loaded.session.history.is_empty() {
+            let (h, lambda) = recorded_history(&loaded.session);
+            self.add_recorded(name, h, lambda);
+            return;
+        }
+        let data = Some(Arc::new((loaded.train, loaded.test)));
+        let e = model::experiment(&loaded.session, data);
+        self.add_trained(name, e, target(lab));
+    }
+
+    /// The Compare window (when open); `current_lambda` is λ_max of the current run (the
+    /// Curvature tile's).
+    pub fn window_ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>, current_lambda: &Series) {
+        if !self.open {
+            return;
+        }
+        let mut open = true;
+        egui::Window::new(ctx.t(S::CompareTitle))
+            .id(egui::Id::unique("compare_window"))
+            .open(&mut open)
+            .default_size([760.0, 640.0])
+            .resizable(true)
+            .show(ui.ctx(), |ui| body(self, ctx, ui, current_lambda));
+        if !open {
+            ctx.send(Command::ShowCompare(false));
+        }
+    }
 }
 
-fn setting_value_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    let c = &mut app.views.compare;
+/// Steps a variant trains: as far as the current run, or [`DEFAULT_STEPS`] before it starts.
+fn target(lab: &Lab) -> u64 {
+    if lab.status.step > 0 {
+        lab.status.step
+    } else {
+        DEFAULT_STEPS
+    }
+}
+
+fn setting_value_ui(c: &mut Compare, ui: &mut egui::Ui, lang: Lang) {
     match c.setting {
         Setting::Activation => {
             egui::ComboBox::from_id_salt("cmp_act")
@@ -321,7 +345,9 @@ fn setting_value_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     for a in hidden_activations() {
                         ui.selectable_value(&mut c.activation, a, a.name());
                     }
-                });
+                })
+                .response
+                .accessible_name(lang.t(S::Activation));
         }
         Setting::Optimizer => {
             let n = super::training::KINDS
@@ -351,32 +377,16 @@ fn setting_value_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
     }
 }
 
-/// The Compare window.
-pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
-    if !app.views.compare.open {
-        return;
-    }
-    let lang = app.settings.lang;
-    let mut open = true;
-    egui::Window::new(lang.t(S::CompareTitle))
-        .id(egui::Id::unique("compare_window"))
-        .open(&mut open)
-        .default_size([760.0, 640.0])
-        .resizable(true)
-        .show(ctx, |ui| body(app, ui));
-    app.views.compare.open &= open;
-}
-
-fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    let lang = app.settings.lang;
+fn body(this: &mut Compare, ctx: &ViewCtx<'_>, ui: &mut egui::Ui, current_lambda: &Series) {
+    let lang = ctx.lang();
     let mut remove = None;
-    for (i, r) in app.views.compare.runs.iter().enumerate() {
+    for (i, r) in this.runs.iter().enumerate() {
         ui.horizontal(|ui| {
             ui.colored_label(theme::series_color(i), egui::RichText::new("•").size(22.0));
             ui.label(run_name(r, lang));
             match r.source {
                 Source::Current => {
-                    ui.weak(format!("{} {}", lang.t(S::StepCount), app.lab.status.step));
+                    ui.weak(format!("{} {}", lang.t(S::StepCount), ctx.lab.status.step));
                 }
                 Source::Worker(_) => {
                     ui.weak(format!(
@@ -405,92 +415,96 @@ fn body(app: &mut NnlabApp, ui: &mut egui::Ui) {
     }
     if let Some(i) = remove {
         // Dropping a worker run stops its thread.
-        app.views.compare.runs.remove(i);
+        this.runs.remove(i);
     }
-    if app.views.compare.runs.is_empty() {
+    if this.runs.is_empty() {
         ui.weak(lang.t(S::CompareEmpty));
     }
     ui.separator();
     ui.horizontal_wrapped(|ui| {
         if ui
             .add_enabled(
-                !app.views.compare.has_current(),
+                !this.has_current(),
                 egui::Button::new(lang.t(S::AddCurrent)),
             )
             .clicked()
         {
-            app.views.compare.add_current();
+            this.add_current();
         }
         ui.separator();
         if ui.button(lang.t(S::Browse)).clicked() {
-            app.commands.send(Command::CompareBrowse);
+            ctx.send(Command::CompareBrowse);
         }
         ui.add(
-            egui::TextEdit::singleline(&mut app.views.compare.path)
+            egui::TextEdit::singleline(&mut this.path)
                 .hint_text(lang.t(S::PathHint))
                 .desired_width(200.0),
         );
-        let p = app.views.compare.path.trim().to_string();
+        let p = this.path.trim().to_string();
         if ui
             .add_enabled(!p.is_empty(), egui::Button::new(lang.t(S::AddFile)))
             .clicked()
         {
-            app.commands.send(Command::CompareFile(p.into()));
+            ctx.send(Command::CompareFile(p.into()));
         }
     });
     ui.horizontal_wrapped(|ui| {
         ui.label(lang.t(S::Variant));
         egui::ComboBox::from_id_salt("cmp_setting")
-            .selected_text(lang.t(app.views.compare.setting.label()))
+            .selected_text(lang.t(this.setting.label()))
             .show_ui(ui, |ui| {
                 for s in Setting::ALL {
-                    let before = app.views.compare.setting;
-                    ui.selectable_value(&mut app.views.compare.setting, s, lang.t(s.label()));
-                    if before != app.views.compare.setting {
-                        app.views.compare.value = match s {
-                            Setting::Lr => format!("{}", app.lab.applied.optimizer.lr / 10.0),
+                    let before = this.setting;
+                    ui.selectable_value(&mut this.setting, s, lang.t(s.label()));
+                    if before != this.setting {
+                        this.value = match s {
+                            Setting::Lr => format!("{}", ctx.lab.applied.optimizer.lr / 10.0),
                             Setting::BatchSize => {
-                                format!("{}", app.lab.applied.optimizer.batch_size.max(1) * 4)
+                                format!("{}", ctx.lab.applied.optimizer.batch_size.max(1) * 4)
                             }
                             _ => String::new(),
                         };
                     }
                 }
-            });
+            })
+            .response
+            .accessible_name(lang.t(S::Variant));
         ui.label("=");
-        setting_value_ui(app, ui);
+        setting_value_ui(this, ui, lang);
         if ui.button(lang.t(S::StartVariant)).clicked() {
-            app.commands.send(Command::CompareVariant);
+            ctx.send(Command::CompareVariant);
         }
     });
     ui.weak(lang.t(S::VariantNote));
-    if let Some(e) = &app.views.compare.error {
+    if let Some(e) = &this.error {
         ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
     }
     ui.separator();
-    plots_ui(app, ui);
+    plots_ui(this, ctx, ui, current_lambda);
 }
 
 /// The runs' lines: (name, colour, history, λ_max).
-fn lines(app: &NnlabApp) -> Vec<(String, egui::Color32, &History, &Series)> {
-    app.views
-        .compare
-        .runs
+fn lines<'a>(
+    this: &'a Compare,
+    ctx: &'a ViewCtx<'_>,
+    current_lambda: &'a Series,
+) -> Vec<(String, egui::Color32, &'a History, &'a Series)> {
+    this.runs
         .iter()
         .enumerate()
         .map(|(i, r)| {
             let (h, l) = match r.source {
-                Source::Current => (&app.lab.history, &app.views.curvature.lambda_max),
+                Source::Current => (&ctx.lab.history, current_lambda),
                 _ => (&r.history, &r.lambda_max),
             };
-            (run_name(r, app.settings.lang), theme::series_color(i), h, l)
+            (run_name(r, ctx.lang()), theme::series_color(i), h, l)
         })
         .collect()
 }
 
-fn plots_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let lang = app.settings.lang;
-    let runs = lines(app);
+fn plots_ui(this: &Compare, ctx: &ViewCtx<'_>, ui: &mut egui::Ui, current_lambda: &Series) {
+    let lang = ctx.lang();
+    let runs = lines(this, ctx, current_lambda);
     let has_lambda = runs.iter().any(|r| !r.3.is_empty());
     let n_plots = if has_lambda { 3.0 } else { 2.0 };
     let h = ((ui.available_height() - 30.0 * n_plots) / n_plots).max(120.0);

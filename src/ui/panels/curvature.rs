@@ -9,11 +9,11 @@ use eframe::egui;
 use egui_plot::{Bar, BarChart, GridMark, Legend, Line, LineStyle, Plot, PlotPoints};
 
 use crate::analysis::hessian::Method;
-use crate::ui::app::NnlabApp;
 use crate::ui::command::Command;
-use crate::ui::curvature::{Replayed, View};
+use crate::ui::curvature::{Curvature, Replayed, View};
 use crate::ui::i18n::S;
 use crate::ui::theme;
+use crate::ui::view::ViewCtx;
 
 use super::plots::{log_label, log_ticks};
 
@@ -49,127 +49,135 @@ pub fn num(v: f64) -> String {
     }
 }
 
-pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui, enlarged: bool) {
+impl Curvature {
+    /// The tile (all its plots when `enlarged` or large enough).
+    pub fn tile_ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>, enlarged: bool) {
+        tile(self, ctx, ui, enlarged)
+    }
+}
+
+fn tile(this: &mut Curvature, ctx: &ViewCtx<'_>, ui: &mut egui::Ui, enlarged: bool) {
     let area = ui.available_rect_before_wrap();
     let grid = enlarged || (area.width() >= 760.0 && area.height() >= 420.0);
-    controls_ui(app, ui, !grid);
-    status_ui(app, ui, !grid);
-    let c = &app.views.curvature;
-    if let Some(r) = &c.replayed {
-        replayed_ui(app, ui, r);
+    controls_ui(this, ctx, ui, !grid);
+    status_ui(this, ctx, ui, !grid);
+    if let Some(r) = &this.replayed {
+        replayed_ui(ctx, ui, r);
     }
-    if !c.on && c.shown().is_none() && c.computing.is_none() {
+    if !this.on && this.shown().is_none() && this.computing.is_none() {
         ui.add_space(8.0);
-        ui.add(egui::Label::new(egui::RichText::new(app.t(S::CurvOff)).weak()).wrap());
+        ui.add(egui::Label::new(egui::RichText::new(ctx.t(S::CurvOff)).weak()).wrap());
         return;
     }
     if grid {
         let area = ui.available_rect_before_wrap();
-        grid_ui(app, ui, area);
+        grid_ui(this, ctx, ui, area);
     } else {
-        plot_ui(app, ui, app.views.curvature.view);
+        let view = this.view;
+        plot_ui(this, ctx, ui, view);
     }
 }
 
 /// Which step's spectrum is on screen while the timeline shows a past step.
-fn replayed_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &Replayed) {
+fn replayed_ui(ctx: &ViewCtx<'_>, ui: &mut egui::Ui, r: &Replayed) {
     match &r.shown {
         Some(a) => {
-            let t = app
+            let t = ctx
                 .t(S::SpectrumAtStored)
                 .replace("{n}", &a.step.to_string());
             ui.label(egui::RichText::new(t).strong().color(CURSOR));
             if r.stored_only {
-                ui.add(egui::Label::new(egui::RichText::new(app.t(S::StoredOnly)).weak()).wrap());
+                ui.add(egui::Label::new(egui::RichText::new(ctx.t(S::StoredOnly)).weak()).wrap());
             }
         }
         None => {
-            let t = app.t(S::NoStoredSpectrum).replace("{n}", &r.at.to_string());
+            let t = ctx.t(S::NoStoredSpectrum).replace("{n}", &r.at.to_string());
             ui.label(egui::RichText::new(t).strong());
         }
     }
 }
 
 /// The small tile's choice of plot.
-fn view_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    let mut view = app.views.curvature.view;
+fn view_ui(this: &mut Curvature, ctx: &ViewCtx<'_>, ui: &mut egui::Ui) {
+    let mut view = this.view;
     egui::ComboBox::from_id_salt("curvature_view")
-        .selected_text(app.t(title(view)))
+        .selected_text(ctx.t(title(view)))
         .width(150.0)
         .truncate()
         .show_ui(ui, |ui| {
             for v in View::ALL {
-                ui.selectable_value(&mut view, v, app.t(title(v)));
+                ui.selectable_value(&mut view, v, ctx.t(title(v)));
             }
         });
-    app.views.curvature.view = view;
+    this.view = view;
 }
 
-fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui, compact: bool) {
+fn controls_ui(this: &mut Curvature, ctx: &ViewCtx<'_>, ui: &mut egui::Ui, compact: bool) {
     ui.horizontal_wrapped(|ui| {
-        let mut on = app.views.curvature.on;
-        if ui.checkbox(&mut on, app.t(S::CurvOn)).changed() {
-            app.commands.send(Command::CurvatureOn(on));
+        let mut on = this.on;
+        if ui.checkbox(&mut on, ctx.t(S::CurvOn)).changed() {
+            ctx.send(Command::CurvatureOn(on));
         }
-        ui.label(app.t(S::Every));
+        ui.label(ctx.t(S::Every));
+        let mut every = this.every;
         let r = ui
             .add(
-                egui::DragValue::new(&mut app.views.curvature.every)
+                egui::DragValue::new(&mut every)
                     .range(1..=1_000_000)
                     .speed(1.0),
             )
-            .accessible_name(app.t(S::Every));
+            .accessible_name(ctx.t(S::Every));
         if r.changed() {
-            app.commands.send(Command::CurvatureEvery);
+            ctx.send(Command::CurvatureEvery(every));
         }
-        ui.label(app.t(S::StepsUnit));
-        if ui.button(app.t(S::AnalyseNow)).clicked() {
-            app.commands.send(Command::AnalyseNow);
+        ui.label(ctx.t(S::StepsUnit));
+        if ui.button(ctx.t(S::AnalyseNow)).clicked() {
+            ctx.send(Command::AnalyseNow);
         }
         ui.separator();
-        let gn = app.views.curvature.gauss_newton;
-        if ui.radio(!gn, app.t(S::Hessian)).clicked() && gn {
-            app.commands.send(Command::CurvatureMatrix(false));
+        let gn = this.gauss_newton;
+        if ui.radio(!gn, ctx.t(S::Hessian)).clicked() && gn {
+            ctx.send(Command::CurvatureMatrix(false));
         }
         if ui
-            .radio(gn, app.t(S::GaussNewton))
-            .on_hover_text(app.t(S::GnNote))
+            .radio(gn, ctx.t(S::GaussNewton))
+            .on_hover_text(ctx.t(S::GnNote))
             .clicked()
             && !gn
         {
-            app.commands.send(Command::CurvatureMatrix(true));
+            ctx.send(Command::CurvatureMatrix(true));
         }
         ui.separator();
-        let t = app.t(S::LogAbs);
-        ui.checkbox(&mut app.views.curvature.log, t);
-        if compact && (app.views.curvature.on || app.views.curvature.shown().is_some()) {
-            view_ui(app, ui);
+        let t = ctx.t(S::LogAbs);
+        ui.checkbox(&mut this.log, t);
+        if compact && (this.on || this.shown().is_some()) {
+            view_ui(this, ctx, ui);
         }
     });
-    if app.views.curvature.gauss_newton {
-        ui.add(egui::Label::new(egui::RichText::new(app.t(S::GnNote)).weak().small()).wrap());
+    if this.gauss_newton {
+        ui.add(egui::Label::new(egui::RichText::new(ctx.t(S::GnNote)).weak().small()).wrap());
     }
 }
 
 /// What is being computed, what was, and its numbers (a small tile shows the first line only
 /// while computing and fewer numbers, with the rest on hover).
-fn status_ui(app: &NnlabApp, ui: &mut egui::Ui, compact: bool) {
-    let c = &app.views.curvature;
+fn status_ui(this: &Curvature, ctx: &ViewCtx<'_>, ui: &mut egui::Ui, compact: bool) {
+    let c = this;
     // A spectrum rebuilt from stored eigenvalues has no time, method details or P of its own.
     let stored_only = c.replayed.as_ref().is_some_and(|r| r.stored_only);
     let details = c.shown().filter(|_| !stored_only).map(|a| {
         let method = match a.method {
-            Method::Dense => app.t(S::Dense),
-            Method::Lanczos => app.t(S::LanczosSlq),
+            Method::Dense => ctx.t(S::Dense),
+            Method::Lanczos => ctx.t(S::LanczosSlq),
         };
         let matrix = if a.gauss_newton {
-            app.t(S::GaussNewton)
+            ctx.t(S::GaussNewton)
         } else {
-            app.t(S::Hessian)
+            ctx.t(S::Hessian)
         };
         format!(
             "{} {} · {:.2} s · {method}, P = {} · {matrix}",
-            app.t(S::Analysed),
+            ctx.t(S::Analysed),
             a.step,
             a.seconds,
             a.params
@@ -178,7 +186,7 @@ fn status_ui(app: &NnlabApp, ui: &mut egui::Ui, compact: bool) {
     ui.horizontal_wrapped(|ui| {
         if let Some(step) = c.computing {
             ui.spinner();
-            ui.label(format!("{} {step}…", app.t(S::Computing)));
+            ui.label(format!("{} {step}…", ctx.t(S::Computing)));
         }
         if let Some(d) = &details
             && !compact
@@ -203,21 +211,21 @@ fn status_ui(app: &NnlabApp, ui: &mut egui::Ui, compact: bool) {
             if a.negative_count.is_finite() {
                 ui.label(format!(
                     "{} = {neg} ({:.1}%)",
-                    app.t(S::Negative),
+                    ctx.t(S::Negative),
                     100.0 * a.negative_count / a.params.max(1) as f64
                 ));
             }
             if a.trace.is_finite() {
-                ui.label(format!("{} = {}", app.t(S::Trace), num(a.trace)));
+                ui.label(format!("{} = {}", ctx.t(S::Trace), num(a.trace)));
             }
             // The optimiser's own threshold (N1: edge of stability per optimiser).
-            super::stability_edge::readout_ui(ui, a, app.settings.lang);
+            super::stability_edge::readout_ui(ui, a, ctx.lang());
         });
         if compact && let Some(d) = details {
             r.response.on_hover_text(format!(
                 "{d}\nκ = {} · {} = {neg} · {}",
                 num(a.condition_number),
-                app.t(S::Negative),
+                ctx.t(S::Negative),
                 super::stability_edge::compact_text(a)
             ));
         }
@@ -225,13 +233,13 @@ fn status_ui(app: &NnlabApp, ui: &mut egui::Ui, compact: bool) {
     if let Some(e) = &c.error {
         ui.colored_label(
             ui.visuals().error_fg_color,
-            format!("{}: {e}", app.t(S::CurvFailed)),
+            format!("{}: {e}", ctx.t(S::CurvFailed)),
         );
     }
 }
 
 /// All five plots in a 3 × 2 grid (the sixth cell lists the top eigenvalues).
-fn grid_ui(app: &NnlabApp, ui: &mut egui::Ui, area: egui::Rect) {
+fn grid_ui(this: &Curvature, ctx: &ViewCtx<'_>, ui: &mut egui::Ui, area: egui::Rect) {
     let gap = 8.0;
     let (cols, rows) = (3usize, 2usize);
     let w = (area.width() - gap * (cols - 1) as f32) / cols as f32;
@@ -262,23 +270,23 @@ fn grid_ui(app: &NnlabApp, ui: &mut egui::Ui, area: egui::Rect) {
         let ui = &mut child;
         match cell {
             Some(v) => {
-                let t = app.t(title(v));
+                let t = ctx.t(title(v));
                 ui.add(egui::Label::new(egui::RichText::new(t).strong()).truncate());
-                plot_ui(app, ui, v);
+                plot_ui(this, ctx, ui, v);
             }
-            None => top_values_ui(app, ui),
+            None => top_values_ui(this, ctx, ui),
         }
     }
     ui.allocate_rect(area, egui::Sense::hover());
 }
 
-fn top_values_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let Some(a) = app.views.curvature.shown() else {
+fn top_values_ui(this: &Curvature, ctx: &ViewCtx<'_>, ui: &mut egui::Ui) {
+    let Some(a) = this.shown() else {
         return;
     };
     ui.add(
         egui::Label::new(
-            egui::RichText::new(format!("{} {}", app.t(S::Eigenvalues), app.t(S::Top))).strong(),
+            egui::RichText::new(format!("{} {}", ctx.t(S::Eigenvalues), ctx.t(S::Top))).strong(),
         )
         .truncate(),
     );
@@ -296,25 +304,25 @@ fn top_values_ui(app: &NnlabApp, ui: &mut egui::Ui) {
         });
 }
 
-fn plot_ui(app: &NnlabApp, ui: &mut egui::Ui, view: View) {
+fn plot_ui(this: &Curvature, ctx: &ViewCtx<'_>, ui: &mut egui::Ui, view: View) {
     match view {
-        View::Spectrum => spectrum_ui(app, ui),
-        View::Lambda => lambda_ui(app, ui),
-        View::Kappa => kappa_ui(app, ui),
-        View::Negative => negative_ui(app, ui),
-        View::Vectors => vectors_ui(app, ui),
+        View::Spectrum => spectrum_ui(this, ctx, ui),
+        View::Lambda => lambda_ui(this, ctx, ui),
+        View::Kappa => kappa_ui(this, ctx, ui),
+        View::Negative => negative_ui(this, ctx, ui),
+        View::Vectors => vectors_ui(this, ctx, ui),
     }
 }
 
-fn spectrum_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let Some(a) = app.views.curvature.shown() else {
-        ui.weak(app.t(S::NoAnalysis));
+fn spectrum_ui(this: &Curvature, ctx: &ViewCtx<'_>, ui: &mut egui::Ui) {
+    let Some(a) = this.shown() else {
+        ui.weak(ctx.t(S::NoAnalysis));
         return;
     };
     let s = &a.spectrum;
-    let log = app.views.curvature.log;
+    let log = this.log;
     if log && s.zeros > 0 {
-        ui.weak(format!("{}: {}", app.t(S::Zeros), s.zeros));
+        ui.weak(format!("{}: {}", ctx.t(S::Zeros), s.zeros));
     }
     let (x_label, width) = if log {
         ("log10 |λ|", s.log_width)
@@ -323,14 +331,14 @@ fn spectrum_ui(app: &NnlabApp, ui: &mut egui::Ui) {
     };
     let series: Vec<(String, &[[f64; 2]], egui::Color32)> = if log {
         vec![
-            (app.t(S::Positive).into(), &s.log_positive, theme::POS),
-            (app.t(S::Negative).into(), &s.log_negative, theme::NEG),
+            (ctx.t(S::Positive).into(), &s.log_positive, theme::POS),
+            (ctx.t(S::Negative).into(), &s.log_negative, theme::NEG),
         ]
     } else if s.exact {
-        let name = format!("{} ({})", app.t(S::Eigenvalues), a.params);
+        let name = format!("{} ({})", ctx.t(S::Eigenvalues), a.params);
         vec![(name, &s.linear, theme::POS)]
     } else {
-        vec![(app.t(S::Density).into(), &s.linear, theme::POS)]
+        vec![(ctx.t(S::Density).into(), &s.linear, theme::POS)]
     };
     Plot::new(if log {
         "curvature_spectrum_log"
@@ -362,22 +370,22 @@ fn spectrum_ui(app: &NnlabApp, ui: &mut egui::Ui) {
     });
 }
 
-fn step_plot(id: &str, app: &NnlabApp, log: bool) -> Plot<'static> {
+fn step_plot(id: &str, ctx: &ViewCtx<'_>, log: bool) -> Plot<'static> {
     let mut p = Plot::new(id)
         .legend(Legend::default())
         .allow_scroll(false)
-        .x_axis_label(app.t(S::StepCount));
+        .x_axis_label(ctx.t(S::StepCount));
     if log {
         p = p.y_axis_formatter(log_ticks).label_formatter(log_label);
     }
     p
 }
 
-fn lambda_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let c = &app.views.curvature;
+fn lambda_ui(this: &Curvature, ctx: &ViewCtx<'_>, ui: &mut egui::Ui) {
+    let c = this;
     let log = c.log;
-    let edge = super::stability_edge::line_name(c.shown(), app.settings.lang);
-    step_plot("curvature_lambda", app, log).show(ui, |p| {
+    let edge = super::stability_edge::line_name(c.shown(), ctx.lang());
+    step_plot("curvature_lambda", ctx, log).show(ui, |p| {
         p.line(
             Line::new("λ_max", PlotPoints::Borrowed(c.lambda_max.points(log)))
                 .color(theme::POS)
@@ -415,60 +423,60 @@ fn lambda_ui(app: &NnlabApp, ui: &mut egui::Ui) {
                 .width(2.0),
             );
         }
-        super::plots::cursor(app.views.timeline.step, p);
+        super::plots::cursor(ctx.replayed_step, p);
     });
 }
 
-fn kappa_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let c = &app.views.curvature;
-    step_plot("curvature_kappa", app, true).show(ui, |p| {
+fn kappa_ui(this: &Curvature, ctx: &ViewCtx<'_>, ui: &mut egui::Ui) {
+    let c = this;
+    step_plot("curvature_kappa", ctx, true).show(ui, |p| {
         p.line(
             Line::new("κ", PlotPoints::Borrowed(c.kappa.points(true)))
                 .color(theme::series_color(4))
                 .width(2.0),
         );
-        super::plots::cursor(app.views.timeline.step, p);
+        super::plots::cursor(ctx.replayed_step, p);
     });
 }
 
-fn negative_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let c = &app.views.curvature;
+fn negative_ui(this: &Curvature, ctx: &ViewCtx<'_>, ui: &mut egui::Ui) {
+    let c = this;
     if c.shown().is_some_and(|a| a.method == Method::Lanczos) {
-        ui.weak(app.t(S::NegEstimate));
+        ui.weak(ctx.t(S::NegEstimate));
     }
-    step_plot("curvature_negative", app, false)
+    step_plot("curvature_negative", ctx, false)
         .include_y(0.0)
         .show(ui, |p| {
             p.line(
                 Line::new(
-                    app.t(S::NegPlot),
+                    ctx.t(S::NegPlot),
                     PlotPoints::Borrowed(c.negatives.points(false)),
                 )
                 .color(theme::NEG)
                 .width(2.0),
             );
-            super::plots::cursor(app.views.timeline.step, p);
+            super::plots::cursor(ctx.replayed_step, p);
         });
 }
 
-fn layer_label(app: &NnlabApp, i: usize, n: usize) -> String {
+fn layer_label(ctx: &ViewCtx<'_>, i: usize, n: usize) -> String {
     if i + 1 == n {
-        app.t(S::OutputLayer).to_string()
+        ctx.t(S::OutputLayer).to_string()
     } else {
-        format!("{} {}", app.t(S::Layer), i + 1)
+        format!("{} {}", ctx.t(S::Layer), i + 1)
     }
 }
 
-fn vectors_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let Some(a) = app.views.curvature.shown() else {
-        ui.weak(app.t(S::NoAnalysis));
+fn vectors_ui(this: &Curvature, ctx: &ViewCtx<'_>, ui: &mut egui::Ui) {
+    let Some(a) = this.shown() else {
+        ui.weak(ctx.t(S::NoAnalysis));
         return;
     };
-    ui.weak(app.t(S::WbNote));
+    ui.weak(ctx.t(S::WbNote));
     let n_vec = a.shares.len();
     let n_layers = a.shares.first().map_or(0, Vec::len);
     let names: Vec<String> = (0..n_layers)
-        .map(|l| layer_label(app, l, n_layers))
+        .map(|l| layer_label(ctx, l, n_layers))
         .collect();
     let bar_w = 0.8 / n_vec.max(1) as f64;
     let mut charts = Vec::new();
@@ -498,7 +506,7 @@ fn vectors_ui(app: &NnlabApp, ui: &mut egui::Ui) {
         .allow_scroll(false)
         .include_y(0.0)
         .include_y(1.0)
-        .y_axis_label(app.t(S::Share))
+        .y_axis_label(ctx.t(S::Share))
         .x_axis_formatter(move |m: GridMark, _| {
             let i = m.value.round();
             if (m.value - i).abs() < 1e-6 && i >= 0.0 {

@@ -9,14 +9,15 @@ use eframe::egui::{self, Color32, Pos2, Rect, Stroke, Vec2, pos2, vec2};
 
 use crate::net::{Activation, Network};
 use crate::runtime::worker::{MAX_NEURON_MAPS, OutputMap};
-use crate::ui::app::NnlabApp;
 use crate::ui::command::Command;
 use crate::ui::i18n::S;
 use crate::ui::model::feature_choices;
 use crate::ui::panels::network::{
     MAX_HIDDEN, add_layer, change_units, feature_label, remove_layer, toggle_feature,
 };
+use crate::ui::panels::output::Textures;
 use crate::ui::theme;
+use crate::ui::view::ViewCtx;
 
 /// A clicked edge: layer index into the network, from-unit, to-unit, index into θ.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -197,23 +198,49 @@ fn edge_style(w: f64, max: f64) -> Stroke {
     Stroke::new(0.4 + 3.6 * m, c.gamma_multiply(0.25 + 0.75 * m))
 }
 
-pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    let lang = app.settings.lang;
+impl DesignerView {
+    /// Select an edge for the weight editor (None: close it), its text the weight in `theta`.
+    pub fn select_edge(&mut self, edge: Option<EdgeSel>, theta: Option<&[f64]>) {
+        self.selected_edge = edge;
+        if let (Some(e), Some(t)) = (edge, theta)
+            && let Some(w) = t.get(e.index)
+        {
+            self.edge_text = format!("{w:.6}");
+        }
+    }
+
+    /// The diagram, its units drawing the output view's maps (`maps`).
+    pub fn tile_ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>, maps: &Textures) {
+        diagram_ui(self, ctx, ui, maps)
+    }
+}
+
+/// Edit the network of a copy of the session; a change goes out as the edited session and a
+/// rebuild.
+fn edit_network(ctx: &ViewCtx<'_>, edit: impl FnOnce(&mut crate::net::spec::NetworkSpec) -> bool) {
+    let mut s = ctx.lab.session.clone();
+    if edit(&mut s.network) {
+        ctx.send(Command::EditSession(Box::new(s)));
+        ctx.send(Command::Rebuild);
+    }
+}
+
+fn diagram_ui(this: &mut DesignerView, ctx: &ViewCtx<'_>, ui: &mut egui::Ui, maps: &Textures) {
+    let lang = ctx.lang();
     ui.horizontal_wrapped(|ui| {
         ui.label(
-            egui::RichText::new(format!("{}: {}", lang.t(S::Params), app.lab.n_params)).strong(),
+            egui::RichText::new(format!("{}: {}", lang.t(S::Params), ctx.lab.n_params)).strong(),
         );
-        let hidden = app.lab.session.network.layers.len() - 1;
-        let perceptron = app.is_perceptron();
+        let hidden = ctx.lab.session.network.layers.len() - 1;
+        let perceptron = ctx.lab.is_perceptron();
         if ui
             .add_enabled(
                 !perceptron && hidden < MAX_HIDDEN,
                 egui::Button::new(lang.t(S::AddLayer)).small(),
             )
             .clicked()
-            && add_layer(&mut app.lab.session.network)
         {
-            app.commands.send(Command::Rebuild);
+            edit_network(ctx, add_layer);
         }
         if ui
             .add_enabled(
@@ -221,25 +248,24 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 egui::Button::new(lang.t(S::RemoveLayer)).small(),
             )
             .clicked()
-            && remove_layer(&mut app.lab.session.network)
         {
-            app.commands.send(Command::Rebuild);
+            edit_network(ctx, remove_layer);
         }
         if ui
             .add(egui::Button::new(lang.t(S::Fit)).small())
             .on_hover_text(lang.t(S::FitHint))
             .clicked()
         {
-            app.views.designer.diagram.fit();
+            this.diagram.fit();
         }
         ui.label(egui::RichText::new(lang.t(S::HoverHint)).weak().small());
     });
-    edge_editor(app, ui);
-    let Some(net) = app.lab.net.clone() else {
+    edge_editor(this, ctx, ui);
+    let Some(net) = ctx.lab.net.clone() else {
         return;
     };
     // Columns.
-    let inputs = app.lab.applied.network.inputs;
+    let inputs = ctx.lab.applied.network.inputs;
     let choices = feature_choices(inputs);
     let active: Vec<String> = net.features.iter().map(|f| f.label()).collect();
     let feats: Vec<(String, Option<usize>)> = if choices.is_empty() {
@@ -275,20 +301,17 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
         if let Some(at) = at
             && factor != 1.0
         {
-            app.views
-                .designer
-                .diagram
-                .zoom_about(rect.center(), at, factor);
+            this.diagram.zoom_about(rect.center(), at, factor);
         }
     }
     if resp.dragged() {
-        app.views.designer.diagram.pan += resp.drag_delta();
+        this.diagram.pan += resp.drag_delta();
     }
-    let view = app.views.designer.diagram.clone();
+    let view = this.diagram.clone();
     let centre = rect.center();
     let zoom = view.zoom;
     let tf = |p: Pos2| view.to_screen(centre, p);
-    let dark = app.settings.dark;
+    let dark = ctx.dark();
     let text_color = ui.visuals().text_color();
     let header_h = 40.0;
     let footer_h = 18.0;
@@ -365,7 +388,7 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
     let mut drawn_edges = Vec::new();
     let mut drawn_nodes = Vec::new();
     // Edges.
-    let theta: Option<&[f64]> = app
+    let theta: Option<&[f64]> = ctx
         .lab
         .snapshot
         .as_ref()
@@ -373,7 +396,7 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
         .filter(|t| t.len() == net.n_params);
     let pointer = resp.hover_pos();
     let mut best_edge: Option<(f32, EdgeSel)> = None;
-    let selected = app.views.designer.selected_edge;
+    let selected = this.selected_edge;
     for (li, layer) in net.layers.iter().enumerate() {
         let (src_c, dst_c) = (li, li + 1);
         let wmax = theta
@@ -455,7 +478,7 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
     let mut hovered = None;
     let mut toggle = None;
     let mut units_delta = None;
-    let snap = app.lab.snapshot.as_deref();
+    let snap = ctx.lab.snapshot.as_deref();
     let curve_xs = match snap.map(|s| &s.output) {
         Some(OutputMap::Curve { xs, .. }) => Some(xs.as_slice()),
         _ => None,
@@ -576,7 +599,7 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                         vec2(cell, cell),
                     );
                     let key = (l + 1, j);
-                    draw_unit_map(app, &painter, snap, curve_xs, key, r);
+                    draw_unit_map(maps, &painter, snap, curve_xs, key, r);
                     let hovered_here = pointer.is_some_and(|p| r.contains(p));
                     if hovered_here {
                         hovered = Some(key);
@@ -633,7 +656,7 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
             painter.rect_filled(*r, 3.0, bg);
             // The neuron's output map.
             if let Some(key) = key {
-                draw_unit_map(app, &painter, snap, curve_xs, key, *r);
+                draw_unit_map(maps, &painter, snap, curve_xs, key, *r);
             }
             if !enabled {
                 painter.rect_filled(*r, 3.0, bg.gamma_multiply(0.85));
@@ -673,26 +696,19 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
     }
     // The neuron maps' grid as fine as the pixels of a node (the worker bounds it).
     let side = super::output::map_side_for(node * zoom, ui.ctx().pixels_per_point());
-    if side > 0 {
-        app.views.output.textures.maps.neurons = side;
+    if side > 0 && side != maps.maps.neurons {
+        ctx.send(Command::SetNeuronMapSide(side));
     }
-    app.views.designer.hovered_neuron = hovered;
-    app.views.designer.diagram.nodes = drawn_nodes;
-    app.views.designer.diagram.edges = drawn_edges;
+    this.hovered_neuron = hovered;
+    this.diagram.nodes = drawn_nodes;
+    this.diagram.edges = drawn_edges;
     if let Some(f) = toggle {
-        if toggle_feature(&mut app.lab.session.network, &f) {
-            app.commands.send(Command::Rebuild);
-        }
+        edit_network(ctx, |n| toggle_feature(n, &f));
     } else if resp.clicked() && hovered.is_none() {
-        app.views.designer.selected_edge = best_edge.map(|(_, e)| e);
-        if let (Some(e), Some(t)) = (app.views.designer.selected_edge, theta) {
-            app.views.designer.edge_text = format!("{:.6}", t[e.index]);
-        }
+        ctx.send(Command::SelectEdge(best_edge.map(|(_, e)| e)));
     }
-    if let Some((l, d)) = units_delta
-        && change_units(&mut app.lab.session.network, l, d)
-    {
-        app.commands.send(Command::Rebuild);
+    if let Some((l, d)) = units_delta {
+        edit_network(ctx, |n| change_units(n, l, d));
     }
     if best_edge.is_some() && hovered.is_none() {
         ui.ctx().set_cursor_icon(egui::CursorIcon::PointingHand);
@@ -701,7 +717,7 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
 
 /// The map of (column, unit) in `r`: its texture over the plane, or its curve (1-D inputs).
 fn draw_unit_map(
-    app: &NnlabApp,
+    maps: &Textures,
     painter: &egui::Painter,
     snap: Option<&crate::runtime::worker::Snapshot>,
     curve_xs: Option<&[f64]>,
@@ -709,14 +725,9 @@ fn draw_unit_map(
     r: Rect,
 ) {
     let tex = if lc == 0 {
-        app.views.output.textures.features.get(idx)
+        maps.features.get(idx)
     } else {
-        app.views
-            .output
-            .textures
-            .neurons
-            .get(lc - 1)
-            .and_then(|v| v.get(idx))
+        maps.neurons.get(lc - 1).and_then(|v| v.get(idx))
     };
     if let (Some(t), None) = (tex, curve_xs) {
         painter.image(
@@ -763,13 +774,13 @@ fn draw_curve(painter: &egui::Painter, r: Rect, xs: &[f64], v: &[f32]) {
     painter.add(egui::Shape::line(pts, Stroke::new(1.2, theme::POS)));
 }
 
-fn edge_editor(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    let Some(e) = app.views.designer.selected_edge else {
+fn edge_editor(this: &mut DesignerView, ctx: &ViewCtx<'_>, ui: &mut egui::Ui) {
+    let Some(e) = this.selected_edge else {
         return;
     };
-    let lang = app.settings.lang;
+    let lang = ctx.lang();
     let from = if e.layer == 0 {
-        app.lab
+        ctx.lab
             .net
             .as_ref()
             .and_then(|n| n.features.get(e.from))
@@ -779,7 +790,7 @@ fn edge_editor(app: &mut NnlabApp, ui: &mut egui::Ui) {
         format!("{}{}·{}", lang.t(S::Layer), e.layer, e.from + 1)
     };
     let to = format!("{}{}·{}", lang.t(S::Layer), e.layer + 1, e.to + 1);
-    let current = app
+    let current = ctx
         .lab
         .snapshot
         .as_ref()
@@ -789,28 +800,26 @@ fn edge_editor(app: &mut NnlabApp, ui: &mut egui::Ui) {
         .map_or_else(|| "—".to_string(), |v| format!("{v:.5}"));
     ui.horizontal(|ui| {
         ui.label(format!("{} {from} → {to} = {current}", lang.t(S::Weight)));
-        ui.add(egui::TextEdit::singleline(&mut app.views.designer.edge_text).desired_width(80.0))
+        ui.add(egui::TextEdit::singleline(&mut this.edge_text).desired_width(80.0))
             .accessible_name(lang.t(S::Weight));
         if ui.button(lang.t(S::Apply)).clicked() {
-            match app.views.designer.edge_text.trim().parse::<f64>() {
+            match this.edge_text.trim().parse::<f64>() {
                 Ok(v) if v.is_finite() => {
-                    app.commands.send(Command::SetWeight {
+                    ctx.send(Command::SetWeight {
                         index: e.index,
                         value: v,
                     });
                 }
-                _ => {
-                    app.lab.error = Some(format!(
-                        "{} “{}”: {}",
-                        lang.t(S::Weight),
-                        app.views.designer.edge_text.trim(),
-                        lang.t(S::MustBeFinite)
-                    ))
-                }
+                _ => ctx.send(Command::ShowError(format!(
+                    "{} “{}”: {}",
+                    lang.t(S::Weight),
+                    this.edge_text.trim(),
+                    lang.t(S::MustBeFinite)
+                ))),
             }
         }
         if ui.button(lang.t(S::Close)).clicked() {
-            app.views.designer.selected_edge = None;
+            ctx.send(Command::SelectEdge(None));
         }
     });
 }

@@ -13,9 +13,24 @@ use crate::session::Session;
 use crate::ui::i18n::{Lang, S};
 use crate::ui::regimes::{DoubleDescent, not_applicable};
 use crate::ui::theme;
+use crate::ui::view::{View, ViewCtx};
 
 use super::curvature::num;
 use super::plots::log_ticks;
+
+impl View for DoubleDescent {
+    fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>) {
+        let lab = ctx.lab;
+        self::ui(
+            self,
+            ui,
+            ctx.lang(),
+            ctx.dark(),
+            &lab.applied,
+            (&lab.train, &lab.test),
+        )
+    }
+}
 
 /// Draw the tile from explicit arguments: the tile's own state, the applied session and data.
 pub fn ui(
@@ -42,7 +57,7 @@ pub fn ui(
                 .custom_formatter(|v, _| format!("{:.2e}", 10f64.powf(v)))
                 .text("λ"),
         );
-        if tile.computing {
+        if tile.computing() {
             ui.spinner();
         }
     });

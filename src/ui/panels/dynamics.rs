@@ -9,11 +9,11 @@ use egui_plot::{
 };
 
 use crate::analysis::hessian::MAX_DENSE_PARAMS;
-use crate::ui::app::NnlabApp;
 use crate::ui::command::Command;
-use crate::ui::dynamics::{Answer, Eta, Kind, LyapunovResult, Output};
+use crate::ui::dynamics::{Answer, Dynamics, Eta, Kind, LyapunovResult, Output};
 use crate::ui::i18n::S;
 use crate::ui::theme;
+use crate::ui::view::ViewCtx;
 
 use super::curvature::num;
 use super::plots::log_ticks;
@@ -28,13 +28,20 @@ fn kind_name(k: Kind) -> S {
     }
 }
 
-pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui, enlarged: bool) {
-    controls_ui(app, ui);
-    status_ui(app, ui);
-    let Some(a) = app.views.dynamics.last.clone() else {
-        if !app.views.dynamics.busy() {
+impl Dynamics {
+    /// The tile: its controls, status and the chosen analysis (plots when there is room).
+    pub fn tile_ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>, enlarged: bool) {
+        tile(self, ctx, ui, enlarged)
+    }
+}
+
+fn tile(this: &mut Dynamics, ctx: &ViewCtx<'_>, ui: &mut egui::Ui, enlarged: bool) {
+    controls_ui(this, ctx, ui);
+    status_ui(this, ctx, ui);
+    let Some(a) = this.last.clone() else {
+        if !this.busy() {
             ui.add_space(8.0);
-            ui.add(egui::Label::new(egui::RichText::new(app.t(S::DynNone)).weak()).wrap());
+            ui.add(egui::Label::new(egui::RichText::new(ctx.t(S::DynNone)).weak()).wrap());
         }
         return;
     };
@@ -43,18 +50,20 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui, enlarged: bool) {
     let room = enlarged || area.height() >= 150.0;
     let two = enlarged || area.width() >= 640.0;
     match &a.output {
-        Output::Lyapunov(r) => lyapunov_ui(app, ui, r, two, room),
-        Output::Flow(b) => flow_ui(app, ui, &b.run, &b.sweep, two, room),
-        Output::Energy(r) => energy_ui(app, ui, r, room),
-        Output::Signal(r) => signal_ui(app, ui, &r.backward, room),
-        Output::Newton(r) => newton_ui(app, ui, r, &a, room),
+        Output::Lyapunov(r) => lyapunov_ui(ctx, ui, r, two, room),
+        Output::Flow(b) => flow_ui(ctx, ui, &b.run, &b.sweep, two, room),
+        Output::Energy(r) => energy_ui(ctx, ui, r, room),
+        Output::Signal(r) => signal_ui(ctx, ui, &r.backward, room),
+        Output::Newton(r) => newton_ui(ctx, ui, r, &a, room),
     }
 }
 
-fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    let lang = app.settings.lang;
-    let too_large = app.lab.n_params > MAX_DENSE_PARAMS;
-    let st = &mut app.views.dynamics.settings;
+fn controls_ui(this: &mut Dynamics, ctx: &ViewCtx<'_>, ui: &mut egui::Ui) {
+    let lang = ctx.lang();
+    let too_large = ctx.lab.n_params > MAX_DENSE_PARAMS;
+    // The widgets edit a copy; a change goes out as a command, applied after the frame.
+    let mut edited = this.settings;
+    let st = &mut edited;
     let mut run = false;
     ui.horizontal_wrapped(|ui| {
         egui::ComboBox::from_id_salt("dynamics_kind")
@@ -151,26 +160,29 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
     if st.kind == Kind::Newton && too_large {
         ui.colored_label(ui.visuals().warn_fg_color, lang.t(S::NewtonTooLarge));
     }
+    if edited != this.settings {
+        ctx.send(Command::SetDynamicsSettings(Box::new(edited)));
+    }
     if run {
-        app.commands.send(Command::DynamicsRun);
+        ctx.send(Command::DynamicsRun);
     }
 }
 
-fn status_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let d = &app.views.dynamics;
+fn status_ui(this: &Dynamics, ctx: &ViewCtx<'_>, ui: &mut egui::Ui) {
+    let d = this;
     ui.horizontal_wrapped(|ui| {
         if d.awaiting_theta {
             ui.spinner();
-            ui.label(app.t(S::WaitingTheta));
+            ui.label(ctx.t(S::WaitingTheta));
         } else if d.computing {
             ui.spinner();
-            ui.label(format!("{}…", app.t(S::Run)));
+            ui.label(format!("{}…", ctx.t(S::Run)));
         }
         if let Some(a) = &d.last {
             ui.label(
                 egui::RichText::new(format!(
                     "{} {} · P = {} · {:.2} s",
-                    app.t(S::StepCount),
+                    ctx.t(S::StepCount),
                     a.step,
                     a.params,
                     a.seconds
@@ -182,7 +194,7 @@ fn status_ui(app: &NnlabApp, ui: &mut egui::Ui) {
     if let Some(e) = &d.error {
         ui.colored_label(
             ui.visuals().error_fg_color,
-            format!("{}: {e}", app.t(S::DynFailed)),
+            format!("{}: {e}", ctx.t(S::DynFailed)),
         );
     }
 }
@@ -237,7 +249,7 @@ fn title(ui: &mut egui::Ui, text: &str) {
     ui.add(egui::Label::new(egui::RichText::new(text).strong()).truncate());
 }
 
-fn lyapunov_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &LyapunovResult, two: bool, room: bool) {
+fn lyapunov_ui(ctx: &ViewCtx<'_>, ui: &mut egui::Ui, r: &LyapunovResult, two: bool, room: bool) {
     let edge = 2.0 / r.lambda_max;
     ui.horizontal_wrapped(|ui| {
         ui.label(format!("λ_max = {}", num(r.lambda_max)));
@@ -246,22 +258,22 @@ fn lyapunov_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &LyapunovResult, two: bool,
         ui.label(
             egui::RichText::new(format!(
                 "{} λ_T = {}",
-                app.t(S::Measured),
+                ctx.t(S::Measured),
                 num(r.run.exponent)
             ))
             .strong(),
         );
         ui.label(format!(
             "{} ln|1 − ηλ_max| = {}",
-            app.t(S::Predicted),
+            ctx.t(S::Predicted),
             num(r.predicted)
         ));
         if r.run.diverged {
-            ui.colored_label(theme::NEG, app.t(S::DivergedShort));
+            ui.colored_label(theme::NEG, ctx.t(S::DivergedShort));
         }
     })
     .response
-    .on_hover_text(app.t(S::LyapNote));
+    .on_hover_text(ctx.t(S::LyapNote));
     if !room {
         return;
     }
@@ -288,16 +300,16 @@ fn lyapunov_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &LyapunovResult, two: bool,
             .filter(|p| p[1].is_finite())
             .collect()
     };
-    let (meas, pred) = (app.t(S::Measured), app.t(S::Predicted));
+    let (meas, pred) = (ctx.t(S::Measured), ctx.t(S::Predicted));
     split(
         ui,
         two,
         |ui| {
-            title(ui, app.t(S::ExponentPlot));
+            title(ui, ctx.t(S::ExponentPlot));
             Plot::new("dyn_lyap_curve")
                 .legend(Legend::default())
                 .allow_scroll(false)
-                .x_axis_label(app.t(S::StepCount))
+                .x_axis_label(ctx.t(S::StepCount))
                 .show(ui, |p| {
                     p.line(
                         Line::new(meas, PlotPoints::from(curve))
@@ -315,7 +327,7 @@ fn lyapunov_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &LyapunovResult, two: bool,
                 });
         },
         |ui| {
-            title(ui, app.t(S::SweepPlot));
+            title(ui, ctx.t(S::SweepPlot));
             Plot::new("dyn_lyap_sweep")
                 .legend(Legend::default())
                 .allow_scroll(false)
@@ -355,7 +367,7 @@ fn log_pts(pts: impl Iterator<Item = [f64; 2]>, log_x: bool) -> Vec<[f64; 2]> {
 }
 
 fn flow_ui(
-    app: &NnlabApp,
+    ctx: &ViewCtx<'_>,
     ui: &mut egui::Ui,
     c: &crate::analysis::dynamics::FlowComparison,
     s: &crate::analysis::dynamics::FlowSweep,
@@ -364,7 +376,7 @@ fn flow_ui(
 ) {
     ui.horizontal_wrapped(|ui| {
         ui.label(format!("η = {}", num(c.eta)));
-        ui.label(format!("{} = {}", app.t(S::Slope), num(s.slope)));
+        ui.label(format!("{} = {}", ctx.t(S::Slope), num(s.slope)));
         ui.label(format!("RK4 ≈ {}", num(c.reference_error)));
     });
     if !room {
@@ -388,11 +400,11 @@ fn flow_ui(
         ui,
         two,
         |ui| {
-            title(ui, app.t(S::FlowErrorPlot));
+            title(ui, ctx.t(S::FlowErrorPlot));
             Plot::new("dyn_flow_err")
                 .legend(Legend::default())
                 .allow_scroll(false)
-                .x_axis_label(app.t(S::Time))
+                .x_axis_label(ctx.t(S::Time))
                 .y_axis_formatter(log_ticks)
                 .show(ui, |p| {
                     p.line(
@@ -412,7 +424,7 @@ fn flow_ui(
                 });
         },
         |ui| {
-            title(ui, app.t(S::FlowSweepPlot));
+            title(ui, ctx.t(S::FlowSweepPlot));
             Plot::new("dyn_flow_sweep")
                 .legend(Legend::default())
                 .allow_scroll(false)
@@ -421,12 +433,12 @@ fn flow_ui(
                 .x_axis_formatter(|m: GridMark, _| log_ticks(m, &(0.0..=0.0)))
                 .show(ui, |p| {
                     p.line(
-                        Line::new(app.t(S::Measured), PlotPoints::from(sweep.clone()))
+                        Line::new(ctx.t(S::Measured), PlotPoints::from(sweep.clone()))
                             .color(theme::NEG)
                             .width(2.0),
                     );
                     p.points(
-                        Points::new(app.t(S::Measured), PlotPoints::from(sweep.clone()))
+                        Points::new(ctx.t(S::Measured), PlotPoints::from(sweep.clone()))
                             .color(theme::NEG)
                             .radius(3.0),
                     );
@@ -448,7 +460,7 @@ fn flow_ui(
 }
 
 fn energy_ui(
-    app: &NnlabApp,
+    ctx: &ViewCtx<'_>,
     ui: &mut egui::Ui,
     r: &crate::analysis::dynamics::EnergyReport,
     room: bool,
@@ -460,9 +472,9 @@ fn energy_ui(
             num(r.mass),
             num(r.damping)
         ));
-        ui.label(format!("{}: {}", app.t(S::EnergyIncreases), r.increases));
+        ui.label(format!("{}: {}", ctx.t(S::EnergyIncreases), r.increases));
         if r.diverged {
-            ui.colored_label(theme::NEG, app.t(S::DivergedShort));
+            ui.colored_label(theme::NEG, ctx.t(S::DivergedShort));
         }
     });
     if !room {
@@ -474,20 +486,20 @@ fn energy_ui(
     Plot::new("dyn_energy")
         .legend(Legend::default())
         .allow_scroll(false)
-        .x_axis_label(app.t(S::StepCount))
+        .x_axis_label(ctx.t(S::StepCount))
         .show(ui, |p| {
             p.line(
-                Line::new(app.t(S::Kinetic), PlotPoints::from(pick(|s| s.kinetic)))
+                Line::new(ctx.t(S::Kinetic), PlotPoints::from(pick(|s| s.kinetic)))
                     .color(theme::NEG)
                     .width(2.0),
             );
             p.line(
-                Line::new(app.t(S::Potential), PlotPoints::from(pick(|s| s.potential)))
+                Line::new(ctx.t(S::Potential), PlotPoints::from(pick(|s| s.potential)))
                     .color(theme::POS)
                     .width(2.0),
             );
             p.line(
-                Line::new(app.t(S::TotalEnergy), PlotPoints::from(pick(|s| s.total)))
+                Line::new(ctx.t(S::TotalEnergy), PlotPoints::from(pick(|s| s.total)))
                     .color(theme::series_color(2))
                     .width(2.5),
             );
@@ -495,12 +507,12 @@ fn energy_ui(
 }
 
 fn signal_ui(
-    app: &NnlabApp,
+    ctx: &ViewCtx<'_>,
     ui: &mut egui::Ui,
     r: &crate::analysis::dynamics::SignalReport,
     room: bool,
 ) {
-    ui.weak(app.t(S::SignalPlot));
+    ui.weak(ctx.t(S::SignalPlot));
     if !room {
         return;
     }
@@ -518,7 +530,7 @@ fn signal_ui(
         .map(|(i, l)| Bar::new(i as f64 + 0.18, l.measured).width(0.34))
         .collect();
     let names: Vec<String> = (0..n)
-        .map(|i| format!("{} {}", app.t(S::Layer), i + 1))
+        .map(|i| format!("{} {}", ctx.t(S::Layer), i + 1))
         .collect();
     Plot::new("dyn_signal")
         .legend(Legend::default())
@@ -533,8 +545,8 @@ fn signal_ui(
             }
         })
         .show(ui, |p| {
-            p.bar_chart(BarChart::new(app.t(S::SignalPredicted), pred).color(theme::POS));
-            p.bar_chart(BarChart::new(app.t(S::SignalMeasured), meas).color(theme::NEG));
+            p.bar_chart(BarChart::new(ctx.t(S::SignalPredicted), pred).color(theme::POS));
+            p.bar_chart(BarChart::new(ctx.t(S::SignalMeasured), meas).color(theme::NEG));
             p.hline(
                 HLine::new("1", 1.0)
                     .color(Color32::GRAY)
@@ -544,7 +556,7 @@ fn signal_ui(
 }
 
 fn newton_ui(
-    app: &NnlabApp,
+    ctx: &ViewCtx<'_>,
     ui: &mut egui::Ui,
     r: &crate::analysis::dynamics::NewtonReport,
     _a: &Answer,
@@ -554,18 +566,18 @@ fn newton_ui(
     let after_n = r.loss_newton.last().copied().unwrap_or(f64::NAN);
     let after_g = r.loss_gd.last().copied().unwrap_or(f64::NAN);
     ui.horizontal_wrapped(|ui| {
-        ui.label(format!("J {} = {}", app.t(S::Before), num(before)));
+        ui.label(format!("J {} = {}", ctx.t(S::Before), num(before)));
         ui.label(
             egui::RichText::new(format!(
                 "{} {}: {}",
-                app.t(S::NewtonName),
-                app.t(S::After),
+                ctx.t(S::NewtonName),
+                ctx.t(S::After),
                 num(after_n)
             ))
             .strong(),
         );
-        ui.label(format!("GD {}: {}", app.t(S::After), num(after_g)));
-        ui.label(format!("{} = {}", app.t(S::NegativeEigs), r.negative_count));
+        ui.label(format!("GD {}: {}", ctx.t(S::After), num(after_g)));
+        ui.label(format!("{} = {}", ctx.t(S::NegativeEigs), r.negative_count));
     });
     if !room {
         return;
@@ -581,21 +593,21 @@ fn newton_ui(
         r.loss_gd.iter().enumerate().map(|(k, j)| [k as f64, *j]),
         false,
     );
-    let gd_name = format!("{} ({})", app.t(S::GdName), num(r.gd_eta));
-    ui.weak(app.t(S::NewtonPlot));
+    let gd_name = format!("{} ({})", ctx.t(S::GdName), num(r.gd_eta));
+    ui.weak(ctx.t(S::NewtonPlot));
     Plot::new("dyn_newton")
         .legend(Legend::default())
         .allow_scroll(false)
-        .x_axis_label(app.t(S::Iteration))
+        .x_axis_label(ctx.t(S::Iteration))
         .y_axis_formatter(log_ticks)
         .show(ui, |p| {
             p.line(
-                Line::new(app.t(S::NewtonName), PlotPoints::from(n.clone()))
+                Line::new(ctx.t(S::NewtonName), PlotPoints::from(n.clone()))
                     .color(theme::NEG)
                     .width(2.0),
             );
             p.points(
-                Points::new(app.t(S::NewtonName), PlotPoints::from(n))
+                Points::new(ctx.t(S::NewtonName), PlotPoints::from(n))
                     .color(theme::NEG)
                     .radius(3.0),
             );

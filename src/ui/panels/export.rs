@@ -13,10 +13,13 @@ use std::sync::Arc;
 use eframe::egui;
 
 use crate::runtime::worker::OutputMap;
-use crate::ui::app::{Job, NnlabApp};
+use crate::ui::app::Job;
+use crate::ui::command::Command;
 use crate::ui::history::Series;
 use crate::ui::i18n::S;
+use crate::ui::lab::Lab;
 use crate::ui::panels::plots::Tile;
+use crate::ui::view::{ViewCtx, Views};
 
 /// The Export window's state, and a PNG waiting for a frame without the window on it.
 #[derive(Default)]
@@ -69,14 +72,15 @@ fn layer_columns(prefix: &str, series: &[Series]) -> Vec<String> {
 }
 
 /// The data behind a tile as CSV (None: the tile has no data yet).
-pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
-    let h = &app.lab.history;
+/// A tile's data as CSV, read from the lab and the views (None: it has none yet).
+pub fn tile_csv(views: &Views, lab: &Lab, tile: Tile) -> Option<String> {
+    let h = &lab.history;
     match tile {
         Tile::Loss => Some(columns_csv(
             &["batch_loss".into(), "train_loss".into(), "test_loss".into()],
             &[&h.batch_loss, &h.train_loss, &h.test_loss],
         )),
-        Tile::Accuracy if app.lab.train.classes == 0 => Some(columns_csv(
+        Tile::Accuracy if lab.train.classes == 0 => Some(columns_csv(
             &["train_r2".into(), "test_r2".into()],
             &[&h.train_r2, &h.test_r2],
         )),
@@ -99,7 +103,7 @@ pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
             Some(columns_csv(&names, &series))
         }
         Tile::Curvature => {
-            let c = &app.views.curvature;
+            let c = &views.curvature;
             Some(columns_csv(
                 &[
                     "lambda_max".into(),
@@ -118,7 +122,7 @@ pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
             ))
         }
         Tile::Histogram => {
-            let s = app.lab.snapshot.as_ref()?;
+            let s = lab.snapshot.as_ref()?;
             let mut out = String::from("layer,bin_lo,bin_hi,count\n");
             for (i, hg) in s.histograms.iter().enumerate() {
                 let bw = (hg.hi - hg.lo) / hg.counts.len().max(1) as f64;
@@ -130,7 +134,7 @@ pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
             Some(out)
         }
         Tile::Network => {
-            let s = app.lab.snapshot.as_ref()?;
+            let s = lab.snapshot.as_ref()?;
             let mut out = format!("# theta at step {}\nindex,value\n", s.step);
             for (i, v) in s.theta.iter().enumerate() {
                 out.push_str(&format!("{i},{v:?}\n"));
@@ -138,7 +142,7 @@ pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
             Some(out)
         }
         Tile::Output => {
-            let s = app.lab.snapshot.as_ref()?;
+            let s = lab.snapshot.as_ref()?;
             match &s.output {
                 OutputMap::Grid {
                     side,
@@ -170,16 +174,11 @@ pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
                 OutputMap::None => None,
             }
         }
-        Tile::Geometry => super::geometry::csv(app),
-        Tile::DoubleDescent => app.views.double_descent.csv(),
-        Tile::Spectral => super::spectral_bias::csv(app),
-        Tile::Landscape => app.views.landscape.shown().map(crate::ui::landscape::csv),
-        Tile::Dynamics => app
-            .views
-            .dynamics
-            .last
-            .as_deref()
-            .map(crate::ui::dynamics::csv),
+        Tile::Geometry => super::geometry::csv(&views.geometry),
+        Tile::DoubleDescent => views.double_descent.csv(),
+        Tile::Spectral => super::spectral_bias::csv(&views.spectral),
+        Tile::Landscape => views.landscape.shown().map(crate::ui::landscape::csv),
+        Tile::Dynamics => views.dynamics.last.as_deref().map(crate::ui::dynamics::csv),
     }
 }
 
@@ -254,89 +253,84 @@ fn with_ext(path: &str, ext: &str) -> PathBuf {
     PathBuf::from(path.trim()).with_extension(ext)
 }
 
-/// The Export window of one tile: Browse…, a typed path, Save PNG, Save CSV.
-pub fn ui(app: &mut NnlabApp, ctx: &egui::Context) {
-    // A PNG waits until the window is gone from the picture.
-    if let Some((tile, path, wait)) = app.views.export.pending_png.take() {
-        if wait > 0 {
-            app.views.export.pending_png = Some((tile, path, wait - 1));
-            ctx.request_repaint();
-        } else if let Some((_, rect)) = app.views.export.rects.iter().find(|(t, _)| *t == tile) {
-            request_png(ctx, *rect, path, app.files.tasks.sender());
-        } else {
-            app.lab.error = Some(app.t(S::TileHidden).to_string());
-        }
-    }
-    let Some(tile) = app.views.export.tile else {
-        return;
-    };
-    let lang = app.settings.lang;
-    let mut open = true;
-    let has_csv = tile_csv(app, tile).is_some();
-    let mut act: Option<(&str, PathBuf)> = None;
-    let mut browse = false;
-    egui::Window::new(format!(
-        "{} — {}",
-        lang.t(S::ExportTitle),
-        lang.t(tile.title())
-    ))
-    .id(egui::Id::unique("export_dialog"))
-    .open(&mut open)
-    .collapsible(false)
-    .default_width(460.0)
-    .show(ctx, |ui| {
-        ui.horizontal(|ui| {
-            if ui.button(lang.t(S::Browse)).clicked() {
-                browse = true;
+impl Export {
+    /// The Export window of one tile: Browse…, a typed path, Save PNG, Save CSV (`has_csv`:
+    /// the tile has data to write). Writing a CSV and browsing go out as commands.
+    pub fn window_ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>, has_csv: bool) {
+        let ectx = ui.ctx().clone();
+        // A PNG waits until the window is gone from the picture.
+        if let Some((tile, path, wait)) = self.pending_png.take() {
+            if wait > 0 {
+                self.pending_png = Some((tile, path, wait - 1));
+                ectx.request_repaint();
+            } else if let Some((_, rect)) = self.rects.iter().find(|(t, _)| *t == tile) {
+                request_png(&ectx, *rect, path, ctx.files.tasks.sender());
+            } else {
+                ctx.send(Command::ShowError(ctx.t(S::TileHidden).to_string()));
             }
-            ui.label(lang.t(S::Path));
-            ui.add(
-                egui::TextEdit::singleline(&mut app.views.export.path)
-                    .hint_text(lang.t(S::PathHint))
-                    .desired_width(240.0),
-            );
+        }
+        let Some(tile) = self.tile else {
+            return;
+        };
+        let lang = ctx.lang();
+        let mut open = true;
+        let mut act: Option<(&str, PathBuf)> = None;
+        let mut browse = false;
+        egui::Window::new(format!(
+            "{} — {}",
+            lang.t(S::ExportTitle),
+            lang.t(tile.title())
+        ))
+        .id(egui::Id::unique("export_dialog"))
+        .open(&mut open)
+        .collapsible(false)
+        .default_width(460.0)
+        .show(&ectx, |ui| {
+            ui.horizontal(|ui| {
+                if ui.button(lang.t(S::Browse)).clicked() {
+                    browse = true;
+                }
+                ui.label(lang.t(S::Path));
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.path)
+                        .hint_text(lang.t(S::PathHint))
+                        .desired_width(240.0),
+                )
+                .accessible_name(lang.t(S::Path));
+            });
+            ui.horizontal(|ui| {
+                let ok = !self.path.trim().is_empty();
+                if ui
+                    .add_enabled(ok, egui::Button::new(lang.t(S::SavePng)))
+                    .clicked()
+                {
+                    act = Some(("png", with_ext(&self.path, "png")));
+                }
+                if ui
+                    .add_enabled(ok && has_csv, egui::Button::new(lang.t(S::SaveCsv)))
+                    .clicked()
+                {
+                    act = Some(("csv", with_ext(&self.path, "csv")));
+                }
+            });
+            if let Some(e) = &self.error {
+                ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
+            }
         });
-        ui.horizontal(|ui| {
-            let ok = !app.views.export.path.trim().is_empty();
-            if ui
-                .add_enabled(ok, egui::Button::new(lang.t(S::SavePng)))
-                .clicked()
-            {
-                act = Some(("png", with_ext(&app.views.export.path, "png")));
-            }
-            if ui
-                .add_enabled(ok && has_csv, egui::Button::new(lang.t(S::SaveCsv)))
-                .clicked()
-            {
-                act = Some(("csv", with_ext(&app.views.export.path, "csv")));
-            }
-        });
-        if let Some(e) = &app.views.export.error {
-            ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
+        if browse {
+            ctx.send(Command::BrowseExport(self.path.clone()));
         }
-    });
-    if browse {
-        let name = app.views.export.path.clone();
-        app.files.file_dialogs.queue(Box::new(move |send| {
-            let p = rfd::FileDialog::new().set_file_name(name).save_file();
-            send(Job::PickedExport(p));
-        }));
-    }
-    match act {
-        Some(("png", p)) => {
-            app.views.export.tile = None;
-            app.views.export.pending_png = Some((tile, p, 2));
-            ctx.request_repaint();
-        }
-        Some((_, p)) => {
-            if let Some(text) = tile_csv(app, tile) {
-                write_csv(p, text, &app.files.tasks);
-                app.views.export.tile = None;
+        match act {
+            Some(("png", p)) => {
+                self.tile = None;
+                self.pending_png = Some((tile, p, 2));
+                ectx.request_repaint();
             }
+            Some((_, p)) => ctx.send(Command::ExportCsv { tile, path: p }),
+            None => {}
         }
-        None => {}
-    }
-    if !open {
-        app.views.export.tile = None;
+        if !open {
+            self.tile = None;
+        }
     }
 }

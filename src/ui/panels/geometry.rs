@@ -10,10 +10,11 @@ use egui_plot::{Legend, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points, VL
 use crate::analysis::jacobian::JacobianReport;
 use crate::analysis::regions::Regions;
 use crate::runtime::worker::OutputMap;
-use crate::ui::app::NnlabApp;
-use crate::ui::geometry::{Mode, Output, not_applicable};
+use crate::ui::command::Command;
+use crate::ui::geometry::{Geometry, Mode, Output, not_applicable};
 use crate::ui::i18n::S;
 use crate::ui::theme;
+use crate::ui::view::ViewCtx;
 
 use super::curvature::num;
 use super::plots::log_ticks;
@@ -21,10 +22,27 @@ use super::plots::log_ticks;
 /// Bins of log10 σ in the Jacobian histogram.
 pub const BINS: usize = 48;
 
-pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    app.views.geometry.drawn_at = Some(std::time::Instant::now());
-    let lang = app.settings.lang;
-    let mut mode = app.views.geometry.mode;
+impl Geometry {
+    /// The tile; `decision` is the output view's decision map, drawn under the regions.
+    pub fn tile_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        ctx: &ViewCtx<'_>,
+        decision: Option<egui::TextureId>,
+    ) {
+        tile(self, ctx, ui, decision)
+    }
+}
+
+fn tile(
+    this: &mut Geometry,
+    ctx: &ViewCtx<'_>,
+    ui: &mut egui::Ui,
+    decision: Option<egui::TextureId>,
+) {
+    this.drawn_at = Some(std::time::Instant::now());
+    let lang = ctx.lang();
+    let mut mode = this.mode;
     ui.horizontal(|ui| {
         egui::ComboBox::from_id_salt("geometry_mode")
             .selected_text(lang.t(mode.name()))
@@ -37,22 +55,24 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
             })
             .response
             .accessible_name(lang.t(S::GeoMode));
-        if app.views.geometry.computing {
+        if this.computing() {
             ui.spinner();
         }
     });
-    app.views.geometry.set_mode(mode);
-    let why = app.lab.net.as_ref().and_then(|n| not_applicable(n, mode));
+    if mode != this.mode {
+        ctx.send(Command::SetGeometryMode(mode));
+    }
+    let why = ctx.lab.net.as_ref().and_then(|n| not_applicable(n, mode));
     if let Some(w) = why {
         ui.add_space(6.0);
         ui.add(egui::Label::new(format!("{} {}", lang.t(w.reason), w.detail)).wrap());
         return;
     }
-    if let Some(e) = &app.views.geometry.error {
+    if let Some(e) = &this.error {
         ui.add(egui::Label::new(egui::RichText::new(e).color(theme::NEG)).wrap());
         return;
     }
-    let Some(a) = app.views.geometry.last.clone() else {
+    let Some(a) = this.last.clone() else {
         ui.add(egui::Label::new(egui::RichText::new(lang.t(S::GeoWaiting)).weak()).wrap());
         return;
     };
@@ -69,7 +89,7 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 ))
                 .strong(),
             );
-            regions_ui(app, ui, r);
+            regions_ui(ctx, ui, r, &this.counts, decision);
         }
         Output::Jacobian(j) => {
             if let Some(d) = j.depths.last() {
@@ -88,18 +108,24 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     .small(),
                 );
             }
-            jacobian_ui(app, ui, j);
+            jacobian_ui(this, ctx, ui, j);
         }
     }
 }
 
-fn regions_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &Regions) {
-    let outline = if app.settings.dark {
+fn regions_ui(
+    ctx: &ViewCtx<'_>,
+    ui: &mut egui::Ui,
+    r: &Regions,
+    counts: &[PlotPoint],
+    tex: Option<egui::TextureId>,
+) {
+    let outline = if ctx.dark() {
         Color32::WHITE
     } else {
         Color32::BLACK
     };
-    let Some(snap) = app.lab.snapshot.as_ref() else {
+    let Some(snap) = ctx.lab.snapshot.as_ref() else {
         return;
     };
     // The picture above, the count against step below (when there is room for both).
@@ -109,7 +135,6 @@ fn regions_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &Regions) {
     if r.inputs == 2 {
         let (x0, x1) = r.bounds.x;
         let (y0, y1) = r.bounds.y;
-        let tex = app.views.output.textures.decision.as_ref().map(|t| t.id());
         Plot::new("geometry_regions")
             .height(picture_h)
             .data_aspect(1.0)
@@ -141,9 +166,9 @@ fn regions_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &Regions) {
             OutputMap::Curve { xs, ys } => xs.iter().zip(ys).map(|(x, y)| [*x, *y]).collect(),
             _ => Vec::new(),
         };
-        let target = super::output::curve_points(&app.lab.train);
+        let target = super::output::curve_points(&ctx.lab.train);
         let breaks = r.breakpoints();
-        let (tname, fname, bname) = (app.t(S::Target), app.t(S::Fitted), app.t(S::GeoBreakpoints));
+        let (tname, fname, bname) = (ctx.t(S::Target), ctx.t(S::Fitted), ctx.t(S::GeoBreakpoints));
         Plot::new("geometry_breakpoints")
             .height(picture_h)
             .legend(Legend::default())
@@ -169,15 +194,15 @@ fn regions_ui(app: &NnlabApp, ui: &mut egui::Ui, r: &Regions) {
             });
     }
     if split {
-        let counts = PlotPoints::Borrowed(&app.views.geometry.counts);
+        let counts = PlotPoints::Borrowed(counts);
         Plot::new("geometry_counts")
             .legend(Legend::default())
             .allow_scroll(false)
             .include_y(0.0)
-            .x_axis_label(app.t(S::StepCount))
+            .x_axis_label(ctx.t(S::StepCount))
             .show(ui, |p| {
                 p.line(
-                    Line::new(app.t(S::GeoRegionCount), counts)
+                    Line::new(ctx.t(S::GeoRegionCount), counts)
                         .color(theme::POS)
                         .width(2.0),
                 );
@@ -229,27 +254,23 @@ pub fn log_range(j: &JacobianReport) -> (f64, f64) {
     }
 }
 
-fn jacobian_ui(app: &mut NnlabApp, ui: &mut egui::Ui, j: &JacobianReport) {
+fn jacobian_ui(this: &mut Geometry, ctx: &ViewCtx<'_>, ui: &mut egui::Ui, j: &JacobianReport) {
     let (lo, hi) = log_range(j);
-    if app.views.geometry.stale_texture
-        || app.views.geometry.texture.is_none()
-        || app.views.geometry.texture_dark != app.settings.dark
-    {
-        app.views.geometry.stale_texture = false;
-        app.views.geometry.texture_dark = app.settings.dark;
-        let img = histogram_image(j, lo, hi, app.settings.dark);
-        match &mut app.views.geometry.texture {
+    if this.stale_texture || this.texture.is_none() || this.texture_dark != ctx.dark() {
+        this.stale_texture = false;
+        this.texture_dark = ctx.dark();
+        let img = histogram_image(j, lo, hi, ctx.dark());
+        match &mut this.texture {
             Some(t) => t.set(img, TextureOptions::NEAREST),
             None => {
-                app.views.geometry.texture = Some(ui.ctx().load_texture(
-                    "jacobian",
-                    img,
-                    TextureOptions::NEAREST,
-                ))
+                this.texture = Some(
+                    ui.ctx()
+                        .load_texture("jacobian", img, TextureOptions::NEAREST),
+                )
             }
         }
     }
-    let Some(tex) = app.views.geometry.texture.as_ref().map(|t| t.id()) else {
+    let Some(tex) = this.texture.as_ref().map(|t| t.id()) else {
         return;
     };
     let first = j.depths.first().map_or(2, |d| d.layer) as f64;
@@ -270,16 +291,16 @@ fn jacobian_ui(app: &mut NnlabApp, ui: &mut egui::Ui, j: &JacobianReport) {
         })
         .collect();
     let (mname, pname, hname) = (
-        app.t(S::GeoMeasured),
-        app.t(S::GeoPredicted),
-        app.t(S::GeoHistogram),
+        ctx.t(S::GeoMeasured),
+        ctx.t(S::GeoPredicted),
+        ctx.t(S::GeoHistogram),
     );
     Plot::new("geometry_jacobian")
         .legend(Legend::default())
         .allow_scroll(false)
         .show_grid(false)
-        .x_axis_label(app.t(S::GeoLayer))
-        .y_axis_label(app.t(S::GeoSigma))
+        .x_axis_label(ctx.t(S::GeoLayer))
+        .y_axis_label(ctx.t(S::GeoSigma))
         .y_axis_formatter(log_ticks)
         .default_x_bounds(first - 0.5, last + 0.5)
         .default_y_bounds(lo, hi)
@@ -297,15 +318,15 @@ fn jacobian_ui(app: &mut NnlabApp, ui: &mut egui::Ui, j: &JacobianReport) {
             );
             p.line(
                 Line::new(pname, PlotPoints::from(predicted))
-                    .color(theme::quiet_line(app.settings.dark))
+                    .color(theme::quiet_line(ctx.dark()))
                     .width(1.5),
             );
         });
 }
 
 /// The tile's data as CSV: every region's pattern and vertices, or every singular value per depth.
-pub fn csv(app: &NnlabApp) -> Option<String> {
-    let a = app.views.geometry.last.as_ref()?;
+pub fn csv(this: &Geometry) -> Option<String> {
+    let a = this.last.as_ref()?;
     let mut out = format!("# step {}\n", a.step);
     match &a.output {
         Output::Regions(r) if r.inputs == 2 => {

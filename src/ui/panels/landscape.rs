@@ -8,11 +8,13 @@ use eframe::egui::{self, Color32, Pos2, Rect, Stroke, pos2, vec2};
 use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
 
 use crate::analysis::landscape::one_one_one::TinyLoss;
-use crate::ui::app::NnlabApp;
 use crate::ui::command::Command;
 use crate::ui::i18n::S;
-use crate::ui::landscape::{Answer, LineView, MAX_GRID, Mode, Output, SliceView, sample};
+use crate::ui::landscape::{
+    Answer, Landscape, LineView, MAX_GRID, Mode, Output, SliceView, sample,
+};
 use crate::ui::theme;
+use crate::ui::view::ViewCtx;
 
 use super::curvature::num;
 
@@ -27,26 +29,35 @@ fn mode_name(m: Mode) -> S {
     }
 }
 
-pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui, enlarged: bool) {
-    controls_ui(app, ui);
-    status_ui(app, ui, enlarged);
-    let Some(a) = app.views.landscape.shown() else {
-        if !app.views.landscape.busy() {
+impl Landscape {
+    /// The tile: its controls, status and the slice or line.
+    pub fn tile_ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>, enlarged: bool) {
+        tile(self, ctx, ui, enlarged)
+    }
+}
+
+fn tile(this: &mut Landscape, ctx: &ViewCtx<'_>, ui: &mut egui::Ui, enlarged: bool) {
+    controls_ui(this, ctx, ui);
+    status_ui(this, ctx, ui, enlarged);
+    let Some(a) = this.shown() else {
+        if !this.busy() {
             ui.add_space(8.0);
-            ui.add(egui::Label::new(egui::RichText::new(app.t(S::LandNone)).weak()).wrap());
+            ui.add(egui::Label::new(egui::RichText::new(ctx.t(S::LandNone)).weak()).wrap());
         }
         return;
     };
     let a = a.clone();
     match &a.output {
-        Output::Line(l) => line_ui(app, ui, l),
-        Output::Slice(v) => heatmap_ui(app, ui, &a, v),
+        Output::Line(l) => line_ui(this, ctx, ui, l),
+        Output::Slice(v) => heatmap_ui(this, ctx, ui, &a, v),
     }
 }
 
-fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    let st = &mut app.views.landscape.settings;
-    let lang = app.settings.lang;
+fn controls_ui(this: &mut Landscape, ctx: &ViewCtx<'_>, ui: &mut egui::Ui) {
+    // The widgets edit a copy; a change goes out as a command, applied after the frame.
+    let mut edited = this.settings;
+    let st = &mut edited;
+    let lang = ctx.lang();
     let mut compute = false;
     ui.horizontal_wrapped(|ui| {
         egui::ComboBox::from_id_salt("landscape_mode")
@@ -112,38 +123,41 @@ fn controls_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
         if ui.button(lang.t(S::Compute)).clicked() {
             compute = true;
         }
-        ui.checkbox(&mut app.views.landscape.log, lang.t(S::LogColour));
-        ui.checkbox(&mut app.views.landscape.live, lang.t(S::FollowTraining));
+        ui.checkbox(&mut this.log, lang.t(S::LogColour));
+        ui.checkbox(&mut this.live, lang.t(S::FollowTraining));
     });
+    if edited != this.settings {
+        ctx.send(Command::SetLandscapeSettings(Box::new(edited)));
+    }
     if compute {
-        app.commands.send(Command::LandscapeCompute);
+        ctx.send(Command::LandscapeCompute);
     }
 }
 
-fn status_ui(app: &NnlabApp, ui: &mut egui::Ui, enlarged: bool) {
-    let l = &app.views.landscape;
+fn status_ui(this: &Landscape, ctx: &ViewCtx<'_>, ui: &mut egui::Ui, enlarged: bool) {
+    let l = this;
     ui.horizontal_wrapped(|ui| {
         if l.awaiting_theta {
             ui.spinner();
-            ui.label(app.t(S::WaitingTheta));
+            ui.label(ctx.t(S::WaitingTheta));
         } else if let Some(done) = l.computing {
             ui.spinner();
             if l.coarse.is_some() {
-                ui.label(format!("{} {:.0}%", app.t(S::Refining), 100.0 * done));
+                ui.label(format!("{} {:.0}%", ctx.t(S::Refining), 100.0 * done));
             } else {
-                ui.label(format!("{}…", app.t(S::Compute)));
+                ui.label(format!("{}…", ctx.t(S::Compute)));
             }
         }
         if let Some(a) = l.shown() {
             let what = if a.coarse {
-                app.t(S::Preview)
+                ctx.t(S::Preview)
             } else {
-                app.t(mode_name(a.mode))
+                ctx.t(mode_name(a.mode))
             };
             let step = if a.mode == Mode::Tiny {
                 String::new()
             } else {
-                format!(" · {} {}", app.t(S::StepCount), a.step)
+                format!(" · {} {}", ctx.t(S::StepCount), a.step)
             };
             let grid = if a.mode == Mode::Line {
                 String::new()
@@ -163,7 +177,7 @@ fn status_ui(app: &NnlabApp, ui: &mut egui::Ui, enlarged: bool) {
                 if v.indefinite.is_some() {
                     ui.label(format!(
                         "{}: {:.1}%",
-                        app.t(S::Indefinite),
+                        ctx.t(S::Indefinite),
                         100.0 * v.indefinite_fraction
                     ));
                 }
@@ -173,7 +187,7 @@ fn status_ui(app: &NnlabApp, ui: &mut egui::Ui, enlarged: bool) {
     if let Some(e) = &l.error {
         ui.colored_label(
             ui.visuals().error_fg_color,
-            format!("{}: {e}", app.t(S::LandFailed)),
+            format!("{}: {e}", ctx.t(S::LandFailed)),
         );
     }
 }
@@ -218,16 +232,10 @@ fn scale(v: f64, min: f64, max: f64, log: bool) -> f64 {
     }
 }
 
-fn textures(app: &mut NnlabApp, ctx: &egui::Context, a: &Answer, v: &SliceView) {
-    let log = app.views.landscape.log;
-    let key = app.views.landscape.id * 4 + 2 * a.coarse as u64 + log as u64;
-    if app
-        .views
-        .landscape
-        .texture
-        .as_ref()
-        .is_some_and(|t| t.0 == key)
-    {
+fn textures(this: &mut Landscape, ctx: &egui::Context, a: &Answer, v: &SliceView) {
+    let log = this.log;
+    let key = this.id * 4 + 2 * a.coarse as u64 + log as u64;
+    if this.texture.as_ref().is_some_and(|t| t.0 == key) {
         return;
     }
     let (nx, ny) = (v.x.len(), v.y.len());
@@ -254,7 +262,7 @@ fn textures(app: &mut NnlabApp, ctx: &egui::Context, a: &Answer, v: &SliceView) 
     let (lin, near) = (egui::TextureOptions::LINEAR, egui::TextureOptions::NEAREST);
     // Update the two textures in place: a fresh texture per answer let a freed id come back
     // with the previous picture for a frame.
-    match &mut app.views.landscape.texture {
+    match &mut this.texture {
         Some((k, tex, Some(overlay))) => {
             tex.set(image, lin);
             overlay.set(mask, near);
@@ -335,16 +343,21 @@ fn marker(painter: &egui::Painter, p: Pos2, fill: Color32, r: f32) {
     painter.circle(p, r, fill, Stroke::new(1.5, Color32::BLACK));
 }
 
-fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, a: &Answer, v: &SliceView) {
+fn heatmap_ui(
+    this: &mut Landscape,
+    ctx: &ViewCtx<'_>,
+    ui: &mut egui::Ui,
+    a: &Answer,
+    v: &SliceView,
+) {
     if v.x.len() < 2 || v.y.len() < 2 {
         return;
     }
-    let ctx = ui.ctx().clone();
-    textures(app, &ctx, a, v);
-    let Some((_, tex, overlay)) = app.views.landscape.texture.clone() else {
+    textures(this, ui.ctx(), a, v);
+    let Some((_, tex, overlay)) = this.texture.clone() else {
         return;
     };
-    let log = app.views.landscape.log;
+    let log = this.log;
     let tiny = a.mode == Mode::Tiny;
     let (xn, yn) = if tiny { ("w₁", "w₂") } else { ("α", "β") };
     // The tile's frame clips before the end of the available rect: stay inside what shows.
@@ -398,7 +411,7 @@ fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, a: &Answer, v: &SliceView) 
     }
     let mut legend: Vec<(Color32, String)> = Vec::new();
     if v.indefinite.is_some() {
-        legend.push((theme::NEG, app.t(S::Indefinite).into()));
+        legend.push((theme::NEG, ctx.t(S::Indefinite).into()));
     }
     if let Some(path) = &v.path {
         let pts: Vec<Pos2> = path.iter().map(|p| frame.to_screen(*p)).collect();
@@ -410,8 +423,8 @@ fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, a: &Answer, v: &SliceView) 
         if let Some(first) = pts.first() {
             marker(&map, *first, Color32::WHITE, 4.0);
         }
-        legend.push((theme::NEG, app.t(S::TrainPath).into()));
-        legend.push((Color32::WHITE, app.t(S::StartTheta).into()));
+        legend.push((theme::NEG, ctx.t(S::TrainPath).into()));
+        legend.push((Color32::WHITE, ctx.t(S::StartTheta).into()));
     }
     for (k, r) in v.races.iter().enumerate() {
         let color = theme::series_color(k);
@@ -425,7 +438,7 @@ fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, a: &Answer, v: &SliceView) 
             marker(&map, *end, color, 3.5);
         }
         let tail = if r.diverged {
-            format!(" ({})", app.t(S::DivergedShort))
+            format!(" ({})", ctx.t(S::DivergedShort))
         } else {
             format!(" J = {}", num(r.final_loss))
         };
@@ -440,9 +453,9 @@ fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, a: &Answer, v: &SliceView) 
             Stroke::new(2.0, Color32::WHITE),
         );
         let name = if a.mode == Mode::Race {
-            app.t(S::StartTheta)
+            ctx.t(S::StartTheta)
         } else {
-            app.t(S::CurrentTheta)
+            ctx.t(S::CurrentTheta)
         };
         legend.push((Color32::from_rgb(230, 30, 60), name.into()));
     }
@@ -540,9 +553,9 @@ fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, a: &Answer, v: &SliceView) 
             let j = sample(v, d[0], d[1]).map_or("—".to_string(), num);
             format!("{xn} = {:.4}, {yn} = {:.4}, J = {j}", d[0], d[1])
         }
-        None if tiny => app.t(S::TinyData).to_string(),
-        None if a.mode == Mode::Race => app.t(S::RaceNote).to_string(),
-        None if v.indefinite.is_some() => app.t(S::IndefNote).to_string(),
+        None if tiny => ctx.t(S::TinyData).to_string(),
+        None if a.mode == Mode::Race => ctx.t(S::RaceNote).to_string(),
+        None if v.indefinite.is_some() => ctx.t(S::IndefNote).to_string(),
         None => String::new(),
     };
     painter.text(
@@ -553,7 +566,7 @@ fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, a: &Answer, v: &SliceView) 
         ui.visuals().weak_text_color(),
     );
     if tiny && hover.is_none() {
-        response.on_hover_text(app.t(S::IndefNote));
+        response.on_hover_text(ctx.t(S::IndefNote));
     }
 }
 
@@ -600,9 +613,9 @@ fn colour_bar(painter: &egui::Painter, rect: Rect, v: &SliceView, log: bool, tc:
     );
 }
 
-fn line_ui(app: &NnlabApp, ui: &mut egui::Ui, l: &LineView) {
-    ui.weak(app.t(S::LineNote));
-    let log = app.views.landscape.log && l.min > 0.0;
+fn line_ui(this: &Landscape, ctx: &ViewCtx<'_>, ui: &mut egui::Ui, l: &LineView) {
+    ui.weak(ctx.t(S::LineNote));
+    let log = this.log && l.min > 0.0;
     let pts: Vec<[f64; 2]> =
         l.t.iter()
             .zip(&l.loss)
@@ -631,10 +644,10 @@ fn line_ui(app: &NnlabApp, ui: &mut egui::Ui, l: &LineView) {
                 .width(2.0),
         );
         p.vline(
-            VLine::new(app.t(S::StartTheta), 0.0)
+            VLine::new(ctx.t(S::StartTheta), 0.0)
                 .color(Color32::GRAY)
                 .style(egui_plot::LineStyle::dashed_loose()),
         );
-        p.vline(VLine::new(app.t(S::CurrentTheta), 1.0).color(Color32::from_rgb(230, 30, 60)));
+        p.vline(VLine::new(ctx.t(S::CurrentTheta), 1.0).color(Color32::from_rgb(230, 30, 60)));
     });
 }

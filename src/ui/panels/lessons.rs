@@ -67,6 +67,17 @@ pub struct LessonsPanel {
 }
 
 impl LessonsPanel {
+    /// Open lesson `i` of the list (the list folds away; another lesson's result goes).
+    pub fn select(&mut self, i: usize) {
+        self.fold_list = true;
+        self.selected = Some(i);
+        let files = self.files.as_ref().and_then(|f| f.as_ref().ok());
+        let name = files.and_then(|f| f.get(i)).map(|f| &f.name);
+        if self.result.as_ref().map(|r| &r.name) != name {
+            self.result = None;
+        }
+    }
+
     /// A check is running on its helper thread.
     pub fn checking(&self) -> bool {
         self.checking.is_some()
@@ -248,11 +259,7 @@ impl LessonsPanel {
                 }
             });
         if let Some(i) = clicked {
-            self.fold_list = true;
-            self.selected = Some(i);
-            if self.result.as_ref().map(|r| &r.name) != files.get(i).map(|f| &f.name) {
-                self.result = None;
-            }
+            ctx.send(Command::SelectLesson(i));
         }
         let Some(file) = self.selected.and_then(|i| files.get(i)).cloned() else {
             return;

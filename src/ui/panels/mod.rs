@@ -1,8 +1,9 @@
-//! One file per panel. A converted panel is a struct owning its UI state that implements
-//! [`crate::ui::view::View`]: it draws from a read-only `ViewCtx` and sends `Command`s (banners,
-//! data, dialogs, lessons, model export, network, notices, output, plots, training). The others
-//! (top bar, designer, timeline, export, compare, curvature, landscape, dynamics, geometry,
-//! workspace) still draw from `&mut NnlabApp` and are next in line.
+//! One file per panel or tile. Each is a struct owning its UI state, drawn by
+//! `fn ui(&mut self, ui, ctx: &ViewCtx)` (the [`crate::ui::view::View`] trait, or a `tile_ui`
+//! / `window_ui` taking what else it draws as explicit arguments, e.g. the output view's maps
+//! for the designer). A view reads the lab through its `ViewCtx` and sends `Command`s for what
+//! it wants changed; none sees the app itself. The tile state with its job thread lives in a
+//! sibling module of `ui` (`ui::curvature`, `ui::landscape`, …), its drawing here.
 
 pub mod banners;
 pub mod compare;

@@ -7,40 +7,46 @@
 use eframe::egui::{self, ColorImage, TextureOptions};
 use egui_plot::{HLine, Legend, Line, LineStyle, Plot, PlotImage, PlotPoint, PlotPoints};
 
-use crate::ui::app::NnlabApp;
 use crate::ui::i18n::S;
-use crate::ui::spectral::{Record, THRESHOLD, not_applicable};
+use crate::ui::spectral::{Record, SpectralBias, THRESHOLD, not_applicable};
 use crate::ui::theme;
+use crate::ui::view::{View, ViewCtx};
 
 use super::plots::log_ticks;
 
 /// The heatmap's colour spans log10 of the relative amplitude from this to 0.
 const LOG_FLOOR: f64 = -5.0;
 
-pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    app.views.spectral.drawn_at = Some(std::time::Instant::now());
-    let lang = app.settings.lang;
-    if let Some(net) = app.lab.net.as_ref()
-        && let Some((why, detail)) = not_applicable(net, &app.lab.train)
+impl View for SpectralBias {
+    fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>) {
+        tile(self, ctx, ui)
+    }
+}
+
+fn tile(this: &mut SpectralBias, ctx: &ViewCtx<'_>, ui: &mut egui::Ui) {
+    this.drawn_at = Some(std::time::Instant::now());
+    let lang = ctx.lang();
+    if let Some(net) = ctx.lab.net.as_ref()
+        && let Some((why, detail)) = not_applicable(net, &ctx.lab.train)
     {
         ui.add_space(6.0);
         ui.add(egui::Label::new(format!("{} {detail}", lang.t(why))).wrap());
         return;
     }
-    if let Some(e) = &app.views.spectral.error {
+    if let Some(e) = &this.error {
         ui.add(egui::Label::new(egui::RichText::new(e).color(theme::NEG)).wrap());
         return;
     }
-    let Some(last) = app.views.spectral.history.last() else {
+    let Some(last) = this.history.last() else {
         ui.horizontal(|ui| {
             ui.add(egui::Label::new(egui::RichText::new(lang.t(S::SpecWaiting)).weak()).wrap());
-            if app.views.spectral.computing {
+            if this.computing() {
                 ui.spinner();
             }
         });
         return;
     };
-    let peaks = app.views.spectral.peaks.clone();
+    let peaks = this.peaks.clone();
     ui.horizontal_wrapped(|ui| {
         let errs: Vec<String> = peaks
             .iter()
@@ -54,11 +60,11 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 last.step,
                 lang.t(S::SpecPeaks),
                 errs.join(", "),
-                app.views.spectral.seconds * 1e3
+                this.seconds * 1e3
             ))
             .small(),
         );
-        if app.views.spectral.computing {
+        if this.computing() {
             ui.spinner();
         }
     });
@@ -67,8 +73,8 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
     }
     let room = ui.available_height();
     let heat_h = (room * 0.5).max(80.0);
-    heatmap_ui(app, ui, heat_h);
-    bands_ui(app, ui);
+    heatmap_ui(this, ctx, ui, heat_h);
+    bands_ui(this, ctx, ui);
 }
 
 /// Columns = records, rows = frequencies (k = 0 at the bottom).
@@ -89,12 +95,12 @@ fn heatmap_image(history: &[Record], dark: bool) -> ColorImage {
     }
 }
 
-fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, height: f32) {
-    let s = &mut app.views.spectral;
-    if s.stale_texture || s.texture.is_none() || s.texture_dark != app.settings.dark {
+fn heatmap_ui(this: &mut SpectralBias, ctx: &ViewCtx<'_>, ui: &mut egui::Ui, height: f32) {
+    let s = this;
+    if s.stale_texture || s.texture.is_none() || s.texture_dark != ctx.dark() {
         s.stale_texture = false;
-        s.texture_dark = app.settings.dark;
-        let img = heatmap_image(&s.history, app.settings.dark);
+        s.texture_dark = ctx.dark();
+        let img = heatmap_image(&s.history, ctx.dark());
         match &mut s.texture {
             Some(t) => t.set(img, TextureOptions::NEAREST),
             None => {
@@ -113,7 +119,7 @@ fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, height: f32) {
     let span = (last - first).max(1.0);
     let k = s.history.first().map_or(1, |r| r.amplitude.len()) as f64;
     let peaks = s.peaks.clone();
-    let name = app.t(S::SpecHeatmap);
+    let name = ctx.t(S::SpecHeatmap);
     // The picture always spans the whole history: bounds reset every frame, no pan or zoom.
     Plot::new("spectral_heatmap")
         .height(height)
@@ -122,8 +128,8 @@ fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, height: f32) {
         .allow_zoom(false)
         .allow_scroll(false)
         .show_grid(false)
-        .x_axis_label(app.t(S::StepCount))
-        .y_axis_label(app.t(S::SpecFrequency))
+        .x_axis_label(ctx.t(S::StepCount))
+        .y_axis_label(ctx.t(S::SpecFrequency))
         .default_x_bounds(first, first + span)
         .default_y_bounds(-0.5, k - 0.5)
         .show(ui, |p| {
@@ -144,14 +150,14 @@ fn heatmap_ui(app: &mut NnlabApp, ui: &mut egui::Ui, height: f32) {
         });
 }
 
-fn bands_ui(app: &NnlabApp, ui: &mut egui::Ui) {
-    let s = &app.views.spectral;
-    let learned = app.t(S::SpecThreshold);
+fn bands_ui(this: &SpectralBias, ctx: &ViewCtx<'_>, ui: &mut egui::Ui) {
+    let s = this;
+    let learned = ctx.t(S::SpecThreshold);
     Plot::new("spectral_bands")
         .legend(Legend::default())
         .allow_scroll(false)
-        .x_axis_label(app.t(S::StepCount))
-        .y_axis_label(app.t(S::SpecRelError))
+        .x_axis_label(ctx.t(S::StepCount))
+        .y_axis_label(ctx.t(S::SpecRelError))
         .y_axis_formatter(log_ticks)
         .show(ui, |p| {
             for (i, &pk) in s.peaks.iter().enumerate() {
@@ -172,7 +178,7 @@ fn bands_ui(app: &NnlabApp, ui: &mut egui::Ui) {
             }
             p.hline(
                 HLine::new(learned, THRESHOLD.log10())
-                    .color(theme::quiet_line(app.settings.dark))
+                    .color(theme::quiet_line(ctx.dark()))
                     .style(LineStyle::dashed_loose()),
             );
         });
@@ -180,8 +186,8 @@ fn bands_ui(app: &NnlabApp, ui: &mut egui::Ui) {
 
 /// The tile's data as CSV: per recorded step, the relative error at each peak and the
 /// residual's relative amplitude at every frequency.
-pub fn csv(app: &NnlabApp) -> Option<String> {
-    let s = &app.views.spectral;
+pub fn csv(this: &SpectralBias) -> Option<String> {
+    let s = this;
     if s.history.is_empty() {
         return None;
     }

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use eframe::egui;
 
 use crate::runtime::worker::{MapRequest, ReplayAnswer, ReplayRequest, Replayer, Snapshot};
-use crate::session::Loaded;
-use crate::ui::app::NnlabApp;
+use crate::session::{Loaded, Session};
 use crate::ui::command::Command;
 use crate::ui::i18n::S;
+use crate::ui::view::{View, ViewCtx};
 
 pub struct Timeline {
     /// The step shown (None: live).
@@ -89,83 +89,107 @@ impl Timeline {
     }
 }
 
-/// Go to `step`: ask the replay thread, exporting the live run's recording first if needed.
-pub fn seek(app: &mut NnlabApp, step: u64) {
-    let last = app.lab.status.step;
-    let step = step.min(last);
-    if app.views.timeline.step.is_none() {
-        app.views.timeline.live = app.lab.snapshot.clone();
+/// What the app does with a replay answer (the timeline keeps the rest to itself).
+pub enum Replayed {
+    /// Show this replayed snapshot in the views.
+    Show(Box<Snapshot>),
+    /// The fork from the shown step: the new experiment.
+    Fork { step: u64, session: Box<Session> },
+}
+
+impl Timeline {
+    /// Go to `step` (at most `last`, the run's step), keeping the `live` snapshot aside.
+    /// Returns true when the live run's recording must be exported first (the request waits).
+    pub fn seek(&mut self, step: u64, last: u64, live: Option<&Snapshot>) -> bool {
+        let step = step.min(last);
+        if self.step.is_none() {
+            self.live = live.map(|s| Box::new(s.clone()));
+        }
+        self.step = Some(step);
+        self.slider = step;
+        self.error = None;
+        if self.source_covers(last) {
+            self.request(step, false);
+            false
+        } else {
+            self.wanted = Some(step);
+            true
+        }
     }
-    app.views.timeline.step = Some(step);
-    app.views.timeline.slider = step;
-    app.views.timeline.error = None;
-    if app.views.timeline.source_covers(last) {
-        app.views.timeline.request(step, false);
-    } else {
-        app.views.timeline.wanted = Some(step);
-        app.request_recording();
+
+    /// Back to the live run: its snapshot, kept aside while a replayed one was shown.
+    pub fn back_to_live(&mut self) -> Option<Box<Snapshot>> {
+        let live = if self.step.take().is_some() {
+            self.live.take()
+        } else {
+            None
+        };
+        self.computing = None;
+        self.wanted = None;
+        self.shown = None;
+        live
+    }
+
+    /// The live run's recording arrived: the replay thread answers from it.
+    pub fn on_recording(&mut self, loaded: Loaded) {
+        self.source = Some(Arc::new(loaded));
+        if let Some(step) = self.wanted.take() {
+            self.request(step, false);
+        }
+    }
+
+    /// Continue from the shown step as a new session (answered as [`Replayed::Fork`]).
+    pub fn fork(&mut self) {
+        if let Some(step) = self.shown {
+            self.request(step, true);
+        }
+    }
+
+    /// An answer of the replay thread: what the app must show or adopt, if anything.
+    pub fn on_answer(&mut self, a: ReplayAnswer) -> Option<Replayed> {
+        match a {
+            ReplayAnswer::Snapshot { step, snapshot, .. } => {
+                if self.computing == Some(step) {
+                    self.computing = None;
+                }
+                // Only what the slider still points at.
+                (self.step == Some(step)).then(|| {
+                    self.shown = Some(step);
+                    Replayed::Show(snapshot)
+                })
+            }
+            ReplayAnswer::Forked { step, session } => Some(Replayed::Fork { step, session }),
+            ReplayAnswer::Failed { step, message } => {
+                if self.computing == Some(step) {
+                    self.computing = None;
+                }
+                self.error = Some(message);
+                None
+            }
+        }
     }
 }
 
-/// Back to the live run's views.
-pub fn back_to_live(app: &mut NnlabApp, ctx: &egui::Context) {
-    if app.views.timeline.step.take().is_some()
-        && let Some(s) = app.views.timeline.live.take()
-    {
-        app.views
-            .output
-            .textures
-            .update(ctx, &s, app.settings.dark, app.views.output.discretize);
-        app.lab.snapshot = Some(s);
-    }
-    app.views.timeline.computing = None;
-    app.views.timeline.wanted = None;
-    app.views.timeline.shown = None;
-}
-
-/// An answer of the replay thread.
-pub fn on_answer(app: &mut NnlabApp, ctx: &egui::Context, a: ReplayAnswer) {
-    match a {
-        ReplayAnswer::Snapshot { step, snapshot, .. } => {
-            if app.views.timeline.computing == Some(step) {
-                app.views.timeline.computing = None;
-            }
-            // Only what the slider still points at.
-            if app.views.timeline.step == Some(step) {
-                app.views.output.textures.update(
-                    ctx,
-                    &snapshot,
-                    app.settings.dark,
-                    app.views.output.discretize,
-                );
-                app.lab.snapshot = Some(snapshot);
-                app.views.timeline.shown = Some(step);
-            }
-        }
-        ReplayAnswer::Forked { step, session } => app.adopt_fork(ctx, step, *session),
-        ReplayAnswer::Failed { step, message } => {
-            if app.views.timeline.computing == Some(step) {
-                app.views.timeline.computing = None;
-            }
-            app.views.timeline.error = Some(message);
-        }
+impl View for Timeline {
+    fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>) {
+        strip(self, ui, ctx)
     }
 }
 
 /// The strip: slider, step, state, Back to live, Fork from here. It is always there and always
 /// one row high (a hint before the first step and while training), so the views below it never
 /// move when training starts, stops or takes its first step.
-pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    let last = app.lab.status.step;
-    let running = app.lab.status.running;
-    let lang = app.settings.lang;
+fn strip(this: &mut Timeline, ui: &mut egui::Ui, ctx: &ViewCtx<'_>) {
+    let last = ctx.lab.status.step;
+    let running = ctx.lab.status.running;
+    let lang = ctx.lang();
     let row = egui::vec2(ui.available_width(), ui.spacing().interact_size.y);
     let layout = egui::Layout::left_to_right(egui::Align::Center);
     ui.allocate_ui_with_layout(row, layout, |ui| {
         ui.set_min_size(row);
         ui.set_max_height(row.y);
         ui.label(egui::RichText::new(lang.t(S::Timeline)).strong());
-        if last == 0 && app.views.timeline.step.is_none() {
+        if last == 0 && this.step.is_none() {
             ui.weak(lang.t(S::TimelineEmpty));
             return;
         }
@@ -175,41 +199,40 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
         }
         // Buttons and state on the right; the slider takes the width that is left.
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if app.views.timeline.step.is_some() {
-                let can_fork =
-                    app.views.timeline.shown.is_some() && app.views.timeline.computing.is_none();
+            if this.step.is_some() {
+                let can_fork = this.shown.is_some() && this.computing.is_none();
                 if ui
                     .add_enabled(can_fork, egui::Button::new(lang.t(S::ForkHere)))
                     .on_hover_text(lang.t(S::ForkHover))
                     .clicked()
                 {
-                    app.commands.send(Command::Fork);
+                    ctx.send(Command::Fork);
                 }
                 if ui.button(lang.t(S::BackToLive)).clicked() {
-                    app.commands.send(Command::BackToLive);
+                    ctx.send(Command::BackToLive);
                 }
             }
-            if app.views.timeline.computing.is_some() || app.views.timeline.wanted.is_some() {
+            if this.computing.is_some() || this.wanted.is_some() {
                 ui.weak(lang.t(S::Recomputing));
                 ui.spinner();
-            } else if let Some(s) = app.views.timeline.shown {
+            } else if let Some(s) = this.shown {
                 ui.weak(format!("{} {s}", lang.t(S::Showing)));
             }
             ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
-                let mut v = app.views.timeline.step.unwrap_or(last).min(last);
+                let mut v = this.step.unwrap_or(last).min(last);
                 ui.spacing_mut().slider_width = (ui.available_width() - 130.0).max(60.0);
                 let r = ui.add(
                     egui::Slider::new(&mut v, 0..=last)
                         .clamping(egui::SliderClamping::Always)
                         .text(lang.t(S::StepCount)),
                 );
-                if r.changed() && Some(v) != app.views.timeline.step {
-                    app.commands.send(Command::Seek(v));
+                if r.changed() && Some(v) != this.step {
+                    ctx.send(Command::Seek(v));
                 }
             });
         });
     });
-    if let Some(e) = app.views.timeline.error.clone() {
+    if let Some(e) = this.error.clone() {
         ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
     }
 }

@@ -11,12 +11,11 @@ use std::collections::HashMap;
 use eframe::egui;
 use egui_tiles::{Behavior, Container, EditAction, TabState, TileId, Tiles, UiResponse};
 
-use crate::ui::app::NnlabApp;
 use crate::ui::command::Command;
 use crate::ui::i18n::S;
-use crate::ui::view::{View, view_ctx};
-use crate::ui::workspace::Tile;
+use crate::ui::view::{View, ViewCtx, Views};
 use crate::ui::workspace::layout::Preset;
+use crate::ui::workspace::{Tile, Workspace};
 
 /// Room around a tile's contents.
 const MARGIN: f32 = 6.0;
@@ -34,8 +33,9 @@ enum Titles {
 }
 
 /// Draws the tree's panes and tab bars for one frame, collecting what the buttons asked for.
-struct Panes<'a> {
-    app: &'a mut NnlabApp,
+struct Panes<'a, 'c> {
+    views: &'a mut Views,
+    ctx: &'a ViewCtx<'c>,
     enlarge: Option<Tile>,
     export: Option<Tile>,
     edited: bool,
@@ -46,11 +46,11 @@ struct Panes<'a> {
     titles: HashMap<TileId, Titles>,
 }
 
-impl Panes<'_> {
+impl Panes<'_, '_> {
     fn title(&self, tile: Tile, kind: Titles) -> &'static str {
         match kind {
-            Titles::Full => self.app.t(tile.title()),
-            Titles::Short | Titles::Cut(_) => self.app.t(tile.short_title()),
+            Titles::Full => self.ctx.t(tile.title()),
+            Titles::Short | Titles::Cut(_) => self.ctx.t(tile.short_title()),
         }
     }
 
@@ -106,14 +106,14 @@ impl Panes<'_> {
     }
 }
 
-impl Behavior<Tile> for Panes<'_> {
+impl Behavior<Tile> for Panes<'_, '_> {
     fn pane_ui(&mut self, ui: &mut egui::Ui, _id: TileId, tile: &mut Tile) -> UiResponse {
-        tile_body(self.app, ui, *tile, false);
+        tile_body(self.views, self.ctx, ui, *tile, false);
         UiResponse::None
     }
 
     fn tab_title_for_pane(&mut self, tile: &Tile) -> egui::WidgetText {
-        self.app.t(tile.title()).into()
+        self.ctx.t(tile.title()).into()
     }
 
     fn tab_title_for_tile(&mut self, tiles: &Tiles<Tile>, id: TileId) -> egui::WidgetText {
@@ -193,7 +193,7 @@ impl Behavior<Tile> for Panes<'_> {
         if let Some(tile) = tabs.active.and_then(|a| tiles.get_pane(&a)).copied() {
             ui.add_space(2.0);
             tile_buttons(
-                self.app,
+                self.ctx,
                 ui,
                 tile,
                 false,
@@ -235,7 +235,7 @@ impl Behavior<Tile> for Panes<'_> {
 
 /// Export and enlarge (or Back), right to left.
 fn tile_buttons(
-    app: &mut NnlabApp,
+    ctx: &ViewCtx<'_>,
     ui: &mut egui::Ui,
     tile: Tile,
     enlarged: bool,
@@ -244,22 +244,22 @@ fn tile_buttons(
 ) {
     // Named with the tile's title: every tab bar has these two buttons.
     let name = |r: egui::Response, what: S| {
-        let label = format!("{}: {}", app.t(what), app.t(tile.title()));
+        let label = format!("{}: {}", ctx.t(what), ctx.t(tile.title()));
         r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
         r
     };
     if enlarged {
-        if ui.small_button(app.t(S::Back)).clicked() {
+        if ui.small_button(ctx.t(S::Back)).clicked() {
             *enlarge = None;
         }
     } else if name(ui.small_button("[ ]"), S::Enlarge)
-        .on_hover_text(app.t(S::Enlarge))
+        .on_hover_text(ctx.t(S::Enlarge))
         .clicked()
     {
         *enlarge = Some(tile);
     }
     if name(ui.small_button("…"), S::ExportTitle)
-        .on_hover_text(app.t(S::ExportHover))
+        .on_hover_text(ctx.t(S::ExportHover))
         .clicked()
     {
         *export = Some(tile);
@@ -268,7 +268,7 @@ fn tile_buttons(
 
 /// One tile's contents in `ui`'s rectangle (less a margin). Its widgets keep their state
 /// wherever the tile is moved: their ids hang off the tile, not off its place in the tree.
-fn tile_body(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile, enlarged: bool) {
+fn tile_body(views: &mut Views, ctx: &ViewCtx<'_>, ui: &mut egui::Ui, tile: Tile, enlarged: bool) {
     let rect = ui.max_rect();
     let mut child = ui.new_child(
         egui::UiBuilder::new()
@@ -278,34 +278,31 @@ fn tile_body(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile, enlarged: bool) 
     );
     child.set_clip_rect(rect.intersect(ui.clip_rect()));
     let ui = &mut child;
+    // The designer and the Geometry tile draw the output view's maps too.
+    let maps = &views.output.textures;
     match tile {
-        Tile::Network => super::designer::ui(app, ui),
-        Tile::Output => {
-            let ctx = view_ctx!(app);
-            app.views.output.ui(ui, &ctx)
+        Tile::Network => views.designer.tile_ui(ui, ctx, maps),
+        Tile::Output => views.output.ui(ui, ctx),
+        Tile::Curvature => views.curvature.tile_ui(ui, ctx, enlarged),
+        Tile::Landscape => views.landscape.tile_ui(ui, ctx, enlarged),
+        Tile::Dynamics => views.dynamics.tile_ui(ui, ctx, enlarged),
+        Tile::Geometry => {
+            let decision = maps.decision.as_ref().map(|t| t.id());
+            views.geometry.tile_ui(ui, ctx, decision)
         }
-        Tile::Curvature => super::curvature::ui(app, ui, enlarged),
-        Tile::Landscape => super::landscape::ui(app, ui, enlarged),
-        Tile::Dynamics => super::dynamics::ui(app, ui, enlarged),
-        Tile::Geometry => super::geometry::ui(app, ui),
-        Tile::Spectral => super::spectral_bias::ui(app, ui),
-        Tile::DoubleDescent => super::double_descent::ui(
-            &mut app.views.double_descent,
-            ui,
-            app.settings.lang,
-            app.settings.dark,
-            &app.lab.applied,
-            (&app.lab.train, &app.lab.test),
-        ),
-        _ => {
-            let ctx = view_ctx!(app);
-            app.views.plots.tile_ui(ui, &ctx, tile)
-        }
+        Tile::Spectral => views.spectral.ui(ui, ctx),
+        Tile::DoubleDescent => views.double_descent.ui(ui, ctx),
+        _ => views.plots.tile_ui(ui, ctx, tile),
     }
 }
 
 /// The enlarged tile: a title bar with its buttons and Back, the tile over the whole area.
-fn enlarged_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) -> (Option<Tile>, Option<Tile>) {
+fn enlarged_ui(
+    views: &mut Views,
+    ctx: &ViewCtx<'_>,
+    ui: &mut egui::Ui,
+    tile: Tile,
+) -> (Option<Tile>, Option<Tile>) {
     let area = ui.available_rect_before_wrap();
     let (bar, body) = area.split_top_bottom_at_y(area.top() + TAB_BAR_HEIGHT);
     let mut enlarge = Some(tile);
@@ -316,15 +313,15 @@ fn enlarged_ui(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile) -> (Option<Til
             .max_rect(bar.shrink2(egui::vec2(4.0, 0.0)))
             .layout(egui::Layout::right_to_left(egui::Align::Center)),
     );
-    tile_buttons(app, &mut bar_ui, tile, true, &mut enlarge, &mut export);
+    tile_buttons(ctx, &mut bar_ui, tile, true, &mut enlarge, &mut export);
     bar_ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
-        let title = app.t(tile.title());
+        let title = ctx.t(tile.title());
         ui.add(egui::Label::new(egui::RichText::new(title).strong()).truncate())
             .on_hover_text(title);
     });
     let mut body_ui = ui.new_child(egui::UiBuilder::new().max_rect(body));
-    tile_body(app, &mut body_ui, tile, true);
-    app.views.export.rects.push((tile, area));
+    tile_body(views, ctx, &mut body_ui, tile, true);
+    views.export.rects.push((tile, area));
     ui.allocate_rect(area, egui::Sense::hover());
     (enlarge, export)
 }
@@ -338,20 +335,23 @@ fn bar_color(visuals: &egui::Visuals) -> egui::Color32 {
     }
 }
 
-/// The central area for one frame.
-pub fn central_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    app.views.export.rects.clear();
-    let (enlarge, export) = if let Some(tile) = app.workspace.enlarged {
-        app.workspace.cut_titles.clear();
-        enlarged_ui(app, ui, tile)
+/// The central area for one frame: the workspace's tree (or its enlarged tile) drawing the
+/// views' tiles. What its buttons ask (enlarge, export) goes out as commands.
+pub fn central_ui(
+    workspace: &mut Workspace,
+    views: &mut Views,
+    ui: &mut egui::Ui,
+    ctx: &ViewCtx<'_>,
+) {
+    views.export.rects.clear();
+    let (enlarge, export) = if let Some(tile) = workspace.enlarged {
+        workspace.cut_titles.clear();
+        enlarged_ui(views, ctx, ui, tile)
     } else {
-        // The tree leaves the app while it is drawn, so the panes can borrow the app.
-        let mut tree = std::mem::replace(
-            &mut app.workspace.tree,
-            egui_tiles::Tree::empty(egui::Id::unique("nnlab_workspace_drawing")),
-        );
+        let tree = &mut workspace.tree;
         let mut panes = Panes {
-            app,
+            views,
+            ctx,
             enlarge: None,
             export: None,
             edited: false,
@@ -360,15 +360,16 @@ pub fn central_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
         };
         tree.ui(&mut panes, ui);
         let Panes {
-            app,
+            views,
             enlarge,
             export,
             edited,
             cut,
             ..
         } = panes;
-        app.workspace.cut_titles = cut;
+        workspace.cut_titles = cut;
         // Each shown tile's rectangle with its tab bar: what its PNG export shows.
+        let tree = &workspace.tree;
         for id in tree.active_tiles() {
             if let Some(tile) = tree.tiles.get_pane(&id).copied() {
                 let group = tree
@@ -376,39 +377,40 @@ pub fn central_ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                     .parent_of(id)
                     .filter(|g| matches!(tree.tiles.get_container(*g), Some(Container::Tabs(_))));
                 if let Some(rect) = group.or(Some(id)).and_then(|g| tree.tiles.rect(g)) {
-                    app.views.export.rects.push((tile, rect));
+                    views.export.rects.push((tile, rect));
                 }
             }
         }
-        app.workspace.tree = tree;
         if edited {
-            app.workspace.changed();
+            workspace.changed();
         }
         (enlarge, export)
     };
-    app.workspace.enlarged = enlarge;
+    if enlarge != workspace.enlarged {
+        ctx.send(Command::Enlarge(enlarge));
+    }
     if let Some(tile) = export {
-        app.commands.send(Command::Export(tile));
+        ctx.send(Command::Export(tile));
     }
 }
 
 /// The Layout menu of the top bar: Reset layout, the presets, how to arrange by hand.
-pub fn menu(app: &mut NnlabApp, ui: &mut egui::Ui) {
-    ui.menu_button(app.t(S::LayoutMenu), |ui| {
-        if ui.button(app.t(S::ResetLayout)).clicked() {
-            app.commands.send(Command::Preset(Preset::Train));
+pub fn menu(ui: &mut egui::Ui, ctx: &ViewCtx<'_>) {
+    ui.menu_button(ctx.t(S::LayoutMenu), |ui| {
+        if ui.button(ctx.t(S::ResetLayout)).clicked() {
+            ctx.send(Command::Preset(Preset::Train));
             ui.close();
         }
         ui.separator();
-        ui.label(egui::RichText::new(app.t(S::LayoutPresets)).weak());
+        ui.label(egui::RichText::new(ctx.t(S::LayoutPresets)).weak());
         for p in Preset::ALL.into_iter().filter(|p| *p != Preset::Train) {
-            if ui.button(app.t(p.name())).clicked() {
-                app.commands.send(Command::Preset(p));
+            if ui.button(ctx.t(p.name())).clicked() {
+                ctx.send(Command::Preset(p));
                 ui.close();
             }
         }
         ui.separator();
         ui.set_max_width(280.0);
-        ui.label(egui::RichText::new(app.t(S::LayoutHint)).small().weak());
+        ui.label(egui::RichText::new(ctx.t(S::LayoutHint)).small().weak());
     });
 }
