@@ -858,6 +858,16 @@ impl NnlabApp {
             self.notify(self.t(S::RecoveryFirst));
             return;
         }
+        // Drawing cleared every point: nothing to train on or save until one is drawn.
+        if super::draw::no_points(&self.lab)
+            && matches!(
+                a,
+                Command::Play | Command::Step(_) | Command::Save | Command::SaveTo(_)
+            )
+        {
+            self.notify(self.t(S::DrawFirst));
+            return;
+        }
         match a {
             Command::Play => {
                 panels::timeline::back_to_live(self, ctx);
@@ -876,6 +886,11 @@ impl NnlabApp {
             Command::Rebuild => self.send_rebuild(),
             Command::DataChanged => {
                 use crate::data::spec::DataSource;
+                // A new test fraction draws the test rows afresh (drawn data names them).
+                let d = &mut self.lab.session.data;
+                if d.test_fraction != self.lab.applied.data.test_fraction {
+                    d.test_rows = None;
+                }
                 if !matches!(self.lab.session.data.source, DataSource::Csv) {
                     self.lab.dataset = None;
                 }
@@ -1032,6 +1047,7 @@ impl NnlabApp {
             }
             Command::Enlarge(tile) => self.workspace.enlarged = tile,
             Command::Preset(p) => self.workspace.apply(p),
+            Command::Draw(c) => super::draw::apply(self, c),
             other => self.apply_session_command(other, ctx),
         }
     }

@@ -101,6 +101,8 @@ pub enum Command {
     Enlarge(Option<Tile>),
     /// Arrange the workspace as a preset (Reset layout is the Train preset).
     Preset(Preset),
+    /// Drawing the data on the decision map (an edit, undo or redo).
+    Draw(crate::ui::draw::DrawCommand),
 }
 
 /// The frame's commands, in the order they were sent. Shared read-only with every view (a

@@ -455,6 +455,20 @@ strings! {
     // Data by formula (issue 14 §4)
     FormulaLabel => "Formula", "公式";
     FormulaHint => "e.g. x1^2 + x2 > 0.5 or sin(3*x1), then Enter", "例如 x1^2 + x2 > 0.5 或 sin(3*x1)，按回车";
+    // Draw the data, confusion matrix (issue 14 §4, helper D)
+    TrainLegend => "train", "训练";
+    TestLegend => "test", "测试";
+    DrawToggle => "✏ Draw", "✏ 绘制";
+    DrawHint => "Draw the data on the map: click adds a point of the chosen class, drag a point to move it, right-click (or Shift-click) a point to delete it. The first edit turns the data into inline rows, saved with the session.", "在图上绘制数据：单击添加所选类别的点，拖动点可移动，右键（或 Shift+单击）点可删除。第一次编辑会把数据变为内联数据行，随会话保存。";
+    DrawClass => "Class", "类别";
+    DrawTarget => "Target", "目标值";
+    DrawClear => "Clear", "清空";
+    DrawUndo => "Undo", "撤销";
+    DrawRedo => "Redo", "重做";
+    DrawFirst => "The data has no points: draw at least one on the map first.", "数据中没有点：请先在图上至少画一个点。";
+    DrawEmpty => "No points: click on the map to add one.", "没有点：在图上单击即可添加。";
+    DrawNeeds2 => "Drawing needs data with 2 inputs (the map's axes); inputs here:", "绘制需要 2 个输入的数据（图的两个坐标轴）；此处的输入数：";
+    DrawTooMany => "Drawing works on at most 10 000 points; points here:", "绘制最多支持 10 000 个点；此处的点数：";
 }
 
 #[cfg(test)]
