@@ -172,6 +172,7 @@ pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
         }
         Tile::Geometry => super::geometry::csv(app),
         Tile::DoubleDescent => app.views.double_descent.csv(),
+        Tile::Confusion => app.views.confusion.csv(),
         Tile::Spectral => super::spectral_bias::csv(app),
         Tile::Landscape => app.views.landscape.shown().map(crate::ui::landscape::csv),
         Tile::Dynamics => app

@@ -6,6 +6,8 @@
 
 pub mod banners;
 pub mod compare;
+// Confusion matrices (issue 14 §4)
+pub mod confusion;
 pub mod curvature;
 pub mod data;
 pub mod depth_scale;

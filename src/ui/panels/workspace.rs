@@ -284,6 +284,10 @@ fn tile_body(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile, enlarged: bool) 
             let ctx = view_ctx!(app);
             app.views.output.ui(ui, &ctx)
         }
+        Tile::Confusion => {
+            let ctx = view_ctx!(app);
+            app.views.confusion.ui(ui, &ctx)
+        }
         Tile::Curvature => super::curvature::ui(app, ui, enlarged),
         Tile::Landscape => super::landscape::ui(app, ui, enlarged),
         Tile::Dynamics => super::dynamics::ui(app, ui, enlarged),
