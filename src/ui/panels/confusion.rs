@@ -217,8 +217,14 @@ impl View for ConfusionView {
         .collect();
         let side_by_side = ui.available_width() > 2.0 * ui.available_height().min(420.0);
         let dark = ctx.dark();
-        let draw =
-            |ui: &mut egui::Ui, (name, m): (&str, &Confusion)| matrix_ui(ui, ctx, name, m, dark);
+        // Rows as tall as lets every matrix fit the tile (title, header, k rows, precision).
+        let k = a.train.classes as f32;
+        let stacked = if side_by_side { 1.0 } else { sets.len() as f32 };
+        let room = ui.available_height() - 40.0 - 28.0 * stacked;
+        let row_h = (room / (stacked * (k + 2.0))).clamp(16.0, 40.0);
+        let draw = |ui: &mut egui::Ui, (name, m): (&str, &Confusion)| {
+            matrix_ui(ui, ctx, name, m, dark, row_h)
+        };
         if side_by_side && sets.len() == 2 {
             ui.columns(2, |cols| {
                 for (col, set) in cols.iter_mut().zip(sets) {
@@ -235,6 +241,11 @@ impl View for ConfusionView {
         if a.test.is_none() {
             ui.label(egui::RichText::new(ctx.t(S::NoTestSet)).weak());
         }
+        ui.label(
+            egui::RichText::new(ctx.t(S::ConfusionLegend))
+                .small()
+                .weak(),
+        );
     }
 }
 
@@ -250,7 +261,14 @@ fn percent(v: f64) -> String {
 /// One matrix: a title with its accuracy, then k × k cells (true class down, predicted class
 /// across) with their counts, coloured by the share of their row; recall at the end of each
 /// row, precision under each column.
-fn matrix_ui(ui: &mut egui::Ui, ctx: &ViewCtx<'_>, name: &str, m: &Confusion, dark: bool) {
+fn matrix_ui(
+    ui: &mut egui::Ui,
+    ctx: &ViewCtx<'_>,
+    name: &str,
+    m: &Confusion,
+    dark: bool,
+    row_h: f32,
+) {
     ui.label(
         egui::RichText::new(format!(
             "{name} · {} {} · {} {}",
@@ -274,7 +292,7 @@ fn matrix_ui(ui: &mut egui::Ui, ctx: &ViewCtx<'_>, name: &str, m: &Confusion, da
     let extra_w = 52.0;
     let avail = ui.available_width() - label_w - extra_w;
     let cell = (avail / k as f32).clamp(18.0, 64.0);
-    let row_h = cell.min(40.0);
+    let row_h = row_h.min(cell);
     let width = label_w + cell * k as f32 + extra_w;
     let height = row_h * (k as f32 + 2.0);
     let (rect, _) = ui.allocate_exact_size(egui::vec2(width, height), egui::Sense::hover());
@@ -367,11 +385,6 @@ fn matrix_ui(ui: &mut egui::Ui, ctx: &ViewCtx<'_>, name: &str, m: &Confusion, da
             text,
         );
     }
-    ui.label(
-        egui::RichText::new(ctx.t(S::ConfusionLegend))
-            .small()
-            .weak(),
-    );
 }
 
 /// `a` blended towards `b` by `t` in [0, 1].
