@@ -97,7 +97,10 @@ fn scratch(name: &str) -> PathBuf {
 fn click_adds_drag_moves_right_click_deletes_undo_restores_and_the_session_replays() {
     let mut h = harness(None);
     built(&mut h);
-    let (train, test) = (h.state().lab().train().clone(), h.state().lab().test().clone());
+    let (train, test) = (
+        h.state().lab().train().clone(),
+        h.state().lab().test().clone(),
+    );
     let n = train.rows() + test.rows();
     h.get_by_label("Draw").click();
     h.run_steps(3);
@@ -325,7 +328,10 @@ fn the_confusion_tile_shows_the_live_network_and_exports_csv() {
     // Each row of the matrix holds exactly that class's rows.
     for t in 0..c.train.classes {
         let count = train.y.iter().filter(|&&y| y as usize == t).count() as u64;
-        assert_eq!((0..c.train.classes).map(|p| c.train.get(t, p)).sum::<u64>(), count);
+        assert_eq!(
+            (0..c.train.classes).map(|p| c.train.get(t, p)).sum::<u64>(),
+            count
+        );
     }
     let csv = app.views().confusion.csv().unwrap();
     assert!(csv.contains("set,true_class,predicted_class,count"));

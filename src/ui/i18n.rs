@@ -466,6 +466,7 @@ strings! {
     DrawUndo => "Undo", "撤销";
     DrawRedo => "Redo", "重做";
     DrawFirst => "The data has no points: draw at least one on the map first.", "数据中没有点：请先在图上至少画一个点。";
+    DrawHowTo => "click: add a point · drag a point: move it · right-click or Shift-click: delete it", "单击：添加点 · 拖动点：移动 · 右键或 Shift+单击：删除";
     DrawEmpty => "No points: click on the map to add one.", "没有点：在图上单击即可添加。";
     DrawNeeds2 => "Drawing needs data with 2 inputs (the map's axes); inputs here:", "绘制需要 2 个输入的数据（图的两个坐标轴）；此处的输入数：";
     ConfusionPlot => "Confusion matrix", "混淆矩阵";

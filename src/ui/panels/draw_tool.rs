@@ -145,6 +145,9 @@ impl DrawTool {
             ui.colored_label(warn, e);
         } else if points.is_some_and(Points::is_empty) {
             ui.label(egui::RichText::new(ctx.t(S::DrawEmpty)).weak());
+        } else {
+            // Always a line here, so the map does not move when a message comes or goes.
+            ui.label(egui::RichText::new(ctx.t(S::DrawHowTo)).small().weak());
         }
         refused.is_none()
     }
@@ -225,6 +228,23 @@ impl DrawTool {
         {
             edit(DataEdit::Move { row, from, to });
         }
+        // Press, move and release within one frame (synthetic input such as xdotool's) is no
+        // drag to egui, nor a click: read it from the frame's events.
+        if self.dragging.is_none()
+            && response.hovered()
+            && let Some((press, release)) = one_frame_drag(ui)
+            && let Some(row) = hit(press)
+        {
+            let to = value(release);
+            if to != points.x[row] {
+                edit(DataEdit::Move {
+                    row,
+                    from: points.x[row],
+                    to,
+                });
+            }
+            return;
+        }
         let Some(pos) = response.interact_pointer_pos() else {
             return;
         };
@@ -248,6 +268,31 @@ impl DrawTool {
             });
         }
     }
+}
+
+/// The primary button pressed and released in this frame's events at places further apart
+/// than a click may move: (press, release).
+fn one_frame_drag(ui: &egui::Ui) -> Option<(egui::Pos2, egui::Pos2)> {
+    let slop = ui.ctx().options(|o| o.input_options.max_click_dist);
+    ui.input(|i| {
+        let mut press = None;
+        for e in &i.events {
+            if let egui::Event::PointerButton {
+                pos,
+                button: egui::PointerButton::Primary,
+                pressed,
+                ..
+            } = e
+            {
+                match (*pressed, press) {
+                    (true, _) => press = Some(*pos),
+                    (false, Some(p)) if (*pos - p).length() > slop => return Some((p, *pos)),
+                    (false, _) => press = None,
+                }
+            }
+        }
+        None
+    })
 }
 
 /// One class's swatch in the map's colour, selected when it is the class a click adds.
