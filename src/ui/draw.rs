@@ -172,3 +172,43 @@ fn set_data(app: &mut NnlabApp, state: DataState) {
         app.lab.drawing.last = None;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::spec::DataSource;
+
+    fn state(rows: usize) -> DataState {
+        let mut spec = DataSpec::generator(DataSource::Inline, 0, 0.0);
+        spec.x = Some(vec![vec![0.0, 0.0]; rows]);
+        DataState { spec, rows: None }
+    }
+
+    #[test]
+    fn the_undo_stack_is_bounded_in_states_and_rows() {
+        let mut stack = Vec::new();
+        for _ in 0..MAX_UNDO + 30 {
+            DrawHistory::push(&mut stack, state(10));
+        }
+        assert_eq!(stack.len(), MAX_UNDO);
+        // Large states: the oldest go first once the rows kept pass the bound.
+        let mut stack = Vec::new();
+        for _ in 0..40 {
+            DrawHistory::push(&mut stack, state(drawn::MAX_POINTS));
+        }
+        let kept: usize = stack.iter().map(DataState::size).sum();
+        assert!(kept <= MAX_UNDO_ROWS, "{kept}");
+        assert_eq!(stack.len(), MAX_UNDO_ROWS / drawn::MAX_POINTS);
+    }
+
+    #[test]
+    fn another_change_of_the_data_starts_the_history_afresh() {
+        let mut h = DrawHistory::default();
+        DrawHistory::push(&mut h.undo, state(3));
+        h.last = Some(state(4).spec);
+        h.follow(&state(4).spec);
+        assert!(h.can_undo());
+        h.follow(&state(5).spec);
+        assert!(!h.can_undo() && !h.can_redo());
+    }
+}

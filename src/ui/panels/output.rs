@@ -241,6 +241,20 @@ impl Textures {
     }
 }
 
+/// Colour steps of regression targets on the decision map (odd: one for 0).
+const TARGET_STEPS: usize = 17;
+
+/// The colour group of point `i`: its class, or its target's step in [-1, 1].
+fn point_group(set: &drawn::Points, i: usize) -> usize {
+    let y = set.y[i];
+    if set.classes > 0 {
+        y as usize
+    } else {
+        let half = (TARGET_STEPS / 2) as f64;
+        ((y.clamp(-1.0, 1.0) * half).round() + half) as usize
+    }
+}
+
 /// The rows of a 1-D dataset as (x, y) points: the target the fitted curve is drawn against
 /// (the Output and Geometry tiles).
 pub fn curve_points(ds: &crate::data::Dataset) -> Vec<[f64; 2]> {
@@ -404,18 +418,25 @@ impl View for OutputView {
                         if is_test && !show_test {
                             continue;
                         }
-                        let k = set.classes.max(1);
-                        for c in 0..k {
+                        // Classes in their colours; regression targets in the map's diverging
+                        // colours, in 17 steps over [-1, 1] (a drawn target shows what it is).
+                        let groups = if set.classes > 0 {
+                            set.classes
+                        } else {
+                            TARGET_STEPS
+                        };
+                        for c in 0..groups {
                             let pts: Vec<[f64; 2]> = (0..set.len())
                                 .filter(|&i| set.test[i] == is_test)
-                                .filter(|&i| set.classes == 0 || set.y[i] as usize == c)
+                                .filter(|&i| point_group(set, i) == c)
                                 .map(|i| draw.shown_at(i, set.x[i]))
                                 .collect();
                             if pts.is_empty() {
                                 continue;
                             }
                             let color = if set.classes == 0 {
-                                theme::POS
+                                let half = (TARGET_STEPS / 2) as f32;
+                                theme::diverging((c as f32 - half) / half, dark)
                             } else {
                                 theme::class_color(c)
                             };
