@@ -5,6 +5,7 @@
 //! rows bit for bit, so a saved session replays exactly. CSV arrives as text; reading the file
 //! named by `data.path` is the caller's business.
 
+pub mod drawn;
 pub mod spec;
 
 mod csv;
@@ -328,6 +329,29 @@ pub fn split(ds: &Dataset, test_fraction: f64, seed: u64) -> (Dataset, Dataset) 
     (ds.subset(&train), ds.subset(&test))
 }
 
+/// The train/test split `spec` asks for: the `test_rows` of inline data that names them
+/// (drawn data), otherwise [`split`] by `test_fraction`.
+pub fn split_for(spec: &DataSpec, ds: &Dataset, seed: u64) -> (Dataset, Dataset) {
+    match (spec.source, &spec.test_rows) {
+        (DataSource::Inline, Some(rows)) => split_rows(ds, rows),
+        _ => split(ds, spec.test_fraction, seed),
+    }
+}
+
+/// Rows `test` as the test set and the others as the training set, both in row order (no
+/// shuffle: a drawn point keeps its place). Indices out of range are ignored (`validate`
+/// refuses them in a spec).
+pub fn split_rows(ds: &Dataset, test: &[usize]) -> (Dataset, Dataset) {
+    let mut held_out = vec![false; ds.rows()];
+    for &i in test {
+        if let Some(h) = held_out.get_mut(i) {
+            *h = true;
+        }
+    }
+    let (test, train): (Vec<usize>, Vec<usize>) = (0..ds.rows()).partition(|&i| held_out[i]);
+    (ds.subset(&train), ds.subset(&test))
+}
+
 /// How many of each group's `sizes` go to test so that the total is exactly `total`
 /// (≤ Σ sizes): floors of the proportional shares, then one more for the largest remainders.
 fn apportion(sizes: &[usize], f: f64, total: usize) -> Vec<usize> {
@@ -467,6 +491,9 @@ fn validate_inline(spec: &DataSpec) -> Result<()> {
             format!("has {} values but data.x has {} rows", y.len(), x.len()),
         ));
     }
+    if let Some(rows) = &spec.test_rows {
+        validate_test_rows(rows, x.len())?;
+    }
     for (i, &v) in y.iter().enumerate() {
         let field = format!("data.y[{i}]");
         if !v.is_finite() {
@@ -478,6 +505,34 @@ fn validate_inline(spec: &DataSpec) -> Result<()> {
                 format!("= {v} {}", not_a_class_index()),
             ));
         }
+    }
+    Ok(())
+}
+
+/// `test_rows` of `rows` inline rows: increasing indices in range, leaving a training row.
+fn validate_test_rows(test: &[usize], rows: usize) -> Result<()> {
+    for (k, &i) in test.iter().enumerate() {
+        if i >= rows {
+            return Err(Error::field(
+                &format!("data.test_rows[{k}]"),
+                format!("= {i} is not a row (data.x has {rows})"),
+            ));
+        }
+        if k > 0 && i <= test[k - 1] {
+            return Err(Error::field(
+                &format!("data.test_rows[{k}]"),
+                format!(
+                    "= {i} does not come after {}: list each row once, in increasing order",
+                    test[k - 1]
+                ),
+            ));
+        }
+    }
+    if test.len() >= rows {
+        return Err(Error::field(
+            "data.test_rows",
+            "holds out every row: at least one must train",
+        ));
     }
     Ok(())
 }

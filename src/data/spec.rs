@@ -95,6 +95,11 @@ pub struct DataSpec {
     /// `inline`: class index or real value per sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub y: Option<Vec<f64>>,
+    /// `inline`: the rows of `x`/`y` that form the test set (0-based, increasing), instead of
+    /// drawing `test_fraction` of them at random. Written when data is drawn on the decision
+    /// map, so every point keeps its side (train or test) whatever is added or deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_rows: Option<Vec<usize>>,
     /// `inline`: `classification` or `regression` (default: classification when every y is a
     /// small non-negative integer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -152,6 +157,7 @@ impl DataSpec {
             margin: None,
             x: None,
             y: None,
+            test_rows: None,
             task: None,
             path: None,
             formula: None,

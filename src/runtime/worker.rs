@@ -90,7 +90,7 @@ impl Experiment {
         }
         let ds = data::generate(&self.data, self.config.seed)?;
         let seed = self.data.seed.unwrap_or(self.config.seed);
-        Ok(data::split(&ds, self.data.test_fraction, seed))
+        Ok(data::split_for(&self.data, &ds, seed))
     }
 
     /// A trainer for this experiment (its data built, its memory checked).

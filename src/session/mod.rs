@@ -391,7 +391,7 @@ pub fn build_data(session: &Session, dir: Option<&Path>) -> Result<(Dataset, Dat
         data::generate(spec, session.seed)?
     };
     let seed = spec.seed.unwrap_or(session.seed);
-    Ok(data::split(&ds, spec.test_fraction, seed))
+    Ok(data::split_for(spec, &ds, seed))
 }
 
 /// Refuse experiments whose per-step buffers would not fit in memory.

@@ -813,6 +813,16 @@ impl NnlabApp {
             self.notify(self.t(S::RecoveryFirst));
             return;
         }
+        // Drawing cleared every point: nothing to train on or save until one is drawn.
+        if super::draw::no_points(&self.lab)
+            && matches!(
+                a,
+                Command::Play | Command::Step(_) | Command::Save | Command::SaveTo(_)
+            )
+        {
+            self.notify(self.t(S::DrawFirst));
+            return;
+        }
         match a {
             Command::Play => {
                 self.back_to_live();
@@ -831,6 +841,11 @@ impl NnlabApp {
             Command::Rebuild => self.send_rebuild(),
             Command::DataChanged => {
                 use crate::data::spec::DataSource;
+                // A new test fraction draws the test rows afresh (drawn data names them).
+                let d = &mut self.lab.session.data;
+                if d.test_fraction != self.lab.applied.data.test_fraction {
+                    d.test_rows = None;
+                }
                 if !matches!(self.lab.session.data.source, DataSource::Csv) {
                     self.lab.dataset = None;
                 }
@@ -988,6 +1003,7 @@ impl NnlabApp {
             }
             Command::Enlarge(tile) => self.workspace.enlarged = tile,
             Command::Preset(p) => self.workspace.apply(p),
+            Command::Draw(c) => super::draw::apply(self, c),
             other => self.apply_session_command(other, ctx),
         }
     }

@@ -125,6 +125,8 @@ pub enum Command {
         tile: Tile,
         path: PathBuf,
     },
+    /// Drawing the data on the decision map (an edit, undo or redo).
+    Draw(crate::ui::draw::DrawCommand),
 }
 
 /// The frame's commands, in the order they were sent. Shared read-only with every view (a

@@ -455,6 +455,31 @@ strings! {
     // Data by formula (issue 14 §4)
     FormulaLabel => "Formula", "公式";
     FormulaHint => "e.g. x1^2 + x2 > 0.5 or sin(3*x1), then Enter", "例如 x1^2 + x2 > 0.5 或 sin(3*x1)，按回车";
+    // Draw the data, confusion matrix (issue 14 §4, helper D)
+    TrainLegend => "train", "训练";
+    TestLegend => "test", "测试";
+    DrawToggle => "Draw", "绘制";
+    DrawHint => "Draw the data on the map: click adds a point of the chosen class, drag a point to move it, right-click (or Shift-click) a point to delete it. The first edit turns the data into inline rows, saved with the session.", "在图上绘制数据：单击添加所选类别的点，拖动点可移动，右键（或 Shift+单击）点可删除。第一次编辑会把数据变为内联数据行，随会话保存。";
+    DrawClass => "Class", "类别";
+    DrawTarget => "Target", "目标值";
+    DrawClear => "Clear", "清空";
+    DrawUndo => "Undo", "撤销";
+    DrawRedo => "Redo", "重做";
+    DrawFirst => "The data has no points: draw at least one on the map first.", "数据中没有点：请先在图上至少画一个点。";
+    DrawHowTo => "click: add a point · drag a point: move it · right-click or Shift-click: delete it", "单击：添加点 · 拖动点：移动 · 右键或 Shift+单击：删除";
+    DrawEmpty => "No points: click on the map to add one.", "没有点：在图上单击即可添加。";
+    DrawNeeds2 => "Drawing needs data with 2 inputs (the map's axes); inputs here:", "绘制需要 2 个输入的数据（图的两个坐标轴）；此处的输入数：";
+    ConfusionPlot => "Confusion matrix", "混淆矩阵";
+    ConfusionTab => "Confusion", "混淆";
+    ConfusionRegression => "Regression: a confusion matrix counts classes, and this data has real-valued targets. See RMSE and R² in the Output tile and the Accuracy plot.", "回归：混淆矩阵统计的是类别，而此数据的目标是实数。请看输出图块和准确率图中的 RMSE 与 R²。";
+    ConfusionWaiting => "Waiting for a snapshot of training…", "等待训练快照…";
+    ConfusionAxes => "rows: true class · columns: predicted class", "行：真实类别 · 列：预测类别";
+    ConfusionAccuracy => "accuracy", "准确率";
+    ConfusionRecall => "recall", "召回率";
+    ConfusionPrecisionShort => "prec.", "精确率";
+    ConfusionLegend => "Colour: the cell's share of its row (blue on the diagonal, orange off it). Recall: of a class's rows, the share predicted as it; precision: of the rows predicted as a class, the share that are it.", "颜色：单元格占其所在行的比例（对角线为蓝色，其余为橙色）。召回率：某类的行中被预测为该类的比例；精确率：被预测为某类的行中确属该类的比例。";
+    ConfusionTooMany => "Too many classes to draw as a grid; export CSV for every count", "类别太多，无法画成网格；导出 CSV 可得全部计数";
+    DrawTooMany => "Drawing works on at most 10 000 points; points here:", "绘制最多支持 10 000 个点；此处的点数：";
 }
 
 #[cfg(test)]

@@ -42,6 +42,8 @@ pub struct Lab {
     pub(crate) recorded_analysis: Option<(u64, u64)>,
     /// (request id, step) of the last landscape put into the recording.
     pub(crate) recorded_landscape: Option<(u64, u64)>,
+    /// Drawing on the decision map: undo/redo of the data, the last refusal.
+    pub(crate) drawing: super::draw::DrawHistory,
 }
 
 impl Lab {
@@ -77,6 +79,7 @@ impl Lab {
             checkpoint_budget: crate::session::recorder::DEFAULT_CHECKPOINT_BUDGET,
             recorded_analysis: None,
             recorded_landscape: None,
+            drawing: Default::default(),
         }
     }
 
@@ -171,6 +174,11 @@ impl Lab {
     /// The network trains with the perceptron rule (one layer, no backprop).
     pub fn is_perceptron(&self) -> bool {
         self.applied.optimizer.effective_rule() == crate::optim::spec::TrainingRule::Perceptron
+    }
+
+    /// Drawing on the decision map: what can be undone or redone, the last refusal.
+    pub fn drawing(&self) -> &super::draw::DrawHistory {
+        &self.drawing
     }
 
     pub fn notify(&mut self, text: impl Into<String>) {

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod command;
 pub mod curvature;
+pub mod draw;
 pub mod dynamics;
 pub mod files;
 pub mod fonts;

@@ -104,6 +104,8 @@ pub trait View {
 pub struct Views {
     pub plots: super::panels::plots::PlotsView,
     pub output: super::panels::output::OutputView,
+    /// Confusion matrices (issue 14 §4).
+    pub confusion: super::panels::confusion::ConfusionView,
     pub designer: super::panels::designer::DesignerView,
     pub training: super::panels::training::TrainingView,
     pub data: super::panels::data::DataView,
@@ -128,6 +130,7 @@ impl Views {
         Views {
             plots: Default::default(),
             output: Default::default(),
+            confusion: super::panels::confusion::ConfusionView::new(repaint.clone()),
             designer: Default::default(),
             training: super::panels::training::TrainingView::new(lr),
             data: Default::default(),

@@ -176,6 +176,7 @@ pub fn tile_csv(views: &Views, lab: &Lab, tile: Tile) -> Option<String> {
         }
         Tile::Geometry => super::geometry::csv(&views.geometry),
         Tile::DoubleDescent => views.double_descent.csv(),
+        Tile::Confusion => views.confusion.csv(),
         Tile::Spectral => super::spectral_bias::csv(&views.spectral),
         Tile::Landscape => views.landscape.shown().map(crate::ui::landscape::csv),
         Tile::Dynamics => views.dynamics.last.as_deref().map(crate::ui::dynamics::csv),

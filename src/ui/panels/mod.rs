@@ -7,12 +7,16 @@
 
 pub mod banners;
 pub mod compare;
+// Confusion matrices (issue 14 §4)
+pub mod confusion;
 pub mod curvature;
 pub mod data;
 pub mod depth_scale;
 pub mod designer;
 pub mod dialogs;
+// Drawing the data on the decision map (issue 14 §4)
 pub mod double_descent;
+pub mod draw_tool;
 pub mod dynamics;
 pub mod export;
 pub mod geometry;

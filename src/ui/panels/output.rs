@@ -9,6 +9,7 @@ use egui_plot::{Legend, Line, MarkerShape, Plot, PlotImage, PlotPoint, PlotPoint
 
 use crate::analysis::contour::Polyline;
 use crate::analysis::hyperplanes as contour;
+use crate::data::drawn;
 use crate::runtime::worker::{MapRequest, OutputMap, Snapshot};
 use crate::ui::i18n::{Lang, S};
 use crate::ui::lab::Lab;
@@ -25,6 +26,8 @@ pub struct OutputView {
     pub textures: Textures,
     /// A snapshot arrived since the textures were last uploaded.
     pub textures_stale: bool,
+    /// Drawing the data on the map (issue 14 §4).
+    pub draw: super::draw_tool::DrawTool,
 }
 
 impl Default for OutputView {
@@ -35,6 +38,7 @@ impl Default for OutputView {
             show_test: true,
             textures: Textures::default(),
             textures_stale: false,
+            draw: Default::default(),
         }
     }
 }
@@ -237,6 +241,20 @@ impl Textures {
     }
 }
 
+/// Colour steps of regression targets on the decision map (odd: one for 0).
+const TARGET_STEPS: usize = 17;
+
+/// The colour group of point `i`: its class, or its target's step in [-1, 1].
+fn point_group(set: &drawn::Points, i: usize) -> usize {
+    let y = set.y[i];
+    if set.classes > 0 {
+        y as usize
+    } else {
+        let half = (TARGET_STEPS / 2) as f64;
+        ((y.clamp(-1.0, 1.0) * half).round() + half) as usize
+    }
+}
+
 /// The rows of a 1-D dataset as (x, y) points: the target the fitted curve is drawn against
 /// (the Output and Geometry tiles).
 pub fn curve_points(ds: &crate::data::Dataset) -> Vec<[f64; 2]> {
@@ -316,7 +334,11 @@ impl View for OutputView {
                 self.textures.planes_at = None;
             }
             ui.checkbox(&mut self.show_test, tt);
+            self.draw.toggle_ui(ui, ctx);
         });
+        // The points shown: the edited rows of drawn data (before the rebuild reports them).
+        let points = drawn::points(&ctx.lab.session().data, ctx.lab.train(), ctx.lab.test());
+        let drawing = self.draw.strip_ui(ui, ctx, points.as_ref());
         ui.label(egui::RichText::new(eval_line(ctx.lab, ctx.lang())).small());
         let hovered = ctx.hovered_neuron;
         if let Some((l, j)) = hovered {
@@ -362,8 +384,10 @@ impl View for OutputView {
                 .map(|t| t.id());
                 let (x0, x1) = *x_range;
                 let (y0, y1) = *y_range;
-                let train = ctx.lab.train();
-                let test = ctx.lab.test();
+                let empty = drawn::Points::default();
+                let (train_name, test_name) = (ctx.t(S::TrainLegend), ctx.t(S::TestLegend));
+                let canvas = self.draw.canvas([x0, x1, y0, y1], drawing);
+                let draw = &self.draw;
                 let lines: &[Vec<Polyline>] = if self.hyperplanes {
                     &self.textures.planes
                 } else {
@@ -375,68 +399,85 @@ impl View for OutputView {
                     .allow_scroll(false)
                     .show_grid(false)
                     .default_x_bounds(x0, x1)
-                    .default_y_bounds(y0, y1)
-                    .show(ui, |p| {
-                        if let Some(t) = tex {
-                            p.image(PlotImage::new(
-                                "map",
-                                t,
-                                PlotPoint::new((x0 + x1) / 2.0, (y0 + y1) / 2.0),
-                                egui::vec2((x1 - x0) as f32, (y1 - y0) as f32),
-                            ));
+                    .default_y_bounds(y0, y1);
+                let plot = self.draw.plot(plot, drawing).show(ui, |p| {
+                    if let Some(t) = tex {
+                        p.image(PlotImage::new(
+                            "map",
+                            t,
+                            PlotPoint::new((x0 + x1) / 2.0, (y0 + y1) / 2.0),
+                            egui::vec2((x1 - x0) as f32, (y1 - y0) as f32),
+                        ));
+                    }
+                    if let Some(c) = canvas {
+                        p.set_plot_bounds_x(c[0]..=c[1]);
+                        p.set_plot_bounds_y(c[2]..=c[3]);
+                    }
+                    let set = points.as_ref().map_or(&empty, |s| s);
+                    for is_test in [false, true] {
+                        if is_test && !show_test {
+                            continue;
                         }
-                        for (set, is_test) in [(&train, false), (&test, true)] {
-                            if is_test && !show_test {
+                        // Classes in their colours; regression targets in the map's diverging
+                        // colours, in 17 steps over [-1, 1] (a drawn target shows what it is).
+                        let groups = if set.classes > 0 {
+                            set.classes
+                        } else {
+                            TARGET_STEPS
+                        };
+                        for c in 0..groups {
+                            let pts: Vec<[f64; 2]> = (0..set.len())
+                                .filter(|&i| set.test[i] == is_test)
+                                .filter(|&i| point_group(set, i) == c)
+                                .map(|i| draw.shown_at(i, set.x[i]))
+                                .collect();
+                            if pts.is_empty() {
                                 continue;
                             }
-                            let k = set.classes.max(1);
-                            for c in 0..k {
-                                let pts: Vec<[f64; 2]> = (0..set.rows())
-                                    .filter(|&i| set.classes == 0 || set.y[i] as usize == c)
-                                    .map(|i| [set.row(i)[0], set.row(i)[1]])
-                                    .collect();
-                                if pts.is_empty() {
-                                    continue;
-                                }
-                                let color = if set.classes == 0 {
-                                    theme::POS
-                                } else {
-                                    theme::class_color(c)
-                                };
-                                let name = if is_test { "test" } else { "train" };
-                                if is_test {
-                                    p.points(
-                                        Points::new(name, PlotPoints::from(pts.clone()))
-                                            .radius(4.0)
-                                            .shape(MarkerShape::Circle)
-                                            .color(outline)
-                                            .filled(false),
-                                    );
-                                }
-                                if !is_test {
-                                    p.points(
-                                        Points::new(name, PlotPoints::from(pts.clone()))
-                                            .radius(3.6)
-                                            .color(theme::point_halo(dark)),
-                                    );
-                                }
+                            let color = if set.classes == 0 {
+                                let half = (TARGET_STEPS / 2) as f32;
+                                theme::diverging((c as f32 - half) / half, dark)
+                            } else {
+                                theme::class_color(c)
+                            };
+                            let name = if is_test { test_name } else { train_name };
+                            if is_test {
                                 p.points(
-                                    Points::new(name, PlotPoints::from(pts))
-                                        .radius(if is_test { 3.0 } else { 2.5 })
-                                        .color(color),
+                                    Points::new(name, PlotPoints::from(pts.clone()))
+                                        .radius(4.0)
+                                        .shape(MarkerShape::Circle)
+                                        .color(outline)
+                                        .filled(false),
                                 );
                             }
-                        }
-                        for (k, unit) in lines.iter().enumerate() {
-                            for pts in unit {
-                                p.line(
-                                    Line::new(format!("h{}", k + 1), PlotPoints::from(pts.clone()))
-                                        .color(outline.gamma_multiply(0.7))
-                                        .width(1.2),
+                            if !is_test {
+                                p.points(
+                                    Points::new(name, PlotPoints::from(pts.clone()))
+                                        .radius(3.6)
+                                        .color(theme::point_halo(dark)),
                                 );
                             }
+                            p.points(
+                                Points::new(name, PlotPoints::from(pts))
+                                    .radius(if is_test { 3.0 } else { 2.5 })
+                                    .color(color),
+                            );
                         }
-                    });
+                    }
+                    for (k, unit) in lines.iter().enumerate() {
+                        for pts in unit {
+                            p.line(
+                                Line::new(format!("h{}", k + 1), PlotPoints::from(pts.clone()))
+                                    .color(outline.gamma_multiply(0.7))
+                                    .width(1.2),
+                            );
+                        }
+                    }
+                });
+                if drawing && let Some(points) = &points {
+                    self.draw
+                        .interact(ui, &plot.response, &plot.transform, points, ctx);
+                }
                 // Ask for a grid as fine as the pixels the map covers (up to 256 a side).
                 let t = plot.transform;
                 let (a, b) = (
@@ -479,7 +520,7 @@ impl View for OutputView {
                         );
                         if show_test {
                             p.points(
-                                Points::new("test", PlotPoints::from(test))
+                                Points::new(ctx.t(S::TestLegend), PlotPoints::from(test))
                                     .radius(3.0)
                                     .filled(false)
                                     .color(outline),

@@ -283,6 +283,7 @@ fn tile_body(views: &mut Views, ctx: &ViewCtx<'_>, ui: &mut egui::Ui, tile: Tile
     match tile {
         Tile::Network => views.designer.tile_ui(ui, ctx, maps),
         Tile::Output => views.output.ui(ui, ctx),
+        Tile::Confusion => views.confusion.ui(ui, ctx),
         Tile::Curvature => views.curvature.tile_ui(ui, ctx, enlarged),
         Tile::Landscape => views.landscape.tile_ui(ui, ctx, enlarged),
         Tile::Dynamics => views.dynamics.tile_ui(ui, ctx, enlarged),

@@ -90,7 +90,8 @@ impl Preset {
     pub fn node(self) -> Node {
         use Tile::*;
         const PLOTS: [Tile; 5] = [Loss, Accuracy, Gradient, Update, Saturation];
-        const ANALYSES: [Tile; 3] = [Curvature, Landscape, Dynamics];
+        // The confusion matrices here: the maps' group has no room for a fifth title.
+        const ANALYSES: [Tile; 4] = [Curvature, Landscape, Dynamics, Confusion];
         // The function's geometry beside the decision map (the analyses' row has no room).
         const MAPS: [Tile; 4] = [Output, Geometry, Spectral, DoubleDescent];
         match self {
@@ -133,6 +134,7 @@ impl Preset {
                         Geometry,
                         Spectral,
                         DoubleDescent,
+                        Confusion,
                     ]
                     .into_iter()
                     .filter(|t| *t != focus),
