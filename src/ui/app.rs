@@ -199,6 +199,15 @@ impl NnlabApp {
             &self.lab.train,
         );
         self.views.double_descent.drain();
+        // The update as an outer product (issue 15 §4): the last step, asked for while shown.
+        self.views.layer_update.drain();
+        if self
+            .views
+            .layer_update
+            .wants_last_step(self.lab.status.step)
+        {
+            self.lab.worker.send(worker::Command::LastUpdate);
+        }
     }
 
     /// "Follow training": a new landscape once the last is drawn and training has moved on
@@ -250,6 +259,8 @@ impl NnlabApp {
                 self.views.dynamics.restart();
                 self.views.geometry.restart();
                 self.views.spectral.restart();
+                let layers = self.lab.net.as_ref().map(|n| n.layers.len());
+                self.views.layer_update.restart(layers);
             }
             Event::RebuildFailed(msg) => {
                 self.lab.session = self.lab.applied.clone();
@@ -263,6 +274,8 @@ impl NnlabApp {
                 self.views.dynamics.restart();
                 self.views.geometry.restart();
                 self.views.spectral.restart();
+                let layers = self.lab.net.as_ref().map(|n| n.layers.len());
+                self.views.layer_update.restart(layers);
                 self.lab.diverged = None;
                 self.lab.panicked = None;
                 self.lab.snapshot = None;
@@ -301,6 +314,7 @@ impl NnlabApp {
             }
             Event::Error(e) => self.lab.error = Some(e),
             Event::WorkerPanicked(m) => self.lab.panicked = Some(m),
+            Event::LastUpdate { step, last } => self.views.layer_update.on_last_step(step, last),
         }
     }
 

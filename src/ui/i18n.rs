@@ -455,6 +455,32 @@ strings! {
     // Data by formula (issue 14 §4)
     FormulaLabel => "Formula", "公式";
     FormulaHint => "e.g. x1^2 + x2 > 0.5 or sin(3*x1), then Enter", "例如 x1^2 + x2 > 0.5 或 sin(3*x1)，按回车";
+    // The update as an outer product, in the Network tile (issue 15 §4, helper E)
+    LuTitle => "Last update ΔW", "上一步更新 ΔW";
+    LuHint => "Pick a layer (or click its header in the diagram): the ΔW of the last training step beside −η (1/m) Σ δ a^T computed from that step's batch.", "选择一层（或点击图中该层的标题）：上一训练步的 ΔW 与由该步批量计算的 −η (1/m) Σ δ a^T 并排显示。";
+    LuPicker => "Layer whose last update is shown", "显示其上一步更新的层";
+    LuNoStep => "No training step has moved θ since the network was built, reset or edited: press Step to see an update.", "自网络构建、重置或编辑以来，还没有训练步改变 θ：按“单步”查看一次更新。";
+    LuWaiting => "Fetching the last step…", "正在获取上一步…";
+    LuBatch => "batch", "批量";
+    LuPrediction => "prediction", "预测";
+    LuRelative => "relative", "相对";
+    LuRank => "rank", "秩";
+    LuRankPredicted => "rank of the prediction", "预测的秩";
+    LuTooLargeForRank => "Rank not computed: the matrix is too large for an SVD at every step.", "未计算秩：矩阵太大，无法每步做一次 SVD。";
+    LuTooLargeToDraw => "The matrix has more than 2048 rows or columns: not drawn.", "矩阵的行或列超过 2048：不绘制。";
+    LuUnit => "unit", "单元";
+    LuInput => "input", "输入";
+    LuAdaptive => "Not an outer product: Adam, RMSprop and AdaGrad divide each entry of the gradient by its own running scale, so ΔW is no longer a sum of outer products δ a^T (its rank shows it). Optimiser here:", "不是外积：Adam、RMSprop 和 AdaGrad 把梯度的每个分量除以它自己的滑动尺度，因此 ΔW 不再是外积 δ a^T 之和（看它的秩）。此处的优化器：";
+    LuMomentum => "Not this batch's outer products: momentum adds the earlier steps' gradients, so ΔW sums over past batches. Optimiser here:", "不是本批量的外积：动量加入了之前各步的梯度，因此 ΔW 是过去各批量之和。此处的优化器：";
+    LuPerceptron => "The perceptron rule updates on mistakes by the targets, not by the gradient: there is no −η δ a^T to compare.", "感知机规则在出错时按目标更新，而不是按梯度：没有 −η δ a^T 可比较。";
+    LuFeedback => "Feedback alignment sends errors back through fixed random matrices instead of W^T: ΔW is an outer product, but not with the gradient's δ.", "反馈对齐通过固定的随机矩阵而不是 W^T 回传误差：ΔW 是外积，但不是梯度的 δ 的外积。";
+    LuBatchNorm => "BatchNorm couples the rows of a batch: the update is not a sum of per-row outer products. BatchNorm in layer", "BatchNorm 使批量中的各行相互关联：更新不是逐行外积之和。BatchNorm 所在层：";
+    LuDropout => "Dropout's random masks are not visible to the prediction. Dropout in layer", "预测看不到 dropout 的随机掩码。dropout 所在层：";
+    LuPenalty => "A weight penalty adds −η ∇(penalty) to ΔW, which is not an outer product:", "权重惩罚在 ΔW 中加入 −η ∇(惩罚)，它不是外积：";
+    LuClipped => "Gradient clipping rescales or clamps the gradient: ΔW is not −η (1/m) Σ δ a^T.", "梯度裁剪会缩放或截断梯度：ΔW 不是 −η (1/m) Σ δ a^T。";
+    LuConstrained => "The non-negative weight constraint projects W after the step: ΔW is not −η (1/m) Σ δ a^T.", "非负权重约束在更新后投影 W：ΔW 不是 −η (1/m) Σ δ a^T。";
+    LuFrozen => "This layer is frozen: training does not move it (ΔW = 0).", "该层已冻结：训练不改变它（ΔW = 0）。";
+    LuPruned => "Pruned weights are held at 0, so ΔW differs from the prediction there. Pruned weights in this layer:", "被剪枝的权重保持为 0，因此 ΔW 在这些位置与预测不同。该层被剪枝的权重数：";
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@ pub mod history;
 pub mod i18n;
 pub mod lab;
 pub mod landscape;
+/// The update as an outer product (issue 15 §4).
+pub mod layer_update;
 pub mod model;
 pub mod panels;
 pub mod recovery;

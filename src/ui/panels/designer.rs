@@ -512,6 +512,13 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
                 format!("{t}\n{s}")
             });
         }
+        // A click on a layer's header shows its last update under the diagram (issue 15 §4).
+        if let Column::Layer(l) = col
+            && resp.clicked()
+            && pointer.is_some_and(|p| header.contains(p))
+        {
+            app.views.layer_update.select(Some(*l));
+        }
         if let Column::Layer(l) = col
             && *l + 1 < net.layers.len()
         {

@@ -16,6 +16,8 @@ pub mod dynamics;
 pub mod export;
 pub mod geometry;
 pub mod landscape;
+/// The update as an outer product (issue 15 §4).
+pub mod layer_update;
 pub mod lessons;
 pub mod model_export;
 pub mod network;

@@ -279,7 +279,13 @@ fn tile_body(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile, enlarged: bool) 
     child.set_clip_rect(rect.intersect(ui.clip_rect()));
     let ui = &mut child;
     match tile {
-        Tile::Network => super::designer::ui(app, ui),
+        Tile::Network => {
+            // The selected layer's last update as an outer product, under the diagram.
+            let mut below = super::layer_update::split(ui, app.views.layer_update.layer.is_some());
+            super::designer::ui(app, ui);
+            let (lang, dark, net) = (app.settings.lang, app.settings.dark, app.lab.net.as_ref());
+            super::layer_update::ui(&mut app.views.layer_update, &mut below, lang, dark, net);
+        }
         Tile::Output => {
             let ctx = view_ctx!(app);
             app.views.output.ui(ui, &ctx)
