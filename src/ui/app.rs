@@ -208,6 +208,7 @@ impl NnlabApp {
         {
             self.lab.worker.send(worker::Command::LastUpdate);
         }
+        self.views.region_sweep.drain();
     }
 
     /// "Follow training": a new landscape once the last is drawn and training has moved on
@@ -261,6 +262,7 @@ impl NnlabApp {
                 self.views.spectral.restart();
                 let layers = self.lab.net.as_ref().map(|n| n.layers.len());
                 self.views.layer_update.restart(layers);
+                self.views.region_sweep.restart();
             }
             Event::RebuildFailed(msg) => {
                 self.lab.session = self.lab.applied.clone();

@@ -481,6 +481,20 @@ strings! {
     LuConstrained => "The non-negative weight constraint projects W after the step: ΔW is not −η (1/m) Σ δ a^T.", "非负权重约束在更新后投影 W：ΔW 不是 −η (1/m) Σ δ a^T。";
     LuFrozen => "This layer is frozen: training does not move it (ΔW = 0).", "该层已冻结：训练不改变它（ΔW = 0）。";
     LuPruned => "Pruned weights are held at 0, so ΔW differs from the prediction there. Pruned weights in this layer:", "被剪枝的权重保持为 0，因此 ΔW 在这些位置与预测不同。该层被剪枝的权重数：";
+    // The depth/width sweep of linear regions, in the Geometry tile (issue 15 §1, helper E)
+    SweepButton => "Sweep depth / width", "扫描深度 / 宽度";
+    SweepHint => "Rebuild this network at depths 1–4 (hidden layers as wide as the first) and at widths 2, 4, 8, 16 (every hidden layer), train each from a few seeds as the session is set up, and count its exact linear regions over this box (as nnlab regions --sweep).", "以深度 1–4（每个隐藏层与第一层同宽）和宽度 2、4、8、16（每个隐藏层）重建该网络，按会话的设置从几个种子各自训练，并在此框内统计其精确线性区域数（同 nnlab regions --sweep）。";
+    SweepSteps => "steps", "步数";
+    SweepInits => "seeds", "种子数";
+    SweepRun => "Run again", "重新运行";
+    SweepCancel => "Cancel", "取消";
+    SweepNone => "The sweep was cancelled: press Run again.", "扫描已取消：请按“重新运行”。";
+    SweepAgainstDepth => "Regions against depth", "区域数与深度";
+    SweepAgainstWidth => "Regions against width", "区域数与宽度";
+    SweepDepth => "hidden layers", "隐藏层数";
+    SweepWidth => "units per hidden layer", "每个隐藏层的单元数";
+    SweepUnits => "units", "个单元";
+    SweepMean => "mean over seeds", "各种子平均";
 }
 
 #[cfg(test)]

@@ -111,6 +111,8 @@ pub struct Views {
     pub lessons: super::panels::lessons::LessonsPanel,
     /// The update as an outer product, under the network diagram (issue 15 §4).
     pub layer_update: super::layer_update::LayerUpdate,
+    /// The Geometry tile's depth/width sweep of linear regions (issue 15 §1).
+    pub region_sweep: super::panels::region_sweep::RegionSweep,
 }
 
 impl Views {
@@ -132,7 +134,8 @@ impl Views {
             export: Default::default(),
             model_export: Default::default(),
             lessons: Default::default(),
-            layer_update: super::layer_update::LayerUpdate::new(repaint),
+            layer_update: super::layer_update::LayerUpdate::new(repaint.clone()),
+            region_sweep: super::panels::region_sweep::RegionSweep::new(repaint),
         }
     }
 }

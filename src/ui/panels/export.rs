@@ -170,7 +170,8 @@ pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
                 OutputMap::None => None,
             }
         }
-        Tile::Geometry => super::geometry::csv(app),
+        // The depth/width sweep when it is shown, else the live regions.
+        Tile::Geometry => (app.views.region_sweep.csv()).or_else(|| super::geometry::csv(app)),
         Tile::DoubleDescent => app.views.double_descent.csv(),
         Tile::Spectral => super::spectral_bias::csv(app),
         Tile::Landscape => app.views.landscape.shown().map(crate::ui::landscape::csv),

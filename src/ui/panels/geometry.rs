@@ -58,6 +58,12 @@ pub fn ui(app: &mut NnlabApp, ui: &mut egui::Ui) {
     };
     match &a.output {
         Output::Regions(r) => {
+            // The depth/width sweep (issue 15 §1), drawn in place of the picture when open.
+            let data = (&app.lab.train, &app.lab.test);
+            let sweep = &mut app.views.region_sweep;
+            if super::region_sweep::ui(sweep, ui, lang, &app.lab.applied, data, r.bounds) {
+                return;
+            }
             ui.label(
                 egui::RichText::new(format!(
                     "{} {} · {} {} · {:.1} ms",

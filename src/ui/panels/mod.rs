@@ -24,6 +24,8 @@ pub mod network;
 pub mod notices;
 pub mod output;
 pub mod plots;
+/// The depth/width sweep of linear regions (issue 15 §1).
+pub mod region_sweep;
 // Spectral bias (issue 15)
 pub mod spectral_bias;
 pub mod stability_edge;
