@@ -209,6 +209,13 @@ impl NnlabApp {
             self.lab.worker.send(worker::Command::LastUpdate);
         }
         self.views.region_sweep.drain();
+        // Neural collapse (issue 16 §4): follows the snapshot shown, like the Spectral tile.
+        self.views.collapse.drain();
+        self.views.collapse.follow(
+            self.lab.net.as_ref(),
+            self.lab.snapshot.as_deref(),
+            &self.lab.train,
+        );
     }
 
     /// "Follow training": a new landscape once the last is drawn and training has moved on
@@ -263,6 +270,7 @@ impl NnlabApp {
                 let layers = self.lab.net.as_ref().map(|n| n.layers.len());
                 self.views.layer_update.restart(layers);
                 self.views.region_sweep.restart();
+                self.views.collapse.restart();
             }
             Event::RebuildFailed(msg) => {
                 self.lab.session = self.lab.applied.clone();
@@ -278,6 +286,7 @@ impl NnlabApp {
                 self.views.spectral.restart();
                 let layers = self.lab.net.as_ref().map(|n| n.layers.len());
                 self.views.layer_update.restart(layers);
+                self.views.collapse.restart();
                 self.lab.diverged = None;
                 self.lab.panicked = None;
                 self.lab.snapshot = None;

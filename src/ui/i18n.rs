@@ -495,6 +495,23 @@ strings! {
     SweepWidth => "units per hidden layer", "每个隐藏层的单元数";
     SweepUnits => "units", "个单元";
     SweepMean => "mean over seeds", "各种子平均";
+    // Neural collapse tile (issue 16 §4, helper E)
+    CollapsePlot => "Neural collapse of the last hidden layer", "最后隐藏层的神经坍缩";
+    CollapseTab => "Collapse", "坍缩";
+    NcNeedsClasses => "Neural collapse is measured on class labels; this data is a regression.", "神经坍缩在类别标签上测量；此数据是回归。";
+    NcNeedsThree => "Neural collapse is shown for 3 or more classes (with 2, the two centred means are always opposite); classes here:", "神经坍缩针对 3 个或更多类别显示（2 类时两个中心化均值总是相反）；此处的类别数：";
+    NcNeedsOnePerClass => "Neural collapse needs one output unit per class (a softmax output); classes / output units here:", "神经坍缩需要每个类别一个输出单元（softmax 输出）；此处的类别数 / 输出单元数：";
+    NcNeedsHidden => "Neural collapse is measured on the last hidden layer: this network has none.", "神经坍缩在最后一个隐藏层上测量：该网络没有隐藏层。";
+    NcTooWide => "The last hidden layer is too wide for the dense d × d matrices:", "最后隐藏层太宽，无法计算稠密的 d × d 矩阵：";
+    NcEvery => "every (steps)", "间隔（步）";
+    NcSimplex => "simplex −1/(K−1)", "单纯形 −1/(K−1)";
+    NcAccuracy => "train accuracy", "训练准确率";
+    NcPca => "Last hidden layer, 2-D PCA, by class", "最后隐藏层的二维 PCA（按类别着色）";
+    NcClass => "class", "类别";
+    NcOne => "NC1 = tr(Σ_W Σ_B^+)/K: within-class spread → 0", "NC1 = tr(Σ_W Σ_B^+)/K：类内离散 → 0";
+    NcCosine => "mean cosine of centred class means → −1/(K−1)", "中心化类均值的平均余弦 → −1/(K−1)";
+    NcThree => "NC3 = ‖W/‖W‖ − M/‖M‖‖²: classifier aligned with the means → 0", "NC3 = ‖W/‖W‖ − M/‖M‖‖²：分类器与均值对齐 → 0";
+    NcFour => "NC4: nearest class mean agrees with the network → 1", "NC4：最近类均值与网络一致 → 1";
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! heavily itself.
 
 pub mod app;
+/// Neural collapse (issue 16 §4).
+pub mod collapse;
 pub mod command;
 pub mod curvature;
 pub mod dynamics;

@@ -113,6 +113,8 @@ pub struct Views {
     pub layer_update: super::layer_update::LayerUpdate,
     /// The Geometry tile's depth/width sweep of linear regions (issue 15 §1).
     pub region_sweep: super::panels::region_sweep::RegionSweep,
+    /// Neural collapse (issue 16 §4).
+    pub collapse: super::collapse::NeuralCollapse,
 }
 
 impl Views {
@@ -135,7 +137,8 @@ impl Views {
             model_export: Default::default(),
             lessons: Default::default(),
             layer_update: super::layer_update::LayerUpdate::new(repaint.clone()),
-            region_sweep: super::panels::region_sweep::RegionSweep::new(repaint),
+            region_sweep: super::panels::region_sweep::RegionSweep::new(repaint.clone()),
+            collapse: super::collapse::NeuralCollapse::new(repaint),
         }
     }
 }

@@ -173,6 +173,7 @@ pub fn tile_csv(app: &NnlabApp, tile: Tile) -> Option<String> {
         // The depth/width sweep when it is shown, else the live regions.
         Tile::Geometry => (app.views.region_sweep.csv()).or_else(|| super::geometry::csv(app)),
         Tile::DoubleDescent => app.views.double_descent.csv(),
+        Tile::Collapse => app.views.collapse.csv(),
         Tile::Spectral => super::spectral_bias::csv(app),
         Tile::Landscape => app.views.landscape.shown().map(crate::ui::landscape::csv),
         Tile::Dynamics => app

@@ -5,6 +5,8 @@
 //! workspace) still draw from `&mut NnlabApp` and are next in line.
 
 pub mod banners;
+/// Neural collapse (issue 16 §4).
+pub mod collapse;
 pub mod compare;
 pub mod curvature;
 pub mod data;

@@ -331,7 +331,8 @@ impl PlotsView {
             | Tile::Dynamics
             | Tile::Geometry
             | Tile::Spectral
-            | Tile::DoubleDescent => {}
+            | Tile::DoubleDescent
+            | Tile::Collapse => {}
         }
     }
 }

@@ -295,6 +295,10 @@ fn tile_body(app: &mut NnlabApp, ui: &mut egui::Ui, tile: Tile, enlarged: bool) 
         Tile::Dynamics => super::dynamics::ui(app, ui, enlarged),
         Tile::Geometry => super::geometry::ui(app, ui),
         Tile::Spectral => super::spectral_bias::ui(app, ui),
+        Tile::Collapse => {
+            let (lang, dark, net) = (app.settings.lang, app.settings.dark, app.lab.net.as_ref());
+            super::collapse::ui(&mut app.views.collapse, ui, lang, dark, net, &app.lab.train);
+        }
         Tile::DoubleDescent => super::double_descent::ui(
             &mut app.views.double_descent,
             ui,

@@ -90,7 +90,7 @@ impl Preset {
     pub fn node(self) -> Node {
         use Tile::*;
         const PLOTS: [Tile; 5] = [Loss, Accuracy, Gradient, Update, Saturation];
-        const ANALYSES: [Tile; 3] = [Curvature, Landscape, Dynamics];
+        const ANALYSES: [Tile; 4] = [Curvature, Landscape, Dynamics, Collapse];
         // The function's geometry beside the decision map (the analyses' row has no room).
         const MAPS: [Tile; 4] = [Output, Geometry, Spectral, DoubleDescent];
         match self {
@@ -133,6 +133,7 @@ impl Preset {
                         Geometry,
                         Spectral,
                         DoubleDescent,
+                        Collapse,
                     ]
                     .into_iter()
                     .filter(|t| *t != focus),

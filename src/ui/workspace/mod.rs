@@ -36,10 +36,12 @@ pub enum Tile {
     Spectral,
     /// Double descent (issue 16).
     DoubleDescent,
+    /// Neural collapse (issue 16 §4).
+    Collapse,
 }
 
 impl Tile {
-    pub const ALL: [Tile; 14] = [
+    pub const ALL: [Tile; 15] = [
         Tile::Network,
         Tile::Output,
         Tile::Loss,
@@ -54,6 +56,7 @@ impl Tile {
         Tile::Geometry,
         Tile::Spectral,
         Tile::DoubleDescent,
+        Tile::Collapse,
     ];
 
     pub fn title(self) -> S {
@@ -72,6 +75,7 @@ impl Tile {
             Tile::Geometry => S::GeometryPlot,
             Tile::Spectral => S::SpectralPlot,
             Tile::DoubleDescent => S::DoubleDescentPlot,
+            Tile::Collapse => S::CollapsePlot,
         }
     }
 
@@ -89,6 +93,7 @@ impl Tile {
             Tile::Geometry => S::GeometryTab,
             Tile::Spectral => S::SpectralTab,
             Tile::DoubleDescent => S::DdTab,
+            Tile::Collapse => S::CollapseTab,
             other => other.title(),
         }
     }
@@ -110,6 +115,7 @@ impl Tile {
             Tile::Geometry => "geometry",
             Tile::Spectral => "spectral",
             Tile::DoubleDescent => "double_descent",
+            Tile::Collapse => "collapse",
         }
     }
 }
