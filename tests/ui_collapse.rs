@@ -58,7 +58,9 @@ fn the_tile_measures_collapse_of_the_live_theta_and_follows_training() {
         h.query_by_label_contains("Last hidden layer, 2-D PCA")
             .is_some()
     );
-    // Training: records follow, steps ascending, at least `every` apart.
+    // Training: records follow, steps ascending, about `every` apart while training (the step
+    // training stopped at is measured too, and a snapshot may come before the status says
+    // training started).
     h.state_mut().send(Command::Step(300));
     assert!(settle(&mut h, |a| a
         .views()
@@ -69,7 +71,12 @@ fn the_tile_measures_collapse_of_the_live_theta_and_follows_training() {
     let hist = h.state().views().collapse.history.clone();
     assert!(hist.len() >= 2);
     let every = h.state().views().collapse.every;
-    assert!(hist.windows(2).all(|w| w[1].step >= w[0].step + every));
+    assert!(hist.windows(2).all(|w| w[1].step > w[0].step));
+    assert!(
+        hist.len() as u64 <= 300 / every + 4,
+        "{} records",
+        hist.len()
+    );
     let first = hist[0].collapse.nc1;
     let last = hist.last().unwrap().collapse.nc1;
     assert!(last < first, "NC1 falls with training: {first} → {last}");

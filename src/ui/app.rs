@@ -215,6 +215,7 @@ impl NnlabApp {
             self.lab.net.as_ref(),
             self.lab.snapshot.as_deref(),
             &self.lab.train,
+            self.lab.status.running,
         );
     }
 

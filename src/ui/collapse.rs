@@ -156,17 +156,24 @@ impl NeuralCollapse {
     }
 
     /// Send the snapshot's θ when it is `every` steps past the last one sent (or earlier than
-    /// it: the timeline went back), the tile is shown and the last answer is in.
-    pub fn follow(&mut self, net: Option<&Network>, snap: Option<&Snapshot>, train: &Arc<Dataset>) {
+    /// it: the timeline went back; or any new step once training has stopped, so the run's
+    /// last step is measured), the tile is shown and the last answer is in.
+    pub fn follow(
+        &mut self,
+        net: Option<&Network>,
+        snap: Option<&Snapshot>,
+        train: &Arc<Dataset>,
+        running: bool,
+    ) {
         let (Some(net), Some(snap)) = (net, snap) else {
             return;
         };
         if self.computing || snap.theta.len() != net.n_params {
             return;
         }
-        let due = self
-            .requested
-            .is_none_or(|s| snap.step < s || snap.step >= s + self.every.max(1));
+        let due = self.requested.is_none_or(|s| {
+            snap.step < s || snap.step >= s + self.every.max(1) || (!running && snap.step != s)
+        });
         if !due
             || self
                 .drawn_at

@@ -458,6 +458,7 @@ strings! {
     // The update as an outer product, in the Network tile (issue 15 §4, helper E)
     LuTitle => "Last update ΔW", "上一步更新 ΔW";
     LuHint => "Pick a layer (or click its header in the diagram): the ΔW of the last training step beside −η (1/m) Σ δ a^T computed from that step's batch.", "选择一层（或点击图中该层的标题）：上一训练步的 ΔW 与由该步批量计算的 −η (1/m) Σ δ a^T 并排显示。";
+    LuHintShort => "pick a layer, or click its header above", "选择一层，或点击上方该层的标题";
     LuPicker => "Layer whose last update is shown", "显示其上一步更新的层";
     LuNoStep => "No training step has moved θ since the network was built, reset or edited: press Step to see an update.", "自网络构建、重置或编辑以来，还没有训练步改变 θ：按“单步”查看一次更新。";
     LuWaiting => "Fetching the last step…", "正在获取上一步…";

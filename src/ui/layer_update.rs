@@ -27,8 +27,11 @@ pub const MAX_SVD_WORK: usize = 512 * 512 * 512;
 /// Singular values below this share of the largest do not count towards a rank (the value
 /// lesson r32's check uses).
 pub const RANK_TOL: f64 = 1e-9;
-/// While training, the last step is asked for at most this often.
+/// While training, the last step is asked for at most this often…
 const ASK_EVERY: Duration = Duration::from_millis(250);
+/// …and, for a large network, at most this many parameters a second (each answer copies θ
+/// twice), as the worker throttles its snapshots.
+const ASK_PARAMS_PER_SEC: f64 = 12.5e6;
 
 /// Why the step is not −η (1/m) Σ δ aᵀ: a translated sentence and a detail.
 #[derive(Clone, Debug, PartialEq)]
@@ -218,6 +221,8 @@ pub struct LayerUpdate {
     pub last: Option<Arc<LastStep>>,
     /// A request to the worker is out, since then.
     asked: Option<Instant>,
+    /// When the last request went out.
+    last_asked: Option<Instant>,
     pub computing: bool,
     pub comparison: Option<Arc<Comparison>>,
     pub error: Option<String>,
@@ -237,6 +242,7 @@ impl LayerUpdate {
             answered: None,
             last: None,
             asked: None,
+            last_asked: None,
             computing: false,
             comparison: None,
             error: None,
@@ -295,11 +301,14 @@ impl LayerUpdate {
         let out = self
             .asked
             .is_some_and(|t| t.elapsed() < Duration::from_secs(2));
-        let due = self.asked.is_none_or(|t| t.elapsed() >= ASK_EVERY);
+        let params = self.last.as_ref().map_or(0, |l| l.net.n_params);
+        let every = ASK_EVERY.max(Duration::from_secs_f64(params as f64 / ASK_PARAMS_PER_SEC));
+        let due = self.last_asked.is_none_or(|t| t.elapsed() >= every);
         if self.layer.is_none() || !shown || out || !due || self.answered == Some(step) {
             return false;
         }
         self.asked = Some(Instant::now());
+        self.last_asked = self.asked;
         true
     }
 

@@ -22,12 +22,12 @@ const BAR_LABELS: f32 = 64.0;
 /// Largest matrix side drawn as a texture.
 const MAX_SIDE: usize = 2048;
 
-/// Take the bottom of the Network tile for the panel (about half the tile when a layer is
+/// Take the bottom of the Network tile for the panel (0.45 of the tile when a layer is
 /// selected, one line otherwise); `ui` keeps the rest for the diagram.
 pub fn split(ui: &mut egui::Ui, open: bool) -> egui::Ui {
     let rect = ui.max_rect();
     let h = if open {
-        (rect.height() * 0.5).max(FOLDED.min(rect.height()))
+        (rect.height() * 0.45).max(FOLDED.min(rect.height()))
     } else {
         FOLDED
     };
@@ -83,7 +83,11 @@ pub fn ui(
             ui.spinner();
         }
         if layer.is_none() {
-            ui.label(egui::RichText::new(lang.t(S::LuHint)).weak().small());
+            ui.add(
+                egui::Label::new(egui::RichText::new(lang.t(S::LuHintShort)).weak().small())
+                    .truncate(),
+            )
+            .on_hover_text(lang.t(S::LuHint));
         }
     });
     view.select(layer);
@@ -205,7 +209,8 @@ fn heatmaps_ui(view: &mut LayerUpdate, ui: &mut egui::Ui, c: &Comparison, lang: 
     let gap = 12.0;
     let maps_w = area.width() - BAR - BAR_LABELS - gap;
     let each_w = if two { (maps_w - gap) / 2.0 } else { maps_w };
-    let each_h = area.height() - title_h - 2.0;
+    // Room under the maps for the colour bar's bottom label.
+    let each_h = area.height() - title_h - 8.0;
     if each_w < 8.0 || each_h < 8.0 {
         return;
     }
