@@ -495,6 +495,7 @@ strings! {
     SweepDepth => "hidden layers", "隐藏层数";
     SweepWidth => "units per hidden layer", "每个隐藏层的单元数";
     SweepUnits => "units", "个单元";
+    SweepRegions => "linear regions", "线性区域数";
     SweepMean => "mean over seeds", "各种子平均";
     // Neural collapse tile (issue 16 §4, helper E)
     CollapsePlot => "Neural collapse of the last hidden layer", "最后隐藏层的神经坍缩";

@@ -136,6 +136,12 @@ fn small_plot(
         plot = plot.y_axis_formatter(log_ticks);
     }
     plot.show(ui, |p| {
+        // Markers too: the first record is a lone point.
+        p.points(
+            Points::new(title, PlotPoints::from(pts.clone()))
+                .color(theme::series_color(0))
+                .radius(2.0),
+        );
         p.line(
             Line::new(title, PlotPoints::from(pts))
                 .color(theme::series_color(0))

@@ -375,7 +375,7 @@ fn sweep_plot(
         .height(height - 24.0)
         .allow_scroll(false)
         .x_axis_label(lang.t(x_label))
-        .y_axis_label(lang.t(S::GeoRegionCount))
+        .y_axis_label(lang.t(S::SweepRegions))
         .y_axis_formatter(log_ticks)
         .show(ui, |p| {
             let mean: Vec<[f64; 2]> = rows.iter().map(|r| [x(r), log(r.mean)]).collect();
