@@ -223,6 +223,7 @@ fn views_never_see_the_app() {
     assert!(files.len() >= 20, "the panels are where they were");
     files.extend(rust_files("src/ui/workspace"));
     for f in [
+        "collapse",
         "command",
         "curvature",
         "dynamics",
@@ -230,6 +231,7 @@ fn views_never_see_the_app() {
         "geometry",
         "lab",
         "landscape",
+        "layer_update",
         "regimes",
         "settings",
         "spectral",

@@ -181,6 +181,9 @@ pub enum Command {
     /// When to stop training (armed again by every rebuild and reset; a rule that has fired
     /// stays quiet until then, so Play continues past it).
     SetStop(StopRule),
+    /// Hand out the last step exactly (θ before and after it, its batch): the update panel's
+    /// ΔW against −η (1/m) Σ δ aᵀ. Answered by [`Event::LastUpdate`], no snapshot.
+    LastUpdate,
     /// Panic on purpose: the crash report's test (compiled only for tests).
     #[cfg(any(test, feature = "test-hooks"))]
     InjectPanic,
@@ -418,6 +421,14 @@ pub enum Event {
     Error(String),
     /// The thread panicked (the message); the UI offers to save the recovery file.
     WorkerPanicked(String),
+    /// Answer to [`Command::LastUpdate`] at the trainer's `step`: the last step, or None when
+    /// θ has not been moved by a step since it was built, reset or edited.
+    LastUpdate {
+        /// The trainer's step count when asked.
+        step: u64,
+        /// The step (boxed: θ twice and a batch).
+        last: Option<Box<LastStep>>,
+    },
     /// The whole recording, as asked by `Command::Export` (None: there is no trainer).
     Recording {
         /// The session (None: there is no trainer).
@@ -425,6 +436,31 @@ pub enum Event {
         /// What it was asked for.
         purpose: Purpose,
     },
+}
+
+/// One training step exactly as the trainer took it (THEORY row 32): what it started from,
+/// what it ended at, and the rows it trained on.
+pub struct LastStep {
+    /// The step's number (θ_after is θ at this step).
+    pub step: u64,
+    /// The learning rate the step used (after the schedule).
+    pub lr: f64,
+    /// The network trained (its mask included).
+    pub net: Network,
+    /// θ before the step.
+    pub theta_before: Vec<f64>,
+    /// θ after it.
+    pub theta_after: Vec<f64>,
+    /// The batch's inputs (row-major): the whole training set for a full batch.
+    pub batch_x: Vec<f64>,
+    /// The batch's targets.
+    pub batch_y: Vec<f64>,
+    /// Classes of the task (0: regression).
+    pub classes: usize,
+    /// The optimiser in force at the step.
+    pub optimizer: OptimizerSpec,
+    /// The regulariser in force at the step.
+    pub regularization: Regularization,
 }
 
 /// The handle the UI keeps.
@@ -529,6 +565,9 @@ struct State {
     /// Optimiser and regularisation at step 0 of the recording (live edits change the config).
     initial: Option<TrainerConfig>,
     trajectory: Trajectory,
+    /// (step, η) of the last step when θ has changed only by steps since (None after a build,
+    /// a reset, an edited weight or optimiser): what [`Command::LastUpdate`] can hand out.
+    last_step: Option<(u64, f64)>,
 }
 
 /// θ₀ and θ every `every` steps since it (thinned: when full, every other snapshot is dropped
@@ -679,6 +718,7 @@ impl State {
             checkpoint_budget: DEFAULT_CHECKPOINT_BUDGET,
             initial: None,
             trajectory: Trajectory::default(),
+            last_step: None,
         };
         s.rebuild(experiment);
         s
@@ -778,7 +818,23 @@ impl State {
     }
 
     fn apply(&mut self, c: Command) {
+        if let Command::LastUpdate = c {
+            // Asked often while training: answered without a new snapshot.
+            self.send_last_step();
+            return;
+        }
         self.dirty = true;
+        // θ or the update rule changes other than by a step: the last step is history.
+        if matches!(
+            c,
+            Command::SetWeight { .. }
+                | Command::SetOptimizer(_)
+                | Command::SetRegularization(_)
+                | Command::Reset
+                | Command::Rebuild(_)
+        ) {
+            self.last_step = None;
+        }
         match c {
             Command::Start => {
                 if self.trainer.is_none() {
@@ -892,6 +948,7 @@ impl State {
             }
             Command::PathNow => self.send_path(),
             Command::SetMaps(m) => self.maps = m,
+            Command::LastUpdate => {}
             #[cfg(any(test, feature = "test-hooks"))]
             Command::InjectPanic => panic!("injected panic (test of the crash report)"),
             Command::Shutdown => {}
@@ -1023,6 +1080,7 @@ impl State {
         while taken < budget {
             let r = t.step();
             taken += 1;
+            self.last_step = (!r.diverged).then_some((r.step, r.lr));
             if let Some(w) = &mut self.stop_watch
                 && !r.diverged
             {
@@ -1119,6 +1177,38 @@ impl State {
             seed: t.seed,
             optimizer,
         })));
+        (self.repaint)();
+    }
+
+    /// The last step, exactly as taken (θ before and after, its batch), or None.
+    fn send_last_step(&mut self) {
+        let Some(t) = &self.trainer else {
+            self.send(Event::LastUpdate {
+                step: 0,
+                last: None,
+            });
+            (self.repaint)();
+            return;
+        };
+        let last = self
+            .last_step
+            .filter(|(step, _)| *step == t.step)
+            .map(|(step, lr)| {
+                let (x, y) = t.last_batch();
+                Box::new(LastStep {
+                    step,
+                    lr,
+                    net: t.net.clone(),
+                    theta_before: t.theta_before_last_step().to_vec(),
+                    theta_after: t.theta.clone(),
+                    batch_x: x.to_vec(),
+                    batch_y: y.to_vec(),
+                    classes: t.train.classes,
+                    optimizer: t.optimizer.spec().clone(),
+                    regularization: t.regularization,
+                })
+            });
+        self.send(Event::LastUpdate { step: t.step, last });
         (self.repaint)();
     }
 

@@ -410,6 +410,12 @@ impl Trainer {
         }
     }
 
+    /// θ as it was before the last step (the worker hands it out, with [`Self::last_batch`],
+    /// so the update panel can compare ΔW with −η (1/m) Σ δ aᵀ; meaningless before a step).
+    pub fn theta_before_last_step(&self) -> &[f64] {
+        &self.prev_theta
+    }
+
     /// Pick the rows of the next batch into batch_x / batch_y; returns the row count.
     fn next_batch(&mut self) -> usize {
         let n = self.train.rows();

@@ -215,6 +215,24 @@ impl NnlabApp {
             &self.lab.train,
         );
         self.views.double_descent.drain();
+        // The update as an outer product (issue 15 §4): the last step, asked for while shown.
+        self.views.layer_update.drain();
+        if self
+            .views
+            .layer_update
+            .wants_last_step(self.lab.status.step)
+        {
+            self.lab.worker.send(worker::Command::LastUpdate);
+        }
+        self.views.region_sweep.drain();
+        // Neural collapse (issue 16 §4): follows the snapshot shown, like the Spectral tile.
+        self.views.collapse.drain();
+        self.views.collapse.follow(
+            self.lab.net.as_ref(),
+            self.lab.snapshot.as_deref(),
+            &self.lab.train,
+            self.lab.status.running,
+        );
     }
 
     fn on_event(&mut self, ev: Event) {
@@ -247,6 +265,10 @@ impl NnlabApp {
                 self.views.dynamics.restart();
                 self.views.geometry.restart();
                 self.views.spectral.restart();
+                let layers = self.lab.net.as_ref().map(|n| n.layers.len());
+                self.views.layer_update.restart(layers);
+                self.views.region_sweep.restart();
+                self.views.collapse.restart();
             }
             Event::RebuildFailed(msg) => {
                 self.lab.session = self.lab.applied.clone();
@@ -260,6 +282,9 @@ impl NnlabApp {
                 self.views.dynamics.restart();
                 self.views.geometry.restart();
                 self.views.spectral.restart();
+                let layers = self.lab.net.as_ref().map(|n| n.layers.len());
+                self.views.layer_update.restart(layers);
+                self.views.collapse.restart();
                 self.lab.diverged = None;
                 self.lab.panicked = None;
                 self.lab.snapshot = None;
@@ -298,6 +323,7 @@ impl NnlabApp {
             }
             Event::Error(e) => self.lab.error = Some(e),
             Event::WorkerPanicked(m) => self.lab.panicked = Some(m),
+            Event::LastUpdate { step, last } => self.views.layer_update.on_last_step(step, last),
         }
     }
 
@@ -679,6 +705,11 @@ impl NnlabApp {
                 self.views.designer.select_edge(e, theta);
             }
             Command::SelectLesson(i) => self.views.lessons.select(i),
+            Command::SelectUpdateLayer(l) => self.views.layer_update.select(l),
+            Command::SetRegionSweep { steps, inits } => {
+                self.views.region_sweep.steps = steps;
+                self.views.region_sweep.inits = inits;
+            }
             Command::ShowModelExport => self.views.model_export.show(),
             Command::ShowCompare(open) => self.views.compare.open = open,
             Command::BrowseExport(name) => {

@@ -125,6 +125,15 @@ pub enum Command {
         tile: Tile,
         path: PathBuf,
     },
+    /// The Geometry tile's depth/width sweep: training steps and seeds of each architecture.
+    SetRegionSweep {
+        /// Training steps of each run.
+        steps: u64,
+        /// Seeds per architecture.
+        inits: usize,
+    },
+    /// Show this layer's last update in the Network tile (None: fold the panel).
+    SelectUpdateLayer(Option<usize>),
     /// Drawing the data on the decision map (an edit, undo or redo).
     Draw(crate::ui::draw::DrawCommand),
 }

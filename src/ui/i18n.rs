@@ -480,6 +480,65 @@ strings! {
     ConfusionLegend => "Colour: the cell's share of its row (blue on the diagonal, orange off it). Recall: of a class's rows, the share predicted as it; precision: of the rows predicted as a class, the share that are it.", "颜色：单元格占其所在行的比例（对角线为蓝色，其余为橙色）。召回率：某类的行中被预测为该类的比例；精确率：被预测为某类的行中确属该类的比例。";
     ConfusionTooMany => "Too many classes to draw as a grid; export CSV for every count", "类别太多，无法画成网格；导出 CSV 可得全部计数";
     DrawTooMany => "Drawing works on at most 10 000 points; points here:", "绘制最多支持 10 000 个点；此处的点数：";
+    // The update as an outer product, in the Network tile (issue 15 §4, helper E)
+    LuTitle => "Last update ΔW", "上一步更新 ΔW";
+    LuHint => "Pick a layer (or click its header in the diagram): the ΔW of the last training step beside −η (1/m) Σ δ a^T computed from that step's batch.", "选择一层（或点击图中该层的标题）：上一训练步的 ΔW 与由该步批量计算的 −η (1/m) Σ δ a^T 并排显示。";
+    LuHintShort => "pick a layer, or click its header above", "选择一层，或点击上方该层的标题";
+    LuPicker => "Layer whose last update is shown", "显示其上一步更新的层";
+    LuNoStep => "No training step has moved θ since the network was built, reset or edited: press Step to see an update.", "自网络构建、重置或编辑以来，还没有训练步改变 θ：按“单步”查看一次更新。";
+    LuWaiting => "Fetching the last step…", "正在获取上一步…";
+    LuBatch => "batch", "批量";
+    LuPrediction => "prediction", "预测";
+    LuRelative => "relative", "相对";
+    LuRank => "rank", "秩";
+    LuRankPredicted => "rank of the prediction", "预测的秩";
+    LuTooLargeForRank => "Rank not computed: the matrix is too large for an SVD at every step.", "未计算秩：矩阵太大，无法每步做一次 SVD。";
+    LuTooLargeToDraw => "The matrix has more than 2048 rows or columns: not drawn.", "矩阵的行或列超过 2048：不绘制。";
+    LuUnit => "unit", "单元";
+    LuInput => "input", "输入";
+    LuAdaptive => "Not an outer product: Adam, RMSprop and AdaGrad divide each entry of the gradient by its own running scale, so ΔW is no longer a sum of outer products δ a^T (its rank shows it). Optimiser here:", "不是外积：Adam、RMSprop 和 AdaGrad 把梯度的每个分量除以它自己的滑动尺度，因此 ΔW 不再是外积 δ a^T 之和（看它的秩）。此处的优化器：";
+    LuMomentum => "Not this batch's outer products: momentum adds the earlier steps' gradients, so ΔW sums over past batches. Optimiser here:", "不是本批量的外积：动量加入了之前各步的梯度，因此 ΔW 是过去各批量之和。此处的优化器：";
+    LuPerceptron => "The perceptron rule updates on mistakes by the targets, not by the gradient: there is no −η δ a^T to compare.", "感知机规则在出错时按目标更新，而不是按梯度：没有 −η δ a^T 可比较。";
+    LuFeedback => "Feedback alignment sends errors back through fixed random matrices instead of W^T: ΔW is an outer product, but not with the gradient's δ.", "反馈对齐通过固定的随机矩阵而不是 W^T 回传误差：ΔW 是外积，但不是梯度的 δ 的外积。";
+    LuBatchNorm => "BatchNorm couples the rows of a batch: the update is not a sum of per-row outer products. BatchNorm in layer", "BatchNorm 使批量中的各行相互关联：更新不是逐行外积之和。BatchNorm 所在层：";
+    LuDropout => "Dropout's random masks are not visible to the prediction. Dropout in layer", "预测看不到 dropout 的随机掩码。dropout 所在层：";
+    LuPenalty => "A weight penalty adds −η ∇(penalty) to ΔW, which is not an outer product:", "权重惩罚在 ΔW 中加入 −η ∇(惩罚)，它不是外积：";
+    LuClipped => "Gradient clipping rescales or clamps the gradient: ΔW is not −η (1/m) Σ δ a^T.", "梯度裁剪会缩放或截断梯度：ΔW 不是 −η (1/m) Σ δ a^T。";
+    LuConstrained => "The non-negative weight constraint projects W after the step: ΔW is not −η (1/m) Σ δ a^T.", "非负权重约束在更新后投影 W：ΔW 不是 −η (1/m) Σ δ a^T。";
+    LuFrozen => "This layer is frozen: training does not move it (ΔW = 0).", "该层已冻结：训练不改变它（ΔW = 0）。";
+    LuPruned => "Pruned weights are held at 0, so ΔW differs from the prediction there. Pruned weights in this layer:", "被剪枝的权重保持为 0，因此 ΔW 在这些位置与预测不同。该层被剪枝的权重数：";
+    // The depth/width sweep of linear regions, in the Geometry tile (issue 15 §1, helper E)
+    SweepButton => "Sweep depth / width", "扫描深度 / 宽度";
+    SweepHint => "Rebuild this network at depths 1–4 (hidden layers as wide as the first) and at widths 2, 4, 8, 16 (every hidden layer), train each from a few seeds as the session is set up, and count its exact linear regions over this box (as nnlab regions --sweep).", "以深度 1–4（每个隐藏层与第一层同宽）和宽度 2、4、8、16（每个隐藏层）重建该网络，按会话的设置从几个种子各自训练，并在此框内统计其精确线性区域数（同 nnlab regions --sweep）。";
+    SweepSteps => "steps", "步数";
+    SweepInits => "seeds", "种子数";
+    SweepRun => "Run again", "重新运行";
+    SweepCancel => "Cancel", "取消";
+    SweepNone => "The sweep was cancelled: press Run again.", "扫描已取消：请按“重新运行”。";
+    SweepAgainstDepth => "Regions against depth", "区域数与深度";
+    SweepAgainstWidth => "Regions against width", "区域数与宽度";
+    SweepDepth => "hidden layers", "隐藏层数";
+    SweepWidth => "units per hidden layer", "每个隐藏层的单元数";
+    SweepUnits => "units", "个单元";
+    SweepRegions => "linear regions", "线性区域数";
+    SweepMean => "mean over seeds", "各种子平均";
+    // Neural collapse tile (issue 16 §4, helper E)
+    CollapsePlot => "Neural collapse of the last hidden layer", "最后隐藏层的神经坍缩";
+    CollapseTab => "Collapse", "坍缩";
+    NcNeedsClasses => "Neural collapse is measured on class labels; this data is a regression.", "神经坍缩在类别标签上测量；此数据是回归。";
+    NcNeedsThree => "Neural collapse is shown for 3 or more classes (with 2, the two centred means are always opposite); classes here:", "神经坍缩针对 3 个或更多类别显示（2 类时两个中心化均值总是相反）；此处的类别数：";
+    NcNeedsOnePerClass => "Neural collapse needs one output unit per class (a softmax output); classes / output units here:", "神经坍缩需要每个类别一个输出单元（softmax 输出）；此处的类别数 / 输出单元数：";
+    NcNeedsHidden => "Neural collapse is measured on the last hidden layer: this network has none.", "神经坍缩在最后一个隐藏层上测量：该网络没有隐藏层。";
+    NcTooWide => "The last hidden layer is too wide for the dense d × d matrices:", "最后隐藏层太宽，无法计算稠密的 d × d 矩阵：";
+    NcEvery => "every (steps)", "间隔（步）";
+    NcSimplex => "simplex −1/(K−1)", "单纯形 −1/(K−1)";
+    NcAccuracy => "train accuracy", "训练准确率";
+    NcPca => "Last hidden layer, 2-D PCA, by class", "最后隐藏层的二维 PCA（按类别着色）";
+    NcClass => "class", "类别";
+    NcOne => "NC1 = tr(Σ_W Σ_B^+)/K: within-class spread → 0", "NC1 = tr(Σ_W Σ_B^+)/K：类内离散 → 0";
+    NcCosine => "mean cosine of centred class means → −1/(K−1)", "中心化类均值的平均余弦 → −1/(K−1)";
+    NcThree => "NC3 = ‖W/‖W‖ − M/‖M‖‖²: classifier aligned with the means → 0", "NC3 = ‖W/‖W‖ − M/‖M‖‖²：分类器与均值对齐 → 0";
+    NcFour => "NC4: nearest class mean agrees with the network → 1", "NC4：最近类均值与网络一致 → 1";
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! heavily itself.
 
 pub mod app;
+/// Neural collapse (issue 16 §4).
+pub mod collapse;
 pub mod command;
 pub mod curvature;
 pub mod draw;
@@ -15,6 +17,8 @@ pub mod history;
 pub mod i18n;
 pub mod lab;
 pub mod landscape;
+/// The update as an outer product (issue 15 §4).
+pub mod layer_update;
 pub mod model;
 pub mod panels;
 pub mod recovery;

@@ -123,6 +123,12 @@ pub struct Views {
     /// Session → Export model… (PyTorch or ONNX).
     pub model_export: super::panels::model_export::ModelExport,
     pub lessons: super::panels::lessons::LessonsPanel,
+    /// The update as an outer product, under the network diagram (issue 15 §4).
+    pub layer_update: super::layer_update::LayerUpdate,
+    /// The Geometry tile's depth/width sweep of linear regions (issue 15 §1).
+    pub region_sweep: super::panels::region_sweep::RegionSweep,
+    /// Neural collapse (issue 16 §4).
+    pub collapse: super::collapse::NeuralCollapse,
 }
 
 impl Views {
@@ -141,10 +147,13 @@ impl Views {
             spectral: super::spectral::SpectralBias::new(repaint.clone()),
             double_descent: super::regimes::DoubleDescent::new(repaint.clone()),
             compare: super::panels::compare::Compare::new(repaint.clone()),
-            timeline: super::panels::timeline::Timeline::new(repaint),
+            timeline: super::panels::timeline::Timeline::new(repaint.clone()),
             export: Default::default(),
             model_export: Default::default(),
             lessons: Default::default(),
+            layer_update: super::layer_update::LayerUpdate::new(repaint.clone()),
+            region_sweep: super::panels::region_sweep::RegionSweep::new(repaint.clone()),
+            collapse: super::collapse::NeuralCollapse::new(repaint),
         }
     }
 }

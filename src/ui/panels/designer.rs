@@ -535,6 +535,13 @@ fn diagram_ui(this: &mut DesignerView, ctx: &ViewCtx<'_>, ui: &mut egui::Ui, map
                 format!("{t}\n{s}")
             });
         }
+        // A click on a layer's header shows its last update under the diagram (issue 15 §4).
+        if let Column::Layer(l) = col
+            && resp.clicked()
+            && pointer.is_some_and(|p| header.contains(p))
+        {
+            ctx.send(Command::SelectUpdateLayer(Some(*l)));
+        }
         if let Column::Layer(l) = col
             && *l + 1 < net.layers.len()
         {

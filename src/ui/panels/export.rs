@@ -174,9 +174,14 @@ pub fn tile_csv(views: &Views, lab: &Lab, tile: Tile) -> Option<String> {
                 OutputMap::None => None,
             }
         }
-        Tile::Geometry => super::geometry::csv(&views.geometry),
+        // The depth/width sweep when it is shown, else the live regions.
+        Tile::Geometry => views
+            .region_sweep
+            .csv()
+            .or_else(|| super::geometry::csv(&views.geometry)),
         Tile::DoubleDescent => views.double_descent.csv(),
         Tile::Confusion => views.confusion.csv(),
+        Tile::Collapse => views.collapse.csv(),
         Tile::Spectral => super::spectral_bias::csv(&views.spectral),
         Tile::Landscape => views.landscape.shown().map(crate::ui::landscape::csv),
         Tile::Dynamics => views.dynamics.last.as_deref().map(crate::ui::dynamics::csv),

@@ -23,14 +23,16 @@ use super::plots::log_ticks;
 pub const BINS: usize = 48;
 
 impl Geometry {
-    /// The tile; `decision` is the output view's decision map, drawn under the regions.
+    /// The tile; `decision` is the output view's decision map, drawn under the regions, and
+    /// `sweep` the depth/width sweep, drawn in their place when it is open.
     pub fn tile_ui(
         &mut self,
         ui: &mut egui::Ui,
         ctx: &ViewCtx<'_>,
         decision: Option<egui::TextureId>,
+        sweep: &mut super::region_sweep::RegionSweep,
     ) {
-        tile(self, ctx, ui, decision)
+        tile(self, ctx, ui, decision, sweep)
     }
 }
 
@@ -39,6 +41,7 @@ fn tile(
     ctx: &ViewCtx<'_>,
     ui: &mut egui::Ui,
     decision: Option<egui::TextureId>,
+    sweep: &mut super::region_sweep::RegionSweep,
 ) {
     this.drawn_at = Some(std::time::Instant::now());
     let lang = ctx.lang();
@@ -78,6 +81,10 @@ fn tile(
     };
     match &a.output {
         Output::Regions(r) => {
+            // The depth/width sweep (issue 15 §1), drawn in place of the picture when open.
+            if super::region_sweep::ui(sweep, ui, ctx, r.bounds) {
+                return;
+            }
             ui.label(
                 egui::RichText::new(format!(
                     "{} {} · {} {} · {:.1} ms",

@@ -6,6 +6,8 @@
 //! sibling module of `ui` (`ui::curvature`, `ui::landscape`, …), its drawing here.
 
 pub mod banners;
+/// Neural collapse (issue 16 §4).
+pub mod collapse;
 pub mod compare;
 // Confusion matrices (issue 14 §4)
 pub mod confusion;
@@ -21,12 +23,16 @@ pub mod dynamics;
 pub mod export;
 pub mod geometry;
 pub mod landscape;
+/// The update as an outer product (issue 15 §4).
+pub mod layer_update;
 pub mod lessons;
 pub mod model_export;
 pub mod network;
 pub mod notices;
 pub mod output;
 pub mod plots;
+/// The depth/width sweep of linear regions (issue 15 §1).
+pub mod region_sweep;
 // Spectral bias (issue 15)
 pub mod spectral_bias;
 pub mod stability_edge;

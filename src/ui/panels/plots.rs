@@ -332,7 +332,8 @@ impl PlotsView {
             | Tile::Geometry
             | Tile::Spectral
             | Tile::DoubleDescent
-            | Tile::Confusion => {}
+            | Tile::Confusion
+            | Tile::Collapse => {}
         }
     }
 }

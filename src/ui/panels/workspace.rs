@@ -281,15 +281,33 @@ fn tile_body(views: &mut Views, ctx: &ViewCtx<'_>, ui: &mut egui::Ui, tile: Tile
     // The designer and the Geometry tile draw the output view's maps too.
     let maps = &views.output.textures;
     match tile {
-        Tile::Network => views.designer.tile_ui(ui, ctx, maps),
+        Tile::Network => {
+            // The selected layer's last update as an outer product, under the diagram.
+            let mut below = super::layer_update::split(ui, views.layer_update.layer.is_some());
+            views.designer.tile_ui(ui, ctx, maps);
+            let (lang, dark) = (ctx.lang(), ctx.dark());
+            super::layer_update::ui(
+                &mut views.layer_update,
+                &mut below,
+                lang,
+                dark,
+                ctx.lab.net(),
+            );
+        }
         Tile::Output => views.output.ui(ui, ctx),
         Tile::Confusion => views.confusion.ui(ui, ctx),
+        Tile::Collapse => {
+            let (lang, dark, net) = (ctx.lang(), ctx.dark(), ctx.lab.net());
+            super::collapse::ui(&mut views.collapse, ui, lang, dark, net, ctx.lab.train());
+        }
         Tile::Curvature => views.curvature.tile_ui(ui, ctx, enlarged),
         Tile::Landscape => views.landscape.tile_ui(ui, ctx, enlarged),
         Tile::Dynamics => views.dynamics.tile_ui(ui, ctx, enlarged),
         Tile::Geometry => {
             let decision = maps.decision.as_ref().map(|t| t.id());
-            views.geometry.tile_ui(ui, ctx, decision)
+            views
+                .geometry
+                .tile_ui(ui, ctx, decision, &mut views.region_sweep)
         }
         Tile::Spectral => views.spectral.ui(ui, ctx),
         Tile::DoubleDescent => views.double_descent.ui(ui, ctx),

@@ -90,18 +90,17 @@ impl Preset {
     pub fn node(self) -> Node {
         use Tile::*;
         const PLOTS: [Tile; 5] = [Loss, Accuracy, Gradient, Update, Saturation];
-        // The confusion matrices here: the maps' group has no room for a fifth title.
-        const ANALYSES: [Tile; 4] = [Curvature, Landscape, Dynamics, Confusion];
+        const ANALYSES: [Tile; 4] = [Curvature, Landscape, Dynamics, Collapse];
+        // The confusion matrices beside the network (the maps' and the analyses' groups have
+        // no room for a fifth title at 1280×800).
+        const NETWORK: [Tile; 3] = [Network, Histogram, Confusion];
         // The function's geometry beside the decision map (the analyses' row has no room).
         const MAPS: [Tile; 4] = [Output, Geometry, Spectral, DoubleDescent];
         match self {
             Preset::Train => Node::Column(vec![
                 part(
                     1.12,
-                    Node::Row(vec![
-                        part(1.0, tabs(&[Network, Histogram])),
-                        part(1.0, tabs(&MAPS)),
-                    ]),
+                    Node::Row(vec![part(1.0, tabs(&NETWORK)), part(1.0, tabs(&MAPS))]),
                 ),
                 part(
                     0.88,
@@ -115,10 +114,7 @@ impl Preset {
                 ),
                 part(
                     0.88,
-                    Node::Row(vec![
-                        part(1.0, tabs(&[Network, Histogram])),
-                        part(1.0, tabs(&ANALYSES)),
-                    ]),
+                    Node::Row(vec![part(1.0, tabs(&NETWORK)), part(1.0, tabs(&ANALYSES))]),
                 ),
             ]),
             Preset::Curvature | Preset::Landscape | Preset::Dynamics | Preset::Geometry => {
@@ -135,6 +131,7 @@ impl Preset {
                         Spectral,
                         DoubleDescent,
                         Confusion,
+                        Collapse,
                     ]
                     .into_iter()
                     .filter(|t| *t != focus),

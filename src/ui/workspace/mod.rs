@@ -38,10 +38,12 @@ pub enum Tile {
     DoubleDescent,
     /// Confusion matrices (issue 14 §4).
     Confusion,
+    /// Neural collapse (issue 16 §4).
+    Collapse,
 }
 
 impl Tile {
-    pub const ALL: [Tile; 15] = [
+    pub const ALL: [Tile; 16] = [
         Tile::Network,
         Tile::Output,
         Tile::Loss,
@@ -57,6 +59,7 @@ impl Tile {
         Tile::Spectral,
         Tile::DoubleDescent,
         Tile::Confusion,
+        Tile::Collapse,
     ];
 
     pub fn title(self) -> S {
@@ -76,6 +79,7 @@ impl Tile {
             Tile::Spectral => S::SpectralPlot,
             Tile::DoubleDescent => S::DoubleDescentPlot,
             Tile::Confusion => S::ConfusionPlot,
+            Tile::Collapse => S::CollapsePlot,
         }
     }
 
@@ -94,6 +98,7 @@ impl Tile {
             Tile::Spectral => S::SpectralTab,
             Tile::DoubleDescent => S::DdTab,
             Tile::Confusion => S::ConfusionTab,
+            Tile::Collapse => S::CollapseTab,
             other => other.title(),
         }
     }
@@ -116,6 +121,7 @@ impl Tile {
             Tile::Spectral => "spectral",
             Tile::DoubleDescent => "double_descent",
             Tile::Confusion => "confusion",
+            Tile::Collapse => "collapse",
         }
     }
 }
