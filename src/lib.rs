@@ -64,7 +64,6 @@ pub mod rng;
 pub mod runtime;
 pub mod session;
 pub mod train;
-#[allow(missing_docs)]
 pub mod ui;
 
 pub use error::{Error, Result};

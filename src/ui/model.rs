@@ -32,6 +32,7 @@ pub const GENERATORS: [DataSource; 13] = [
     DataSource::Inline,
 ];
 
+/// The data source's name as it is written in session files (the Data panel's tooltip and label).
 pub fn source_name(s: DataSource) -> &'static str {
     match s {
         DataSource::Inline => "inline",
@@ -232,6 +233,8 @@ pub fn check(s: &Session, inputs: usize, classes: usize) -> Result<Network> {
     Ok(net)
 }
 
+/// What the worker needs to build and run `s`: its trainer config, data spec, rows read from a file
+/// (if any) and saved parameters.
 pub fn experiment(s: &Session, dataset: Option<Arc<(Dataset, Dataset)>>) -> Experiment {
     Experiment {
         config: s.trainer_config(),

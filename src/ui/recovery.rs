@@ -127,12 +127,15 @@ enum Msg {
 /// finished even while the app closes.
 pub struct Autosaver {
     thread: JobThread<Msg, Job>,
+    /// This app's own recovery file (None without a state directory).
     pub path: Option<PathBuf>,
     /// How long the last autosave took to encode and write (milliseconds).
     last_ms: Arc<AtomicU64>,
 }
 
 impl Autosaver {
+    /// Start the autosave thread writing into `dir` (None: it writes nothing); `repaint` wakes the
+    /// UI when it reports.
     pub fn spawn(dir: Option<PathBuf>, repaint: Arc<dyn Fn() + Send + Sync>) -> Autosaver {
         let path = dir.as_deref().map(own_recovery_path);
         let last_ms = Arc::new(AtomicU64::new(0));

@@ -2,8 +2,9 @@
 
 use eframe::egui::{self, Color32};
 
-/// Playground's colours: orange for negative / class 0, blue for positive / class 1.
+/// Orange (TensorFlow Playground's colours): negative values and class 0.
 pub const NEG: Color32 = Color32::from_rgb(245, 147, 34);
+/// Blue: positive values and class 1.
 pub const POS: Color32 = Color32::from_rgb(8, 119, 189);
 
 /// Colours for k classes (class 0 and 1 match NEG and POS).
@@ -18,6 +19,7 @@ pub const CLASS: [Color32; 8] = [
     Color32::from_rgb(40, 180, 180),
 ];
 
+/// The colour of class `c` (the palette repeats after 8 classes).
 pub fn class_color(c: usize) -> Color32 {
     CLASS[c % CLASS.len()]
 }
@@ -115,6 +117,7 @@ pub fn quiet_line(dark: bool) -> Color32 {
     }
 }
 
+/// Switch egui to the dark or the light theme.
 pub fn apply(ctx: &egui::Context, dark: bool) {
     ctx.set_theme(if dark {
         egui::Theme::Dark

@@ -19,8 +19,12 @@ pub mod geometry;
 pub mod landscape;
 pub mod lessons;
 pub mod model_export;
+// Documented after the draw/ΔW merges.
+#[allow(missing_docs)]
 pub mod network;
 pub mod notices;
+// Documented after the draw/ΔW merges.
+#[allow(missing_docs)]
 pub mod output;
 pub mod plots;
 // Spectral bias (issue 15)
