@@ -25,6 +25,7 @@ use crate::ui::{model, theme};
 /// Steps a variant trains when the current run has not started.
 pub const DEFAULT_STEPS: u64 = 2000;
 
+/// Where a compared run's curves come from.
 pub enum Source {
     /// The app's own run, read live.
     Current,
@@ -34,14 +35,22 @@ pub enum Source {
     Worker(Worker),
 }
 
+/// One run of the comparison: its name in the legend and its curves.
 pub struct Run {
+    /// The legend's name: the file's name or the changed setting ("learning rate = 0.3"); empty for
+    /// the current run, which is named in the UI language.
     pub name: String,
+    /// Where its curves come from.
     pub source: Source,
+    /// Its loss, accuracy and per-layer gradient curves.
     pub history: History,
+    /// Its largest Hessian eigenvalue against step (recorded analyses; empty for trained variants).
     pub lambda_max: Series,
+    /// The last status of its worker (worker runs): whether it trains and its step.
     pub status: Status,
     /// Steps it trains to (worker runs).
     pub target: u64,
+    /// Why it stopped: divergence, a refused build or a worker error.
     pub error: Option<String>,
 }
 
@@ -62,14 +71,20 @@ impl Run {
 /// The one setting a variant changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Setting {
+    /// Every hidden layer's activation.
     Activation,
+    /// The optimiser.
     Optimizer,
+    /// The learning rate.
     Lr,
+    /// The weight initialisation.
     Init,
+    /// The mini-batch size.
     BatchSize,
 }
 
 impl Setting {
+    /// Every setting, in the order the variant menu lists them.
     pub const ALL: [Setting; 5] = [
         Setting::Activation,
         Setting::Optimizer,
@@ -96,21 +111,31 @@ fn hidden_activations() -> impl Iterator<Item = Activation> {
         .filter(|a| !matches!(a, Activation::Softmax | Activation::Step))
 }
 
+/// The Compare window's state: its runs and the variant being set up.
 pub struct Compare {
+    /// The Compare window is open.
     pub open: bool,
+    /// The runs overlaid, in legend order (the current run first once added).
     pub runs: Vec<Run>,
+    /// The setting the variant changes.
     pub setting: Setting,
+    /// The variant's hidden-layer activation (when the setting is Activation).
     pub activation: Activation,
+    /// The variant's optimiser (when the setting is Optimizer).
     pub optimizer: OptimizerKind,
+    /// The variant's initialisation (when the setting is Init).
     pub init: Init,
-    /// Typed value for lr / batch size.
+    /// The variant's learning rate or batch size as typed (read when Add variant is pressed).
     pub value: String,
+    /// The session file's path as typed (Add file).
     pub path: String,
+    /// Why the last variant could not start, shown under its controls.
     pub error: Option<String>,
     repaint: Arc<dyn Fn() + Send + Sync>,
 }
 
 impl Compare {
+    /// An empty, closed Compare window; `repaint` wakes the UI when a variant's worker reports.
     pub fn new(repaint: Arc<dyn Fn() + Send + Sync>) -> Compare {
         Compare {
             open: false,
@@ -162,12 +187,14 @@ impl Compare {
         self.runs.iter().map(|r| run_name(r, lang)).collect()
     }
 
+    /// The current run is among the compared ones.
     pub fn has_current(&self) -> bool {
         self.runs
             .iter()
             .any(|r| matches!(r.source, Source::Current))
     }
 
+    /// Add the current run (live) as the first run, if it is not there yet.
     pub fn add_current(&mut self) {
         if !self.has_current() {
             self.runs.insert(
