@@ -23,6 +23,7 @@ const MAX_BYTES: u64 = 1 << 20;
 const MIN_WINDOW: f32 = 320.0;
 const MAX_WINDOW: f32 = 16384.0;
 
+/// The remembered-state file in the state folder `dir`: `workspace.json`.
 pub fn path(dir: &Path) -> PathBuf {
     dir.join("workspace.json")
 }
@@ -30,7 +31,9 @@ pub fn path(dir: &Path) -> PathBuf {
 /// The remembered state.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Prefs {
+    /// The dark theme was on.
     pub dark: bool,
+    /// The UI language.
     pub lang: Lang,
     /// Inner size of the window (points).
     pub window: Option<[f32; 2]>,
@@ -50,6 +53,7 @@ impl Default for Prefs {
 }
 
 impl Prefs {
+    /// The state as the file's JSON (with its version), pretty-printed.
     pub fn to_json(&self) -> String {
         let v = json!({
             "version": VERSION,
