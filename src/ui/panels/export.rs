@@ -26,7 +26,9 @@ use crate::ui::view::{ViewCtx, Views};
 pub struct Export {
     /// The tile whose Export window is open.
     pub tile: Option<Tile>,
+    /// The file to write, as typed or chosen with Browse…
     pub path: String,
+    /// Why the last export could not start or failed, shown in the window.
     pub error: Option<String>,
     /// (tile, file, frames still to wait): the window closes first so it is not in the picture.
     pub pending_png: Option<(Tile, PathBuf, u8)>,

@@ -14,6 +14,8 @@ use crate::ui::command::Command;
 use crate::ui::i18n::S;
 use crate::ui::view::{View, ViewCtx};
 
+/// The replay timeline's state: the step shown, the recording it replays from, the live snapshot
+/// kept meanwhile, and the replay thread.
 pub struct Timeline {
     /// The step shown (None: live).
     pub step: Option<u64>,
@@ -29,6 +31,7 @@ pub struct Timeline {
     pub live: Option<Box<Snapshot>>,
     /// The replayed step's snapshot is on screen.
     pub shown: Option<u64>,
+    /// Why the last replay or fork failed, shown on the strip.
     pub error: Option<String>,
     /// The maps the views ask for (replayed snapshots are drawn as the live ones).
     pub maps: MapRequest,
@@ -36,6 +39,8 @@ pub struct Timeline {
 }
 
 impl Timeline {
+    /// The timeline following the live run, with its (idle) replay thread; `repaint` wakes the UI
+    /// when a replayed step arrives.
     pub fn new(repaint: Arc<dyn Fn() + Send + Sync>) -> Timeline {
         Timeline {
             step: None,
@@ -58,7 +63,9 @@ impl Timeline {
             .is_some_and(|l| l.session.last_step() == last)
     }
 
-    pub fn request(&mut self, step: u64, fork: bool) {
+    /// Ask the replay thread for `step` of the recording: its snapshot, or (fork) a new session
+    /// continuing from it.
+    fn request(&mut self, step: u64, fork: bool) {
         let Some(loaded) = self.source.clone() else {
             return;
         };
@@ -73,6 +80,7 @@ impl Timeline {
         });
     }
 
+    /// The replay thread's next answer, if one is in (never blocks).
     pub fn try_recv(&self) -> Option<ReplayAnswer> {
         self.replayer.try_recv()
     }
@@ -94,7 +102,13 @@ pub enum Replayed {
     /// Show this replayed snapshot in the views.
     Show(Box<Snapshot>),
     /// The fork from the shown step: the new experiment.
-    Fork { step: u64, session: Box<Session> },
+    Fork {
+        /// The step it continues from.
+        step: u64,
+        /// The new, unsaved session: the recording up to `step`, with the state at `step` as its
+        /// state.
+        session: Box<Session>,
+    },
 }
 
 impl Timeline {

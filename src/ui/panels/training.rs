@@ -14,11 +14,15 @@ use crate::ui::view::{View, ViewCtx};
 
 /// The training panel's own state: the learning rate as typed and why it was refused.
 pub struct TrainingView {
+    /// The learning rate as typed beside the slider; applied when the field loses focus (Enter or a
+    /// click elsewhere), rewritten when the slider moves.
     pub lr_text: String,
+    /// Why the typed learning rate was refused, shown in red under it.
     pub lr_error: Option<String>,
 }
 
 impl TrainingView {
+    /// The panel showing the learning rate `lr`.
     pub fn new(lr: f64) -> Self {
         TrainingView {
             lr_text: format!("{lr}"),
