@@ -539,7 +539,7 @@ impl NnlabApp {
     }
 
     /// Ask the worker for the whole recording (answered by `Event::Recording`).
-    pub fn request_recording_for(&mut self, purpose: crate::runtime::worker::Purpose) {
+    fn request_recording_for(&mut self, purpose: crate::runtime::worker::Purpose) {
         self.lab.worker.send(worker::Command::Export {
             base: Box::new(self.base_session()),
             purpose,
@@ -547,7 +547,7 @@ impl NnlabApp {
     }
 
     /// The timeline needs the recording up to now.
-    pub fn request_recording(&mut self) {
+    fn request_recording(&mut self) {
         self.request_recording_for(crate::runtime::worker::Purpose::Timeline);
     }
 
@@ -745,7 +745,7 @@ impl NnlabApp {
 
     /// Read the session at `p` on a helper thread; it opens when read, or the banner names the
     /// problem.
-    pub fn open_path(&mut self, p: PathBuf) {
+    fn open_path(&mut self, p: PathBuf) {
         self.spawn_job(move || match session::load(&p) {
             Ok(l) => Job::Opened(p, Box::new(l)),
             Err(e) => Job::OpenFailed(e.to_string()),
@@ -789,7 +789,7 @@ impl NnlabApp {
     }
 
     /// Check the edited session and hand it to the worker, or refuse it and explain.
-    pub fn send_rebuild(&mut self) {
+    fn send_rebuild(&mut self) {
         strip_recording(&mut self.lab.session);
         let (inputs, classes) = model::data_shape(
             &self.lab.session.data,

@@ -333,7 +333,7 @@ impl Curvature {
 }
 
 /// The recording's stored spectrum nearest at or before `at`.
-pub fn stored_at(s: &Session, at: u64) -> Option<(u64, SpectrumResult)> {
+fn stored_at(s: &Session, at: u64) -> Option<(u64, SpectrumResult)> {
     s.analyses
         .iter()
         .filter(|a| a.kind == "spectrum" && a.step <= at)
@@ -346,7 +346,7 @@ pub fn stored_at(s: &Session, at: u64) -> Option<(u64, SpectrumResult)> {
 /// histogram) is filled in; what they may not (κ, trace, negative count, time, η, the layer
 /// shares: the app stores only the top eigenvalues and λ_min) is left NaN or empty, and the
 /// panel says so.
-pub fn from_stored(step: u64, r: &SpectrumResult) -> Report {
+fn from_stored(step: u64, r: &SpectrumResult) -> Report {
     let mut eigs: Vec<f64> = r
         .eigenvalues
         .iter()

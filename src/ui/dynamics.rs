@@ -72,7 +72,7 @@ impl Default for Settings {
 }
 
 /// Std of the naive N(0, s²) initialiser in signal propagation's forward comparison.
-pub const NAIVE_STD: f64 = 0.01;
+const NAIVE_STD: f64 = 0.01;
 
 /// The request the tile runs with these settings on the θ the worker handed out, `init` being
 /// the network's initialiser and scale: η of the Lyapunov run as the tile sets it (a fraction

@@ -20,7 +20,7 @@ use crate::ui::i18n::S;
 use crate::runtime::latest::Latest;
 
 /// Points the tile's Jacobian spectrum is computed at (the first training rows).
-pub const JACOBIAN_POINTS: usize = 16;
+const JACOBIAN_POINTS: usize = 16;
 
 /// What the Geometry tile analyses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

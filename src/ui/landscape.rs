@@ -61,7 +61,7 @@ impl Default for Settings {
 }
 
 /// Contour levels per slice.
-pub const LEVELS: usize = 12;
+const LEVELS: usize = 12;
 /// Largest grid the panel offers.
 pub const MAX_GRID: usize = 201;
 

@@ -44,7 +44,7 @@ pub fn state_dir() -> Option<PathBuf> {
 /// A fresh recovery file name for one running app: `recovery-PID-NONCE.json`. One per app,
 /// so two windows never overwrite each other's, and a new start (even one that reuses a
 /// crashed run's process id) never overwrites the file the crashed run left.
-pub fn own_recovery_path(dir: &Path) -> PathBuf {
+fn own_recovery_path(dir: &Path) -> PathBuf {
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()

@@ -8,7 +8,7 @@ pub const NEG: Color32 = Color32::from_rgb(245, 147, 34);
 pub const POS: Color32 = Color32::from_rgb(8, 119, 189);
 
 /// Colours for k classes (class 0 and 1 match NEG and POS).
-pub const CLASS: [Color32; 8] = [
+const CLASS: [Color32; 8] = [
     NEG,
     POS,
     Color32::from_rgb(60, 170, 90),

@@ -23,7 +23,7 @@ use crate::ui::view::ViewCtx;
 use crate::ui::{model, theme};
 
 /// Steps a variant trains when the current run has not started.
-pub const DEFAULT_STEPS: u64 = 2000;
+const DEFAULT_STEPS: u64 = 2000;
 
 /// Where a compared run's curves come from.
 pub enum Source {
@@ -188,14 +188,14 @@ impl Compare {
     }
 
     /// The current run is among the compared ones.
-    pub fn has_current(&self) -> bool {
+    fn has_current(&self) -> bool {
         self.runs
             .iter()
             .any(|r| matches!(r.source, Source::Current))
     }
 
     /// Add the current run (live) as the first run, if it is not there yet.
-    pub fn add_current(&mut self) {
+    fn add_current(&mut self) {
         if !self.has_current() {
             self.runs.insert(
                 0,
@@ -206,7 +206,7 @@ impl Compare {
     }
 
     /// A run trained here on its own thread for `target` steps.
-    pub fn add_trained(&mut self, name: String, experiment: Experiment, target: u64) {
+    fn add_trained(&mut self, name: String, experiment: Experiment, target: u64) {
         let worker = Worker::spawn(experiment, self.repaint.clone());
         worker.send(worker::Command::Step(target));
         self.runs.push(Run {
@@ -221,7 +221,7 @@ impl Compare {
     }
 
     /// A run from a recorded history.
-    pub fn add_recorded(&mut self, name: String, history: History, lambda_max: Series) {
+    fn add_recorded(&mut self, name: String, history: History, lambda_max: Series) {
         self.runs.push(Run::recorded(name, history, lambda_max));
     }
 }
@@ -287,7 +287,7 @@ pub fn variant(c: &Compare, lab: &Lab, lang: Lang) -> Result<(Session, String), 
 }
 
 /// The plotted history of a recorded session, and λ_max of its stored spectra.
-pub fn recorded_history(s: &Session) -> (History, Series) {
+fn recorded_history(s: &Session) -> (History, Series) {
     let mut h = History::default();
     let rec = &s.history;
     let rows: Vec<StepRow> = (0..rec.len()).map(|i| rec.report(i).into()).collect();

@@ -8,7 +8,7 @@ use crate::ui::i18n::{Lang, S};
 use crate::ui::theme;
 
 /// Plots with more series than this use the depth scale instead of egui_plot's legend.
-pub const LEGEND_MAX: usize = 4;
+const LEGEND_MAX: usize = 4;
 
 /// Whether a plot of `n` per-layer series gets the depth scale.
 pub fn wanted(n: usize) -> bool {

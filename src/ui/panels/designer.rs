@@ -88,7 +88,7 @@ impl Diagram {
     }
 
     /// Zoom by `factor` about the screen point `at`, which stays where it is.
-    pub fn zoom_about(&mut self, centre: Pos2, at: Pos2, factor: f32) {
+    fn zoom_about(&mut self, centre: Pos2, at: Pos2, factor: f32) {
         if !factor.is_finite() || factor <= 0.0 {
             return;
         }

@@ -38,7 +38,7 @@ pub struct Export {
 
 /// Columns `step, name…` over the union of the series' steps; a blank where a series has no
 /// value at that step.
-pub fn columns_csv(names: &[String], series: &[&Series]) -> String {
+fn columns_csv(names: &[String], series: &[&Series]) -> String {
     let mut rows: BTreeMap<u64, Vec<Option<f64>>> = BTreeMap::new();
     for (k, s) in series.iter().enumerate() {
         for p in s.points(false) {
@@ -200,7 +200,7 @@ pub fn write_csv(path: PathBuf, text: String, files: &JobThread<Task<Job>, Job>)
 }
 
 /// Ask for a screenshot of this frame; crop `rect` from it and write the PNG on the file thread.
-pub fn request_png(
+fn request_png(
     ctx: &egui::Context,
     rect: egui::Rect,
     path: PathBuf,
@@ -220,7 +220,7 @@ pub fn request_png(
 }
 
 /// Crop `rect` (points) out of the screenshot and write it as an RGBA PNG.
-pub fn write_png(
+fn write_png(
     image: &egui::ColorImage,
     rect: egui::Rect,
     ppp: f32,

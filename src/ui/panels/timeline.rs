@@ -57,7 +57,7 @@ impl Timeline {
     }
 
     /// The recording can answer `step` (it reaches the current step of the run).
-    pub fn source_covers(&self, last: u64) -> bool {
+    fn source_covers(&self, last: u64) -> bool {
         self.source
             .as_ref()
             .is_some_and(|l| l.session.last_step() == last)

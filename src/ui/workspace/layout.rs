@@ -45,7 +45,7 @@ pub enum Node {
 const MAX_DEPTH: usize = 24;
 
 /// The egui id of the workspace tree (its drag state lives under it).
-pub const TREE_ID: &str = "nnlab_workspace";
+const TREE_ID: &str = "nnlab_workspace";
 
 fn part(share: f32, node: Node) -> Part {
     Part { share, node }

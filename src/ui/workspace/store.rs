@@ -16,7 +16,7 @@ use crate::runtime::JobThread;
 use crate::ui::i18n::Lang;
 
 /// The file's format; a file of another version keeps only its theme, language and window.
-pub const VERSION: u64 = 1;
+const VERSION: u64 = 1;
 /// A layout file is a few kilobytes; anything much larger is not one.
 const MAX_BYTES: u64 = 1 << 20;
 /// Window sizes outside this range (points) are not restored.
@@ -66,7 +66,7 @@ impl Prefs {
     }
 
     /// Read what can be read of `text`; the rest is the default.
-    pub fn from_json(text: &str) -> Prefs {
+    fn from_json(text: &str) -> Prefs {
         let mut p = Prefs::default();
         let Ok(Value::Object(v)) = serde_json::from_str::<Value>(text) else {
             return p;
