@@ -1016,7 +1016,7 @@ impl NnlabApp {
     }
 
     /// The whole frame (also used by the tests through eframe).
-    pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
+    pub(crate) fn frame_ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         self.drain(&ctx);
         let (lab, dark) = (&self.lab, self.settings.dark);

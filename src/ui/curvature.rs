@@ -192,7 +192,7 @@ impl Curvature {
 
     /// θ from the training worker (which sends it only when on or asked to): analyse it,
     /// replacing a sample still waiting.
-    pub fn on_sample(&mut self, sample: Sample) {
+    pub(crate) fn on_sample(&mut self, sample: Sample) {
         self.worker.submit(Job {
             sample,
             generation: self.generation,

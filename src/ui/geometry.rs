@@ -191,7 +191,7 @@ impl Geometry {
     }
 
     /// Switch the analysis; a new mode starts from nothing.
-    pub fn set_mode(&mut self, mode: Mode) {
+    pub(crate) fn set_mode(&mut self, mode: Mode) {
         if mode != self.mode {
             self.mode = mode;
             self.restart();

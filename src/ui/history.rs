@@ -54,7 +54,7 @@ impl Series {
     }
 
     /// Keep every other point (the log side keeps the same x values).
-    pub fn thin_half(&mut self) {
+    pub(crate) fn thin_half(&mut self) {
         let mut i = 0;
         self.lin.retain(|_| {
             i += 1;

@@ -113,7 +113,7 @@ impl Lab {
     }
 
     /// The training rows, shared (for work handed to another thread).
-    pub fn train_shared(&self) -> Arc<Dataset> {
+    pub(crate) fn train_shared(&self) -> Arc<Dataset> {
         self.train.clone()
     }
 

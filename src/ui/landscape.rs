@@ -208,7 +208,7 @@ pub struct Landscape {
 impl Landscape {
     /// "Follow training": a new picture is wanted once the last is drawn and training has
     /// moved on (at most once a second).
-    pub fn wants_follow(&self, status: &crate::runtime::worker::Status) -> bool {
+    pub(crate) fn wants_follow(&self, status: &crate::runtime::worker::Status) -> bool {
         if !self.live || self.busy() || !status.running || !self.settings.mode.needs_theta() {
             return false;
         }

@@ -16,7 +16,7 @@ use crate::runtime::worker::Experiment;
 use crate::session::{FORMAT_VERSION, Session};
 
 /// Every generator the data panel offers, in order.
-pub const GENERATORS: [DataSource; 13] = [
+pub(crate) const GENERATORS: [DataSource; 13] = [
     DataSource::Spiral,
     DataSource::Circle,
     DataSource::Xor,
@@ -33,7 +33,7 @@ pub const GENERATORS: [DataSource; 13] = [
 ];
 
 /// The data source's name as it is written in session files (the Data panel's tooltip and label).
-pub fn source_name(s: DataSource) -> &'static str {
+pub(crate) fn source_name(s: DataSource) -> &'static str {
     match s {
         DataSource::Inline => "inline",
         DataSource::Csv => "csv",
@@ -102,7 +102,7 @@ pub fn default_session() -> Session {
 }
 
 /// (inputs, classes) of a data spec; `loaded` answers for CSV and inline data.
-pub fn data_shape(spec: &DataSpec, loaded: Option<&Dataset>) -> (usize, usize) {
+pub(crate) fn data_shape(spec: &DataSpec, loaded: Option<&Dataset>) -> (usize, usize) {
     match spec.source {
         DataSource::Linear
         | DataSource::Xor

@@ -21,7 +21,7 @@ pub const FREQUENCIES: usize = 32;
 /// A target peak carries at least this share of the largest (as `nnlab spectral-bias`).
 pub const PEAK_SHARE: f64 = 0.1;
 /// A band counts as learned below this relative error (as `nnlab spectral-bias`).
-pub const THRESHOLD: f64 = 0.1;
+pub(crate) const THRESHOLD: f64 = 0.1;
 /// Most records kept; past it every other one is dropped (the heatmap stays readable).
 pub const MAX_RECORDS: usize = 1024;
 

@@ -90,7 +90,7 @@ pub fn region(v: f32, dark: bool) -> Color32 {
 }
 
 /// A class colour faded towards the background by (1 − confidence).
-pub fn faded_class(c: usize, confidence: f32, dark: bool) -> Color32 {
+pub(crate) fn faded_class(c: usize, confidence: f32, dark: bool) -> Color32 {
     let mid = if dark {
         Color32::from_rgb(40, 40, 44)
     } else {
@@ -100,7 +100,7 @@ pub fn faded_class(c: usize, confidence: f32, dark: bool) -> Color32 {
 }
 
 /// The ring around a data point: it separates the point from a region of its own colour.
-pub fn point_halo(dark: bool) -> Color32 {
+pub(crate) fn point_halo(dark: bool) -> Color32 {
     if dark {
         Color32::from_gray(15)
     } else {

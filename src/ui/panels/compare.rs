@@ -309,7 +309,7 @@ fn recorded_history(s: &Session) -> (History, Series) {
 
 impl Compare {
     /// Start the chosen variant (same data and seed as the current run), or say why not.
-    pub fn start_variant(&mut self, lab: &Lab, lang: Lang) {
+    pub(crate) fn start_variant(&mut self, lab: &Lab, lang: Lang) {
         match variant(self, lab, lang) {
             Ok((s, name)) => {
                 let e = model::experiment(&s, lab.dataset.clone());
@@ -323,7 +323,7 @@ impl Compare {
 
     /// A session file opened for comparison: its recorded history if it has one, else
     /// trained here.
-    pub fn add_loaded(&mut self, lab: &Lab, path: PathBuf, loaded: crate::session::Loaded) {
+    pub(crate) fn add_loaded(&mut self, lab: &Lab, path: PathBuf, loaded: crate::session::Loaded) {
         let name = crate::session::display_name(&path);
         if !loaded.session.history.is_empty() {
             let (h, lambda) = recorded_history(&loaded.session);

@@ -25,7 +25,7 @@ pub fn color(i: usize, n: usize) -> egui::Color32 {
 }
 
 /// Name of layer `i` of `n` (the last is the output layer).
-pub fn layer_name(lang: Lang, i: usize, n: usize) -> String {
+pub(crate) fn layer_name(lang: Lang, i: usize, n: usize) -> String {
     if i + 1 == n {
         lang.t(S::OutputLayer).to_string()
     } else {

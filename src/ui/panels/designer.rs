@@ -213,7 +213,7 @@ fn edge_style(w: f64, max: f64) -> Stroke {
 
 impl DesignerView {
     /// Select an edge for the weight editor (None: close it), its text the weight in `theta`.
-    pub fn select_edge(&mut self, edge: Option<EdgeSel>, theta: Option<&[f64]>) {
+    pub(crate) fn select_edge(&mut self, edge: Option<EdgeSel>, theta: Option<&[f64]>) {
         self.selected_edge = edge;
         if let (Some(e), Some(t)) = (edge, theta)
             && let Some(w) = t.get(e.index)

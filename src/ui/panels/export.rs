@@ -75,7 +75,7 @@ fn layer_columns(prefix: &str, series: &[Series]) -> Vec<String> {
 
 /// The data behind a tile as CSV (None: the tile has no data yet).
 /// A tile's data as CSV, read from the lab and the views (None: it has none yet).
-pub fn tile_csv(views: &Views, lab: &Lab, tile: Tile) -> Option<String> {
+pub(crate) fn tile_csv(views: &Views, lab: &Lab, tile: Tile) -> Option<String> {
     let h = &lab.history;
     match tile {
         Tile::Loss => Some(columns_csv(
@@ -185,12 +185,12 @@ pub fn tile_csv(views: &Views, lab: &Lab, tile: Tile) -> Option<String> {
 }
 
 /// A file name for the tile, e.g. `nnlab-loss.csv`.
-pub fn default_name(tile: Tile, ext: &str) -> String {
+pub(crate) fn default_name(tile: Tile, ext: &str) -> String {
     format!("nnlab-{}.{ext}", format!("{tile:?}").to_lowercase())
 }
 
 /// Write text on the app's file thread (writes run there in order).
-pub fn write_csv(path: PathBuf, text: String, files: &JobThread<Task<Job>, Job>) {
+pub(crate) fn write_csv(path: PathBuf, text: String, files: &JobThread<Task<Job>, Job>) {
     files.queue(Box::new(move |send| {
         send(match crate::session::write_atomic(&path, text.as_bytes()) {
             Ok(()) => Job::Exported(path),
@@ -200,12 +200,7 @@ pub fn write_csv(path: PathBuf, text: String, files: &JobThread<Task<Job>, Job>)
 }
 
 /// Ask for a screenshot of this frame; crop `rect` from it and write the PNG on the file thread.
-fn request_png(
-    ctx: &egui::Context,
-    rect: egui::Rect,
-    path: PathBuf,
-    files: JobSender<Task<Job>>,
-) {
+fn request_png(ctx: &egui::Context, rect: egui::Rect, path: PathBuf, files: JobSender<Task<Job>>) {
     let ppp = ctx.pixels_per_point();
     ctx.request_screenshot(move |image: Arc<egui::ColorImage>| {
         // The callback runs where the frame is painted: encode elsewhere.

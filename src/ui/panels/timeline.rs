@@ -114,7 +114,7 @@ pub enum Replayed {
 impl Timeline {
     /// Go to `step` (at most `last`, the run's step), keeping the `live` snapshot aside.
     /// Returns true when the live run's recording must be exported first (the request waits).
-    pub fn seek(&mut self, step: u64, last: u64, live: Option<&Snapshot>) -> bool {
+    pub(crate) fn seek(&mut self, step: u64, last: u64, live: Option<&Snapshot>) -> bool {
         let step = step.min(last);
         if self.step.is_none() {
             self.live = live.map(|s| Box::new(s.clone()));
@@ -132,7 +132,7 @@ impl Timeline {
     }
 
     /// Back to the live run: its snapshot, kept aside while a replayed one was shown.
-    pub fn back_to_live(&mut self) -> Option<Box<Snapshot>> {
+    pub(crate) fn back_to_live(&mut self) -> Option<Box<Snapshot>> {
         let live = if self.step.take().is_some() {
             self.live.take()
         } else {
@@ -145,7 +145,7 @@ impl Timeline {
     }
 
     /// The live run's recording arrived: the replay thread answers from it.
-    pub fn on_recording(&mut self, loaded: Loaded) {
+    pub(crate) fn on_recording(&mut self, loaded: Loaded) {
         self.source = Some(Arc::new(loaded));
         if let Some(step) = self.wanted.take() {
             self.request(step, false);
@@ -160,7 +160,7 @@ impl Timeline {
     }
 
     /// An answer of the replay thread: what the app must show or adopt, if anything.
-    pub fn on_answer(&mut self, a: ReplayAnswer) -> Option<Replayed> {
+    pub(crate) fn on_answer(&mut self, a: ReplayAnswer) -> Option<Replayed> {
         match a {
             ReplayAnswer::Snapshot { step, snapshot, .. } => {
                 if self.computing == Some(step) {

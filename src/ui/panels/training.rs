@@ -51,7 +51,7 @@ fn kind_name(k: OptimizerKind) -> &'static str {
 }
 
 /// Parse a typed learning rate: a positive finite number.
-pub fn parse_lr(text: &str) -> Option<f64> {
+pub(crate) fn parse_lr(text: &str) -> Option<f64> {
     text.trim()
         .parse::<f64>()
         .ok()
@@ -552,7 +552,7 @@ fn optional<T: Copy>(
 }
 
 /// What the notice says when a stop condition pauses training.
-pub fn stop_text(reason: &StopReason, lang: Lang) -> String {
+pub(crate) fn stop_text(reason: &StopReason, lang: Lang) -> String {
     let zh = lang == Lang::Zh;
     match *reason {
         StopReason::TrainLoss { step, loss, target } if zh => {

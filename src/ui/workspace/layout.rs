@@ -179,7 +179,7 @@ pub fn build(node: &Node) -> Result<Tree<Tile>, String> {
 }
 
 /// The tree of the default layout.
-pub fn default_tree() -> Tree<Tile> {
+pub(crate) fn default_tree() -> Tree<Tile> {
     let mut tiles = Tiles::default();
     let root = insert(&mut tiles, &default_node());
     Tree::new(egui::Id::unique(TREE_ID), root, tiles)

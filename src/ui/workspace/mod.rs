@@ -91,7 +91,7 @@ impl Tile {
     }
 
     /// The title in a word or two, for a tab with little room (the full title shows on hover).
-    pub fn short_title(self) -> S {
+    pub(crate) fn short_title(self) -> S {
         match self {
             Tile::Accuracy => S::AccuracyTab,
             Tile::Gradient => S::GradTab,
@@ -223,7 +223,12 @@ impl Workspace {
 
     /// Once a frame: note the theme, language and window size, and write the state once it
     /// has stopped changing. Returns the first write failure of the run.
-    pub fn remember(&mut self, ctx: &egui::Context, dark: bool, lang: Lang) -> Option<String> {
+    pub(crate) fn remember(
+        &mut self,
+        ctx: &egui::Context,
+        dark: bool,
+        lang: Lang,
+    ) -> Option<String> {
         let window = ctx
             .input(|i| i.viewport().inner_rect)
             .map(|r| [r.width().round(), r.height().round()]);
