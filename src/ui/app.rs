@@ -789,7 +789,7 @@ impl NnlabApp {
     }
 
     /// Check the edited session and hand it to the worker, or refuse it and explain.
-    fn send_rebuild(&mut self) {
+    pub(crate) fn send_rebuild(&mut self) {
         strip_recording(&mut self.lab.session);
         let (inputs, classes) = model::data_shape(
             &self.lab.session.data,
