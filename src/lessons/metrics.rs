@@ -227,7 +227,7 @@ pub enum Metric {
     /// Standard deviation of the cosines between centred class means: 0 for a simplex, 0.47
     /// for four means on a square (cosines 0 and −1).
     CollapseCosineStd,
-    /// NC1 at the first 100 % training accuracy (checked every [`FIT_EVERY`] steps) / NC1
+    /// NC1 at the first 100 % training accuracy (checked every `FIT_EVERY` (10) steps) / NC1
     /// after training: how far the features collapse in the terminal phase. NaN when the
     /// training set is never fitted.
     Nc1TerminalDrop,

@@ -27,28 +27,42 @@ use super::{fonts, recovery, theme};
 
 /// Results of work done on helper threads (file dialogs, reading, writing).
 pub enum Job {
+    /// The session file at this path was read and parsed; the app adopts it.
     Opened(PathBuf, Box<session::Loaded>),
+    /// Opening or reading a session failed: the error banner's text.
     OpenFailed(String),
+    /// The session was written to this path (it becomes the session's file, now clean).
     Saved(PathBuf),
+    /// Writing the session failed: the error banner's text.
     SaveFailed(String),
+    /// The Open picker closed: the chosen file, or None if cancelled.
     PickedOpen(Option<PathBuf>),
+    /// The Save picker closed: the chosen path, or None if cancelled.
     PickedSave(Option<PathBuf>),
+    /// The CSV picker closed: the chosen file, or None if cancelled.
     PickedCsv(Option<PathBuf>),
+    /// The CSV file at this path was parsed and split into (training, test) rows.
     Csv(PathBuf, Box<(Dataset, Dataset)>),
+    /// The CSV file was refused: the Data panel's error line.
     CsvFailed(String),
     // sessions (timeline, compare, export, recovery)
+    /// A tile's CSV or PNG was written to this path (a passing notice says so).
     Exported(PathBuf),
+    /// Writing an export failed: the Export window's error line.
     ExportFailed(String),
+    /// The Export window's picker closed: the chosen path, or None if cancelled.
     PickedExport(Option<PathBuf>),
+    /// The Compare picker closed: the chosen session, or None if cancelled.
     PickedCompare(Option<PathBuf>),
+    /// The session to compare with was read from this path.
     CompareLoaded(PathBuf, Box<session::Loaded>),
     /// The recent-files list read at start.
     Recent(Vec<PathBuf>),
-    /// A recovery file from an earlier run that did not exit cleanly.
     /// Recovery files of earlier runs that did not exit cleanly, newest first.
     RecoveryFound(Vec<(PathBuf, Box<session::Loaded>)>),
     /// A recovery file that could not be read (it is kept).
     RecoveryUnreadable(String),
+    /// Writing the recovery file failed: the error banner's text.
     AutosaveFailed(String),
     /// A file or dialog task panicked (a bug): its message.
     TaskFailed(String),
@@ -71,6 +85,8 @@ pub struct NnlabApp {
 }
 
 impl NnlabApp {
+    /// The app as eframe creates it: fonts, theme and layout of the last run, the default session
+    /// (or `file`) and its training thread.
     pub fn new(cc: &eframe::CreationContext<'_>, file: Option<PathBuf>) -> Self {
         Self::with_context(&cc.egui_ctx, file)
     }
@@ -119,10 +135,12 @@ impl NnlabApp {
         &self.lab
     }
 
+    /// The session's file, the open/save dialogs, recovery and the file tasks.
     pub fn files(&self) -> &Files {
         &self.files
     }
 
+    /// Language and theme.
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
@@ -132,14 +150,17 @@ impl NnlabApp {
         &self.views
     }
 
+    /// The central area's tiles and their layout.
     pub fn workspace(&self) -> &super::workspace::Workspace {
         &self.workspace
     }
 
+    /// The string `s` in the current language.
     pub fn t(&self, s: S) -> &'static str {
         self.settings.lang.t(s)
     }
 
+    /// Show a passing notice (opened, saved, exported, …) from now on.
     pub fn notify(&mut self, text: impl Into<String>) {
         self.lab.notice = Some((text.into(), Instant::now()));
     }
@@ -544,7 +565,7 @@ impl NnlabApp {
     }
 
     /// Ask the worker for the whole recording (answered by `Event::Recording`).
-    pub fn request_recording_for(&mut self, purpose: crate::runtime::worker::Purpose) {
+    fn request_recording_for(&mut self, purpose: crate::runtime::worker::Purpose) {
         self.lab.worker.send(worker::Command::Export {
             base: Box::new(self.base_session()),
             purpose,
@@ -552,7 +573,7 @@ impl NnlabApp {
     }
 
     /// The timeline needs the recording up to now.
-    pub fn request_recording(&mut self) {
+    fn request_recording(&mut self) {
         self.request_recording_for(crate::runtime::worker::Purpose::Timeline);
     }
 
@@ -753,7 +774,9 @@ impl NnlabApp {
         self.files.tasks.queue(Box::new(move |send| send(f())));
     }
 
-    pub fn open_path(&mut self, p: PathBuf) {
+    /// Read the session at `p` on a helper thread; it opens when read, or the banner names the
+    /// problem.
+    fn open_path(&mut self, p: PathBuf) {
         self.spawn_job(move || match session::load(&p) {
             Ok(l) => Job::Opened(p, Box::new(l)),
             Err(e) => Job::OpenFailed(e.to_string()),
@@ -797,7 +820,7 @@ impl NnlabApp {
     }
 
     /// Check the edited session and hand it to the worker, or refuse it and explain.
-    pub fn send_rebuild(&mut self) {
+    pub(crate) fn send_rebuild(&mut self) {
         strip_recording(&mut self.lab.session);
         let (inputs, classes) = model::data_shape(
             &self.lab.session.data,
@@ -1040,7 +1063,7 @@ impl NnlabApp {
     }
 
     /// The whole frame (also used by the tests through eframe).
-    pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
+    pub(crate) fn frame_ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         self.drain(&ctx);
         let (lab, dark) = (&self.lab, self.settings.dark);

@@ -39,14 +39,20 @@ pub struct Replayed {
 /// Which plot a small tile shows (an enlarged tile shows them all).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum View {
+    /// The eigenvalue density (histogram of the spectrum).
     Spectrum,
+    /// λ_max and λ_min against step, with the optimiser's stability threshold.
     Lambda,
+    /// The condition number κ = max|λ| / min|λ| against step.
     Kappa,
+    /// The number of negative eigenvalues against step.
     Negative,
+    /// How the top eigenvectors' weight splits across the layers.
     Vectors,
 }
 
 impl View {
+    /// Every plot, in the order the tile's switch lists them.
     pub const ALL: [View; 5] = [
         View::Spectrum,
         View::Lambda,
@@ -56,20 +62,30 @@ impl View {
     ];
 }
 
+/// The Curvature tile's state: its settings, the last answer, the curves of its numbers against
+/// step, the answers kept for the timeline, and the curvature thread's handle.
 pub struct Curvature {
+    /// The analysis runs while training (every `every` steps); off, only Analyse now runs it.
     pub on: bool,
     /// Analyse every this many steps.
     pub every: u64,
+    /// Analyse the Gauss–Newton matrix instead of the Hessian.
     pub gauss_newton: bool,
     /// Spectrum over log10|λ|, and λ against step on a log axis.
     pub log: bool,
+    /// Which plot a small tile shows.
     pub view: View,
+    /// Counts restarts; a sample or answer of an older generation is dropped.
     pub generation: u64,
     /// The step being analysed now.
     pub computing: Option<u64>,
+    /// The latest answer of this generation.
     pub last: Option<Box<Report>>,
+    /// Why the last analysis failed, shown in the tile.
     pub error: Option<String>,
+    /// λ_max, the largest eigenvalue, against step.
     pub lambda_max: Series,
+    /// λ_min, the smallest eigenvalue, against step.
     pub lambda_min: Series,
     /// −λ_min where λ_min < 0 (its log plot).
     pub minus_lambda_min: Series,
@@ -77,7 +93,9 @@ pub struct Curvature {
     pub edge: Series,
     /// λ_max(P⁻¹H) at the analysed steps (Adam, RMSprop, AdaGrad).
     pub preconditioned: Series,
+    /// The condition number κ against step.
     pub kappa: Series,
+    /// The number of negative eigenvalues against step (exact when dense, estimated by Lanczos).
     pub negatives: Series,
     /// Analyses finished in this generation.
     pub analysed: usize,
@@ -117,6 +135,8 @@ impl Curvature {
         crate::session::analysis::Analysis::spectrum(a.step, &r).ok()
     }
 
+    /// The tile, off, analysing every 50 steps once turned on, with its (idle) curvature thread;
+    /// `repaint` wakes the UI when an answer arrives.
     pub fn new(repaint: Arc<dyn Fn() + Send + Sync>) -> Curvature {
         Curvature {
             on: false,
@@ -172,7 +192,7 @@ impl Curvature {
 
     /// θ from the training worker (which sends it only when on or asked to): analyse it,
     /// replacing a sample still waiting.
-    pub fn on_sample(&mut self, sample: Sample) {
+    pub(crate) fn on_sample(&mut self, sample: Sample) {
         self.worker.submit(Job {
             sample,
             generation: self.generation,
@@ -313,7 +333,7 @@ impl Curvature {
 }
 
 /// The recording's stored spectrum nearest at or before `at`.
-pub fn stored_at(s: &Session, at: u64) -> Option<(u64, SpectrumResult)> {
+fn stored_at(s: &Session, at: u64) -> Option<(u64, SpectrumResult)> {
     s.analyses
         .iter()
         .filter(|a| a.kind == "spectrum" && a.step <= at)
@@ -326,7 +346,7 @@ pub fn stored_at(s: &Session, at: u64) -> Option<(u64, SpectrumResult)> {
 /// histogram) is filled in; what they may not (κ, trace, negative count, time, η, the layer
 /// shares: the app stores only the top eigenvalues and λ_min) is left NaN or empty, and the
 /// panel says so.
-pub fn from_stored(step: u64, r: &SpectrumResult) -> Report {
+fn from_stored(step: u64, r: &SpectrumResult) -> Report {
     let mut eigs: Vec<f64> = r
         .eigenvalues
         .iter()

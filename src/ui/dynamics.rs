@@ -23,24 +23,31 @@ use crate::runtime::worker::ThetaPath;
 /// The tile's controls.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Settings {
+    /// Which analysis: Lyapunov, gradient flow, energy, signal propagation or Newton.
     pub kind: Kind,
     /// Lyapunov η.
     pub lyap_eta: Eta,
     /// Start the twin along the top Hessian eigenvector (else a random direction).
     pub top_direction: bool,
+    /// Lyapunov: the twins' initial separation ε (length of the offset in θ).
     pub epsilon: f64,
     /// Steps of the Lyapunov, flow and energy runs.
     pub steps: usize,
     /// Flow and energy η.
     pub eta: f64,
+    /// Flow: RK4 sub-steps of the gradient-flow reference per GD step.
     pub substeps: usize,
+    /// Energy: the heavy-ball momentum μ ∈ [0, 1).
     pub momentum: f64,
-    /// Newton iterations, damping λ, line search.
+    /// Newton: the number of iterations.
     pub newton_steps: usize,
+    /// Newton: damping λ ≥ 0 added to the Hessian's diagonal.
     pub damping: f64,
+    /// Newton: halve the step (up to 30 times) until it lowers the objective.
     pub line_search: bool,
-    /// Signal propagation: initialisation seeds and rows.
+    /// Signal propagation: the number of initialisation seeds pooled (seed, seed + 1, …).
     pub seeds: usize,
+    /// Signal propagation: how many training rows are propagated (the first ones).
     pub rows: usize,
 }
 
@@ -65,7 +72,7 @@ impl Default for Settings {
 }
 
 /// Std of the naive N(0, s²) initialiser in signal propagation's forward comparison.
-pub const NAIVE_STD: f64 = 0.01;
+const NAIVE_STD: f64 = 0.01;
 
 /// The request the tile runs with these settings on the θ the worker handed out, `init` being
 /// the network's initialiser and scale: η of the Lyapunov run as the tile sets it (a fraction
@@ -119,27 +126,42 @@ pub fn request<'a>(settings: &Settings, path: &'a ThetaPath, init: (Init, f64)) 
 }
 
 /// A run the thread is asked for.
-pub struct Job {
+pub(crate) struct Job {
+    /// The request's id (answers of older ids are dropped).
     pub id: u64,
+    /// The tile's controls when it was requested.
     pub settings: Settings,
+    /// θ, the objective and the seed the worker handed out.
     pub path: Arc<ThetaPath>,
     /// The network's initialiser and scale (signal propagation redraws θ with it).
     pub init: (Init, f64),
 }
 
-pub enum DynamicsEvent {
+/// What the dynamics thread reports.
+pub(crate) enum DynamicsEvent {
+    /// A run finished: its answer or why it failed (id u64::MAX: the thread panicked).
     Done {
+        /// Id of the request.
         id: u64,
+        /// The analysis' answer, or its error in one line.
         result: Result<Box<Answer>, String>,
     },
 }
 
+/// The Dynamics tile's state: its controls, the newest request, the last answer or error, and the
+/// thread running the analysis.
 pub struct Dynamics {
+    /// The tile's controls as last applied.
     pub settings: Settings,
+    /// Id of the newest request; answers of older ones are dropped.
     pub id: u64,
+    /// A request waits for θ from the worker.
     pub awaiting_theta: bool,
+    /// The analysis is running on the thread.
     pub computing: bool,
+    /// The last answer, drawn until a new one arrives.
     pub last: Option<Box<Answer>>,
+    /// Why the last run failed, shown in the tile.
     pub error: Option<String>,
     /// The network's initialiser, set by the app when it asks.
     pub init: (Init, f64),
@@ -147,6 +169,8 @@ pub struct Dynamics {
 }
 
 impl Dynamics {
+    /// The tile with default settings and its (idle) thread; `repaint` wakes the UI when an answer
+    /// arrives.
     pub fn new(repaint: Arc<dyn Fn() + Send + Sync>) -> Dynamics {
         Dynamics {
             settings: Settings::default(),
@@ -180,6 +204,7 @@ impl Dynamics {
         self.thread.cancel();
     }
 
+    /// θ from the worker: run the waiting request (ignored if none waits).
     pub fn on_path(&mut self, path: Arc<ThetaPath>) {
         if !self.awaiting_theta {
             return;
@@ -194,6 +219,7 @@ impl Dynamics {
         });
     }
 
+    /// A new experiment: cancel the running analysis and forget what is shown.
     pub fn restart(&mut self) {
         self.id += 1;
         self.thread.cancel();
@@ -203,10 +229,12 @@ impl Dynamics {
         self.error = None;
     }
 
+    /// A request waits for θ or is running.
     pub fn busy(&self) -> bool {
         self.awaiting_theta || self.computing
     }
 
+    /// Take the thread's answers (never blocks); an answer of an older request is dropped.
     pub fn drain(&mut self) {
         while let Some(DynamicsEvent::Done { id, result }) = self.thread.try_recv() {
             if id != self.id && id != u64::MAX {

@@ -14,13 +14,20 @@ use super::recovery;
 
 /// The Open and Save-as windows.
 pub struct Dialogs {
+    /// The Open window is showing.
     pub open: bool,
+    /// The Save-as window is showing.
     pub save: bool,
+    /// The path typed in whichever of the two is open.
     pub path: String,
+    /// Why the last open or save from these windows failed, shown under the path.
     pub error: Option<String>,
+    /// The example sessions (`sessions/*.json` in the working directory) the Open window lists.
     pub examples: Vec<PathBuf>,
 }
 
+/// The app's files (see the module doc). Fields are crate-private: views read them through the
+/// accessors below, only the app writes them.
 pub struct Files {
     pub(crate) dialogs: Dialogs,
     pub(crate) recent: Vec<PathBuf>,
@@ -85,6 +92,7 @@ impl Files {
         self.path.as_deref()
     }
 
+    /// Sessions opened or saved recently, newest first (the Open window lists them).
     pub fn recent(&self) -> &[PathBuf] {
         &self.recent
     }
@@ -104,10 +112,12 @@ impl Files {
         self.close_asked
     }
 
+    /// The Open and Save-as windows' state.
     pub fn dialogs(&self) -> &Dialogs {
         &self.dialogs
     }
 
+    /// The directory of the recovery file and the recent list (None: the app keeps neither).
     pub fn state_dir(&self) -> Option<&std::path::Path> {
         self.state_dir.as_deref()
     }

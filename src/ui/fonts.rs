@@ -4,8 +4,11 @@
 use eframe::egui::{self, FontData, FontFamily};
 use eframe::egui::{FontInsert, FontPriority, InsertFontFamily};
 
-pub const CJK_FONT: &[u8] = include_bytes!("../../assets/NotoSansSC-subset.otf");
+/// The font file, compiled into the binary.
+const CJK_FONT: &[u8] = include_bytes!("../../assets/NotoSansSC-subset.otf");
 
+/// Add the CJK font to both families as the lowest-priority fallback (egui's own fonts draw Latin
+/// text; 中文 falls through to this one).
 pub fn install(ctx: &egui::Context) {
     for family in [FontFamily::Proportional, FontFamily::Monospace] {
         ctx.add_font(FontInsert::new(

@@ -3,6 +3,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+/// Times of the recent frames, giving the frames per second the top bar shows on hover; with
+/// `NNLAB_PERF_LOG` set it also prints that rate once a second.
 pub struct FrameClock {
     frame_times: VecDeque<Instant>,
     /// When the last `NNLAB_PERF_LOG` line was printed (None: not logging).

@@ -20,17 +20,23 @@ use crate::ui::i18n::S;
 use crate::runtime::latest::Latest;
 
 /// Points the tile's Jacobian spectrum is computed at (the first training rows).
-pub const JACOBIAN_POINTS: usize = 16;
+const JACOBIAN_POINTS: usize = 16;
 
+/// What the Geometry tile analyses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
+    /// The exact linear regions of a piecewise-linear net over the decision map's box, and their
+    /// count against step.
     Regions,
+    /// The singular values of the layer-to-layer Jacobians per depth, at the first training rows.
     Jacobian,
 }
 
 impl Mode {
+    /// Both modes, in the order the tile's switch lists them.
     pub const ALL: [Mode; 2] = [Mode::Regions, Mode::Jacobian];
 
+    /// The mode's label in the UI strings.
     pub fn name(self) -> S {
         match self {
             Mode::Regions => S::GeoRegions,
@@ -42,7 +48,9 @@ impl Mode {
 /// Why an instrument does not apply: a translated sentence and a detail (a name or number).
 #[derive(Clone, Debug, PartialEq)]
 pub struct NotApplicable {
+    /// The translated sentence saying why (e.g. "needs a piecewise-linear activation").
     pub reason: S,
+    /// What it is about: the offending activation or feature, or the number that is out of range.
     pub detail: String,
 }
 
@@ -91,20 +99,27 @@ pub fn not_applicable(net: &Network, mode: Mode) -> Option<NotApplicable> {
     }
 }
 
+/// What the thread computed for one θ.
 #[derive(Clone, Debug)]
 pub enum Output {
+    /// The linear regions: their polygons in the input box and their count.
     Regions(Regions),
+    /// The Jacobians' singular values per depth.
     Jacobian(JacobianReport),
 }
 
+/// A finished analysis, drawn until the next one arrives.
 #[derive(Clone, Debug)]
 pub struct Answer {
+    /// The training step of the θ analysed.
     pub step: u64,
+    /// Wall time of the computation, in seconds.
     pub seconds: f64,
+    /// The analysis itself.
     pub output: Output,
 }
 
-pub struct Request {
+pub(crate) struct Request {
     mode: Mode,
     step: u64,
     net: Network,
@@ -113,16 +128,22 @@ pub struct Request {
     train: Arc<Dataset>,
 }
 
+/// The Geometry tile's state: the mode, the last answer and the region-count curve, its texture,
+/// and the thread that follows training.
 pub struct Geometry {
+    /// Which analysis the tile shows.
     pub mode: Mode,
     /// θ of the last request (a new snapshot with the same θ is not analysed again).
     requested: Vec<f64>,
+    /// The last answer (None after a restart or a failure).
     pub last: Option<Box<Answer>>,
     /// (step, number of regions) of every partition since the last restart, steps ascending.
     pub counts: Vec<egui_plot::PlotPoint>,
+    /// Why the last analysis failed, shown in the tile.
     pub error: Option<String>,
     /// The Jacobian heatmap needs uploading.
     pub stale_texture: bool,
+    /// The Jacobian heatmap uploaded to the GPU.
     pub texture: Option<eframe::egui::TextureHandle>,
     /// The theme the texture was drawn for.
     pub texture_dark: bool,
@@ -137,6 +158,8 @@ impl Geometry {
         self.jobs.computing()
     }
 
+    /// The tile in Regions mode with its (idle) thread; `repaint` wakes the UI when an answer
+    /// arrives.
     pub fn new(repaint: Arc<dyn Fn() + Send + Sync>) -> Geometry {
         Geometry {
             mode: Mode::Regions,
@@ -167,7 +190,8 @@ impl Geometry {
         self.stale_texture = true;
     }
 
-    pub fn set_mode(&mut self, mode: Mode) {
+    /// Switch the analysis; a new mode starts from nothing.
+    pub(crate) fn set_mode(&mut self, mode: Mode) {
         if mode != self.mode {
             self.mode = mode;
             self.restart();
@@ -216,6 +240,8 @@ impl Geometry {
         });
     }
 
+    /// Take the thread's answers (never blocks): keep the answer, extend the region-count curve (a
+    /// step back starts it again), mark the texture for upload.
     pub fn drain(&mut self) {
         while let Some(result) = self.jobs.try_recv() {
             match result {

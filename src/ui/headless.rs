@@ -32,7 +32,7 @@ pub struct FrameCost {
 }
 
 /// CPU seconds this thread has used (None where the OS does not say).
-pub fn thread_cpu_seconds() -> Option<f64> {
+fn thread_cpu_seconds() -> Option<f64> {
     #[cfg(target_os = "linux")]
     {
         let mut t = libc::timespec {
@@ -128,7 +128,7 @@ pub fn measure(size: egui::Vec2, seconds: f64) -> crate::Result<FrameCost> {
 }
 
 /// The size `nnlab bench --ui` lays the app out at (points).
-pub const BENCH_SIZE: [f32; 2] = [1600.0, 1000.0];
+const BENCH_SIZE: [f32; 2] = [1600.0, 1000.0];
 
 /// `nnlab bench --ui`: the UI thread's cost per frame of the real app (default workspace,
 /// training the default session at max speed), against the speed of the same session trained
@@ -164,7 +164,7 @@ pub fn print_bench(seconds: f64) -> crate::Result<()> {
 }
 
 /// The `q`-quantile (0…1) of `values` (nearest rank; NaN when empty).
-pub fn quantile(values: &[f64], q: f64) -> f64 {
+fn quantile(values: &[f64], q: f64) -> f64 {
     if values.is_empty() {
         return f64::NAN;
     }

@@ -24,6 +24,7 @@ impl Series {
         }
     }
 
+    /// The points to draw: (step, y), or (step, log10 y) of the positive ones for a log axis.
     pub fn points(&self, log: bool) -> &[PlotPoint] {
         if log { &self.log } else { &self.lin }
     }
@@ -42,16 +43,18 @@ impl Series {
         self.log.retain(keep);
     }
 
+    /// Number of points (on the linear side).
     pub fn len(&self) -> usize {
         self.lin.len()
     }
 
+    /// True before the first point.
     pub fn is_empty(&self) -> bool {
         self.lin.is_empty()
     }
 
     /// Keep every other point (the log side keeps the same x values).
-    pub fn thin_half(&mut self) {
+    pub(crate) fn thin_half(&mut self) {
         let mut i = 0;
         self.lin.retain(|_| {
             i += 1;
@@ -62,21 +65,33 @@ impl Series {
     }
 }
 
+/// Every curve the Plots tile draws, x being the step. Kept on the UI side from the worker's step
+/// rows and evaluations; cleared on a rebuild or reset.
 #[derive(Default)]
 pub struct History {
+    /// Objective on each step's mini-batch (mean loss + regulariser) before the update.
     pub batch_loss: Series,
+    /// Mean loss on the whole training set, at each evaluation.
     pub train_loss: Series,
+    /// Mean loss on the test set, at each evaluation.
     pub test_loss: Series,
+    /// Accuracy on the training set, at each evaluation (classification).
     pub train_acc: Series,
+    /// Accuracy on the test set, at each evaluation (classification).
     pub test_acc: Series,
-    /// Regression: R² of the training and test sets (empty for classification).
+    /// Regression: R² on the training set (empty for classification).
     pub train_r2: Series,
+    /// Regression: R² on the test set (empty for classification).
     pub test_r2: Series,
-    /// Per layer.
+    /// Per layer: ‖∂L/∂W‖_F on each step's batch.
     pub grad: Vec<Series>,
+    /// Per layer: relative update ‖ΔW‖/‖W‖ of each step (NaN, so skipped, while ‖W‖ = 0).
     pub update: Vec<Series>,
+    /// Per layer: fraction of units in their flat tails (sigmoid < 0.02 or > 0.98, |tanh| > 0.96).
     pub saturated: Vec<Series>,
+    /// Per layer: fraction of ReLU units that output 0 for every row of the batch.
     pub dead: Vec<Series>,
+    /// The latest evaluation, as the worker reported it (the output view's caption reads it).
     pub last_eval: Option<Evaluation>,
 }
 
@@ -87,10 +102,13 @@ fn push_layers(v: &mut Vec<Series>, n: usize) {
 }
 
 impl History {
+    /// Forget every curve (a rebuild or a reset starts them again).
     pub fn clear(&mut self) {
         *self = History::default();
     }
 
+    /// Append the worker's per-step rows: batch loss and the per-layer gradient, update, saturation
+    /// and dead-unit fractions.
     pub fn add_steps(&mut self, rows: &[StepRow]) {
         for r in rows {
             let x = r.step as f64;
@@ -118,6 +136,8 @@ impl History {
         }
     }
 
+    /// Append an evaluation at `step`, replacing any earlier one at the same step (a pause or
+    /// snapshot evaluates again).
     pub fn add_eval(&mut self, step: u64, e: Evaluation) {
         let x = step as f64;
         let evals = [

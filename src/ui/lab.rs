@@ -13,6 +13,8 @@ use crate::session::Session;
 
 use super::history::History;
 
+/// The lab's model state on the UI side (see the module doc). Fields are crate-private: views read
+/// them through the accessors below, only the app writes them.
 pub struct Lab {
     /// The experiment as edited.
     pub(crate) session: Session,
@@ -93,10 +95,12 @@ impl Lab {
         &self.applied
     }
 
+    /// The worker's last status report: whether it trains, step, epoch, iteration, speed.
     pub fn status(&self) -> &Status {
         &self.status
     }
 
+    /// The loss/accuracy curves recorded so far, one point per reported step.
     pub fn history(&self) -> &History {
         &self.history
     }
@@ -106,19 +110,23 @@ impl Lab {
         self.snapshot.as_deref()
     }
 
+    /// The training rows of the applied experiment (empty until the first build reports).
     pub fn train(&self) -> &Dataset {
         &self.train
     }
 
     /// The training rows, shared (for work handed to another thread).
-    pub fn train_shared(&self) -> Arc<Dataset> {
+    pub(crate) fn train_shared(&self) -> Arc<Dataset> {
         self.train.clone()
     }
 
+    /// The held-out test rows of the applied experiment.
     pub fn test(&self) -> &Dataset {
         &self.test
     }
 
+    /// The network the applied experiment describes (structure only; its weights live in the worker
+    /// and arrive in the snapshot). None if the spec does not build.
     pub fn net(&self) -> Option<&Network> {
         self.net.as_ref()
     }
@@ -128,6 +136,8 @@ impl Lab {
         self.n_params
     }
 
+    /// The live edits (learning rate, weights, optimiser, …) made during this run, each with its
+    /// step.
     pub fn edits(&self) -> &[LiveEdit] {
         &self.edits
     }
@@ -152,6 +162,7 @@ impl Lab {
         self.notice.as_ref()
     }
 
+    /// How fast the training thread is asked to run.
     pub fn speed(&self) -> Speed {
         self.speed
     }
@@ -161,6 +172,7 @@ impl Lab {
         self.rebuilt_at
     }
 
+    /// Bytes the recording's checkpoints may take (the Session menu sets it).
     pub fn checkpoint_budget(&self) -> u64 {
         self.checkpoint_budget
     }
@@ -179,9 +191,5 @@ impl Lab {
     /// Drawing on the decision map: what can be undone or redone, the last refusal.
     pub fn drawing(&self) -> &super::draw::DrawHistory {
         &self.drawing
-    }
-
-    pub fn notify(&mut self, text: impl Into<String>) {
-        self.notice = Some((text.into(), Instant::now()));
     }
 }

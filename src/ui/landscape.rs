@@ -26,6 +26,8 @@ use crate::runtime::worker::ThetaPath;
 /// The tile's controls.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Settings {
+    /// Which picture: a slice along random, top-2 Hessian or PCA directions, the line θ₀→θ, the
+    /// 1-1-1 surface, or the optimiser race.
     pub mode: Mode,
     /// G points per axis of the refined grid.
     pub grid: usize,
@@ -33,11 +35,13 @@ pub struct Settings {
     pub coarse: usize,
     /// α, β ∈ [−r, r] (random and Hessian directions; PCA and race fit their paths).
     pub radius: f64,
+    /// The 1-1-1 network's loss: squared error on (1, 0) or sigmoid cross-entropy on (1, 1).
     pub tiny_loss: TinyLoss,
     /// The 1-1-1 surface over [−r, r]².
     pub tiny_radius: f64,
-    /// Race: learning rate of every optimiser, and the number of full-batch steps.
+    /// Race: the learning rate every optimiser uses.
     pub race_lr: f64,
+    /// Race: the number of full-batch steps each optimiser takes.
     pub race_steps: usize,
 }
 
@@ -57,20 +61,24 @@ impl Default for Settings {
 }
 
 /// Contour levels per slice.
-pub const LEVELS: usize = 12;
+const LEVELS: usize = 12;
 /// Largest grid the panel offers.
 pub const MAX_GRID: usize = 201;
 
 /// A grid ready to draw: values, contour lines and what goes on top of them.
 #[derive(Clone, Debug, Default)]
 pub struct SliceView {
-    /// Columns (α or w₁) and rows (β or w₂).
+    /// Column coordinates: α along the first direction, or w₁ on the 1-1-1 surface.
     pub x: Vec<f64>,
+    /// Row coordinates: β along the second direction, or w₂ on the 1-1-1 surface.
     pub y: Vec<f64>,
     /// Row-major, `values[i·nx + j]` at (x\[j\], y\[i\]).
     pub values: Vec<f64>,
+    /// Smallest objective value on the grid (the colour scale's bottom).
     pub min: f64,
+    /// Largest objective value on the grid (the colour scale's top).
     pub max: f64,
+    /// Contour lines at LEVELS levels evenly spaced between min and max.
     pub contours: Vec<Contour>,
     /// The same with levels evenly spaced in log10 (for the log colour scale).
     pub contours_log: Vec<Contour>,
@@ -80,62 +88,91 @@ pub struct SliceView {
     pub current: Option<[f64; 2]>,
     /// The 1-1-1 surface: where the 2×2 Hessian is indefinite.
     pub indefinite: Option<Vec<bool>>,
+    /// The 1-1-1 surface: fraction of the grid where the Hessian is indefinite.
     pub indefinite_fraction: f64,
     /// Where det ∇²J = 0: the edge of the indefinite region.
     pub indefinite_boundary: Vec<[[f64; 2]; 2]>,
+    /// Race: each optimiser's path on the plane, from the same start.
     pub races: Vec<RacePath>,
     /// Top Hessian eigenvalues (Hessian mode), PCA explained variance (PCA mode).
     pub notes: Vec<(String, f64)>,
 }
 
+/// What a finished computation draws.
 #[derive(Clone, Debug)]
 pub enum Output {
+    /// A 2-D grid of the objective (slices, the 1-1-1 surface, the race).
     Slice(Box<SliceView>),
+    /// The objective along the straight line from θ₀ to θ (and a little beyond).
     Line(LineView),
 }
 
 /// A finished result (coarse preview or refined).
 #[derive(Clone, Debug)]
 pub struct Answer {
+    /// Which picture this is.
     pub mode: Mode,
+    /// The training step whose θ it was computed around.
     pub step: u64,
+    /// Points per axis actually computed (the preview's G, or the refined G).
     pub grid: usize,
+    /// True for the coarse preview shown while the refined grid is computed.
     pub coarse: bool,
+    /// Wall time of the computation, in seconds.
     pub seconds: f64,
+    /// The picture itself.
     pub output: Output,
 }
 
 /// A computation the thread is asked for.
-pub struct Job {
+pub(crate) struct Job {
+    /// The request's id (answers of older ids are dropped).
     pub id: u64,
+    /// The tile's controls when it was requested.
     pub settings: Settings,
     /// θ and its history (not needed for the 1-1-1 surface).
     pub path: Option<Arc<ThetaPath>>,
 }
 
-pub enum LandscapeEvent {
+/// What the landscape thread reports, each tagged with its request's id.
+pub(crate) enum LandscapeEvent {
+    /// The thread began this request.
     Started {
+        /// Id of the request.
         id: u64,
     },
     /// Fraction of the refined grid done.
     Progress {
+        /// Id of the request.
         id: u64,
+        /// Fraction of the refined grid computed, 0 to 1.
         done: f64,
     },
+    /// A finished picture: the coarse preview or the refined grid.
     Answer {
+        /// Id of the request.
         id: u64,
+        /// The picture.
         answer: Box<Answer>,
     },
+    /// The computation failed (or panicked: then id is u64::MAX): the tile's error line.
     Failed {
+        /// Id of the request, or u64::MAX for a panic.
         id: u64,
+        /// What went wrong, in one line.
         error: String,
     },
+    /// The request was cancelled by a newer one or a restart.
     Cancelled {
+        /// Id of the request.
         id: u64,
     },
 }
 
+/// The Landscape tile's state: its controls, the newest request and its progress, the preview and
+/// refined answers, their textures, and the thread computing them.
 pub struct Landscape {
+    /// The tile's controls as last applied.
     pub settings: Settings,
     /// Colour by log10(J).
     pub log: bool,
@@ -147,13 +184,17 @@ pub struct Landscape {
     pub awaiting_theta: bool,
     /// The request being computed and how far the refined grid is.
     pub computing: Option<f64>,
+    /// The coarse preview of the request being computed (dropped when the refined answer arrives).
     pub coarse: Option<Box<Answer>>,
+    /// The latest refined answer.
     pub last: Option<Box<Answer>>,
+    /// Why the last request failed, shown in the tile.
     pub error: Option<String>,
     /// θ of the newest request.
     pub path: Option<Arc<ThetaPath>>,
     /// (id, coarse) of every answer received, in order (the tests check the order).
     pub received: Vec<(u64, bool)>,
+    /// When the last request was made (follow-training waits a second between requests).
     pub requested_at: Option<Instant>,
     /// The heatmap and indefinite-region textures of the answer shown, and their key.
     pub texture: Option<(
@@ -167,7 +208,7 @@ pub struct Landscape {
 impl Landscape {
     /// "Follow training": a new picture is wanted once the last is drawn and training has
     /// moved on (at most once a second).
-    pub fn wants_follow(&self, status: &crate::runtime::worker::Status) -> bool {
+    pub(crate) fn wants_follow(&self, status: &crate::runtime::worker::Status) -> bool {
         if !self.live || self.busy() || !status.running || !self.settings.mode.needs_theta() {
             return false;
         }
@@ -225,6 +266,8 @@ impl Landscape {
         crate::session::analysis::Analysis::landscape(a.step, &r).ok()
     }
 
+    /// The tile with default settings and its computing thread (idle); `repaint` wakes the UI when
+    /// an answer arrives.
     pub fn new(repaint: Arc<dyn Fn() + Send + Sync>) -> Landscape {
         Landscape {
             settings: Settings::default(),
@@ -305,6 +348,7 @@ impl Landscape {
         self.last.as_deref().or(self.coarse.as_deref())
     }
 
+    /// A request waits for θ or is being computed.
     pub fn busy(&self) -> bool {
         self.awaiting_theta || self.computing.is_some()
     }

@@ -16,7 +16,7 @@ use crate::runtime::worker::Experiment;
 use crate::session::{FORMAT_VERSION, Session};
 
 /// Every generator the data panel offers, in order.
-pub const GENERATORS: [DataSource; 13] = [
+pub(crate) const GENERATORS: [DataSource; 13] = [
     DataSource::Spiral,
     DataSource::Circle,
     DataSource::Xor,
@@ -32,7 +32,8 @@ pub const GENERATORS: [DataSource; 13] = [
     DataSource::Inline,
 ];
 
-pub fn source_name(s: DataSource) -> &'static str {
+/// The data source's name as it is written in session files (the Data panel's tooltip and label).
+pub(crate) fn source_name(s: DataSource) -> &'static str {
     match s {
         DataSource::Inline => "inline",
         DataSource::Csv => "csv",
@@ -101,7 +102,7 @@ pub fn default_session() -> Session {
 }
 
 /// (inputs, classes) of a data spec; `loaded` answers for CSV and inline data.
-pub fn data_shape(spec: &DataSpec, loaded: Option<&Dataset>) -> (usize, usize) {
+pub(crate) fn data_shape(spec: &DataSpec, loaded: Option<&Dataset>) -> (usize, usize) {
     match spec.source {
         DataSource::Linear
         | DataSource::Xor
@@ -232,6 +233,8 @@ pub fn check(s: &Session, inputs: usize, classes: usize) -> Result<Network> {
     Ok(net)
 }
 
+/// What the worker needs to build and run `s`: its trainer config, data spec, rows read from a file
+/// (if any) and saved parameters.
 pub fn experiment(s: &Session, dataset: Option<Arc<(Dataset, Dataset)>>) -> Experiment {
     Experiment {
         config: s.trainer_config(),

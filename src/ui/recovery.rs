@@ -23,7 +23,7 @@ pub const AUTOSAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(3
 /// as the last one took, so writing never takes more than a tenth of the machine's disk time.
 const AUTOSAVE_DUTY: u32 = 10;
 /// Recent files kept.
-pub const MAX_RECENT: usize = 10;
+pub(crate) const MAX_RECENT: usize = 10;
 
 /// The folder for the recovery file and the recent-files list (None: no home folder known).
 pub fn state_dir() -> Option<PathBuf> {
@@ -44,7 +44,7 @@ pub fn state_dir() -> Option<PathBuf> {
 /// A fresh recovery file name for one running app: `recovery-PID-NONCE.json`. One per app,
 /// so two windows never overwrite each other's, and a new start (even one that reuses a
 /// crashed run's process id) never overwrites the file the crashed run left.
-pub fn own_recovery_path(dir: &Path) -> PathBuf {
+fn own_recovery_path(dir: &Path) -> PathBuf {
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()
@@ -66,7 +66,7 @@ fn recovery_owner(name: &str) -> Option<u32> {
 /// Recovery files whose app is no longer running, newest first: left by a crash or a kill.
 /// The files of other running apps are left alone (a file whose process id was reused by an
 /// unrelated process waits for a later start); this process's own earlier apps count as gone.
-pub fn leftover_recoveries(dir: &Path, own: Option<&Path>) -> Vec<PathBuf> {
+pub(crate) fn leftover_recoveries(dir: &Path, own: Option<&Path>) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -94,7 +94,7 @@ fn recent_path(dir: &Path) -> PathBuf {
 }
 
 /// The recent files list (missing or unreadable: empty; a broken list is not worth a message).
-pub fn load_recent(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn load_recent(dir: &Path) -> Vec<PathBuf> {
     let Ok(bytes) = session::files::read_limited(&recent_path(dir), 1 << 20) else {
         return Vec::new();
     };
@@ -105,7 +105,7 @@ pub fn load_recent(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Write the recent list (call it on a helper thread).
-pub fn save_recent(dir: &Path, recent: &[PathBuf]) -> crate::error::Result<()> {
+pub(crate) fn save_recent(dir: &Path, recent: &[PathBuf]) -> crate::error::Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| crate::error::Error::new(format!("{e}")))?;
     let text = serde_json::to_string_pretty(recent)
         .map_err(|e| crate::error::Error::new(format!("{e}")))?;
@@ -127,12 +127,15 @@ enum Msg {
 /// finished even while the app closes.
 pub struct Autosaver {
     thread: JobThread<Msg, Job>,
+    /// This app's own recovery file (None without a state directory).
     pub path: Option<PathBuf>,
     /// How long the last autosave took to encode and write (milliseconds).
     last_ms: Arc<AtomicU64>,
 }
 
 impl Autosaver {
+    /// Start the autosave thread writing into `dir` (None: it writes nothing); `repaint` wakes the
+    /// UI when it reports.
     pub fn spawn(dir: Option<PathBuf>, repaint: Arc<dyn Fn() + Send + Sync>) -> Autosaver {
         let path = dir.as_deref().map(own_recovery_path);
         let last_ms = Arc::new(AtomicU64::new(0));

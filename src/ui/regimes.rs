@@ -41,15 +41,19 @@ pub fn not_applicable(session: &Session, train: &Dataset, test: &Dataset) -> Opt
     None
 }
 
+/// The finished sweeps: test and training error of the least-squares readout against the
+/// number of random features p.
 #[derive(Clone, Debug)]
 pub struct Answer {
     /// Training rows n.
     pub rows: usize,
-    /// The sweep at ridge 0 (minimum norm) and, when the ridge is on, at the ridge.
+    /// The sweep at ridge 0 (the minimum-norm readout).
     pub min_norm: Sweep,
+    /// The sweep at the slider's ridge (None when the ridge is off).
     pub ridged: Option<Sweep>,
     /// The ridge with the smallest test error at p = n − 1, and that error.
     pub optimal: (f64, f64),
+    /// Wall time of the sweeps, in seconds.
     pub seconds: f64,
 }
 
@@ -81,12 +85,15 @@ impl Key {
     }
 }
 
+/// The Double-descent tile's state: the ridge slider, the last sweep, and the thread computing it.
 pub struct DoubleDescent {
     /// Ridge on (the slider applies) or off (minimum norm only).
     pub ridge_on: bool,
     /// log10 λ of the slider.
     pub log_ridge: f64,
+    /// The last sweep (None while it does not apply or after a failure).
     pub last: Option<Arc<Answer>>,
+    /// Why the last sweep failed, shown in the tile.
     pub error: Option<String>,
     requested: Option<Key>,
     jobs: Latest<Request, Box<Answer>>,
@@ -98,6 +105,8 @@ impl DoubleDescent {
         self.jobs.computing()
     }
 
+    /// The tile with the ridge off (slider at λ = 0.1) and its (idle) thread; `repaint` wakes the
+    /// UI when a sweep is done.
     pub fn new(repaint: Arc<dyn Fn() + Send + Sync>) -> DoubleDescent {
         DoubleDescent {
             ridge_on: false,
@@ -153,6 +162,7 @@ impl DoubleDescent {
         self.requested = Some(key);
     }
 
+    /// Take the thread's answers (never blocks).
     pub fn drain(&mut self) {
         while let Some(result) = self.jobs.try_recv() {
             match result {

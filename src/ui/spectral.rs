@@ -21,7 +21,7 @@ pub const FREQUENCIES: usize = 32;
 /// A target peak carries at least this share of the largest (as `nnlab spectral-bias`).
 pub const PEAK_SHARE: f64 = 0.1;
 /// A band counts as learned below this relative error (as `nnlab spectral-bias`).
-pub const THRESHOLD: f64 = 0.1;
+pub(crate) const THRESHOLD: f64 = 0.1;
 /// Most records kept; past it every other one is dropped (the heatmap stays readable).
 pub const MAX_RECORDS: usize = 1024;
 
@@ -45,6 +45,7 @@ pub fn not_applicable(net: &Network, train: &Dataset) -> Option<(S, String)> {
 /// The spectrum of the residual at one step.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record {
+    /// The training step of the θ analysed.
     pub step: u64,
     /// |r̂(k)| / max_k≥1 |ŷ(k)|, k = 0 … K−1.
     pub amplitude: Vec<f64>,
@@ -52,32 +53,43 @@ pub struct Record {
     pub errors: Vec<f64>,
 }
 
-pub struct Answer {
+pub(crate) struct Answer {
+    /// The target's peak frequencies k.
     pub peaks: Vec<usize>,
     /// |ŷ(k)|.
     pub target: Vec<f64>,
+    /// The residual's spectrum at the snapshot's step.
     pub record: Record,
+    /// Wall time of the computation, in seconds.
     pub seconds: f64,
 }
 
-pub struct Request {
+pub(crate) struct Request {
     step: u64,
     net: Network,
     theta: Vec<f64>,
     train: Arc<Dataset>,
 }
 
+/// The Spectral-bias tile's state: the target's peaks and spectrum, the residual's spectrum against
+/// step (the heatmap), its texture, and the thread that follows training.
 pub struct SpectralBias {
     requested: Vec<f64>,
-    /// The target's peaks and spectrum (from the first answer).
+    /// The target's peak frequencies k (from the latest answer).
     pub peaks: Vec<usize>,
+    /// The target's amplitude |ŷ(k)| per frequency (from the latest answer).
     pub target: Vec<f64>,
     /// Records since the last restart, steps ascending.
     pub history: Vec<Record>,
+    /// Wall time of the latest analysis, in seconds.
     pub seconds: f64,
+    /// Why the last analysis failed, shown in the tile.
     pub error: Option<String>,
+    /// The heatmap changed and must be uploaded again.
     pub stale_texture: bool,
+    /// The heatmap (frequency against step) uploaded to the GPU.
     pub texture: Option<eframe::egui::TextureHandle>,
+    /// The theme the texture was drawn for.
     pub texture_dark: bool,
     /// When the tile was last drawn: a hidden tile computes nothing.
     pub drawn_at: Option<Instant>,
@@ -90,6 +102,8 @@ impl SpectralBias {
         self.jobs.computing()
     }
 
+    /// The tile with an empty history and its (idle) thread; `repaint` wakes the UI when an answer
+    /// arrives.
     pub fn new(repaint: Arc<dyn Fn() + Send + Sync>) -> SpectralBias {
         SpectralBias {
             requested: Vec::new(),
@@ -150,6 +164,8 @@ impl SpectralBias {
         });
     }
 
+    /// Take the thread's answers (never blocks): append the record (a step back starts the history
+    /// again; past MAX_RECORDS every other one is dropped) and keep the target's peaks.
     pub fn drain(&mut self) {
         while let Some(result) = self.jobs.try_recv() {
             match result {

@@ -2,12 +2,13 @@
 
 use eframe::egui::{self, Color32};
 
-/// Playground's colours: orange for negative / class 0, blue for positive / class 1.
+/// Orange (TensorFlow Playground's colours): negative values and class 0.
 pub const NEG: Color32 = Color32::from_rgb(245, 147, 34);
+/// Blue: positive values and class 1.
 pub const POS: Color32 = Color32::from_rgb(8, 119, 189);
 
 /// Colours for k classes (class 0 and 1 match NEG and POS).
-pub const CLASS: [Color32; 8] = [
+const CLASS: [Color32; 8] = [
     NEG,
     POS,
     Color32::from_rgb(60, 170, 90),
@@ -18,6 +19,7 @@ pub const CLASS: [Color32; 8] = [
     Color32::from_rgb(40, 180, 180),
 ];
 
+/// The colour of class `c` (the palette repeats after 8 classes).
 pub fn class_color(c: usize) -> Color32 {
     CLASS[c % CLASS.len()]
 }
@@ -88,7 +90,7 @@ pub fn region(v: f32, dark: bool) -> Color32 {
 }
 
 /// A class colour faded towards the background by (1 − confidence).
-pub fn faded_class(c: usize, confidence: f32, dark: bool) -> Color32 {
+pub(crate) fn faded_class(c: usize, confidence: f32, dark: bool) -> Color32 {
     let mid = if dark {
         Color32::from_rgb(40, 40, 44)
     } else {
@@ -98,7 +100,7 @@ pub fn faded_class(c: usize, confidence: f32, dark: bool) -> Color32 {
 }
 
 /// The ring around a data point: it separates the point from a region of its own colour.
-pub fn point_halo(dark: bool) -> Color32 {
+pub(crate) fn point_halo(dark: bool) -> Color32 {
     if dark {
         Color32::from_gray(15)
     } else {
@@ -115,6 +117,7 @@ pub fn quiet_line(dark: bool) -> Color32 {
     }
 }
 
+/// Switch egui to the dark or the light theme.
 pub fn apply(ctx: &egui::Context, dark: bool) {
     ctx.set_theme(if dark {
         egui::Theme::Dark

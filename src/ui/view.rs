@@ -14,8 +14,11 @@ use super::settings::Settings;
 
 /// What every view may read while it draws, and where it sends its commands.
 pub struct ViewCtx<'a> {
+    /// Language and theme.
     pub settings: &'a Settings,
+    /// The lab's model state: session as edited and applied, status, history, snapshot, datasets.
     pub lab: &'a Lab,
+    /// The session's file, the file dialogs and the background file tasks.
     pub files: &'a Files,
     /// The step the timeline shows (None: the live run).
     pub replayed_step: Option<u64>,
@@ -31,6 +34,7 @@ pub struct ViewCtx<'a> {
 
 impl<'a> ViewCtx<'a> {
     // One argument per part of the app a view reads (built by `view_ctx!`).
+    /// Bundle what a view reads; the app builds one per frame with `view_ctx!`.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         settings: &'a Settings,
@@ -59,18 +63,22 @@ impl<'a> ViewCtx<'a> {
         self.commands.send(c);
     }
 
+    /// Ask the app for several changes, applied in this order after the frame.
     pub fn send_all(&self, cs: impl IntoIterator<Item = Command>) {
         self.commands.extend(cs);
     }
 
+    /// The language of the UI strings.
     pub fn lang(&self) -> Lang {
         self.settings.lang()
     }
 
+    /// True when the dark theme is on (plots and maps pick their colours by it).
     pub fn dark(&self) -> bool {
         self.settings.dark()
     }
 
+    /// The string `s` in the current language.
     pub fn t(&self, s: S) -> &'static str {
         self.settings.t(s)
     }
@@ -97,31 +105,46 @@ pub(crate) use view_ctx;
 
 /// A panel or tile: its own state, drawn from the context.
 pub trait View {
+    /// Draw the view into `ui`; changes to the lab go out through `ctx.send`.
     fn ui(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx<'_>);
 }
 
 /// Every view's own state, one field per panel or tile.
 pub struct Views {
+    /// The loss/accuracy curves and their tile options.
     pub plots: super::panels::plots::PlotsView,
+    /// The output view: the decision map or regression curve, and the neuron maps.
     pub output: super::panels::output::OutputView,
     /// Confusion matrices (issue 14 §4).
     pub confusion: super::panels::confusion::ConfusionView,
+    /// The network designer: the diagram, its hovered unit and the selected edge's editor.
     pub designer: super::panels::designer::DesignerView,
+    /// The Training panel's state: the learning rate as typed and why it was refused.
     pub training: super::panels::training::TrainingView,
+    /// The Data panel's state: the CSV path and formula as typed, their errors, the thumbnails.
     pub data: super::panels::data::DataView,
+    /// The Curvature tile: Hessian or Gauss–Newton spectrum, its job thread and interval.
     pub curvature: super::curvature::Curvature,
+    /// The Landscape tile: the loss surface around θ and its settings.
     pub landscape: super::landscape::Landscape,
+    /// The Dynamics tile: training as a dynamical system (Lyapunov, gradient flow, energy, signal
+    /// propagation, Newton) and its helper thread.
     pub dynamics: super::dynamics::Dynamics,
+    /// The Geometry tile: linear regions or the Jacobian's spectrum.
     pub geometry: super::geometry::Geometry,
     /// Spectral bias (issue 15).
     pub spectral: super::spectral::SpectralBias,
     /// Double descent (issue 16).
     pub double_descent: super::regimes::DoubleDescent,
+    /// The Compare window: the other session or variant and its background run.
     pub compare: super::panels::compare::Compare,
+    /// The timeline: the recorded steps, the step shown and forking from it.
     pub timeline: super::panels::timeline::Timeline,
+    /// The Export window: the tile being exported, the path as typed and why writing failed.
     pub export: super::panels::export::Export,
     /// Session → Export model… (PyTorch or ONNX).
     pub model_export: super::panels::model_export::ModelExport,
+    /// The Lessons panel: the lesson list, the open lesson and its checks.
     pub lessons: super::panels::lessons::LessonsPanel,
     /// The update as an outer product, under the network diagram (issue 15 §4).
     pub layer_update: super::layer_update::LayerUpdate,

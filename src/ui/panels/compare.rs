@@ -23,8 +23,9 @@ use crate::ui::view::ViewCtx;
 use crate::ui::{model, theme};
 
 /// Steps a variant trains when the current run has not started.
-pub const DEFAULT_STEPS: u64 = 2000;
+const DEFAULT_STEPS: u64 = 2000;
 
+/// Where a compared run's curves come from.
 pub enum Source {
     /// The app's own run, read live.
     Current,
@@ -34,14 +35,22 @@ pub enum Source {
     Worker(Worker),
 }
 
+/// One run of the comparison: its name in the legend and its curves.
 pub struct Run {
+    /// The legend's name: the file's name or the changed setting ("learning rate = 0.3"); empty for
+    /// the current run, which is named in the UI language.
     pub name: String,
+    /// Where its curves come from.
     pub source: Source,
+    /// Its loss, accuracy and per-layer gradient curves.
     pub history: History,
+    /// Its largest Hessian eigenvalue against step (recorded analyses; empty for trained variants).
     pub lambda_max: Series,
+    /// The last status of its worker (worker runs): whether it trains and its step.
     pub status: Status,
     /// Steps it trains to (worker runs).
     pub target: u64,
+    /// Why it stopped: divergence, a refused build or a worker error.
     pub error: Option<String>,
 }
 
@@ -62,14 +71,20 @@ impl Run {
 /// The one setting a variant changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Setting {
+    /// Every hidden layer's activation.
     Activation,
+    /// The optimiser.
     Optimizer,
+    /// The learning rate.
     Lr,
+    /// The weight initialisation.
     Init,
+    /// The mini-batch size.
     BatchSize,
 }
 
 impl Setting {
+    /// Every setting, in the order the variant menu lists them.
     pub const ALL: [Setting; 5] = [
         Setting::Activation,
         Setting::Optimizer,
@@ -96,21 +111,31 @@ fn hidden_activations() -> impl Iterator<Item = Activation> {
         .filter(|a| !matches!(a, Activation::Softmax | Activation::Step))
 }
 
+/// The Compare window's state: its runs and the variant being set up.
 pub struct Compare {
+    /// The Compare window is open.
     pub open: bool,
+    /// The runs overlaid, in legend order (the current run first once added).
     pub runs: Vec<Run>,
+    /// The setting the variant changes.
     pub setting: Setting,
+    /// The variant's hidden-layer activation (when the setting is Activation).
     pub activation: Activation,
+    /// The variant's optimiser (when the setting is Optimizer).
     pub optimizer: OptimizerKind,
+    /// The variant's initialisation (when the setting is Init).
     pub init: Init,
-    /// Typed value for lr / batch size.
+    /// The variant's learning rate or batch size as typed (read when Add variant is pressed).
     pub value: String,
+    /// The session file's path as typed (Add file).
     pub path: String,
+    /// Why the last variant could not start, shown under its controls.
     pub error: Option<String>,
     repaint: Arc<dyn Fn() + Send + Sync>,
 }
 
 impl Compare {
+    /// An empty, closed Compare window; `repaint` wakes the UI when a variant's worker reports.
     pub fn new(repaint: Arc<dyn Fn() + Send + Sync>) -> Compare {
         Compare {
             open: false,
@@ -162,13 +187,15 @@ impl Compare {
         self.runs.iter().map(|r| run_name(r, lang)).collect()
     }
 
-    pub fn has_current(&self) -> bool {
+    /// The current run is among the compared ones.
+    fn has_current(&self) -> bool {
         self.runs
             .iter()
             .any(|r| matches!(r.source, Source::Current))
     }
 
-    pub fn add_current(&mut self) {
+    /// Add the current run (live) as the first run, if it is not there yet.
+    fn add_current(&mut self) {
         if !self.has_current() {
             self.runs.insert(
                 0,
@@ -179,7 +206,7 @@ impl Compare {
     }
 
     /// A run trained here on its own thread for `target` steps.
-    pub fn add_trained(&mut self, name: String, experiment: Experiment, target: u64) {
+    fn add_trained(&mut self, name: String, experiment: Experiment, target: u64) {
         let worker = Worker::spawn(experiment, self.repaint.clone());
         worker.send(worker::Command::Step(target));
         self.runs.push(Run {
@@ -194,7 +221,7 @@ impl Compare {
     }
 
     /// A run from a recorded history.
-    pub fn add_recorded(&mut self, name: String, history: History, lambda_max: Series) {
+    fn add_recorded(&mut self, name: String, history: History, lambda_max: Series) {
         self.runs.push(Run::recorded(name, history, lambda_max));
     }
 }
@@ -260,7 +287,7 @@ pub fn variant(c: &Compare, lab: &Lab, lang: Lang) -> Result<(Session, String), 
 }
 
 /// The plotted history of a recorded session, and λ_max of its stored spectra.
-pub fn recorded_history(s: &Session) -> (History, Series) {
+fn recorded_history(s: &Session) -> (History, Series) {
     let mut h = History::default();
     let rec = &s.history;
     let rows: Vec<StepRow> = (0..rec.len()).map(|i| rec.report(i).into()).collect();
@@ -282,7 +309,7 @@ pub fn recorded_history(s: &Session) -> (History, Series) {
 
 impl Compare {
     /// Start the chosen variant (same data and seed as the current run), or say why not.
-    pub fn start_variant(&mut self, lab: &Lab, lang: Lang) {
+    pub(crate) fn start_variant(&mut self, lab: &Lab, lang: Lang) {
         match variant(self, lab, lang) {
             Ok((s, name)) => {
                 let e = model::experiment(&s, lab.dataset.clone());
@@ -296,7 +323,7 @@ impl Compare {
 
     /// A session file opened for comparison: its recorded history if it has one, else
     /// trained here.
-    pub fn add_loaded(&mut self, lab: &Lab, path: PathBuf, loaded: crate::session::Loaded) {
+    pub(crate) fn add_loaded(&mut self, lab: &Lab, path: PathBuf, loaded: crate::session::Loaded) {
         let name = crate::session::display_name(&path);
         if !loaded.session.history.is_empty() {
             let (h, lambda) = recorded_history(&loaded.session);

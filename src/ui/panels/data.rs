@@ -11,16 +11,19 @@ use crate::ui::model::{GENERATORS, source_name};
 use crate::ui::theme;
 use crate::ui::view::{View, ViewCtx};
 
-/// The data panel's own state: the CSV path as typed, its and the data's errors, thumbnails.
+/// The data panel's own state: the formula and CSV path as typed, their errors, thumbnails.
 #[derive(Default)]
 pub struct DataView {
-    /// The formula being typed (data by formula), and why it was refused.
+    /// The formula as typed (data by formula); applied on Enter.
     pub formula_text: String,
+    /// Why the typed formula was refused, shown under it (None once one is accepted).
     pub formula_error: Option<String>,
+    /// The CSV file's path as typed (or as chosen with Browse…); loaded on Load or Enter.
     pub csv_path: String,
+    /// Why the CSV file was refused (unreadable, not a table, or a shape the network cannot
+    /// take), shown under the path.
     pub csv_error: Option<String>,
-    pub data_error: Option<String>,
-    pub thumbnails: Thumbnails,
+    thumbnails: Thumbnails,
 }
 
 /// Small datasets of each generator, made once for the thumbnails.

@@ -8,7 +8,7 @@ use crate::ui::i18n::{Lang, S};
 use crate::ui::theme;
 
 /// Plots with more series than this use the depth scale instead of egui_plot's legend.
-pub const LEGEND_MAX: usize = 4;
+const LEGEND_MAX: usize = 4;
 
 /// Whether a plot of `n` per-layer series gets the depth scale.
 pub fn wanted(n: usize) -> bool {
@@ -25,7 +25,7 @@ pub fn color(i: usize, n: usize) -> egui::Color32 {
 }
 
 /// Name of layer `i` of `n` (the last is the output layer).
-pub fn layer_name(lang: Lang, i: usize, n: usize) -> String {
+pub(crate) fn layer_name(lang: Lang, i: usize, n: usize) -> String {
     if i + 1 == n {
         lang.t(S::OutputLayer).to_string()
     } else {

@@ -19,12 +19,16 @@ use crate::ui::panels::output::Textures;
 use crate::ui::theme;
 use crate::ui::view::ViewCtx;
 
-/// A clicked edge: layer index into the network, from-unit, to-unit, index into θ.
+/// A clicked edge of the diagram: the weight the editor shows and sets.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct EdgeSel {
+    /// Index of the layer in the network (0: the first hidden layer).
     pub layer: usize,
+    /// The unit it leaves, in the layer's input (an input feature for layer 0).
     pub from: usize,
+    /// The unit of the layer it enters.
     pub to: usize,
+    /// Index of its weight in the flat parameter vector θ.
     pub index: usize,
 }
 
@@ -32,7 +36,9 @@ pub struct EdgeSel {
 /// A layout point p is drawn at centre + (p − centre)·zoom + pan.
 #[derive(Clone, Debug)]
 pub struct Diagram {
+    /// Scale of the diagram (1: the whole network fits the tile), between MIN_ZOOM and MAX_ZOOM.
     pub zoom: f32,
+    /// Offset of the diagram in screen points, after scaling.
     pub pan: Vec2,
     /// Neuron squares: ((column, unit), rect); column 0 holds the input features.
     pub nodes: Vec<((usize, usize), Rect)>,
@@ -51,22 +57,29 @@ impl Default for Diagram {
     }
 }
 
-pub const MIN_ZOOM: f32 = 0.25;
-pub const MAX_ZOOM: f32 = 8.0;
+/// The farthest the diagram zooms out.
+const MIN_ZOOM: f32 = 0.25;
+/// The farthest the diagram zooms in.
+const MAX_ZOOM: f32 = 8.0;
 
 /// The network designer's own state: what the pointer is on, the edge being edited, and the
 /// diagram's pan and zoom.
 #[derive(Default)]
 pub struct DesignerView {
+    /// The unit under the pointer, (column, unit) with column 0 the input features: the output view
+    /// shows that unit's map.
     pub hovered_neuron: Option<(usize, usize)>,
+    /// The edge whose weight the editor shows (None: the editor is closed).
     pub selected_edge: Option<EdgeSel>,
     /// The selected edge's weight as typed.
     pub edge_text: String,
+    /// The diagram's pan and zoom and the positions of its parts last frame.
     pub diagram: Diagram,
 }
 
 impl Diagram {
-    pub fn to_screen(&self, centre: Pos2, p: Pos2) -> Pos2 {
+    /// Where the layout point `p` is drawn on screen, `centre` being the tile's centre.
+    fn to_screen(&self, centre: Pos2, p: Pos2) -> Pos2 {
         centre + (p - centre) * self.zoom + self.pan
     }
 
@@ -75,7 +88,7 @@ impl Diagram {
     }
 
     /// Zoom by `factor` about the screen point `at`, which stays where it is.
-    pub fn zoom_about(&mut self, centre: Pos2, at: Pos2, factor: f32) {
+    fn zoom_about(&mut self, centre: Pos2, at: Pos2, factor: f32) {
         if !factor.is_finite() || factor <= 0.0 {
             return;
         }
@@ -200,7 +213,7 @@ fn edge_style(w: f64, max: f64) -> Stroke {
 
 impl DesignerView {
     /// Select an edge for the weight editor (None: close it), its text the weight in `theta`.
-    pub fn select_edge(&mut self, edge: Option<EdgeSel>, theta: Option<&[f64]>) {
+    pub(crate) fn select_edge(&mut self, edge: Option<EdgeSel>, theta: Option<&[f64]>) {
         self.selected_edge = edge;
         if let (Some(e), Some(t)) = (edge, theta)
             && let Some(w) = t.get(e.index)

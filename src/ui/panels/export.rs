@@ -26,7 +26,9 @@ use crate::ui::view::{ViewCtx, Views};
 pub struct Export {
     /// The tile whose Export window is open.
     pub tile: Option<Tile>,
+    /// The file to write, as typed or chosen with Browse…
     pub path: String,
+    /// Why the last export could not start or failed, shown in the window.
     pub error: Option<String>,
     /// (tile, file, frames still to wait): the window closes first so it is not in the picture.
     pub pending_png: Option<(Tile, PathBuf, u8)>,
@@ -36,7 +38,7 @@ pub struct Export {
 
 /// Columns `step, name…` over the union of the series' steps; a blank where a series has no
 /// value at that step.
-pub fn columns_csv(names: &[String], series: &[&Series]) -> String {
+fn columns_csv(names: &[String], series: &[&Series]) -> String {
     let mut rows: BTreeMap<u64, Vec<Option<f64>>> = BTreeMap::new();
     for (k, s) in series.iter().enumerate() {
         for p in s.points(false) {
@@ -73,7 +75,7 @@ fn layer_columns(prefix: &str, series: &[Series]) -> Vec<String> {
 
 /// The data behind a tile as CSV (None: the tile has no data yet).
 /// A tile's data as CSV, read from the lab and the views (None: it has none yet).
-pub fn tile_csv(views: &Views, lab: &Lab, tile: Tile) -> Option<String> {
+pub(crate) fn tile_csv(views: &Views, lab: &Lab, tile: Tile) -> Option<String> {
     let h = &lab.history;
     match tile {
         Tile::Loss => Some(columns_csv(
@@ -189,12 +191,12 @@ pub fn tile_csv(views: &Views, lab: &Lab, tile: Tile) -> Option<String> {
 }
 
 /// A file name for the tile, e.g. `nnlab-loss.csv`.
-pub fn default_name(tile: Tile, ext: &str) -> String {
+pub(crate) fn default_name(tile: Tile, ext: &str) -> String {
     format!("nnlab-{}.{ext}", format!("{tile:?}").to_lowercase())
 }
 
 /// Write text on the app's file thread (writes run there in order).
-pub fn write_csv(path: PathBuf, text: String, files: &JobThread<Task<Job>, Job>) {
+pub(crate) fn write_csv(path: PathBuf, text: String, files: &JobThread<Task<Job>, Job>) {
     files.queue(Box::new(move |send| {
         send(match crate::session::write_atomic(&path, text.as_bytes()) {
             Ok(()) => Job::Exported(path),
@@ -204,12 +206,7 @@ pub fn write_csv(path: PathBuf, text: String, files: &JobThread<Task<Job>, Job>)
 }
 
 /// Ask for a screenshot of this frame; crop `rect` from it and write the PNG on the file thread.
-pub fn request_png(
-    ctx: &egui::Context,
-    rect: egui::Rect,
-    path: PathBuf,
-    files: JobSender<Task<Job>>,
-) {
+fn request_png(ctx: &egui::Context, rect: egui::Rect, path: PathBuf, files: JobSender<Task<Job>>) {
     let ppp = ctx.pixels_per_point();
     ctx.request_screenshot(move |image: Arc<egui::ColorImage>| {
         // The callback runs where the frame is painted: encode elsewhere.
@@ -224,7 +221,7 @@ pub fn request_png(
 }
 
 /// Crop `rect` (points) out of the screenshot and write it as an RGBA PNG.
-pub fn write_png(
+fn write_png(
     image: &egui::ColorImage,
     rect: egui::Rect,
     ppp: f32,

@@ -219,7 +219,7 @@ fn regions_ui(
 
 /// The histogram image: one column per depth, BINS rows of log10 σ over [lo, hi] (top = hi),
 /// each column scaled to its own largest bin.
-pub fn histogram_image(j: &JacobianReport, lo: f64, hi: f64, dark: bool) -> ColorImage {
+fn histogram_image(j: &JacobianReport, lo: f64, hi: f64, dark: bool) -> ColorImage {
     let cols = j.depths.len().max(1);
     let mut pixels = vec![theme::diverging(0.0, dark); cols * BINS];
     for (c, d) in j.depths.iter().enumerate() {
@@ -243,7 +243,7 @@ pub fn histogram_image(j: &JacobianReport, lo: f64, hi: f64, dark: bool) -> Colo
 }
 
 /// log10 range of the histogram: the smallest σ shown is 1e-12 × the largest.
-pub fn log_range(j: &JacobianReport) -> (f64, f64) {
+fn log_range(j: &JacobianReport) -> (f64, f64) {
     let all = j.depths.iter().flat_map(|d| &d.singular_values);
     let max = all.clone().fold(0.0f64, |m, &v| m.max(v));
     let min = all

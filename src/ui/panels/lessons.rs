@@ -20,9 +20,14 @@ const SEEDS: u64 = 20;
 /// A lesson re-run with seeds 1..=SEEDS.
 #[derive(Clone, Debug)]
 pub struct SeedRate {
+    /// The lesson's name (the pass rate shown is for this lesson only).
     pub name: String,
+    /// How many seeds were run (1..=seeds).
     pub seeds: u64,
+    /// Seeds at which the lesson's check passed.
     pub passed: usize,
+    /// Seeds at which its control (the claim's precondition removed) failed as it should (0 for a
+    /// lesson without a control).
     pub control_failed: usize,
 }
 
@@ -47,6 +52,7 @@ pub struct LessonsPanel {
     /// The lessons found, or why none could be read; None until the first load answers.
     pub files: Option<Result<Vec<LessonFile>, String>>,
     loading: bool,
+    /// Index of the open lesson in the list (None: the list only).
     pub selected: Option<usize>,
     /// The latest check answer and the lesson it was for.
     pub result: Option<LessonResult>,

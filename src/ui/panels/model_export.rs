@@ -25,8 +25,11 @@ enum Answer {
 
 /// The Export model window's state.
 pub struct ModelExport {
+    /// The window is showing.
     pub open: bool,
+    /// PyTorch (a folder with `model.py` and `model.safetensors`) or one ONNX file.
     pub format: Format,
+    /// The output path as typed: the PyTorch folder, or the `.onnx` file.
     pub path: String,
     /// An export is running on the job thread.
     pub running: bool,

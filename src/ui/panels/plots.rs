@@ -14,7 +14,9 @@ pub use crate::ui::workspace::Tile;
 
 /// The metric plots' own state: which plots use a log axis.
 pub struct PlotsView {
+    /// The Loss tile plots log10 of the loss (the toggle on its tile).
     pub log_loss: bool,
+    /// The Gradient and Update tiles plot log10 of their values (one toggle shared by both).
     pub log_grad: bool,
 }
 
@@ -27,7 +29,8 @@ impl Default for PlotsView {
     }
 }
 
-pub fn log_ticks(mark: GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
+/// A tick label of a log10 axis: `1e-3` at whole powers of ten, the value itself in between.
+pub(crate) fn log_ticks(mark: GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
     let v = mark.value;
     if (v - v.round()).abs() < 1e-9 {
         format!("1e{}", v.round() as i64)
@@ -36,7 +39,8 @@ pub fn log_ticks(mark: GridMark, _range: &std::ops::RangeInclusive<f64>) -> Stri
     }
 }
 
-pub fn log_label(hp: &egui_plot::HoverPosition<'_>) -> Option<String> {
+/// The hover label of a log10 plot: the series, the step and the value (not its log).
+pub(crate) fn log_label(hp: &egui_plot::HoverPosition<'_>) -> Option<String> {
     match hp {
         egui_plot::HoverPosition::NearDataPoint {
             plot_name,

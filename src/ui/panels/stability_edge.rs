@@ -12,7 +12,7 @@ use crate::ui::i18n::{Lang, S};
 
 /// The legend name of the threshold line: "(2+2μ)/η (edge of stability)"; plain GD's when the
 /// optimiser is not known.
-pub fn line_name(report: Option<&Report>, lang: Lang) -> String {
+pub(crate) fn line_name(report: Option<&Report>, lang: Lang) -> String {
     let formula = match report.and_then(|a| a.stability.as_ref()) {
         Some(Ok(r)) if r.edge.threshold.is_some() => r.edge.formula,
         _ => "2/η",
@@ -22,7 +22,7 @@ pub fn line_name(report: Option<&Report>, lang: Lang) -> String {
 
 /// The readout line's labels for the shown report: "threshold formula = value" (hover: the
 /// rules), the preconditioned sharpness, or why there is no threshold.
-pub fn readout_ui(ui: &mut egui::Ui, a: &Report, lang: Lang) {
+pub(crate) fn readout_ui(ui: &mut egui::Ui, a: &Report, lang: Lang) {
     match &a.stability {
         None => {
             if a.lr > 0.0 {
@@ -60,7 +60,7 @@ pub fn readout_ui(ui: &mut egui::Ui, a: &Report, lang: Lang) {
 }
 
 /// The hover line of the compact readout: "formula = value".
-pub fn compact_text(a: &Report) -> String {
+pub(crate) fn compact_text(a: &Report) -> String {
     match &a.stability {
         Some(Ok(r)) => match (r.edge.threshold, r.value) {
             (Some(t), Some(v)) if r.edge.quantity == Quantity::Preconditioned => format!(

@@ -14,6 +14,8 @@ use crate::ui::command::Command;
 use crate::ui::i18n::S;
 use crate::ui::view::{View, ViewCtx};
 
+/// The replay timeline's state: the step shown, the recording it replays from, the live snapshot
+/// kept meanwhile, and the replay thread.
 pub struct Timeline {
     /// The step shown (None: live).
     pub step: Option<u64>,
@@ -29,6 +31,7 @@ pub struct Timeline {
     pub live: Option<Box<Snapshot>>,
     /// The replayed step's snapshot is on screen.
     pub shown: Option<u64>,
+    /// Why the last replay or fork failed, shown on the strip.
     pub error: Option<String>,
     /// The maps the views ask for (replayed snapshots are drawn as the live ones).
     pub maps: MapRequest,
@@ -36,6 +39,8 @@ pub struct Timeline {
 }
 
 impl Timeline {
+    /// The timeline following the live run, with its (idle) replay thread; `repaint` wakes the UI
+    /// when a replayed step arrives.
     pub fn new(repaint: Arc<dyn Fn() + Send + Sync>) -> Timeline {
         Timeline {
             step: None,
@@ -52,13 +57,15 @@ impl Timeline {
     }
 
     /// The recording can answer `step` (it reaches the current step of the run).
-    pub fn source_covers(&self, last: u64) -> bool {
+    fn source_covers(&self, last: u64) -> bool {
         self.source
             .as_ref()
             .is_some_and(|l| l.session.last_step() == last)
     }
 
-    pub fn request(&mut self, step: u64, fork: bool) {
+    /// Ask the replay thread for `step` of the recording: its snapshot, or (fork) a new session
+    /// continuing from it.
+    fn request(&mut self, step: u64, fork: bool) {
         let Some(loaded) = self.source.clone() else {
             return;
         };
@@ -73,6 +80,7 @@ impl Timeline {
         });
     }
 
+    /// The replay thread's next answer, if one is in (never blocks).
     pub fn try_recv(&self) -> Option<ReplayAnswer> {
         self.replayer.try_recv()
     }
@@ -94,13 +102,19 @@ pub enum Replayed {
     /// Show this replayed snapshot in the views.
     Show(Box<Snapshot>),
     /// The fork from the shown step: the new experiment.
-    Fork { step: u64, session: Box<Session> },
+    Fork {
+        /// The step it continues from.
+        step: u64,
+        /// The new, unsaved session: the recording up to `step`, with the state at `step` as its
+        /// state.
+        session: Box<Session>,
+    },
 }
 
 impl Timeline {
     /// Go to `step` (at most `last`, the run's step), keeping the `live` snapshot aside.
     /// Returns true when the live run's recording must be exported first (the request waits).
-    pub fn seek(&mut self, step: u64, last: u64, live: Option<&Snapshot>) -> bool {
+    pub(crate) fn seek(&mut self, step: u64, last: u64, live: Option<&Snapshot>) -> bool {
         let step = step.min(last);
         if self.step.is_none() {
             self.live = live.map(|s| Box::new(s.clone()));
@@ -118,7 +132,7 @@ impl Timeline {
     }
 
     /// Back to the live run: its snapshot, kept aside while a replayed one was shown.
-    pub fn back_to_live(&mut self) -> Option<Box<Snapshot>> {
+    pub(crate) fn back_to_live(&mut self) -> Option<Box<Snapshot>> {
         let live = if self.step.take().is_some() {
             self.live.take()
         } else {
@@ -131,7 +145,7 @@ impl Timeline {
     }
 
     /// The live run's recording arrived: the replay thread answers from it.
-    pub fn on_recording(&mut self, loaded: Loaded) {
+    pub(crate) fn on_recording(&mut self, loaded: Loaded) {
         self.source = Some(Arc::new(loaded));
         if let Some(step) = self.wanted.take() {
             self.request(step, false);
@@ -146,7 +160,7 @@ impl Timeline {
     }
 
     /// An answer of the replay thread: what the app must show or adopt, if anything.
-    pub fn on_answer(&mut self, a: ReplayAnswer) -> Option<Replayed> {
+    pub(crate) fn on_answer(&mut self, a: ReplayAnswer) -> Option<Replayed> {
         match a {
             ReplayAnswer::Snapshot { step, snapshot, .. } => {
                 if self.computing == Some(step) {

@@ -14,7 +14,7 @@ const MB: f64 = 1024.0 * 1024.0;
 /// `nnlab run` on it (spiral, 2-8-8-1 tanh, Adam 0.01, batch 16): train accuracy passes 80 %
 /// at step 3650 and 90 % at step 4250, so at 250 steps/s the boundary forms between about 15
 /// and 17 s, and the loss flattens by 20 s (step 5000). Full speed is one click away.
-pub const DEFAULT_SPEED: Speed = Speed::PerSecond(250.0);
+pub(crate) const DEFAULT_SPEED: Speed = Speed::PerSecond(250.0);
 
 const SPEEDS: [Option<f64>; 6] = [
     Some(1.0),

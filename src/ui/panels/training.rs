@@ -14,11 +14,15 @@ use crate::ui::view::{View, ViewCtx};
 
 /// The training panel's own state: the learning rate as typed and why it was refused.
 pub struct TrainingView {
+    /// The learning rate as typed beside the slider; applied when the field loses focus (Enter or a
+    /// click elsewhere), rewritten when the slider moves.
     pub lr_text: String,
+    /// Why the typed learning rate was refused, shown in red under it.
     pub lr_error: Option<String>,
 }
 
 impl TrainingView {
+    /// The panel showing the learning rate `lr`.
     pub fn new(lr: f64) -> Self {
         TrainingView {
             lr_text: format!("{lr}"),
@@ -47,7 +51,7 @@ fn kind_name(k: OptimizerKind) -> &'static str {
 }
 
 /// Parse a typed learning rate: a positive finite number.
-pub fn parse_lr(text: &str) -> Option<f64> {
+pub(crate) fn parse_lr(text: &str) -> Option<f64> {
     text.trim()
         .parse::<f64>()
         .ok()
@@ -548,7 +552,7 @@ fn optional<T: Copy>(
 }
 
 /// What the notice says when a stop condition pauses training.
-pub fn stop_text(reason: &StopReason, lang: Lang) -> String {
+pub(crate) fn stop_text(reason: &StopReason, lang: Lang) -> String {
     let zh = lang == Lang::Zh;
     match *reason {
         StopReason::TrainLoss { step, loss, target } if zh => {

@@ -356,7 +356,7 @@ fn bar_color(visuals: &egui::Visuals) -> egui::Color32 {
 
 /// The central area for one frame: the workspace's tree (or its enlarged tile) drawing the
 /// views' tiles. What its buttons ask (enlarge, export) goes out as commands.
-pub fn central_ui(
+pub(crate) fn central_ui(
     workspace: &mut Workspace,
     views: &mut Views,
     ui: &mut egui::Ui,

@@ -14,7 +14,9 @@ use super::Tile;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Part {
+    /// Its size relative to its siblings' (e.g. 1.12 beside 0.88); finite and positive.
     pub share: f32,
+    /// What fills it.
     pub node: Node,
 }
 
@@ -22,14 +24,20 @@ pub struct Part {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Node {
+    /// A single tile.
     Pane(Tile),
     /// Tabs, of which `active` (an index) is shown.
     Tabs {
+        /// The grouped nodes, one per tab, left to right.
         tabs: Vec<Node>,
+        /// Index of the tab shown.
         active: usize,
     },
+    /// Parts side by side, left to right.
     Row(Vec<Part>),
+    /// Parts one above the other, top to bottom.
     Column(Vec<Part>),
+    /// Nodes in a grid that egui_tiles arranges.
     Grid(Vec<Node>),
 }
 
@@ -37,7 +45,7 @@ pub enum Node {
 const MAX_DEPTH: usize = 24;
 
 /// The egui id of the workspace tree (its drag state lives under it).
-pub const TREE_ID: &str = "nnlab_workspace";
+const TREE_ID: &str = "nnlab_workspace";
 
 fn part(share: f32, node: Node) -> Part {
     Part { share, node }
@@ -58,13 +66,18 @@ pub enum Preset {
     Train,
     /// The decision map and the metric plots large, for following a lesson.
     Lesson,
+    /// The Curvature tile large, across the top.
     Curvature,
+    /// The Landscape tile large, across the top.
     Landscape,
+    /// The Dynamics tile large, across the top.
     Dynamics,
+    /// The Geometry tile large, across the top.
     Geometry,
 }
 
 impl Preset {
+    /// Every preset, in the order the Layout menu lists them (Train as Reset layout, first).
     pub const ALL: [Preset; 6] = [
         Preset::Train,
         Preset::Lesson,
@@ -165,7 +178,7 @@ pub fn build(node: &Node) -> Result<Tree<Tile>, String> {
 }
 
 /// The tree of the default layout.
-pub fn default_tree() -> Tree<Tile> {
+pub(crate) fn default_tree() -> Tree<Tile> {
     let mut tiles = Tiles::default();
     let root = insert(&mut tiles, &default_node());
     Tree::new(egui::Id::unique(TREE_ID), root, tiles)

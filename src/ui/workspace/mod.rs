@@ -20,17 +20,29 @@ use layout::{Node, Preset};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tile {
+    /// The network diagram and its designer (edit layers and weights).
     Network,
+    /// The decision map (classification) or the fitted curve (regression), with the data.
     Output,
+    /// The training and test loss against step.
     Loss,
+    /// Training and test accuracy against step (R² for regression).
     Accuracy,
+    /// The gradient norm of each layer against step.
     Gradient,
+    /// The relative update ‖ΔW‖/‖W‖ of each layer against step.
     Update,
+    /// The fraction of saturated (sigmoid, tanh) or dead (ReLU) units of each layer against step.
     Saturation,
+    /// The histogram of each layer's weights.
     Histogram,
+    /// The Hessian (or Gauss–Newton) spectrum and λ_max, λ_min, κ against step.
     Curvature,
+    /// The loss landscape: slices around θ, the line θ₀→θ, the 1-1-1 surface, the optimiser race.
     Landscape,
+    /// Training as a dynamical system: Lyapunov, gradient flow, energy, signal propagation, Newton.
     Dynamics,
+    /// The function's geometry: linear regions or the layer Jacobians' singular values.
     Geometry,
     /// Spectral bias (issue 15).
     Spectral,
@@ -43,6 +55,7 @@ pub enum Tile {
 }
 
 impl Tile {
+    /// Every tile; a layout holds each exactly once.
     pub const ALL: [Tile; 16] = [
         Tile::Network,
         Tile::Output,
@@ -62,6 +75,8 @@ impl Tile {
         Tile::Collapse,
     ];
 
+    /// The tile's full title: its tab when there is room, the tab's tooltip, the enlarged
+    /// tile's header.
     pub fn title(self) -> S {
         match self {
             Tile::Network => S::Network,
@@ -84,7 +99,7 @@ impl Tile {
     }
 
     /// The title in a word or two, for a tab with little room (the full title shows on hover).
-    pub fn short_title(self) -> S {
+    pub(crate) fn short_title(self) -> S {
         match self {
             Tile::Accuracy => S::AccuracyTab,
             Tile::Gradient => S::GradTab,
@@ -127,6 +142,7 @@ impl Tile {
 }
 
 impl Preset {
+    /// The preset's name in the Layout menu (Train's is "Reset layout").
     pub fn name(self) -> S {
         match self {
             Preset::Train => S::ResetLayout,
@@ -145,6 +161,7 @@ const SAVE_AFTER: Duration = Duration::from_millis(800);
 
 /// The tile tree, the enlarged tile and what is remembered between runs.
 pub struct Workspace {
+    /// The tiles' arrangement, as egui_tiles draws and edits it.
     pub tree: egui_tiles::Tree<Tile>,
     /// A tile drawn over the whole area (the tree is not drawn meanwhile).
     pub enlarged: Option<Tile>,
@@ -218,7 +235,12 @@ impl Workspace {
 
     /// Once a frame: note the theme, language and window size, and write the state once it
     /// has stopped changing. Returns the first write failure of the run.
-    pub fn remember(&mut self, ctx: &egui::Context, dark: bool, lang: Lang) -> Option<String> {
+    pub(crate) fn remember(
+        &mut self,
+        ctx: &egui::Context,
+        dark: bool,
+        lang: Lang,
+    ) -> Option<String> {
         let window = ctx
             .input(|i| i.viewport().inner_rect)
             .map(|r| [r.width().round(), r.height().round()]);

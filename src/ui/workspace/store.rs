@@ -16,13 +16,14 @@ use crate::runtime::JobThread;
 use crate::ui::i18n::Lang;
 
 /// The file's format; a file of another version keeps only its theme, language and window.
-pub const VERSION: u64 = 1;
+const VERSION: u64 = 1;
 /// A layout file is a few kilobytes; anything much larger is not one.
 const MAX_BYTES: u64 = 1 << 20;
 /// Window sizes outside this range (points) are not restored.
 const MIN_WINDOW: f32 = 320.0;
 const MAX_WINDOW: f32 = 16384.0;
 
+/// The remembered-state file in the state folder `dir`: `workspace.json`.
 pub fn path(dir: &Path) -> PathBuf {
     dir.join("workspace.json")
 }
@@ -30,7 +31,9 @@ pub fn path(dir: &Path) -> PathBuf {
 /// The remembered state.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Prefs {
+    /// The dark theme was on.
     pub dark: bool,
+    /// The UI language.
     pub lang: Lang,
     /// Inner size of the window (points).
     pub window: Option<[f32; 2]>,
@@ -50,6 +53,7 @@ impl Default for Prefs {
 }
 
 impl Prefs {
+    /// The state as the file's JSON (with its version), pretty-printed.
     pub fn to_json(&self) -> String {
         let v = json!({
             "version": VERSION,
@@ -62,7 +66,7 @@ impl Prefs {
     }
 
     /// Read what can be read of `text`; the rest is the default.
-    pub fn from_json(text: &str) -> Prefs {
+    fn from_json(text: &str) -> Prefs {
         let mut p = Prefs::default();
         let Ok(Value::Object(v)) = serde_json::from_str::<Value>(text) else {
             return p;
