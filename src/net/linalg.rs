@@ -6,7 +6,9 @@
 //! same pointer and strides), which dispatches to AVX2/AVX-512 kernels at run time. Both paths
 //! are sequential and deterministic: the same inputs give the same bits on the same machine.
 //! A view that is not in standard (row-major, contiguous) layout always takes faer's path,
-//! which reads any strides.
+//! which reads any strides. Pass views made by [`view`]/[`view_mut`] (or `Layer::weight_view`)
+//! and their transposes, not ndarray slices: slicing sets the stride of a length-1 axis to 0,
+//! and faer picks another kernel for that (the same values, other last bits).
 
 use faer::{Accum, Par};
 use faer_ext::IntoFaer;

@@ -172,12 +172,8 @@ impl<'a> PlaneEval<'a> {
             }
         } else if sp.lean {
             // Few inputs: z₀ = b₀ + Σ_l Φ[:, l]·W₀[:, l]ᵀ directly, vectorised along the units.
-            let w = layer.weights(theta);
-            for l in 0..k {
-                for j in 0..n {
-                    s.wt[l * n + j] = w[j * k + l];
-                }
-            }
+            // Wᵀ (k × n), so the loop below runs along the units.
+            view_mut(k, n, &mut s.wt).assign(&layer.weight_view(theta).t());
             let b = layer.bias(theta);
             for (zr, pr) in s.z.chunks_exact_mut(n).zip(sp.phi.chunks_exact(k)) {
                 zr.copy_from_slice(b);
