@@ -481,7 +481,7 @@ pub fn print_ntk(as_json: bool) -> crate::Result<()> {
         let j = jacobian(&net, &theta, &x, n, &mut ws);
         let k = gram(&j, n, net.n_params, &m, 1.0);
         times.push(start.elapsed().as_secs_f64() * 1e3);
-        trace = (0..n).map(|i| k[i * n + i]).sum();
+        trace = crate::net::linalg::view(n, n, &k).diag().iter().sum();
     }
     let load_after = load_average();
     times.sort_by(f64::total_cmp);

@@ -24,10 +24,12 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use faer::{Accum, MatMut, MatRef, Par};
+use faer::{Accum, Par};
+use faer_ext::IntoFaer;
 
 use super::hessian::HessianProblem;
 use crate::net::hmp::{HmpWorkspace, LayerSignals, hessian_matrix_product, unit_direction_signals};
+use crate::net::linalg::{view, view_mut};
 
 /// The dense Hessian (row-major P×P): by layers when the network allows it, else by columns.
 pub fn dense_hessian(problem: HessianProblem) -> Vec<f64> {
@@ -257,24 +259,22 @@ fn compute_piece(
                                 }
                             }
                         }
-                        let xm =
-                            MatRef::from_row_major_slice(&x[..(r1 - r0) * cols], r1 - r0, cols);
-                        let am = MatRef::from_row_major_slice(
-                            &a_ext[r0 * width..r1 * width],
-                            r1 - r0,
-                            width,
-                        )
-                        .transpose();
+                        // The sub-blocks are taken on the faer side: ndarray's slicing sets
+                        // the stride of a length-1 axis to 0, which sends faer down another
+                        // kernel (other bits) for a one-row block or a one-unit column.
+                        let xm = view(r1 - r0, cols, &x).into_faer();
+                        let am = view(r1 - r0, width, &a_ext[r0 * width..]).reversed_axes();
                         let accum = if r0 == 0 { Accum::Replace } else { Accum::Add };
                         for (c0, xpart) in [
                             (col0 + u0 * k, xm.subcols(0, wcols)),
                             (col0 + n * k + u0, xm.subcols(wcols, bcols)),
                         ] {
+                            // This direction's rows of H, the columns of this block.
+                            let h = view_mut(kd * width, p, &mut out).into_faer();
                             faer::linalg::matmul::matmul(
-                                MatMut::from_row_major_slice_mut(&mut out, kd * width, p)
-                                    .submatrix_mut(j * width, c0, width, xpart.ncols()),
+                                h.submatrix_mut(j * width, c0, width, xpart.ncols()),
                                 accum,
-                                am,
+                                am.into_faer(),
                                 xpart,
                                 1.0,
                                 Par::Seq,

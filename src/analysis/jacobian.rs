@@ -19,6 +19,7 @@
 use faer::Mat;
 
 use crate::error::{Error, Result};
+use crate::net::linalg::{view, view_mut};
 use crate::net::{BnMode, BnStats, Network, Workspace};
 
 /// Most data points the spectrum is computed at.
@@ -149,7 +150,7 @@ fn chain(
     for (li, layer) in net.layers.iter().enumerate().take(hidden).skip(1) {
         let (n, k) = (layer.units, layer.fan_in);
         let cache = &ws.layers[li];
-        let w = layer.weights(theta);
+        let w = layer.weight_view(theta);
         let alpha = layer.prelu.map(|p| &theta[p..p + n]);
         let mut next = vec![0.0; n * n1];
         for i in 0..n {
@@ -160,15 +161,14 @@ fn chain(
             if let Some(g) = layer.gamma {
                 d *= theta[g + i] * cache.invstd[i];
             }
-            let row = &mut next[i * n1..(i + 1) * n1];
-            for (m, &wim) in w[i * k..(i + 1) * k].iter().enumerate() {
+            // Row i of the next Jacobian: Σ_m d·W[i, m] · (row m of this one).
+            let mut next = view_mut(n, n1, &mut next);
+            let mut row = next.row_mut(i);
+            for (m, &wim) in w.row(i).iter().enumerate() {
                 if wim == 0.0 {
                     continue;
                 }
-                let c = d * wim;
-                for (o, &jm) in row.iter_mut().zip(&j[m * n1..(m + 1) * n1]) {
-                    *o += c * jm;
-                }
+                row.scaled_add(d * wim, &view(k, n1, &j).row(m));
             }
         }
         if layer.residual {

@@ -21,11 +21,14 @@
 //! ∂g/∂θ), Θ from one faer GEMM.
 
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par};
+use faer::{Accum, Par};
+use faer_ext::IntoFaer;
+use ndarray::Array2;
 use serde::Serialize;
 
 use super::dynamics::log_log_slope;
 use super::spectrum::dense_eigen;
+use crate::net::linalg::view;
 use crate::net::network::BnMode;
 use crate::net::spec::{Loss, NetworkSpec};
 use crate::net::{Activation, Network, Rows, Workspace, objective};
@@ -135,18 +138,20 @@ pub fn gram(j: &[f64], n: usize, p: usize, metric: &[f64], s: f64) -> Vec<f64> {
         .chunks_exact(p.max(1))
         .flat_map(|row| row.iter().zip(metric).map(|(a, m)| a * m))
         .collect();
-    let a = MatRef::from_row_major_slice(j, n, p);
-    let b = MatRef::from_row_major_slice(&jd, n, p);
-    let mut out = Mat::<f64>::zeros(n, n);
-    matmul(out.as_mut(), Accum::Replace, a, b.transpose(), s, Par::Seq);
-    let mut k = vec![0.0; n * n];
-    for r in 0..n {
-        for c in 0..n {
-            // Exactly symmetric (the two triangles may differ in the last bit).
-            k[r * n + c] = 0.5 * (out[(r, c)] + out[(c, r)]);
-        }
-    }
-    k
+    let (a, b) = (view(n, p, j), view(n, p, &jd));
+    let mut out = Array2::<f64>::zeros((n, n));
+    let jdjt = out.view_mut().into_faer();
+    matmul(
+        jdjt,
+        Accum::Replace,
+        a.into_faer(),
+        b.into_faer().transpose(),
+        s,
+        Par::Seq,
+    );
+    // Exactly symmetric (the two triangles may differ in the last bit).
+    let k = Array2::from_shape_fn((n, n), |(r, c)| 0.5 * (out[(r, c)] + out[(c, r)]));
+    k.into_raw_vec_and_offset().0
 }
 
 fn frob(a: &[f64]) -> f64 {

@@ -16,7 +16,7 @@ use crate::analysis::spectrum::dense_eigen;
 use crate::error::{Error, Result};
 use crate::net::features::Feature;
 use crate::net::hmp::{HmpWorkspace, hessian_matrix_product};
-use crate::net::linalg::dot;
+use crate::net::linalg::{dot, view};
 use crate::net::network::BnMode;
 use crate::net::{Activation, Rows, Workspace};
 use crate::optim::spec::OptimizerKind;
@@ -382,9 +382,11 @@ pub fn region_affine_error(tr: &mut Trainer) -> Result<f64> {
     let same_pattern = |p: usize, q: usize| {
         layers[..last].iter().enumerate().all(|(li, l)| {
             l.activation == Activation::Identity || {
-                let u = &ws.layers[li].u;
-                let n = l.units;
-                (0..n).all(|j| (u[p * n + j] > 0.0) == (u[q * n + j] > 0.0))
+                let u = view(points, l.units, &ws.layers[li].u);
+                u.row(p)
+                    .iter()
+                    .zip(u.row(q))
+                    .all(|(a, b)| (*a > 0.0) == (*b > 0.0))
             }
         })
     };

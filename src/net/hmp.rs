@@ -8,7 +8,7 @@
 
 use super::activation::{Activation, sigmoid};
 use super::kernels::{add_row, factor_row, mul_row, r_delta_row};
-use super::linalg::{matmul_nn, matmul_nt, matmul_tn_acc};
+use super::linalg::{matmul_nn, matmul_nt, matmul_tn_acc, view, view_mut};
 use super::network::{BnMode, Network, Workspace};
 use super::objective::Rows;
 use super::spec::Loss;
@@ -120,12 +120,9 @@ fn build_first_layer_factor(
         }
         let d1_rows = &d1[r0 * n1..(r0 + rows) * n1];
         matmul_tn_acc(
-            rows,
-            n1,
-            c_n * n0,
-            d1_rows,
-            &scratch[..rows * c_n * n0],
-            factor,
+            view(rows, n1, d1_rows),
+            view(rows, c_n * n0, scratch),
+            view_mut(n1, c_n * n0, factor),
         );
     }
 }
@@ -465,11 +462,16 @@ fn r_forward(
             for (j, dst) in hw.vcat[..kd * n * k].chunks_exact_mut(n * k).enumerate() {
                 dst.copy_from_slice(&v[j * p + layer.w..j * p + layer.w + n * k]);
             }
-            matmul_nt(m, kd * n, k, prev, &hw.vcat, rz);
+            matmul_nt(
+                view(m, k, prev),
+                view(kd * n, k, &hw.vcat),
+                view_mut(m, kd * n, rz),
+            );
         }
         if let Some(rp) = rprev {
             grow(&mut hw.tmp, size);
-            matmul_nt(m * kd, n, k, rp, layer.weights(theta), &mut hw.tmp);
+            let tmp = view_mut(m * kd, n, &mut hw.tmp);
+            matmul_nt(view(m * kd, k, rp), layer.weight_view(theta), tmp);
             add_row(rz, &hw.tmp[..size]);
         }
         for row in rz.chunks_exact_mut(kd * n) {
@@ -791,7 +793,6 @@ fn r_backward(
             );
             hw.factor_ready = true;
         }
-        let wr = layer.w..layer.w + n * k;
         if let Some(f) = rows_sink.as_deref_mut() {
             let dir_input: &[f64] = if first == 0 {
                 &hw.base.input
@@ -823,11 +824,11 @@ fn r_backward(
             }
         }
         if li > 0 {
-            let w = &theta[wr.clone()];
+            let w = layer.weight_view(theta);
             if !cached {
-                matmul_nn(m, n, k, d, w, &mut hw.dprev[..m * k]);
+                matmul_nn(view(m, n, d), w, view_mut(m, k, &mut hw.dprev));
             }
-            matmul_nn(m * kd, n, k, rd, w, &mut hw.rdprev[..m * kd * k]);
+            matmul_nn(view(m * kd, n, rd), w, view_mut(m * kd, k, &mut hw.rdprev));
             if keep == 0.0 || factor_here {
                 // Gauss–Newton drops δ·Vⱼ; the factor has already added its contribution.
             } else if sparse_entries(v, p, kd, layer.w, n, k, &mut hw.sparse) {
@@ -846,7 +847,11 @@ fn r_backward(
                     }
                 }
                 let tmp = &mut hw.tmp[..m * kd * k];
-                matmul_nn(m, n, kd * k, d, &hw.vcat, tmp);
+                matmul_nn(
+                    view(m, n, d),
+                    view(n, kd * k, &hw.vcat),
+                    view_mut(m, kd * k, tmp),
+                );
                 for (a, b) in hw.rdprev[..m * kd * k].iter_mut().zip(tmp.iter()) {
                     *a += b;
                 }
@@ -892,7 +897,11 @@ fn accumulate_products(
     let wr = layer.w..layer.w + n * k;
     let tmp = &mut scratch[..kd * n * k.max(1)];
     tmp.fill(0.0);
-    matmul_tn_acc(m, kd * n, k, rd, prev, tmp);
+    matmul_tn_acc(
+        view(m, kd * n, rd),
+        view(m, k, prev),
+        view_mut(kd * n, k, tmp),
+    );
     for j in 0..kd {
         add_row(
             &mut out[j * p + wr.start..j * p + wr.end],
@@ -903,7 +912,7 @@ fn accumulate_products(
         // δᵀ·R{a_prev}: (n × K·k), laid out [i][j][kk].
         let tmp = &mut scratch[..n * kd * k];
         tmp.fill(0.0);
-        matmul_tn_acc(m, n, kd * k, d, rp, tmp);
+        matmul_tn_acc(view(m, n, d), view(m, kd * k, rp), view_mut(n, kd * k, tmp));
         for i in 0..n {
             for j in 0..kd {
                 let src = &tmp[(i * kd + j) * k..(i * kd + j + 1) * k];

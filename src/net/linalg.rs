@@ -1,40 +1,75 @@
-//! The three matrix products of a dense layer, on row-major slices.
+//! The three matrix products of a dense layer, on ndarray views.
 //!
 //! Small products (a few thousand multiply-adds: the tiny nets this lab lives on) use plain
-//! loops, where a GEMM library's set-up would cost more than the arithmetic. Larger ones go to
-//! faer's GEMM, which dispatches to AVX2/AVX-512 kernels at run time. Both paths are sequential
-//! and deterministic: the same inputs give the same bits on the same machine.
+//! loops over the views' row-major slices, where a GEMM library's set-up would cost more than
+//! the arithmetic. Larger ones go to faer's GEMM through zero-copy views (`faer-ext`: the
+//! same pointer and strides), which dispatches to AVX2/AVX-512 kernels at run time. Both paths
+//! are sequential and deterministic: the same inputs give the same bits on the same machine.
+//! A view that is not in standard (row-major, contiguous) layout always takes faer's path,
+//! which reads any strides. Pass views made by [`view`]/[`view_mut`] (or `Layer::weight_view`)
+//! and their transposes, not ndarray slices: slicing sets the stride of a length-1 axis to 0,
+//! and faer picks another kernel for that (the same values, other last bits).
 
-use faer::{Accum, MatMut, MatRef, Par};
+use faer::{Accum, Par};
+use faer_ext::IntoFaer;
+use ndarray::{ArrayView2, ArrayViewMut2};
 
 /// Below this many multiply-adds the plain loops win.
 const SMALL: usize = 4096;
 
-/// z[m×n] = a[m×k] · w[n×k]ᵀ   (forward: rows × fan_in times Wᵀ)
-pub fn matmul_nt(m: usize, n: usize, k: usize, a: &[f64], w: &[f64], z: &mut [f64]) {
-    let (a, w, z) = (&a[..m * k], &w[..n * k], &mut z[..m * n]);
-    if m * n * k < SMALL {
+/// A rows × cols row-major view of the first rows·cols values of `s`.
+///
+/// Built from the pointer after one length check instead of `ArrayView2::from_shape`, whose
+/// general shape validation cost the 2-8-8-1 benchmark net a measurable share of its step.
+#[inline]
+pub fn view(rows: usize, cols: usize, s: &[f64]) -> ArrayView2<'_, f64> {
+    let len = rows.checked_mul(cols).expect("rows × cols overflows");
+    let s = &s[..len];
+    // SAFETY: `s` holds exactly rows·cols initialised values that outlive the view, and the
+    // default (row-major) strides of a rows × cols shape address only those values.
+    unsafe { ArrayView2::from_shape_ptr((rows, cols), s.as_ptr()) }
+}
+
+/// A rows × cols row-major mutable view of the first rows·cols values of `s`.
+#[inline]
+pub fn view_mut(rows: usize, cols: usize, s: &mut [f64]) -> ArrayViewMut2<'_, f64> {
+    let len = rows.checked_mul(cols).expect("rows × cols overflows");
+    let s = &mut s[..len];
+    // SAFETY: as in `view`, and `s` is borrowed mutably (no alias) for the view's lifetime.
+    unsafe { ArrayViewMut2::from_shape_ptr((rows, cols), s.as_mut_ptr()) }
+}
+
+/// z\[m×n\] = a\[m×k\] · w\[n×k\]ᵀ   (forward: rows × fan_in times Wᵀ)
+pub fn matmul_nt(a: ArrayView2<f64>, w: ArrayView2<f64>, mut z: ArrayViewMut2<f64>) {
+    let ((m, k), n) = (a.dim(), w.nrows());
+    assert!(w.ncols() == k && z.dim() == (m, n), "matmul_nt: shapes");
+    if m * n * k < SMALL
+        && let (Some(a), Some(w), Some(z)) = (a.as_slice(), w.as_slice(), z.as_slice_mut())
+    {
         for (zr, ar) in z.chunks_exact_mut(n).zip(a.chunks_exact(k)) {
             for (zj, wr) in zr.iter_mut().zip(w.chunks_exact(k)) {
                 *zj = dot(ar, wr);
             }
         }
-    } else {
-        faer::linalg::matmul::matmul(
-            MatMut::from_row_major_slice_mut(z, m, n),
-            Accum::Replace,
-            MatRef::from_row_major_slice(a, m, k),
-            MatRef::from_row_major_slice(w, n, k).transpose(),
-            1.0,
-            Par::Seq,
-        );
+        return;
     }
+    faer::linalg::matmul::matmul(
+        z.into_faer(),
+        Accum::Replace,
+        a.into_faer(),
+        w.into_faer().transpose(),
+        1.0,
+        Par::Seq,
+    );
 }
 
-/// g[n×k] += d[m×n]ᵀ · a[m×k]   (weight gradient: δᵀ times the layer's input)
-pub fn matmul_tn_acc(m: usize, n: usize, k: usize, d: &[f64], a: &[f64], g: &mut [f64]) {
-    let (d, a, g) = (&d[..m * n], &a[..m * k], &mut g[..n * k]);
-    if m * n * k < SMALL {
+/// g\[n×k\] += d\[m×n\]ᵀ · a\[m×k\]   (weight gradient: δᵀ times the layer's input)
+pub fn matmul_tn_acc(d: ArrayView2<f64>, a: ArrayView2<f64>, mut g: ArrayViewMut2<f64>) {
+    let ((m, n), k) = (d.dim(), a.ncols());
+    assert!(a.nrows() == m && g.dim() == (n, k), "matmul_tn_acc: shapes");
+    if m * n * k < SMALL
+        && let (Some(d), Some(a), Some(g)) = (d.as_slice(), a.as_slice(), g.as_slice_mut())
+    {
         for (dr, ar) in d.chunks_exact(n).zip(a.chunks_exact(k)) {
             for (&dj, gr) in dr.iter().zip(g.chunks_exact_mut(k)) {
                 if dj != 0.0 {
@@ -42,22 +77,25 @@ pub fn matmul_tn_acc(m: usize, n: usize, k: usize, d: &[f64], a: &[f64], g: &mut
                 }
             }
         }
-    } else {
-        faer::linalg::matmul::matmul(
-            MatMut::from_row_major_slice_mut(g, n, k),
-            Accum::Add,
-            MatRef::from_row_major_slice(d, m, n).transpose(),
-            MatRef::from_row_major_slice(a, m, k),
-            1.0,
-            Par::Seq,
-        );
+        return;
     }
+    faer::linalg::matmul::matmul(
+        g.into_faer(),
+        Accum::Add,
+        d.into_faer().transpose(),
+        a.into_faer(),
+        1.0,
+        Par::Seq,
+    );
 }
 
-/// o[m×k] = d[m×n] · w[n×k]   (error sent back: δ times W)
-pub fn matmul_nn(m: usize, n: usize, k: usize, d: &[f64], w: &[f64], o: &mut [f64]) {
-    let (d, w, o) = (&d[..m * n], &w[..n * k], &mut o[..m * k]);
-    if m * n * k < SMALL {
+/// o\[m×k\] = d\[m×n\] · w\[n×k\]   (error sent back: δ times W)
+pub fn matmul_nn(d: ArrayView2<f64>, w: ArrayView2<f64>, mut o: ArrayViewMut2<f64>) {
+    let ((m, n), k) = (d.dim(), w.ncols());
+    assert!(w.nrows() == n && o.dim() == (m, k), "matmul_nn: shapes");
+    if m * n * k < SMALL
+        && let (Some(d), Some(w), Some(o)) = (d.as_slice(), w.as_slice(), o.as_slice_mut())
+    {
         for (or, dr) in o.chunks_exact_mut(k).zip(d.chunks_exact(n)) {
             or.fill(0.0);
             for (&dj, wr) in dr.iter().zip(w.chunks_exact(k)) {
@@ -66,16 +104,16 @@ pub fn matmul_nn(m: usize, n: usize, k: usize, d: &[f64], w: &[f64], o: &mut [f6
                 }
             }
         }
-    } else {
-        faer::linalg::matmul::matmul(
-            MatMut::from_row_major_slice_mut(o, m, k),
-            Accum::Replace,
-            MatRef::from_row_major_slice(d, m, n),
-            MatRef::from_row_major_slice(w, n, k),
-            1.0,
-            Par::Seq,
-        );
+        return;
     }
+    faer::linalg::matmul::matmul(
+        o.into_faer(),
+        Accum::Replace,
+        d.into_faer(),
+        w.into_faer(),
+        1.0,
+        Par::Seq,
+    );
 }
 
 /// Dot product with four independent accumulators (a fixed order, so still deterministic).
@@ -141,19 +179,19 @@ mod tests {
             let w: Vec<f64> = (0..n * k).map(|_| rng.normal()).collect();
             let d: Vec<f64> = (0..m * n).map(|_| rng.normal()).collect();
             let mut z = vec![0.0; m * n];
-            matmul_nt(m, n, k, &a, &w, &mut z);
+            matmul_nt(view(m, k, &a), view(n, k, &w), view_mut(m, n, &mut z));
             let want = naive(m, n, k, |i, l| a[i * k + l], |l, j| w[j * k + l]);
             for (x, y) in z.iter().zip(&want) {
                 assert!((x - y).abs() < 1e-12);
             }
             let mut g = vec![1.0; n * k];
-            matmul_tn_acc(m, n, k, &d, &a, &mut g);
+            matmul_tn_acc(view(m, n, &d), view(m, k, &a), view_mut(n, k, &mut g));
             let want = naive(n, k, m, |j, i| d[i * n + j], |i, l| a[i * k + l]);
             for (x, y) in g.iter().zip(&want) {
                 assert!((x - 1.0 - y).abs() < 1e-12);
             }
             let mut o = vec![7.0; m * k];
-            matmul_nn(m, n, k, &d, &w, &mut o);
+            matmul_nn(view(m, n, &d), view(n, k, &w), view_mut(m, k, &mut o));
             let want = naive(m, k, n, |i, j| d[i * n + j], |j, l| w[j * k + l]);
             for (x, y) in o.iter().zip(&want) {
                 assert!((x - y).abs() < 1e-12);

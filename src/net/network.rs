@@ -12,12 +12,13 @@
 use super::activation::Activation;
 use super::features::{Feature, parse_features};
 use super::kernels::{sigmoid_slice, tanh_slice};
-use super::linalg::{matmul_nn, matmul_nt, matmul_tn_acc, norm};
+use super::linalg::{matmul_nn, matmul_nt, matmul_tn_acc, norm, view, view_mut};
 use super::loss::{TargetCoding, row_loss_and_grad};
 use super::mask::{ParamMask, decode};
 use super::spec::{DropoutScaling, Init, Loss, NetworkSpec, WeightConstraint};
 use crate::error::{Error, Result};
 use crate::rng::Rng;
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2};
 
 /// BatchNorm's ε.
 pub const BN_EPS: f64 = 1e-5;
@@ -78,6 +79,18 @@ impl Layer {
     /// This layer's biases in `theta`.
     pub fn bias<'a>(&self, theta: &'a [f64]) -> &'a [f64] {
         &theta[self.b..self.b + self.units]
+    }
+    /// This layer's W in `theta` as a units × fan_in matrix: a view into θ, no copy.
+    pub fn weight_view<'a>(&self, theta: &'a [f64]) -> ArrayView2<'a, f64> {
+        view(self.units, self.fan_in, &theta[self.w..])
+    }
+    /// This layer's W in `theta` as a mutable units × fan_in matrix (a view into θ).
+    pub fn weight_view_mut<'a>(&self, theta: &'a mut [f64]) -> ArrayViewMut2<'a, f64> {
+        view_mut(self.units, self.fan_in, &mut theta[self.w..])
+    }
+    /// This layer's biases in `theta` as a vector (a view into θ).
+    pub fn bias_view<'a>(&self, theta: &'a [f64]) -> ArrayView1<'a, f64> {
+        ArrayView1::from(self.bias(theta))
     }
     /// Number of weights (units × fan_in).
     pub fn n_weights(&self) -> usize {
@@ -566,14 +579,17 @@ impl Network {
                 before[i - 1].out()
             };
             let (m, n, k) = (rows, layer.units, layer.fan_in);
-            let w = layer.weights(theta);
             let b = layer.bias(theta);
             let z = if layer.batch_norm {
                 &mut cache.z
             } else {
                 &mut cache.u
             };
-            matmul_nt(m, n, k, prev, w, z);
+            matmul_nt(
+                view(m, k, prev),
+                layer.weight_view(theta),
+                view_mut(m, n, z),
+            );
             for zr in z.chunks_exact_mut(n) {
                 for (zj, bj) in zr.iter_mut().zip(b) {
                     *zj += bj;
@@ -851,7 +867,11 @@ impl Network {
                 }
             }
             // d = ∂L/∂z. Parameters of the linear map.
-            matmul_tn_acc(rows, n, k, d, prev, &mut grad[layer.w..layer.w + n * k]);
+            matmul_tn_acc(
+                view(rows, n, d),
+                view(rows, k, prev),
+                layer.weight_view_mut(grad),
+            );
             let gb = &mut grad[layer.b..layer.b + n];
             for dr in d.chunks_exact(n) {
                 for (g, dv) in gb.iter_mut().zip(dr) {
@@ -859,17 +879,17 @@ impl Network {
                 }
             }
             if i > 0 {
-                let back = feedback.unwrap_or(theta);
-                let w = &back[layer.w..layer.w + n * k];
+                let w = layer.weight_view(feedback.unwrap_or(theta));
+                let d = view(rows, n, d);
                 if layer.residual {
                     // d_prev already holds the skip part; the error is δ·W plus it.
-                    matmul_nn(rows, n, k, d, w, &mut ws.d_tmp[..rows * k]);
+                    matmul_nn(d, w, view_mut(rows, k, &mut ws.d_tmp));
                     for (o, s) in ws.d_tmp[..rows * k].iter_mut().zip(&ws.d_prev[..rows * k]) {
                         *o += s;
                     }
                     std::mem::swap(&mut ws.d_cur, &mut ws.d_tmp);
                 } else {
-                    matmul_nn(rows, n, k, d, w, &mut ws.d_prev[..rows * k]);
+                    matmul_nn(d, w, view_mut(rows, k, &mut ws.d_prev));
                     std::mem::swap(&mut ws.d_cur, &mut ws.d_prev);
                 }
             }

@@ -18,7 +18,7 @@
 
 use serde::Serialize;
 
-use crate::net::linalg::matmul_nn;
+use crate::net::linalg::{matmul_nn, view, view_mut};
 use crate::net::loss::row_loss_and_grad;
 use crate::net::network::{BnMode, Network, Workspace};
 use crate::net::objective::{Rows, objective};
@@ -184,12 +184,9 @@ pub fn signal_propagation(
         // δ of the last hidden layer.
         let fan = out.fan_in;
         matmul_nn(
-            m,
-            k,
-            fan,
-            &du,
-            &theta[out.w..out.w + k * fan],
-            &mut cur[..m * fan],
+            view(m, k, &du),
+            out.weight_view(&theta),
+            view_mut(m, fan, &mut cur),
         );
         for i in (0..hidden).rev() {
             let l = &net.layers[i];
@@ -197,7 +194,7 @@ pub fn signal_propagation(
             let c = &ws.layers[i];
             let d = &mut cur[..m * n];
             dsq[i + 1] += d.iter().map(|v| v * v).sum::<f64>();
-            let w = &theta[l.w..l.w + n * fi];
+            let w = l.weights(&theta);
             w2[i] += w.iter().map(|v| v * v).sum::<f64>() / w.len() as f64 * fi as f64;
             for (j, (dv, (&u, &f))) in d.iter_mut().zip(c.u.iter().zip(&c.f)).enumerate() {
                 let alpha = match l.prelu {
@@ -212,7 +209,11 @@ pub fn signal_propagation(
                 f2[i] += f * f;
                 *dv *= fp;
             }
-            matmul_nn(m, n, fi, d, w, &mut next[..m * fi]);
+            matmul_nn(
+                view(m, n, d),
+                l.weight_view(&theta),
+                view_mut(m, fi, &mut next),
+            );
             std::mem::swap(&mut cur, &mut next);
         }
         dsq[0] += cur[..m * net.layers[0].fan_in]

@@ -11,9 +11,10 @@
 
 use crate::net::features::Feature;
 use crate::net::kernels::{sigmoid_slice, tanh_slice};
-use crate::net::linalg::matmul_nt;
+use crate::net::linalg::{matmul_nt, view, view_mut};
 use crate::net::network::{BN_EPS, BnMode, Network, Workspace, batch_mean_var};
 use crate::net::{Activation, objective};
+use ndarray::ArrayView2;
 
 use super::fast::{self, Lean};
 use super::{Objective, Plane};
@@ -59,9 +60,10 @@ pub(crate) struct Scratch {
     lean: Lean,
 }
 
-fn linear(phi: &[f64], rows: usize, k: usize, n: usize, w: &[f64], b: &[f64]) -> Vec<f64> {
+fn linear(phi: &[f64], rows: usize, w: ArrayView2<f64>, b: &[f64]) -> Vec<f64> {
+    let (n, k) = w.dim();
     let mut z = vec![0.0; rows * n];
-    matmul_nt(rows, n, k, phi, w, &mut z);
+    matmul_nt(view(rows, k, phi), w, view_mut(rows, n, &mut z));
     for zr in z.chunks_exact_mut(n) {
         for (zj, bj) in zr.iter_mut().zip(b) {
             *zj += bj;
@@ -88,7 +90,7 @@ impl<'a> PlaneEval<'a> {
             let precomputed = k > 3;
             let z = |v: &[f64]| {
                 if precomputed {
-                    linear(&phi, rows, k, n, first.weights(v), first.bias(v))
+                    linear(&phi, rows, first.weight_view(v), first.bias(v))
                 } else {
                     Vec::new()
                 }
@@ -170,12 +172,8 @@ impl<'a> PlaneEval<'a> {
             }
         } else if sp.lean {
             // Few inputs: z₀ = b₀ + Σ_l Φ[:, l]·W₀[:, l]ᵀ directly, vectorised along the units.
-            let w = layer.weights(theta);
-            for l in 0..k {
-                for j in 0..n {
-                    s.wt[l * n + j] = w[j * k + l];
-                }
-            }
+            // Wᵀ (k × n), so the loop below runs along the units.
+            view_mut(k, n, &mut s.wt).assign(&layer.weight_view(theta).t());
             let b = layer.bias(theta);
             for (zr, pr) in s.z.chunks_exact_mut(n).zip(sp.phi.chunks_exact(k)) {
                 zr.copy_from_slice(b);
@@ -187,7 +185,8 @@ impl<'a> PlaneEval<'a> {
             }
         } else {
             // Exactly as Network::forward: bit-identical at the origin.
-            matmul_nt(m, n, k, &sp.phi, layer.weights(theta), &mut s.z);
+            let z = view_mut(m, n, &mut s.z);
+            matmul_nt(view(m, k, &sp.phi), layer.weight_view(theta), z);
             let b = layer.bias(theta);
             for zr in s.z.chunks_exact_mut(n) {
                 for (zj, bj) in zr.iter_mut().zip(b) {

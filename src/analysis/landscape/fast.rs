@@ -9,7 +9,7 @@
 //! are deterministic on a given machine.
 
 use crate::net::Activation;
-use crate::net::linalg::matmul_nt;
+use crate::net::linalg::{matmul_nt, view, view_mut};
 use crate::net::loss::row_loss_and_grad;
 use crate::net::network::{Layer, Network};
 
@@ -187,7 +187,8 @@ impl Lean {
             let (n, k) = (layer.units, layer.fan_in);
             let prev: &[f64] = if prev_in_cur { &self.cur } else { a0 };
             self.next.resize(rows * n, 0.0);
-            matmul_nt(rows, n, k, prev, layer.weights(theta), &mut self.next);
+            let next = view_mut(rows, n, &mut self.next);
+            matmul_nt(view(rows, k, prev), layer.weight_view(theta), next);
             let u_copy = (i == last).then_some(&mut self.f);
             activate(layer, &mut self.next, layer.bias(theta), u_copy);
             std::mem::swap(&mut self.cur, &mut self.next);
