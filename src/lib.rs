@@ -42,9 +42,7 @@
 //! threads, files or the GUI; `session` is the only module that touches files (`export` writes
 //! through it); `runtime` owns the threads.
 
-// Every public item is documented (`cargo doc` runs with -D warnings in CI). The modules
-// still marked `allow(missing_docs)` (ui::i18n, ui::panels::output, ui::panels::network) are
-// being documented; the others must stay so.
+// Every public item is documented (`cargo doc` runs with -D warnings in CI) and must stay so.
 #![warn(missing_docs)]
 // Numeric kernels index several arrays with one counter; iterator chains would hide the maths.
 #![allow(clippy::needless_range_loop)]

@@ -50,19 +50,26 @@ pub fn not_applicable(net: &Network, train: &Dataset) -> Option<(S, String)> {
 /// The measures at one step.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record {
+    /// The training step of the analysed θ.
     pub step: u64,
+    /// NC1–NC4 there.
     pub collapse: Collapse,
 }
 
+/// What the tile's thread answers for one snapshot.
 pub struct Answer {
+    /// The measures.
     pub record: Record,
-    /// The last hidden layer's PCA, one point per training row, and the rows' classes.
+    /// The last hidden layer's PCA, one point per training row.
     pub pca: Vec<[f64; 2]>,
+    /// The class of each PCA point.
     pub labels: Vec<usize>,
+    /// Time the analysis took.
     pub seconds: f64,
 }
 
-pub struct Request {
+/// One snapshot to analyse.
+pub(crate) struct Request {
     id: u64,
     step: u64,
     net: Network,
@@ -70,7 +77,8 @@ pub struct Request {
     train: Arc<Dataset>,
 }
 
-pub enum CollapseEvent {
+/// The thread's answer to request `id`.
+pub(crate) enum CollapseEvent {
     Done {
         id: u64,
         result: Result<Box<Answer>, String>,
@@ -96,8 +104,10 @@ pub fn compute(net: &Network, theta: &[f64], train: &Dataset, step: u64) -> Resu
     })
 }
 
+/// The Collapse tile's state: the records so far, the latest PCA, and its job thread.
 pub struct NeuralCollapse {
     id: u64,
+    /// A request is on the thread.
     pub computing: bool,
     /// Steps between two analysed snapshots.
     pub every: u64,
@@ -105,9 +115,13 @@ pub struct NeuralCollapse {
     requested: Option<u64>,
     /// Records since the last restart, steps ascending.
     pub history: Vec<Record>,
+    /// The last hidden layer's PCA at the latest record, one point per training row.
     pub pca: Vec<[f64; 2]>,
+    /// The class of each PCA point.
     pub labels: Vec<usize>,
+    /// Time the latest analysis took.
     pub seconds: f64,
+    /// Why the latest analysis failed.
     pub error: Option<String>,
     /// When the tile was last drawn: a hidden tile computes nothing.
     pub drawn_at: Option<Instant>,
@@ -115,6 +129,7 @@ pub struct NeuralCollapse {
 }
 
 impl NeuralCollapse {
+    /// No records yet; `repaint` wakes the UI when an answer arrives.
     pub fn new(repaint: Arc<dyn Fn() + Send + Sync>) -> NeuralCollapse {
         NeuralCollapse {
             id: 0,
@@ -193,6 +208,8 @@ impl NeuralCollapse {
         });
     }
 
+    /// Take the thread's answers: append the record of the current experiment, keep the PCA,
+    /// or the error.
     pub fn drain(&mut self) {
         while let Some(CollapseEvent::Done { id, result }) = self.thread.try_recv() {
             if id != self.id && id != u64::MAX {

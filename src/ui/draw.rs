@@ -33,7 +33,9 @@ pub const MAX_UNDO_ROWS: usize = 200_000;
 /// One state of the data: the spec, and rows read from a file (CSV) that it needs.
 #[derive(Clone, Debug)]
 pub struct DataState {
+    /// The session's data section.
     pub spec: DataSpec,
+    /// The training and test rows read from the spec's CSV file (None for other sources).
     pub rows: Option<Arc<(Dataset, Dataset)>>,
 }
 
@@ -56,10 +58,12 @@ pub struct DrawHistory {
 }
 
 impl DrawHistory {
+    /// A drawn edit can be undone.
     pub fn can_undo(&self) -> bool {
         !self.undo.is_empty()
     }
 
+    /// An undone edit can be redone.
     pub fn can_redo(&self) -> bool {
         !self.redo.is_empty()
     }

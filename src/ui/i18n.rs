@@ -1,13 +1,17 @@
 //! Every string of the UI in English and 简体中文, switched at run time.
 
+/// The UI language (the top bar's English / 中文 switch; restored at the next start).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Lang {
+    /// English.
     #[default]
     En,
+    /// 简体中文.
     Zh,
 }
 
 impl Lang {
+    /// The string in this language.
     pub fn t(self, s: S) -> &'static str {
         let (en, zh) = s.text();
         match self {
@@ -19,11 +23,14 @@ impl Lang {
 
 macro_rules! strings {
     ($($key:ident => $en:literal, $zh:literal;)*) => {
-        /// A UI string.
+        /// A UI string, named by what it says; its English and 中文 texts are in the table below.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[allow(missing_docs)] // one variant per row of the table, whose text documents it
         pub enum S { $($key),* }
         impl S {
+            /// Every string (the tests check each has both texts and fits the fonts).
             pub const ALL: &'static [S] = &[$(S::$key),*];
+            /// (English, 中文).
             pub fn text(self) -> (&'static str, &'static str) {
                 match self { $(S::$key => ($en, $zh)),* }
             }

@@ -36,7 +36,9 @@ const ASK_PARAMS_PER_SEC: f64 = 12.5e6;
 /// Why the step is not −η (1/m) Σ δ aᵀ: a translated sentence and a detail.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NotOuter {
+    /// The sentence, in the UI language when shown.
     pub reason: S,
+    /// What in this network or optimiser it names (a layer, an optimiser's name).
     pub detail: String,
 }
 
@@ -106,26 +108,33 @@ pub fn not_applicable(
 /// One layer's last update against its prediction.
 #[derive(Clone, Debug)]
 pub struct Comparison {
+    /// The step compared (the worker's count after it).
     pub step: u64,
+    /// The layer's index, input side first.
     pub layer: usize,
-    /// The matrix shape: units × fan-in.
+    /// The matrix's rows: the layer's units.
     pub rows: usize,
+    /// Its columns: the layer's fan-in.
     pub cols: usize,
-    /// Rows in the step's batch, and its learning rate.
+    /// Rows in the step's batch.
     pub batch: usize,
+    /// The step's learning rate η (after the schedule).
     pub lr: f64,
     /// ΔW = W_after − W_before, row-major [rows × cols].
     pub delta: Vec<f64>,
     /// −η (1/m) Σ δ aᵀ, or why it does not describe this step.
     pub predicted: Result<Vec<f64>, NotOuter>,
-    /// max |ΔW − prediction| and that over max |ΔW| (NaN without a prediction).
+    /// max |ΔW − prediction| (NaN without a prediction).
     pub max_diff: f64,
+    /// `max_diff` over max |ΔW|.
     pub rel_diff: f64,
-    /// Numerical ranks (singular values above RANK_TOL × the largest); None: too large.
+    /// Numerical rank of ΔW (singular values above RANK_TOL × the largest); None: too large.
     pub rank_delta: Option<usize>,
+    /// Numerical rank of the prediction, the same way.
     pub rank_predicted: Option<usize>,
     /// The colour scale's half-width: the largest |entry| of both matrices.
     pub scale: f64,
+    /// Time the comparison took.
     pub seconds: f64,
 }
 
@@ -200,13 +209,15 @@ pub fn compare(last: &LastStep, layer: usize) -> Result<Comparison, String> {
     })
 }
 
-pub struct Job {
+/// One comparison for the panel's thread.
+pub(crate) struct Job {
     id: u64,
     last: Arc<LastStep>,
     layer: usize,
 }
 
-pub struct Done {
+/// The thread's answer to job `id`.
+pub(crate) struct Done {
     id: u64,
     result: Result<Box<Comparison>, String>,
 }
@@ -216,26 +227,32 @@ pub struct Done {
 pub struct LayerUpdate {
     /// The layer shown (None: the panel is folded to its one-line picker).
     pub layer: Option<usize>,
-    /// The worker's last answer: its step count, and the step it handed out (if any).
+    /// The worker's step count at its last answer.
     pub answered: Option<u64>,
+    /// The step it handed out then (None: no step since the network was built or edited).
     pub last: Option<Arc<LastStep>>,
     /// A request to the worker is out, since then.
     asked: Option<Instant>,
     /// When the last request went out.
     last_asked: Option<Instant>,
+    /// A comparison is on the thread.
     pub computing: bool,
+    /// The comparison drawn.
     pub comparison: Option<Arc<Comparison>>,
+    /// Why the last comparison failed.
     pub error: Option<String>,
     /// When the panel was last drawn: a hidden panel asks for nothing.
     pub drawn_at: Option<Instant>,
-    /// The heatmaps' textures (ΔW, prediction) and what they were made from.
+    /// The heatmaps' textures (ΔW, prediction).
     pub textures: Option<[eframe::egui::TextureHandle; 2]>,
+    /// What they were made from: step, layer and theme (dark).
     pub textures_of: Option<(u64, usize, bool)>,
     id: u64,
     thread: JobThread<Job, Done>,
 }
 
 impl LayerUpdate {
+    /// Folded, nothing asked yet; `repaint` wakes the UI when a comparison arrives.
     pub fn new(repaint: Arc<dyn Fn() + Send + Sync>) -> LayerUpdate {
         LayerUpdate {
             layer: None,
@@ -338,6 +355,7 @@ impl LayerUpdate {
         });
     }
 
+    /// Take the thread's answers for the current request: the comparison or the error.
     pub fn drain(&mut self) {
         while let Some(Done { id, result }) = self.thread.try_recv() {
             if id != self.id && id != u64::MAX {

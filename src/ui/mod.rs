@@ -14,8 +14,6 @@ pub mod frame_clock;
 pub mod geometry;
 pub mod headless;
 pub mod history;
-// Documented after the draw/ΔW merges.
-#[allow(missing_docs)]
 pub mod i18n;
 pub mod lab;
 pub mod landscape;

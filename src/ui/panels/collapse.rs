@@ -16,6 +16,8 @@ use crate::ui::theme;
 use super::curvature::num;
 use super::plots::log_ticks;
 
+/// The Collapse tile: the last hidden layer's PCA by class beside NC1, the class-mean cosines,
+/// NC3 and NC4 against step; or why neural collapse does not apply to this network and data.
 pub fn ui(
     view: &mut NeuralCollapse,
     ui: &mut egui::Ui,

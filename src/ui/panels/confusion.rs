@@ -35,13 +35,16 @@ pub struct Request {
 /// The matrices of one snapshot.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Answer {
+    /// The training step of the snapshot.
     pub step: u64,
+    /// The training rows' matrix.
     pub train: Confusion,
     /// None without test rows.
     pub test: Option<Confusion>,
 }
 
-pub struct Done {
+/// The thread's answer to request `id`.
+pub(crate) struct Done {
     id: u64,
     result: Result<Answer, String>,
 }
@@ -75,12 +78,15 @@ pub struct ConfusionView {
     computing: bool,
     /// When the network the answers belong to was built (a rebuild makes them stale).
     built: Option<Instant>,
+    /// The matrices drawn.
     pub last: Option<Answer>,
+    /// Why the last computation failed.
     pub error: Option<String>,
     thread: JobThread<Request, Done>,
 }
 
 impl ConfusionView {
+    /// Nothing computed yet; `repaint` wakes the UI when the matrices arrive.
     pub fn new(repaint: Arc<dyn Fn() + Send + Sync>) -> ConfusionView {
         ConfusionView {
             id: 0,

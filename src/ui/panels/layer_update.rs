@@ -52,6 +52,9 @@ fn rank_text(r: Option<usize>) -> String {
     r.map_or_else(|| "—".to_string(), |r| r.to_string())
 }
 
+/// The panel under the Network tile's diagram: the layer picker, and for the chosen layer the
+/// two heatmaps (ΔW and the prediction) with their difference and ranks, or why the step is
+/// no outer product.
 pub fn ui(
     view: &mut LayerUpdate,
     ui: &mut egui::Ui,

@@ -27,12 +27,8 @@ pub mod landscape;
 pub mod layer_update;
 pub mod lessons;
 pub mod model_export;
-// Documented after the draw/ΔW merges.
-#[allow(missing_docs)]
 pub mod network;
 pub mod notices;
-// Documented after the draw/ΔW merges.
-#[allow(missing_docs)]
 pub mod output;
 pub mod plots;
 /// The depth/width sweep of linear regions (issue 15 §1).

@@ -10,7 +10,9 @@ use crate::ui::i18n::S;
 use crate::ui::model::feature_choices;
 use crate::ui::view::{View, ViewCtx};
 
+/// Most hidden layers the Network panel's + button adds (a session file may have more).
 pub const MAX_HIDDEN: usize = 8;
+/// Most units per layer the + / − unit buttons give (a session file may have more).
 pub const MAX_UNITS_UI: usize = 1024;
 
 /// Every initialiser with its name (the Compare panel's variants use it too).
@@ -27,6 +29,7 @@ pub(crate) const INITS: [(Init, &str); 10] = [
     (Init::Siren, "siren"),
 ];
 
+/// The initialiser's name as the session file spells it.
 pub fn init_name(i: Init) -> &'static str {
     INITS.iter().find(|(x, _)| *x == i).map_or("?", |(_, n)| n)
 }

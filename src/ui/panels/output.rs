@@ -22,7 +22,9 @@ pub struct OutputView {
     pub discretize: bool,
     /// Draw the first layer's hyperplanes over the map.
     pub hyperplanes: bool,
+    /// Draw the test points on the map (and the test curve on a 1-D plot).
     pub show_test: bool,
+    /// The maps' textures, uploaded from the latest snapshot.
     pub textures: Textures,
     /// A snapshot arrived since the textures were last uploaded.
     pub textures_stale: bool,
@@ -43,11 +45,14 @@ impl Default for OutputView {
     }
 }
 
+/// The textures of one snapshot's maps (the designer and the Geometry tile draw them too).
 #[derive(Default)]
 pub struct Textures {
+    /// The decision map (2-D inputs).
     pub decision: Option<TextureHandle>,
-    /// [layer][unit]
+    /// Each unit's activation over the input square: \[layer\]\[unit\].
     pub neurons: Vec<Vec<TextureHandle>>,
+    /// Each input feature over the input square.
     pub features: Vec<TextureHandle>,
     /// The unit hovered in the diagram, at the decision map's resolution: ((column, unit), map).
     pub focus: Option<((usize, usize), TextureHandle)>,

@@ -29,36 +29,48 @@ use crate::ui::view::ViewCtx;
 
 use super::plots::log_ticks;
 
-/// Most initialisations and training steps the tile offers per architecture.
+/// Most initialisations the tile offers per architecture.
 pub const MAX_INITS: usize = 20;
+/// Most training steps the tile offers per run.
 pub const MAX_STEPS: u64 = 20_000;
 
 /// What the sweep is run on.
-pub struct Request {
+pub(crate) struct Request {
     id: u64,
     /// The session as the worker runs it (network, loss, optimiser, seed).
     pub session: Session,
+    /// The training rows.
     pub train: Arc<Dataset>,
+    /// The test rows.
     pub test: Arc<Dataset>,
+    /// The input box the regions are counted over (the Geometry tile's).
     pub bounds: InputBox,
+    /// Training steps of each run.
     pub steps: u64,
+    /// Seeds per architecture.
     pub inits: usize,
 }
 
 /// The counts of both sweeps.
 #[derive(Clone, Debug)]
 pub struct SweepAnswer {
-    /// Rows in the order of `region_sweep::default_values`.
+    /// The depth sweep's rows, in the order of `region_sweep::default_values`.
     pub depth: Vec<SweepRow>,
+    /// The width sweep's rows, the same way.
     pub width: Vec<SweepRow>,
+    /// Training steps of each run.
     pub steps: u64,
+    /// Seeds per architecture.
     pub inits: usize,
+    /// Time both sweeps took.
     pub seconds: f64,
 }
 
-pub enum SweepEvent {
+/// What the sweep's thread reports for request `id`.
+pub(crate) enum SweepEvent {
     /// Architectures × initialisations counted so far, of all.
     Progress { id: u64, done: usize, all: usize },
+    /// Both sweeps, or why they failed.
     Done {
         id: u64,
         result: Result<Box<SweepAnswer>, String>,
@@ -68,7 +80,7 @@ pub enum SweepEvent {
 /// Both sweeps, each architecture trained `steps` steps from `inits` seeds (the session's,
 /// +1, …) and counted over `bounds`, exactly as `nnlab regions --sweep` does; None when
 /// cancelled.
-pub fn run(
+pub(crate) fn run(
     req: &Request,
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(usize, usize),
@@ -135,17 +147,24 @@ pub fn run(
 pub struct RegionSweep {
     /// The sweep is shown in place of the regions picture.
     pub open: bool,
+    /// Training steps of each run.
     pub steps: u64,
+    /// Seeds per architecture.
     pub inits: usize,
+    /// The sweep is on the thread.
     pub running: bool,
+    /// Runs counted so far, of all.
     pub progress: (usize, usize),
+    /// The counts drawn.
     pub answer: Option<Box<SweepAnswer>>,
+    /// Why the last sweep failed.
     pub error: Option<String>,
     id: u64,
     thread: JobThread<Request, SweepEvent>,
 }
 
 impl RegionSweep {
+    /// Closed, nothing run; `repaint` wakes the UI as counts arrive.
     pub fn new(repaint: Arc<dyn Fn() + Send + Sync>) -> RegionSweep {
         RegionSweep {
             open: false,
@@ -203,6 +222,7 @@ impl RegionSweep {
         });
     }
 
+    /// Stop the sweep on the thread; its answers are dropped.
     pub fn cancel(&mut self) {
         self.id += 1;
         self.thread.cancel();
@@ -216,6 +236,7 @@ impl RegionSweep {
         self.error = None;
     }
 
+    /// Take the thread's progress and answer for the current request.
     pub fn drain(&mut self) {
         while let Some(ev) = self.thread.try_recv() {
             match ev {
