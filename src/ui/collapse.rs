@@ -218,19 +218,12 @@ impl NeuralCollapse {
             self.computing = false;
             match result {
                 Ok(a) => {
-                    let step = a.record.step;
-                    // A step back (the timeline) starts the history again from there.
-                    if self.history.last().is_some_and(|r| r.step >= step) {
-                        self.history.retain(|r| r.step < step);
-                    }
-                    self.history.push(a.record);
-                    if self.history.len() > MAX_RECORDS {
-                        let mut k = 0;
-                        self.history.retain(|_| {
-                            k += 1;
-                            k % 2 == 1
-                        });
-                    }
+                    super::history::push_record(
+                        &mut self.history,
+                        a.record,
+                        |r| r.step,
+                        MAX_RECORDS,
+                    );
                     self.pca = a.pca;
                     self.labels = a.labels;
                     self.seconds = a.seconds;

@@ -193,3 +193,46 @@ impl History {
         }
     }
 }
+
+/// Append `record`, taken at `step`, to an analysis tile's series (the Spectral-bias and Collapse
+/// tiles follow training this way): a step back (the timeline, a reset) starts the series again
+/// from there, and past `max` records every other one is dropped, the first kept, so a long run
+/// keeps an even sample of bounded size.
+pub(crate) fn push_record<T>(series: &mut Vec<T>, record: T, step: impl Fn(&T) -> u64, max: usize) {
+    let at = step(&record);
+    if series.last().is_some_and(|r| step(r) >= at) {
+        series.retain(|r| step(r) < at);
+    }
+    series.push(record);
+    if series.len() > max {
+        let mut k = 0;
+        series.retain(|_| {
+            k += 1;
+            k % 2 == 1
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_record;
+
+    #[test]
+    fn a_step_back_restarts_the_series_and_a_long_one_is_thinned() {
+        let mut s: Vec<u64> = Vec::new();
+        for step in [0, 10, 20, 30] {
+            push_record(&mut s, step, |r| *r, 100);
+        }
+        // The timeline went back to step 15: the records from 20 on are gone.
+        push_record(&mut s, 15, |r| *r, 100);
+        assert_eq!(s, [0, 10, 15]);
+        push_record(&mut s, 10, |r| *r, 100);
+        assert_eq!(s, [0, 10]);
+        // Past the bound every other record goes, the first kept.
+        let mut t: Vec<u64> = Vec::new();
+        for step in 0..5 {
+            push_record(&mut t, step, |r| *r, 4);
+        }
+        assert_eq!(t, [0, 2, 4]);
+    }
+}

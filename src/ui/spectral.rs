@@ -170,20 +170,12 @@ impl SpectralBias {
         while let Some(result) = self.jobs.try_recv() {
             match result {
                 Ok(a) => {
-                    // A step back (the timeline, a reset) starts the history again.
-                    let step = a.record.step;
-                    if self.history.last().is_some_and(|r| r.step >= step) {
-                        self.history.retain(|r| r.step < step);
-                    }
-                    self.history.push(a.record);
-                    if self.history.len() > MAX_RECORDS {
-                        // Keep the first record and every other one after it.
-                        let mut k = 0;
-                        self.history.retain(|_| {
-                            k += 1;
-                            k % 2 == 1
-                        });
-                    }
+                    super::history::push_record(
+                        &mut self.history,
+                        a.record,
+                        |r| r.step,
+                        MAX_RECORDS,
+                    );
                     self.peaks = a.peaks;
                     self.target = a.target;
                     self.seconds = a.seconds;
