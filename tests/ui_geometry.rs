@@ -50,7 +50,13 @@ fn the_tile_shows_the_exact_regions_of_the_live_theta() {
     );
     let app = h.state();
     let a = app.views().geometry.last.as_ref().unwrap();
-    let snap = app.lab().snapshot().unwrap();
+    let snap = app.lab().snapshot().unwrap_or_else(|| {
+        panic!(
+            "regions of step {} shown with no live snapshot (status {:?})",
+            a.step,
+            app.lab().status()
+        )
+    });
     let Output::Regions(r) = &a.output else {
         panic!("regions first");
     };
