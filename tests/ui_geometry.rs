@@ -30,12 +30,21 @@ fn session(dir: &str, hidden: &str, init: &str) -> std::path::PathBuf {
 fn the_tile_shows_the_exact_regions_of_the_live_theta() {
     let relu = r#"{ "units": 8, "activation": "relu" }, { "units": 8, "activation": "relu" }"#;
     let mut h = harness(Some(session("relu", relu, "he_normal")));
+    // The harness waits for the first network (the default one); the file is applied after.
+    assert!(settle(&mut h, |a| a
+        .lab()
+        .net()
+        .is_some_and(
+            |n| n.layers[0].activation == nnlab::net::Activation::Relu
+        )));
     // Hidden behind another enlarged tile (not drawn since), the tile computes nothing.
     h.state_mut().send(Command::Enlarge(Some(Tile::Loss)));
     h.run_steps(2);
     // A reset forgets any answer; the tile (a tab behind the decision map) was never drawn.
+    let built = h.state().lab().rebuilt_at();
     h.state_mut().send(Command::Reset);
-    h.run_steps(10);
+    assert!(settle(&mut h, |a| a.lab().rebuilt_at() != built
+        && a.lab().snapshot().is_some()));
     assert_eq!(
         h.state().views().geometry.drawn_at,
         None,
@@ -44,19 +53,14 @@ fn the_tile_shows_the_exact_regions_of_the_live_theta() {
     assert!(h.state().views().geometry.last.is_none() && !h.state().views().geometry.computing());
     h.state_mut().send(Command::Enlarge(Some(Tile::Geometry)));
     assert!(
-        settle(&mut h, |a| a.views().geometry.last.is_some()),
+        settle(&mut h, |a| a.views().geometry.last.is_some()
+            && a.lab().snapshot().is_some()),
         "no regions: {:?}",
         h.state().views().geometry.error
     );
     let app = h.state();
     let a = app.views().geometry.last.as_ref().unwrap();
-    let snap = app.lab().snapshot().unwrap_or_else(|| {
-        panic!(
-            "regions of step {} shown with no live snapshot (status {:?})",
-            a.step,
-            app.lab().status()
-        )
-    });
+    let snap = app.lab().snapshot().unwrap();
     let Output::Regions(r) = &a.output else {
         panic!("regions first");
     };

@@ -1153,7 +1153,16 @@ pub fn after(metric: Metric, tr: &mut Trainer, rec: &RunRecord) -> Result<f64> {
             match metric {
                 Nc1 => c.nc1,
                 Nc1Drop => rec.nc1_init.unwrap_or(f64::NAN) / c.nc1,
-                Nc1TerminalDrop => rec.nc1_first_fit.unwrap_or(f64::NAN) / c.nc1,
+                // Never fitted: nothing was measured (an error, not a failed expectation, so a
+                // control cannot "fail" by not reaching the precondition).
+                Nc1TerminalDrop => match rec.nc1_first_fit {
+                    Some(first) => first / c.nc1,
+                    None => {
+                        return Err(Error::new(
+                            "nc1_terminal_drop: the training set was never fitted (100 % accuracy)",
+                        ));
+                    }
+                },
                 CollapseCosineStd => c.cosine_std,
                 CollapseCosine => c.cosine_mean,
                 CollapseCosineGap => (c.cosine_mean - c.cosine_target).abs(),

@@ -464,10 +464,13 @@ impl Check {
         }
         if let Some(n) = &self.ntk {
             let max = crate::analysis::ntk::MAX_WIDTH;
-            if n.widths.len() < 2 || n.widths.iter().any(|&w| w == 0 || w > max) {
+            if n.widths.len() < 2
+                || n.widths.iter().any(|&w| w == 0 || w > max)
+                || n.widths.windows(2).any(|p| p[0] >= p[1])
+            {
                 return Err(Error::field(
                     "lesson.check.ntk.widths",
-                    format!("must list at least two widths from 1 to {max}"),
+                    format!("must list at least two widths from 1 to {max}, ascending"),
                 ));
             }
             if !(n.alpha.is_finite() && n.alpha > 0.0) {

@@ -540,12 +540,14 @@ fn run_variant(
         if s.is_multiple_of(edge_every) || s == steps {
             observe_edge(&tr, &mut rec)?;
         }
-        if s.is_multiple_of(metrics::FIT_EVERY) {
+        if s.is_multiple_of(metrics::FIT_EVERY) || s == steps {
             observe_fit(&mut tr, &mut rec)?;
         }
         if let Some(w) = watch.as_mut() {
             let eval = w.evaluation_due(tr.step).then(|| tr.evaluate());
             if w.check(tr.step, tr.epoch, eval.as_ref()).is_some() {
+                // The run ends here: a fit at this step is the first one.
+                observe_fit(&mut tr, &mut rec)?;
                 break;
             }
         }

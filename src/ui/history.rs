@@ -196,8 +196,8 @@ impl History {
 
 /// Append `record`, taken at `step`, to an analysis tile's series (the Spectral-bias and Collapse
 /// tiles follow training this way): a step back (the timeline, a reset) starts the series again
-/// from there, and past `max` records every other one is dropped, the first kept, so a long run
-/// keeps an even sample of bounded size.
+/// from there, and past `max` records every other one is dropped (the first and the newest are
+/// kept), so a long run keeps a thinned sample of bounded size.
 pub(crate) fn push_record<T>(series: &mut Vec<T>, record: T, step: impl Fn(&T) -> u64, max: usize) {
     let at = step(&record);
     if series.last().is_some_and(|r| step(r) >= at) {
@@ -205,10 +205,10 @@ pub(crate) fn push_record<T>(series: &mut Vec<T>, record: T, step: impl Fn(&T) -
     }
     series.push(record);
     if series.len() > max {
-        let mut k = 0;
+        let (mut k, len) = (0, series.len());
         series.retain(|_| {
             k += 1;
-            k % 2 == 1
+            k % 2 == 1 || k == len
         });
     }
 }
@@ -234,5 +234,11 @@ mod tests {
             push_record(&mut t, step, |r| *r, 4);
         }
         assert_eq!(t, [0, 2, 4]);
+        // The record just taken stays, whatever the parity of the bound.
+        let mut u: Vec<u64> = Vec::new();
+        for step in 0..4 {
+            push_record(&mut u, step, |r| *r, 3);
+        }
+        assert_eq!(u, [0, 2, 3]);
     }
 }
