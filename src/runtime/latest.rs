@@ -1,5 +1,5 @@
 //! The newest answer of one analysis: a tile's [`JobThread`] with the generation counter and
-//! the "computing" flag the Geometry, Spectral-bias and Double-descent tiles each kept. A
+//! the "computing" flag the Geometry, Spectral-bias, Double-descent and Collapse tiles each kept. A
 //! restart (a new network, a reset, another mode) starts a new generation; answers of earlier
 //! ones are dropped, so a slow stale job never overwrites what the tile now shows.
 

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use crate::analysis::collapse::{self, Collapse};
 use crate::data::Dataset;
 use crate::net::{Network, Rows};
-use crate::runtime::JobThread;
+use crate::runtime::latest::Latest;
 use crate::runtime::worker::Snapshot;
 use crate::ui::i18n::S;
 
@@ -70,19 +70,10 @@ pub struct Answer {
 
 /// One snapshot to analyse.
 pub(crate) struct Request {
-    id: u64,
     step: u64,
     net: Network,
     theta: Vec<f64>,
     train: Arc<Dataset>,
-}
-
-/// The thread's answer to request `id`.
-pub(crate) enum CollapseEvent {
-    Done {
-        id: u64,
-        result: Result<Box<Answer>, String>,
-    },
 }
 
 /// NC1–NC4 and the PCA at the request's θ.
@@ -106,9 +97,6 @@ pub fn compute(net: &Network, theta: &[f64], train: &Dataset, step: u64) -> Resu
 
 /// The Collapse tile's state: the records so far, the latest PCA, and its job thread.
 pub struct NeuralCollapse {
-    id: u64,
-    /// A request is on the thread.
-    pub computing: bool,
     /// Steps between two analysed snapshots.
     pub every: u64,
     /// The step of the last request.
@@ -125,15 +113,13 @@ pub struct NeuralCollapse {
     pub error: Option<String>,
     /// When the tile was last drawn: a hidden tile computes nothing.
     pub drawn_at: Option<Instant>,
-    thread: JobThread<Request, CollapseEvent>,
+    jobs: Latest<Request, Answer>,
 }
 
 impl NeuralCollapse {
     /// No records yet; `repaint` wakes the UI when an answer arrives.
     pub fn new(repaint: Arc<dyn Fn() + Send + Sync>) -> NeuralCollapse {
         NeuralCollapse {
-            id: 0,
-            computing: false,
             every: DEFAULT_EVERY,
             requested: None,
             history: Vec::new(),
@@ -142,27 +128,23 @@ impl NeuralCollapse {
             seconds: 0.0,
             error: None,
             drawn_at: None,
-            thread: JobThread::spawn(
+            jobs: Latest::spawn(
                 "nnlab-collapse",
                 repaint,
-                |req: Request, _cancel, emit| {
-                    let id = req.id;
-                    let result = compute(&req.net, &req.theta, &req.train, req.step).map(Box::new);
-                    emit(CollapseEvent::Done { id, result });
-                },
-                |msg| CollapseEvent::Done {
-                    id: u64::MAX,
-                    result: Err(format!("neural collapse failed: {msg}")),
-                },
+                "neural collapse",
+                |req: Request, _cancelled| compute(&req.net, &req.theta, &req.train, req.step),
             ),
         }
     }
 
+    /// A request is on the thread.
+    pub fn computing(&self) -> bool {
+        self.jobs.computing()
+    }
+
     /// Forget the history (a new network, a reset).
     pub fn restart(&mut self) {
-        self.id += 1;
-        self.thread.cancel();
-        self.computing = false;
+        self.jobs.restart();
         self.requested = None;
         self.history.clear();
         self.pca.clear();
@@ -183,7 +165,7 @@ impl NeuralCollapse {
         let (Some(net), Some(snap)) = (net, snap) else {
             return;
         };
-        if self.computing || snap.theta.len() != net.n_params {
+        if self.jobs.computing() || snap.theta.len() != net.n_params {
             return;
         }
         let due = self.requested.is_none_or(|s| {
@@ -198,9 +180,7 @@ impl NeuralCollapse {
             return;
         }
         self.requested = Some(snap.step);
-        self.computing = true;
-        self.thread.submit(Request {
-            id: self.id,
+        self.jobs.submit(Request {
             step: snap.step,
             net: net.clone(),
             theta: snap.theta.clone(),
@@ -211,11 +191,7 @@ impl NeuralCollapse {
     /// Take the thread's answers: append the record of the current experiment, keep the PCA,
     /// or the error.
     pub fn drain(&mut self) {
-        while let Some(CollapseEvent::Done { id, result }) = self.thread.try_recv() {
-            if id != self.id && id != u64::MAX {
-                continue;
-            }
-            self.computing = false;
+        while let Some(result) = self.jobs.try_recv() {
             match result {
                 Ok(a) => {
                     super::history::push_record(

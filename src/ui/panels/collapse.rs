@@ -62,7 +62,7 @@ pub fn ui(
                 .small(),
             );
         }
-        if view.computing {
+        if view.computing() {
             ui.spinner();
         }
     });
